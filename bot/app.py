@@ -1,0 +1,92 @@
+"""Assembly: the Bot, the Dispatcher with its middlewares and the ordered list of routers."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.i18n import I18n
+from bot.middlewares import UnitOfWorkMiddleware, UserMiddleware
+
+log = logging.getLogger(__name__)
+
+
+def build_bot(settings: Settings, token: str) -> Bot:
+    """The one code path to Telegram in every mode: the API server comes from ``TELEGRAM_API_URL``."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def build_storage(settings: Settings) -> BaseStorage:
+    """FSM state: in memory for one process; in Redis when several replicas share the work."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.redis_url)
+    return MemoryStorage()
+
+
+def routers() -> list[Router]:
+    """Every router, in the order updates try them; the catch-all comes last."""
+    from handlers.common import errors, fallback
+    from handlers.tourist import booking, browse, orders, profile, question, start
+
+    return [
+        errors.router,
+        start.router,
+        browse.router,
+        booking.router,
+        orders.router,
+        profile.router,
+        question.router,
+        fallback.router,
+    ]
+
+
+def build_dispatcher(
+    settings: Settings,
+    sessions: async_sessionmaker,
+    i18n: I18n | None = None,
+    clock: Clock | None = None,
+    storage: BaseStorage | None = None,
+) -> Dispatcher:
+    i18n = i18n or I18n(settings.default_locale)
+    dp = Dispatcher(
+        storage=storage or build_storage(settings),
+        settings=settings,
+        i18n=i18n,
+        clock=clock or SystemClock(),
+    )
+    dp.update.outer_middleware(UnitOfWorkMiddleware(sessions))
+    dp.update.outer_middleware(UserMiddleware(i18n, dp["clock"]))
+    dp.include_routers(*routers())
+    dp.startup.register(set_commands)
+    return dp
+
+
+async def set_commands(bot: Bot, i18n: I18n) -> None:
+    """The command menu in each language (and the default language for everyone else)."""
+    for language in (None, *i18n.languages):
+        tr = i18n.translator(language)
+        _ = tr.gettext
+        commands = [
+            BotCommand(command="start", description=_("Main menu")),
+            BotCommand(command="events", description=_("Browse events")),
+            BotCommand(command="orders", description=_("My orders")),
+            BotCommand(command="question", description=_("Ask a question")),
+            BotCommand(command="profile", description=_("Profile: phone, hotel, data")),
+            BotCommand(command="language", description=_("Change language")),
+            BotCommand(command="help", description=_("What this bot can do")),
+        ]
+        await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code=language)

@@ -1,0 +1,56 @@
+"""Outer middlewares: per-update context reaches handlers by parameter name.
+
+- ``uow``: a :class:`~bot.storage.uow.SqlUnitOfWork` (each ``async with`` is one transaction)
+- ``user``: the tourist (:class:`domain.users.User`), registered on first contact in a private chat; None elsewhere
+- ``tr``: the :class:`bot.i18n.Translator` for the user's language
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.enums import ChatType
+from aiogram.types import Chat, TelegramObject, User as TgUser
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.clock import Clock
+from bot.i18n import I18n
+from bot.storage.uow import SqlUnitOfWork
+from domain.profile import register_user
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UnitOfWorkMiddleware(BaseMiddleware):
+    def __init__(self, sessions: async_sessionmaker) -> None:
+        self.sessions = sessions
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        data["uow"] = SqlUnitOfWork(self.sessions)
+        return await handler(event, data)
+
+
+class UserMiddleware(BaseMiddleware):
+    def __init__(self, i18n: I18n, clock: Clock) -> None:
+        self.i18n = i18n
+        self.clock = clock
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        from_user: TgUser | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        user = None
+        if from_user is not None and not from_user.is_bot and (chat is None or chat.type == ChatType.PRIVATE):
+            user = await register_user(
+                data["uow"],
+                from_user.id,
+                self.i18n.best(from_user.language_code),
+                from_user.first_name,
+                from_user.username,
+                self.clock.now(),
+            )
+        data["user"] = user
+        language = user.language if user else self.i18n.best(from_user.language_code if from_user else None)
+        data["tr"] = self.i18n.translator(language)
+        return await handler(event, data)

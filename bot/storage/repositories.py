@@ -1,0 +1,466 @@
+"""SQLAlchemy implementations of the domain's repositories (``domain/ports.py``): rows in, dataclasses out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.tables import (
+    AuditRow,
+    EventRow,
+    HotelRow,
+    OrderItemRow,
+    OrderRow,
+    OrganiserRow,
+    OutboxRow,
+    RegionRow,
+    SessionRow,
+    UserRow,
+)
+from domain.catalog import (
+    Choice,
+    Confirmation,
+    Event,
+    EventSession,
+    EventSummary,
+    Hotel,
+    Organiser,
+    Question,
+    QuestionKind,
+    Region,
+    SessionStatus,
+    TicketType,
+)
+from domain.errors import ConcurrentChange
+from domain.messages import AuditEntry, OutboxMessage
+from domain.orders import BookingStatus, Order, OrderItem, PaymentStatus, TicketStatus
+from domain.users import User
+
+# ---- mapping ---------------------------------------------------------------------------------------------------
+
+
+def region_from_row(row: RegionRow) -> Region:
+    return Region(id=row.id, code=row.code, timezone=row.timezone, name=dict(row.name))
+
+
+def hotel_from_row(row: HotelRow) -> Hotel:
+    return Hotel(
+        id=row.id, code=row.code, region_id=row.region_id, name=row.name, discount_percent=row.discount_percent
+    )
+
+
+def question_from_dict(data: dict) -> Question:
+    return Question(
+        id=data["id"],
+        text=dict(data["text"]),
+        kind=QuestionKind(data.get("kind", "text")),
+        required=data.get("required", True),
+        max_length=data.get("max_length", 200),
+        choices=tuple(Choice(id=c["id"], text=dict(c["text"])) for c in data.get("choices", ())),
+    )
+
+
+def organiser_from_row(row: OrganiserRow) -> Organiser:
+    return Organiser(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        chat_id=row.chat_id,
+        language=row.language,
+        phone=row.phone,
+        confirm_within=timedelta(seconds=row.confirm_within_s),
+        pay_within=timedelta(seconds=row.pay_within_s),
+        hold=timedelta(seconds=row.hold_s),
+        reminders=tuple(timedelta(seconds=s) for s in row.reminders_s),
+        questions=tuple(question_from_dict(q) for q in row.questions),
+    )
+
+
+def event_from_row(row: EventRow) -> Event:
+    return Event(
+        id=row.id,
+        code=row.code,
+        organiser_id=row.organiser_id,
+        region_id=row.region_id,
+        category=row.category,
+        title=dict(row.title),
+        description=dict(row.description),
+        meeting_point=dict(row.meeting_point),
+        duration=timedelta(seconds=row.duration_s),
+        languages=tuple(row.languages),
+        currency=row.currency,
+        ticket_types=tuple(TicketType(p["code"], p["price_minor"]) for p in row.prices),
+        confirmation=Confirmation(row.confirmation),
+    )
+
+
+def session_from_row(row: SessionRow) -> EventSession:
+    return EventSession(
+        id=row.id,
+        event_id=row.event_id,
+        starts_at=row.starts_at,
+        capacity=row.capacity,
+        seats_left=row.seats_left,
+        status=SessionStatus(row.status),
+    )
+
+
+def user_from_row(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        language=row.language,
+        created_at=row.created_at,
+        first_name=row.first_name,
+        username=row.username,
+        phone=row.phone,
+        hotel_id=row.hotel_id,
+        region_id=row.region_id,
+        blocked_bot=row.blocked_bot,
+    )
+
+
+def order_from_row(row: OrderRow, items: Sequence[OrderItemRow]) -> Order:
+    return Order(
+        id=row.id,
+        code=row.code,
+        user_id=row.user_id,
+        session_id=row.session_id,
+        event_id=row.event_id,
+        currency=row.currency,
+        items=[OrderItem(i.ticket_type, i.quantity, i.unit_price_minor) for i in items],
+        subtotal_minor=row.subtotal_minor,
+        discount_percent=row.discount_percent,
+        total_minor=row.total_minor,
+        created_at=row.created_at,
+        hold_until=row.hold_until,
+        language=row.language,
+        booking=BookingStatus(row.booking),
+        payment=PaymentStatus(row.payment),
+        ticket=TicketStatus(row.ticket),
+        hotel_id=row.hotel_id,
+        answers=dict(row.answers),
+        confirm_by=row.confirm_by,
+        pay_by=row.pay_by,
+        cancelled_at=row.cancelled_at,
+        request_key=row.request_key,
+        version=row.version,
+    )
+
+
+_ORDER_FIELDS = (
+    "code", "request_key", "user_id", "session_id", "event_id", "currency", "subtotal_minor", "discount_percent", "total_minor",
+    "created_at", "hold_until", "language", "hotel_id", "answers", "confirm_by", "pay_by", "cancelled_at",
+)
+
+
+def _order_values(order: Order) -> dict:
+    values = {name: getattr(order, name) for name in _ORDER_FIELDS}
+    values.update(booking=order.booking.value, payment=order.payment.value, ticket=order.ticket.value)
+    return values
+
+
+# ---- repositories ----------------------------------------------------------------------------------------------
+
+
+class SqlUserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> User | None:
+        row = await self.session.get(UserRow, user_id)
+        return user_from_row(row) if row else None
+
+    async def add(self, user: User) -> None:
+        self.session.add(UserRow(**_user_values(user)))
+        await self.session.flush()
+
+    async def save(self, user: User) -> None:
+        await self.session.execute(update(UserRow).where(UserRow.id == user.id).values(**_user_values(user)))
+
+    async def delete(self, user_id: int) -> None:
+        await self.session.execute(delete(UserRow).where(UserRow.id == user_id))
+
+
+def _user_values(user: User) -> dict:
+    return {
+        "id": user.id,
+        "language": user.language,
+        "created_at": user.created_at,
+        "first_name": user.first_name,
+        "username": user.username,
+        "phone": user.phone,
+        "hotel_id": user.hotel_id,
+        "region_id": user.region_id,
+        "blocked_bot": user.blocked_bot,
+    }
+
+
+class SqlCatalogRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def regions(self) -> Sequence[Region]:
+        rows = await self.session.scalars(select(RegionRow).order_by(RegionRow.code))
+        return [region_from_row(r) for r in rows]
+
+    async def region(self, region_id: int) -> Region | None:
+        row = await self.session.get(RegionRow, region_id)
+        return region_from_row(row) if row else None
+
+    async def event(self, event_id: int) -> Event | None:
+        row = await self.session.get(EventRow, event_id)
+        return event_from_row(row) if row else None
+
+    async def event_by_code(self, code: str) -> Event | None:
+        row = await self.session.scalar(select(EventRow).where(EventRow.code == code))
+        return event_from_row(row) if row else None
+
+    async def organiser(self, organiser_id: int) -> Organiser | None:
+        row = await self.session.get(OrganiserRow, organiser_id)
+        return organiser_from_row(row) if row else None
+
+    async def hotel(self, hotel_id: int) -> Hotel | None:
+        row = await self.session.get(HotelRow, hotel_id)
+        return hotel_from_row(row) if row else None
+
+    async def search_hotels(self, region_id: int, text: str, limit: int) -> Sequence[Hotel]:
+        needle = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self.session.scalars(
+            select(HotelRow)
+            .where(HotelRow.region_id == region_id, HotelRow.search_name.like(f"%{needle}%", escape="\\"))
+            .order_by(HotelRow.name)
+            .limit(limit)
+        )
+        return [hotel_from_row(r) for r in rows]
+
+    async def session(self, session_id: int) -> EventSession | None:
+        row = await self.session.get(SessionRow, session_id, populate_existing=True)
+        return session_from_row(row) if row else None
+
+    async def upcoming_sessions(self, event_id: int, after: datetime, limit: int) -> Sequence[EventSession]:
+        rows = await self.session.scalars(
+            select(SessionRow)
+            .where(
+                SessionRow.event_id == event_id,
+                SessionRow.starts_at > after,
+                SessionRow.status == SessionStatus.SCHEDULED.value,
+            )
+            .order_by(SessionRow.starts_at)
+            .limit(limit)
+        )
+        return [session_from_row(r) for r in rows]
+
+    def _window(self, region_id: int, start: datetime, end: datetime):  # noqa: ANN202
+        return (
+            EventRow.region_id == region_id,
+            SessionRow.starts_at >= start,
+            SessionRow.starts_at < end,
+            SessionRow.status == SessionStatus.SCHEDULED.value,
+        )
+
+    async def categories(self, region_id: int, start: datetime, end: datetime) -> Sequence[tuple[str, int]]:
+        rows = await self.session.execute(
+            select(EventRow.category, func.count(func.distinct(EventRow.id)))
+            .join(SessionRow, SessionRow.event_id == EventRow.id)
+            .where(*self._window(region_id, start, end))
+            .group_by(EventRow.category)
+            .order_by(EventRow.category)
+        )
+        return [(category, count) for category, count in rows]
+
+    async def event_summaries(
+        self, region_id: int, start: datetime, end: datetime, category: str | None, offset: int, limit: int
+    ) -> tuple[Sequence[EventSummary], int]:
+        conditions = list(self._window(region_id, start, end))
+        if category is not None:
+            conditions.append(EventRow.category == category)
+        grouped = (
+            select(
+                SessionRow.event_id.label("event_id"),
+                func.min(SessionRow.starts_at).label("next_start"),
+                func.count().label("sessions"),
+                func.sum(SessionRow.seats_left).label("seats"),
+            )
+            .join(EventRow, EventRow.id == SessionRow.event_id)
+            .where(*conditions)
+            .group_by(SessionRow.event_id)
+            .subquery()
+        )
+        total = await self.session.scalar(select(func.count()).select_from(grouped))
+        rows = await self.session.execute(
+            select(EventRow, grouped.c.next_start, grouped.c.sessions, grouped.c.seats)
+            .join(grouped, grouped.c.event_id == EventRow.id)
+            .order_by(grouped.c.next_start, EventRow.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        summaries = []
+        for event_row, next_start, sessions, seats in rows:
+            event = event_from_row(event_row)
+            summaries.append(
+                EventSummary(
+                    event=event,
+                    next_start=next_start,
+                    sessions_in_window=int(sessions),
+                    seats_left=int(seats or 0),
+                    price_from_minor=min((t.price_minor for t in event.ticket_types), default=0),
+                )
+            )
+        return summaries, int(total or 0)
+
+
+class SqlSeatRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def reserve(self, session_id: int, seats: int) -> bool:
+        # One conditional UPDATE: the check and the change are a single atomic statement on every backend.
+        result = await self.session.execute(
+            update(SessionRow)
+            .where(
+                SessionRow.id == session_id,
+                SessionRow.status == SessionStatus.SCHEDULED.value,
+                SessionRow.seats_left >= seats,
+            )
+            .values(seats_left=SessionRow.seats_left - seats)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    async def release(self, session_id: int, seats: int) -> None:
+        await self.session.execute(
+            update(SessionRow)
+            .where(SessionRow.id == session_id)
+            .values(
+                seats_left=case(
+                    (SessionRow.seats_left + seats > SessionRow.capacity, SessionRow.capacity),
+                    else_=SessionRow.seats_left + seats,
+                )
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+class SqlOrderRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, order: Order) -> Order:
+        row = OrderRow(**_order_values(order), version=0)
+        self.session.add(row)
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            # Another transaction placed the order for the same request key (or took the code) first.
+            raise ConcurrentChange(order=order.request_key or order.code) from None
+        self.session.add_all(
+            OrderItemRow(order_id=row.id, ticket_type=i.ticket_type, quantity=i.quantity,
+                         unit_price_minor=i.unit_price_minor)
+            for i in order.items
+        )
+        await self.session.flush()
+        order.id, order.version = row.id, 0
+        return order
+
+    async def _items(self, order_ids: Sequence[int]) -> dict[int, list[OrderItemRow]]:
+        items: dict[int, list[OrderItemRow]] = {i: [] for i in order_ids}
+        if order_ids:
+            rows = await self.session.scalars(
+                select(OrderItemRow).where(OrderItemRow.order_id.in_(order_ids)).order_by(OrderItemRow.id)
+            )
+            for item in rows:
+                items[item.order_id].append(item)
+        return items
+
+    async def get(self, order_id: int) -> Order | None:
+        row = await self.session.get(OrderRow, order_id, populate_existing=True)
+        if row is None:
+            return None
+        return order_from_row(row, (await self._items([row.id]))[row.id])
+
+    async def by_request_key(self, request_key: str) -> Order | None:
+        row = await self.session.scalar(select(OrderRow).where(OrderRow.request_key == request_key))
+        if row is None:
+            return None
+        return order_from_row(row, (await self._items([row.id]))[row.id])
+
+    async def code_exists(self, code: str) -> bool:
+        return await self.session.scalar(select(func.count()).where(OrderRow.code == code)) > 0
+
+    async def save(self, order: Order) -> None:
+        result = await self.session.execute(
+            update(OrderRow)
+            .where(OrderRow.id == order.id, OrderRow.version == order.version)
+            .values(**_order_values(order), version=order.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentChange(order=order.id)
+        order.version += 1
+
+    async def _orders(self, rows: Sequence[OrderRow]) -> list[Order]:
+        items = await self._items([r.id for r in rows])
+        return [order_from_row(r, items[r.id]) for r in rows]
+
+    async def for_user(self, user_id: int, offset: int, limit: int) -> tuple[Sequence[Order], int]:
+        total = await self.session.scalar(select(func.count()).where(OrderRow.user_id == user_id))
+        rows = list(
+            await self.session.scalars(
+                select(OrderRow)
+                .join(SessionRow, SessionRow.id == OrderRow.session_id)
+                .where(OrderRow.user_id == user_id)
+                .order_by(OrderRow.created_at.desc(), OrderRow.id.desc())
+                .offset(offset)
+                .limit(limit)
+            )
+        )
+        return await self._orders(rows), int(total or 0)
+
+    async def all_for_user(self, user_id: int) -> Sequence[Order]:
+        rows = list(await self.session.scalars(select(OrderRow).where(OrderRow.user_id == user_id)))
+        return await self._orders(rows)
+
+
+class SqlOutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, message: OutboxMessage) -> None:
+        exists = await self.session.scalar(select(func.count()).where(OutboxRow.dedup_key == message.dedup_key))
+        if exists:
+            return  # the same change asked twice: one message
+        self.session.add(
+            OutboxRow(
+                kind=message.kind.value,
+                chat_id=message.chat_id,
+                payload=message.payload,
+                dedup_key=message.dedup_key,
+                status="pending",
+                attempts=0,
+                due_at=message.due_at,
+                created_at=message.due_at,
+            )
+        )
+        await self.session.flush()
+
+
+class SqlAuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, entry: AuditEntry) -> None:
+        self.session.add(
+            AuditRow(
+                at=entry.at,
+                actor=entry.actor,
+                action=entry.action,
+                order_id=entry.order_id,
+                before=entry.before,
+                after=entry.after,
+            )
+        )
+        await self.session.flush()

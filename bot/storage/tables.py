@@ -1,0 +1,201 @@
+"""SQLAlchemy tables. The schema is created only by the Alembic migrations in ``bot/storage/migrations``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite stores naive text; we add the zone back on read)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON}
+
+
+class RegionRow(Base):
+    __tablename__ = "regions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    name: Mapped[dict[str, Any]]
+
+
+class HotelRow(Base):
+    __tablename__ = "hotels"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    search_name: Mapped[str] = mapped_column(String(200))  # casefolded, for search on every backend
+    discount_percent: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (CheckConstraint("discount_percent BETWEEN 0 AND 100", name="discount_range"),)
+
+
+class OrganiserRow(Base):
+    __tablename__ = "organisers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    language: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    confirm_within_s: Mapped[int] = mapped_column(Integer)
+    pay_within_s: Mapped[int] = mapped_column(Integer)
+    hold_s: Mapped[int] = mapped_column(Integer)
+    reminders_s: Mapped[list[int]] = mapped_column(JSON)
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organisers.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    category: Mapped[str] = mapped_column(String(32))
+    title: Mapped[dict[str, Any]]
+    description: Mapped[dict[str, Any]]
+    meeting_point: Mapped[dict[str, Any]]
+    duration_s: Mapped[int] = mapped_column(Integer)
+    languages: Mapped[list[str]] = mapped_column(JSON)
+    currency: Mapped[str] = mapped_column(String(3))
+    prices: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{"code": "adult", "price_minor": 4500}, ...]
+    confirmation: Mapped[str] = mapped_column(String(16))
+
+
+class SessionRow(Base):
+    __tablename__ = "event_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    starts_at: Mapped[datetime]
+    capacity: Mapped[int] = mapped_column(Integer)
+    seats_left: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    __table_args__ = (
+        UniqueConstraint("event_id", "starts_at", name="uq_event_sessions_event_start"),
+        CheckConstraint("seats_left >= 0", name="seats_left_not_negative"),
+        CheckConstraint("seats_left <= capacity", name="seats_left_within_capacity"),
+        Index("ix_event_sessions_starts_at", "starts_at"),
+    )
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    language: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    first_name: Mapped[str | None] = mapped_column(String(128))
+    username: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    hotel_id: Mapped[int | None] = mapped_column(ForeignKey("hotels.id"))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    blocked_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # one order per booking screen
+    user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # no FK: anonymised orders outlive users
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_sessions.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    booking: Mapped[str] = mapped_column(String(32))
+    payment: Mapped[str] = mapped_column(String(32))
+    ticket: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal_minor: Mapped[int] = mapped_column(Integer)
+    discount_percent: Mapped[int] = mapped_column(Integer)
+    total_minor: Mapped[int] = mapped_column(Integer)
+    hotel_id: Mapped[int | None] = mapped_column(ForeignKey("hotels.id"))
+    answers: Mapped[dict[str, Any]]
+    language: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    hold_until: Mapped[datetime]
+    confirm_by: Mapped[datetime | None]
+    pay_by: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OrderItemRow(Base):
+    __tablename__ = "order_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    ticket_type: Mapped[str] = mapped_column(String(32))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_minor: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]]
+    dedup_key: Mapped[str] = mapped_column(String(128), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_outbox_status_due_at", "status", "due_at"),)
+
+
+class AuditRow(Base):
+    """Append-only: nothing in the code updates or deletes these rows."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    before: Mapped[dict[str, Any]]
+    after: Mapped[dict[str, Any]]

@@ -1,0 +1,184 @@
+"""Use cases of booking: place an order (seats taken atomically) and cancel it.
+
+Each use case is one transaction: it checks, changes, writes outbox rows and an audit entry, then commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.catalog import Organiser, Question, QuestionKind
+from domain.errors import InvalidAnswer, InvalidTransition, NotAllowed, NotFound, SessionNotBookable, SoldOut
+from domain.messages import AuditEntry, OutboxKind, OutboxMessage
+from domain.orders import BookingStatus, Order, PaymentStatus, new_order_code
+from domain.ports import UnitOfWork
+from domain.pricing import hotel_discount, quote
+
+TOURIST = "tourist"
+_CODE_ATTEMPTS = 20
+
+
+def check_answer(question: Question, raw: str) -> str:
+    """The cleaned answer to a booking question, or :class:`InvalidAnswer` with a ``reason`` code."""
+    text = " ".join(raw.split())
+    if question.kind is QuestionKind.CHOICE:
+        if text not in {choice.id for choice in question.choices}:
+            raise InvalidAnswer(question=question.id, reason="unknown_choice")
+        return text
+    if not text:
+        if question.required:
+            raise InvalidAnswer(question=question.id, reason="empty")
+        return ""
+    if len(text) > question.max_length:
+        raise InvalidAnswer(question=question.id, reason="too_long", limit=question.max_length)
+    return text
+
+
+def check_answers(organiser: Organiser, answers: Mapping[str, str]) -> dict[str, str]:
+    known = {q.id for q in organiser.questions}
+    if unknown := set(answers) - known:
+        raise InvalidAnswer(question=sorted(unknown)[0], reason="unknown_question")
+    return {q.id: check_answer(q, answers.get(q.id, "")) for q in organiser.questions}
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    user_id: int
+    session_id: int
+    quantities: Mapping[str, int]
+    answers: Mapping[str, str] = field(default_factory=dict)
+    payments_enabled: bool = False
+    request_key: str | None = None  # a repeated confirmation of the same booking screen returns the same order
+
+
+async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
+    """Hold seats for the organiser's hold period and create the order with a short public code.
+
+    Idempotent per ``request_key``: confirming the same booking screen twice (a double tap, a retried update)
+    returns the order placed the first time and takes no more seats.
+    """
+    async with uow:
+        if cmd.request_key is not None:
+            existing = await uow.orders.by_request_key(cmd.request_key)
+            if existing is not None:
+                if existing.user_id != cmd.user_id:
+                    raise NotAllowed(order=existing.id)
+                return existing
+        session = await uow.catalog.session(cmd.session_id)
+        if session is None:
+            raise NotFound(session=cmd.session_id)
+        if not session.bookable(now):
+            raise SessionNotBookable(session=session.id)
+        event = await uow.catalog.event(session.event_id)
+        organiser = await uow.catalog.organiser(event.organiser_id) if event else None
+        user = await uow.users.get(cmd.user_id)
+        if event is None or organiser is None or user is None:
+            raise NotFound(session=cmd.session_id)
+        answers = check_answers(organiser, cmd.answers)
+        hotel = await uow.catalog.hotel(user.hotel_id) if user.hotel_id else None
+        discount = hotel_discount(hotel, event)
+        priced = quote(event, cmd.quantities, discount)
+
+        if not await uow.seats.reserve(session.id, priced.seats):
+            fresh = await uow.catalog.session(session.id)
+            raise SoldOut(left=fresh.seats_left if fresh else 0, wanted=priced.seats)
+
+        order = Order(
+            code=await _unique_code(uow),
+            user_id=user.id,
+            session_id=session.id,
+            event_id=event.id,
+            currency=priced.currency,
+            items=list(priced.items),
+            subtotal_minor=priced.subtotal_minor,
+            discount_percent=priced.discount_percent,
+            total_minor=priced.total_minor,
+            created_at=now,
+            hold_until=now + organiser.hold,
+            language=user.language,
+            hotel_id=hotel.id if hotel and discount else user.hotel_id,
+            answers=answers,
+            request_key=cmd.request_key,
+        )
+        if event.needs_confirmation:
+            order.booking = BookingStatus.AWAITING_ORGANISER
+            order.confirm_by = now + organiser.confirm_within
+        else:
+            order.booking = BookingStatus.CONFIRMED
+            if cmd.payments_enabled:
+                order.payment = PaymentStatus.AWAITING
+                order.pay_by = now + organiser.pay_within
+            else:
+                order.payment = PaymentStatus.ON_SITE
+        order = await uow.orders.add(order)
+
+        if event.needs_confirmation:
+            await uow.outbox.add(
+                OutboxMessage(
+                    kind=OutboxKind.BOOKING_REQUEST,
+                    chat_id=organiser.chat_id,
+                    payload={"order_id": order.id},
+                    due_at=now,
+                    dedup_key=f"booking_request:{order.id}",
+                )
+            )
+        await uow.audit.add(
+            AuditEntry(at=now, actor=TOURIST, action="order.placed", order_id=order.id, after=order.snapshot())
+        )
+        await uow.commit()
+    return order
+
+
+async def _unique_code(uow: UnitOfWork) -> str:
+    for _ in range(_CODE_ATTEMPTS):
+        code = new_order_code()
+        if not await uow.orders.code_exists(code):
+            return code
+    raise RuntimeError("could not find a free order code")  # 24**6 codes: only if the table is nearly full
+
+
+async def _cancel_in_tx(uow: UnitOfWork, order: Order, now: datetime, action: str) -> None:
+    """Cancel ``order`` inside the caller's transaction: release its seats, tell the organiser, audit it."""
+    session = await uow.catalog.session(order.session_id)
+    before = order.snapshot()
+    knew = order.booking is BookingStatus.CONFIRMED or order.booking is BookingStatus.AWAITING_ORGANISER
+    order.cancel_by_tourist(session.starts_at, now)
+    await uow.seats.release(order.session_id, order.seats)
+    await uow.orders.save(order)
+    event = await uow.catalog.event(order.event_id)
+    organiser = await uow.catalog.organiser(event.organiser_id)
+    if knew and event.needs_confirmation:
+        await uow.outbox.add(
+            OutboxMessage(
+                kind=OutboxKind.BOOKING_CANCELLED,
+                chat_id=organiser.chat_id,
+                payload={"order_id": order.id},
+                due_at=now,
+                dedup_key=f"booking_cancelled:{order.id}",
+            )
+        )
+    await uow.audit.add(
+        AuditEntry(at=now, actor=TOURIST, action=action, order_id=order.id, before=before, after=order.snapshot())
+    )
+
+
+async def get_own_order(uow: UnitOfWork, user_id: int, order_id: int) -> Order:
+    """The order if it belongs to ``user_id``; a forged or foreign id is :class:`NotAllowed`."""
+    order = await uow.orders.get(order_id)
+    if order is None or order.user_id != user_id:
+        raise NotAllowed(order=order_id)
+    return order
+
+
+async def cancel_order(uow: UnitOfWork, user_id: int, order_id: int, now: datetime) -> Order:
+    """The tourist cancels: free before payment; after payment it becomes refund due. Seats go back on sale."""
+    async with uow:
+        order = await get_own_order(uow, user_id, order_id)
+        session = await uow.catalog.session(order.session_id)
+        if not order.can_be_cancelled_by_tourist(session.starts_at, now):
+            raise InvalidTransition(order=order.id, booking=order.booking.value)
+        await _cancel_in_tx(uow, order, now, "order.cancelled_by_tourist")
+        await uow.commit()
+    return order

@@ -1,0 +1,145 @@
+"""The catalog as the domain sees it: regions, hotels, organisers, events and their sessions.
+
+Catalog content (titles, descriptions, meeting points, question texts) carries its own translations as a
+``{language: text}`` mapping; :func:`localized` picks the best one for a reader.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+Translations = dict[str, str]
+
+DEFAULT_CONFIRM_WITHIN = timedelta(minutes=10)
+DEFAULT_PAY_WITHIN = timedelta(minutes=30)
+DEFAULT_HOLD = timedelta(minutes=15)
+DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(hours=2))
+
+# Bookings close this long before a session starts.
+BOOKING_CUTOFF = timedelta(minutes=5)
+
+
+def localized(texts: Translations, language: str, fallback: str = "en") -> str:
+    """The text in ``language``, else in ``fallback``, else in any language the content has."""
+    if not texts:
+        return ""
+    return texts.get(language) or texts.get(fallback) or next(iter(texts.values()))
+
+
+class Confirmation(enum.StrEnum):
+    REQUIRED = "required"
+    INSTANT = "instant"
+
+
+class QuestionKind(enum.StrEnum):
+    TEXT = "text"
+    CHOICE = "choice"
+
+
+class SessionStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    id: int
+    code: str
+    timezone: str
+    name: Translations
+
+
+@dataclass(frozen=True, slots=True)
+class Hotel:
+    id: int
+    code: str
+    region_id: int
+    name: str
+    discount_percent: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    id: str
+    text: Translations
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: str
+    text: Translations
+    kind: QuestionKind = QuestionKind.TEXT
+    required: bool = True
+    max_length: int = 200
+    choices: tuple[Choice, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Organiser:
+    id: int
+    code: str
+    name: str
+    chat_id: int
+    language: str
+    phone: str | None = None
+    confirm_within: timedelta = DEFAULT_CONFIRM_WITHIN
+    pay_within: timedelta = DEFAULT_PAY_WITHIN
+    hold: timedelta = DEFAULT_HOLD
+    reminders: tuple[timedelta, ...] = DEFAULT_REMINDERS
+    questions: tuple[Question, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TicketType:
+    code: str  # "adult", "child", ...
+    price_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    code: str
+    organiser_id: int
+    region_id: int
+    category: str
+    title: Translations
+    description: Translations
+    meeting_point: Translations
+    duration: timedelta
+    languages: tuple[str, ...]
+    currency: str
+    ticket_types: tuple[TicketType, ...]
+    confirmation: Confirmation = Confirmation.REQUIRED
+
+    def ticket_type(self, code: str) -> TicketType | None:
+        return next((t for t in self.ticket_types if t.code == code), None)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.confirmation is Confirmation.REQUIRED
+
+
+@dataclass(frozen=True, slots=True)
+class EventSession:
+    id: int
+    event_id: int
+    starts_at: datetime  # aware, UTC
+    capacity: int
+    seats_left: int
+    status: SessionStatus = SessionStatus.SCHEDULED
+
+    def bookable(self, now: datetime) -> bool:
+        return self.status is SessionStatus.SCHEDULED and self.starts_at - BOOKING_CUTOFF > now
+
+
+@dataclass(frozen=True, slots=True)
+class EventSummary:
+    """One line of a browse list: the event, its next session in the window and the lowest price."""
+
+    event: Event
+    next_start: datetime
+    sessions_in_window: int
+    seats_left: int
+    price_from_minor: int = field(default=0)

@@ -1,0 +1,37 @@
+"""What the domain asks to be told to someone other than the acting user, and what it records.
+
+Both are written in the same transaction as the change that caused them: outbox rows are delivered after commit by
+the sender (rendered then, in the recipient's language); audit entries are never deleted.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class OutboxKind(enum.StrEnum):
+    BOOKING_REQUEST = "organiser.booking_request"  # the organiser must confirm or decline
+    BOOKING_CANCELLED = "organiser.booking_cancelled"  # the tourist cancelled an order the organiser knew of
+    ORDER_PLACED = "operator.order_placed"  # instant bookings: for the operators' overview
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    kind: OutboxKind
+    chat_id: int
+    payload: dict[str, Any]
+    due_at: datetime
+    dedup_key: str  # one message per (kind, subject): a retry of the same change cannot send it twice
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: datetime
+    actor: str  # "user:<id>", "operator:<id>", "system"
+    action: str
+    order_id: int | None = None
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)

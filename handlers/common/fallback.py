@@ -1,0 +1,48 @@
+"""The catch-all, included last: whatever no other handler took gets a localized hint, never silence."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery, Message
+
+from bot.i18n import Translator
+from handlers.tourist.keyboards import main_menu_kb
+from handlers.tourist.messaging import answer_query
+
+router = Router(name=__name__)
+
+LONG_TEXT = 1000
+
+
+@router.message(F.chat.type == "private", F.text.startswith("/"))
+async def on_unknown_command(message: Message, tr: Translator) -> None:
+    await message.answer(
+        tr.gettext("I don't know that command. Here is what I can do — or send /help."),
+        reply_markup=main_menu_kb(tr),
+    )
+
+
+@router.message(F.chat.type == "private", F.text)
+async def on_free_text(message: Message, tr: Translator) -> None:
+    _ = tr.gettext
+    if len(message.text) > LONG_TEXT:
+        text = _("That is a long message! To reach our team, press “Ask a question” and write it there.")
+    else:
+        text = _(
+            "I didn't catch that. Use the buttons below — or press “Ask a question” and our team will answer "
+            "you here."
+        )
+    await message.answer(text, reply_markup=main_menu_kb(tr))
+
+
+@router.message(F.chat.type == "private")
+async def on_other_content(message: Message, tr: Translator) -> None:
+    await message.answer(
+        tr.gettext("I can only read text and buttons, sorry. Here is the menu:"), reply_markup=main_menu_kb(tr)
+    )
+
+
+@router.callback_query()
+async def on_unknown_button(query: CallbackQuery, tr: Translator) -> None:
+    """Malformed, forged or long-outdated button data: refuse, change nothing."""
+    await answer_query(query, tr.gettext("This button is no longer valid. Please use the menu."), alert=True)

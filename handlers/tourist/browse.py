@@ -1,0 +1,329 @@
+"""Browse: region -> when -> category -> a paginated list -> an event card with its upcoming sessions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.clock import Clock
+from bot.i18n import Translator
+from domain.calendar import Window, browse_window, picker_days
+from domain.catalog import Event, EventSession, Region, localized
+from domain.ports import UnitOfWork
+from domain.profile import set_region
+from domain.users import User
+from handlers.tourist.callbacks import BookAction, BookCb, BrowseCb, EventCb, MenuAction, MenuCb, When
+from handlers.tourist.keyboards import button, home_button
+from handlers.tourist.labels import category_name, ticket_type_name
+from handlers.tourist.messaging import answer_query, show
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
+
+PAGE_SIZE = 5
+CARD_SESSIONS = 8
+_WINDOWS = {
+    When.TODAY: Window.TODAY,
+    When.TOMORROW: Window.TOMORROW,
+    When.WEEKEND: Window.WEEKEND,
+    When.UPCOMING: Window.UPCOMING,
+    When.DAY: Window.DAY,
+}
+
+
+def _e(text: str) -> str:
+    return escape(text, quote=False)
+
+
+# ---- screens ------------------------------------------------------------------------------------------------------
+
+
+def regions_screen(regions: list[Region], tr: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    _ = tr.gettext
+    rows = [[button(localized(r.name, tr.language), BrowseCb(region=r.id, step="when"))] for r in regions]
+    rows.append([home_button(tr)])
+    return _("Where are you? Choose a region:"), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def when_screen(region: Region, tr: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    _ = tr.gettext
+
+    def when(label: str, value: When) -> object:
+        return button(label, BrowseCb(region=region.id, when=value, step="category"))
+
+    rows = [
+        [when(_("Today"), When.TODAY), when(_("Tomorrow"), When.TOMORROW)],
+        [when(_("This weekend"), When.WEEKEND), when(_("Next 30 days"), When.UPCOMING)],
+        [button("📅 " + _("Pick a date"), BrowseCb(region=region.id, when=When.PICK, step="when"))],
+        [button("⬅️ " + _("Other region"), MenuCb(action=MenuAction.EVENTS)), home_button(tr)],
+    ]
+    text = _("<b>{region}</b>: when would you like to go?").format(region=_e(localized(region.name, tr.language)))
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def date_picker_screen(region: Region, tr: Translator, now: datetime) -> tuple[str, InlineKeyboardMarkup]:
+    _ = tr.gettext
+    days = picker_days(now, region.timezone)
+    buttons = [
+        button(tr.short_date(day), BrowseCb(region=region.id, when=When.DAY, day=day.toordinal(), step="category"))
+        for day in days
+    ]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    rows.append([button("⬅️ " + _("Back"), BrowseCb(region=region.id, step="when")), home_button(tr)])
+    return _("Pick a date:"), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def window_label(cb: BrowseCb, tr: Translator) -> str:
+    _ = tr.gettext
+    if cb.when is When.DAY:
+        return tr.date(date.fromordinal(cb.day))
+    labels = {
+        When.TODAY: _("Today"),
+        When.TOMORROW: _("Tomorrow"),
+        When.WEEKEND: _("This weekend"),
+        When.UPCOMING: _("Next 30 days"),
+    }
+    return labels.get(cb.when, "")
+
+
+def nothing_screen(region: Region, cb: BrowseCb, tr: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    _ = tr.gettext
+    text = _("No events with free seats in {region} for {when}. Try another date?").format(
+        region=_e(localized(region.name, tr.language)), when=window_label(cb, tr)
+    )
+    rows = [[button("📅 " + _("Other dates"), BrowseCb(region=region.id, step="when"))], [home_button(tr)]]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def categories_screen(
+    region: Region, cb: BrowseCb, categories: list[tuple[str, int]], tr: Translator
+) -> tuple[str, InlineKeyboardMarkup]:
+    _ = tr.gettext
+    base = {"region": region.id, "when": cb.when, "day": cb.day, "step": "list"}
+    total = sum(count for _c, count in categories)
+    rows = [[button(_("All categories") + f" ({total})", BrowseCb(**base, category=""))]]
+    rows += [
+        [button(f"{category_name(code, tr)} ({count})", BrowseCb(**base, category=code))]
+        for code, count in categories
+    ]
+    rows.append([button("⬅️ " + _("Back"), BrowseCb(region=region.id, step="when")), home_button(tr)])
+    text = _("{region}, {when}: choose a category").format(
+        region=_e(localized(region.name, tr.language)), when=window_label(cb, tr)
+    )
+    return f"<b>{text}</b>", InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def list_screen(
+    uow: UnitOfWork, region: Region, cb: BrowseCb, tr: Translator, now: datetime
+) -> tuple[str, InlineKeyboardMarkup]:
+    _ = tr.gettext
+    start, end = _window(cb, region, now)
+    page = max(cb.page, 0)
+    async with uow:
+        summaries, total = await uow.catalog.event_summaries(
+            region.id, start, end, cb.category or None, page * PAGE_SIZE, PAGE_SIZE
+        )
+    if not summaries and page > 0:  # a stale page button after the list shrank: show the first page
+        return await list_screen(uow, region, cb.model_copy(update={"page": 0}), tr, now)
+    if not summaries:
+        return nothing_screen(region, cb, tr)
+    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+    heading = " · ".join(
+        part
+        for part in (
+            localized(region.name, tr.language),
+            window_label(cb, tr),
+            category_name(cb.category, tr) if cb.category else "",
+        )
+        if part
+    )
+    lines = [f"<b>{_e(heading)}</b>", ""]
+    rows = []
+    for number, summary in enumerate(summaries, start=page * PAGE_SIZE + 1):
+        event = summary.event
+        title = localized(event.title, tr.language)
+        seats = tr.ngettext("{n} seat left", "{n} seats left", summary.seats_left).format(n=summary.seats_left)
+        price = _("from {price}").format(price=tr.money(summary.price_from_minor, event.currency))
+        lines.append(
+            f"{number}. <b>{_e(title)}</b>\n    {tr.datetime(summary.next_start, region.timezone)} · {price} · {seats}"
+        )
+        rows.append([button(f"{number}. {title}"[:60], EventCb(event=event.id))])
+    nav = []
+    if page > 0:
+        nav.append(button("◀️", cb.model_copy(update={"page": page - 1})))
+    if pages > 1:
+        nav.append(button(f"{page + 1}/{pages}", cb))
+    if page + 1 < pages:
+        nav.append(button("▶️", cb.model_copy(update={"page": page + 1})))
+    if nav:
+        rows.append(nav)
+    if cb.category:
+        back = button("⬅️ " + _("Categories"), cb.model_copy(update={"step": "category", "page": 0, "category": ""}))
+    else:
+        back = button("⬅️ " + _("Other dates"), BrowseCb(region=region.id, step="when"))
+    rows.append([back, home_button(tr)])
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _window(cb: BrowseCb, region: Region, now: datetime) -> tuple[datetime, datetime]:
+    window = _WINDOWS.get(cb.when or When.UPCOMING, Window.UPCOMING)
+    day = date.fromordinal(cb.day) if cb.when is When.DAY and cb.day > 0 else None
+    if window is Window.DAY and day is None:
+        window = Window.UPCOMING
+    return browse_window(window, now, region.timezone, day)
+
+
+def event_card_text(
+    event: Event, region: Region, sessions: list[EventSession], tr: Translator
+) -> str:
+    _ = tr.gettext
+    lines = [f"<b>{_e(localized(event.title, tr.language))}</b>"]
+    if description := localized(event.description, tr.language):
+        lines += ["", _e(description)]
+    lines.append("")
+    lines.append("⏱ " + _("Duration: {duration}").format(duration=tr.duration(event.duration)))
+    if meeting_point := localized(event.meeting_point, tr.language):
+        lines.append("📍 " + _("Meeting point: {place}").format(place=_e(meeting_point)))
+    if event.languages:
+        names = tr.list([tr.language_name(code) for code in event.languages])
+        lines.append("🗣 " + _("Languages: {languages}").format(languages=names))
+    lines.append("")
+    lines.append("<b>" + _("Prices") + "</b>")
+    for ticket in event.ticket_types:
+        lines.append(f"• {_e(ticket_type_name(ticket.code, tr))}: {tr.money(ticket.price_minor, event.currency)}")
+    if not event.needs_confirmation:
+        lines.append("⚡ " + _("Instant confirmation"))
+    lines.append("")
+    if sessions:
+        lines.append("<b>" + _("Upcoming dates") + "</b> " + _("(time in {region})").format(
+            region=_e(localized(region.name, tr.language))))
+        for session in sessions:
+            when = tr.datetime(session.starts_at, region.timezone)
+            if session.seats_left:
+                seats = tr.ngettext("{n} seat left", "{n} seats left", session.seats_left).format(
+                    n=session.seats_left
+                )
+            else:
+                seats = _("sold out")
+            lines.append(f"• {when} — {seats}")
+        lines.append("")
+        lines.append(_("Choose a date to book:"))
+    else:
+        lines.append(_("No upcoming dates are open for booking right now."))
+    return "\n".join(lines)
+
+
+async def event_card(
+    uow: UnitOfWork, event_id: int, tr: Translator, now: datetime
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The event card with its next sessions as booking buttons; a missing event gets a short notice."""
+    _ = tr.gettext
+    async with uow:
+        event = await uow.catalog.event(event_id)
+        region = await uow.catalog.region(event.region_id) if event else None
+        sessions = list(await uow.catalog.upcoming_sessions(event_id, now, CARD_SESSIONS)) if event else []
+    if event is None or region is None:
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[[button("🗺 " + _("Events"), MenuCb(action=MenuAction.EVENTS)), home_button(tr)]]
+        )
+        return _("This event is no longer available."), markup
+    sessions = [s for s in sessions if s.bookable(now)]
+    rows = [
+        [
+            button(
+                f"{tr.datetime(s.starts_at, region.timezone)} · {s.seats_left}",
+                BookCb(action=BookAction.START, session=s.id),
+            )
+        ]
+        for s in sessions
+        if s.seats_left > 0
+    ]
+    rows.append(
+        [
+            button("⬅️ " + _("More events"), BrowseCb(region=region.id, step="when")),
+            home_button(tr),
+        ]
+    )
+    return event_card_text(event, region, sessions, tr), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+# ---- handlers -----------------------------------------------------------------------------------------------------
+
+
+async def _regions(uow: UnitOfWork) -> list[Region]:
+    async with uow:
+        return list(await uow.catalog.regions())
+
+
+@router.message(Command("events"))
+async def cmd_events(message: Message, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User) -> None:
+    await state.clear()
+    await message.answer(*await _entry_screen(uow, tr, user))
+
+
+@router.callback_query(MenuCb.filter(F.action == MenuAction.EVENTS))
+async def on_menu_events(
+    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User
+) -> None:
+    await state.clear()
+    await answer_query(query)
+    await show(query, *await _entry_screen(uow, tr, user))
+
+
+async def _entry_screen(uow: UnitOfWork, tr: Translator, user: User) -> tuple[str, InlineKeyboardMarkup]:
+    regions = await _regions(uow)
+    if not regions:
+        return tr.gettext("There are no events in the catalog yet. Please come back later."), InlineKeyboardMarkup(
+            inline_keyboard=[[home_button(tr)]]
+        )
+    if len(regions) == 1:
+        return when_screen(regions[0], tr)
+    return regions_screen(regions, tr)
+
+
+@router.callback_query(BrowseCb.filter())
+async def on_browse_step(
+    query: CallbackQuery, callback_data: BrowseCb, uow: UnitOfWork, tr: Translator, user: User, clock: Clock
+) -> None:
+    async with uow:
+        region = await uow.catalog.region(callback_data.region)
+    if region is None:
+        await answer_query(query, tr.gettext("This region is no longer available."), alert=True)
+        await show(query, *await _entry_screen(uow, tr, user))
+        return
+    await answer_query(query)
+    now = clock.now()
+    if callback_data.step == "when":
+        if user.region_id != region.id:
+            await set_region(uow, user.id, region.id)
+        if callback_data.when is When.PICK:
+            await show(query, *date_picker_screen(region, tr, now))
+        else:
+            await show(query, *when_screen(region, tr))
+        return
+    if callback_data.step == "category":
+        start, end = _window(callback_data, region, now)
+        async with uow:
+            categories = list(await uow.catalog.categories(region.id, start, end))
+        if not categories:
+            await show(query, *nothing_screen(region, callback_data, tr))
+            return
+        if len(categories) > 1:
+            await show(query, *categories_screen(region, callback_data, categories, tr))
+            return
+        callback_data = callback_data.model_copy(update={"step": "list", "category": ""})
+    await show(query, *await list_screen(uow, region, callback_data, tr, now))
+
+
+@router.callback_query(EventCb.filter())
+async def on_event_open(
+    query: CallbackQuery, callback_data: EventCb, uow: UnitOfWork, tr: Translator, clock: Clock
+) -> None:
+    await answer_query(query)
+    await show(query, *await event_card(uow, callback_data.event, tr, clock.now()))

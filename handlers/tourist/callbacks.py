@@ -1,0 +1,105 @@
+"""Every inline button of the tourist's chat: typed, short prefixes, ids and enums only (64-byte limit).
+
+Buttons prove nothing: each handler re-checks on the server that the object exists, is in the expected state and
+belongs to the user who pressed. Data that does not parse falls through to the fallback router.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class MenuAction(enum.StrEnum):
+    HOME = "home"
+    EVENTS = "events"
+    ORDERS = "orders"
+    QUESTION = "question"
+    PROFILE = "profile"
+
+
+class MenuCb(CallbackData, prefix="m"):
+    action: MenuAction
+
+
+class LangCb(CallbackData, prefix="l"):
+    language: str
+
+
+class When(enum.StrEnum):
+    TODAY = "t"
+    TOMORROW = "tm"
+    WEEKEND = "w"
+    UPCOMING = "u"  # the next 30 days
+    DAY = "d"  # a picked day (``day`` is its proleptic ordinal)
+    PICK = "p"  # show the date picker
+
+
+class BrowseCb(CallbackData, prefix="b"):
+    """One step of region -> when -> category -> list; ``category`` "" means all categories."""
+
+    region: int
+    when: When | None = None
+    day: int = 0
+    category: str = ""
+    page: int = 0
+    step: str = "region"  # region, when, category, list
+
+
+class EventCb(CallbackData, prefix="e"):
+    event: int
+
+
+class BookAction(enum.StrEnum):
+    START = "s"  # picked a session
+    INC = "i"
+    DEC = "d"
+    NEXT = "n"  # quantities chosen
+    CHOICE = "c"  # answered a choice question (``value`` = choice index)
+    SKIP = "k"  # skipped an optional question
+    CONFIRM = "y"
+    ABORT = "x"
+
+
+class BookCb(CallbackData, prefix="k"):
+    action: BookAction
+    session: int
+    value: int = 0  # ticket type index for INC/DEC, choice index for CHOICE
+
+
+class OrderAction(enum.StrEnum):
+    VIEW = "v"
+    CANCEL = "c"  # asks for confirmation
+    CANCEL_CONFIRM = "cy"
+    EVENT = "e"
+
+
+class OrderCb(CallbackData, prefix="o"):
+    action: OrderAction
+    order: int
+
+
+class OrdersPageCb(CallbackData, prefix="op"):
+    page: int
+
+
+class ProfileAction(enum.StrEnum):
+    LANGUAGE = "l"
+    PHONE = "p"
+    HOTEL = "h"
+    HOTEL_CLEAR = "hc"
+    DELETE = "d"  # asks for confirmation
+    DELETE_CONFIRM = "dy"
+
+
+class ProfileCb(CallbackData, prefix="p"):
+    action: ProfileAction
+
+
+class HotelCb(CallbackData, prefix="h"):
+    hotel: int
+
+
+class HotelRegionCb(CallbackData, prefix="hr"):
+    region: int

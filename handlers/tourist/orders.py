@@ -1,0 +1,412 @@
+"""/orders: the tourist's orders, one card per order with its status, what happens next and by when, and cancel.
+
+Every button is re-checked here: the order must exist, belong to the user who pressed and still be in a state
+where the action makes sense; anything else is refused with an alert and nothing changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.clock import Clock
+from bot.i18n import Translator
+from domain.booking import cancel_order, get_own_order
+from domain.catalog import Event, EventSession, Hotel, Region, SessionStatus, localized
+from domain.errors import ConcurrentChange, InvalidTransition, NotAllowed
+from domain.orders import (
+    BookingStatus,
+    Order,
+    PaymentStatus,
+    Stage,
+    format_order_code,
+    order_stage,
+    stage_deadline,
+)
+from domain.ports import UnitOfWork
+from domain.users import User
+from handlers.tourist.callbacks import EventCb, MenuAction, MenuCb, OrderAction, OrderCb, OrdersPageCb
+from handlers.tourist.keyboards import button, home_button
+from handlers.tourist.messaging import answer_query, show
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
+
+PAGE_SIZE = 5
+TITLE_IN_BUTTON = 28  # characters of the event title on a list button
+
+STAGE_EMOJI = {
+    Stage.AWAITING_ORGANISER: "⏳",
+    Stage.AWAITING_PAYMENT: "💳",
+    Stage.PAY_ON_SITE: "✅",
+    Stage.PAID: "✅",
+    Stage.DECLINED: "❌",
+    Stage.CANCELLED: "🚫",
+    Stage.REFUND_DUE: "💸",
+    Stage.REFUNDED: "↩️",
+    Stage.EXPIRED: "⌛",
+    Stage.SESSION_CANCELLED: "🚫",
+    Stage.ATTENDED: "🎉",
+    Stage.NO_SHOW: "➖",
+    Stage.PAST: "🏁",
+}
+
+
+def _e(text: str) -> str:
+    return escape(text, quote=False)
+
+
+# ---- rendering: pure functions of data and a translator ---------------------------------------------------------
+
+
+def ticket_type_name(tr: Translator, code: str) -> str:
+    """The ticket type in the reader's language; a code we have no word for is shown as it is."""
+    _ = tr.gettext
+    names = {
+        "adult": _("Adult"),
+        "child": _("Child"),
+        "family": _("Family"),
+        "senior": _("Senior"),
+        "student": _("Student"),
+    }
+    return names.get(code, code)
+
+
+def _deadline(tr: Translator, moment: datetime, timezone: str, now: datetime) -> str:
+    """Only the time when it is due today (in the region), otherwise the day and the time."""
+    if tr.now_local(timezone, moment).date() == tr.now_local(timezone, now).date():
+        return tr.time(moment, timezone)
+    return tr.datetime(moment, timezone)
+
+
+def stage_lines(tr: Translator, order: Order, stage: Stage, timezone: str, now: datetime) -> tuple[str, str | None]:
+    """The order's status in plain words and what happens next (and by when), for every stage."""
+    _ = tr.gettext
+    amount = tr.money(order.total_minor, order.currency)
+    deadline = stage_deadline(order, stage)
+    by = _deadline(tr, deadline, timezone, now) if deadline else None
+    match stage:
+        case Stage.AWAITING_ORGANISER:
+            status = _("Waiting for the organiser to confirm. Your seats are held.")
+            if by:
+                after = _("The organiser confirms by {time} — we will message you here.").format(time=by)
+            else:
+                after = _("The organiser confirms soon — we will message you here.")
+        case Stage.AWAITING_PAYMENT:
+            status = _("Confirmed by the organiser — waiting for your payment.")
+            if by:
+                after = _("Please pay {amount} by {time}, otherwise the seats go back on sale.").format(
+                    amount=amount, time=by
+                )
+            else:
+                after = _("Please pay {amount} soon to keep your seats.").format(amount=amount)
+        case Stage.PAY_ON_SITE:
+            status = _("Confirmed.")
+            after = _("Pay at the meeting point: {amount}. Please come a few minutes early.").format(amount=amount)
+        case Stage.PAID:
+            status = _("Confirmed and paid.")
+            after = _("Show the order code at the meeting point. Have a great time!")
+        case Stage.DECLINED:
+            status = _("The organiser could not accept this booking.")
+            after = _("Nothing to pay. Have a look at other dates or events.")
+        case Stage.CANCELLED:
+            status = _("You cancelled this booking.")
+            after = _("Nothing to pay. The seats went back on sale.")
+        case Stage.REFUND_DUE:
+            status = _("Cancelled after payment.")
+            after = _("Refund due: our team will return {amount}. We will message you here when it is done.").format(
+                amount=amount
+            )
+        case Stage.REFUNDED:
+            if order.payment is PaymentStatus.PARTIALLY_REFUNDED:
+                status = _("Part of your payment has been refunded.")
+            else:
+                status = _("Your payment has been refunded.")
+            after = None
+        case Stage.EXPIRED:
+            status = _("This booking expired: it was not confirmed or paid in time.")
+            after = _("Nothing to pay. You are welcome to book again.")
+        case Stage.SESSION_CANCELLED:
+            status = _("The organiser cancelled this session.")
+            after = _("Nothing to pay. We are sorry — have a look at other dates.")
+        case Stage.ATTENDED:
+            status = _("You attended this event. We hope you enjoyed it!")
+            after = None
+        case Stage.NO_SHOW:
+            status = _("You were marked as not having come.")
+            after = _("If that is a mistake, ask us a question.")
+        case Stage.PAST:
+            status = _("This session has already taken place.")
+            after = None
+    return status, after
+
+
+def render_order_card(
+    tr: Translator,
+    order: Order,
+    event: Event,
+    session: EventSession,
+    region: Region,
+    hotel: Hotel | None,
+    now: datetime,
+) -> str:
+    _ = tr.gettext
+    stage = order_stage(order, session.starts_at, session.status is SessionStatus.CANCELLED, now)
+    status, after = stage_lines(tr, order, stage, region.timezone, now)
+    lines = [
+        "🎟 " + _("<b>Order {code}</b>").format(code=format_order_code(order.code)),
+        f"<b>{_e(localized(event.title, tr.language))}</b>",
+        "📅 " + tr.datetime(session.starts_at, region.timezone) + f" ({_e(localized(region.name, tr.language))})",
+    ]
+    if meeting_point := localized(event.meeting_point, tr.language):
+        lines.append("📍 " + _("Meeting point: {place}").format(place=_e(meeting_point)))
+    lines.append("")
+    for item in order.items:
+        lines.append(
+            _("{ticket} × {quantity}: {amount}").format(
+                ticket=_e(ticket_type_name(tr, item.ticket_type)),
+                quantity=item.quantity,
+                amount=tr.money(item.total_minor, order.currency),
+            )
+        )
+    if order.discount_percent and order.total_minor < order.subtotal_minor:
+        discount = tr.money(order.subtotal_minor - order.total_minor, order.currency)
+        if hotel is not None:
+            lines.append(
+                _("Hotel discount ({hotel}, {percent}%): −{amount}").format(
+                    hotel=_e(hotel.name), percent=order.discount_percent, amount=discount
+                )
+            )
+        else:
+            lines.append(
+                _("Hotel discount ({percent}%): −{amount}").format(percent=order.discount_percent, amount=discount)
+            )
+    lines.append(_("<b>Total: {amount}</b>").format(amount=tr.money(order.total_minor, order.currency)))
+    lines.append("")
+    lines.append(f"{STAGE_EMOJI[stage]} <b>{status}</b>")
+    if after:
+        lines.append("👉 " + after)
+    return "\n".join(lines)
+
+
+def order_card_kb(tr: Translator, order: Order, can_cancel: bool) -> InlineKeyboardMarkup:
+    _ = tr.gettext
+    rows: list[list[InlineKeyboardButton]] = []
+    if can_cancel:
+        rows.append([button("✖️ " + _("Cancel booking"), OrderCb(action=OrderAction.CANCEL, order=order.id))])
+    rows.append([button("🗺 " + _("Open the event"), EventCb(event=order.event_id))])
+    rows.append([button("🎟 " + _("Back to my orders"), MenuCb(action=MenuAction.ORDERS))])
+    rows.append([home_button(tr)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def cancel_confirm_kb(tr: Translator, order: Order) -> InlineKeyboardMarkup:
+    _ = tr.gettext
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button("✅ " + _("Yes, cancel it"), OrderCb(action=OrderAction.CANCEL_CONFIRM, order=order.id))],
+            [button("↩️ " + _("No, keep it"), OrderCb(action=OrderAction.VIEW, order=order.id))],
+        ]
+    )
+
+
+def render_cancel_confirm(tr: Translator, order: Order) -> str:
+    _ = tr.gettext
+    lines = [_("<b>Cancel booking {code}?</b>").format(code=format_order_code(order.code)), ""]
+    if order.payment is PaymentStatus.PAID:
+        lines.append(
+            _(
+                "You have paid {amount}. If you cancel, the payment becomes a refund due: our team will return "
+                "it and message you here."
+            ).format(amount=tr.money(order.total_minor, order.currency))
+        )
+    else:
+        lines.append(_("Cancelling is free: you have not paid anything."))
+    lines.append(_("Your seats go back on sale."))
+    return "\n".join(lines)
+
+
+# ---- reads ------------------------------------------------------------------------------------------------------
+
+
+async def order_card(
+    uow: UnitOfWork, order_id: int, user_id: int, tr: Translator, now: datetime
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The card of one of the user's orders; :class:`NotAllowed` for a foreign, forged or missing order."""
+    async with uow:
+        order = await get_own_order(uow, user_id, order_id)
+        session = await uow.catalog.session(order.session_id)
+        event = await uow.catalog.event(order.event_id)
+        region = await uow.catalog.region(event.region_id)
+        hotel = await uow.catalog.hotel(order.hotel_id) if order.hotel_id else None
+    text = render_order_card(tr, order, event, session, region, hotel, now)
+    return text, order_card_kb(tr, order, order.can_be_cancelled_by_tourist(session.starts_at, now))
+
+
+async def orders_page(
+    uow: UnitOfWork, user_id: int, page: int, tr: Translator, now: datetime
+) -> tuple[str, InlineKeyboardMarkup]:
+    """One page of the user's orders, newest first; a page beyond the last shows the last one."""
+    _ = tr.gettext
+    page = max(page, 0)
+    async with uow:
+        orders, total = await uow.orders.for_user(user_id, page * PAGE_SIZE, PAGE_SIZE)
+        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        if not orders and page > 0 and total:
+            page = pages - 1
+            orders, total = await uow.orders.for_user(user_id, page * PAGE_SIZE, PAGE_SIZE)
+        lines = [await _order_line(uow, order, tr, now) for order in orders]
+
+    if not total:
+        text = "\n\n".join(
+            [
+                _("<b>My orders</b>"),
+                _("You have no orders yet. Let's find something nice to do!"),
+            ]
+        )
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[
+                [button("🗺 " + _("Events"), MenuCb(action=MenuAction.EVENTS))],
+                [home_button(tr)],
+            ]
+        )
+        return text, markup
+
+    header = [_("<b>My orders</b>"), tr.ngettext("You have {n} order.", "You have {n} orders.", total).format(n=total)]
+    if pages > 1:
+        header.append(_("Page {page} of {pages}").format(page=page + 1, pages=pages))
+    header.append(_("Tap an order to see its status and what happens next."))
+    rows = [[button(line, OrderCb(action=OrderAction.VIEW, order=order.id))] for order, line in zip(orders, lines)]
+    nav: list[InlineKeyboardButton] = []
+    if page > 0:
+        nav.append(button("◀️ " + _("Newer"), OrdersPageCb(page=page - 1)))
+    if page < pages - 1:
+        nav.append(button(_("Older") + " ▶️", OrdersPageCb(page=page + 1)))
+    if nav:
+        rows.append(nav)
+    rows.append([home_button(tr)])
+    return "\n".join(header), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def _order_line(uow: UnitOfWork, order: Order, tr: Translator, now: datetime) -> str:
+    """``K7M-A4X · Islands cruise · Tue, Dec 1 · ✅`` (buttons are plain text: no HTML here)."""
+    session = await uow.catalog.session(order.session_id)
+    event = await uow.catalog.event(order.event_id)
+    region = await uow.catalog.region(event.region_id)
+    title = localized(event.title, tr.language)
+    if len(title) > TITLE_IN_BUTTON:
+        title = title[: TITLE_IN_BUTTON - 1].rstrip() + "…"
+    day = tr.date(tr.now_local(region.timezone, session.starts_at).date())
+    stage = order_stage(order, session.starts_at, session.status is SessionStatus.CANCELLED, now)
+    return f"{format_order_code(order.code)} · {title} · {day} · {STAGE_EMOJI[stage]}"
+
+
+# ---- handlers ---------------------------------------------------------------------------------------------------
+
+
+@router.message(Command("orders"))
+async def cmd_orders(
+    message: Message, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator, clock: Clock
+) -> None:
+    await state.clear()
+    text, markup = await orders_page(uow, user.id, 0, tr, clock.now())
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(MenuCb.filter(F.action == MenuAction.ORDERS))
+async def on_orders_open(
+    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator, clock: Clock
+) -> None:
+    await state.clear()
+    text, markup = await orders_page(uow, user.id, 0, tr, clock.now())
+    await answer_query(query)
+    await show(query, text, markup)
+
+
+@router.callback_query(OrdersPageCb.filter())
+async def on_orders_page(
+    query: CallbackQuery, callback_data: OrdersPageCb, uow: UnitOfWork, user: User, tr: Translator, clock: Clock
+) -> None:
+    text, markup = await orders_page(uow, user.id, callback_data.page, tr, clock.now())
+    await answer_query(query)
+    await show(query, text, markup)
+
+
+@router.callback_query(OrderCb.filter(F.action == OrderAction.VIEW))
+async def on_order_view(
+    query: CallbackQuery, callback_data: OrderCb, uow: UnitOfWork, user: User, tr: Translator, clock: Clock
+) -> None:
+    try:
+        text, markup = await order_card(uow, callback_data.order, user.id, tr, clock.now())
+    except NotAllowed:
+        await answer_query(query, tr.gettext("This is not your order."), alert=True)
+        return
+    await answer_query(query)
+    await show(query, text, markup)
+
+
+@router.callback_query(OrderCb.filter(F.action == OrderAction.CANCEL))
+async def on_order_cancel(
+    query: CallbackQuery, callback_data: OrderCb, uow: UnitOfWork, user: User, tr: Translator, clock: Clock
+) -> None:
+    now = clock.now()
+    try:
+        async with uow:
+            order = await get_own_order(uow, user.id, callback_data.order)
+            session = await uow.catalog.session(order.session_id)
+    except NotAllowed:
+        await answer_query(query, tr.gettext("This is not your order."), alert=True)
+        return
+    if not order.can_be_cancelled_by_tourist(session.starts_at, now):
+        await _refuse_stale(query, uow, order, user, tr, now)
+        return
+    await answer_query(query)
+    await show(query, render_cancel_confirm(tr, order), cancel_confirm_kb(tr, order))
+
+
+@router.callback_query(OrderCb.filter(F.action == OrderAction.CANCEL_CONFIRM))
+async def on_order_cancel_confirm(
+    query: CallbackQuery, callback_data: OrderCb, uow: UnitOfWork, user: User, tr: Translator, clock: Clock
+) -> None:
+    now = clock.now()
+    try:
+        order = await cancel_order(uow, user.id, callback_data.order, now)
+    except NotAllowed:
+        await answer_query(query, tr.gettext("This is not your order."), alert=True)
+        return
+    except (InvalidTransition, ConcurrentChange) as error:
+        async with uow:
+            order = await get_own_order(uow, user.id, callback_data.order)
+        await _refuse_stale(query, uow, order, user, tr, now, changed=isinstance(error, ConcurrentChange))
+        return
+    text, markup = await order_card(uow, order.id, user.id, tr, now)
+    await answer_query(query, tr.gettext("Booking {code} cancelled.").format(code=format_order_code(order.code)))
+    await show(query, text, markup)
+
+
+async def _refuse_stale(
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    order: Order,
+    user: User,
+    tr: Translator,
+    now: datetime,
+    changed: bool = False,
+) -> None:
+    """The button was pressed on an outdated screen: say why in an alert and show the order as it is now."""
+    _ = tr.gettext
+    if changed:
+        reason = _("This booking changed a moment ago. Here it is as it is now — please check and try again.")
+    elif order.booking is BookingStatus.CANCELLED:
+        reason = _("This booking is already cancelled.")
+    else:
+        reason = _("This booking can no longer be cancelled.")
+    text, markup = await order_card(uow, order.id, user.id, tr, now)
+    await answer_query(query, reason, alert=True)
+    await show(query, text, markup)

@@ -1,0 +1,110 @@
+"""/question: the tourist writes one message to our team; the answer comes back here, in this chat."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.i18n import Translator
+from domain.ports import UnitOfWork
+from domain.questions import InvalidQuestion, NoOperators, ask_question
+from domain.users import User
+from handlers.tourist.callbacks import MenuAction, MenuCb
+from handlers.tourist.keyboards import button, main_menu_kb
+from handlers.tourist.messaging import answer_query, show
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
+
+
+class QuestionForm(StatesGroup):
+    text = State()
+
+
+def cancel_kb(tr: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[button("✖️ " + tr.gettext("Cancel"), MenuCb(action=MenuAction.HOME))]]
+    )
+
+
+def prompt(tr: Translator) -> str:
+    _ = tr.gettext
+    return "\n\n".join(
+        [
+            "💬 " + _("<b>Ask a question</b>"),
+            _("Write your question in one message. Our team will answer here in this chat."),
+        ]
+    )
+
+
+def unavailable(tr: Translator) -> str:
+    return tr.gettext("Sorry, questions cannot be received right now. Please try again later.")
+
+
+@router.message(Command("question"))
+async def cmd_question(message: Message, state: FSMContext, tr: Translator, settings: Settings) -> None:
+    await state.clear()
+    if settings.operator_chat_id is None:
+        await message.answer(unavailable(tr), reply_markup=main_menu_kb(tr))
+        return
+    await state.set_state(QuestionForm.text)
+    await message.answer(prompt(tr), reply_markup=cancel_kb(tr))
+
+
+@router.callback_query(MenuCb.filter(F.action == MenuAction.QUESTION))
+async def on_question_open(query: CallbackQuery, state: FSMContext, tr: Translator, settings: Settings) -> None:
+    await state.clear()
+    await answer_query(query)
+    if settings.operator_chat_id is None:
+        await show(query, unavailable(tr), main_menu_kb(tr))
+        return
+    await state.set_state(QuestionForm.text)
+    await show(query, prompt(tr), cancel_kb(tr))
+
+
+@router.message(QuestionForm.text, F.text & ~F.text.startswith("/"))
+async def on_question_text(
+    message: Message, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator, clock: Clock,
+    settings: Settings,
+) -> None:
+    _ = tr.gettext
+    try:
+        await ask_question(uow, user.id, message.text, clock.now(), operator_chat_id=settings.operator_chat_id)
+    except InvalidQuestion as error:
+        if error.data.get("reason") == "too_long":
+            text = _(
+                "That is {length} characters — please shorten your question to {limit} and send it again."
+            ).format(length=error.data["length"], limit=error.data["limit"])
+        else:
+            text = _("Your message is empty. Please write your question.")
+        await message.answer(text, reply_markup=cancel_kb(tr))
+        return
+    except NoOperators:
+        await state.clear()
+        await message.answer(unavailable(tr), reply_markup=main_menu_kb(tr))
+        return
+    await state.clear()
+    await message.answer(
+        "✅ " + _("Thanks! Our team will answer here in this chat."), reply_markup=main_menu_kb(tr)
+    )
+
+
+@router.message(QuestionForm.text, ~F.text)
+async def on_question_other(message: Message, tr: Translator) -> None:
+    await message.answer(
+        tr.gettext("I can only pass on text. Please write your question in words."), reply_markup=cancel_kb(tr)
+    )
+
+
+@router.message(QuestionForm.text, F.text.startswith("/"))
+async def on_question_form_command(message: Message, state: FSMContext) -> None:
+    """A command nobody before us took leaves the form; then it goes on to the catch-all."""
+    await state.clear()
+    raise SkipHandler()

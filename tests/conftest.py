@@ -1,0 +1,111 @@
+"""Shared fixtures: databases created through the real migrations.
+
+SQLite always runs. PostgreSQL runs when ``TEST_POSTGRES_URL`` is set (``.ci/run`` sets it); each test gets a fresh
+schema of its own, so runs never see each other's rows. Without the URL those tests skip with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.storage.db import create_engine, session_factory
+from bot.storage.migrate import upgrade
+from bot.storage.uow import SqlUnitOfWork
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+
+
+class FixedClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self._now = now or datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, now: datetime) -> None:
+        self._now = now
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self._now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+async def _sqlite_engine(tmp_path) -> AsyncEngine:  # noqa: ANN001
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+    await upgrade(engine)
+    return engine
+
+
+async def _postgres_engine() -> tuple[AsyncEngine, str]:
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured: set TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    await admin.dispose()
+    engine = create_engine(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}})
+    await upgrade(engine)
+    return engine, schema
+
+
+async def _drop_schema(schema: str) -> None:
+    admin = create_engine(POSTGRES_URL)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await admin.dispose()
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path) -> AsyncIterator[AsyncEngine]:  # noqa: ANN001
+    engine = await _sqlite_engine(tmp_path)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def pg_engine() -> AsyncIterator[AsyncEngine]:
+    engine, schema = await _postgres_engine()
+    yield engine
+    await engine.dispose()
+    await _drop_schema(schema)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def engine(request, tmp_path) -> AsyncIterator[AsyncEngine]:  # noqa: ANN001
+    """The same test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        engine = await _sqlite_engine(tmp_path)
+        yield engine
+        await engine.dispose()
+    else:
+        engine, schema = await _postgres_engine()
+        yield engine
+        await engine.dispose()
+        await _drop_schema(schema)
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker:
+    return session_factory(engine)
+
+
+@pytest.fixture
+def uow_factory(sessions: async_sessionmaker):  # noqa: ANN201
+    """A fresh unit of work per call, like one per update in the bot."""
+    return lambda: SqlUnitOfWork(sessions)

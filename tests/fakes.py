@@ -1,0 +1,395 @@
+"""In-memory fakes of every port in ``domain/ports.py``: fast, honest service tests without a database.
+
+They keep the contracts the SQL implementations keep: a unit of work rolls back unless committed (by restoring a
+deep-copied snapshot), seats are taken only if enough are left on a scheduled session, ``orders.save`` refuses a
+stale version with :class:`ConcurrentChange`, outbox rows are deduplicated by ``dedup_key``, and every read returns
+a copy, so a change is only stored when the domain saves it.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Self
+
+from domain.catalog import (
+    Choice,
+    Confirmation,
+    Event,
+    EventSession,
+    EventSummary,
+    Hotel,
+    Organiser,
+    Question,
+    QuestionKind,
+    Region,
+    SessionStatus,
+    TicketType,
+)
+from domain.errors import ConcurrentChange
+from domain.messages import AuditEntry, OutboxMessage
+from domain.orders import Order
+from domain.users import User
+from tests import seed
+from tests.seed import Seeded
+
+
+@dataclass
+class FakeState:
+    """Everything a database would hold; a unit of work snapshots and restores it."""
+
+    regions: dict[int, Region] = field(default_factory=dict)
+    hotels: dict[int, Hotel] = field(default_factory=dict)
+    organisers: dict[int, Organiser] = field(default_factory=dict)
+    events: dict[int, Event] = field(default_factory=dict)
+    sessions: dict[int, EventSession] = field(default_factory=dict)
+    users: dict[int, User] = field(default_factory=dict)
+    orders: dict[int, Order] = field(default_factory=dict)
+    outbox: list[OutboxMessage] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+    next_order_id: int = 1
+
+
+class _Repository:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def _state(self) -> FakeState:
+        return self._uow.require_open()
+
+
+class FakeUserRepository(_Repository):
+    async def get(self, user_id: int) -> User | None:
+        return copy.deepcopy(self._state.users.get(user_id))
+
+    async def add(self, user: User) -> None:
+        if user.id in self._state.users:
+            raise ValueError(f"user {user.id} exists")  # the primary key would refuse it
+        self._state.users[user.id] = copy.deepcopy(user)
+
+    async def save(self, user: User) -> None:
+        if user.id in self._state.users:  # an UPDATE of a missing row changes nothing
+            self._state.users[user.id] = copy.deepcopy(user)
+
+    async def delete(self, user_id: int) -> None:
+        self._state.users.pop(user_id, None)
+
+
+class FakeCatalogRepository(_Repository):
+    async def regions(self) -> Sequence[Region]:
+        return sorted(self._state.regions.values(), key=lambda r: r.code)
+
+    async def region(self, region_id: int) -> Region | None:
+        return self._state.regions.get(region_id)
+
+    async def event(self, event_id: int) -> Event | None:
+        return self._state.events.get(event_id)
+
+    async def event_by_code(self, code: str) -> Event | None:
+        return next((e for e in self._state.events.values() if e.code == code), None)
+
+    async def organiser(self, organiser_id: int) -> Organiser | None:
+        return self._state.organisers.get(organiser_id)
+
+    async def hotel(self, hotel_id: int) -> Hotel | None:
+        return self._state.hotels.get(hotel_id)
+
+    async def search_hotels(self, region_id: int, text: str, limit: int) -> Sequence[Hotel]:
+        needle = text.casefold()
+        found = [h for h in self._state.hotels.values() if h.region_id == region_id and needle in h.name.casefold()]
+        return sorted(found, key=lambda h: h.name)[:limit]
+
+    async def session(self, session_id: int) -> EventSession | None:
+        return self._state.sessions.get(session_id)
+
+    async def upcoming_sessions(self, event_id: int, after: datetime, limit: int) -> Sequence[EventSession]:
+        found = [
+            s
+            for s in self._state.sessions.values()
+            if s.event_id == event_id and s.starts_at > after and s.status is SessionStatus.SCHEDULED
+        ]
+        return sorted(found, key=lambda s: s.starts_at)[:limit]
+
+    def _in_window(self, region_id: int, start: datetime, end: datetime) -> list[tuple[Event, EventSession]]:
+        pairs = []
+        for s in self._state.sessions.values():
+            event = self._state.events[s.event_id]
+            if (
+                event.region_id == region_id
+                and start <= s.starts_at < end
+                and s.status is SessionStatus.SCHEDULED
+            ):
+                pairs.append((event, s))
+        return pairs
+
+    async def categories(self, region_id: int, start: datetime, end: datetime) -> Sequence[tuple[str, int]]:
+        events: dict[str, set[int]] = {}
+        for event, _ in self._in_window(region_id, start, end):
+            events.setdefault(event.category, set()).add(event.id)
+        return [(category, len(ids)) for category, ids in sorted(events.items())]
+
+    async def event_summaries(
+        self, region_id: int, start: datetime, end: datetime, category: str | None, offset: int, limit: int
+    ) -> tuple[Sequence[EventSummary], int]:
+        grouped: dict[int, list[EventSession]] = {}
+        for event, s in self._in_window(region_id, start, end):
+            if category is None or event.category == category:
+                grouped.setdefault(event.id, []).append(s)
+        summaries = [
+            EventSummary(
+                event=self._state.events[event_id],
+                next_start=min(s.starts_at for s in group),
+                sessions_in_window=len(group),
+                seats_left=sum(s.seats_left for s in group),
+                price_from_minor=min((t.price_minor for t in self._state.events[event_id].ticket_types), default=0),
+            )
+            for event_id, group in grouped.items()
+        ]
+        summaries.sort(key=lambda summary: (summary.next_start, summary.event.id))
+        return summaries[offset : offset + limit], len(summaries)
+
+
+class FakeSeatRepository(_Repository):
+    async def reserve(self, session_id: int, seats: int) -> bool:
+        s = self._state.sessions.get(session_id)
+        if s is None or s.status is not SessionStatus.SCHEDULED or s.seats_left < seats:
+            return False
+        self._state.sessions[session_id] = dataclasses.replace(s, seats_left=s.seats_left - seats)
+        return True
+
+    async def release(self, session_id: int, seats: int) -> None:
+        s = self._state.sessions.get(session_id)
+        if s is not None:
+            self._state.sessions[session_id] = dataclasses.replace(
+                s, seats_left=min(s.capacity, s.seats_left + seats)
+            )
+
+
+class FakeOrderRepository(_Repository):
+    async def add(self, order: Order) -> Order:
+        state = self._state
+        if any(o.code == order.code for o in state.orders.values()):
+            raise ValueError(f"order code {order.code} exists")  # the unique constraint would refuse it
+        order.id, order.version = state.next_order_id, 0
+        state.next_order_id += 1
+        state.orders[order.id] = copy.deepcopy(order)
+        return order
+
+    async def get(self, order_id: int) -> Order | None:
+        return copy.deepcopy(self._state.orders.get(order_id))
+
+    async def code_exists(self, code: str) -> bool:
+        return any(o.code == code for o in self._state.orders.values())
+
+    async def save(self, order: Order) -> None:
+        stored = self._state.orders.get(order.id) if order.id is not None else None
+        if stored is None or stored.version != order.version:
+            raise ConcurrentChange(order=order.id)
+        order.version += 1
+        self._state.orders[order.id] = copy.deepcopy(order)
+
+    async def for_user(self, user_id: int, offset: int, limit: int) -> tuple[Sequence[Order], int]:
+        mine = [o for o in self._state.orders.values() if o.user_id == user_id]
+        mine.sort(key=lambda o: (o.created_at, o.id), reverse=True)
+        return copy.deepcopy(mine[offset : offset + limit]), len(mine)
+
+    async def all_for_user(self, user_id: int) -> Sequence[Order]:
+        return copy.deepcopy([o for o in self._state.orders.values() if o.user_id == user_id])
+
+
+class FakeOutboxRepository(_Repository):
+    async def add(self, message: OutboxMessage) -> None:
+        if any(m.dedup_key == message.dedup_key for m in self._state.outbox):
+            return
+        self._state.outbox.append(message)
+
+
+class FakeAuditRepository(_Repository):
+    async def add(self, entry: AuditEntry) -> None:
+        self._state.audit.append(entry)
+
+
+class FakeUnitOfWork:
+    """Re-enterable like :class:`bot.storage.uow.SqlUnitOfWork`; each ``async with`` is one transaction.
+
+    ``committed`` tells whether the last transaction was committed; ``commits`` counts them all.
+    """
+
+    def __init__(self, state: FakeState | None = None) -> None:
+        self.state = state if state is not None else FakeState()
+        self.users = FakeUserRepository(self)
+        self.catalog = FakeCatalogRepository(self)
+        self.seats = FakeSeatRepository(self)
+        self.orders = FakeOrderRepository(self)
+        self.outbox = FakeOutboxRepository(self)
+        self.audit = FakeAuditRepository(self)
+        self.committed = False
+        self.commits = 0
+        self.rollbacks = 0
+        self._open = False
+        self._snapshot: dict[str, Any] | None = None
+
+    def require_open(self) -> FakeState:
+        if not self._open:
+            raise RuntimeError("unit of work is not open")
+        return self.state
+
+    async def __aenter__(self) -> Self:
+        if self._open:
+            raise RuntimeError("unit of work is already open; nested transactions are not supported")
+        self._open = True
+        self.committed = False
+        self._snapshot = copy.deepcopy(vars(self.state))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            if not self.committed:
+                await self.rollback()
+        finally:
+            self._open = False
+            self._snapshot = None
+
+    async def commit(self) -> None:
+        self.require_open()
+        self.committed = True
+        self.commits += 1
+        self._snapshot = copy.deepcopy(vars(self.state))
+
+    async def rollback(self) -> None:
+        self.require_open()
+        assert self._snapshot is not None
+        for name, value in copy.deepcopy(self._snapshot).items():
+            setattr(self.state, name, value)
+        self.rollbacks += 1
+
+
+# ---- the catalog of tests/seed.py, in memory --------------------------------------------------------------------
+
+
+def _questions(data: Iterable[dict[str, Any]]) -> tuple[Question, ...]:
+    return tuple(
+        Question(
+            id=q["id"],
+            text=dict(q["text"]),
+            kind=QuestionKind(q.get("kind", "text")),
+            required=q.get("required", True),
+            max_length=q.get("max_length", 200),
+            choices=tuple(Choice(c["id"], dict(c["text"])) for c in q.get("choices", ())),
+        )
+        for q in data
+    )
+
+
+def _ticket_types(prices: Iterable[dict[str, Any]]) -> tuple[TicketType, ...]:
+    return tuple(TicketType(p["code"], p["price_minor"]) for p in prices)
+
+
+def build_catalog(state: FakeState, now: datetime) -> Seeded:
+    """Fill ``state`` with the catalog :func:`tests.seed.seed_catalog` writes (same ids on an empty state)."""
+    reminders = (timedelta(days=1), timedelta(hours=2))
+    state.regions[1] = Region(1, "tallinn", "Europe/Tallinn", dict(seed.TALLINN_NAME))
+    state.regions[2] = Region(2, "tartu", "Europe/Tallinn", dict(seed.TARTU_NAME))
+    state.hotels[1] = Hotel(1, "telegraaf", 1, seed.HOTEL_NAME, seed.HOTEL_DISCOUNT)
+    state.hotels[2] = Hotel(2, "harbour-inn", 1, seed.PLAIN_HOTEL_NAME, 0)
+    state.organisers[1] = Organiser(
+        id=1,
+        code="baltic-boats",
+        name="Baltic Boats",
+        chat_id=seed.ORGANISER_CHAT_ID,
+        language="et",
+        phone=seed.ORGANISER_PHONE,
+        confirm_within=timedelta(minutes=10),
+        pay_within=timedelta(minutes=30),
+        hold=timedelta(minutes=15),
+        reminders=reminders,
+        questions=_questions(seed.QUESTIONS),
+    )
+    state.organisers[2] = Organiser(
+        id=2,
+        code="old-town-guides",
+        name="Old Town Guides",
+        chat_id=seed.INSTANT_ORGANISER_CHAT_ID,
+        language="en",
+        reminders=reminders,
+    )
+    state.events[1] = Event(
+        id=1,
+        code="islands-cruise",
+        organiser_id=1,
+        region_id=1,
+        category="sea",
+        title=dict(seed.CRUISE_TITLE),
+        description=dict(seed.CRUISE_DESCRIPTION),
+        meeting_point=dict(seed.CRUISE_MEETING_POINT),
+        duration=timedelta(hours=3),
+        languages=("en", "ru"),
+        currency="EUR",
+        ticket_types=_ticket_types(seed.CRUISE_PRICES),
+        confirmation=Confirmation.REQUIRED,
+    )
+    state.events[2] = Event(
+        id=2,
+        code="old-town-walk",
+        organiser_id=2,
+        region_id=1,
+        category="city",
+        title=dict(seed.WALK_TITLE),
+        description=dict(seed.WALK_DESCRIPTION),
+        meeting_point=dict(seed.WALK_MEETING_POINT),
+        duration=timedelta(hours=2),
+        languages=("en", "de"),
+        currency="EUR",
+        ticket_types=_ticket_types(seed.WALK_PRICES),
+        confirmation=Confirmation.INSTANT,
+    )
+    sessions = [
+        (1, 1, seed.SESSION_IN, 20, SessionStatus.SCHEDULED),
+        (2, 1, seed.SMALL_SESSION_IN, 2, SessionStatus.SCHEDULED),
+        (3, 2, seed.INSTANT_SESSION_IN, 10, SessionStatus.SCHEDULED),
+        (4, 1, seed.PAST_SESSION_IN, 20, SessionStatus.SCHEDULED),
+        (5, 1, seed.CANCELLED_SESSION_IN, 20, SessionStatus.CANCELLED),
+    ]
+    for session_id, event_id, offset, capacity, status in sessions:
+        state.sessions[session_id] = EventSession(session_id, event_id, now + offset, capacity, capacity, status)
+    return Seeded(
+        region_id=1,
+        other_region_id=2,
+        hotel_id=1,
+        plain_hotel_id=2,
+        organiser_id=1,
+        instant_organiser_id=2,
+        event_id=1,
+        instant_event_id=2,
+        session_id=1,
+        small_session_id=2,
+        instant_session_id=3,
+        past_session_id=4,
+        cancelled_session_id=5,
+    )
+
+
+def add_user(
+    state: FakeState,
+    user_id: int,
+    language: str = "en",
+    now: datetime = seed.DEFAULT_NOW,
+    hotel_id: int | None = None,
+    **fields: Any,
+) -> User:
+    """A tourist straight into the state; with a hotel, their region is the hotel's."""
+    if hotel_id is not None and "region_id" not in fields:
+        fields["region_id"] = state.hotels[hotel_id].region_id
+    user = User(id=user_id, language=language, created_at=now, hotel_id=hotel_id, **fields)
+    state.users[user_id] = copy.deepcopy(user)
+    return user
+
+
+def fake_world(now: datetime) -> tuple[FakeUnitOfWork, Seeded]:
+    """A fresh fake unit of work over the seeded catalog."""
+    uow = FakeUnitOfWork()
+    return uow, build_catalog(uow.state, now)
