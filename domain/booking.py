@@ -23,14 +23,14 @@ _CODE_ATTEMPTS = 20
 def check_answer(question: Question, raw: str) -> str:
     """The cleaned answer to a booking question, or :class:`InvalidAnswer` with a ``reason`` code."""
     text = " ".join(raw.split())
+    if not text and not question.required:
+        return ""
     if question.kind is QuestionKind.CHOICE:
         if text not in {choice.id for choice in question.choices}:
             raise InvalidAnswer(question=question.id, reason="unknown_choice")
         return text
     if not text:
-        if question.required:
-            raise InvalidAnswer(question=question.id, reason="empty")
-        return ""
+        raise InvalidAnswer(question=question.id, reason="empty")
     if len(text) > question.max_length:
         raise InvalidAnswer(question=question.id, reason="too_long", limit=question.max_length)
     return text

@@ -15,7 +15,7 @@ from typing import Any
 class OutboxKind(enum.StrEnum):
     BOOKING_REQUEST = "organiser.booking_request"  # the organiser must confirm or decline
     BOOKING_CANCELLED = "organiser.booking_cancelled"  # the tourist cancelled an order the organiser knew of
-    ORDER_PLACED = "operator.order_placed"  # instant bookings: for the operators' overview
+    TOURIST_QUESTION = "operator.tourist_question"  # relayed to the operator group
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,8 @@ class Stage(enum.StrEnum):
 
 
 ACTIVE_BOOKINGS = frozenset({BookingStatus.AWAITING_ORGANISER, BookingStatus.CONFIRMED})
+# We hold the tourist's money (all of it, or what is left after a partial refund).
+MONEY_HELD = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED})
 
 
 def new_order_code() -> str:
@@ -131,6 +133,10 @@ class Order:
     def is_active(self) -> bool:
         return self.booking in ACTIVE_BOOKINGS
 
+    @property
+    def money_held(self) -> bool:
+        return self.payment in MONEY_HELD
+
     def snapshot(self) -> dict[str, str | None]:
         """The status dimensions, for the audit log's before/after."""
         return {
@@ -148,7 +154,7 @@ class Order:
             raise InvalidTransition(booking=self.booking.value, payment=self.payment.value)
         self.booking = BookingStatus.CANCELLED
         self.cancelled_at = now
-        if self.payment is PaymentStatus.PAID:
+        if self.money_held:
             self.payment = PaymentStatus.REFUND_DUE
         elif self.payment in (PaymentStatus.AWAITING, PaymentStatus.ON_SITE):
             self.payment = PaymentStatus.NOT_DUE
@@ -185,13 +191,11 @@ def order_stage(order: Order, session_starts_at: datetime, session_cancelled: bo
         return Stage.PAST
     if order.booking is BookingStatus.AWAITING_ORGANISER:
         return Stage.AWAITING_ORGANISER
-    match order.payment:
-        case PaymentStatus.PAID:
-            return Stage.PAID
-        case PaymentStatus.ON_SITE:
-            return Stage.PAY_ON_SITE
-        case _:
-            return Stage.AWAITING_PAYMENT
+    if order.money_held:
+        return Stage.PAID
+    if order.payment is PaymentStatus.ON_SITE:
+        return Stage.PAY_ON_SITE
+    return Stage.AWAITING_PAYMENT
 
 
 def stage_deadline(order: Order, stage: Stage) -> datetime | None:

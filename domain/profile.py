@@ -8,7 +8,7 @@ from datetime import datetime
 from domain.booking import TOURIST, _cancel_in_tx
 from domain.errors import NotFound
 from domain.messages import AuditEntry
-from domain.orders import Order, PaymentStatus
+from domain.orders import Order
 from domain.ports import UnitOfWork
 from domain.users import User, normalize_phone
 
@@ -83,7 +83,7 @@ async def delete_personal_data(uow: UnitOfWork, user_id: int, now: datetime) -> 
             if order.is_active:
                 session = await uow.catalog.session(order.session_id)
                 upcoming = session is not None and session.starts_at > now
-                if upcoming and order.payment is not PaymentStatus.PAID:
+                if upcoming and not order.money_held:
                     await _cancel_in_tx(uow, order, now, "order.cancelled_on_data_deletion")
                     cancelled.append(order.code)
                 elif upcoming:

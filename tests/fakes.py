@@ -172,8 +172,10 @@ class FakeSeatRepository(_Repository):
 class FakeOrderRepository(_Repository):
     async def add(self, order: Order) -> Order:
         state = self._state
-        if any(o.code == order.code for o in state.orders.values()):
-            raise ValueError(f"order code {order.code} exists")  # the unique constraint would refuse it
+        for other in state.orders.values():
+            # The unique constraints on code and request_key: the SQL repository reports a clash the same way.
+            if other.code == order.code or (order.request_key is not None and other.request_key == order.request_key):
+                raise ConcurrentChange(order=order.request_key or order.code)
         order.id, order.version = state.next_order_id, 0
         state.next_order_id += 1
         state.orders[order.id] = copy.deepcopy(order)
@@ -181,6 +183,10 @@ class FakeOrderRepository(_Repository):
 
     async def get(self, order_id: int) -> Order | None:
         return copy.deepcopy(self._state.orders.get(order_id))
+
+    async def by_request_key(self, request_key: str) -> Order | None:
+        found = next((o for o in self._state.orders.values() if o.request_key == request_key), None)
+        return copy.deepcopy(found)
 
     async def code_exists(self, code: str) -> bool:
         return any(o.code == code for o in self._state.orders.values())

@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+import phonenumbers
 import yaml
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.tables import EventRow, HotelRow, OrganiserRow, RegionRow, SessionRow
@@ -54,7 +56,9 @@ __all__ = [
     "import_catalog",
     "load_catalog",
     "parse_catalog",
+    "local_to_utc",
     "read_catalog_file",
+    "read_yaml",
 ]
 
 # ---- the format's limits (documented in docs/catalog.md) ------------------------------------------------------
@@ -243,6 +247,23 @@ class _CatalogLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         return super().construct_mapping(node, deep=deep)
 
 
+def read_yaml(text: str, source: str = "<string>") -> object:
+    """The YAML document in ``text``; a YAML error becomes a :class:`CatalogError` naming ``source`` and the line.
+
+    PyYAML's C loader (libyaml) is used when present: it is several times faster, and it reads texts such as
+    ``{en: Where shall we pick you up?, ...}`` that the pure-Python loader refuses (a ``?`` in flow context).
+    """
+    try:
+        return yaml.load(text, Loader=_CatalogLoader)  # noqa: S506 - a safe loader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark else source
+        what = exc.problem or exc.context or "invalid YAML"
+        raise CatalogError(f"{where}: invalid YAML: {what}") from None
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{source}: invalid YAML: {exc}") from None
+
+
 def read_catalog_file(path: Path | str) -> object:
     """The YAML document of ``path``; unreadable files and YAML errors become a :class:`CatalogError` naming
     the file and, for YAML errors, the line."""
@@ -255,15 +276,7 @@ def read_catalog_file(path: Path | str) -> object:
         raise CatalogError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
-    try:
-        return yaml.load(text, Loader=_CatalogLoader)  # noqa: S506 - a safe loader
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
-        what = exc.problem or exc.context or "invalid YAML"
-        raise CatalogError(f"{where}: invalid YAML: {what}") from None
-    except yaml.YAMLError as exc:
-        raise CatalogError(f"{path}: invalid YAML: {exc}") from None
+    return read_yaml(text, str(path))
 
 
 def load_catalog(path: Path | str) -> Catalog:
@@ -576,9 +589,10 @@ def _parse_organiser(c: _Checker, raw: object, where: str) -> OrganiserSpec | No
             c.fail(f"{where}.phone", f"expected a phone number such as \"+3725550001\", got {_show(phone)}")
             ok = False
         else:
-            try:
-                phone = normalize_phone(str(phone))
-            except InvalidPhone:
+            clean = _organiser_phone(str(phone))
+            if clean is not None:
+                phone = clean
+            else:
                 c.fail(f"{where}.phone", f"{_show(str(phone))} is not a valid international phone number "
                        "(write it with the country code, e.g. \"+3725550001\")")
                 ok = False
@@ -628,6 +642,23 @@ def _parse_organiser(c: _Checker, raw: object, where: str) -> OrganiserSpec | No
     )
 
 
+def _organiser_phone(raw: str) -> str | None:
+    """E.164 via :func:`normalize_phone`; failing that, a number of a possible length for its country is kept
+    too (the design's own sample ``+3725550001`` is one): operators dial it, the bot never texts it."""
+    try:
+        return normalize_phone(raw)
+    except InvalidPhone:
+        pass
+    text = raw.strip()
+    try:
+        number = phonenumbers.parse(text if text.startswith("+") else "+" + text, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def _label_id(raw: object) -> str:
     code = raw.get("id") if isinstance(raw, Mapping) else None
     return str(code) if code is not None else "?"
@@ -672,6 +703,8 @@ def _session_where(event_where: str, index: int, raw: object) -> str:
     start = raw.get("starts_at") if isinstance(raw, Mapping) else None
     if isinstance(start, datetime):
         start = start.isoformat(timespec="minutes")
+    elif isinstance(start, date):
+        start = start.isoformat()
     return f"{event_where}.sessions[{index}]" + (f" ({start})" if isinstance(start, str) else "")
 
 
@@ -882,13 +915,15 @@ async def _existing(s: AsyncSession, row: type, columns: Sequence[str]) -> dict[
     """Every row of ``row``'s table as ``{code: {"id": ..., column: value}}``: one SELECT per kind."""
     table = row.__table__  # type: ignore[attr-defined]
     result = await s.execute(select(table.c.id, table.c.code, *(table.c[name] for name in columns)))
-    return {r.code: dict(r._mapping) for r in result}
+    return {r.code: r._asdict() for r in result}
 
 
 async def _write(
     s: AsyncSession, row: type, wanted: Sequence[tuple[str, dict[str, Any]]], existing: Mapping[str, dict[str, Any]]
 ) -> tuple[KindCounts, dict[str, int]]:
-    """Insert the new codes and update the changed ones in bulk; return the counts and every code's id."""
+    """Insert the new codes and update the changed ones in bulk (Core executemany, no ORM objects); return the
+    counts and the id of every code in ``wanted``."""
+    table = row.__table__  # type: ignore[attr-defined]
     ids: dict[str, int] = {}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
@@ -900,15 +935,25 @@ async def _write(
             continue
         ids[code] = old["id"]
         if any(old[name] != value for name, value in values.items()):
-            updates.append({"id": old["id"], **values})
+            updates.append({"row_id": old["id"], **values})
         else:
             unchanged += 1
     if inserts:
-        result = await s.execute(insert(row).returning(row.id, row.code), inserts)  # type: ignore[attr-defined]
+        result = await s.execute(insert(table).returning(table.c.id, table.c.code), inserts)
         ids.update({code: row_id for row_id, code in result})
-    if updates:
-        await s.execute(update(row), updates)
+    await _update_by_id(s, table, updates)
     return KindCounts(created=len(inserts), updated=len(updates), unchanged=unchanged), ids
+
+
+async def _update_by_id(s: AsyncSession, table: Any, updates: Sequence[dict[str, Any]]) -> None:
+    """One executemany UPDATE; every dict has ``row_id`` and the same other keys."""
+    if not updates:
+        return
+    names = [name for name in updates[0] if name != "row_id"]
+    statement = (
+        update(table).where(table.c.id == bindparam("row_id")).values({name: bindparam(name) for name in names})
+    )
+    await s.execute(statement, list(updates))
 
 
 _REGION_COLUMNS = ("timezone", "name")
@@ -975,10 +1020,10 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
                    table.c.status)
             .where(table.c.starts_at >= min(all_starts), table.c.starts_at <= max(all_starts))
         )
-        sessions_db = {(r.event_id, r.starts_at): dict(r._mapping) for r in result if r.event_id in known_events}
+        sessions_db = {(r.event_id, r.starts_at): r._asdict() for r in result if r.event_id in known_events}
 
     # Capacity changes keep the seats already sold.
-    session_plan: list[tuple[int, str, SessionSpec, datetime]] = []  # (event index, where, spec, utc)
+    session_plan: list[tuple[int, SessionSpec, datetime]] = []  # (event index, spec, UTC start)
     for i, event in enumerate(catalog.events):
         event_id = events_db.get(event.code, {}).get("id")
         for j, (session, utc) in enumerate(zip(event.sessions, starts[i], strict=True)):
@@ -991,7 +1036,7 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
                 if session.capacity < sold:
                     c.fail(f"{where}.capacity", f"{session.capacity} is fewer than the {sold} seats already sold")
                     continue
-            session_plan.append((i, where, session, utc))
+            session_plan.append((i, session, utc))
     if c.problems:
         raise CatalogError(c.problems)
 
@@ -1017,7 +1062,7 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     unchanged = 0
-    for i, _where, session, utc in session_plan:
+    for i, session, utc in session_plan:
         event_id = event_ids[catalog.events[i].code]
         old = sessions_db.get((event_id, utc))
         if old is None:
@@ -1026,16 +1071,26 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
                             "seats_left": session.capacity, "status": status.value})
             continue
         status = session.status.value if session.status else old["status"]
-        sold = old["capacity"] - old["seats_left"]
         if session.capacity == old["capacity"] and status == old["status"]:
             unchanged += 1
             continue
-        updates.append({"id": old["id"], "capacity": session.capacity, "seats_left": session.capacity - sold,
-                        "status": status})
+        updates.append({"row_id": old["id"], "capacity": session.capacity, "status": status})
     if inserts:
-        await s.execute(insert(SessionRow), inserts)
+        await s.execute(insert(SessionRow.__table__), inserts)
     if updates:
-        await s.execute(update(SessionRow), updates)
+        # Relative to the row as it is at UPDATE time, so a booking that lands between our read and this write
+        # is kept too (seats sold = capacity - seats_left); the CHECK seats_left >= 0 refuses an oversell.
+        table = SessionRow.__table__
+        await s.execute(
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(
+                capacity=bindparam("capacity"),
+                seats_left=table.c.seats_left + bindparam("capacity") - table.c.capacity,
+                status=bindparam("status"),
+            ),
+            updates,
+        )
     session_counts = KindCounts(created=len(inserts), updated=len(updates), unchanged=unchanged)
 
     return ImportReport(
@@ -1051,5 +1106,13 @@ async def import_catalog(sessions: async_sessionmaker, path: Path | str) -> Impo
     """Read, validate and upsert the catalog file at ``path`` in one transaction; raise :class:`CatalogError`
     (and change nothing) if anything in it is wrong."""
     catalog = load_catalog(path)
-    async with sessions() as s, s.begin():
-        return await _upsert(s, catalog)
+    try:
+        async with sessions() as s, s.begin():
+            return await _upsert(s, catalog)
+    except IntegrityError as exc:
+        # Only a concurrent writer gets here (another import, or bookings racing a capacity cut): all checks ran
+        # on what this transaction read, and the transaction is rolled back.
+        raise CatalogError(
+            f"{path}: the catalog changed while importing ({type(exc.orig).__name__ if exc.orig else 'conflict'}); "
+            "nothing was imported, try again"
+        ) from exc

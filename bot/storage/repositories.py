@@ -168,21 +168,21 @@ def _order_values(order: Order) -> dict:
 
 class SqlUserRepository:
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        self._db = session
 
     async def get(self, user_id: int) -> User | None:
-        row = await self.session.get(UserRow, user_id)
+        row = await self._db.get(UserRow, user_id)
         return user_from_row(row) if row else None
 
     async def add(self, user: User) -> None:
-        self.session.add(UserRow(**_user_values(user)))
-        await self.session.flush()
+        self._db.add(UserRow(**_user_values(user)))
+        await self._db.flush()
 
     async def save(self, user: User) -> None:
-        await self.session.execute(update(UserRow).where(UserRow.id == user.id).values(**_user_values(user)))
+        await self._db.execute(update(UserRow).where(UserRow.id == user.id).values(**_user_values(user)))
 
     async def delete(self, user_id: int) -> None:
-        await self.session.execute(delete(UserRow).where(UserRow.id == user_id))
+        await self._db.execute(delete(UserRow).where(UserRow.id == user_id))
 
 
 def _user_values(user: User) -> dict:
@@ -201,35 +201,35 @@ def _user_values(user: User) -> dict:
 
 class SqlCatalogRepository:
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        self._db = session
 
     async def regions(self) -> Sequence[Region]:
-        rows = await self.session.scalars(select(RegionRow).order_by(RegionRow.code))
+        rows = await self._db.scalars(select(RegionRow).order_by(RegionRow.code))
         return [region_from_row(r) for r in rows]
 
     async def region(self, region_id: int) -> Region | None:
-        row = await self.session.get(RegionRow, region_id)
+        row = await self._db.get(RegionRow, region_id)
         return region_from_row(row) if row else None
 
     async def event(self, event_id: int) -> Event | None:
-        row = await self.session.get(EventRow, event_id)
+        row = await self._db.get(EventRow, event_id)
         return event_from_row(row) if row else None
 
     async def event_by_code(self, code: str) -> Event | None:
-        row = await self.session.scalar(select(EventRow).where(EventRow.code == code))
+        row = await self._db.scalar(select(EventRow).where(EventRow.code == code))
         return event_from_row(row) if row else None
 
     async def organiser(self, organiser_id: int) -> Organiser | None:
-        row = await self.session.get(OrganiserRow, organiser_id)
+        row = await self._db.get(OrganiserRow, organiser_id)
         return organiser_from_row(row) if row else None
 
     async def hotel(self, hotel_id: int) -> Hotel | None:
-        row = await self.session.get(HotelRow, hotel_id)
+        row = await self._db.get(HotelRow, hotel_id)
         return hotel_from_row(row) if row else None
 
     async def search_hotels(self, region_id: int, text: str, limit: int) -> Sequence[Hotel]:
         needle = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = await self.session.scalars(
+        rows = await self._db.scalars(
             select(HotelRow)
             .where(HotelRow.region_id == region_id, HotelRow.search_name.like(f"%{needle}%", escape="\\"))
             .order_by(HotelRow.name)
@@ -238,11 +238,11 @@ class SqlCatalogRepository:
         return [hotel_from_row(r) for r in rows]
 
     async def session(self, session_id: int) -> EventSession | None:
-        row = await self.session.get(SessionRow, session_id, populate_existing=True)
+        row = await self._db.get(SessionRow, session_id, populate_existing=True)
         return session_from_row(row) if row else None
 
     async def upcoming_sessions(self, event_id: int, after: datetime, limit: int) -> Sequence[EventSession]:
-        rows = await self.session.scalars(
+        rows = await self._db.scalars(
             select(SessionRow)
             .where(
                 SessionRow.event_id == event_id,
@@ -263,7 +263,7 @@ class SqlCatalogRepository:
         )
 
     async def categories(self, region_id: int, start: datetime, end: datetime) -> Sequence[tuple[str, int]]:
-        rows = await self.session.execute(
+        rows = await self._db.execute(
             select(EventRow.category, func.count(func.distinct(EventRow.id)))
             .join(SessionRow, SessionRow.event_id == EventRow.id)
             .where(*self._window(region_id, start, end))
@@ -290,8 +290,8 @@ class SqlCatalogRepository:
             .group_by(SessionRow.event_id)
             .subquery()
         )
-        total = await self.session.scalar(select(func.count()).select_from(grouped))
-        rows = await self.session.execute(
+        total = await self._db.scalar(select(func.count()).select_from(grouped))
+        rows = await self._db.execute(
             select(EventRow, grouped.c.next_start, grouped.c.sessions, grouped.c.seats)
             .join(grouped, grouped.c.event_id == EventRow.id)
             .order_by(grouped.c.next_start, EventRow.id)
@@ -315,11 +315,11 @@ class SqlCatalogRepository:
 
 class SqlSeatRepository:
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        self._db = session
 
     async def reserve(self, session_id: int, seats: int) -> bool:
         # One conditional UPDATE: the check and the change are a single atomic statement on every backend.
-        result = await self.session.execute(
+        result = await self._db.execute(
             update(SessionRow)
             .where(
                 SessionRow.id == session_id,
@@ -332,7 +332,7 @@ class SqlSeatRepository:
         return result.rowcount == 1
 
     async def release(self, session_id: int, seats: int) -> None:
-        await self.session.execute(
+        await self._db.execute(
             update(SessionRow)
             .where(SessionRow.id == session_id)
             .values(
@@ -347,29 +347,29 @@ class SqlSeatRepository:
 
 class SqlOrderRepository:
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        self._db = session
 
     async def add(self, order: Order) -> Order:
         row = OrderRow(**_order_values(order), version=0)
-        self.session.add(row)
+        self._db.add(row)
         try:
-            await self.session.flush()
+            await self._db.flush()
         except IntegrityError:
             # Another transaction placed the order for the same request key (or took the code) first.
             raise ConcurrentChange(order=order.request_key or order.code) from None
-        self.session.add_all(
+        self._db.add_all(
             OrderItemRow(order_id=row.id, ticket_type=i.ticket_type, quantity=i.quantity,
                          unit_price_minor=i.unit_price_minor)
             for i in order.items
         )
-        await self.session.flush()
+        await self._db.flush()
         order.id, order.version = row.id, 0
         return order
 
     async def _items(self, order_ids: Sequence[int]) -> dict[int, list[OrderItemRow]]:
         items: dict[int, list[OrderItemRow]] = {i: [] for i in order_ids}
         if order_ids:
-            rows = await self.session.scalars(
+            rows = await self._db.scalars(
                 select(OrderItemRow).where(OrderItemRow.order_id.in_(order_ids)).order_by(OrderItemRow.id)
             )
             for item in rows:
@@ -377,22 +377,22 @@ class SqlOrderRepository:
         return items
 
     async def get(self, order_id: int) -> Order | None:
-        row = await self.session.get(OrderRow, order_id, populate_existing=True)
+        row = await self._db.get(OrderRow, order_id, populate_existing=True)
         if row is None:
             return None
         return order_from_row(row, (await self._items([row.id]))[row.id])
 
     async def by_request_key(self, request_key: str) -> Order | None:
-        row = await self.session.scalar(select(OrderRow).where(OrderRow.request_key == request_key))
+        row = await self._db.scalar(select(OrderRow).where(OrderRow.request_key == request_key))
         if row is None:
             return None
         return order_from_row(row, (await self._items([row.id]))[row.id])
 
     async def code_exists(self, code: str) -> bool:
-        return await self.session.scalar(select(func.count()).where(OrderRow.code == code)) > 0
+        return await self._db.scalar(select(func.count()).where(OrderRow.code == code)) > 0
 
     async def save(self, order: Order) -> None:
-        result = await self.session.execute(
+        result = await self._db.execute(
             update(OrderRow)
             .where(OrderRow.id == order.id, OrderRow.version == order.version)
             .values(**_order_values(order), version=order.version + 1)
@@ -407,9 +407,9 @@ class SqlOrderRepository:
         return [order_from_row(r, items[r.id]) for r in rows]
 
     async def for_user(self, user_id: int, offset: int, limit: int) -> tuple[Sequence[Order], int]:
-        total = await self.session.scalar(select(func.count()).where(OrderRow.user_id == user_id))
+        total = await self._db.scalar(select(func.count()).where(OrderRow.user_id == user_id))
         rows = list(
-            await self.session.scalars(
+            await self._db.scalars(
                 select(OrderRow)
                 .join(SessionRow, SessionRow.id == OrderRow.session_id)
                 .where(OrderRow.user_id == user_id)
@@ -421,19 +421,19 @@ class SqlOrderRepository:
         return await self._orders(rows), int(total or 0)
 
     async def all_for_user(self, user_id: int) -> Sequence[Order]:
-        rows = list(await self.session.scalars(select(OrderRow).where(OrderRow.user_id == user_id)))
+        rows = list(await self._db.scalars(select(OrderRow).where(OrderRow.user_id == user_id)))
         return await self._orders(rows)
 
 
 class SqlOutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        self._db = session
 
     async def add(self, message: OutboxMessage) -> None:
-        exists = await self.session.scalar(select(func.count()).where(OutboxRow.dedup_key == message.dedup_key))
+        exists = await self._db.scalar(select(func.count()).where(OutboxRow.dedup_key == message.dedup_key))
         if exists:
             return  # the same change asked twice: one message
-        self.session.add(
+        self._db.add(
             OutboxRow(
                 kind=message.kind.value,
                 chat_id=message.chat_id,
@@ -445,15 +445,15 @@ class SqlOutboxRepository:
                 created_at=message.due_at,
             )
         )
-        await self.session.flush()
+        await self._db.flush()
 
 
 class SqlAuditRepository:
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        self._db = session
 
     async def add(self, entry: AuditEntry) -> None:
-        self.session.add(
+        self._db.add(
             AuditRow(
                 at=entry.at,
                 actor=entry.actor,
@@ -463,4 +463,4 @@ class SqlAuditRepository:
                 after=entry.after,
             )
         )
-        await self.session.flush()
+        await self._db.flush()

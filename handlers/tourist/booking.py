@@ -102,9 +102,8 @@ def tickets_screen(ctx: Context, qty: dict[str, int], tr: Translator) -> tuple[s
         lines.append(f"• {_e(name)}: {tr.money(ticket.price_minor, ctx.event.currency)} × {count}")
         rows.append(
             [
-                button("−", BookCb(action=BookAction.DEC, session=sid, value=index)),
-                button(f"{name}: {count}", BookCb(action=BookAction.INC, session=sid, value=index)),
-                button("+", BookCb(action=BookAction.INC, session=sid, value=index)),
+                button(f"− {name}", BookCb(action=BookAction.DEC, session=sid, value=index)),
+                button(f"+ {name} ({count})", BookCb(action=BookAction.INC, session=sid, value=index)),
             ]
         )
     if total:
@@ -127,8 +126,8 @@ def question_screen(ctx: Context, question: Question, tr: Translator) -> tuple[s
         ]
     else:
         lines.append(_("Type your answer in a message (up to {limit} characters).").format(limit=question.max_length))
-        if not question.required:
-            rows.append([button(_("Skip"), BookCb(action=BookAction.SKIP, session=sid))])
+    if not question.required:
+        rows.append([button(_("Skip"), BookCb(action=BookAction.SKIP, session=sid))])
     rows.append([button("✖️ " + _("Cancel"), BookCb(action=BookAction.ABORT, session=sid))])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -382,7 +381,7 @@ async def on_booking_choice(
         return
     question = ctx.organiser.questions[index]
     choices = question.choices
-    if callback_data.action is BookAction.SKIP and not question.required and question.kind is QuestionKind.TEXT:
+    if callback_data.action is BookAction.SKIP and not question.required:
         raw = ""
     elif callback_data.action is BookAction.CHOICE and question.kind is QuestionKind.CHOICE and (
         0 <= callback_data.value < len(choices)

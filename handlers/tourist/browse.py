@@ -27,6 +27,7 @@ router.message.filter(F.chat.type == "private")
 router.callback_query.filter(F.message.chat.type == "private")
 
 PAGE_SIZE = 5
+_LAST_DAY = date.max.toordinal()
 CARD_SESSIONS = 8
 _WINDOWS = {
     When.TODAY: Window.TODAY,
@@ -264,7 +265,8 @@ async def _regions(uow: UnitOfWork) -> list[Region]:
 @router.message(Command("events"))
 async def cmd_events(message: Message, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User) -> None:
     await state.clear()
-    await message.answer(*await _entry_screen(uow, tr, user))
+    text, markup = await _entry_screen(uow, tr, user)
+    await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(MenuCb.filter(F.action == MenuAction.EVENTS))
@@ -299,6 +301,8 @@ async def on_browse_step(
         return
     await answer_query(query)
     now = clock.now()
+    if callback_data.when is When.DAY and not 1 <= callback_data.day <= _LAST_DAY:
+        callback_data = callback_data.model_copy(update={"when": When.UPCOMING, "day": 0})  # forged or corrupt
     if callback_data.step == "when":
         if user.region_id != region.id:
             await set_region(uow, user.id, region.id)

@@ -32,6 +32,7 @@ from domain.ports import UnitOfWork
 from domain.users import User
 from handlers.tourist.callbacks import EventCb, MenuAction, MenuCb, OrderAction, OrderCb, OrdersPageCb
 from handlers.tourist.keyboards import button, home_button
+from handlers.tourist.labels import ticket_type_name
 from handlers.tourist.messaging import answer_query, show
 
 router = Router(name=__name__)
@@ -63,19 +64,6 @@ def _e(text: str) -> str:
 
 
 # ---- rendering: pure functions of data and a translator ---------------------------------------------------------
-
-
-def ticket_type_name(tr: Translator, code: str) -> str:
-    """The ticket type in the reader's language; a code we have no word for is shown as it is."""
-    _ = tr.gettext
-    names = {
-        "adult": _("Adult"),
-        "child": _("Child"),
-        "family": _("Family"),
-        "senior": _("Senior"),
-        "student": _("Student"),
-    }
-    return names.get(code, code)
 
 
 def _deadline(tr: Translator, moment: datetime, timezone: str, now: datetime) -> str:
@@ -144,6 +132,8 @@ def stage_lines(tr: Translator, order: Order, stage: Stage, timezone: str, now: 
         case Stage.PAST:
             status = _("This session has already taken place.")
             after = None
+        case _:  # pragma: no cover - a new stage must get its words here (the tests cover every stage)
+            raise ValueError(f"no words for stage {stage!r}")
     return status, after
 
 
@@ -170,7 +160,7 @@ def render_order_card(
     for item in order.items:
         lines.append(
             _("{ticket} × {quantity}: {amount}").format(
-                ticket=_e(ticket_type_name(tr, item.ticket_type)),
+                ticket=_e(ticket_type_name(item.ticket_type, tr)),
                 quantity=item.quantity,
                 amount=tr.money(item.total_minor, order.currency),
             )

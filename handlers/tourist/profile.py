@@ -6,7 +6,7 @@ from html import escape
 
 from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -220,7 +220,7 @@ async def on_profile_phone(query: CallbackQuery, state: FSMContext, tr: Translat
     )
 
 
-@router.message(F.contact)
+@router.message(StateFilter(ProfileForm.phone, None), F.contact)
 async def on_phone_contact(
     message: Message, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator
 ) -> None:

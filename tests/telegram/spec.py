@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_SPEC_PATH = REPO.parent / "shared" / "telegram" / "bot-api.json"
 
 PARSE_MODES = ("HTML", "MarkdownV2", "Markdown")
+_PARSE_MODES_LOWER = frozenset(m.lower() for m in PARSE_MODES)  # Telegram reads the parse mode case-insensitively
 
 # InlineKeyboardButton: "Exactly one of the fields other than text, icon_custom_emoji_id, and style must be used".
 BUTTON_LABEL_FIELDS = frozenset({"text", "icon_custom_emoji_id", "style"})
@@ -245,7 +246,7 @@ def _entity(tag: str, offset: int, length: int, attrs: dict[str, str]) -> dict[s
 
 def visible_text(text: str, parse_mode: str | None) -> ParsedText:
     """The text as the user will see it (HTML parsed; other modes are counted as written)."""
-    if parse_mode == "HTML":
+    if isinstance(parse_mode, str) and parse_mode.lower() == "html":
         return parse_html(text)
     return ParsedText(text)
 
@@ -325,18 +326,18 @@ class BotApiSpec:
         fields = self.fields(kind, name)
         present = {k for k, v in value.items() if v is not None}
         errors: list[str] = []
+        conditional: list[str] = []  # alternatives (text or rich_message; chat_id+message_id or inline_message_id)
         for fld in fields.values():
             if fld.name in present:
                 continue
             if fld.required:
                 errors.append(f"{path}: missing required field {fld.name!r}")
             elif fld.required_if_absent and not all(other in present for other in fld.required_if_absent):
-                errors.append(
-                    f"{path}: missing field {fld.name!r} (required if {' and '.join(fld.required_if_absent)} "
-                    "not specified)"
-                )
+                conditional.append(f"{fld.name!r} (required unless {' and '.join(fld.required_if_absent)} given)")
             elif fld.required_if_present and fld.required_if_present in present:
-                errors.append(f"{path}: missing field {fld.name!r} (required with {fld.required_if_present})")
+                conditional.append(f"{fld.name!r} (required with {fld.required_if_present})")
+        if conditional:
+            errors.append(f"{path}: missing field {'; '.join(conditional)}")
         for key in value:
             if key not in fields:
                 errors.append(f"{path}: unknown field {key!r} for {name}")
@@ -421,7 +422,7 @@ class BotApiSpec:
 
     def _check_limits(self, value: Any, fld: _Field, siblings: dict[str, Any], path: str) -> list[str]:
         errors: list[str] = []
-        if fld.name.endswith("parse_mode") and isinstance(value, str) and value not in PARSE_MODES:
+        if fld.name.endswith("parse_mode") and isinstance(value, str) and value.lower() not in _PARSE_MODES_LOWER:
             errors.append(f"{path}: unsupported parse mode {value!r} (one of {', '.join(PARSE_MODES)})")
         if fld.string_limit and isinstance(value, str):
             low, high, unit = fld.string_limit
@@ -451,7 +452,8 @@ class BotApiSpec:
     def _check_type_rules(self, value: dict[str, Any], name: str, path: str) -> list[str]:
         errors: list[str] = []
         if name == "InlineKeyboardButton":
-            actions = [k for k, v in value.items() if k not in BUTTON_LABEL_FIELDS and v is not None]
+            known = self.fields("type", name)
+            actions = [k for k, v in value.items() if k in known and k not in BUTTON_LABEL_FIELDS and v is not None]
             if len(actions) != 1:
                 found = ", ".join(actions) if actions else "none"
                 errors.append(f"{path}: an inline button needs exactly one action field (callback_data, url, ...); "

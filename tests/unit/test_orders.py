@@ -123,11 +123,6 @@ def test_stage_for_every_combination(
     assert order_stage(plain, starts, session_cancelled, NOW) is stage
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain/orders.py order_stage: CONFIRMED + PARTIALLY_REFUNDED (hotel added after payment) falls to "
-    "AWAITING_PAYMENT, asking a tourist who paid to pay again; it should be PAID",
-)
 def test_confirmed_partially_refunded_order_is_paid() -> None:
     order = make_order(BookingStatus.CONFIRMED, PaymentStatus.PARTIALLY_REFUNDED, TicketStatus.ISSUED)
     assert order_stage(order, STARTS, False, NOW) is Stage.PAID
@@ -185,11 +180,6 @@ def test_tourist_cancels(
     assert order_stage(order, STARTS, False, NOW) in {Stage.CANCELLED, Stage.REFUND_DUE}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain/orders.py Order.cancel_by_tourist: a confirmed PARTIALLY_REFUNDED order (paid, part refunded) "
-    "keeps PARTIALLY_REFUNDED when cancelled, so the rest of the money is never marked refund due",
-)
 def test_cancelling_a_partially_refunded_order_makes_the_rest_refund_due() -> None:
     order = make_order(BookingStatus.CONFIRMED, PaymentStatus.PARTIALLY_REFUNDED, TicketStatus.ISSUED)
     order.cancel_by_tourist(STARTS, NOW)

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from domain.errors import InvalidQuantity
 from domain.orders import OrderItem
-from domain.pricing import MAX_TICKETS_PER_ORDER, quote
+from domain.catalog import Hotel
+from domain.pricing import MAX_TICKETS_PER_ORDER, hotel_discount, quote
 from tests.fakes import fake_world
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -79,3 +80,10 @@ def test_quote_total_is_the_sum_less_the_discount(adults: int, children: int, pe
     assert priced.discount_minor == priced.subtotal_minor - priced.total_minor
     if percent == 0:
         assert priced.total_minor == priced.subtotal_minor
+
+
+def test_hotel_discount_only_in_the_hotels_region() -> None:
+    assert hotel_discount(None, EVENT) == 0
+    assert hotel_discount(Hotel(1, "telegraaf", EVENT.region_id, "Hotel Telegraaf", 10), EVENT) == 10
+    assert hotel_discount(Hotel(2, "plain", EVENT.region_id, "Harbour Inn", 0), EVENT) == 0
+    assert hotel_discount(Hotel(3, "tartu", EVENT.region_id + 1, "Tartu Inn", 20), EVENT) == 0
