@@ -47,7 +47,6 @@ from bot.storage.migrate import upgrade  # noqa: E402
 from bot.storage.tables import SessionRow  # noqa: E402
 from bot.storage.uow import SqlUnitOfWork  # noqa: E402
 from domain.booking import PlaceOrder, place_order  # noqa: E402
-from domain.errors import DomainError  # noqa: E402
 from domain.messages import AuditEntry, OutboxKind, OutboxMessage  # noqa: E402
 from domain.orders import Order, OrderItem, new_order_code  # noqa: E402
 from tests.seed import Seeded, seed_catalog, seed_users  # noqa: E402
@@ -205,22 +204,21 @@ def _row(backend: str, what: str, workers: int, done: int, seconds: float, seats
 
 
 async def naive_two_statements(backend: Backend, session_id: int) -> bool:
-    async with backend.sessions() as db:
-        async with db.begin():
-            left = await db.scalar(select(SessionRow.seats_left).where(SessionRow.id == session_id))
-        if left < 1:
-            return False
-        async with db.begin():
-            await db.execute(update(SessionRow).where(SessionRow.id == session_id).values(seats_left=left - 1))
+    async with backend.engine.begin() as conn:
+        left = await conn.scalar(select(SessionRow.seats_left).where(SessionRow.id == session_id))
+    if left < 1:
+        return False
+    async with backend.engine.begin() as conn:
+        await conn.execute(update(SessionRow).where(SessionRow.id == session_id).values(seats_left=left - 1))
     return True
 
 
 async def naive_one_transaction(backend: Backend, session_id: int) -> bool:
-    async with backend.sessions() as db, db.begin():
-        left = await db.scalar(select(SessionRow.seats_left).where(SessionRow.id == session_id))
+    async with backend.engine.begin() as conn:
+        left = await conn.scalar(select(SessionRow.seats_left).where(SessionRow.id == session_id))
         if left < 1:
             return False
-        await db.execute(update(SessionRow).where(SessionRow.id == session_id).values(seats_left=left - 1))
+        await conn.execute(update(SessionRow).where(SessionRow.id == session_id).values(seats_left=left - 1))
     return True
 
 

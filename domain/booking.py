@@ -115,20 +115,27 @@ async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
         order = await uow.orders.add(order)
 
         if event.needs_confirmation:
-            await uow.outbox.add(
-                OutboxMessage(
-                    kind=OutboxKind.BOOKING_REQUEST,
-                    chat_id=organiser.chat_id,
-                    payload={"order_id": order.id},
-                    due_at=now,
-                    dedup_key=f"booking_request:{order.id}",
-                )
-            )
+            await _tell_organiser(uow, OutboxKind.BOOKING_REQUEST, organiser, order, now)
         await uow.audit.add(
             AuditEntry(at=now, actor=TOURIST, action="order.placed", order_id=order.id, after=order.snapshot())
         )
         await uow.commit()
     return order
+
+
+async def _tell_organiser(
+    uow: UnitOfWork, kind: OutboxKind, organiser: Organiser, order: Order, now: datetime
+) -> None:
+    """An outbox row for the organiser about ``order``: one per kind and order, however often asked."""
+    await uow.outbox.add(
+        OutboxMessage(
+            kind=kind,
+            chat_id=organiser.chat_id,
+            payload={"order_id": order.id},
+            due_at=now,
+            dedup_key=f"{kind.value}:{order.id}",
+        )
+    )
 
 
 async def _unique_code(uow: UnitOfWork) -> str:
@@ -150,15 +157,7 @@ async def _cancel_in_tx(uow: UnitOfWork, order: Order, now: datetime, action: st
     event = await uow.catalog.event(order.event_id)
     organiser = await uow.catalog.organiser(event.organiser_id)
     if knew and event.needs_confirmation:
-        await uow.outbox.add(
-            OutboxMessage(
-                kind=OutboxKind.BOOKING_CANCELLED,
-                chat_id=organiser.chat_id,
-                payload={"order_id": order.id},
-                due_at=now,
-                dedup_key=f"booking_cancelled:{order.id}",
-            )
-        )
+        await _tell_organiser(uow, OutboxKind.BOOKING_CANCELLED, organiser, order, now)
     await uow.audit.add(
         AuditEntry(at=now, actor=TOURIST, action=action, order_id=order.id, before=before, after=order.snapshot())
     )

@@ -6,6 +6,7 @@ Times are relative to ``now`` so the catalog is always "upcoming" from the test'
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -255,7 +256,7 @@ async def seed_user(
     return user
 
 
-async def seed_users(sessions: async_sessionmaker, user_ids: range | list[int], now: datetime = DEFAULT_NOW) -> None:
+async def seed_users(sessions: async_sessionmaker, user_ids: Iterable[int], now: datetime = DEFAULT_NOW) -> None:
     """Many tourists in one transaction (for concurrency tests and benchmarks)."""
     async with sessions() as db, db.begin():
         db.add_all(

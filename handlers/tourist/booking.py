@@ -194,6 +194,20 @@ async def _stale(query: CallbackQuery, uow: UnitOfWork, tr: Translator, clock: C
         await show(query, *await event_card(uow, ctx.event.id, tr, clock.now()))
 
 
+async def _current(
+    query: CallbackQuery, callback_data: BookCb, step: State, state: FSMContext, uow: UnitOfWork, tr: Translator,
+    user: User, clock: Clock,
+) -> tuple[Context, dict] | None:
+    """The context and draft of the pressed screen if it is the current draft at ``step``; otherwise the tourist
+    is told the screen is stale, shown the fresh event card, and None is returned."""
+    ctx = await load_context(uow, callback_data.session, user)
+    data = await _draft(state, callback_data.session)
+    if ctx is None or data is None or await state.get_state() != step.state:
+        await _stale(query, uow, tr, clock, ctx)
+        return None
+    return ctx, data
+
+
 async def _next_step(
     target: Message | CallbackQuery, state: FSMContext, ctx: Context, data: dict, tr: Translator
 ) -> None:
@@ -261,11 +275,9 @@ async def on_booking_quantity(
     clock: Clock,
 ) -> None:
     _ = tr.gettext
-    ctx = await load_context(uow, callback_data.session, user)
-    data = await _draft(state, callback_data.session)
-    if ctx is None or data is None or await state.get_state() != BookingForm.tickets.state:
-        await _stale(query, uow, tr, clock, ctx)
+    if (current := await _current(query, callback_data, BookingForm.tickets, state, uow, tr, user, clock)) is None:
         return
+    ctx, data = current
     types = ctx.event.ticket_types
     if not 0 <= callback_data.value < len(types):
         await _stale(query, uow, tr, clock, ctx)
@@ -298,11 +310,9 @@ async def on_booking_tickets_done(
     clock: Clock,
 ) -> None:
     _ = tr.gettext
-    ctx = await load_context(uow, callback_data.session, user)
-    data = await _draft(state, callback_data.session)
-    if ctx is None or data is None or await state.get_state() != BookingForm.tickets.state:
-        await _stale(query, uow, tr, clock, ctx)
+    if (current := await _current(query, callback_data, BookingForm.tickets, state, uow, tr, user, clock)) is None:
         return
+    ctx, data = current
     seats = sum(data["qty"].values())
     if seats == 0:
         await answer_query(query, _("Choose at least one ticket."), alert=True)
@@ -370,11 +380,9 @@ async def on_booking_choice(
     query: CallbackQuery, callback_data: BookCb, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User,
     clock: Clock,
 ) -> None:
-    ctx = await load_context(uow, callback_data.session, user)
-    data = await _draft(state, callback_data.session)
-    if ctx is None or data is None or await state.get_state() != BookingForm.answering.state:
-        await _stale(query, uow, tr, clock, ctx)
+    if (current := await _current(query, callback_data, BookingForm.answering, state, uow, tr, user, clock)) is None:
         return
+    ctx, data = current
     index = data.get("q", 0)
     if index >= len(ctx.organiser.questions):
         await _stale(query, uow, tr, clock, ctx)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
-from bot.storage.tables import EventRow, OrderItemRow, OrderRow, SessionRow
+from bot.storage.tables import OrderItemRow, OrderRow, SessionRow
 from bot.storage.uow import SqlUnitOfWork
 from domain.booking import PlaceOrder, place_order
 from domain.errors import ConcurrentChange, SoldOut

@@ -95,7 +95,7 @@ async def test_an_event_needing_confirmation_awaits_the_organiser(world: tuple[F
             chat_id=700001,
             payload={"order_id": order.id},
             due_at=NOW,
-            dedup_key=f"booking_request:{order.id}",
+            dedup_key=f"organiser.booking_request:{order.id}",
         )
     ]
     [entry] = uow.state.audit
@@ -342,7 +342,7 @@ async def test_the_tourist_cancels_an_unpaid_order(world: tuple[FakeUnitOfWork, 
         chat_id=700001,
         payload={"order_id": order.id},
         due_at=later,
-        dedup_key=f"booking_cancelled:{order.id}",
+        dedup_key=f"organiser.booking_cancelled:{order.id}",
     )
     entry = uow.state.audit[-1]
     assert (entry.action, entry.order_id, entry.at) == ("order.cancelled_by_tourist", order.id, later)

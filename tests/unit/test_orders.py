@@ -95,7 +95,7 @@ def expected_stage(
         PaymentStatus.ON_SITE: Stage.PAY_ON_SITE,
         PaymentStatus.AWAITING: Stage.AWAITING_PAYMENT,
         PaymentStatus.NOT_DUE: Stage.AWAITING_PAYMENT,
-        PaymentStatus.PARTIALLY_REFUNDED: None,  # see test_confirmed_partially_refunded_order_is_paid
+        PaymentStatus.PARTIALLY_REFUNDED: Stage.PAID,  # paid, part of it returned (hotel added after payment)
         PaymentStatus.REFUNDED: None,  # refunded yet still confirmed: an operator problem, any stage will do
     }[payment]
 
