@@ -3,7 +3,7 @@
 Prints figures, asserts nothing about time. Runs on SQLite (a file in a temporary directory) and, when
 ``BENCH_POSTGRES_URL`` or ``TEST_POSTGRES_URL`` is set, on PostgreSQL (in a throw-away schema).
 
-    .venv/bin/python bench/booking.py [--attempts 2000] [--seats 100] [--bookings 2000] [--workers 1,16] [--budget 2]
+    .venv/bin/python bench/booking.py [--attempts 2000] [--seats 100] [--bookings 2000] [--workers 1,16] [--budget 1]
                                  [--one-transaction]
 
 Part 1, throughput: ``--bookings`` single-seat bookings spread over N concurrent workers, each booking in its own
@@ -258,7 +258,7 @@ async def main() -> None:
     parser.add_argument("--seats", type=int, default=100, help="seats on sale in the oversell demo")
     parser.add_argument("--bookings", type=int, default=2000, help="bookings per throughput run")
     parser.add_argument("--workers", default="1,16", help="comma-separated worker counts for the throughput runs")
-    parser.add_argument("--budget", type=float, default=2.0, help="seconds at most per throughput run")
+    parser.add_argument("--budget", type=float, default=1.0, help="seconds at most per throughput run")
     parser.add_argument(
         "--one-transaction", action="store_true", help="also run the naive check with both statements in one transaction"
     )

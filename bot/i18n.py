@@ -87,9 +87,9 @@ class Translator:
         minutes = rest // 60
         parts = []
         if hours:
-            parts.append(format_timedelta(timedelta(hours=hours), threshold=1000, locale=self.locale))
+            parts.append(format_timedelta(timedelta(hours=hours), threshold=1, locale=self.locale))
         if minutes or not parts:
-            parts.append(format_timedelta(timedelta(minutes=minutes), threshold=1000, locale=self.locale))
+            parts.append(format_timedelta(timedelta(minutes=minutes), threshold=1, locale=self.locale))
         return " ".join(parts)
 
     def list(self, items: list[str]) -> str:

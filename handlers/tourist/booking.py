@@ -335,7 +335,7 @@ async def _record_answer(
     except InvalidAnswer as error:
         reason = error.data.get("reason")
         if reason == "too_long":
-            text = _("That is too long: please keep it under {limit} characters.").format(limit=question.max_length)
+            text = _("That is too long: please use at most {limit} characters.").format(limit=question.max_length)
         elif reason == "empty":
             text = _("Please type an answer.")
         else:
@@ -436,7 +436,7 @@ async def on_booking_confirm(
         await _refused(query, uow, tr, clock, ctx, error)
         return
     await state.clear()
-    await answer_query(query, tr.gettext("Booked! Your order code is {code}.").format(code=format_order_code(order.code)))
+    await answer_query(query, tr.gettext("Booking placed! Your order code is {code}.").format(code=format_order_code(order.code)))
     await show(query, *await order_card(uow, order.id, user.id, tr, clock.now()))
 
 

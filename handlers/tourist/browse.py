@@ -95,7 +95,7 @@ def window_label(cb: BrowseCb, tr: Translator) -> str:
 
 def nothing_screen(region: Region, cb: BrowseCb, tr: Translator) -> tuple[str, InlineKeyboardMarkup]:
     _ = tr.gettext
-    text = _("No events with free seats in {region} for {when}. Try another date?").format(
+    text = _("No events with free seats in {region} ({when}). Try another date?").format(
         region=_e(localized(region.name, tr.language)), when=window_label(cb, tr)
     )
     rows = [[button("📅 " + _("Other dates"), BrowseCb(region=region.id, step="when"))], [home_button(tr)]]

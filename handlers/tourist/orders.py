@@ -83,9 +83,9 @@ def stage_lines(tr: Translator, order: Order, stage: Stage, timezone: str, now: 
         case Stage.AWAITING_ORGANISER:
             status = _("Waiting for the organiser to confirm. Your seats are held.")
             if by:
-                after = _("The organiser confirms by {time} — we will message you here.").format(time=by)
+                after = _("The organiser answers by {time} — we will message you here.").format(time=by)
             else:
-                after = _("The organiser confirms soon — we will message you here.")
+                after = _("The organiser answers soon — we will message you here.")
         case Stage.AWAITING_PAYMENT:
             status = _("Confirmed by the organiser — waiting for your payment.")
             if by:
@@ -127,7 +127,7 @@ def stage_lines(tr: Translator, order: Order, stage: Stage, timezone: str, now: 
             status = _("You attended this event. We hope you enjoyed it!")
             after = None
         case Stage.NO_SHOW:
-            status = _("You were marked as not having come.")
+            status = _("You were marked as a no-show.")
             after = _("If that is a mistake, ask us a question.")
         case Stage.PAST:
             status = _("This session has already taken place.")

@@ -145,7 +145,7 @@ async def test_card_awaiting_organiser_says_by_when(chat: Chat, seeded: Seeded, 
     assert "Adult × 2: €90.00" in text and "Child × 1: €25.00" in text
     assert "Total: €115.00" in text
     assert "Waiting for the organiser to confirm" in text
-    assert "The organiser confirms by 11:10 — we will message you here." in text
+    assert "The organiser answers by 11:10 — we will message you here." in text
     assert chat.buttons() == ["✖️ Cancel booking", "🗺 Open the event", "🎟 Back to my orders", "🏠 Main menu"]
 
     await chat.press("Open the event")  # the browse module shows the event
@@ -183,7 +183,7 @@ async def test_card_deadline_on_another_day_names_the_day(chat: Chat, seeded: Se
     order = await place(sessions, clock, chat.user_id, seeded.session_id)
     await chat.send("/orders")
     await chat.press(format_order_code(order.code))
-    assert "The organiser confirms by Tue, Dec 1, 00:05" in chat.last_text()
+    assert "The organiser answers by Tue, Dec 1, 00:05" in chat.last_text()
 
 
 @pytest.mark.parametrize(
@@ -238,7 +238,7 @@ def test_every_stage_has_words_in_every_language() -> None:
         ("cancelled", "not_due", "cancelled_session_id", "The organiser cancelled this session.", False),
         ("confirmed", "on_site", "past_session_id", "This session has already taken place.", False),
         ("attended", "paid", "past_session_id", "You attended this event.", False),
-        ("no_show", "not_due", "past_session_id", "You were marked as not having come.", False),
+        ("no_show", "not_due", "past_session_id", "You were marked as a no-show.", False),
         ("cancelled", "refunded", "session_id", "Your payment has been refunded.", False),
         ("cancelled", "partially_refunded", "session_id", "Part of your payment has been refunded.", False),
     ],

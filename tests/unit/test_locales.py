@@ -103,6 +103,11 @@ def test_locale_formats() -> None:
     assert i18n.translator("de").money(4500, "EUR").replace("\xa0", " ") == "45,00 €"
     assert i18n.translator("en").money(4500, "EUR") == "€45.00"
     assert "45,00" in i18n.translator("ru").money(4500, "EUR")
+    assert i18n.translator("en").duration(timedelta(hours=3)) == "3 hours"
+    assert i18n.translator("en").duration(timedelta(hours=1, minutes=30)) == "1 hour 30 minutes"
+    assert i18n.translator("en").duration(timedelta(minutes=10)) == "10 minutes"
+    assert i18n.translator("ru").duration(timedelta(hours=2)) == "2 часа"
+    assert i18n.translator("de").duration(timedelta(minutes=15)) == "15 Minuten"
     assert i18n.translator("et").duration(timedelta(hours=3)) != i18n.translator("en").duration(timedelta(hours=3))
 
 
