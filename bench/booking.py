@@ -4,7 +4,7 @@ Prints figures, asserts nothing about time. Runs on SQLite (a file in a temporar
 ``BENCH_POSTGRES_URL`` or ``TEST_POSTGRES_URL`` is set, on PostgreSQL (in a throw-away schema).
 
     .venv/bin/python bench/booking.py [--attempts 2000] [--seats 100] [--bookings 2000] [--workers 1,16] [--budget 1]
-                                 [--one-transaction]
+                                 [--pool N] [--one-transaction]
 
 Part 1, throughput: ``--bookings`` single-seat bookings spread over N concurrent workers, each booking in its own
 unit of work as a Telegram update would be, on a session big enough for all of them. Two rows per worker count:
@@ -85,7 +85,7 @@ class Backend:
 
 
 async def open_sqlite(directory: str, pool_size: int, users: int) -> Backend:
-    engine = create_engine(f"sqlite+aiosqlite:///{directory}/bench.db", pool_size=pool_size, max_overflow=10)
+    engine = create_engine(f"sqlite+aiosqlite:///{directory}/bench.db", pool_size=pool_size, max_overflow=0)
     await upgrade(engine)
     return await _prepare("SQLite", engine, users, engine.dispose)
 
@@ -96,7 +96,7 @@ async def open_postgres(url: str, pool_size: int, users: int) -> Backend:
     async with admin.begin() as conn:
         await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = create_engine(
-        url, pool_size=pool_size, max_overflow=10, pool_timeout=120,
+        url, pool_size=pool_size, max_overflow=0, pool_timeout=120,
         connect_args={"server_settings": {"search_path": schema}},
     )
 
@@ -259,12 +259,13 @@ async def main() -> None:
     parser.add_argument("--bookings", type=int, default=2000, help="bookings per throughput run")
     parser.add_argument("--workers", default="1,16", help="comma-separated worker counts for the throughput runs")
     parser.add_argument("--budget", type=float, default=1.0, help="seconds at most per throughput run")
+    parser.add_argument("--pool", type=int, default=0, help="connection pool size (default: the most workers)")
     parser.add_argument(
         "--one-transaction", action="store_true", help="also run the naive check with both statements in one transaction"
     )
     args = parser.parse_args()
     workers = [int(w) for w in args.workers.split(",") if w.strip()]
-    pool = max(workers)
+    pool = args.pool or max(workers)
     postgres_url = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL")
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -284,7 +285,7 @@ async def main() -> None:
                 backends.append(await opener())
             print(
                 f"\nThroughput: up to {args.bookings} single-seat bookings (at most {args.budget:g} s per run),"
-                f" one unit of work each, on one session; pool {pool} + 10"
+                f" one unit of work each, on one session; pool of {pool} connections"
             )
             for backend in backends:
                 await throughput(backend, args.bookings, workers, args.budget)

@@ -96,9 +96,13 @@ class Translator:
         return format_list(items, locale=self.locale) if items else ""
 
     def language_name(self, code: str) -> str:
-        """A language's own name (``Deutsch``, ``русский`` -> ``Русский``)."""
+        """A language's own name, for picking it (``Deutsch``, ``русский`` -> ``Русский``)."""
         name = Locale.parse(code).get_display_name(Locale.parse(code)) or code
         return name[:1].upper() + name[1:]
+
+    def language_in_mine(self, code: str) -> str:
+        """A language's name in the reader's language (an event's languages: ``английский и русский``)."""
+        return self.locale.languages.get(code, code)
 
     def now_local(self, timezone: str, now: datetime | None = None) -> datetime:
         return (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone))

@@ -192,7 +192,7 @@ def event_card_text(
     if meeting_point := localized(event.meeting_point, tr.language):
         lines.append("📍 " + _("Meeting point: {place}").format(place=_e(meeting_point)))
     if event.languages:
-        names = tr.list([tr.language_name(code) for code in event.languages])
+        names = tr.list([tr.language_in_mine(code) for code in event.languages])
         lines.append("🗣 " + _("Languages: {languages}").format(languages=names))
     lines.append("")
     lines.append("<b>" + _("Prices") + "</b>")
