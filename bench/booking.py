@@ -85,7 +85,9 @@ class Backend:
 
 
 async def open_sqlite(directory: str, pool_size: int, users: int) -> Backend:
-    engine = create_engine(f"sqlite+aiosqlite:///{directory}/bench.db", pool_size=pool_size, max_overflow=0)
+    engine = create_engine(
+        f"sqlite+aiosqlite:///{directory}/bench.db", pool_size=pool_size, max_overflow=0, pool_timeout=120
+    )
     await upgrade(engine)
     return await _prepare("SQLite", engine, users, engine.dispose)
 

@@ -14,7 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from tests.handlers.chat import Alert, Chat
 from tests.handlers.conftest import detach_routers
 from tests.telegram.recorder import RecordingSession, forbidden
-from tests.telegram.spec import validate_request
+from bot.sandbox.spec import validate_request
 
 
 async def test_start_answers_with_valid_requests(chat: Chat, seeded, recorder: RecordingSession) -> None:

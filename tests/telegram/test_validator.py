@@ -16,9 +16,9 @@ from aiogram.methods import SendMessage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BufferedInputFile
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from tests.telegram import spec as spec_module
+from bot.sandbox import spec as spec_module
 from tests.telegram.recorder import BOT_ID, RecordingSession, forbidden
-from tests.telegram.spec import SpecNotFound, load_spec, parse_html, validate_request
+from bot.sandbox.spec import SpecNotFound, load_spec, parse_html, validate_request
 
 TOKEN = "123456:AAE_test-token-for-tripdesk-000000"
 
@@ -392,3 +392,17 @@ async def test_photo_upload_is_validated_as_an_input_file(bot: Bot, recorder: Re
     assert isinstance(recorder.requests[0].params["photo"], BufferedInputFile)
     with pytest.raises(TelegramBadRequest, match="1025 characters"):
         await bot.send_photo(1, "file-id", caption="c" * 1025)
+
+
+def test_the_vendored_spec_matches_shared() -> None:
+    """bot/sandbox/bot-api.json is a copy of shared/telegram/bot-api.json; they must not drift apart."""
+    import hashlib
+    from pathlib import Path
+
+    from bot.sandbox.spec import DEFAULT_SPEC_PATH
+
+    shared = Path(__file__).resolve().parents[3] / "shared" / "telegram" / "bot-api.json"
+    if not shared.exists():
+        pytest.skip(f"no shared/ beside the repository ({shared})")
+    digest = [hashlib.sha256(p.read_bytes()).hexdigest() for p in (DEFAULT_SPEC_PATH, shared)]
+    assert digest[0] == digest[1], "copy shared/telegram/bot-api.json to bot/sandbox/bot-api.json"

@@ -1,7 +1,8 @@
 """The Bot API as data: validate every request the bot makes against ``bot-api.json`` and Telegram's limits.
 
-The spec is ``shared/telegram/bot-api.json`` (Bot API 10.1), found through ``TRIPDESK_BOT_API_SPEC`` or next to the
-repository. It is never optional: without it :func:`load_spec` raises, so tests cannot silently skip validation.
+The spec is a copy of ``shared/telegram/bot-api.json`` (Bot API 10.1) kept beside this module, so the emulator and
+the tests have it on any machine (``TRIPDESK_BOT_API_SPEC`` points elsewhere; a test checks the copy against
+``shared/`` when that is present). It is never optional: without it :func:`load_spec` raises.
 
 What :meth:`BotApiSpec.validate_request` checks (each problem is one line naming the path, e.g.
 ``sendMessage.reply_markup.inline_keyboard[0][1].callback_data: 65 bytes, must be 1-64 bytes``):
@@ -31,8 +32,7 @@ from pathlib import Path
 from typing import Any
 
 SPEC_ENV = "TRIPDESK_BOT_API_SPEC"
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_SPEC_PATH = REPO.parent / "shared" / "telegram" / "bot-api.json"
+DEFAULT_SPEC_PATH = Path(__file__).resolve().with_name("bot-api.json")
 
 PARSE_MODES = ("HTML", "MarkdownV2", "Markdown")
 _PARSE_MODES_LOWER = frozenset(m.lower() for m in PARSE_MODES)  # Telegram reads the parse mode case-insensitively
