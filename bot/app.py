@@ -18,6 +18,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.middlewares import UnitOfWorkMiddleware, UserMiddleware
+from bot.telegram_retry import RetryMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 def build_bot(settings: Settings, token: str) -> Bot:
     """The one code path to Telegram in every mode: the API server comes from ``TELEGRAM_API_URL``."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(RetryMiddleware())
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from domain.errors import InvalidTransition
 
-# Easy to read aloud and to type: no 0/O, 1/I/L, 2/Z, 5/S, 6/G, 8/B, Q.
+# Easy to read aloud and to type: none of the look-alikes 0/O, 1/I/L, 2/Z, S, G, 8/B, Q.
 CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY345679"
 CODE_LENGTH = 6
 

@@ -157,6 +157,10 @@ _ORDER_FIELDS = (
 )
 
 
+# How SQLite ("orders.request_key") and PostgreSQL ("uq_orders_request_key") name the unique keys in their errors.
+_ORDER_UNIQUE_KEYS = ("orders.request_key", "orders.code", "uq_orders_request_key", "uq_orders_code")
+
+
 def _order_values(order: Order) -> dict:
     values = {name: getattr(order, name) for name in _ORDER_FIELDS}
     values.update(booking=order.booking.value, payment=order.payment.value, ticket=order.ticket.value)
@@ -354,8 +358,11 @@ class SqlOrderRepository:
         self._db.add(row)
         try:
             await self._db.flush()
-        except IntegrityError:
-            # Another transaction placed the order for the same request key (or took the code) first.
+        except IntegrityError as error:
+            # Another transaction placed the order for the same request key (or took the code) first; any other
+            # integrity error is a programming error and stays one.
+            if not any(key in str(error.orig) for key in _ORDER_UNIQUE_KEYS):
+                raise
             raise ConcurrentChange(order=order.request_key or order.code) from None
         self._db.add_all(
             OrderItemRow(order_id=row.id, ticket_type=i.ticket_type, quantity=i.quantity,

@@ -1,0 +1,67 @@
+"""Flood control and transient failures for every request the bot makes (aiogram has none built in).
+
+- 429 Too Many Requests: wait ``retry_after`` as Telegram asks, then send again.
+- 5xx and network errors: retry with exponential backoff.
+Anything else (400, 403, ...) is the caller's to handle. ``getUpdates`` is left alone: the polling loop has its own
+backoff. After the last attempt the error goes to the caller, as it would without this middleware.
+
+A request that timed out may have reached Telegram: retrying it can, rarely, deliver a message twice. For a reply to
+the person who is waiting for it, a rare duplicate is better than silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 6  # in all, the first one included
+    max_retry_after: float = 60.0  # a longer flood wait is not waited out inside an update
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+
+
+class RetryMiddleware(BaseRequestMiddleware):
+    def __init__(self, policy: RetryPolicy | None = None, sleep: Sleep = asyncio.sleep) -> None:
+        self.policy = policy or RetryPolicy()
+        self.sleep = sleep
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if isinstance(method, GetUpdates):
+            return await make_request(bot, method)
+        policy = self.policy
+        for attempt in range(1, policy.attempts + 1):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as error:
+                if attempt == policy.attempts or error.retry_after > policy.max_retry_after:
+                    raise
+                delay = float(error.retry_after)
+                log.warning("%s: flood control, retrying in %ss", method.__api_method__, delay)
+            except (TelegramServerError, TelegramNetworkError) as error:
+                if attempt == policy.attempts:
+                    raise
+                delay = min(policy.backoff_base * 2 ** (attempt - 1), policy.backoff_max)
+                log.warning("%s: %s, retry %d in %.1fs", method.__api_method__, error.message, attempt, delay)
+            await self.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
