@@ -42,10 +42,12 @@ def build_storage(settings: Settings) -> BaseStorage:
 def routers() -> list[Router]:
     """Every router, in the order updates try them; the catch-all comes last."""
     from handlers.common import errors, fallback
+    from handlers.organiser import confirmations
     from handlers.tourist import booking, browse, orders, profile, question, start
 
     return [
         errors.router,
+        confirmations.router,  # replies to booking requests, before any flow reads the text
         start.router,
         browse.router,
         booking.router,

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     default_locale: str = "en"
     log_level: str = "INFO"
     payment_provider_token: SecretStr | None = None
-    scheduler_interval_s: float = Field(default=5.0, gt=0)
+    scheduler_interval_s: float = Field(default=1.0, gt=0)
 
     @field_validator("bot_token", "payment_provider_token", "redis_url", "operator_chat_id", mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""The running bot: migrations, then long polling with every update handled before it is confirmed."""
+"""The running bot: migrations, then long polling, with the scheduler draining the outbox alongside."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import logging
 
 from bot.app import build_bot, build_dispatcher
 from bot.config import Settings
+from bot.outbox import OutboxSender
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
+from scheduler.jobs import build_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -17,10 +19,16 @@ async def run_polling(settings: Settings) -> None:
     engine = create_engine(settings.database_url)
     await upgrade(engine)
     bot = build_bot(settings, token)
-    dp = build_dispatcher(settings, session_factory(engine))
+    sessions = session_factory(engine)
+    dp = build_dispatcher(settings, sessions)
+    scheduler = build_scheduler(
+        OutboxSender(bot, sessions, dp["i18n"], dp["clock"]), settings.scheduler_interval_s
+    )
     log.info("starting: api=%s database=%s", settings.telegram_api_url, engine.url.render_as_string())
+    scheduler.start()
     try:
         await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types(), handle_signals=True)
     finally:
+        scheduler.shutdown(wait=False)
         await bot.session.close()
         await engine.dispose()

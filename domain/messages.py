@@ -16,6 +16,9 @@ class OutboxKind(enum.StrEnum):
     BOOKING_REQUEST = "organiser.booking_request"  # the organiser must confirm or decline
     BOOKING_CANCELLED = "organiser.booking_cancelled"  # the tourist cancelled an order the organiser knew of
     TOURIST_QUESTION = "operator.tourist_question"  # relayed to the operator group
+    UNCLEAR_REPLY = "operator.unclear_reply"  # the organiser answered neither yes nor no
+    ORDER_CONFIRMED = "tourist.order_confirmed"
+    ORDER_DECLINED = "tourist.order_declined"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import enum
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.errors import InvalidTransition
 
@@ -160,6 +160,26 @@ class Order:
             self.payment = PaymentStatus.NOT_DUE
         if self.ticket is TicketStatus.ISSUED:
             self.ticket = TicketStatus.VOIDED
+
+    def confirm_by_organiser(self, now: datetime, pay_within: timedelta, payments_enabled: bool) -> None:
+        """Confirmed: now the tourist pays in chat by the pay deadline, or at the meeting point."""
+        if self.booking is not BookingStatus.AWAITING_ORGANISER:
+            raise InvalidTransition(booking=self.booking.value)
+        self.booking = BookingStatus.CONFIRMED
+        if payments_enabled:
+            self.payment = PaymentStatus.AWAITING
+            self.pay_by = now + pay_within
+            self.hold_until = max(self.hold_until, self.pay_by)
+        else:
+            self.payment = PaymentStatus.ON_SITE
+
+    def decline_by_organiser(self, now: datetime) -> None:
+        if self.booking is not BookingStatus.AWAITING_ORGANISER:
+            raise InvalidTransition(booking=self.booking.value)
+        self.booking = BookingStatus.DECLINED
+        self.cancelled_at = now
+        if self.money_held:
+            self.payment = PaymentStatus.REFUND_DUE
 
     def anonymize(self) -> None:
         """Drop everything personal; amounts, dates and statuses stay for accounting."""

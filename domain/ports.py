@@ -56,6 +56,8 @@ class OrderRepository(Protocol):
 
 class OutboxRepository(Protocol):
     async def add(self, message: OutboxMessage) -> None: ...
+    async def order_for_message(self, kind: str, chat_id: int, message_id: int) -> int | None:
+        """The order a delivered message of ``kind`` was about (replies to the message point at it)."""
 
 
 class AuditRepository(Protocol):

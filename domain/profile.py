@@ -22,8 +22,9 @@ async def register_user(
         if user is None:
             user = User(id=user_id, language=language, created_at=now, first_name=first_name, username=username)
             await uow.users.add(user)
-        elif (user.first_name, user.username) != (first_name, username):
-            user.first_name, user.username = first_name, username
+        elif (user.first_name, user.username) != (first_name, username) or user.blocked_bot:
+            # names change; and a user who writes to us has unblocked the bot
+            user.first_name, user.username, user.blocked_bot = first_name, username, False
             await uow.users.save(user)
         else:
             return user

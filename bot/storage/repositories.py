@@ -455,6 +455,15 @@ class SqlOutboxRepository:
         await self._db.flush()
 
 
+    async def order_for_message(self, kind: str, chat_id: int, message_id: int) -> int | None:
+        payload = await self._db.scalar(
+            select(OutboxRow.payload).where(
+                OutboxRow.chat_id == chat_id, OutboxRow.sent_message_id == message_id, OutboxRow.kind == kind
+            )
+        )
+        return int(payload["order_id"]) if payload and "order_id" in payload else None
+
+
 class SqlAuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._db = session

@@ -179,13 +179,17 @@ class OutboxRow(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]]
     dedup_key: Mapped[str] = mapped_column(String(128), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, dead
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sending (leased), sent, dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    sent_message_id: Mapped[int | None] = mapped_column(BigInteger)  # replies to it are matched back to the row
     last_error: Mapped[str | None] = mapped_column(Text)
-    __table_args__ = (Index("ix_outbox_status_due_at", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_due_at", "status", "due_at"),
+        Index("ix_outbox_chat_message", "chat_id", "sent_message_id"),
+    )
 
 
 class AuditRow(Base):

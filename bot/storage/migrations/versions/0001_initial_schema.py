@@ -59,12 +59,14 @@ def upgrade() -> None:
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sent_message_id', sa.BigInteger(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
     sa.UniqueConstraint('dedup_key', name=op.f('uq_outbox_dedup_key'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_status_due_at', ['status', 'due_at'], unique=False)
+        batch_op.create_index('ix_outbox_chat_message', ['chat_id', 'sent_message_id'], unique=False)
 
     op.create_table('regions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -225,6 +227,7 @@ def downgrade() -> None:
     op.drop_table('events')
     op.drop_table('regions')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_chat_message')
         batch_op.drop_index('ix_outbox_status_due_at')
 
     op.drop_table('outbox')

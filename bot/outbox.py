@@ -1,0 +1,115 @@
+"""The sender: drains the outbox to Telegram after commit, so nothing is sent for a rolled-back change and nothing
+is lost while Telegram is down.
+
+Per row: a user who blocked the bot is not messaged again (the row is closed, no request made); 403 marks them;
+other 4xx close the row with Telegram's reason; 5xx and network errors are retried with backoff until
+``max_attempts``, then the row is dead-lettered; 429 pauses the batch for ``retry_after`` without counting as a
+failure. (The bot's retry middleware has already retried each request a few times before we see an error.)
+Delivery is at least once: a sender killed between Telegram's answer and the database update sends that row again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.clock import Clock
+from bot.i18n import I18n
+from bot.notifications import Renderer
+from bot.storage.outbox import Claimed, OutboxQueue
+from bot.storage.uow import SqlUnitOfWork
+from domain.messages import OutboxKind
+
+log = logging.getLogger(__name__)
+
+KINDS = [kind.value for kind in OutboxKind]
+BACKOFF_MAX = timedelta(minutes=5)
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        bot: Bot,
+        sessions: async_sessionmaker,
+        i18n: I18n,
+        clock: Clock,
+        batch: int = 20,
+        max_attempts: int = 5,
+        pause: float = 1 / 25,  # under Telegram's ~30 messages/s overall
+    ) -> None:
+        self.bot = bot
+        self.sessions = sessions
+        self.queue = OutboxQueue(sessions)
+        self.renderer = Renderer(i18n)
+        self.clock = clock
+        self.batch = batch
+        self.max_attempts = max_attempts
+        self.pause = pause
+
+    async def deliver_due(self) -> int:
+        """One pass: claim due rows and deliver them; returns how many were sent."""
+        rows = await self.queue.claim(self.clock.now(), KINDS, self.batch)
+        if not rows:
+            return 0
+        blocked = await self.queue.blocked_users([row.chat_id for row in rows])
+        sent = 0
+        for index, row in enumerate(rows):
+            if row.chat_id in blocked:
+                await self.queue.dead(row.id, self.clock.now(), "the recipient has blocked the bot")
+                continue
+            outcome = await self._deliver(row)
+            if isinstance(outcome, TelegramRetryAfter):
+                later = self.clock.now() + timedelta(seconds=outcome.retry_after)
+                for rest in rows[index:]:
+                    await self.queue.retry(rest.id, later, "flood control", count_attempt=False)
+                break
+            sent += outcome
+            await asyncio.sleep(self.pause)
+        return sent
+
+    async def _deliver(self, row: Claimed) -> int | TelegramRetryAfter:
+        now = self.clock.now()
+        try:
+            rendered = await self.renderer.render(SqlUnitOfWork(self.sessions), row.kind, row.chat_id, row.payload)
+        except Exception as error:  # a rendering bug must not block the queue behind it
+            log.exception("outbox %s (%s): cannot render", row.id, row.kind)
+            await self.queue.dead(row.id, now, f"render failed: {error!r}")
+            return 0
+        if rendered is None:
+            await self.queue.dead(row.id, now, "nothing to send: the subject is gone")
+            return 0
+        try:
+            message = await self.bot.send_message(row.chat_id, rendered.text, reply_markup=rendered.markup)
+        except TelegramRetryAfter as error:
+            return error
+        except TelegramForbiddenError as error:
+            if row.chat_id > 0:
+                await self.queue.mark_blocked(row.chat_id)
+            await self.queue.dead(row.id, now, error.message)
+            log.warning("outbox %s: chat %s refuses messages: %s", row.id, row.chat_id, error.message)
+            return 0
+        except TelegramBadRequest as error:
+            await self.queue.dead(row.id, now, error.message)
+            log.error("outbox %s (%s) refused by Telegram: %s", row.id, row.kind, error.message)
+            return 0
+        except (TelegramServerError, TelegramNetworkError) as error:
+            if row.attempts >= self.max_attempts:
+                await self.queue.dead(row.id, now, error.message)
+                log.error("outbox %s dead after %s attempts: %s", row.id, row.attempts, error.message)
+            else:
+                delay = min(timedelta(seconds=2**row.attempts), BACKOFF_MAX)
+                await self.queue.retry(row.id, now + delay, error.message)
+            return 0
+        await self.queue.sent(row.id, self.clock.now(), message.message_id)
+        return 1

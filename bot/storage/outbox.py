@@ -1,0 +1,92 @@
+"""The outbox as a queue for the sender: claim due rows under a lease, then mark each sent, retried or dead.
+
+Claiming sets ``status='sending'`` and moves ``due_at`` to the end of the lease; a sender that dies mid-batch leaves
+its rows to be claimed again when the lease runs out (at least once). On PostgreSQL the claim skips rows another
+sender holds (``FOR UPDATE SKIP LOCKED``), so two processes never take the same row; SQLite serialises writers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.storage.tables import OutboxRow, UserRow
+
+LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    kind: str
+    chat_id: int
+    payload: dict[str, Any]
+    attempts: int  # including this one
+
+
+class OutboxQueue:
+    def __init__(self, sessions: async_sessionmaker) -> None:
+        self.sessions = sessions
+
+    async def claim(self, now: datetime, kinds: list[str], limit: int) -> list[Claimed]:
+        due = (
+            select(OutboxRow.id)
+            .where(
+                or_(OutboxRow.status == "pending", OutboxRow.status == "sending"),
+                OutboxRow.due_at <= now,
+                OutboxRow.kind.in_(kinds),
+            )
+            .order_by(OutboxRow.due_at, OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self.sessions() as db, db.begin():
+            ids = list(await db.scalars(due))
+            if not ids:
+                return []
+            rows = await db.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(ids))
+                .values(status="sending", due_at=now + LEASE, attempts=OutboxRow.attempts + 1)
+                .returning(OutboxRow.id, OutboxRow.kind, OutboxRow.chat_id, OutboxRow.payload, OutboxRow.attempts)
+                .execution_options(synchronize_session=False)
+            )
+            claimed = [Claimed(*row) for row in rows]
+        return sorted(claimed, key=lambda c: ids.index(c.id))
+
+    async def _set(self, row_id: int, **values: Any) -> None:
+        async with self.sessions() as db, db.begin():
+            await db.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == row_id, OutboxRow.status == "sending")
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def sent(self, row_id: int, now: datetime, message_id: int | None) -> None:
+        await self._set(row_id, status="sent", sent_at=now, sent_message_id=message_id, last_error=None)
+
+    async def retry(self, row_id: int, at: datetime, error: str, count_attempt: bool = True) -> None:
+        values: dict[str, Any] = {"status": "pending", "due_at": at, "last_error": error[:500]}
+        if not count_attempt:  # flood control is Telegram's pace, not a failure of this row
+            values["attempts"] = OutboxRow.attempts - 1
+        await self._set(row_id, **values)
+
+    async def dead(self, row_id: int, now: datetime, error: str) -> None:
+        await self._set(row_id, status="dead", sent_at=now, last_error=error[:500])
+
+    async def blocked_users(self, chat_ids: list[int]) -> set[int]:
+        """Those of ``chat_ids`` that are private chats of users who blocked the bot."""
+        private = [c for c in chat_ids if c > 0]
+        if not private:
+            return set()
+        async with self.sessions() as db:
+            return set(await db.scalars(select(UserRow.id).where(UserRow.id.in_(private), UserRow.blocked_bot)))
+
+    async def mark_blocked(self, user_id: int) -> None:
+        async with self.sessions() as db, db.begin():
+            await db.execute(update(UserRow).where(UserRow.id == user_id).values(blocked_bot=True))

@@ -1,0 +1,104 @@
+"""The organiser answers a booking request: confirm, decline (with a reason), or an unclear reply.
+
+Only the organiser's own chat may answer (their private chat, or their group: anyone in it speaks for them). The
+tourist is told through the outbox, in their language; the operators get unclear replies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.errors import InvalidTransition, NotAllowed, NotFound
+from domain.messages import AuditEntry, OutboxKind, OutboxMessage
+from domain.orders import BookingStatus, Order
+from domain.ports import UnitOfWork
+from domain.replies import OrganiserReply, Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    order: Order
+    verdict: Verdict
+
+
+async def _organisers_order(uow: UnitOfWork, order_id: int, chat_id: int) -> tuple[Order, object]:
+    order = await uow.orders.get(order_id)
+    if order is None:
+        raise NotFound(order=order_id)
+    event = await uow.catalog.event(order.event_id)
+    organiser = await uow.catalog.organiser(event.organiser_id)
+    if organiser.chat_id != chat_id:
+        raise NotAllowed(order=order_id)
+    return order, organiser
+
+
+async def order_of_request(uow: UnitOfWork, chat_id: int, message_id: int) -> int | None:
+    """The order whose booking request is message ``message_id`` of ``chat_id``; None for any other message."""
+    async with uow:
+        return await uow.outbox.order_for_message(OutboxKind.BOOKING_REQUEST.value, chat_id, message_id)
+
+
+async def answer_booking_request(
+    uow: UnitOfWork,
+    order_id: int,
+    chat_id: int,
+    reply: OrganiserReply,
+    reply_text: str,
+    now: datetime,
+    payments_enabled: bool,
+    operator_chat_id: int | None,
+) -> Answered:
+    """Apply the organiser's answer. :class:`InvalidTransition` if the order no longer waits for one (the caller
+    shows its state); :class:`NotAllowed` if ``chat_id`` is not the organiser's."""
+    actor = f"organiser:{chat_id}"
+    async with uow:
+        order, organiser = await _organisers_order(uow, order_id, chat_id)
+        if order.booking is not BookingStatus.AWAITING_ORGANISER:
+            raise InvalidTransition(order=order.id, booking=order.booking.value)
+        before = order.snapshot()
+        if reply.verdict is Verdict.YES:
+            order.confirm_by_organiser(now, organiser.pay_within, payments_enabled)
+            await uow.orders.save(order)
+            await _tell_tourist(uow, OutboxKind.ORDER_CONFIRMED, order, now, {})
+            action = "order.confirmed_by_organiser"
+        elif reply.verdict is Verdict.NO:
+            order.decline_by_organiser(now)
+            await uow.seats.release(order.session_id, order.seats)
+            await uow.orders.save(order)
+            await _tell_tourist(uow, OutboxKind.ORDER_DECLINED, order, now, {"reason": reply.reason})
+            action = "order.declined_by_organiser"
+        else:
+            if operator_chat_id is not None:
+                await uow.outbox.add(
+                    OutboxMessage(
+                        kind=OutboxKind.UNCLEAR_REPLY,
+                        chat_id=operator_chat_id,
+                        payload={"order_id": order.id, "text": reply_text[:1000]},
+                        due_at=now,
+                        dedup_key=f"{OutboxKind.UNCLEAR_REPLY.value}:{order.id}:{int(now.timestamp() * 1000)}",
+                    )
+                )
+            action = "order.unclear_organiser_reply"
+        await uow.audit.add(
+            AuditEntry(
+                at=now, actor=actor, action=action, order_id=order.id, before=before,
+                after={**order.snapshot(), "reply": reply_text[:1000]},
+            )
+        )
+        await uow.commit()
+    return Answered(order, reply.verdict)
+
+
+async def _tell_tourist(uow: UnitOfWork, kind: OutboxKind, order: Order, now: datetime, extra: dict) -> None:
+    if order.user_id is None:  # the tourist asked us to forget them
+        return
+    await uow.outbox.add(
+        OutboxMessage(
+            kind=kind,
+            chat_id=order.user_id,
+            payload={"order_id": order.id, **extra},
+            due_at=now,
+            dedup_key=f"{kind.value}:{order.id}",
+        )
+    )
