@@ -45,8 +45,19 @@ def clock() -> FixedClock:
     return FixedClock()
 
 
+_TWINS: dict[int, tuple[str, dict]] = {}  # id(engine) -> how to open another engine on the same database
+
+
+def engine_twin(engine: AsyncEngine) -> AsyncEngine:
+    """A second engine (own pool) on the same database and schema: what another process would have."""
+    url, kwargs = _TWINS[id(engine)]
+    return create_engine(url, **kwargs)
+
+
 async def _sqlite_engine(tmp_path) -> AsyncEngine:  # noqa: ANN001
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    engine = create_engine(url)
+    _TWINS[id(engine)] = (url, {})
     await upgrade(engine)
     return engine
 
@@ -59,7 +70,9 @@ async def _postgres_engine() -> tuple[AsyncEngine, str]:
     async with admin.begin() as conn:
         await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     await admin.dispose()
-    engine = create_engine(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}})
+    kwargs = {"connect_args": {"server_settings": {"search_path": schema}}}
+    engine = create_engine(POSTGRES_URL, **kwargs)
+    _TWINS[id(engine)] = (POSTGRES_URL, kwargs)
     await upgrade(engine)
     return engine, schema
 
