@@ -15,6 +15,7 @@ import logging
 from datetime import timedelta
 
 from aiogram import Bot
+from aiogram.types import BufferedInputFile, Message
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -26,14 +27,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock
 from bot.i18n import I18n
-from bot.notifications import Renderer
+from bot.notifications import Rendered, Renderer
 from bot.storage.outbox import Claimed, OutboxQueue
 from bot.storage.uow import SqlUnitOfWork
-from domain.messages import OutboxKind
 
 log = logging.getLogger(__name__)
 
-KINDS = [kind.value for kind in OutboxKind]
 BACKOFF_MAX = timedelta(minutes=5)
 
 
@@ -47,11 +46,13 @@ class OutboxSender:
         batch: int = 20,
         max_attempts: int = 5,
         pause: float = 1 / 25,  # under Telegram's ~30 messages/s overall
+        payment_provider_token: str | None = None,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
         self.queue = OutboxQueue(sessions)
-        self.renderer = Renderer(i18n)
+        self.renderer = Renderer(i18n, payment_provider_token=payment_provider_token)
+        self.kinds = Renderer.kinds()
         self.clock = clock
         self.batch = batch
         self.max_attempts = max_attempts
@@ -59,7 +60,7 @@ class OutboxSender:
 
     async def deliver_due(self) -> int:
         """One pass: claim due rows and deliver them; returns how many were sent."""
-        rows = await self.queue.claim(self.clock.now(), KINDS, self.batch)
+        rows = await self.queue.claim(self.clock.now(), self.kinds, self.batch)
         if not rows:
             return 0
         blocked = await self.queue.blocked_users([row.chat_id for row in rows])
@@ -90,7 +91,7 @@ class OutboxSender:
             await self.queue.dead(row.id, now, "nothing to send: the subject is gone")
             return 0
         try:
-            message = await self.bot.send_message(row.chat_id, rendered.text, reply_markup=rendered.markup)
+            message = await self._send(row.chat_id, rendered)
         except TelegramRetryAfter as error:
             return error
         except TelegramForbiddenError as error:
@@ -113,3 +114,21 @@ class OutboxSender:
             return 0
         await self.queue.sent(row.id, self.clock.now(), message.message_id)
         return 1
+
+    async def _send(self, chat_id: int, rendered: Rendered) -> Message:
+        if rendered.invoice is not None:
+            invoice = rendered.invoice
+            return await self.bot.send_invoice(
+                chat_id,
+                title=invoice.title,
+                description=invoice.description,
+                payload=invoice.payload,
+                currency=invoice.currency,
+                prices=invoice.prices,
+                provider_token=self.renderer.options.get("payment_provider_token"),
+                reply_markup=rendered.markup,
+            )
+        if rendered.photo is not None:
+            photo = BufferedInputFile(rendered.photo, filename=rendered.photo_name)
+            return await self.bot.send_photo(chat_id, photo, caption=rendered.text, reply_markup=rendered.markup)
+        return await self.bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)

@@ -22,7 +22,16 @@ async def run_polling(settings: Settings) -> None:
     sessions = session_factory(engine)
     dp = build_dispatcher(settings, sessions)
     scheduler = build_scheduler(
-        OutboxSender(bot, sessions, dp["i18n"], dp["clock"]), settings.scheduler_interval_s
+        OutboxSender(
+            bot,
+            sessions,
+            dp["i18n"],
+            dp["clock"],
+            payment_provider_token=(
+                settings.payment_provider_token.get_secret_value() if settings.payment_provider_token else None
+            ),
+        ),
+        settings.scheduler_interval_s,
     )
     log.info("starting: api=%s database=%s", settings.telegram_api_url, engine.url.render_as_string())
     scheduler.start()

@@ -59,6 +59,7 @@ async def answer_booking_request(
         before = order.snapshot()
         if reply.verdict is Verdict.YES:
             order.confirm_by_organiser(now, organiser.pay_within, payments_enabled)
+            order.unclear_reply = None
             await uow.orders.save(order)
             await _tell_tourist(uow, OutboxKind.ORDER_CONFIRMED, order, now, {})
             action = "order.confirmed_by_organiser"
@@ -69,6 +70,8 @@ async def answer_booking_request(
             await _tell_tourist(uow, OutboxKind.ORDER_DECLINED, order, now, {"reason": reply.reason})
             action = "order.declined_by_organiser"
         else:
+            order.unclear_reply = reply_text[:1000]
+            await uow.orders.save(order)
             if operator_chat_id is not None:
                 await uow.outbox.add(
                     OutboxMessage(

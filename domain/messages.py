@@ -19,6 +19,17 @@ class OutboxKind(enum.StrEnum):
     UNCLEAR_REPLY = "operator.unclear_reply"  # the organiser answered neither yes nor no
     ORDER_CONFIRMED = "tourist.order_confirmed"
     ORDER_DECLINED = "tourist.order_declined"
+    # the order lifecycle (issue 4): payment, ticket, deadlines, reminders, rating
+    INVOICE = "tourist.invoice"  # sendInvoice, valid until the pay deadline
+    TICKET = "tourist.ticket"  # payment received: the ticket code and its QR image
+    PAY_REMINDER = "tourist.pay_reminder"  # unpaid past the pay deadline: once
+    ORDER_EXPIRED = "tourist.order_expired"  # seats released, with a button to book again
+    SESSION_REMINDER = "tourist.session_reminder"  # before the session: meeting point and time
+    RATING_REQUEST = "tourist.rating_request"  # after the session: 1-5
+    CONFIRM_NUDGE = "organiser.confirm_nudge"  # silent past confirm_within: once
+    PARTICIPANTS = "organiser.participants"  # the participant list before the session
+    LATE_PAYMENT = "operator.late_payment"  # money arrived for an order that can no longer take it
+    LOW_RATING = "operator.low_rating"
 
 
 @dataclass(frozen=True, slots=True)

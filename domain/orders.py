@@ -122,6 +122,13 @@ class Order:
     pay_by: datetime | None = None
     cancelled_at: datetime | None = None
     request_key: str | None = None  # the booking screen it came from: a repeated confirm finds this order
+    ticket_code: str | None = None  # unguessable, read aloud at the meeting point; survives a change of session
+    paid_at: datetime | None = None
+    confirm_nudged_at: datetime | None = None
+    pay_reminded_at: datetime | None = None
+    unclear_reply: str | None = None  # the organiser's last answer that was neither yes nor no
+    rating: int | None = None
+    rated_at: datetime | None = None
     id: int | None = None
     version: int = 0
 

@@ -147,11 +147,19 @@ def order_from_row(row: OrderRow, items: Sequence[OrderItemRow]) -> Order:
         pay_by=row.pay_by,
         cancelled_at=row.cancelled_at,
         request_key=row.request_key,
+        ticket_code=row.ticket_code,
+        paid_at=row.paid_at,
+        confirm_nudged_at=row.confirm_nudged_at,
+        pay_reminded_at=row.pay_reminded_at,
+        unclear_reply=row.unclear_reply,
+        rating=row.rating,
+        rated_at=row.rated_at,
         version=row.version,
     )
 
 
 _ORDER_FIELDS = (
+    "ticket_code", "paid_at", "confirm_nudged_at", "pay_reminded_at", "unclear_reply", "rating", "rated_at",
     "code", "request_key", "user_id", "session_id", "event_id", "currency", "subtotal_minor", "discount_percent", "total_minor",
     "created_at", "hold_until", "language", "hotel_id", "answers", "confirm_by", "pay_by", "cancelled_at",
 )

@@ -159,6 +159,13 @@ class OrderRow(Base):
     confirm_by: Mapped[datetime | None]
     pay_by: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    ticket_code: Mapped[str | None] = mapped_column(String(16), unique=True)  # survives a change of session
+    paid_at: Mapped[datetime | None]
+    confirm_nudged_at: Mapped[datetime | None]  # the silent organiser was nudged (once)
+    pay_reminded_at: Mapped[datetime | None]  # the unpaid tourist was reminded (once)
+    unclear_reply: Mapped[str | None] = mapped_column(Text)  # the organiser's last reply that was neither yes nor no
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -203,3 +210,65 @@ class AuditRow(Base):
     order_id: Mapped[int | None] = mapped_column(Integer, index=True)
     before: Mapped[dict[str, Any]]
     after: Mapped[dict[str, Any]]
+
+
+class PaymentRow(Base):
+    """Every successful payment Telegram reported, once (by its charge id); ``applied`` is False for money that
+    did not pay an order (a second payment, or one after expiry): that money is due back."""
+
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    telegram_charge_id: Mapped[str] = mapped_column(String(255), unique=True)
+    provider_charge_id: Mapped[str] = mapped_column(String(255))
+    amount_minor: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    paid_at: Mapped[datetime]
+    applied: Mapped[bool] = mapped_column(Boolean)
+
+
+class OrderReminderRow(Base):
+    """A message due about one order at a time (a reminder before the session, a rating request after it)."""
+
+    __tablename__ = "order_reminders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # "before:86400", "before:7200", "rating"
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, skipped
+    done_at: Mapped[datetime | None]
+    __table_args__ = (
+        UniqueConstraint("order_id", "kind", name="uq_order_reminders_order_kind"),
+        Index("ix_order_reminders_status_due_at", "status", "due_at"),
+    )
+
+
+class SessionNoticeRow(Base):
+    """A message due about a whole session (the participant list for the organiser)."""
+
+    __tablename__ = "session_notices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_sessions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    done_at: Mapped[datetime | None]
+    __table_args__ = (
+        UniqueConstraint("session_id", "kind", name="uq_session_notices_session_kind"),
+        Index("ix_session_notices_status_due_at", "status", "due_at"),
+    )
+
+
+class InboxRow(Base):
+    """Updates received from Telegram, stored before they are confirmed: one that was being handled when the
+    process died is handled again at start (handlers are idempotent)."""
+
+    __tablename__ = "inbox"
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, done, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_inbox_status", "status"),)

@@ -33,7 +33,7 @@ def state_words(booking: BookingStatus, tr: Translator) -> str:
     words = {
         BookingStatus.CONFIRMED: _("it is already confirmed"),
         BookingStatus.DECLINED: _("it was declined"),
-        BookingStatus.CANCELLED: _("the tourist cancelled it"),
+        BookingStatus.CANCELLED: _("it was cancelled"),
         BookingStatus.EXPIRED: _("it expired"),
         BookingStatus.ATTENDED: _("the session is over"),
         BookingStatus.NO_SHOW: _("the session is over"),
@@ -50,8 +50,8 @@ def outcome_text(answered: Answered, tr: Translator) -> str:
         case Verdict.NO:
             return "❌ " + _("Booking {code} declined. We have told the tourist.").format(code=code)
     return "🤔 " + _(
-        "I could not tell whether that is a yes or a no. Reply + to confirm, or − and a reason to decline. "
-        "Our operators have your message too."
+        "I could not tell whether that is a yes or a no. Reply to the booking request with + to confirm, or − and "
+        "a reason to decline. Our team has your message too."
     )
 
 
@@ -72,7 +72,7 @@ async def _answer(
             order = await uow.orders.get(order_id)
         booking = BookingStatus(error.data.get("booking", order.booking if order else "cancelled"))
         code = format_order_code(order.code) if order else ""
-        return _("Booking {code} no longer waits for an answer: {state}.").format(
+        return _("Booking {code} is no longer awaiting an answer: {state}.").format(
             code=code, state=state_words(booking, tr)), True
     return outcome_text(answered, tr), answered.verdict is not Verdict.UNCLEAR
 
