@@ -116,6 +116,16 @@ async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
 
         if event.needs_confirmation:
             await _tell_organiser(uow, OutboxKind.BOOKING_REQUEST, organiser, order, now)
+        elif order.pay_by is not None:
+            await uow.outbox.add(
+                OutboxMessage(
+                    kind=OutboxKind.INVOICE,
+                    chat_id=user.id,
+                    payload={"order_id": order.id},
+                    due_at=now,
+                    dedup_key=f"{OutboxKind.INVOICE.value}:{order.id}",
+                )
+            )
         await uow.audit.add(
             AuditEntry(at=now, actor=TOURIST, action="order.placed", order_id=order.id, after=order.snapshot())
         )

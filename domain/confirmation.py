@@ -61,13 +61,15 @@ async def answer_booking_request(
             order.confirm_by_organiser(now, organiser.pay_within, payments_enabled)
             order.unclear_reply = None
             await uow.orders.save(order)
-            await _tell_tourist(uow, OutboxKind.ORDER_CONFIRMED, order, now, {})
+            await tell_tourist(uow, OutboxKind.ORDER_CONFIRMED, order, now, {})
+            if order.pay_by is not None:
+                await tell_tourist(uow, OutboxKind.INVOICE, order, now, {})
             action = "order.confirmed_by_organiser"
         elif reply.verdict is Verdict.NO:
             order.decline_by_organiser(now)
             await uow.seats.release(order.session_id, order.seats)
             await uow.orders.save(order)
-            await _tell_tourist(uow, OutboxKind.ORDER_DECLINED, order, now, {"reason": reply.reason})
+            await tell_tourist(uow, OutboxKind.ORDER_DECLINED, order, now, {"reason": reply.reason})
             action = "order.declined_by_organiser"
         else:
             order.unclear_reply = reply_text[:1000]
@@ -93,7 +95,7 @@ async def answer_booking_request(
     return Answered(order, reply.verdict)
 
 
-async def _tell_tourist(uow: UnitOfWork, kind: OutboxKind, order: Order, now: datetime, extra: dict) -> None:
+async def tell_tourist(uow: UnitOfWork, kind: OutboxKind, order: Order, now: datetime, extra: dict) -> None:
     if order.user_id is None:  # the tourist asked us to forget them
         return
     await uow.outbox.add(
