@@ -123,7 +123,8 @@ async def test_an_instant_event_with_payments_awaits_payment(world: tuple[FakeUn
     assert (order.booking, order.payment) == (BookingStatus.CONFIRMED, PaymentStatus.AWAITING)
     assert order.pay_by == NOW + timedelta(minutes=30)
     assert order.confirm_by is None
-    assert uow.state.outbox == []
+    [invoice] = uow.state.outbox  # the tourist is asked to pay; no organiser is involved
+    assert (invoice.kind, invoice.chat_id, invoice.payload) == (OutboxKind.INVOICE, order.user_id, {"order_id": order.id})
 
 
 async def test_payments_enabled_does_not_skip_the_organiser(world: tuple[FakeUnitOfWork, Seeded]) -> None:
