@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up and use Tripdesk on a machine that has only Python 3.11+.
 
-    python3 dev.py run     # create .venv, install, migrate, run the bot (BOT_TOKEN from the environment or .env)
+    python3 dev.py run     # create .venv, install; with BOT_TOKEN (environment or .env): migrate and run the bot;
+                           # without it: the local sandbox (`tripdesk demo`), whose URL it prints
     python3 dev.py test    # create .venv, install with test extras, run the whole test suite
     python3 dev.py tripdesk ARGS...   # any tripdesk command inside the environment
 """
@@ -39,6 +40,19 @@ def ensure_environment() -> None:
     stamp.write_text(digest)
 
 
+def _has_token() -> bool:
+    """BOT_TOKEN from the environment, else from .env (pydantic-settings reads both the same way)."""
+    if os.environ.get("BOT_TOKEN", "").strip():
+        return True
+    env_file = ROOT / ".env"
+    if env_file.exists():
+        for line in env_file.read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "BOT_TOKEN" and value.strip().strip("'\""):
+                return True
+    return False
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("run", "test", "tripdesk"):
         print(__doc__)
@@ -48,7 +62,7 @@ def main(argv: list[str]) -> int:
     if command == "test":
         return subprocess.run([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT).returncode
     if command == "run":
-        rest = ["run", *rest]
+        rest = ["run" if _has_token() else "demo", *rest]
     return subprocess.run([str(PYTHON), "-m", "bot", *rest], cwd=ROOT).returncode
 
 

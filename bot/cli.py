@@ -1,4 +1,4 @@
-"""``tripdesk`` (also ``python -m bot``): run, migrate, import, demo-data, locales."""
+"""``tripdesk`` (also ``python -m bot``): run, demo, migrate, import, demo-data, locales."""
 
 from __future__ import annotations
 
@@ -17,7 +17,16 @@ log = logging.getLogger("tripdesk")
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tripdesk", description="Tripdesk: excursions and events in Telegram")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="apply migrations, then run the bot (long polling)")
+    commands.add_parser("run", help="apply migrations, then run the bot (long polling); needs BOT_TOKEN")
+    demo_cmd = commands.add_parser(
+        "demo", help="the local sandbox: a Telegram emulator, demo data, the bot and a web page to play every role"
+    )
+    demo_cmd.add_argument("--host", default="127.0.0.1")
+    demo_cmd.add_argument("--port", type=int, default=8700)
+    demo_cmd.add_argument("--scale", type=int, default=1, help="size of the demo catalog (default 1)")
+    demo_cmd.add_argument("--workdir", type=Path, default=None, help="keep the database and logs here")
+    demo_cmd.add_argument("--keep", action="store_true", help="keep the temporary folder at the end")
+    demo_cmd.add_argument("--open", action="store_true", help="open the page in a browser")
     commands.add_parser("migrate", help="bring the database schema up to date")
     imp = commands.add_parser("import", help="import (upsert) a catalog file")
     imp.add_argument("file", type=Path)
@@ -54,6 +63,13 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             from bot.runner import run_polling
 
             await run_polling(settings)
+        case "demo":
+            from bot.sandbox.demo import run_demo
+
+            await run_demo(
+                settings, host=args.host, port=args.port, scale=args.scale, workdir=args.workdir,
+                open_browser=args.open, keep=args.keep,
+            )
         case "migrate":
             await _migrate(settings)
             print("database is up to date")
