@@ -52,6 +52,7 @@ class OutboxSender:
         self.sessions = sessions
         self.queue = OutboxQueue(sessions)
         self.renderer = Renderer(i18n, payment_provider_token=payment_provider_token)
+        self.default_language = i18n.default
         self.kinds = Renderer.kinds()
         self.clock = clock
         self.batch = batch
@@ -96,7 +97,7 @@ class OutboxSender:
             return error
         except TelegramForbiddenError as error:
             if row.chat_id > 0:
-                await self.queue.mark_blocked(row.chat_id)
+                await self.queue.mark_blocked(row.chat_id, now, self.default_language)
             await self.queue.dead(row.id, now, error.message)
             log.warning("outbox %s: chat %s refuses messages: %s", row.id, row.chat_id, error.message)
             return 0

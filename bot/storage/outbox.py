@@ -87,6 +87,10 @@ class OutboxQueue:
         async with self.sessions() as db:
             return set(await db.scalars(select(UserRow.id).where(UserRow.id.in_(private), UserRow.blocked_bot)))
 
-    async def mark_blocked(self, user_id: int) -> None:
+    async def mark_blocked(self, user_id: int, now: datetime, language: str) -> None:
+        """Remember that this private chat refuses the bot, even for someone who has no profile with us (an
+        organiser who never wrote to the bot); writing to the bot again clears it."""
         async with self.sessions() as db, db.begin():
-            await db.execute(update(UserRow).where(UserRow.id == user_id).values(blocked_bot=True))
+            result = await db.execute(update(UserRow).where(UserRow.id == user_id).values(blocked_bot=True))
+            if result.rowcount == 0:
+                db.add(UserRow(id=user_id, language=language, created_at=now, blocked_bot=True))

@@ -175,9 +175,7 @@ async def test_a_reply_to_another_bot_message_is_not_an_answer(organiser, sessio
 async def test_a_user_who_blocked_the_bot_is_not_messaged_again(
     sender, recorder, organiser, sessions, seeded, clock
 ) -> None:
-    async with sessions() as db, db.begin():  # the organiser has used the bot before
-        db.add(UserRow(id=ORGANISER_CHAT, language="et", created_at=clock.now(), blocked_bot=False))
-    recorder.fail_next("sendMessage", forbidden())
+    recorder.fail_next("sendMessage", forbidden())  # the organiser has no profile with us: never wrote to the bot
     await book(sessions, seeded, clock)
     assert await sender.deliver_due() == 0
     await book(sessions, seeded, clock, user_id=TOURIST + 1)
