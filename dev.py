@@ -60,10 +60,23 @@ def main(argv: list[str]) -> int:
     ensure_environment()
     command, rest = argv[0], argv[1:]
     if command == "test":
-        return subprocess.run([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT).returncode
+        return _run([str(PYTHON), "-m", "pytest", *rest])
     if command == "run":
         rest = ["run" if _has_token() else "demo", *rest]
-    return subprocess.run([str(PYTHON), "-m", "bot", *rest], cwd=ROOT).returncode
+    return _run([str(PYTHON), "-m", "bot", *rest])
+
+
+def _run(cmd: list[str]) -> int:
+    """Run ``cmd`` in the project; Ctrl-C reaches it directly and it decides how to stop (cleanly)."""
+    os.chdir(ROOT)
+    if os.name == "posix":
+        os.execv(cmd[0], cmd)  # replaces this process: signals and the exit code are the command's own
+    child = subprocess.Popen(cmd)
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            continue  # the child got the same Ctrl-C and is stopping
 
 
 if __name__ == "__main__":

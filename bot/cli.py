@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tripdesk: configuration error: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    quiet = max(logging.WARNING, logging.getLevelName(settings.log_level))
+    for chatty in ("alembic", "apscheduler"):  # a line per migration step, two per job run
+        logging.getLogger(chatty).setLevel(quiet)
     try:
         return asyncio.run(_dispatch(args, settings)) or 0
     except ConfigError as error:
