@@ -19,16 +19,18 @@ import sys
 import tempfile
 import webbrowser
 from collections import deque
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 import bot
 from bot.config import Settings
-from bot.sandbox.web import Cast, Pane, add_web_routes
+from bot.sandbox.web import Pane, add_web_routes
 
 DEMO_TOKEN = "123456789:sandbox-token-0000000000000000000"
 # Any non-empty provider token switches payments on; the emulator plays the payment provider.
@@ -38,8 +40,12 @@ CATALOG_NAME = "demo-catalog.yaml"
 LOG_NAME = "bot.log"
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 5.0
+STOP_GRACE_S = 1.0
 LOG_TAIL_LINES = 25
 UPCOMING = timedelta(days=7)
+OPERATOR_GROUP_TITLE = "Tripdesk operators"
+
+T = TypeVar("T")
 
 PROJECT_ROOT = Path(bot.__file__).resolve().parent.parent
 # Settings the bot reads from the environment: the demo sets its own and keeps none of the caller's.
@@ -54,6 +60,10 @@ class DemoError(Exception):
         self.exit_code = exit_code
 
 
+class BotDied(DemoError):
+    """The bot process ended on its own."""
+
+
 @dataclass(frozen=True, slots=True)
 class DemoOrganiser:
     name: str
@@ -61,6 +71,7 @@ class DemoOrganiser:
     language: str
     event_title: str
     upcoming_sessions: int
+    event_code: str = ""  # for the deep link /start ev-<code>
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +100,7 @@ async def run_demo(
     """
     try:
         await _run(settings, host, port, scale, workdir, open_browser, keep)
-    except DemoError as error:
-        print(f"tripdesk demo: {error}", file=sys.stderr, flush=True)
+    except DemoError as error:  # already told (before the clean-up's own lines)
         raise SystemExit(error.exit_code) from None
 
 
@@ -104,45 +114,52 @@ async def _run(
     try:
         await emulator.start(host=host, port=port)
     except OSError as error:
+        await emulator.stop()
         if error.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
-            raise DemoError(f"port {port} on {host} is already in use; choose another with --port", 2) from None
-        raise DemoError(f"cannot listen on {host}:{port}: {error.strerror or error}", 2) from None
+            raise _told(DemoError(f"port {port} on {host} is already in use; choose another with --port", 2)) from None
+        raise _told(DemoError(f"cannot listen on {host}:{port}: {error.strerror or error}", 2)) from None
 
     own_workdir = workdir is None
     folder = Path(tempfile.mkdtemp(prefix="tripdesk-demo-")) if own_workdir else workdir
     folder.mkdir(parents=True, exist_ok=True)
+    api_url = page_url(emulator.base_url, host).rstrip("/")  # a wildcard host is reached via the loopback
     process: asyncio.subprocess.Process | None = None
     failed = False
     stop = asyncio.Event()
     restore = _on_signals(stop)
     try:
         print(f"tripdesk demo: preparing the demo catalog (scale {scale}) in {folder} ...", flush=True)
-        organiser = await prepare_database(folder, scale)
-        people = create_people(emulator.world, organiser)
-        cast.panes = cast_for(people, organiser, emulator.world)
+        operators, group = create_operators(emulator.world)
+        database = folder / DB_NAME
+        await _unless_stopped(fresh_database(database), stop)
+        # The bot starts while the catalog imports (its own migration check waits for the import's transaction).
         log_path = folder / LOG_NAME
-        process = await start_bot(settings, emulator.base_url, folder / DB_NAME, people, log_path)
+        process = await start_bot(settings, api_url, database, operators, group, log_path)
         print(f"tripdesk demo: the bot runs as process {process.pid}; its log is {log_path}", flush=True)
-        await _wait_until_polling(emulator.world, process, log_path)
+        organiser = await _unless_stopped(import_demo_catalog(database, folder / CATALOG_NAME, scale), stop)
+        people = create_guests(emulator.world, organiser, operators, group)
+        cast.panes = cast_for(people, organiser)
+        await _unless_stopped(_wait_until_polling(emulator.world, process, log_path), stop)
 
-        url = f"http://{_display_host(host)}:{emulator.port if hasattr(emulator, 'port') else port}/"
-        print(f"Tripdesk sandbox: open {url} (Ctrl-C to stop)", flush=True)
+        print(f"Tripdesk sandbox: open {api_url}/ (Ctrl-C to stop)", flush=True)
         if open_browser:
-            asyncio.get_running_loop().run_in_executor(None, webbrowser.open, url)
-
-        exited = asyncio.ensure_future(process.wait())
-        stopped = asyncio.ensure_future(stop.wait())
-        try:
-            await asyncio.wait({exited, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopped.cancel()
-        if not stop.is_set():
-            failed = True
-            raise DemoError(_died(process.returncode, log_path))
-        exited.cancel()
+            asyncio.get_running_loop().run_in_executor(None, webbrowser.open, f"{api_url}/")
+        with contextlib.suppress(_Stopped):
+            await _unless_stopped(process.wait(), stop)
+            raise BotDied(_died(process.returncode, log_path))
+        print("tripdesk demo: stopping ...", flush=True)
+    except _Stopped:
         print("tripdesk demo: stopping ...", flush=True)
     except (KeyboardInterrupt, asyncio.CancelledError):
         raise  # stopped from outside: clean up as for Ctrl-C
+    except BotDied as error:
+        if not await _stopping(stop):
+            failed = True
+            raise _told(error) from None
+        print("tripdesk demo: stopping ...", flush=True)  # Ctrl-C in the terminal reached the bot first
+    except DemoError as error:
+        failed = True
+        raise _told(error) from None
     except BaseException:
         failed = True
         raise
@@ -159,23 +176,65 @@ async def _run(
     print("tripdesk demo: stopped", flush=True)
 
 
+class _Stopped(Exception):
+    """Ctrl-C or SIGTERM arrived while the demo was waiting for something."""
+
+
+async def _unless_stopped(awaitable: Awaitable[T], stop: asyncio.Event) -> T:
+    """``await awaitable``, unless ``stop`` is set first: then it is cancelled and :class:`_Stopped` raised."""
+    work = asyncio.ensure_future(awaitable)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not work.done():
+            work.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
+    if work.cancelled():
+        raise _Stopped
+    return work.result()
+
+
+async def _stopping(stop: asyncio.Event, grace: float = STOP_GRACE_S) -> bool:
+    """Whether a stop was asked for, or is within ``grace`` seconds (its signal may still be on its way)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), grace)
+    return stop.is_set()
+
+
+def _told(error: DemoError) -> DemoError:
+    print(f"tripdesk demo: {error}", file=sys.stderr, flush=True)
+    return error
+
+
 # ---- the database -------------------------------------------------------------------------------------------------
 
 
-async def prepare_database(folder: Path, scale: int) -> DemoOrganiser:
-    """A fresh ``demo.db`` in ``folder``: migrated, filled with the demo catalog; returns the demo's organiser."""
+async def fresh_database(database: Path) -> None:
+    """An empty SQLite file at ``database`` with the current schema (any earlier demo database is removed)."""
+    from bot.storage.db import create_engine
+    from bot.storage.migrate import upgrade
+
+    for name in (database.name, f"{database.name}-wal", f"{database.name}-shm", f"{database.name}-journal"):
+        (database.parent / name).unlink(missing_ok=True)
+    engine = create_engine(f"sqlite+aiosqlite:///{database}")
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def import_demo_catalog(database: Path, catalog: Path, scale: int) -> DemoOrganiser:
+    """Write the demo catalog to ``catalog``, import it into ``database``; returns the demo's organiser."""
     from bot.catalog.demo import write_demo_catalog
     from bot.catalog.importer import CatalogError, import_catalog
     from bot.storage.db import create_engine, session_factory
-    from bot.storage.migrate import upgrade
 
-    for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal"):
-        (folder / name).unlink(missing_ok=True)
-    catalog = folder / CATALOG_NAME
     write_demo_catalog(catalog, scale=scale)
-    engine = create_engine(f"sqlite+aiosqlite:///{folder / DB_NAME}")
+    engine = create_engine(f"sqlite+aiosqlite:///{database}")
     try:
-        await upgrade(engine)
         sessions = session_factory(engine)
         try:
             await import_catalog(sessions, catalog)
@@ -216,32 +275,44 @@ async def pick_organiser(sessions: async_sessionmaker, now: datetime) -> DemoOrg
         raise DemoError("the demo catalog has no upcoming sessions in its first region")
     event, organiser, count = row
     title = event.title.get("en") or next(iter(event.title.values()), event.code)
-    return DemoOrganiser(organiser.name, organiser.chat_id, organiser.language, title, count)
+    title = title.removesuffix(f" · {organiser.name}")  # demo titles may end with the organiser's name
+    return DemoOrganiser(organiser.name, organiser.chat_id, organiser.language, title, count, event.code)
 
 
 # ---- the people in the world ----------------------------------------------------------------------------------------
 
 
-def create_people(world: object, organiser: DemoOrganiser) -> DemoPeople:
-    """Two tourists in two languages, the organiser (whose user id is the organiser's chat id) and the operators'
-    group with two operators and the bot."""
+def create_operators(world: object) -> tuple[tuple[int, int], int]:
+    """Two operators and their group with the bot in it (the bot's settings need their ids before it starts)."""
+    olga = world.add_user(first_name="Olga", language_code="en", username="olga_ops")
+    mark = world.add_user(first_name="Mark", language_code="en", username="mark_ops")
+    group = world.add_group(title=OPERATOR_GROUP_TITLE, members=[olga.id, mark.id], forum=False, supergroup=True)
+    return (olga.id, mark.id), group.id
+
+
+def create_guests(
+    world: object, organiser: DemoOrganiser, operators: tuple[int, int], group: int
+) -> DemoPeople:
+    """Two tourists in two languages and the organiser, whose user id is the organiser's chat id (so booking
+    requests arrive in the organiser's private chat)."""
     anna = world.add_user(first_name="Anna", language_code="en", username="anna_travels")
     dmitri = world.add_user(first_name="Dmitri", language_code="ru", username="dmitri_p")
     boss = world.add_user(
         first_name=organiser.name, language_code=organiser.language, username=None, user_id=organiser.chat_id
     )
-    olga = world.add_user(first_name="Olga", language_code="en", username="olga_ops")
-    mark = world.add_user(first_name="Mark", language_code="en", username="mark_ops")
-    group = world.add_group(title="Tripdesk operators", members=[olga.id, mark.id], forum=False, supergroup=True)
-    return DemoPeople(tourists=(anna.id, dmitri.id), organiser=boss.id, operators=(olga.id, mark.id), group=group.id)
+    return DemoPeople(tourists=(anna.id, dmitri.id), organiser=boss.id, operators=operators, group=group)
 
 
-def cast_for(people: DemoPeople, organiser: DemoOrganiser, world: object | None = None) -> list[Pane]:
+def cast_for(people: DemoPeople, organiser: DemoOrganiser) -> list[Pane]:
     """The four panes of the page, in order."""
     first, second = people.tourists
+    suggest = ("/start", f"/start ev-{organiser.event_code}") if organiser.event_code else ("/start",)
+    hint = "Type /start to begin."
+    if organiser.event_code:
+        hint = f"Start here, or open {organiser.event_title} straight away (its organiser is on this page too):"
     return [
-        Pane("tourist1", "tourist", "Tourist 1", first, (first,), hint="Type /start to begin."),
-        Pane("tourist2", "tourist", "Tourist 2", second, (second,), hint="Type /start to begin."),
+        Pane("tourist1", "tourist", "Tourist 1", first, (first,), hint=hint, suggest=suggest),
+        Pane("tourist2", "tourist", "Tourist 2", second, (second,), hint=hint, suggest=suggest),
         Pane(
             "organiser",
             "organiser",
@@ -257,7 +328,7 @@ def cast_for(people: DemoPeople, organiser: DemoOrganiser, world: object | None 
             "Operator group",
             people.group,
             people.operators,
-            name="Tripdesk operators",
+            name=OPERATOR_GROUP_TITLE,
             hint="Orders that need attention and tourists' questions arrive here.",
         ),
     ]
@@ -266,15 +337,17 @@ def cast_for(people: DemoPeople, organiser: DemoOrganiser, world: object | None 
 # ---- the bot process ----------------------------------------------------------------------------------------------
 
 
-def bot_environment(settings: Settings, api_url: str, database: Path, people: DemoPeople) -> dict[str, str]:
+def bot_environment(
+    settings: Settings, api_url: str, database: Path, operators: tuple[int, ...], group: int
+) -> dict[str, str]:
     """The caller's environment without any Tripdesk setting, plus the demo's."""
     env = {key: value for key, value in os.environ.items() if key.upper() not in _SETTINGS_VARIABLES}
     env.update(
         BOT_TOKEN=DEMO_TOKEN,
         TELEGRAM_API_URL=api_url,
         DATABASE_URL=f"sqlite+aiosqlite:///{database}",
-        OPERATOR_CHAT_ID=str(people.group),
-        ADMIN_IDS=",".join(str(uid) for uid in people.operators),
+        OPERATOR_CHAT_ID=str(group),
+        ADMIN_IDS=",".join(str(uid) for uid in operators),
         DEFAULT_LOCALE=settings.default_locale,
         LOG_LEVEL=settings.log_level,
         PAYMENT_PROVIDER_TOKEN=DEMO_PAYMENT_TOKEN,
@@ -286,10 +359,15 @@ def bot_environment(settings: Settings, api_url: str, database: Path, people: De
 
 
 async def start_bot(
-    settings: Settings, api_url: str, database: Path, people: DemoPeople, log_path: Path
+    settings: Settings, api_url: str, database: Path, operators: tuple[int, ...], group: int, log_path: Path
 ) -> asyncio.subprocess.Process:
-    """``python -m bot run`` in its own process group (Ctrl-C in the terminal reaches only us; we stop it)."""
-    log = open(log_path, "ab")  # noqa: SIM115 - the child writes to it; our copy closes below
+    """``python -m bot run``, logging to ``log_path``.
+
+    It stays in our process group: Ctrl-C in the terminal reaches it too and it stops by itself, even when whatever
+    runs the demo does not wait for the demo's own clean-up. A stop that reaches only the demo stops the bot through
+    :func:`stop_process`.
+    """
+    log = open(log_path, "wb")  # noqa: SIM115 - the child writes to it; our copy closes below
     try:
         return await asyncio.create_subprocess_exec(
             sys.executable,
@@ -299,9 +377,8 @@ async def start_bot(
             stdin=asyncio.subprocess.DEVNULL,
             stdout=log,
             stderr=asyncio.subprocess.STDOUT,
-            env=bot_environment(settings, api_url, database, people),
+            env=bot_environment(settings, api_url, database, operators, group),
             cwd=database.parent,  # no stray .env from the caller's folder
-            start_new_session=True,
         )
     finally:
         log.close()
@@ -322,22 +399,16 @@ async def stop_process(process: asyncio.subprocess.Process, timeout: float = STO
 
 
 async def _wait_until_polling(world: object, process: asyncio.subprocess.Process, log_path: Path) -> None:
-    """Until the bot asks for updates (it has migrated and started); fails if it exits or takes too long."""
-
-    def polling() -> bool:
-        return any(_method(call) == "getUpdates" for call in world.calls)
-
-    ready = asyncio.ensure_future(world.wait_for(polling, timeout=READY_TIMEOUT_S))
-    exited = asyncio.ensure_future(process.wait())
-    try:
-        await asyncio.wait({ready, exited}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (ready, exited):
-            task.cancel()
-    if process.returncode is not None:
-        raise DemoError(_died(process.returncode, log_path))
-    if ready.cancelled() or ready.exception() is not None:
-        raise DemoError(f"the bot did not start polling within {READY_TIMEOUT_S:.0f} s; see {log_path}")
+    """Until the bot has migrated and started polling (aiogram's start_polling asks getMe, then polls; a pending
+    long poll is recorded only when it returns); fails if the bot exits or takes too long."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + READY_TIMEOUT_S
+    while not any(_method(call) == "getMe" for call in world.calls):
+        if process.returncode is not None:
+            raise BotDied(_died(process.returncode, log_path))
+        if loop.time() > deadline:
+            raise DemoError(f"the bot did not start polling within {READY_TIMEOUT_S:.0f} s; see {log_path}")
+        await asyncio.sleep(0.1)
 
 
 def _method(call: object) -> str | None:
@@ -346,7 +417,8 @@ def _method(call: object) -> str | None:
 
 def _died(code: int | None, log_path: Path) -> str:
     tail = _tail(log_path, LOG_TAIL_LINES)
-    lines = [f"the bot process stopped unexpectedly (exit code {code}); the end of {log_path}:"]
+    how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+    lines = [f"the bot process {how}; the end of its log {log_path}:"]
     lines += [f"  | {line}" for line in tail] or ["  | (the log is empty)"]
     return "\n".join(lines)
 
@@ -359,8 +431,11 @@ def _tail(path: Path, count: int) -> list[str]:
         return []
 
 
-def _display_host(host: str) -> str:
-    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else (f"[{host}]" if ":" in host else host)
+def page_url(base_url: str, host: str) -> str:
+    """The page's address to print: a wildcard host is reached through the loopback address."""
+    port = base_url.rsplit(":", 1)[1]
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else (f"[{host}]" if ":" in host else host)
+    return f"http://{shown}:{port}/"
 
 
 def _on_signals(stop: asyncio.Event):  # noqa: ANN202

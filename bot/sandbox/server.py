@@ -23,18 +23,18 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram.types import BufferedInputFile, InputFile
 from aiohttp import BodyPartReader, ClientSession, ClientTimeout, MultipartReader, web
 
 from bot.sandbox.limits import Limits
 from bot.sandbox.spec import BotApiSpec
-from bot.sandbox.world import NotFoundError, SandboxError, World, _resolve_method
+from bot.sandbox.world import NotFoundError, SandboxError, Upload, World, _resolve_method
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/sandbox/api"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 EVENTS_MAX_TIMEOUT = 30.0
+EMULATOR_KEY: web.AppKey["Emulator"] = web.AppKey("sandbox_emulator")
 _INTEGER = re.compile(r"^-?\d+$")
 _FLOAT = re.compile(r"^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
 
@@ -46,9 +46,9 @@ class BadBody(Exception):
 # ---- reading requests --------------------------------------------------------------------------------------------
 
 
-async def _read_parts(reader: MultipartReader) -> tuple[dict[str, Any], dict[str, InputFile]]:
+async def _read_parts(reader: MultipartReader) -> tuple[dict[str, Any], dict[str, Upload]]:
     fields: dict[str, Any] = {}
-    files: dict[str, InputFile] = {}
+    files: dict[str, Upload] = {}
     while True:
         part = await reader.next()
         if part is None:
@@ -56,30 +56,25 @@ async def _read_parts(reader: MultipartReader) -> tuple[dict[str, Any], dict[str
         if not isinstance(part, BodyPartReader) or part.name is None:
             continue
         if part.filename is not None:
-            files[part.name] = BufferedInputFile(bytes(await part.read()), filename=part.filename)
+            files[part.name] = Upload(part.filename, bytes(await part.read()))
         else:
             fields[part.name] = await part.text()
     return fields, files
 
 
-async def read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, InputFile]]:
+async def read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, Upload]]:
     """The raw parameters of a Bot API request (strings from forms, typed values from JSON) and the files."""
     params: dict[str, Any] = dict(request.query)
-    files: dict[str, InputFile] = {}
+    files: dict[str, Upload] = {}
     if request.can_read_body:
         ctype = request.content_type
         try:
-            if ctype == "application/json":
-                body = await request.json()
-                if not isinstance(body, dict):
-                    raise BadBody("the JSON body must be an object")
-                params.update(body)
-            elif ctype.startswith("multipart/"):
+            if ctype.startswith("multipart/"):
                 fields, files = await _read_parts(await request.multipart())
                 params.update(fields)
             elif ctype == "application/x-www-form-urlencoded":
                 params.update(await request.post())
-            else:
+            else:  # application/json (or no content type): an empty body is no parameters
                 raw = await request.read()
                 if raw.strip():
                     body = json.loads(raw)
@@ -119,7 +114,7 @@ def coerce_params(spec: BotApiSpec, method: str, params: dict[str, Any]) -> dict
     return {key: coerce_value(value, fields[key].types) if key in fields else value for key, value in params.items()}
 
 
-def attach_files(params: dict[str, Any], files: dict[str, InputFile]) -> dict[str, Any]:
+def attach_files(params: dict[str, Any], files: dict[str, Upload]) -> dict[str, Any]:
     """``attach://<name>`` (also inside decoded JSON) -> the uploaded file; an unreferenced file part is the field
     of its name (``curl -F photo=@pic.jpg``)."""
     referenced: set[str] = set()
@@ -141,7 +136,7 @@ def attach_files(params: dict[str, Any], files: dict[str, InputFile]) -> dict[st
     return out
 
 
-def decode_request(spec: BotApiSpec, method: str, params: dict[str, Any], files: dict[str, InputFile]
+def decode_request(spec: BotApiSpec, method: str, params: dict[str, Any], files: dict[str, Upload]
                    ) -> dict[str, Any]:
     """Raw wire parameters -> what Telegram works with: typed by the spec, files in place."""
     return attach_files(coerce_params(spec, method, params), files)
@@ -220,7 +215,7 @@ class Emulator:
 
     def _make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._errors], client_max_size=64 * 1024 * 1024)
-        app["emulator"] = self
+        app[EMULATOR_KEY] = self
         app.router.add_route("*", r"/bot{token}/{method}", self._bot_api)
         api = [
             ("GET", "/state", self._state),
@@ -356,7 +351,7 @@ class Emulator:
     async def _webhook_reply(self, resp: Any) -> None:
         """A method in the webhook's response body is executed like a Bot API call."""
         try:
-            files: dict[str, InputFile] = {}
+            files: dict[str, Upload] = {}
             if resp.content_type.startswith("multipart/"):
                 params, files = await _read_parts(MultipartReader.from_response(resp))
             else:

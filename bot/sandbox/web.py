@@ -35,6 +35,7 @@ class Pane:
     name: str = ""  # the group's title (a person's name comes from the emulator's users)
     note: str = ""  # a short line under the name, e.g. the organiser's company
     hint: str = ""  # shown while the chat is empty
+    suggest: tuple[str, ...] = ()  # messages offered as one-click buttons while the chat is empty
 
 
 @dataclass(slots=True)

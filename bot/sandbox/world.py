@@ -29,9 +29,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
-
-from aiogram.types import InputFile
+from typing import Any, ClassVar
 
 from bot.sandbox.limits import Limits, counts_as_message
 from bot.sandbox.spec import BotApiSpec, load_spec, visible_text
@@ -62,11 +60,27 @@ DEFAULT_UPDATE_TYPES = frozenset({
 })
 FORUM_ICON_COLORS = (7322096, 16766590, 13338331, 9367192, 16749490, 16478047)
 PRE_CHECKOUT_TIMEOUT = 10.0
+# Fields newer than the bundled spec (Bot API 10.1) that aiogram 3.31 (Bot API 10.3) requires in answers.
+AIOGRAM_REQUIRES: dict[str, dict[str, Any]] = {"ChatMemberAdministrator": {"can_send_welcome_messages": False}}
 _COMMAND = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w/])")
 _CONTENT_KEYS = ("text", "entities", "caption", "caption_entities", "photo", "document", "contact", "location")
 _EDITABLE_KEYS = ("text", "entities", "caption", "caption_entities", "reply_markup")
 _SERVICE_KEYS = ("new_chat_members", "left_chat_member", "successful_payment", "forum_topic_created",
                  "forum_topic_edited", "forum_topic_closed", "forum_topic_reopened", "pinned_message", "invoice")
+
+
+@dataclass
+class Upload:
+    """A file part of a multipart request: what the Bot API calls an InputFile."""
+
+    filename: str
+    data: bytes
+    sandbox_upload: ClassVar[bool] = True  # spec.py accepts it where the spec says InputFile
+
+
+def _is_upload(value: Any) -> bool:
+    """An uploaded file: the emulator's :class:`Upload`, or an aiogram InputFile passed in-process."""
+    return not isinstance(value, str | int | float | list | dict) and value is not None and hasattr(value, "filename")
 
 
 class ApiError(Exception):
@@ -223,11 +237,11 @@ class SimBot:
     webhook: Webhook | None = None
     commands: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
 
-    def api(self, privacy_mode: bool) -> dict[str, Any]:
+    def api(self) -> dict[str, Any]:
         return {"id": self.id or 0, "is_bot": True, "first_name": self.first_name, "username": self.username}
 
     def get_me(self, privacy_mode: bool) -> dict[str, Any]:
-        return {**self.api(privacy_mode), "can_join_groups": True, "can_read_all_group_messages": not privacy_mode,
+        return {**self.api(), "can_join_groups": True, "can_read_all_group_messages": not privacy_mode,
                 "supports_inline_queries": False, "can_connect_to_business": False, "has_main_web_app": False}
 
 
@@ -294,7 +308,7 @@ class _PendingCheckout:
 
 
 def _json_safe(value: Any) -> Any:
-    if isinstance(value, InputFile):
+    if _is_upload(value):
         return {"input_file": value.filename, "size": len(getattr(value, "data", b"") or b"")}
     if isinstance(value, dict):
         return {k: _json_safe(v) for k, v in value.items()}
@@ -359,7 +373,8 @@ class World:
         self._update_ids = itertools.count(1)
         self._queries: dict[str, dict[str, Any]] = {}  # callback query id -> {"query", "answered"}
         self._checkouts: dict[str, _PendingCheckout] = {}
-        self._poller: Callable[[], bool] | None = None
+        self._poller: Callable[[], bool] | None = None  # is the running getUpdates' caller still there?
+        self._webhook_note = ""  # the "description" Telegram adds to setWebhook/deleteWebhook answers
 
     # -- change notification -------------------------------------------------------------------------------------
 
@@ -428,7 +443,7 @@ class World:
 
     @property
     def bot_user(self) -> dict[str, Any]:
-        return self.bot.api(self.privacy_mode)
+        return self.bot.api()
 
     # -- users and chats -----------------------------------------------------------------------------------------
 
@@ -784,6 +799,7 @@ class World:
                 if fld.required and fld.types == ("Boolean",):
                     member[fld.name] = fld.name.startswith("can_") and fld.name != "can_be_edited"
             member["can_manage_topics"] = True
+            member.update(AIOGRAM_REQUIRES["ChatMemberAdministrator"])
         return member
 
     # -- faults ----------------------------------------------------------------------------------------------------
@@ -983,7 +999,7 @@ class World:
 
     def _file(self, value: Any, kind: str) -> dict[str, Any]:
         """An uploaded file, a known file_id or a URL -> the stored file (400 for an unknown file_id)."""
-        if isinstance(value, InputFile):
+        if _is_upload(value):
             n = next(self._ids)
             data = getattr(value, "data", b"") or b""
             name = value.filename or f"{kind}{n}"
@@ -1037,8 +1053,6 @@ class World:
                 self._poller = None
 
     # -- webhook (delivery itself is the server's) ---------------------------------------------------------------
-
-    _webhook_note = ""
 
     def webhook_failed(self, message: str) -> None:
         if self.bot.webhook is not None:

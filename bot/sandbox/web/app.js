@@ -9,7 +9,7 @@ const API = "/sandbox/api";
 const CAST_URL = "/sandbox/web/cast";
 const POLL_TIMEOUT_S = 25;
 const PRESS_PENDING_MS = 8000;
-const TOAST_MS = 3500;
+const TOAST_MS = 3000;
 
 const app = {
   version: 0,
@@ -69,6 +69,12 @@ function userName(id) {
   const user = app.users.get(String(id));
   if (!user) return `user ${id}`;
   return [user.first_name, user.last_name].filter(Boolean).join(" ") || user.username || `user ${id}`;
+}
+
+function senderName(from) {
+  if (!from) return "";
+  if (from.is_bot) return from.first_name || "Bot";
+  return app.users.has(String(from.id)) ? userName(from.id) : from.first_name || `user ${from.id}`;
 }
 
 const languageNames = typeof Intl.DisplayNames === "function" ? new Intl.DisplayNames(["en"], { type: "language" }) : null;
@@ -256,6 +262,9 @@ class Pane {
     this.speakers = spec.speakers && spec.speakers.length ? spec.speakers : [spec.chat_id];
     this.speaker = this.speakers[0];
     this.messages = new Map(); // message_id -> {data, el, sig}
+    this.paidInvoices = new Set(); // invoice message ids paid (by us, or seen followed by a payment)
+    this.pressed = new Map(); // callback query id -> clears the pressed button's waiting state
+    this.topics = new Map(); // forum topic id -> name
     this.replyTo = null;
     this.usedOneTimeKeyboard = null;
     this.refreshing = null;
@@ -280,7 +289,15 @@ class Pane {
       "aria-label": `Messages in ${who}'s chat`,
       tabindex: "0",
     });
-    this.empty = h("li", { class: "empty" }, this.spec.hint || "No messages yet.");
+    const suggestions = (this.spec.suggest || []).map((text) =>
+      h("button", { type: "button", class: "suggestion", title: `Send ${text}`, onclick: () => this.sendCommand(text) }, text),
+    );
+    this.empty = h(
+      "li",
+      { class: "empty" },
+      h("p", {}, this.spec.hint || "No messages yet."),
+      suggestions.length ? h("p", { class: "suggestions" }, suggestions) : null,
+    );
     this.transcript.append(this.empty);
 
     this.replyBar = h(
@@ -328,6 +345,7 @@ class Pane {
           onchange: (event) => {
             this.speaker = Number(event.target.value);
             this.input.setAttribute("aria-label", `Message from ${userName(this.speaker)}`);
+            this.rerender(); // the speaker's own messages move to the right
           },
         },
         this.speakers.map((uid) => h("option", { value: uid }, userName(uid))),
@@ -392,36 +410,47 @@ class Pane {
     }
   }
 
+  // A pressed button shows it is waiting until the bot answers the callback query (or PRESS_PENDING_MS pass).
   async press(message, button, node) {
-    node.classList.add("pending");
-    node.setAttribute("aria-busy", "true");
-    setTimeout(() => {
+    const done = () => {
       node.classList.remove("pending");
       node.removeAttribute("aria-busy");
-    }, PRESS_PENDING_MS);
+    };
+    node.classList.add("pending");
+    node.setAttribute("aria-busy", "true");
+    setTimeout(done, PRESS_PENDING_MS);
     try {
-      await api("POST", "/press", {
+      const answer = await api("POST", "/press", {
         user_id: this.actor(),
         chat_id: this.chatId,
         message_id: message.message_id,
         callback_data: button.callback_data,
       });
+      if (answer && answer.callback_query_id) this.pressed.set(String(answer.callback_query_id), done);
     } catch (error) {
-      node.classList.remove("pending");
-      node.removeAttribute("aria-busy");
+      done();
       toast(this, `Button not pressed: ${error.message}`, "error");
     }
   }
 
+  answered(queryId) {
+    const done = this.pressed.get(String(queryId));
+    this.pressed.delete(String(queryId));
+    if (done) done();
+  }
+
   async pay(message, node) {
     node.disabled = true;
+    node.setAttribute("aria-busy", "true");
     try {
-      const answer = await api("POST", "/pay", { user_id: this.actor(), chat_id: this.chatId, message_id: message.message_id });
-      toast(this, answer && answer.error ? answer.error : "Payment sent", "info");
+      await api("POST", "/pay", { user_id: this.actor(), chat_id: this.chatId, message_id: message.message_id });
+      this.paidInvoices.add(message.message_id);
+      this.scheduleRefresh();
     } catch (error) {
       toast(this, `Payment refused: ${error.message}`, "error");
-    } finally {
       node.disabled = false;
+    } finally {
+      node.removeAttribute("aria-busy");
     }
   }
 
@@ -444,8 +473,7 @@ class Pane {
       return;
     }
     const target = this.messages.get(messageId)?.data;
-    const from = target?.from?.is_bot ? app.bot?.first_name || "Bot" : userName(target?.from?.id);
-    this.replyText.replaceChildren(h("strong", {}, from), " ", snippet(target, 60));
+    this.replyText.replaceChildren(h("strong", {}, senderName(target?.from)), " ", snippet(target, 60));
     this.replyBar.hidden = false;
     this.input.focus();
   }
@@ -475,27 +503,35 @@ class Pane {
     try {
       answer = await api("GET", `/transcript?chat_id=${encodeURIComponent(this.chatId)}`);
     } catch (error) {
-      if (/not found|unknown chat|no such chat/i.test(error.message)) answer = { messages: [] };
+      if (/^no chat /i.test(error.message)) answer = { messages: [] };
       else throw error;
     }
-    this.render(answer.messages || []);
+    this.last = { messages: answer.messages || [], chat: answer.chat };
+    this.render(this.last.messages, this.last.chat);
   }
 
-  render(messages) {
+  rerender() {
+    for (const entry of this.messages.values()) entry.sig = "";
+    if (this.last) this.render(this.last.messages, this.last.chat);
+  }
+
+  render(messages, chat) {
+    for (const topic of (chat && chat.topics) || []) this.topics.set(topic.message_thread_id, topic.name);
     const nearBottom = this.transcript.scrollHeight - this.transcript.scrollTop - this.transcript.clientHeight < 80;
     const live = messages.filter((m) => !m.deleted);
+    this.notePayments(live);
     const seen = new Set();
     let previous = this.empty;
     let appendedMine = false;
     for (const message of live) {
       const id = message.message_id;
       seen.add(id);
-      const sig = JSON.stringify(message);
+      const sig = JSON.stringify(message) + (this.paidInvoices.has(id) ? "paid" : "");
       let entry = this.messages.get(id);
       if (!entry) {
         entry = { data: message, el: h("li"), sig: "" };
         this.messages.set(id, entry);
-        if (!message.from?.is_bot) appendedMine = true;
+        if (this.isMine(message)) appendedMine = true;
       }
       entry.data = message;
       if (entry.sig !== sig) {
@@ -513,14 +549,37 @@ class Pane {
       }
     }
     this.empty.hidden = live.length > 0;
-    this.renderReplyKeyboard(live);
+    this.renderReplyKeyboard(live, chat);
     if (nearBottom || appendedMine) this.transcript.scrollTop = this.transcript.scrollHeight;
+  }
+
+  // An invoice followed by a payment of the same amount counts as paid (the emulator refuses a second payment).
+  notePayments(messages) {
+    const open = [];
+    for (const message of messages) {
+      if (message.invoice) open.push(message);
+      const payment = message.successful_payment;
+      if (!payment) continue;
+      for (let i = open.length - 1; i >= 0; i--) {
+        const invoice = open[i].invoice;
+        if (invoice.total_amount === payment.total_amount && invoice.currency === payment.currency) {
+          this.paidInvoices.add(open.splice(i, 1)[0].message_id);
+          break;
+        }
+      }
+    }
+  }
+
+  // Right-hand side: what the person in this pane wrote (in a group: the operator speaking now).
+  isMine(message) {
+    if (!message.from || message.from.is_bot) return false;
+    return this.isGroup ? message.from.id === this.actor() : true;
   }
 
   fillMessage(li, message) {
     const fromBot = Boolean(message.from?.is_bot);
     const service = serviceText(message);
-    li.className = `msg ${service ? "service" : fromBot ? "theirs" : "mine"}`;
+    li.className = `msg ${service ? "service" : this.isMine(message) ? "mine" : "theirs"}${fromBot ? " from-bot" : ""}`;
     li.dataset.messageId = message.message_id;
     li.id = `msg-${this.index}-${message.message_id}`;
     if (service) {
@@ -529,11 +588,16 @@ class Pane {
     }
     const parts = [];
     if (this.isGroup && message.from) {
-      parts.push(h("span", { class: `sender ${fromBot ? "sender-bot" : ""}` }, fromBot ? message.from.first_name || "Bot" : userName(message.from.id)));
+      const tone = fromBot ? "sender-bot" : `sender-${Math.abs(Number(message.from.id)) % 6}`;
+      parts.push(h("span", { class: `sender ${tone}` }, senderName(message.from)));
     }
+    if (message.message_thread_id && this.topics.has(message.message_thread_id)) {
+      parts.push(h("span", { class: "topic" }, `# ${this.topics.get(message.message_thread_id)}`));
+    }
+    if (message.forward_origin) parts.push(h("span", { class: "forwarded" }, `Forwarded from ${originName(message.forward_origin)}`));
     if (message.reply_to_message_id) {
       const target = this.messages.get(message.reply_to_message_id)?.data;
-      const who = target?.from?.is_bot ? target.from.first_name || "Bot" : target ? userName(target.from?.id) : "";
+      const who = senderName(target?.from);
       parts.push(
         h(
           "button",
@@ -610,8 +674,14 @@ class Pane {
   invoiceCard(message) {
     const invoice = message.invoice;
     const amount = formatMoney(invoice.total_amount, invoice.currency);
-    const payButton = h("button", { type: "button", class: "pay" }, `Pay ${amount}`);
-    payButton.addEventListener("click", () => this.pay(message, payButton));
+    const keyboardPays = (message.reply_markup?.inline_keyboard || []).flat().some((b) => b.pay);
+    let payButton = null;
+    if (this.paidInvoices.has(message.message_id)) {
+      payButton = h("p", { class: "paid" }, "✓ Paid");
+    } else if (!keyboardPays) {
+      payButton = h("button", { type: "button", class: "pay" }, `Pay ${amount}`);
+      payButton.addEventListener("click", () => this.pay(message, payButton));
+    }
     return h(
       "div",
       { class: "invoice" },
@@ -663,29 +733,37 @@ class Pane {
     return h("button", { type: "button", class: "kb-btn", disabled: true, title: "This kind of button does not work in the sandbox" }, label);
   }
 
-  renderReplyKeyboard(messages) {
-    let current = null;
+  // The reply keyboard the bot shows now: the chat's (from the emulator), else the latest one a message carried.
+  renderReplyKeyboard(messages, chat) {
+    let source = null;
     for (const message of messages) {
-      const markup = message.reply_markup;
+      const markup = message.reply_keyboard || (message.reply_markup && !message.reply_markup.inline_keyboard ? message.reply_markup : null);
       if (!message.from?.is_bot || !markup) continue;
-      if (Array.isArray(markup.keyboard)) current = message;
-      else if (markup.remove_keyboard) current = null;
+      if (Array.isArray(markup.keyboard)) source = { id: message.message_id, markup };
+      else if (markup.remove_keyboard) source = null;
     }
-    const forceReply = [...messages].reverse().find((m) => m.from?.is_bot);
-    if (forceReply?.reply_markup?.force_reply && this.replyTo === null && this.forcedReplyFor !== forceReply.message_id) {
-      this.forcedReplyFor = forceReply.message_id;
-      this.setReply(forceReply.message_id);
+    if (chat && "reply_keyboard" in chat) {
+      source = chat.reply_keyboard && Array.isArray(chat.reply_keyboard.keyboard)
+        ? { id: source ? source.id : 0, markup: chat.reply_keyboard }
+        : null;
     }
-    if (!current || this.usedOneTimeKeyboard === current.message_id) {
+    const lastBot = [...messages].reverse().find((m) => m.from?.is_bot);
+    const force = lastBot && (lastBot.reply_keyboard || lastBot.reply_markup);
+    if (force?.force_reply && this.replyTo === null && this.forcedReplyFor !== lastBot.message_id) {
+      this.forcedReplyFor = lastBot.message_id;
+      this.setReply(lastBot.message_id);
+    }
+    if (!source || this.usedOneTimeKeyboard === source.id) {
       this.replyKeyboard.hidden = true;
       this.replyKeyboard.replaceChildren();
+      this.replyKeyboardSig = null;
       this.input.placeholder = this.isGroup ? "Message the group" : "Message";
       return;
     }
-    const markup = current.reply_markup;
-    if (this.replyKeyboardFor === current.message_id && JSON.stringify(markup) === this.replyKeyboardSig && !this.replyKeyboard.hidden) return;
-    this.replyKeyboardFor = current.message_id;
-    this.replyKeyboardSig = JSON.stringify(markup);
+    const { markup } = source;
+    const sig = `${source.id}:${JSON.stringify(markup)}`;
+    if (sig === this.replyKeyboardSig) return;
+    this.replyKeyboardSig = sig;
     this.input.placeholder = markup.input_field_placeholder || "Message";
     const rows = markup.keyboard.map((row) =>
       h(
@@ -698,7 +776,7 @@ class Pane {
             node.prepend(h("span", { "aria-hidden": "true" }, "📱 "));
             node.addEventListener("click", async () => {
               await this.shareContact(node);
-              if (markup.one_time_keyboard) this.hideOneTime(current.message_id);
+              if (markup.one_time_keyboard) this.hideOneTime(source.id);
             });
           } else if (button.request_location || button.request_poll || button.request_users || button.request_chat || button.web_app) {
             node.disabled = true;
@@ -706,7 +784,7 @@ class Pane {
           } else {
             node.addEventListener("click", async () => {
               await this.sendCommand(button.text);
-              if (markup.one_time_keyboard) this.hideOneTime(current.message_id);
+              if (markup.one_time_keyboard) this.hideOneTime(source.id);
             });
           }
           return node;
@@ -720,6 +798,7 @@ class Pane {
   hideOneTime(messageId) {
     this.usedOneTimeKeyboard = messageId;
     this.replyKeyboard.hidden = true;
+    this.replyKeyboardSig = null;
   }
 
   focusMessage(messageId) {
@@ -731,7 +810,14 @@ class Pane {
   }
 }
 
+function originName(origin) {
+  if (origin.sender_user) return [origin.sender_user.first_name, origin.sender_user.last_name].filter(Boolean).join(" ");
+  if (origin.chat) return origin.chat.title || origin.chat.first_name || "a chat";
+  return origin.sender_user_name || origin.author_signature || "someone";
+}
+
 function serviceText(message) {
+  if (message.forum_topic_created) return `Topic “${message.forum_topic_created.name}” created`;
   if (message.successful_payment) {
     const payment = message.successful_payment;
     return `✅ Payment of ${formatMoney(payment.total_amount, payment.currency)} received`;
@@ -763,7 +849,8 @@ async function loadCast(state) {
 // the first group is the operators' group.
 function guessCast(state) {
   const groups = (state.chats || []).filter((c) => c.type === "group" || c.type === "supergroup");
-  const inGroups = new Set(groups.flatMap((g) => g.members || g.member_ids || []).map(String));
+  const memberIds = (chat) => (chat.members || []).map((m) => (typeof m === "object" ? m.user_id : m));
+  const inGroups = new Set(groups.flatMap(memberIds).map(String));
   const people = (state.users || []).filter((u) => !u.is_bot && !inGroups.has(String(u.id)));
   const panes = [];
   people.slice(0, 2).forEach((user, i) =>
@@ -771,7 +858,7 @@ function guessCast(state) {
   );
   if (people[2]) panes.push({ key: "organiser", role: "organiser", title: "Organiser", chat_id: people[2].id, speakers: [people[2].id] });
   if (groups[0]) {
-    const members = (groups[0].members || groups[0].member_ids || []).map(Number).filter((id) => !app.users.get(String(id))?.is_bot);
+    const members = memberIds(groups[0]).map(Number).filter((id) => !app.users.get(String(id))?.is_bot);
     panes.push({ key: "operators", role: "operators", title: "Operator group", name: groups[0].title, chat_id: groups[0].id, speakers: members });
   }
   return panes;
@@ -841,10 +928,11 @@ async function poll() {
 }
 
 function showCallbackAlert(alert) {
-  if (!alert.text) return;
   const pane =
     app.panes.find((p) => String(p.chatId) === String(alert.chat_id)) ||
     app.panes.find((p) => p.speakers.map(String).includes(String(alert.user_id)));
+  if (pane && alert.callback_query_id) pane.answered(alert.callback_query_id);
+  if (!alert.text) return;
   if (alert.show_alert) {
     showDialog(pane ? `${pane.el.querySelector("h2").textContent} — ${app.bot?.first_name || "bot"} says` : "The bot says", alert.text);
   } else {

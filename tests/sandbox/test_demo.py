@@ -1,0 +1,125 @@
+"""``tripdesk demo`` as a person runs it: one command, one URL, the bot answering there, Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.config import Settings, load_settings
+from bot.sandbox.demo import bot_environment, page_url, pick_organiser, run_demo
+from bot.storage.db import session_factory
+from tests.seed import ORGANISER_CHAT_ID, seed_catalog
+
+START_TIMEOUT_S = 90.0  # a cold start imports aiogram twice (the demo and its bot) on a busy CI machine
+URL_LINE = re.compile(r"^Tripdesk sandbox: open (http://\S+/) \(Ctrl-C to stop\)$")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT to a process group")
+async def test_demo_starts_serves_the_page_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k.upper() not in ("BOT_TOKEN", "DATABASE_URL", "REDIS_URL")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "demo", "--port", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env, cwd=tmp_path,
+        start_new_session=True,  # a process group of its own, like a command typed in a terminal
+    )
+    lines: list[str] = []
+    try:
+        url = await asyncio.wait_for(_url_line(process, lines), START_TIMEOUT_S)
+        folder = Path(re.search(r" in (\S+) \.\.\.$", lines[0]).group(1))  # type: ignore[union-attr]
+        assert (folder / "demo.db").exists() and (folder / "bot.log").exists()
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url) as page:
+                assert page.status == 200 and "Tripdesk sandbox" in await page.text()
+            async with http.get(url + "sandbox/web/cast") as answer:
+                panes = (await answer.json())["panes"]
+            assert [p["key"] for p in panes] == ["tourist1", "tourist2", "organiser", "operators"]
+            anna = panes[0]["chat_id"]
+            async with http.post(url + "sandbox/api/send", json={"user_id": anna, "text": "/start"}) as sent:
+                assert sent.status == 200
+            assert await _bot_answers(http, url, anna), "the bot process did not answer /start within 30 s"
+
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal: the demo and the bot both get it
+        rest = await asyncio.wait_for(process.stdout.read(), 15)
+        code = await asyncio.wait_for(process.wait(), 5)
+    finally:
+        if process.returncode is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
+    output = "\n".join(lines) + "\n" + rest.decode(errors="replace")
+    assert code == 0, output
+    assert "tripdesk demo: stopped" in output and "unexpectedly" not in output and "exited with" not in output
+    assert not folder.exists(), "the temporary folder was not removed"
+
+
+async def _url_line(process: asyncio.subprocess.Process, lines: list[str]) -> str:
+    while True:
+        raw = await process.stdout.readline()
+        if not raw:
+            raise AssertionError("the demo ended before printing its URL:\n" + "\n".join(lines))
+        line = raw.decode(errors="replace").rstrip()
+        lines.append(line)
+        if match := URL_LINE.match(line):
+            return match.group(1)
+
+
+async def _bot_answers(http: aiohttp.ClientSession, url: str, chat_id: int, timeout: float = 30.0) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        async with http.get(url + "sandbox/api/transcript", params={"chat_id": str(chat_id)}) as answer:
+            messages = (await answer.json())["messages"]
+        if any(m["from"]["is_bot"] and m.get("reply_markup") for m in messages):
+            return True
+        await asyncio.sleep(0.2)
+    return False
+
+
+async def test_a_port_in_use_is_one_line_and_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as stopped:
+            await run_demo(load_settings(), port=port)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"tripdesk demo: port {port} on 127.0.0.1 is already in use; choose another with --port"]
+
+
+async def test_the_organiser_is_the_one_with_the_most_upcoming_sessions(sessions) -> None:  # noqa: ANN001
+    now = datetime.now(UTC)
+    await seed_catalog(sessions, now)
+    organiser = await pick_organiser(sessions, now)
+    # the cruise (confirmation required, two bookable sessions this week) beats the instant walk (one)
+    assert (organiser.chat_id, organiser.language, organiser.event_title) == (ORGANISER_CHAT_ID, "et", "Islands cruise")
+    assert (organiser.upcoming_sessions, organiser.event_code) == (2, "islands-cruise")
+
+
+def test_the_bot_gets_the_demo_settings_and_none_of_the_callers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://somewhere:6379/0")
+    monkeypatch.setenv("bot_token", "999:caller-token-xxxxxxxxxxxxxxxxxxxx")
+    monkeypatch.setenv("PATH", "/usr/bin")
+    env = bot_environment(Settings(), "http://127.0.0.1:8700", Path("/tmp/x/demo.db"), (3, 4), -1001000000001)
+    assert "REDIS_URL" not in env and "bot_token" not in env and env["PATH"] == "/usr/bin"
+    assert env["BOT_TOKEN"].startswith("123456789:") and env["TELEGRAM_API_URL"] == "http://127.0.0.1:8700"
+    assert env["DATABASE_URL"] == "sqlite+aiosqlite:////tmp/x/demo.db"
+    assert (env["OPERATOR_CHAT_ID"], env["ADMIN_IDS"]) == ("-1001000000001", "3,4")
+
+
+def test_the_printed_url_reaches_a_wildcard_host_through_the_loopback() -> None:
+    assert page_url("http://127.0.0.1:8700", "127.0.0.1") == "http://127.0.0.1:8700/"
+    assert page_url("http://0.0.0.0:8711", "0.0.0.0") == "http://127.0.0.1:8711/"
+
+
+@pytest.fixture
+def sessions(sqlite_engine):  # noqa: ANN001, ANN201
+    return session_factory(sqlite_engine)
