@@ -1,7 +1,8 @@
 """The sender: drains the outbox to Telegram after commit, so nothing is sent for a rolled-back change and nothing
 is lost while Telegram is down.
 
-Per row: a user who blocked the bot is not messaged again (the row is closed, no request made); 403 marks them;
+Telegram's limits are kept with token buckets (:mod:`bot.ratelimit`): a chat that had its share waits in the
+queue while other chats' rows go on; the overall rate paces the batch. Per row: a user who blocked the bot is not messaged again (the row is closed, no request made); 403 marks them;
 other 4xx close the row with Telegram's reason; 5xx and network errors are retried with backoff until
 ``max_attempts``, then the row is dead-lettered; 429 pauses the batch for ``retry_after`` without counting as a
 failure. (The bot's retry middleware has already retried each request a few times before we see an error.)
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from aiogram import Bot
@@ -28,6 +30,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bot.clock import Clock
 from bot.i18n import I18n
 from bot.notifications import Rendered, Renderer
+from bot.ratelimit import Limits
 from bot.storage.outbox import Claimed, OutboxQueue
 from bot.storage.uow import SqlUnitOfWork
 
@@ -45,8 +48,9 @@ class OutboxSender:
         clock: Clock,
         batch: int = 20,
         max_attempts: int = 5,
-        pause: float = 1 / 25,  # under Telegram's ~30 messages/s overall
+        limits: Limits | None = None,
         payment_provider_token: str | None = None,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
@@ -57,7 +61,8 @@ class OutboxSender:
         self.clock = clock
         self.batch = batch
         self.max_attempts = max_attempts
-        self.pause = pause
+        self.limits = limits or Limits()
+        self.sleep = sleep
 
     async def deliver_due(self) -> int:
         """One pass: claim due rows and deliver them; returns how many were sent."""
@@ -70,6 +75,13 @@ class OutboxSender:
             if row.chat_id in blocked:
                 await self.queue.dead(row.id, self.clock.now(), "the recipient has blocked the bot")
                 continue
+            if (wait := self.limits.chat_wait(row.chat_id)) > 0:  # this chat had its share: the others go on
+                later = self.clock.now() + timedelta(seconds=wait)
+                await self.queue.retry(row.id, later, "waiting for the chat's rate limit", count_attempt=False)
+                continue
+            if (wait := self.limits.overall_wait()) > 0:
+                await self.sleep(wait)
+            self.limits.take(row.chat_id)
             outcome = await self._deliver(row)
             if isinstance(outcome, TelegramRetryAfter):
                 later = self.clock.now() + timedelta(seconds=outcome.retry_after)
@@ -77,7 +89,6 @@ class OutboxSender:
                     await self.queue.retry(rest.id, later, "flood control", count_attempt=False)
                 break
             sent += outcome
-            await asyncio.sleep(self.pause)
         return sent
 
     async def _deliver(self, row: Claimed) -> int | TelegramRetryAfter:

@@ -9,6 +9,7 @@ from aiogram import Bot, Dispatcher
 from sqlalchemy import select, update
 
 from bot.outbox import OutboxSender
+from bot.ratelimit import Limits
 from bot.storage.tables import OrderRow, OutboxRow, SessionRow, UserRow
 from bot.storage.uow import SqlUnitOfWork
 from domain.booking import PlaceOrder, place_order
@@ -25,7 +26,7 @@ TOURIST = 5001
 
 @pytest.fixture
 def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:  # noqa: ANN001
-    return OutboxSender(bot, sessions, dp["i18n"], clock, pause=0)
+    return OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited())
 
 
 @pytest.fixture
@@ -238,3 +239,26 @@ async def test_the_tourist_question_reaches_the_operator_group(dp, bot, recorder
     assert await sender.deliver_due() == 1
     text = operators.last_text()
     assert "Is the cruise <ok> for a wheelchair?" in text and "@jonas_b" in text and "Deutsch" not in text
+
+
+async def test_a_busy_chat_waits_while_other_chats_go_on(bot, dp, sessions, clock, recorder, seeded) -> None:
+    """Three booking requests to one organiser and one question to the operators: the organiser's chat gets its
+    burst, its fourth message waits for the chat's limit, and the operators' message is not held up."""
+    from bot.ratelimit import Rate
+
+    ticks = [0.0]
+    sender = OutboxSender(bot, sessions, dp["i18n"], clock,
+                          limits=Limits(per_chat=Rate(1.0, 2), clock=lambda: ticks[0]))
+    for user in range(4):
+        await book(sessions, seeded, clock, user_id=TOURIST + user, seats=1)
+    Chat(dp, bot, recorder, 1, chat_id=OPERATOR_CHAT_ID, chat_type="supergroup", title="Operators")
+    tourist = Chat(dp, bot, recorder, 7002)
+    await tourist.send("/question")
+    await tourist.send("Can I bring a dog?")
+    assert await sender.deliver_due() == 3  # two to the organiser, one to the operators
+    assert [r.params["chat_id"] for r in recorder.calls("sendMessage")][-3:].count(ORGANISER_CHAT) == 2
+    pending = [r for r in await outbox(sessions) if r.status == "pending"]
+    assert len(pending) == 2 and all(r.attempts == 0 for r in pending)  # waiting is not failing
+    ticks[0] += 2
+    clock.advance(seconds=2)
+    assert await sender.deliver_due() == 2

@@ -1,0 +1,80 @@
+"""Telegram's outbound limits as token buckets: ~1 message/s per chat (short bursts allowed), 20 per minute per
+group, ~30/s overall. The sender asks how long until a chat may get its next message and spends a token when it
+sends; a chat that has to wait does not hold up the others."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    per_second: float
+    burst: float
+
+
+PER_CHAT = Rate(1.0, 3)
+PER_GROUP = Rate(20 / 60, 20)
+OVERALL = Rate(30.0, 30)
+
+
+class Bucket:
+    def __init__(self, rate: Rate, now: float) -> None:
+        self.rate = rate
+        self.tokens = rate.burst
+        self.updated = now
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(self.rate.burst, self.tokens + (now - self.updated) * self.rate.per_second)
+        self.updated = now
+
+    def wait(self, now: float) -> float:
+        """Seconds until one token is available (0 if now)."""
+        self._refill(now)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate.per_second
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        self.tokens -= 1
+
+
+class Limits:
+    def __init__(
+        self,
+        per_chat: Rate = PER_CHAT,
+        per_group: Rate = PER_GROUP,
+        overall: Rate = OVERALL,
+        clock: Callable[[], float] = time.monotonic,
+        max_chats: int = 100_000,
+    ) -> None:
+        self.per_chat, self.per_group, self.clock, self.max_chats = per_chat, per_group, clock, max_chats
+        self.overall = Bucket(overall, clock())
+        self._chats: dict[int, Bucket] = {}
+
+    @classmethod
+    def unlimited(cls) -> Limits:
+        """No waiting at all: for tests that are not about pacing."""
+        huge = Rate(1e9, 1e9)
+        return cls(per_chat=huge, per_group=huge, overall=huge)
+
+    def _chat(self, chat_id: int, now: float) -> Bucket:
+        bucket = self._chats.get(chat_id)
+        if bucket is None:
+            if len(self._chats) >= self.max_chats:  # forget full buckets: they behave like new ones
+                self._chats = {c: b for c, b in self._chats.items() if b.wait(now) > 0}
+            bucket = self._chats[chat_id] = Bucket(self.per_group if chat_id < 0 else self.per_chat, now)
+        return bucket
+
+    def chat_wait(self, chat_id: int) -> float:
+        now = self.clock()
+        return self._chat(chat_id, now).wait(now)
+
+    def overall_wait(self) -> float:
+        return self.overall.wait(self.clock())
+
+    def take(self, chat_id: int) -> None:
+        now = self.clock()
+        self._chat(chat_id, now).take(now)
+        self.overall.take(now)

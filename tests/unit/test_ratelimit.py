@@ -1,0 +1,63 @@
+"""Token buckets for Telegram's outbound limits, on a clock moved by hand."""
+
+from __future__ import annotations
+
+from bot.ratelimit import Limits, Rate
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_private_chat_gets_a_short_burst_then_one_a_second() -> None:
+    clock = Clock()
+    limits = Limits(clock=clock)
+    for _ in range(3):
+        assert limits.chat_wait(42) == 0
+        limits.take(42)
+    assert limits.chat_wait(42 ) == 1.0
+    clock.now += 0.5
+    assert limits.chat_wait(42) == 0.5
+    clock.now += 0.5
+    assert limits.chat_wait(42) == 0
+    assert limits.chat_wait(43) == 0  # another chat is not affected
+
+
+def test_a_group_gets_twenty_a_minute() -> None:
+    clock = Clock()
+    limits = Limits(clock=clock)
+    for _ in range(20):
+        assert limits.chat_wait(-100) == 0
+        limits.take(-100)
+    assert round(limits.chat_wait(-100), 6) == 3.0  # one token per 3 s
+
+
+def test_overall_thirty_a_second() -> None:
+    clock = Clock()
+    limits = Limits(clock=clock)
+    for chat in range(30):
+        limits.take(chat)
+    assert round(limits.overall_wait(), 6) == round(1 / 30, 6)
+    clock.now += 1
+    assert limits.overall_wait() == 0
+
+
+def test_unlimited_never_waits() -> None:
+    limits = Limits.unlimited()
+    for _ in range(10_000):
+        limits.take(1)
+    assert limits.chat_wait(1) == 0 and limits.overall_wait() == 0
+
+
+def test_idle_chats_are_forgotten_when_too_many() -> None:
+    clock = Clock()
+    limits = Limits(clock=clock, max_chats=100, per_chat=Rate(1.0, 1))
+    for chat in range(100):
+        limits.take(chat)
+    clock.now += 5  # every bucket is full again
+    limits.take(1000)
+    assert len(limits._chats) <= 2  # noqa: SLF001
