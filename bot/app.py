@@ -10,7 +10,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -18,6 +17,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.middlewares import UnitOfWorkMiddleware, UserMiddleware
+from bot.storage.fsm import SqlStorage
 from bot.telegram_retry import RetryMiddleware
 
 log = logging.getLogger(__name__)
@@ -30,13 +30,14 @@ def build_bot(settings: Settings, token: str) -> Bot:
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
-def build_storage(settings: Settings) -> BaseStorage:
-    """FSM state: in memory for one process; in Redis when several replicas share the work."""
+def build_storage(settings: Settings, sessions: async_sessionmaker) -> BaseStorage:
+    """FSM state: in Redis when configured, else in the database; either survives a restart and is shared by
+    replicas."""
     if settings.redis_url:
         from aiogram.fsm.storage.redis import RedisStorage
 
         return RedisStorage.from_url(settings.redis_url)
-    return MemoryStorage()
+    return SqlStorage(sessions)
 
 
 def routers() -> list[Router]:
@@ -44,9 +45,12 @@ def routers() -> list[Router]:
     from handlers.common import errors, fallback
     from handlers.organiser import confirmations
     from handlers.tourist import booking, browse, orders, profile, question, start
+    from handlers.tourist import payments
+    from handlers.tourist import rating
 
     return [
         errors.router,
+        payments.router,  # money first: no conversation's state may swallow a payment update
         confirmations.router,  # replies to booking requests, before any flow reads the text
         start.router,
         browse.router,
@@ -54,6 +58,7 @@ def routers() -> list[Router]:
         orders.router,
         profile.router,
         question.router,
+        rating.router,
         fallback.router,
     ]
 
@@ -67,7 +72,7 @@ def build_dispatcher(
 ) -> Dispatcher:
     i18n = i18n or I18n(settings.default_locale)
     dp = Dispatcher(
-        storage=storage or build_storage(settings),
+        storage=storage or build_storage(settings, sessions),
         settings=settings,
         i18n=i18n,
         clock=clock or SystemClock(),

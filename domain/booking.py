@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.catalog import Organiser, Question, QuestionKind
+from domain.deadlines import schedule_order_reminders
 from domain.errors import InvalidAnswer, InvalidTransition, NotAllowed, NotFound, SessionNotBookable, SoldOut
 from domain.messages import AuditEntry, OutboxKind, OutboxMessage
 from domain.orders import BookingStatus, Order, PaymentStatus, new_order_code
@@ -113,6 +114,8 @@ async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
             else:
                 order.payment = PaymentStatus.ON_SITE
         order = await uow.orders.add(order)
+        if order.booking is BookingStatus.CONFIRMED:
+            await schedule_order_reminders(uow, order, now)
 
         if event.needs_confirmation:
             await _tell_organiser(uow, OutboxKind.BOOKING_REQUEST, organiser, order, now)

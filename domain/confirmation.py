@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.deadlines import schedule_order_reminders
 from domain.errors import InvalidTransition, NotAllowed, NotFound
 from domain.messages import AuditEntry, OutboxKind, OutboxMessage
 from domain.orders import BookingStatus, Order
@@ -61,6 +62,7 @@ async def answer_booking_request(
             order.confirm_by_organiser(now, organiser.pay_within, payments_enabled)
             order.unclear_reply = None
             await uow.orders.save(order)
+            await schedule_order_reminders(uow, order, now)
             await tell_tourist(uow, OutboxKind.ORDER_CONFIRMED, order, now, {})
             if order.pay_by is not None:
                 await tell_tourist(uow, OutboxKind.INVOICE, order, now, {})

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol, Self
 
 from domain.catalog import Event, EventSession, EventSummary, Hotel, Organiser, Region
 from domain.messages import AuditEntry, OutboxMessage
 from domain.orders import Order
+from domain.payments import Payment
+from domain.reminders import DueStatus, Reminder, SessionNotice
 from domain.users import User
 
 
@@ -47,6 +49,7 @@ class OrderRepository(Protocol):
     async def get(self, order_id: int) -> Order | None: ...
     async def by_request_key(self, request_key: str) -> Order | None: ...
     async def code_exists(self, code: str) -> bool: ...
+    async def ticket_code_exists(self, code: str) -> bool: ...
     async def save(self, order: Order) -> None:
         """Persist a changed order; raises ConcurrentChange if it changed since it was read."""
 
@@ -58,6 +61,56 @@ class OutboxRepository(Protocol):
     async def add(self, message: OutboxMessage) -> None: ...
     async def order_for_message(self, kind: str, chat_id: int, message_id: int) -> int | None:
         """The order a delivered message of ``kind`` was about (replies to the message point at it)."""
+
+
+class PaymentRepository(Protocol):
+    async def add(self, payment: Payment) -> bool:
+        """Record ``payment`` once per Telegram charge id; False (nothing written) if that charge is recorded
+        already, also when another transaction recorded it concurrently (this one waits for it)."""
+
+    async def by_charge_id(self, telegram_charge_id: str) -> Payment | None: ...
+    async def for_order(self, order_id: int) -> Sequence[Payment]: ...
+
+
+class ReminderRepository(Protocol):
+    """Rows with a due time (order reminders, session notices) and the orders whose deadlines passed.
+
+    Every ``claim_*`` returns at most one item and locks it for the rest of the transaction: another process
+    running the same job at the same time skips it (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has one
+    writer at a time). The caller re-checks the item's state and closes it (or changes the order) before commit.
+    """
+
+    async def add(self, reminder: Reminder) -> bool:
+        """Insert unless the order has a reminder of that kind already (also one a concurrent transaction is
+        adding); True if this call added it."""
+
+    async def for_order(self, order_id: int) -> Sequence[Reminder]: ...
+    async def claim_due(self, now: datetime, exclude: Collection[int]) -> Reminder | None:
+        """The earliest pending reminder due by ``now`` whose id is not in ``exclude``, locked."""
+
+    async def close(self, reminder_id: int, status: DueStatus, now: datetime) -> None: ...
+    async def add_notice(self, notice: SessionNotice) -> bool:
+        """Insert unless the session has a notice of that kind already; True if this call added it."""
+
+    async def rearm_notice(self, session_id: int, kind: str, due_at: datetime) -> bool:
+        """Make a notice that went out (or was skipped) due again at ``due_at``; False if it is still pending."""
+
+    async def claim_due_notice(self, now: datetime, exclude: Collection[int]) -> SessionNotice | None: ...
+    async def close_notice(self, notice_id: int, status: DueStatus, now: datetime) -> None: ...
+    async def claim_silent_order(self, now: datetime, exclude: Collection[int]) -> int | None:
+        """An order awaiting the organiser past its confirm deadline and not nudged yet, locked."""
+
+    async def claim_unpaid_order(self, now: datetime, exclude: Collection[int]) -> int | None:
+        """A confirmed order awaiting payment past its pay deadline and not reminded yet, locked."""
+
+    async def claim_overdue_order(
+        self, now: datetime, starts_before: datetime, exclude: Collection[int]
+    ) -> int | None:
+        """An order to expire, locked: reminded, still unpaid and held until ``now`` or earlier; or still awaiting
+        the organiser on a session starting at ``starts_before`` or earlier."""
+
+    async def session_orders(self, session_id: int) -> Sequence[Order]:
+        """The active orders on a session (awaiting the organiser or confirmed), oldest first."""
 
 
 class AuditRepository(Protocol):
@@ -73,6 +126,8 @@ class UnitOfWork(Protocol):
     orders: OrderRepository
     outbox: OutboxRepository
     audit: AuditRepository
+    payments: PaymentRepository
+    reminders: ReminderRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

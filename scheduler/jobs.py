@@ -2,26 +2,121 @@
 
 A job claims due rows and calls the same services as the handlers. ``max_instances=1`` and ``coalesce`` keep a
 slow pass from piling up behind itself.
+
+The deadline jobs (:class:`DeadlineJobs`) each run a use case of :mod:`domain.deadlines`, which claims one due item
+per transaction (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two processes running the same job never
+take the same item; SQLite runs one writer at a time), re-checks it under that lock and marks it done in the same
+transaction as its effect. Nothing lives in APScheduler: a restart, a crash mid-pass or downtime leaves the rows
+due, and the next pass picks them up (a reminder that no longer makes sense is recorded as skipped).
 """
 
 from __future__ import annotations
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.clock import Clock
 from bot.outbox import OutboxSender
+from bot.storage.uow import SqlUnitOfWork
+from domain import deadlines
+from domain.deadlines import DEFAULT_BATCH, Swept
+from domain.ports import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 JOB_DELIVER_OUTBOX = "deliver_outbox"
+JOB_NUDGE_ORGANISERS = "nudge_silent_organisers"
+JOB_REMIND_UNPAID = "remind_unpaid"
+JOB_EXPIRE_OVERDUE = "expire_overdue"
+JOB_SEND_REMINDERS = "send_due_reminders"
+JOB_PARTICIPANT_LISTS = "send_participant_lists"
+
+MAX_PASSES = 20  # per run: a backlog after downtime drains in a few runs without hogging the loop
+
+UseCase = Callable[[UnitOfWork, datetime, int], Awaitable[Swept]]
 
 
-def build_scheduler(sender: OutboxSender, interval_s: float) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone="UTC")
+class DeadlineJobs:
+    """The deadline jobs over one database, each a method APScheduler calls on an interval."""
+
+    def __init__(
+        self, sessions: async_sessionmaker, clock: Clock, batch: int = DEFAULT_BATCH, max_passes: int = MAX_PASSES
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.batch = batch
+        self.max_passes = max_passes
+
+    async def _run(self, name: str, use_case: UseCase) -> Swept:
+        """Passes of up to ``batch`` items while they are full and make progress."""
+        total = Swept()
+        for _ in range(self.max_passes):
+            swept = await use_case(SqlUnitOfWork(self.sessions), self.clock.now(), self.batch)
+            for part in ("done", "skipped", "left", "failed"):
+                getattr(total, part).extend(getattr(swept, part))
+            if swept.claimed < self.batch or not (swept.done or swept.skipped):
+                break
+        if total.done or total.skipped or total.failed:
+            log.info("%s: %d done, %d skipped, %d failed", name, len(total.done), len(total.skipped),
+                     len(total.failed))
+        return total
+
+    async def nudge_silent_organisers(self) -> Swept:
+        return await self._run(JOB_NUDGE_ORGANISERS, deadlines.nudge_silent_organisers)
+
+    async def remind_unpaid(self) -> Swept:
+        return await self._run(JOB_REMIND_UNPAID, deadlines.remind_unpaid)
+
+    async def expire_overdue(self) -> Swept:
+        return await self._run(JOB_EXPIRE_OVERDUE, deadlines.expire_overdue)
+
+    async def send_due_reminders(self) -> Swept:
+        return await self._run(JOB_SEND_REMINDERS, deadlines.send_due_reminders)
+
+    async def send_participant_lists(self) -> Swept:
+        return await self._run(JOB_PARTICIPANT_LISTS, deadlines.send_participant_lists)
+
+    def jobs(self) -> dict[str, Callable[[], Awaitable[Swept]]]:
+        """Job id -> function; the order is the order of a tick (a reminder before the expiry it may precede)."""
+        return {
+            JOB_NUDGE_ORGANISERS: self.nudge_silent_organisers,
+            JOB_REMIND_UNPAID: self.remind_unpaid,
+            JOB_EXPIRE_OVERDUE: self.expire_overdue,
+            JOB_SEND_REMINDERS: self.send_due_reminders,
+            JOB_PARTICIPANT_LISTS: self.send_participant_lists,
+        }
+
+    async def run_all(self) -> dict[str, Swept]:
+        """Every job once, in order (tests, the sandbox and a manual catch-up use this)."""
+        return {job_id: await job() for job_id, job in self.jobs().items()}
+
+
+def _interval(scheduler: AsyncIOScheduler, function: Callable[[], Awaitable[object]], job_id: str,
+              interval_s: float) -> None:
     scheduler.add_job(
-        sender.deliver_due,
+        function,
         "interval",
         seconds=interval_s,
-        id=JOB_DELIVER_OUTBOX,
+        id=job_id,
         max_instances=1,
         coalesce=True,
         misfire_grace_time=None,
     )
+
+
+def build_scheduler(
+    sender: OutboxSender,
+    interval_s: float,
+    deadline_jobs: DeadlineJobs | None = None,
+    deadline_interval_s: float | None = None,
+) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    _interval(scheduler, sender.deliver_due, JOB_DELIVER_OUTBOX, interval_s)
+    if deadline_jobs is not None:
+        for job_id, function in deadline_jobs.jobs().items():
+            _interval(scheduler, function, job_id, deadline_interval_s or interval_s)
     return scheduler

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Self
@@ -31,7 +31,9 @@ from domain.catalog import (
 )
 from domain.errors import ConcurrentChange
 from domain.messages import AuditEntry, OutboxMessage
-from domain.orders import Order
+from domain.orders import ACTIVE_BOOKINGS, BookingStatus, Order, PaymentStatus
+from domain.payments import Payment
+from domain.reminders import DueStatus, Reminder, SessionNotice
 from domain.users import User
 from tests import seed
 from tests.seed import Seeded
@@ -50,6 +52,9 @@ class FakeState:
     orders: dict[int, Order] = field(default_factory=dict)
     outbox: list[OutboxMessage] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    reminders: list[Reminder] = field(default_factory=list)
+    notices: list[SessionNotice] = field(default_factory=list)
     next_order_id: int = 1
 
 
@@ -191,6 +196,9 @@ class FakeOrderRepository(_Repository):
     async def code_exists(self, code: str) -> bool:
         return any(o.code == code for o in self._state.orders.values())
 
+    async def ticket_code_exists(self, code: str) -> bool:
+        return any(o.ticket_code == code for o in self._state.orders.values())
+
     async def save(self, order: Order) -> None:
         stored = self._state.orders.get(order.id) if order.id is not None else None
         if stored is None or stored.version != order.version:
@@ -214,6 +222,109 @@ class FakeOutboxRepository(_Repository):
         self._state.outbox.append(message)
 
 
+class FakePaymentRepository(_Repository):
+    async def add(self, payment: Payment) -> bool:
+        if any(p.telegram_charge_id == payment.telegram_charge_id for p in self._state.payments):
+            return False  # the unique charge id: recorded once
+        self._state.payments.append(payment)
+        return True
+
+    async def by_charge_id(self, telegram_charge_id: str) -> Payment | None:
+        return next((p for p in self._state.payments if p.telegram_charge_id == telegram_charge_id), None)
+
+    async def for_order(self, order_id: int) -> Sequence[Payment]:
+        return [p for p in self._state.payments if p.order_id == order_id]
+
+
+class FakeReminderRepository(_Repository):
+    """Claims take the first matching item (no other process to skip); ``claimed`` counts them, for tests."""
+
+    async def add(self, reminder: Reminder) -> bool:
+        state = self._state
+        if any(r.order_id == reminder.order_id and r.kind == reminder.kind for r in state.reminders):
+            return False
+        state.reminders.append(dataclasses.replace(reminder, id=len(state.reminders) + 1))
+        return True
+
+    async def for_order(self, order_id: int) -> Sequence[Reminder]:
+        return [r for r in self._state.reminders if r.order_id == order_id]
+
+    async def claim_due(self, now: datetime, exclude: Collection[int]) -> Reminder | None:
+        due = [r for r in self._state.reminders
+               if r.status is DueStatus.PENDING and r.due_at <= now and r.id not in exclude]
+        return min(due, key=lambda r: (r.due_at, r.id), default=None)
+
+    async def close(self, reminder_id: int, status: DueStatus, now: datetime) -> None:
+        reminders = self._state.reminders
+        for index, r in enumerate(reminders):
+            if r.id == reminder_id:
+                reminders[index] = dataclasses.replace(r, status=status, done_at=now)
+
+    async def add_notice(self, notice: SessionNotice) -> bool:
+        state = self._state
+        if any(n.session_id == notice.session_id and n.kind == notice.kind for n in state.notices):
+            return False
+        state.notices.append(dataclasses.replace(notice, id=len(state.notices) + 1))
+        return True
+
+    async def rearm_notice(self, session_id: int, kind: str, due_at: datetime) -> bool:
+        notices = self._state.notices
+        for index, n in enumerate(notices):
+            if n.session_id == session_id and n.kind == kind and n.status is not DueStatus.PENDING:
+                done_at = n.done_at if n.status is DueStatus.SENT else None
+                notices[index] = dataclasses.replace(n, status=DueStatus.PENDING, due_at=due_at, done_at=done_at)
+                return True
+        return False
+
+    async def claim_due_notice(self, now: datetime, exclude: Collection[int]) -> SessionNotice | None:
+        due = [n for n in self._state.notices
+               if n.status is DueStatus.PENDING and n.due_at <= now and n.id not in exclude]
+        return min(due, key=lambda n: (n.due_at, n.id), default=None)
+
+    async def close_notice(self, notice_id: int, status: DueStatus, now: datetime) -> None:
+        notices = self._state.notices
+        for index, n in enumerate(notices):
+            if n.id == notice_id:
+                notices[index] = dataclasses.replace(n, status=status, done_at=now)
+
+    def _first(self, orders: Iterable[Order], key: Any, exclude: Collection[int]) -> int | None:
+        found = sorted((o for o in orders if o.id not in exclude), key=lambda o: (key(o), o.id))
+        return found[0].id if found else None
+
+    async def claim_silent_order(self, now: datetime, exclude: Collection[int]) -> int | None:
+        silent = (
+            o for o in self._state.orders.values()
+            if o.booking is BookingStatus.AWAITING_ORGANISER and o.confirm_by is not None and o.confirm_by <= now
+            and o.confirm_nudged_at is None
+        )
+        return self._first(silent, lambda o: o.confirm_by, exclude)
+
+    async def claim_unpaid_order(self, now: datetime, exclude: Collection[int]) -> int | None:
+        unpaid = (
+            o for o in self._state.orders.values()
+            if o.booking is BookingStatus.CONFIRMED and o.payment is PaymentStatus.AWAITING
+            and o.pay_by is not None and o.pay_by <= now and o.pay_reminded_at is None
+        )
+        return self._first(unpaid, lambda o: o.pay_by, exclude)
+
+    async def claim_overdue_order(
+        self, now: datetime, starts_before: datetime, exclude: Collection[int]
+    ) -> int | None:
+        sessions = self._state.sessions
+        overdue = (
+            o for o in self._state.orders.values()
+            if (o.booking is BookingStatus.CONFIRMED and o.payment is PaymentStatus.AWAITING
+                and o.pay_reminded_at is not None and o.hold_until <= now)
+            or (o.booking is BookingStatus.AWAITING_ORGANISER and o.session_id in sessions
+                and sessions[o.session_id].starts_at <= starts_before)
+        )
+        return self._first(overdue, lambda o: o.hold_until, exclude)
+
+    async def session_orders(self, session_id: int) -> Sequence[Order]:
+        found = [o for o in self._state.orders.values() if o.session_id == session_id and o.booking in ACTIVE_BOOKINGS]
+        return copy.deepcopy(sorted(found, key=lambda o: (o.created_at, o.id)))
+
+
 class FakeAuditRepository(_Repository):
     async def add(self, entry: AuditEntry) -> None:
         self._state.audit.append(entry)
@@ -233,6 +344,8 @@ class FakeUnitOfWork:
         self.orders = FakeOrderRepository(self)
         self.outbox = FakeOutboxRepository(self)
         self.audit = FakeAuditRepository(self)
+        self.payments = FakePaymentRepository(self)
+        self.reminders = FakeReminderRepository(self)
         self.committed = False
         self.commits = 0
         self.rollbacks = 0

@@ -65,6 +65,8 @@ def renders(*kinds: str) -> Callable[[Render], Render]:
 
 def _load() -> None:
     from bot.notifications import booking  # noqa: F401  (registers its renderers)
+    from bot.notifications import payments  # noqa: F401
+    from bot.notifications import reminders  # noqa: F401
 
 
 class Renderer:

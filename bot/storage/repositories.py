@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import and_, case, delete, func, null, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,10 +16,13 @@ from bot.storage.tables import (
     EventRow,
     HotelRow,
     OrderItemRow,
+    OrderReminderRow,
     OrderRow,
     OrganiserRow,
     OutboxRow,
+    PaymentRow,
     RegionRow,
+    SessionNoticeRow,
     SessionRow,
     UserRow,
 )
@@ -37,7 +42,9 @@ from domain.catalog import (
 )
 from domain.errors import ConcurrentChange
 from domain.messages import AuditEntry, OutboxMessage
-from domain.orders import BookingStatus, Order, OrderItem, PaymentStatus, TicketStatus
+from domain.orders import ACTIVE_BOOKINGS, BookingStatus, Order, OrderItem, PaymentStatus, TicketStatus
+from domain.payments import Payment
+from domain.reminders import DueStatus, Reminder, SessionNotice
 from domain.users import User
 
 # ---- mapping ---------------------------------------------------------------------------------------------------
@@ -406,6 +413,9 @@ class SqlOrderRepository:
     async def code_exists(self, code: str) -> bool:
         return await self._db.scalar(select(func.count()).where(OrderRow.code == code)) > 0
 
+    async def ticket_code_exists(self, code: str) -> bool:
+        return await self._db.scalar(select(func.count()).where(OrderRow.ticket_code == code)) > 0
+
     async def save(self, order: Order) -> None:
         result = await self._db.execute(
             update(OrderRow)
@@ -472,6 +482,51 @@ class SqlOutboxRepository:
         return int(payload["order_id"]) if payload and "order_id" in payload else None
 
 
+def payment_from_row(row: PaymentRow) -> Payment:
+    return Payment(
+        order_id=row.order_id,
+        telegram_charge_id=row.telegram_charge_id,
+        provider_charge_id=row.provider_charge_id,
+        amount_minor=row.amount_minor,
+        currency=row.currency,
+        paid_at=row.paid_at,
+        applied=row.applied,
+    )
+
+
+class SqlPaymentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._db = session
+
+    async def add(self, payment: Payment) -> bool:
+        # INSERT ... ON CONFLICT DO NOTHING: a concurrent insert of the same charge id makes this statement wait for
+        # that transaction and then insert nothing, without aborting ours (a plain INSERT would, on PostgreSQL).
+        insert = postgresql_insert if self._db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        inserted = await self._db.scalar(
+            insert(PaymentRow)
+            .values(
+                order_id=payment.order_id,
+                telegram_charge_id=payment.telegram_charge_id,
+                provider_charge_id=payment.provider_charge_id,
+                amount_minor=payment.amount_minor,
+                currency=payment.currency,
+                paid_at=payment.paid_at,
+                applied=payment.applied,
+            )
+            .on_conflict_do_nothing(index_elements=[PaymentRow.telegram_charge_id])
+            .returning(PaymentRow.id)
+        )
+        return inserted is not None
+
+    async def by_charge_id(self, telegram_charge_id: str) -> Payment | None:
+        row = await self._db.scalar(select(PaymentRow).where(PaymentRow.telegram_charge_id == telegram_charge_id))
+        return payment_from_row(row) if row else None
+
+    async def for_order(self, order_id: int) -> Sequence[Payment]:
+        rows = await self._db.scalars(select(PaymentRow).where(PaymentRow.order_id == order_id).order_by(PaymentRow.id))
+        return [payment_from_row(r) for r in rows]
+
+
 class SqlAuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._db = session
@@ -488,3 +543,186 @@ class SqlAuditRepository:
             )
         )
         await self._db.flush()
+
+
+# ---- reminders, session notices and deadlines --------------------------------------------------------------------
+
+
+def reminder_from_row(row: OrderReminderRow) -> Reminder:
+    return Reminder(
+        order_id=row.order_id, kind=row.kind, due_at=row.due_at, status=DueStatus(row.status), done_at=row.done_at,
+        id=row.id,
+    )
+
+
+def notice_from_row(row: SessionNoticeRow) -> SessionNotice:
+    return SessionNotice(
+        session_id=row.session_id, kind=row.kind, due_at=row.due_at, status=DueStatus(row.status),
+        done_at=row.done_at, id=row.id,
+    )
+
+
+_ACTIVE_BOOKINGS = sorted(b.value for b in ACTIVE_BOOKINGS)
+
+
+class SqlReminderRepository:
+    """Claims lock one row each (``FOR UPDATE SKIP LOCKED``; only the claimed table's row, never a session's, so
+    bookings and other claims go on). SQLite ignores the clause: its write transactions run one at a time."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._db = session
+
+    def _insert(self):  # noqa: ANN202
+        return postgresql_insert if self._db.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+    async def add(self, reminder: Reminder) -> bool:
+        # ON CONFLICT DO NOTHING: a concurrent insert of the same (order, kind) waits and then adds nothing.
+        inserted = await self._db.scalar(
+            self._insert()(OrderReminderRow)
+            .values(order_id=reminder.order_id, kind=reminder.kind, due_at=reminder.due_at,
+                    status=reminder.status.value, done_at=reminder.done_at)
+            .on_conflict_do_nothing(index_elements=[OrderReminderRow.order_id, OrderReminderRow.kind])
+            .returning(OrderReminderRow.id)
+        )
+        return inserted is not None
+
+    async def for_order(self, order_id: int) -> Sequence[Reminder]:
+        rows = await self._db.scalars(
+            select(OrderReminderRow).where(OrderReminderRow.order_id == order_id).order_by(OrderReminderRow.id)
+        )
+        return [reminder_from_row(r) for r in rows]
+
+    async def claim_due(self, now: datetime, exclude: Collection[int]) -> Reminder | None:
+        query = select(OrderReminderRow).where(
+            OrderReminderRow.status == DueStatus.PENDING.value, OrderReminderRow.due_at <= now
+        )
+        if exclude:
+            query = query.where(OrderReminderRow.id.not_in(list(exclude)))
+        row = await self._db.scalar(
+            query.order_by(OrderReminderRow.due_at, OrderReminderRow.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        return reminder_from_row(row) if row else None
+
+    async def close(self, reminder_id: int, status: DueStatus, now: datetime) -> None:
+        await self._db.execute(
+            update(OrderReminderRow)
+            .where(OrderReminderRow.id == reminder_id)
+            .values(status=status.value, done_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def add_notice(self, notice: SessionNotice) -> bool:
+        inserted = await self._db.scalar(
+            self._insert()(SessionNoticeRow)
+            .values(session_id=notice.session_id, kind=notice.kind, due_at=notice.due_at,
+                    status=notice.status.value, done_at=notice.done_at)
+            .on_conflict_do_nothing(index_elements=[SessionNoticeRow.session_id, SessionNoticeRow.kind])
+            .returning(SessionNoticeRow.id)
+        )
+        return inserted is not None
+
+    async def rearm_notice(self, session_id: int, kind: str, due_at: datetime) -> bool:
+        skipped = SessionNoticeRow.status == DueStatus.SKIPPED.value
+        result = await self._db.execute(
+            update(SessionNoticeRow)
+            .where(
+                SessionNoticeRow.session_id == session_id,
+                SessionNoticeRow.kind == kind,
+                SessionNoticeRow.status.in_([DueStatus.SENT.value, DueStatus.SKIPPED.value]),
+            )
+            .values(
+                status=DueStatus.PENDING.value,
+                due_at=due_at,
+                done_at=case((skipped, null()), else_=SessionNoticeRow.done_at),  # "sent before" marks an update
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    async def claim_due_notice(self, now: datetime, exclude: Collection[int]) -> SessionNotice | None:
+        query = select(SessionNoticeRow).where(
+            SessionNoticeRow.status == DueStatus.PENDING.value, SessionNoticeRow.due_at <= now
+        )
+        if exclude:
+            query = query.where(SessionNoticeRow.id.not_in(list(exclude)))
+        row = await self._db.scalar(
+            query.order_by(SessionNoticeRow.due_at, SessionNoticeRow.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        return notice_from_row(row) if row else None
+
+    async def close_notice(self, notice_id: int, status: DueStatus, now: datetime) -> None:
+        await self._db.execute(
+            update(SessionNoticeRow)
+            .where(SessionNoticeRow.id == notice_id)
+            .values(status=status.value, done_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def _claim_order(self, condition, order_by, exclude: Collection[int]) -> int | None:  # noqa: ANN001
+        query = select(OrderRow.id).where(condition)
+        if exclude:
+            query = query.where(OrderRow.id.not_in(list(exclude)))
+        # OF orders: lock the order only (a join or sub-select must not lock the session row bookings update).
+        return await self._db.scalar(
+            query.order_by(order_by, OrderRow.id).limit(1).with_for_update(skip_locked=True, of=OrderRow)
+        )
+
+    async def claim_silent_order(self, now: datetime, exclude: Collection[int]) -> int | None:
+        return await self._claim_order(
+            and_(
+                OrderRow.booking == BookingStatus.AWAITING_ORGANISER.value,
+                OrderRow.confirm_by <= now,
+                OrderRow.confirm_nudged_at.is_(None),
+            ),
+            OrderRow.confirm_by,
+            exclude,
+        )
+
+    async def claim_unpaid_order(self, now: datetime, exclude: Collection[int]) -> int | None:
+        return await self._claim_order(
+            and_(
+                OrderRow.booking == BookingStatus.CONFIRMED.value,
+                OrderRow.payment == PaymentStatus.AWAITING.value,
+                OrderRow.pay_by <= now,
+                OrderRow.pay_reminded_at.is_(None),
+            ),
+            OrderRow.pay_by,
+            exclude,
+        )
+
+    async def claim_overdue_order(
+        self, now: datetime, starts_before: datetime, exclude: Collection[int]
+    ) -> int | None:
+        starting = select(SessionRow.id).where(SessionRow.starts_at <= starts_before)
+        return await self._claim_order(
+            or_(
+                and_(
+                    OrderRow.booking == BookingStatus.CONFIRMED.value,
+                    OrderRow.payment == PaymentStatus.AWAITING.value,
+                    OrderRow.pay_reminded_at.is_not(None),
+                    OrderRow.hold_until <= now,
+                ),
+                and_(
+                    OrderRow.booking == BookingStatus.AWAITING_ORGANISER.value,
+                    OrderRow.session_id.in_(starting),
+                ),
+            ),
+            OrderRow.hold_until,
+            exclude,
+        )
+
+    async def session_orders(self, session_id: int) -> Sequence[Order]:
+        rows = list(
+            await self._db.scalars(
+                select(OrderRow)
+                .where(OrderRow.session_id == session_id, OrderRow.booking.in_(_ACTIVE_BOOKINGS))
+                .order_by(OrderRow.created_at, OrderRow.id)
+            )
+        )
+        return await SqlOrderRepository(self._db)._orders(rows)

@@ -272,3 +272,12 @@ class InboxRow(Base):
     done_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (Index("ix_inbox_status", "status"),)
+
+
+class FsmRow(Base):
+    """A conversation's state and data (the booking draft, a profile step): see bot/storage/fsm.py."""
+
+    __tablename__ = "fsm_state"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[dict[str, Any]]

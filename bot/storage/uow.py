@@ -11,6 +11,8 @@ from bot.storage.repositories import (
     SqlCatalogRepository,
     SqlOrderRepository,
     SqlOutboxRepository,
+    SqlPaymentRepository,
+    SqlReminderRepository,
     SqlSeatRepository,
     SqlUserRepository,
 )
@@ -34,6 +36,8 @@ class SqlUnitOfWork:
         self.orders = SqlOrderRepository(session)
         self.outbox = SqlOutboxRepository(session)
         self.audit = SqlAuditRepository(session)
+        self.payments = SqlPaymentRepository(session)
+        self.reminders = SqlReminderRepository(session)
         await session.begin()
         return self
 

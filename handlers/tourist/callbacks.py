@@ -103,3 +103,10 @@ class HotelCb(CallbackData, prefix="h"):
 
 class HotelRegionCb(CallbackData, prefix="hr"):
     region: int
+
+
+class RateCb(CallbackData, prefix="rt"):
+    """A star under the rating request after a session (1-5; anything else is refused on the server)."""
+
+    order: int
+    stars: int

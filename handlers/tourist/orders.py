@@ -24,6 +24,7 @@ from domain.orders import (
     Order,
     PaymentStatus,
     Stage,
+    TicketStatus,
     format_order_code,
     order_stage,
     stage_deadline,
@@ -156,6 +157,8 @@ def render_order_card(
     ]
     if meeting_point := localized(event.meeting_point, tr.language):
         lines.append("📍 " + _("Meeting point: {place}").format(place=_e(meeting_point)))
+    if order.ticket is TicketStatus.ISSUED and order.ticket_code:
+        lines.append("🎫 " + _("Ticket: {code}").format(code=f"<code>{_e(order.ticket_code)}</code>"))
     lines.append("")
     for item in order.items:
         lines.append(

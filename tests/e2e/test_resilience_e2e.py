@@ -121,7 +121,7 @@ async def test_polling_survives_failing_get_updates(tourist_factory, world, bot_
     assert "/orders" in help_["text"]
     assert len(failed_polls()) == 3
     assert not world.faults
-    assert bot_process.log(log_mark).count("Failed to fetch updates") == 3
+    assert bot_process.log(log_mark).count("getUpdates failed") == 3  # logged by bot/inbox.py, then backed off
 
 
 # ---- an organiser who blocked the bot ------------------------------------------------------------------------------

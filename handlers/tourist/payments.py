@@ -1,0 +1,155 @@
+"""Paying in chat: the pre-checkout answer (within Telegram's 10 seconds) and the successful payment.
+
+The pre-checkout query is always answered: ok only if the order is still payable for exactly this amount, otherwise
+with the reason in the tourist's language, and on any trouble of ours with a plain "try again". A successful payment
+is recorded once per charge: the ticket itself comes through the outbox; money that cannot pay the order is due
+back, and the tourist reads that here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Message, PreCheckoutQuery
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.i18n import Translator
+from domain.errors import NotFound
+from domain.orders import format_order_code
+from domain.payments import (
+    ALREADY_PAID,
+    AMOUNT,
+    CANCELLED,
+    DECLINED,
+    EXPIRED,
+    NOT_DUE,
+    NOT_YOURS,
+    SESSION_STARTED,
+    UNKNOWN,
+    NotPayable,
+    PaymentOutcome,
+    PaymentResult,
+    check_payable,
+    parse_invoice_payload,
+    record_payment,
+)
+from domain.ports import UnitOfWork
+
+router = Router(name=__name__)
+log = logging.getLogger(__name__)
+
+PRE_CHECKOUT_BUDGET_S = 7.0  # Telegram waits 10 s for the answer; leave room for the answer itself
+
+
+def refusal_text(reason: str, tr: Translator) -> str:
+    """Why Telegram's payment form refuses to go on, in the tourist's words."""
+    _ = tr.gettext
+    texts = {
+        ALREADY_PAID: _("This order is already paid — there is nothing more to pay."),
+        CANCELLED: _("This booking is cancelled, so there is nothing to pay."),
+        DECLINED: _("The organiser could not accept this booking, so there is nothing to pay."),
+        EXPIRED: _("The time to pay for this booking has run out and the seats went back on sale. "
+                   "You are welcome to book again."),
+        SESSION_STARTED: _("This session has already started, so it can no longer be paid for."),
+        NOT_DUE: _("This order is not waiting for a payment. Please check it under “My orders”."),
+        AMOUNT: _("The price of this order has changed since this invoice was sent. Please ask us a question and "
+                  "our team will sort it out."),
+        NOT_YOURS: _("This invoice belongs to someone else's booking. Please book for yourself in the bot."),
+        UNKNOWN: _("We cannot find this order. Please check it under “My orders”."),
+    }
+    return texts.get(reason, texts[UNKNOWN])
+
+
+def outcome_text(outcome: PaymentOutcome, amount: str, tr: Translator) -> str:
+    """What the tourist reads right after paying."""
+    _ = tr.gettext
+    code = format_order_code(outcome.order.code) if outcome.order else ""
+    match outcome.result:
+        case PaymentResult.APPLIED:
+            return "✅ " + _("Payment of {amount} received for booking <b>{code}</b>. Your ticket follows.").format(
+                amount=amount, code=code)
+        case PaymentResult.DUPLICATE:
+            return _("This payment is already recorded — nothing more to do.")
+    if outcome.reason == ALREADY_PAID:
+        text = _("Booking <b>{code}</b> was already paid, so this second payment of {amount} will be refunded by "
+                 "our team. We will message you here.")
+    elif outcome.reason == EXPIRED:
+        text = _("Booking <b>{code}</b> had expired before your payment arrived. Our team will refund {amount} and "
+                 "message you here.")
+    elif outcome.reason == CANCELLED:
+        text = _("Booking <b>{code}</b> is cancelled, so we cannot accept this payment. Our team will refund "
+                 "{amount} and message you here.")
+    elif outcome.reason == DECLINED:
+        text = _("The organiser could not accept booking <b>{code}</b>, so we cannot accept this payment. Our team "
+                 "will refund {amount} and message you here.")
+    else:
+        text = _("We could not apply this payment to booking <b>{code}</b>. Our team will refund {amount} and "
+                 "message you here.")
+    return "💸 " + text.format(code=code, amount=amount)
+
+
+async def _answer_pre_checkout(query: PreCheckoutQuery, error_message: str | None = None) -> None:
+    try:
+        if error_message is None:
+            await query.answer(ok=True)
+        else:
+            await query.answer(ok=False, error_message=error_message)
+    except TelegramAPIError as error:  # too late, or Telegram is down: nothing more we can do for this query
+        log.warning("pre-checkout %s: answer failed: %s", query.id, error)
+
+
+@router.pre_checkout_query()
+async def on_pre_checkout(query: PreCheckoutQuery, uow: UnitOfWork, tr: Translator, clock: Clock) -> None:
+    try:
+        order_id = parse_invoice_payload(query.invoice_payload)
+        if order_id is None:
+            raise NotPayable(reason=UNKNOWN)
+        await asyncio.wait_for(
+            check_payable(uow, order_id, query.from_user.id, query.total_amount, query.currency, clock.now()),
+            PRE_CHECKOUT_BUDGET_S,
+        )
+    except NotPayable as refused:
+        await _answer_pre_checkout(query, refusal_text(refused.reason, tr))
+        return
+    except Exception:  # never leave Telegram waiting: the tourist gets an answer whatever happened here
+        log.exception("pre-checkout %s (%r): cannot check", query.id, query.invoice_payload)
+        await _answer_pre_checkout(
+            query, tr.gettext("Sorry, we cannot take this payment right now. Please try again in a minute.")
+        )
+        return
+    await _answer_pre_checkout(query)
+
+
+@router.message(F.successful_payment)
+async def on_successful_payment(
+    message: Message, uow: UnitOfWork, tr: Translator, clock: Clock, settings: Settings
+) -> None:
+    paid = message.successful_payment
+    amount = tr.money(paid.total_amount, paid.currency)
+    order_id = parse_invoice_payload(paid.invoice_payload)
+    try:
+        if order_id is None:
+            raise NotFound(payload=paid.invoice_payload)
+        outcome = await record_payment(
+            uow,
+            order_id,
+            message.from_user.id,
+            paid.telegram_payment_charge_id,
+            paid.provider_payment_charge_id,
+            paid.total_amount,
+            paid.currency,
+            clock.now(),
+            settings.operator_chat_id,
+        )
+    except NotFound:
+        log.error("payment %s of %s for an unknown order (%r): refund it by hand",
+                  paid.telegram_payment_charge_id, amount, paid.invoice_payload)
+        await message.answer(tr.gettext(
+            "We received your payment of {amount} but cannot match it to a booking. Our team will contact you."
+        ).format(amount=amount))
+        return
+    await message.answer(outcome_text(outcome, amount, tr))
