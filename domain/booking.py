@@ -12,7 +12,7 @@ from datetime import datetime
 from domain.catalog import Organiser, Question, QuestionKind
 from domain.deadlines import schedule_order_reminders
 from domain.errors import InvalidAnswer, InvalidTransition, NotAllowed, NotFound, SessionNotBookable, SoldOut
-from domain.messages import AuditEntry, OutboxKind, OutboxMessage
+from domain.messages import AuditEntry, OutboxKind, order_message
 from domain.orders import BookingStatus, Order, PaymentStatus, new_order_code
 from domain.ports import UnitOfWork
 from domain.pricing import hotel_discount, quote
@@ -120,15 +120,7 @@ async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
         if event.needs_confirmation:
             await _tell_organiser(uow, OutboxKind.BOOKING_REQUEST, organiser, order, now)
         elif order.pay_by is not None:
-            await uow.outbox.add(
-                OutboxMessage(
-                    kind=OutboxKind.INVOICE,
-                    chat_id=user.id,
-                    payload={"order_id": order.id},
-                    due_at=now,
-                    dedup_key=f"{OutboxKind.INVOICE.value}:{order.id}",
-                )
-            )
+            await uow.outbox.add(order_message(OutboxKind.INVOICE, user.id, order.id, now))
         await uow.audit.add(
             AuditEntry(at=now, actor=TOURIST, action="order.placed", order_id=order.id, after=order.snapshot())
         )
@@ -139,16 +131,7 @@ async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
 async def _tell_organiser(
     uow: UnitOfWork, kind: OutboxKind, organiser: Organiser, order: Order, now: datetime
 ) -> None:
-    """An outbox row for the organiser about ``order``: one per kind and order, however often asked."""
-    await uow.outbox.add(
-        OutboxMessage(
-            kind=kind,
-            chat_id=organiser.chat_id,
-            payload={"order_id": order.id},
-            due_at=now,
-            dedup_key=f"{kind.value}:{order.id}",
-        )
-    )
+    await uow.outbox.add(order_message(kind, organiser.chat_id, order.id, now))
 
 
 async def _unique_code(uow: UnitOfWork) -> str:

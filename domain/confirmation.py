@@ -11,7 +11,7 @@ from datetime import datetime
 
 from domain.deadlines import schedule_order_reminders
 from domain.errors import InvalidTransition, NotAllowed, NotFound
-from domain.messages import AuditEntry, OutboxKind, OutboxMessage
+from domain.messages import AuditEntry, OutboxKind, OutboxMessage, order_message
 from domain.orders import BookingStatus, Order
 from domain.ports import UnitOfWork
 from domain.replies import OrganiserReply, Verdict
@@ -100,12 +100,4 @@ async def answer_booking_request(
 async def tell_tourist(uow: UnitOfWork, kind: OutboxKind, order: Order, now: datetime, extra: dict) -> None:
     if order.user_id is None:  # the tourist asked us to forget them
         return
-    await uow.outbox.add(
-        OutboxMessage(
-            kind=kind,
-            chat_id=order.user_id,
-            payload={"order_id": order.id, **extra},
-            due_at=now,
-            dedup_key=f"{kind.value}:{order.id}",
-        )
-    )
+    await uow.outbox.add(order_message(kind, order.user_id, order.id, now, **extra))

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from domain.catalog import BOOKING_CUTOFF, SessionStatus
 from domain.errors import ConcurrentChange, DomainError, InvalidTransition, NotAllowed
 from domain.messages import AuditEntry, OutboxKind, OutboxMessage
-from domain.orders import BookingStatus, Order, PaymentStatus, TicketStatus
+from domain.orders import BookingStatus, Order, PaymentStatus
 from domain.reminders import (
     BEFORE,
     PARTICIPANTS,
@@ -285,14 +285,7 @@ async def expire_overdue(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BA
         if reason is None:
             return Outcome.LEFT  # paid, confirmed or cancelled meanwhile
         before = order.snapshot()
-        order.booking = BookingStatus.EXPIRED
-        order.cancelled_at = now
-        if order.money_held:
-            order.payment = PaymentStatus.REFUND_DUE
-        elif order.payment in (PaymentStatus.AWAITING, PaymentStatus.ON_SITE):
-            order.payment = PaymentStatus.NOT_DUE
-        if order.ticket is TicketStatus.ISSUED:
-            order.ticket = TicketStatus.VOIDED
+        order.end(BookingStatus.EXPIRED, now)
         await uow.orders.save(order)
         await uow.seats.release(order.session_id, order.seats)
         await _tell_tourist(uow, OutboxKind.ORDER_EXPIRED, order, now, reason=reason)

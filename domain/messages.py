@@ -41,6 +41,19 @@ class OutboxMessage:
     dedup_key: str  # one message per (kind, subject): a retry of the same change cannot send it twice
 
 
+def order_message(
+    kind: OutboxKind, chat_id: int, order_id: int, now: datetime, **extra: Any
+) -> OutboxMessage:
+    """A message about an order, due now: one per kind and order (its dedup key), however often it is asked for."""
+    return OutboxMessage(
+        kind=kind,
+        chat_id=chat_id,
+        payload={"order_id": order_id, **extra},
+        due_at=now,
+        dedup_key=f"{kind.value}:{order_id}",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     at: datetime

@@ -159,7 +159,12 @@ class Order:
         """Free before payment; after payment the money becomes refund due."""
         if not self.can_be_cancelled_by_tourist(session_starts_at, now):
             raise InvalidTransition(booking=self.booking.value, payment=self.payment.value)
-        self.booking = BookingStatus.CANCELLED
+        self.end(BookingStatus.CANCELLED, now)
+
+    def end(self, booking: BookingStatus, now: datetime) -> None:
+        """The booking is over before the session (cancelled, declined, expired): money held becomes refund due,
+        money not yet paid is no longer due, an issued ticket is void."""
+        self.booking = booking
         self.cancelled_at = now
         if self.money_held:
             self.payment = PaymentStatus.REFUND_DUE
@@ -183,10 +188,7 @@ class Order:
     def decline_by_organiser(self, now: datetime) -> None:
         if self.booking is not BookingStatus.AWAITING_ORGANISER:
             raise InvalidTransition(booking=self.booking.value)
-        self.booking = BookingStatus.DECLINED
-        self.cancelled_at = now
-        if self.money_held:
-            self.payment = PaymentStatus.REFUND_DUE
+        self.end(BookingStatus.DECLINED, now)
 
     def anonymize(self) -> None:
         """Drop everything personal; amounts, dates and statuses stay for accounting."""

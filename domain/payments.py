@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from domain.catalog import SessionStatus
 from domain.errors import ConcurrentChange, DomainError, NotFound
-from domain.messages import AuditEntry, OutboxKind, OutboxMessage
+from domain.messages import AuditEntry, OutboxKind, OutboxMessage, order_message
 from domain.orders import (
     ACTIVE_BOOKINGS,
     CODE_ALPHABET,
@@ -283,7 +283,8 @@ async def _record_payment_once(
         actor = f"user:{user_id}"
         money = {"amount_minor": total_minor, "currency": payment.currency, "telegram_charge_id": telegram_charge_id}
         if reason is None:
-            await _tell_tourist(uow, OutboxKind.TICKET, order, now)
+            if order.user_id is not None:
+                await uow.outbox.add(order_message(OutboxKind.TICKET, order.user_id, order.id, now))
             await uow.audit.add(
                 AuditEntry(at=now, actor=actor, action="payment.received", order_id=order.id, before=before,
                            after={**order.snapshot(), **money})
@@ -314,20 +315,6 @@ async def _record_payment_once(
         )
         await uow.commit()
         return PaymentOutcome(PaymentResult.NOT_APPLIED, order, reason=reason)
-
-
-async def _tell_tourist(uow: UnitOfWork, kind: OutboxKind, order: Order, now: datetime) -> None:
-    if order.user_id is None:
-        return
-    await uow.outbox.add(
-        OutboxMessage(
-            kind=kind,
-            chat_id=order.user_id,
-            payload={"order_id": order.id},
-            due_at=now,
-            dedup_key=f"{kind.value}:{order.id}",
-        )
-    )
 
 
 def _digest(text: str) -> str:
