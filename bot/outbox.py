@@ -12,7 +12,9 @@ Delivery is at least once: a sender killed between Telegram's answer and the dat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -21,6 +23,7 @@ from aiogram.types import BufferedInputFile, Message
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -63,15 +66,48 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.limits = limits or Limits()
         self.sleep = sleep
+        self._stopping = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def drain(self, budget: float = 30.0) -> int:
+        """Deliver until nothing is due (or ``budget`` seconds pass, or a stop is asked): the scheduler's job.
+        One batch per tick would cap delivery at batch/interval messages a second."""
+        deadline = time.monotonic() + budget
+        total = 0
+        self._idle.clear()
+        try:
+            while not self._stopping:
+                sent, claimed = await self._pass()
+                total += sent
+                if claimed < self.batch or time.monotonic() >= deadline:
+                    break
+        finally:
+            self._idle.set()
+        return total
 
     async def deliver_due(self) -> int:
         """One pass: claim due rows and deliver them; returns how many were sent."""
+        sent, _claimed = await self._pass()
+        return sent
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Finish the row in hand (so nothing Telegram accepted is sent again after a restart), then stop."""
+        self._stopping = True
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout)
+
+    async def _pass(self) -> tuple[int, int]:
         rows = await self.queue.claim(self.clock.now(), self.kinds, self.batch)
         if not rows:
-            return 0
+            return 0, 0
         blocked = await self.queue.blocked_users([row.chat_id for row in rows])
         sent = 0
         for index, row in enumerate(rows):
+            if self._stopping:  # the rest of the batch goes back to the queue, untouched
+                for rest in rows[index:]:
+                    await self.queue.retry(rest.id, self.clock.now(), "the sender stopped", count_attempt=False)
+                break
             if row.chat_id in blocked:
                 await self.queue.dead(row.id, self.clock.now(), "the recipient has blocked the bot")
                 continue
@@ -79,9 +115,6 @@ class OutboxSender:
                 later = self.clock.now() + timedelta(seconds=wait)
                 await self.queue.retry(row.id, later, "waiting for the chat's rate limit", count_attempt=False)
                 continue
-            if (wait := self.limits.overall_wait()) > 0:
-                await self.sleep(wait)
-            self.limits.take(row.chat_id)
             outcome = await self._deliver(row)
             if isinstance(outcome, TelegramRetryAfter):
                 later = self.clock.now() + timedelta(seconds=outcome.retry_after)
@@ -89,7 +122,13 @@ class OutboxSender:
                     await self.queue.retry(rest.id, later, "flood control", count_attempt=False)
                 break
             sent += outcome
-        return sent
+        return sent, len(rows)
+
+    async def _pace(self, chat_id: int) -> None:
+        """Spend the tokens right before the request, so Telegram sees the pace the buckets keep."""
+        if (wait := self.limits.overall_wait()) > 0:
+            await self.sleep(wait)
+        self.limits.take(chat_id)
 
     async def _deliver(self, row: Claimed) -> int | TelegramRetryAfter:
         now = self.clock.now()
@@ -102,6 +141,7 @@ class OutboxSender:
         if rendered is None:
             await self.queue.dead(row.id, now, "nothing to send: the subject is gone")
             return 0
+        await self._pace(row.chat_id)
         try:
             message = await self._send(row.chat_id, rendered)
         except TelegramRetryAfter as error:
@@ -116,13 +156,20 @@ class OutboxSender:
             await self.queue.dead(row.id, now, error.message)
             log.error("outbox %s (%s) refused by Telegram: %s", row.id, row.kind, error.message)
             return 0
-        except (TelegramServerError, TelegramNetworkError) as error:
+        except TelegramMigrateToChat as error:  # the group became a supergroup: this chat id is gone
+            await self.queue.dead(row.id, now, f"the group moved to chat {error.migrate_to_chat_id}")
+            log.error("outbox %s: chat %s moved to %s", row.id, row.chat_id, error.migrate_to_chat_id)
+            return 0
+        except Exception as error:  # 5xx, network, and anything unexpected: back off, then dead-letter
+            reason = getattr(error, "message", None) or repr(error)
             if row.attempts >= self.max_attempts:
-                await self.queue.dead(row.id, now, error.message)
-                log.error("outbox %s dead after %s attempts: %s", row.id, row.attempts, error.message)
+                await self.queue.dead(row.id, now, reason)
+                log.error("outbox %s dead after %s attempts: %s", row.id, row.attempts, reason)
             else:
                 delay = min(timedelta(seconds=2**row.attempts), BACKOFF_MAX)
-                await self.queue.retry(row.id, now + delay, error.message)
+                await self.queue.retry(row.id, now + delay, reason)
+                if not isinstance(error, (TelegramServerError, TelegramNetworkError)):
+                    log.exception("outbox %s (%s): unexpected error", row.id, row.kind)
             return 0
         await self.queue.sent(row.id, self.clock.now(), message.message_id)
         return 1

@@ -17,7 +17,7 @@ class Rate:
 
 PER_CHAT = Rate(1.0, 3)
 PER_GROUP = Rate(20 / 60, 20)
-OVERALL = Rate(30.0, 30)
+OVERALL = Rate(29.0, 10)  # a little under Telegram's ~30/s, so its count never runs ahead of ours
 
 
 class Bucket:
@@ -38,6 +38,10 @@ class Bucket:
     def take(self, now: float) -> None:
         self._refill(now)
         self.tokens -= 1
+
+    def full(self, now: float) -> bool:
+        self._refill(now)
+        return self.tokens >= self.rate.burst
 
 
 class Limits:
@@ -63,7 +67,7 @@ class Limits:
         bucket = self._chats.get(chat_id)
         if bucket is None:
             if len(self._chats) >= self.max_chats:  # forget full buckets: they behave like new ones
-                self._chats = {c: b for c, b in self._chats.items() if b.wait(now) > 0}
+                self._chats = {c: b for c, b in self._chats.items() if not b.full(now)}
             bucket = self._chats[chat_id] = Bucket(self.per_group if chat_id < 0 else self.per_chat, now)
         return bucket
 

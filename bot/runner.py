@@ -27,16 +27,17 @@ async def run_polling(settings: Settings) -> None:
     bot = build_bot(settings, token)
     sessions = session_factory(engine)
     dp = build_dispatcher(settings, sessions)
-    scheduler = build_scheduler(
-        OutboxSender(
+    sender = OutboxSender(
             bot,
             sessions,
             dp["i18n"],
             dp["clock"],
-            payment_provider_token=(
-                settings.payment_provider_token.get_secret_value() if settings.payment_provider_token else None
-            ),
+        payment_provider_token=(
+            settings.payment_provider_token.get_secret_value() if settings.payment_provider_token else None
         ),
+    )
+    scheduler = build_scheduler(
+        sender,
         settings.scheduler_interval_s,
         DeadlineJobs(sessions, dp["clock"]),
     )
@@ -55,6 +56,7 @@ async def run_polling(settings: Settings) -> None:
         polling = InboxPolling(dp, bot, Inbox(sessions, dp["clock"]), dp.resolve_used_update_types())
         await polling.run(stop)
     finally:
+        await sender.stop()  # the message in hand is finished and marked, so a restart does not send it again
         scheduler.shutdown(wait=False)
         await dp.emit_shutdown(bot=bot, **workflow)
         await dp.storage.close()

@@ -6,13 +6,14 @@ tourist is told through the outbox, in their language; the operators get unclear
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from domain.deadlines import schedule_order_reminders
 from domain.errors import InvalidTransition, NotAllowed, NotFound
 from domain.messages import AuditEntry, OutboxKind, OutboxMessage, order_message
-from domain.orders import BookingStatus, Order
+from domain.orders import CODE_ALPHABET, BookingStatus, Order
 from domain.ports import UnitOfWork
 from domain.replies import OrganiserReply, Verdict
 
@@ -34,10 +35,23 @@ async def _organisers_order(uow: UnitOfWork, order_id: int, chat_id: int) -> tup
     return order, organiser
 
 
-async def order_of_request(uow: UnitOfWork, chat_id: int, message_id: int) -> int | None:
-    """The order whose booking request is message ``message_id`` of ``chat_id``; None for any other message."""
+_ORDER_CODE = re.compile(rf"\b([{CODE_ALPHABET}]{{3}})-([{CODE_ALPHABET}]{{3}})\b")
+
+
+async def order_of_request(uow: UnitOfWork, chat_id: int, message_id: int, text: str | None = None) -> int | None:
+    """The order a reply to our message ``message_id`` of ``chat_id`` answers: the booking request delivered as that
+    message, else the order code our message shows (a reply can arrive before the sender has recorded the message's
+    id; a nudge quotes the code too). None for any other message. The caller checks the chat is the organiser's."""
     async with uow:
-        return await uow.outbox.order_for_message(OutboxKind.BOOKING_REQUEST.value, chat_id, message_id)
+        order_id = await uow.outbox.order_for_message(OutboxKind.BOOKING_REQUEST.value, chat_id, message_id)
+        if order_id is None and text and (match := _ORDER_CODE.search(text)):
+            found = await uow.orders.id_by_code(match.group(1) + match.group(2))
+            order = await uow.orders.get(found) if found else None
+            event = await uow.catalog.event(order.event_id) if order else None
+            organiser = await uow.catalog.organiser(event.organiser_id) if event else None
+            if organiser is not None and organiser.chat_id == chat_id:  # e.g. not a tourist's own order card
+                order_id = found
+        return order_id
 
 
 async def answer_booking_request(

@@ -115,7 +115,7 @@ def build_scheduler(
     deadline_interval_s: float | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
-    _interval(scheduler, sender.deliver_due, JOB_DELIVER_OUTBOX, interval_s)
+    _interval(scheduler, sender.drain, JOB_DELIVER_OUTBOX, interval_s)  # drains while rows are due
     if deadline_jobs is not None:
         for job_id, function in deadline_jobs.jobs().items():
             _interval(scheduler, function, job_id, deadline_interval_s or interval_s)

@@ -196,6 +196,9 @@ class FakeOrderRepository(_Repository):
     async def code_exists(self, code: str) -> bool:
         return any(o.code == code for o in self._state.orders.values())
 
+    async def id_by_code(self, code: str) -> int | None:
+        return next((o.id for o in self._state.orders.values() if o.code == code), None)
+
     async def ticket_code_exists(self, code: str) -> bool:
         return any(o.ticket_code == code for o in self._state.orders.values())
 

@@ -410,6 +410,9 @@ class SqlOrderRepository:
             return None
         return order_from_row(row, (await self._items([row.id]))[row.id])
 
+    async def id_by_code(self, code: str) -> int | None:
+        return await self._db.scalar(select(OrderRow.id).where(OrderRow.code == code))
+
     async def code_exists(self, code: str) -> bool:
         return await self._db.scalar(select(func.count()).where(OrderRow.code == code)) > 0
 

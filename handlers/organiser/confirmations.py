@@ -89,7 +89,7 @@ async def on_request_reply(
     replied = message.reply_to_message
     if replied.from_user.id != bot.id:
         raise SkipHandler
-    order_id = await order_of_request(uow, message.chat.id, replied.message_id)
+    order_id = await order_of_request(uow, message.chat.id, replied.message_id, replied.text or replied.caption)
     if order_id is None:
         raise SkipHandler  # a reply to some other message of ours: not a booking answer
     text = message.text or message.caption or ""

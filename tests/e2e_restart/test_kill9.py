@@ -2,48 +2,52 @@
 confirmed to Telegram (it comes again) or is stored as pending (handled at the next start).
 
 The bot is killed while it waits for the database: the test holds SQLite's write lock when the tourist presses
-Confirm, so the bot has fetched the update but can neither store nor handle it. With aiogram's own polling the
-next getUpdates would confirm the update meanwhile and the booking would be gone after the restart.
+Confirm (or when the successful payment arrives), so the bot has fetched the update but can neither store nor
+handle it. With aiogram's own polling the next getUpdates would confirm the update meanwhile and the booking (the
+payment) would be gone after the restart. The same on PostgreSQL, with table locks: test_kill9_postgres.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import re
+import contextlib
 import sqlite3
-import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import pytest_asyncio
-
-from bot.sandbox.limits import Limits
-from bot.sandbox.server import Emulator
+from bot.sandbox.world import World
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
-from domain.orders import CODE_ALPHABET
 from handlers.tourist.callbacks import BookAction, BookCb
 from tests.e2e.booking import book_cruise, orders_of, seats_left
-from tests.e2e.conftest import REPO, STARTUP_TIMEOUT, BotProcess, Database, bot_environment, wait_polling
+from tests.e2e.conftest import BotProcess, Database
 from tests.e2e.tourist import Tourist
-from tests.seed import ORGANISER_CHAT_ID, seed_catalog
+from tests.e2e_lifecycle.harness import (
+    booked_and_invoiced,
+    fetched,
+    inbox,
+    kill9,
+    order_row,
+    photos,
+    queued_update,
+    start_bot,
+    wait_idle,
+)
+from tests.e2e_restart.restart import (
+    PROVIDER_TOKEN,
+    RESTART_TIMEOUT,
+    assert_paid_once,
+    orders_and_card,
+    payment_count,
+)
+from tests.seed import seed_catalog
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
-
-@pytest_asyncio.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    emulator = Emulator(limits=Limits.off())
-    await emulator.start(host="127.0.0.1", port=0)
-    emulator.world.add_user(first_name="Kapten", language_code="et", user_id=ORGANISER_CHAT_ID)
-    yield emulator
-    await emulator.stop()
-
-
 @pytest_asyncio.fixture
 async def database(tmp_path) -> AsyncIterator[tuple[Database, str]]:  # noqa: ANN001
-    from datetime import UTC, datetime
-
     path = tmp_path / "kill9.db"
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     await upgrade(engine)
@@ -53,61 +57,47 @@ async def database(tmp_path) -> AsyncIterator[tuple[Database, str]]:  # noqa: AN
     await engine.dispose()
 
 
-async def start_bot(emulator: Emulator, database: Database, operators: int, log_path) -> BotProcess:  # noqa: ANN001
-    log = open(log_path, "ab")  # noqa: SIM115 - the process writes to it until it exits
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run",
-        env=bot_environment(emulator, database, operators),
-        stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
-        cwd=REPO,
-    )
-    log.close()
-    bot = BotProcess(process, log_path)
-    try:
-        await wait_polling(emulator.world, process, STARTUP_TIMEOUT)
-    except (RuntimeError, TimeoutError) as error:
-        await bot.stop()
-        pytest.fail(f"{error}:\n{bot.tail()}")
-    return bot
-
-
-async def test_a_booking_being_handled_when_the_bot_is_killed_is_not_lost(emulator, database, tmp_path) -> None:  # noqa: ANN001
+async def test_a_booking_being_handled_when_the_bot_is_killed_is_not_lost(  # noqa: ANN001
+    emulator, operators, database, tmp_path
+) -> None:
     db, path = database
     world = emulator.world
-    operators = world.add_group(title="Ops", members=[world.add_user(first_name="Olga").id]).id
     log_path = tmp_path / "bot.log"
-    first = await start_bot(emulator, db, operators, log_path)
+    first = await start_bot(emulator, db.url, operators, log_path)
     tourist = Tourist(world, world.add_user(first_name="Kai", language_code="en"))
     try:
         summary, _menu = await book_cruise(tourist, db.seeded)
         before = await seats_left(db.sessions, db.seeded.session_id)
-        polls = len(world.calls_of("getUpdates"))
+        # the summary shows before the bot marks the update that drew it as done: wait for that, or the lock below
+        # would catch that write instead (and the update would be handled again after the restart)
+        await wait_idle(db.sessions)
+        polls = len(world.calls)
 
         lock = sqlite3.connect(path, timeout=5, isolation_level=None)
         lock.execute("BEGIN IMMEDIATE")  # from now on the bot can write nothing
         try:
             confirm = BookCb(action=BookAction.CONFIRM, session=db.seeded.session_id).pack()
-            await world.user_presses(tourist.id, tourist.id, summary["message_id"], confirm)
-            # the bot has fetched the press: a getUpdates returned it
-            await world.wait_for(
-                lambda: any(call.status == 200 and "callback_query" in str(call.response)
-                            for call in world.calls_of("getUpdates")[polls:]),
-                timeout=10,
-            )
-            await asyncio.sleep(1.0)  # bounded: the bot is now inside its handling, waiting for the lock
-            first.process.kill()
-            await asyncio.wait_for(first.process.wait(), 10)
+            query_id = await world.user_presses(tourist.id, tourist.id, summary["message_id"], confirm)
+            update_id = queued_update(world, lambda u: u.get("callback_query", {}).get("id") == query_id)
+            # the bot has fetched the press (a getUpdates returned it) but cannot store it: killed now, it has
+            # neither stored nor confirmed it, wherever exactly it is in its handling
+            await world.wait_for(lambda: fetched(world, update_id, polls), timeout=10)
+            await kill9(first)
         finally:
-            lock.rollback()
+            lock.execute("ROLLBACK")
             lock.close()
         assert await orders_of(db.sessions, tourist.id) == []  # nothing was written by the killed process
+        assert update_id not in await inbox(db.sessions)
 
-        second = await start_bot(emulator, db, operators, log_path)
+        second = await start_bot(emulator, db.url, operators, log_path)
         try:
-            await tourist.wait(lambda: orders_and_card(tourist), "the order card after the restart", timeout=30)
+            await tourist.wait(lambda: orders_and_card(tourist), "the order card after the restart",
+                               timeout=RESTART_TIMEOUT)
             [order] = await orders_of(db.sessions, tourist.id)
             assert await seats_left(db.sessions, db.seeded.session_id) == before - 1
             assert order.booking == "awaiting_organiser"
+            await wait_idle(db.sessions)
+            assert (await inbox(db.sessions))[update_id] == ("done", 1)  # Telegram sent it again: handled once
         finally:
             assert await second.stop() == 0, second.tail()
     finally:
@@ -115,9 +105,69 @@ async def test_a_booking_being_handled_when_the_bot_is_killed_is_not_lost(emulat
             await first.stop()
 
 
-ORDER_CODE = re.compile(rf"\b[{CODE_ALPHABET}]{{3}}-[{CODE_ALPHABET}]{{3}}\b")
+# ---- a payment -------------------------------------------------------------------------------------------------------
 
 
-def orders_and_card(tourist: Tourist) -> bool:
-    """The summary became the order card: it shows an order code."""
-    return any(ORDER_CODE.search(m.get("text") or "") for m in tourist.bot_messages())
+def successful_payment(kind: str, payload: dict[str, Any]) -> bool:
+    return kind == "message" and "successful_payment" in payload
+
+
+@contextlib.contextmanager
+def write_lock_on_push(world: World, path: str, when: Callable[[str, dict[str, Any]], bool]) -> Iterator[dict]:
+    """SQLite's write lock, taken at the very moment the emulator queues the first update ``when`` accepts (before
+    the bot can fetch it), held until the block ends. The pre-checkout query before a payment needs a write (the
+    inbox stores every update), so the lock cannot be taken before ``user_pays``; and after it returns, the
+    successful payment may already be stored."""
+    held: dict[str, sqlite3.Connection] = {}
+    push = world._push_update
+
+    def locking_push(kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        if "lock" not in held and when(kind, payload):
+            lock = sqlite3.connect(path, timeout=10, isolation_level=None)
+            lock.execute("BEGIN IMMEDIATE")  # waits (briefly, blocking the loop) for a write the bot has under way
+            held["lock"] = lock
+        return push(kind, payload)
+
+    world._push_update = locking_push  # type: ignore[method-assign]
+    try:
+        yield held
+    finally:
+        del world._push_update  # the instance attribute goes: the method is back
+        if lock := held.get("lock"):
+            lock.execute("ROLLBACK")
+            lock.close()
+
+
+async def test_a_payment_being_handled_when_the_bot_is_killed_is_recorded_once(  # noqa: ANN001
+    emulator, operators, database, tmp_path
+) -> None:
+    db, path = database
+    world = emulator.world
+    log_path = tmp_path / "bot.log"
+    first = await start_bot(emulator, db.url, operators, log_path, PAYMENT_PROVIDER_TOKEN=PROVIDER_TOKEN)
+    tourist = Tourist(world, world.add_user(first_name="Mari", language_code="en"))
+    second: BotProcess | None = None
+    try:
+        order, invoice = await booked_and_invoiced(world, tourist, db.seeded, db.sessions)
+        await wait_idle(db.sessions)
+        polls = len(world.calls)
+        with write_lock_on_push(world, path, successful_payment) as held:
+            paid = await world.user_pays(tourist.id, tourist.id, invoice["message_id"])
+            assert paid["ok"], paid  # the pre-checkout query was answered before the lock
+            assert "lock" in held
+            update_id = queued_update(world, lambda u: "successful_payment" in u.get("message", {}))
+            await world.wait_for(lambda: fetched(world, update_id, polls), timeout=10)
+            await kill9(first)
+        row = await order_row(db.sessions, order.id)
+        assert (row.payment, row.ticket) == ("awaiting", "none")
+        assert await payment_count(db.sessions) == 0 and photos(tourist) == []
+
+        second = await start_bot(emulator, db.url, operators, log_path, PAYMENT_PROVIDER_TOKEN=PROVIDER_TOKEN)
+        [ticket] = await tourist.wait(lambda: photos(tourist), "the ticket after the restart", timeout=RESTART_TIMEOUT)
+        await wait_idle(db.sessions)
+        await assert_paid_once(db.sessions, tourist, order.id, ticket)
+        assert (await inbox(db.sessions))[update_id] == ("done", 1)
+    finally:
+        for bot in (first, second):
+            if bot is not None and bot.running:
+                assert await bot.stop() == 0, bot.tail()

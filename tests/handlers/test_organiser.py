@@ -262,3 +262,54 @@ async def test_a_busy_chat_waits_while_other_chats_go_on(bot, dp, sessions, cloc
     ticks[0] += 2
     clock.advance(seconds=2)
     assert await sender.deliver_due() == 2
+
+
+async def test_a_reply_before_the_request_is_recorded_still_counts(
+    sender, recorder, organiser, sessions, seeded, clock
+) -> None:
+    """The organiser answers faster than the sender records the request's message id: the code in it decides."""
+    order = await book(sessions, seeded, clock)
+    request = await request_message(sender, recorder, organiser)
+    async with sessions() as db, db.begin():
+        await db.execute(update(OutboxRow).values(sent_message_id=None))
+    await organiser.send("+", reply_to=request.result.message_id)
+    assert (await order_row(sessions, order.id)).booking == BookingStatus.CONFIRMED
+
+
+async def test_a_tourist_replying_to_their_order_card_is_not_taken_for_the_organiser(
+    dp, bot, recorder, sessions, seeded, clock
+) -> None:
+    tourist = Chat(dp, bot, recorder, TOURIST, language_code="en")
+    order = await book(sessions, seeded, clock, language="en")
+    await tourist.send("/orders")
+    await tourist.press(format_order_code(order.code))
+    await tourist.send("+", reply_to=tourist.last_message().message_id)
+    assert "organiser" not in tourist.last_text()
+    assert (await order_row(sessions, order.id)).booking == BookingStatus.AWAITING_ORGANISER
+
+
+async def test_one_drain_delivers_more_than_a_batch(bot, sessions, dp, clock, recorder, seeded) -> None:
+    sender = OutboxSender(bot, sessions, dp["i18n"], clock, batch=2, limits=Limits.unlimited())
+    for user in range(5):
+        await book(sessions, seeded, clock, user_id=TOURIST + user, seats=1)
+    assert await sender.drain() == 5
+
+
+async def test_an_unexpected_error_backs_off_instead_of_sticking(sender, recorder, organiser, sessions, seeded, clock):
+    from aiogram.exceptions import TelegramNotFound
+
+    await book(sessions, seeded, clock)
+    recorder.fail_next("sendMessage", lambda method: TelegramNotFound(method=method, message="Not Found"))
+    assert await sender.deliver_due() == 0
+    [row] = await outbox(sessions)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "Not Found")
+    clock.advance(seconds=5)
+    assert await sender.deliver_due() == 1
+
+
+async def test_stopping_returns_the_rest_of_the_batch_to_the_queue(sender, organiser, sessions, seeded, clock):
+    for user in range(3):
+        await book(sessions, seeded, clock, user_id=TOURIST + user, seats=1)
+    await sender.stop()
+    assert await sender.deliver_due() == 0
+    assert {r.status for r in await outbox(sessions)} == {"pending"}

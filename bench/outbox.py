@@ -1,0 +1,558 @@
+"""Outbox benchmark: N session reminders to N users through the Bot API emulator at Telegram's 30/s overall limit.
+
+Prints figures, asserts nothing about time, finishes by itself (a wall-clock cap bounds the run).
+
+    .venv/bin/python bench/outbox.py [--messages 10000] [--postgres] [--batch 20] [--sender-rate 30]
+                                     [--latency 0] [--scheduler S]
+
+Setup: a temporary SQLite database created by the real migrations (or, with ``--postgres``, a throw-away schema on
+``BENCH_POSTGRES_URL`` / ``TEST_POSTGRES_URL``), ``tests/seed.py``'s catalog plus one session starting a little
+under two hours from now, N users, N confirmed and paid orders on it, and for each order the pending
+``before:7200@<session>`` reminder. The first 50 reminders are turned into outbox rows by the real job
+(``domain.deadlines.send_due_reminders``); the rest are written in bulk in exactly the shape the job wrote (checked:
+kind, chat, payload, dedup key, due time), with the reminder closed and the audit entry, so setup takes seconds.
+
+The emulator (``bot.sandbox.server.Emulator``, Telegram's limits: 30 messages/s overall with a burst of 30, 1/s per
+chat with a burst of 3) runs in this process, in a thread of its own with its own event loop, so the sender's loop
+and CPU time are its own (like Telegram, the emulator answers 429 with ``retry_after`` in whole seconds). Its world
+has the N users, with the same ids as the database's.
+
+The sender is the real one: ``bot.outbox.OutboxSender`` with its production defaults (batch 20, ``bot.ratelimit``'s
+30/s overall), a real aiogram ``Bot`` from ``bot.app.build_bot`` (``AiohttpSession`` to the emulator's URL, the
+production ``RetryMiddleware``). ``deliver_due()`` runs in a tight loop, as the scheduler would with an interval of
+about 0, until no row is pending; ``--scheduler S`` runs it instead as production does: the real APScheduler job
+(``scheduler.jobs.build_scheduler``) every S seconds (the setting's default is 1).
+
+Figures, from the emulator's call log and chats and the database:
+
+* delivered/s from the first to the last successful ``sendMessage``, and as a fraction of the 30/s limit; also
+  after the first 30 (the burst both token buckets start with, which flatters short runs);
+* lost: users with no message in their chat (with the outbox rows sent, dead, or still pending when the cap ran
+  out); duplicates: users with more than one message; and messages that do not name the user's order;
+* 429 answers to ``sendMessage`` (and how many after the first); the longest pause between two deliveries;
+* CPU time of the sender's thread, the emulator's thread and the rest (the database driver's threads), and where
+  the sender's wall time went per message: claiming, rendering (of it SQL), the HTTP request, marking sent, pacing.
+
+Options to find out why a figure is low, without changing the bot: ``--batch`` (rows per claim),
+``--sender-rate`` (the sender's own overall rate, burst unchanged), ``--latency`` (milliseconds the emulator waits
+before answering each Bot API request, as the network to Telegram would add).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from aiohttp import web  # noqa: E402
+from sqlalchemy import event, func, insert, select, text, update  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker  # noqa: E402
+
+from bot.app import build_bot  # noqa: E402
+from bot.clock import SystemClock  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.i18n import I18n  # noqa: E402
+from bot.outbox import OutboxSender  # noqa: E402
+from bot.ratelimit import OVERALL, Limits, Rate  # noqa: E402
+from bot.sandbox.limits import Limits as EmulatorLimits  # noqa: E402
+from bot.sandbox.server import Emulator  # noqa: E402
+from bot.storage.db import create_engine, session_factory  # noqa: E402
+from bot.storage.migrate import upgrade  # noqa: E402
+from bot.storage.repositories import _order_values  # noqa: E402  (the repository's own row mapping)
+from bot.storage.tables import AuditRow, OrderItemRow, OrderReminderRow, OrderRow, OutboxRow, SessionRow  # noqa: E402
+from bot.storage.uow import SqlUnitOfWork  # noqa: E402
+from domain.deadlines import DEFAULT_BATCH, SYSTEM, send_due_reminders  # noqa: E402
+from domain.messages import OutboxKind  # noqa: E402
+from domain.orders import (  # noqa: E402
+    BookingStatus,
+    Order,
+    OrderItem,
+    PaymentStatus,
+    TicketStatus,
+    format_order_code,
+    new_order_code,
+)
+from domain.payments import new_ticket_code  # noqa: E402
+from domain.reminders import DueStatus, before_kind  # noqa: E402
+from scheduler.jobs import build_scheduler  # noqa: E402
+from tests.seed import seed_catalog, seed_users  # noqa: E402
+
+FIRST_USER = 5_000_000
+TOKEN = "424242:bench-outbox-token-AAAAAAAAAAAAAAAAAAAAAAAA"
+OFFSET = timedelta(hours=2)  # the reminder two hours before the start (the seeded organiser's [24h, 2h])
+ANSWERS = {"pickup": "Hotel Telegraaf", "lunch": "fish"}
+KIND = OutboxKind.SESSION_REMINDER.value
+DB_PHASES = ("claim", "blocked_users", "sent", "retry", "dead", "mark_blocked")
+T = TypeVar("T")
+
+
+# ---- the emulator in a thread of its own -----------------------------------------------------------------------
+
+
+class EmulatorThread:
+    """The emulator's aiohttp app on its own event loop in its own thread: the sender's loop and CPU time stay its
+    own, as with a remote Telegram (the GIL is still shared)."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run, name="emulator", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    async def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    async def start(self) -> None:
+        self.thread.start()
+        await self.call(self.emulator.start("127.0.0.1", 0))
+
+    async def cpu(self) -> float:
+        async def thread_time() -> float:
+            return time.thread_time()
+
+        return await self.call(thread_time())
+
+    async def stop(self) -> None:
+        await self.call(self.emulator.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        await asyncio.to_thread(self.thread.join, 10)
+        self.loop.close()
+
+
+def add_latency(emulator: Emulator, seconds: float) -> None:
+    """Every Bot API request waits ``seconds`` before the emulator handles it (a network round trip)."""
+
+    @web.middleware
+    async def latency(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                      ) -> web.StreamResponse:
+        if request.path.startswith("/bot"):
+            await asyncio.sleep(seconds)
+        return await handler(request)
+
+    emulator.app.middlewares.append(latency)
+
+
+# ---- the database ----------------------------------------------------------------------------------------------
+
+
+def reminder_row(order_id: int, user_id: int, session_id: int, kind: str, now: datetime) -> dict[str, Any]:
+    """The outbox row ``send_due_reminders`` writes for a due ``before`` reminder (checked against the job)."""
+    return {
+        "kind": KIND,
+        "chat_id": user_id,
+        "payload": {"order_id": order_id, "session_id": session_id, "kind": kind},
+        "dedup_key": f"{KIND}:{order_id}:{kind}",
+        "status": "pending",
+        "attempts": 0,
+        "due_at": now,
+        "created_at": now,
+    }
+
+
+async def prepare(sessions: async_sessionmaker, n: int, now: datetime) -> tuple[dict[int, str], str]:
+    """Catalog, users, orders, reminders and their outbox rows; returns user id -> order code, and a note."""
+    seeded = await seed_catalog(sessions, now)
+    users = list(range(FIRST_USER, FIRST_USER + n))
+    await seed_users(sessions, users, now)
+    starts_at = now + OFFSET - timedelta(minutes=1)  # the 2 h reminder is due a minute ago
+    async with sessions() as db, db.begin():
+        session = SessionRow(event_id=seeded.event_id, starts_at=starts_at, capacity=n, seats_left=0,
+                             status="scheduled")
+        db.add(session)
+        await db.flush()
+        session_id = session.id
+    kind = before_kind(OFFSET, session_id)
+    codes: set[str] = set()
+    tickets: set[str] = set()
+    order_rows, item_rows, reminder_rows = [], [], []
+    code_of: dict[int, str] = {}
+    for index, user_id in enumerate(users):
+        while (code := new_order_code()) in codes:
+            pass
+        while (ticket := new_ticket_code()) in tickets:
+            pass
+        codes.add(code)
+        tickets.add(ticket)
+        order_id = index + 1
+        created = now - timedelta(days=1)
+        order = Order(
+            code=code, user_id=user_id, session_id=session_id, event_id=seeded.event_id, currency="EUR",
+            items=[OrderItem("adult", 1, 4500)], subtotal_minor=4500, discount_percent=0, total_minor=4500,
+            created_at=created, hold_until=created + timedelta(minutes=15), language="en", answers=dict(ANSWERS),
+            confirm_by=created + timedelta(minutes=10), pay_by=created + timedelta(minutes=40),
+            booking=BookingStatus.CONFIRMED, payment=PaymentStatus.PAID, ticket=TicketStatus.ISSUED,
+            ticket_code=ticket, paid_at=created + timedelta(minutes=20),
+        )
+        order_rows.append({**_order_values(order), "id": order_id, "version": 0})
+        item_rows.append({"order_id": order_id, "ticket_type": "adult", "quantity": 1, "unit_price_minor": 4500})
+        reminder_rows.append({"order_id": order_id, "kind": kind, "due_at": starts_at - OFFSET, "status": "pending"})
+        code_of[user_id] = code
+    async with sessions() as db, db.begin():
+        await db.execute(insert(OrderRow), order_rows)
+        await db.execute(insert(OrderItemRow), item_rows)
+        await db.execute(insert(OrderReminderRow), reminder_rows)
+
+    # The real job for the first reminders; then the rest in bulk, in the shape the job wrote.
+    swept = await send_due_reminders(SqlUnitOfWork(sessions), now, min(DEFAULT_BATCH, n))
+    async with sessions() as db:
+        by_job = {
+            row.payload["order_id"]: row
+            for row in await db.scalars(select(OutboxRow).where(OutboxRow.kind == KIND))
+        }
+    if len(by_job) != len(swept.done) or swept.skipped or swept.failed:
+        raise RuntimeError(f"the reminder job did not do what the bench expects: {swept}, {len(by_job)} rows")
+    for order_id, row in by_job.items():
+        expected = reminder_row(order_id, FIRST_USER + order_id - 1, session_id, kind, now)
+        actual = {key: getattr(row, key) for key in expected}
+        if actual != expected:
+            raise RuntimeError(f"the job's outbox row differs from the bench's:\n  job: {actual}\n  bench: {expected}")
+    rest = [order_id for order_id in range(1, n + 1) if order_id not in by_job]
+    async with sessions() as db, db.begin():
+        if rest:
+            await db.execute(
+                insert(OutboxRow),
+                [reminder_row(order_id, FIRST_USER + order_id - 1, session_id, kind, now) for order_id in rest],
+            )
+            await db.execute(
+                update(OrderReminderRow)
+                .where(OrderReminderRow.status == DueStatus.PENDING.value)
+                .values(status=DueStatus.SENT.value, done_at=now)
+            )
+            await db.execute(
+                insert(AuditRow),
+                [{"at": now, "actor": SYSTEM, "action": "reminder.sent", "order_id": order_id, "before": {},
+                  "after": {"kind": kind}} for order_id in rest],
+            )
+    note = f"{len(by_job)} outbox rows written by domain.deadlines.send_due_reminders, {len(rest)} in bulk in its shape"
+    return code_of, note
+
+
+async def outbox_counts(sessions: async_sessionmaker) -> Counter[str]:
+    async with sessions() as db:
+        rows = await db.execute(
+            select(OutboxRow.status, func.count()).where(OutboxRow.kind == KIND).group_by(OutboxRow.status)
+        )
+        return Counter({status: count for status, count in rows})
+
+
+async def remaining(sessions: async_sessionmaker) -> int:
+    counts = await outbox_counts(sessions)
+    return counts["pending"] + counts["sending"]
+
+
+# ---- instruments -----------------------------------------------------------------------------------------------
+
+
+class Meter:
+    """Wall time per phase of the sender (wrapped around its collaborators), and SQL statement time per phase."""
+
+    def __init__(self) -> None:
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+        self.count: defaultdict[str, int] = defaultdict(int)
+        self.sql: defaultdict[str, float] = defaultdict(float)
+        self.statements: defaultdict[str, int] = defaultdict(int)
+        self.requested_sleep = 0.0
+        self.phase = "other"
+        self.on = False
+
+    def wrap(self, name: str, function: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+        async def timed(*args: Any, **kwargs: Any) -> T:
+            outer, self.phase = self.phase, name
+            start = time.perf_counter()
+            try:
+                return await function(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - start
+                self.count[name] += 1
+                self.phase = outer
+
+        return timed
+
+    def listen(self, engine: AsyncEngine) -> None:
+        @event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def _before(conn: Any, *_: Any) -> None:
+            conn.info.setdefault("bench_started", []).append(time.perf_counter())
+
+        @event.listens_for(engine.sync_engine, "after_cursor_execute")
+        def _after(conn: Any, *_: Any) -> None:
+            started = conn.info["bench_started"].pop()
+            if self.on:
+                self.sql[self.phase] += time.perf_counter() - started
+                self.statements[self.phase] += 1
+
+
+def instrument(sender: OutboxSender, meter: Meter) -> None:
+    queue = sender.queue
+    for name in DB_PHASES:
+        setattr(queue, name, meter.wrap(name, getattr(queue, name)))
+    sender.renderer.render = meter.wrap("render", sender.renderer.render)  # type: ignore[method-assign]
+    sender._send = meter.wrap("send", sender._send)  # type: ignore[method-assign]
+    sleep = sender.sleep
+
+    async def pacing(seconds: float) -> object:
+        meter.requested_sleep += seconds
+        return await sleep(seconds)
+
+    sender.sleep = meter.wrap("pacing sleep", pacing)
+    sender.deliver_due = meter.wrap("pass", sender.deliver_due)  # type: ignore[method-assign]
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds per thread of this process, by name (Linux /proc; empty elsewhere)."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    result: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            result[names.get(int(tid), f"thread {tid}")] = (int(fields[11]) + int(fields[12])) / tick
+    except OSError:
+        return {}
+    return result
+
+
+# ---- the run ---------------------------------------------------------------------------------------------------
+
+
+async def drain_tight(sender: OutboxSender, sessions: async_sessionmaker, deadline: float) -> None:
+    """``deliver_due()`` back to back, as the scheduler would with an interval of about 0."""
+    while time.monotonic() < deadline:
+        if await sender.deliver_due() == 0:
+            if await remaining(sessions) == 0:
+                return
+            await asyncio.sleep(0.05)  # rows waiting for a later due time (a retry): nothing to do now
+
+
+async def drain_scheduled(sender: OutboxSender, sessions: async_sessionmaker, deadline: float, interval: float
+                          ) -> None:
+    """The production way: APScheduler's interval job (``max_instances=1``, ``coalesce``)."""
+    scheduler = build_scheduler(sender, interval)
+    scheduler.start()
+    try:
+        while time.monotonic() < deadline and await remaining(sessions) > 0:  # no row is pending or leased
+            await asyncio.sleep(0.2)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def rate(times: list[float], skip: int) -> float | None:
+    """Deliveries per second from the ``skip``-th to the last (intervals over their span)."""
+    if len(times) - skip < 2 or times[-1] <= times[skip]:
+        return None
+    return (len(times) - 1 - skip) / (times[-1] - times[skip])
+
+
+async def run(args: argparse.Namespace, engine: AsyncEngine, db_name: str) -> None:
+    n = args.messages
+    limit = args.limit
+    sessions = session_factory(engine)
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    code_of, note = await prepare(sessions, n, now)
+
+    emulator = Emulator(limits=EmulatorLimits(global_rate=limit, global_burst=int(limit)))
+    for user_id in code_of:
+        emulator.world.add_user(first_name="Tourist", language_code="en", user_id=user_id)
+    if args.latency:
+        add_latency(emulator, args.latency / 1000)
+    host = EmulatorThread(emulator)
+    await host.start()
+    print(f"setup: {n} users, orders, reminders and outbox rows in {time.perf_counter() - started:.1f} s ({note})")
+
+    settings = Settings(telegram_api_url=emulator.base_url, bot_token=TOKEN)
+    bot = build_bot(settings, TOKEN)
+    try:
+        sender_limits = Limits(overall=Rate(args.sender_rate, OVERALL.burst)) if args.sender_rate else Limits()
+        sender_options: dict[str, Any] = {"limits": sender_limits}
+        if args.batch:
+            sender_options["batch"] = args.batch
+        sender = OutboxSender(bot, sessions, I18n("en"), SystemClock(), **sender_options)
+        meter = Meter()
+        meter.listen(engine)
+        instrument(sender, meter)
+        mode = (f"the APScheduler job every {args.scheduler:g} s" if args.scheduler
+                else "deliver_due() in a tight loop")
+        print(
+            f"sender: OutboxSender(batch={sender.batch}), its overall rate {sender_limits.overall.rate.per_second:g}/s"
+            f" (burst {sender_limits.overall.rate.burst:g}); {mode}; emulator: {limit:g}/s overall"
+            f" (burst {int(limit)}), 1/s per chat (burst 3)"
+            f"{f', {args.latency:g} ms before each answer' if args.latency else ''}"
+        )
+        cap = n / limit * 1.5 + 60
+        cpu_before, emulator_cpu_before, main_cpu_before = time.process_time(), await host.cpu(), time.thread_time()
+        threads_before = thread_cpu()
+        wall_start = time.monotonic()
+        meter.on = True
+        progress = asyncio.create_task(report_progress(emulator, wall_start))
+        try:
+            if args.scheduler:
+                await drain_scheduled(sender, sessions, wall_start + cap, args.scheduler)
+            else:
+                await drain_tight(sender, sessions, wall_start + cap)
+        finally:
+            meter.on = False
+            progress.cancel()
+        wall = time.monotonic() - wall_start
+        main_cpu, emulator_cpu = time.thread_time() - main_cpu_before, await host.cpu() - emulator_cpu_before
+        total_cpu = time.process_time() - cpu_before
+        threads_after = thread_cpu()
+    finally:
+        await bot.session.close()
+        await host.stop()
+
+    # ---- figures
+    world = emulator.world
+    sends = world.calls_of("sendMessage")
+    statuses = Counter(call.status for call in sends)
+    times = sorted(call.at for call in sends if call.ok)
+    counts = await outbox_counts(sessions)
+    per_user = {user_id: [m for m in world.chats[user_id].messages.values() if m.sender_id == world.bot.id]
+                for user_id in code_of}
+    silent = sum(1 for messages in per_user.values() if not messages)
+    doubled = sum(1 for messages in per_user.values() if len(messages) > 1)
+    wrong = sum(1 for user_id, messages in per_user.items() for m in messages
+                if format_order_code(code_of[user_id]) not in (m.data.get("text") or ""))
+    unsent = counts["pending"] + counts["sending"]
+    too_many = statuses[429]
+
+    print(f"\n{db_name}, {n} reminders, wall {wall:.1f} s (cap {cap:.0f} s)")
+    if not times:
+        print("  nothing was delivered")
+        return
+    span = times[-1] - times[0]
+    whole = rate(times, 0)
+    steady = rate(times, int(limit))
+    print(f"  delivered      {len(times)} of {n}, first to last successful sendMessage {span:.1f} s")
+    if whole:
+        print(f"  delivered/s    {whole:.2f} = {whole / limit:.3f} of the {limit:g}/s limit")
+    if steady:
+        print(f"                 {steady:.2f} = {steady / limit:.3f} of the limit after the first {int(limit)}"
+              f" (the starting burst)")
+    print(f"  lost           {silent} users without a message; outbox rows: {counts['sent']} sent,"
+          f" {counts['dead']} dead, {unsent} still pending")
+    print(f"  duplicates     {doubled} users with more than one message; {wrong} messages not naming the user's order")
+    waited = sum(((call.response or {}).get("parameters") or {}).get("retry_after", 0)
+                 for call in sends if call.status == 429)
+    first_429 = next(((i, c.at) for i, c in enumerate(sends) if c.status == 429), None)
+    print(f"  429s           {too_many} (after the first: {max(too_many - 1, 0)}); sendMessage answers: "
+          + ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items()))
+          + (f"; the first on call {first_429[0] + 1}, {first_429[1] - times[0]:.1f} s in; {waited} s of"
+             f" retry_after waited out" if first_429 else ""))
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    seconds = Counter(int(t - times[0]) for t in times)
+    full = [seconds[s] for s in range(1, int(span))]  # whole seconds, the first (the burst) and the last left out
+    print(f"  pauses         longest {max(gaps, default=0) * 1000:.0f} ms between two deliveries;"
+          f" {sum(g > 0.2 for g in gaps)} over 200 ms"
+          + (f"; per whole second min {min(full)}, median {statistics.median(full):g}, max {max(full)}"
+             if full else ""))
+
+    # CPU and where the sender's time went
+    others = {name: threads_after.get(name, 0) - threads_before.get(name, 0) for name in threads_after}
+    rest = total_cpu - main_cpu - emulator_cpu
+    busiest = sorted(((cpu, name) for name, cpu in others.items()
+                      if name not in ("MainThread", "emulator") and cpu > 0.05), reverse=True)[:3]
+    print(f"  CPU            sender thread {main_cpu:.1f} s ({main_cpu / wall:.0%} of wall), emulator thread"
+          f" {emulator_cpu:.1f} s, other threads {rest:.1f} s"
+          + (f" ({', '.join(f'{name} {cpu:.1f} s' for cpu, name in busiest)})" if busiest else "")
+          + f"; {main_cpu / len(times) * 1000:.2f} ms of sender CPU per message")
+    delivered = max(len(times), 1)
+    passes = meter.count["pass"]
+    pass_time = meter.seconds["pass"]
+    db_time = sum(meter.seconds[p] for p in DB_PHASES) + meter.sql["render"]
+    busy = pass_time - meter.seconds["pacing sleep"]
+
+    def ms(phase: str) -> str:
+        return f"{meter.seconds[phase] / delivered * 1000:.2f}"
+
+    print(f"  per message    render {ms('render')} ms (of it SQL {meter.sql['render'] / delivered * 1000:.2f} ms in"
+          f" {meter.statements['render'] / delivered:.1f} statements), HTTP send {ms('send')} ms (429 waits"
+          f" included), mark sent {ms('sent')} ms, claim {ms('claim')} ms, blocked check {ms('blocked_users')} ms,"
+          f" pacing sleep {ms('pacing sleep')} ms ({meter.count['pacing sleep']} sleeps,"
+          f" {meter.seconds['pacing sleep'] - meter.requested_sleep:.2f} s more than asked in all)")
+    print(f"  database       {db_time:.1f} s = {db_time / max(busy, 1e-9):.0%} of the sender's busy time"
+          f" ({busy:.1f} s: passes {pass_time:.1f} s less pacing sleep), {db_time / wall:.0%} of wall;"
+          f" {passes} passes of {delivered / max(passes, 1):.1f} rows, {wall - pass_time:.1f} s outside passes")
+
+
+async def report_progress(emulator: Emulator, start: float) -> None:
+    while True:
+        await asyncio.sleep(30)
+        delivered = sum(1 for call in list(emulator.world.calls) if call.method == "sendMessage" and call.ok)
+        print(f"  ... {time.monotonic() - start:.0f} s: {delivered} delivered", file=sys.stderr, flush=True)
+
+
+# ---- databases -------------------------------------------------------------------------------------------------
+
+
+async def with_sqlite(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="tripdesk-bench-") as directory:
+        engine = create_engine(f"sqlite+aiosqlite:///{directory}/bench.db")
+        try:
+            await upgrade(engine)
+            await run(args, engine, "SQLite")
+        finally:
+            await engine.dispose()
+
+
+async def with_postgres(args: argparse.Namespace, url: str) -> None:
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_engine(url, connect_args={"server_settings": {"search_path": schema}})
+    try:
+        await upgrade(engine)
+        await run(args, engine, "PostgreSQL")
+    finally:
+        await engine.dispose()
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=10_000, help="reminders, one per user (default 10000)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="PostgreSQL at BENCH_POSTGRES_URL or TEST_POSTGRES_URL instead of SQLite")
+    parser.add_argument("--batch", type=int, default=0, help="the sender's batch (default: OutboxSender's, 20)")
+    parser.add_argument("--sender-rate", type=float, default=0,
+                        help="the sender's own overall rate per second (default: bot.ratelimit's, 30)")
+    parser.add_argument("--limit", type=float, default=30.0, help="the emulator's overall limit per second (30)")
+    parser.add_argument("--latency", type=float, default=0, help="ms the emulator waits before each answer (0)")
+    parser.add_argument("--scheduler", type=float, default=0,
+                        help="run the real APScheduler job every S seconds instead of a tight loop")
+    args = parser.parse_args()
+    if args.messages < 1:
+        parser.error("--messages must be at least 1")
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f}"
+          f" {load[2]:.2f}")
+    if args.postgres:
+        url = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL")
+        if not url:
+            parser.error("--postgres needs BENCH_POSTGRES_URL (or TEST_POSTGRES_URL)")
+        await with_postgres(args, url)
+    else:
+        await with_sqlite(args)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,49 @@
+"""What the kill -9 tests (SQLite: test_kill9.py, PostgreSQL: test_kill9_postgres.py) check after the restart."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from bot.storage.tables import OutboxRow, PaymentRow
+from domain.messages import OutboxKind
+from domain.orders import CODE_ALPHABET
+from tests.e2e.tourist import Tourist
+from tests.e2e_lifecycle.harness import order_row, photos, wait_db
+
+PROVIDER_TOKEN = "sandbox:TEST:kill9"  # payments on: invoices go out (any provider token does in the emulator)
+RESTART_TIMEOUT = 30.0  # the restarted process handles the update (it is polling already: see harness.start_bot)
+
+
+ORDER_CODE = re.compile(rf"\b[{CODE_ALPHABET}]{{3}}-[{CODE_ALPHABET}]{{3}}\b")
+
+
+def orders_and_card(tourist: Tourist) -> bool:
+    """The summary became the order card: it shows an order code."""
+    return any(ORDER_CODE.search(m.get("text") or "") for m in tourist.bot_messages())
+
+
+async def payment_count(sessions) -> int:  # noqa: ANN001
+    async with sessions() as db:
+        return await db.scalar(select(func.count()).select_from(PaymentRow))
+
+
+async def assert_paid_once(sessions, tourist: Tourist, order_id: int, ticket: dict) -> None:  # noqa: ANN001
+    """The payment recorded once, the order paid with its ticket, one ticket and one receipt in the chat."""
+    row = await order_row(sessions, order_id)
+    assert (row.booking, row.payment, row.ticket) == ("confirmed", "paid", "issued")
+    assert row.ticket_code and row.ticket_code in ticket["caption"]
+    async with sessions() as db:
+        [payment] = (await db.scalars(select(PaymentRow))).all()
+    assert payment.order_id == order_id and payment.applied
+
+    async def ticket_rows() -> list[str]:
+        async with sessions() as db:
+            return list(await db.scalars(select(OutboxRow.status).where(OutboxRow.kind == OutboxKind.TICKET.value)))
+
+    # the photo shows a moment before the sender marks its row: once marked, it cannot go out again
+    await wait_db(ticket_rows, "the ticket's outbox row marked sent", until=lambda rows: rows == ["sent"])
+    assert len(photos(tourist)) == 1
+    receipts = [m for m in tourist.bot_messages() if (m.get("text") or "").startswith("✅ Payment of ")]
+    assert len(receipts) == 1, [m.get("text") for m in tourist.bot_messages()]
