@@ -77,8 +77,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
 # ---- the emulator ------------------------------------------------------------------------------------------------
 
 
-@pytest_asyncio.fixture(scope="package", loop_scope="package")
-async def emulator() -> AsyncIterator[Emulator]:
+@contextlib.asynccontextmanager
+async def running_emulator() -> AsyncIterator[Emulator]:
+    """The emulator on a free port, flood limits off, with the seeded organisers' chats as users in its world."""
     emulator = Emulator(limits=Limits.off())
     world = emulator.world
     world.add_user(first_name="Baltic Boats", language_code="et", user_id=ORGANISER_CHAT_ID)
@@ -90,6 +91,18 @@ async def emulator() -> AsyncIterator[Emulator]:
         await emulator.stop()
 
 
+def add_operator_group(world: World) -> int:
+    """The operator group (the bot is an administrator there); its id is the bot's ``OPERATOR_CHAT_ID``."""
+    operator = world.add_user(first_name="Olga", language_code="en")
+    return world.add_group(title="Tripdesk operators", members=[operator.id]).id
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
+async def emulator() -> AsyncIterator[Emulator]:
+    async with running_emulator() as emulator:
+        yield emulator
+
+
 @pytest.fixture
 def world(emulator: Emulator) -> World:
     return emulator.world
@@ -97,9 +110,7 @@ def world(emulator: Emulator) -> World:
 
 @pytest.fixture(scope="package")
 def operators(emulator: Emulator) -> int:
-    """The operator group (the bot is an administrator there); its id is the bot's ``OPERATOR_CHAT_ID``."""
-    operator = emulator.world.add_user(first_name="Olga", language_code="en")
-    return emulator.world.add_group(title="Tripdesk operators", members=[operator.id]).id
+    return add_operator_group(emulator.world)
 
 
 # ---- the database ------------------------------------------------------------------------------------------------

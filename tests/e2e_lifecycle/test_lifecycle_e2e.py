@@ -23,7 +23,6 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select, update
 
-from bot.sandbox.limits import Limits
 from bot.sandbox.server import Emulator
 from bot.sandbox.world import NOT_MODIFIED, World
 from bot.storage.db import create_engine, session_factory
@@ -44,7 +43,7 @@ from domain.messages import OutboxKind as K
 from domain.orders import format_order_code
 from handlers.tourist.callbacks import BookAction, BookCb, EventCb, RateCb
 from tests.e2e.booking import book_cruise, orders_of, plain, seats_left
-from tests.e2e.conftest import BotProcess, Database
+from tests.e2e.conftest import BotProcess, Database, add_operator_group, running_emulator
 from tests.e2e.tourist import Tourist, buttons, callback_data
 from tests.e2e_lifecycle.harness import (
     I18N,
@@ -58,7 +57,7 @@ from tests.e2e_lifecycle.harness import (
     texts_with,
     wait_db,
 )
-from tests.seed import CRUISE_TITLE, DAY, HOUR, INSTANT_ORGANISER_CHAT_ID, ORGANISER_CHAT_ID, seed_catalog
+from tests.seed import CRUISE_TITLE, DAY, HOUR, ORGANISER_CHAT_ID, seed_catalog
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -74,14 +73,8 @@ _ = EN.gettext
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def emulator() -> AsyncIterator[Emulator]:
-    emulator = Emulator(limits=Limits.off())
-    emulator.world.add_user(first_name="Baltic Boats", language_code="et", user_id=ORGANISER_CHAT_ID)
-    emulator.world.add_user(first_name="Old Town Guides", language_code="en", user_id=INSTANT_ORGANISER_CHAT_ID)
-    await emulator.start(host="127.0.0.1", port=0)
-    try:
+    async with running_emulator() as emulator:
         yield emulator
-    finally:
-        await emulator.stop()
 
 
 @pytest.fixture
@@ -91,8 +84,7 @@ def world(emulator: Emulator) -> World:
 
 @pytest.fixture(scope="module")
 def operators(emulator: Emulator) -> int:
-    operator = emulator.world.add_user(first_name="Olga", language_code="en")
-    return emulator.world.add_group(title="Tripdesk operators", members=[operator.id]).id
+    return add_operator_group(emulator.world)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
