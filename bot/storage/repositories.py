@@ -595,27 +595,34 @@ class SqlReminderRepository:
         )
         return [reminder_from_row(r) for r in rows]
 
-    async def claim_due(self, now: datetime, exclude: Collection[int]) -> Reminder | None:
-        query = select(OrderReminderRow).where(
-            OrderReminderRow.status == DueStatus.PENDING.value, OrderReminderRow.due_at <= now
-        )
+    async def _claim_next(self, table: type[OrderReminderRow | SessionNoticeRow], now: datetime,
+                          exclude: Collection[int]) -> OrderReminderRow | SessionNoticeRow | None:
+        """The earliest due pending row of ``table`` that no other transaction holds (SKIP LOCKED), locked."""
+        query = select(table).where(table.status == DueStatus.PENDING.value, table.due_at <= now)
         if exclude:
-            query = query.where(OrderReminderRow.id.not_in(list(exclude)))
-        row = await self._db.scalar(
-            query.order_by(OrderReminderRow.due_at, OrderReminderRow.id)
+            query = query.where(table.id.not_in(list(exclude)))
+        return await self._db.scalar(
+            query.order_by(table.due_at, table.id)
             .limit(1)
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
         )
-        return reminder_from_row(row) if row else None
 
-    async def close(self, reminder_id: int, status: DueStatus, now: datetime) -> None:
+    async def _close(self, table: type[OrderReminderRow | SessionNoticeRow], row_id: int, status: DueStatus,
+                     now: datetime) -> None:
         await self._db.execute(
-            update(OrderReminderRow)
-            .where(OrderReminderRow.id == reminder_id)
+            update(table)
+            .where(table.id == row_id)
             .values(status=status.value, done_at=now)
             .execution_options(synchronize_session=False)
         )
+
+    async def claim_due(self, now: datetime, exclude: Collection[int]) -> Reminder | None:
+        row = await self._claim_next(OrderReminderRow, now, exclude)
+        return reminder_from_row(row) if row else None
+
+    async def close(self, reminder_id: int, status: DueStatus, now: datetime) -> None:
+        await self._close(OrderReminderRow, reminder_id, status, now)
 
     async def add_notice(self, notice: SessionNotice) -> bool:
         inserted = await self._db.scalar(
@@ -646,26 +653,11 @@ class SqlReminderRepository:
         return result.rowcount == 1
 
     async def claim_due_notice(self, now: datetime, exclude: Collection[int]) -> SessionNotice | None:
-        query = select(SessionNoticeRow).where(
-            SessionNoticeRow.status == DueStatus.PENDING.value, SessionNoticeRow.due_at <= now
-        )
-        if exclude:
-            query = query.where(SessionNoticeRow.id.not_in(list(exclude)))
-        row = await self._db.scalar(
-            query.order_by(SessionNoticeRow.due_at, SessionNoticeRow.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
-        )
+        row = await self._claim_next(SessionNoticeRow, now, exclude)
         return notice_from_row(row) if row else None
 
     async def close_notice(self, notice_id: int, status: DueStatus, now: datetime) -> None:
-        await self._db.execute(
-            update(SessionNoticeRow)
-            .where(SessionNoticeRow.id == notice_id)
-            .values(status=status.value, done_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        await self._close(SessionNoticeRow, notice_id, status, now)
 
     async def _claim_order(self, condition, order_by, exclude: Collection[int]) -> int | None:  # noqa: ANN001
         query = select(OrderRow.id).where(condition)
