@@ -19,6 +19,7 @@ from bot.i18n import I18n
 from bot.middlewares import UnitOfWorkMiddleware, UserMiddleware
 from bot.storage.fsm import SqlStorage
 from bot.telegram_retry import RetryMiddleware
+from handlers.operator.access import OperatorDirectory
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ def build_storage(settings: Settings, sessions: async_sessionmaker) -> BaseStora
 def routers() -> list[Router]:
     """Every router, in the order updates try them; the catch-all comes last."""
     from handlers.common import errors, fallback
+    from handlers.operator import alerts, events, find, problems, replies, sessions, stats
+    from handlers.operator import orders as operator_orders
     from handlers.organiser import confirmations
     from handlers.tourist import booking, browse, orders, profile, question, start
     from handlers.tourist import payments
@@ -52,6 +55,15 @@ def routers() -> list[Router]:
         errors.router,
         payments.router,  # money first: no conversation's state may swallow a payment update
         confirmations.router,  # replies to booking requests, before any flow reads the text
+        # the operator desk: only the operator chat's messages, only operators' presses (handlers.operator.access)
+        alerts.router,
+        problems.router,
+        operator_orders.router,
+        sessions.router,
+        find.router,
+        events.router,
+        stats.router,
+        replies.router,  # replies to relayed questions and "write to the tourist": after the commands
         start.router,
         browse.router,
         booking.router,
@@ -77,6 +89,7 @@ def build_dispatcher(
         i18n=i18n,
         clock=clock or SystemClock(),
     )
+    dp["operators"] = OperatorDirectory(settings)
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessions))
     dp.update.outer_middleware(UserMiddleware(i18n, dp["clock"]))
     dp.include_routers(*routers())

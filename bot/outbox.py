@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from aiogram import Bot
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import BufferedInputFile, Message, ReplyParameters
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -40,6 +40,8 @@ from bot.storage.uow import SqlUnitOfWork
 log = logging.getLogger(__name__)
 
 BACKOFF_MAX = timedelta(minutes=5)
+# Telegram's words for a message that can no longer be edited: it is sent anew instead.
+_GONE = ("message to edit not found", "message can't be edited", "MESSAGE_ID_INVALID")
 
 
 class OutboxSender:
@@ -133,7 +135,9 @@ class OutboxSender:
     async def _deliver(self, row: Claimed) -> int | TelegramRetryAfter:
         now = self.clock.now()
         try:
-            rendered = await self.renderer.render(SqlUnitOfWork(self.sessions), row.kind, row.chat_id, row.payload)
+            rendered = await self.renderer.render(
+                SqlUnitOfWork(self.sessions), row.kind, row.chat_id, row.payload, self.bot, now
+            )
         except Exception as error:  # a rendering bug must not block the queue behind it
             log.exception("outbox %s (%s): cannot render", row.id, row.kind)
             await self.queue.dead(row.id, now, f"render failed: {error!r}")
@@ -143,7 +147,7 @@ class OutboxSender:
             return 0
         await self._pace(row.chat_id)
         try:
-            message = await self._send(row.chat_id, rendered)
+            message_id = await self._send(row.chat_id, rendered)
         except TelegramRetryAfter as error:
             return error
         except TelegramForbiddenError as error:
@@ -171,10 +175,46 @@ class OutboxSender:
                 if not isinstance(error, (TelegramServerError, TelegramNetworkError)):
                     log.exception("outbox %s (%s): unexpected error", row.id, row.kind)
             return 0
-        await self.queue.sent(row.id, self.clock.now(), message.message_id)
+        await self.queue.sent(row.id, self.clock.now(), message_id)
+        if rendered.after_send is not None:
+            try:
+                await rendered.after_send(message_id)
+            except Exception:  # the message is out; what we remember of it must not make it go out again
+                log.exception("outbox %s (%s): after-send hook failed", row.id, row.kind)
         return 1
 
-    async def _send(self, chat_id: int, rendered: Rendered) -> Message:
+    async def _send(self, chat_id: int, rendered: Rendered) -> int:
+        """Send (or edit, or copy) and return the message id."""
+        if rendered.edit_message_id is not None:
+            try:
+                await self.bot.edit_message_text(
+                    text=rendered.text, chat_id=chat_id, message_id=rendered.edit_message_id,
+                    reply_markup=rendered.markup,
+                )
+                return rendered.edit_message_id
+            except TelegramBadRequest as error:
+                if "message is not modified" in error.message:
+                    return rendered.edit_message_id
+                if not any(gone in error.message for gone in _GONE):
+                    raise
+                log.info("message %s in %s is gone (%s): sending it anew", rendered.edit_message_id, chat_id,
+                         error.message)
+        extra: dict = {}
+        if rendered.thread_id is not None:
+            extra["message_thread_id"] = rendered.thread_id
+        if rendered.reply_to_message_id is not None:
+            extra["reply_parameters"] = ReplyParameters(
+                message_id=rendered.reply_to_message_id, allow_sending_without_reply=True
+            )
+        if rendered.copy_from is not None:
+            copied = await self.bot.copy_message(
+                chat_id, from_chat_id=rendered.copy_from[0], message_id=rendered.copy_from[1],
+                reply_markup=rendered.markup, **extra,
+            )
+            return copied.message_id
+        return (await self._post(chat_id, rendered, extra)).message_id
+
+    async def _post(self, chat_id: int, rendered: Rendered, extra: dict) -> Message:
         if rendered.invoice is not None:
             invoice = rendered.invoice
             return await self.bot.send_invoice(
@@ -186,8 +226,11 @@ class OutboxSender:
                 prices=invoice.prices,
                 provider_token=self.renderer.options.get("payment_provider_token"),
                 reply_markup=rendered.markup,
+                **extra,
             )
         if rendered.photo is not None:
             photo = BufferedInputFile(rendered.photo, filename=rendered.photo_name)
-            return await self.bot.send_photo(chat_id, photo, caption=rendered.text, reply_markup=rendered.markup)
-        return await self.bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
+            return await self.bot.send_photo(
+                chat_id, photo, caption=rendered.text, reply_markup=rendered.markup, **extra
+            )
+        return await self.bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup, **extra)

@@ -129,6 +129,11 @@ class Order:
     unclear_reply: str | None = None  # the organiser's last answer that was neither yes nor no
     rating: int | None = None
     rated_at: datetime | None = None
+    undelivered: str | None = None  # the kind of a message about this order that could not be delivered
+    desk_ack: list[str] = field(default_factory=list)  # problem kinds an operator marked handled
+    stray_minor: int = 0  # money received that did not pay the order (late or second payment): due back
+    partial_refund_minor: int = 0  # owed back after a change made the order cheaper (e.g. a partner hotel)
+    refunded_minor: int = 0  # returned to the tourist so far
     id: int | None = None
     version: int = 0
 

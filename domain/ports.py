@@ -54,6 +54,9 @@ class OrderRepository(Protocol):
     async def save(self, order: Order) -> None:
         """Persist a changed order; raises ConcurrentChange if it changed since it was read."""
 
+    async def replace_items(self, order: Order) -> None:
+        """Store ``order.items`` as the order's items (quantities changed); together with :meth:`save`."""
+
     async def for_user(self, user_id: int, offset: int, limit: int) -> tuple[Sequence[Order], int]: ...
     async def all_for_user(self, user_id: int) -> Sequence[Order]: ...
 

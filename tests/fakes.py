@@ -209,6 +209,9 @@ class FakeOrderRepository(_Repository):
         order.version += 1
         self._state.orders[order.id] = copy.deepcopy(order)
 
+    async def replace_items(self, order: Order) -> None:
+        self._state.orders[order.id].items = copy.deepcopy(order.items)  # saved with the order itself
+
     async def for_user(self, user_id: int, offset: int, limit: int) -> tuple[Sequence[Order], int]:
         mine = [o for o in self._state.orders.values() if o.user_id == user_id]
         mine.sort(key=lambda o: (o.created_at, o.id), reverse=True)

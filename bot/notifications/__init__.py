@@ -11,6 +11,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from datetime import datetime
+
+from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup, LabeledPrice
 
 from bot.i18n import I18n
@@ -28,15 +31,29 @@ class Invoice:
     prices: list[LabeledPrice]
 
 
+AfterSend = Callable[[int], Awaitable[None]]
+
+
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """One message: text (a caption when there is a photo), or an invoice."""
+    """One message: text (a caption when there is a photo), an invoice, or a copy of another message.
+
+    ``edit_message_id`` edits that message of the chat in place instead of sending a new one (text and keyboard;
+    "message is not modified" counts as done; a message that is gone is sent anew). ``thread_id`` posts into a
+    forum topic. ``after_send`` is called with the id of the message sent or edited, once Telegram accepted it
+    (to remember which message is a card, or which tourist a relayed message is about).
+    """
 
     text: str
     markup: InlineKeyboardMarkup | None = None
     photo: bytes | None = None  # PNG
     photo_name: str = "image.png"
     invoice: Invoice | None = None
+    edit_message_id: int | None = None
+    thread_id: int | None = None
+    reply_to_message_id: int | None = None
+    copy_from: tuple[int, int] | None = None  # (chat id, message id) to copy with copyMessage; text is unused
+    after_send: AfterSend | None = None
 
 
 @dataclass(slots=True)
@@ -46,6 +63,8 @@ class RenderContext:
     chat_id: int
     payload: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)  # e.g. the payment provider token
+    bot: Bot | None = None  # for the few renderers that must ask Telegram first (forum topics)
+    now: datetime | None = None
 
 
 Render = Callable[[RenderContext], Awaitable[Rendered | None]]
@@ -80,8 +99,11 @@ class Renderer:
         _load()
         return sorted(_RENDERERS)
 
-    async def render(self, uow: UnitOfWork, kind: str, chat_id: int, payload: dict[str, Any]) -> Rendered | None:
+    async def render(
+        self, uow: UnitOfWork, kind: str, chat_id: int, payload: dict[str, Any], bot: Bot | None = None,
+        now: datetime | None = None,
+    ) -> Rendered | None:
         render = _RENDERERS.get(kind)
         if render is None:
             raise ValueError(f"no renderer for outbox kind {kind!r}")
-        return await render(RenderContext(uow, self.i18n, chat_id, payload, self.options))
+        return await render(RenderContext(uow, self.i18n, chat_id, payload, self.options, bot, now))

@@ -161,6 +161,11 @@ def order_from_row(row: OrderRow, items: Sequence[OrderItemRow]) -> Order:
         unclear_reply=row.unclear_reply,
         rating=row.rating,
         rated_at=row.rated_at,
+        undelivered=row.undelivered,
+        desk_ack=list(row.desk_ack or ()),
+        stray_minor=row.stray_minor,
+        partial_refund_minor=row.partial_refund_minor,
+        refunded_minor=row.refunded_minor,
         version=row.version,
     )
 
@@ -169,6 +174,7 @@ _ORDER_FIELDS = (
     "ticket_code", "paid_at", "confirm_nudged_at", "pay_reminded_at", "unclear_reply", "rating", "rated_at",
     "code", "request_key", "user_id", "session_id", "event_id", "currency", "subtotal_minor", "discount_percent", "total_minor",
     "created_at", "hold_until", "language", "hotel_id", "answers", "confirm_by", "pay_by", "cancelled_at",
+    "undelivered", "desk_ack", "stray_minor", "partial_refund_minor", "refunded_minor",
 )
 
 
@@ -429,6 +435,16 @@ class SqlOrderRepository:
         if result.rowcount != 1:
             raise ConcurrentChange(order=order.id)
         order.version += 1
+
+    async def replace_items(self, order: Order) -> None:
+        """Store ``order.items`` as its items (after a change of quantities); call with :meth:`save`."""
+        await self._db.execute(delete(OrderItemRow).where(OrderItemRow.order_id == order.id))
+        self._db.add_all(
+            OrderItemRow(order_id=order.id, ticket_type=i.ticket_type, quantity=i.quantity,
+                         unit_price_minor=i.unit_price_minor)
+            for i in order.items
+        )
+        await self._db.flush()
 
     async def _orders(self, rows: Sequence[OrderRow]) -> list[Order]:
         items = await self._items([r.id for r in rows])

@@ -115,6 +115,7 @@ class SessionRow(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     seats_left: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
         UniqueConstraint("event_id", "starts_at", name="uq_event_sessions_event_start"),
         CheckConstraint("seats_left >= 0", name="seats_left_not_negative"),
@@ -129,7 +130,7 @@ class UserRow(Base):
     language: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     first_name: Mapped[str | None] = mapped_column(String(128))
-    username: Mapped[str | None] = mapped_column(String(64))
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     hotel_id: Mapped[int | None] = mapped_column(ForeignKey("hotels.id"))
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
@@ -166,7 +167,15 @@ class OrderRow(Base):
     unclear_reply: Mapped[str | None] = mapped_column(Text)  # the organiser's last reply that was neither yes nor no
     rating: Mapped[int | None] = mapped_column(Integer)
     rated_at: Mapped[datetime | None]
+    undelivered: Mapped[str | None] = mapped_column(String(64))  # a message about it that could not be delivered
+    desk_ack: Mapped[list[str] | None] = mapped_column(JSON)  # problem kinds an operator marked handled
+    stray_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # unapplied money, due back
+    partial_refund_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # owed after a change
+    refunded_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # returned so far
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # The operator desk re-evaluates an order whose version it has not seen, or when a deadline of it passes.
+    desk_seen_version: Mapped[int] = mapped_column(Integer, default=-1, server_default="-1")
+    desk_check_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class OrderItemRow(Base):
@@ -225,6 +234,7 @@ class PaymentRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     paid_at: Mapped[datetime]
     applied: Mapped[bool] = mapped_column(Boolean)
+    refunded_at: Mapped[datetime | None]  # an operator returned this money (not applied, or the order's refund)
 
 
 class OrderReminderRow(Base):
@@ -281,3 +291,74 @@ class FsmRow(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     state: Mapped[str | None] = mapped_column(String(255))
     data: Mapped[dict[str, Any]]
+
+
+class DeskCardRow(Base):
+    """One operator card per subject (an order, or a tourist's question thread) while it has open problems.
+
+    ``open_subject`` equals ``subject`` while the card is open and is NULL once resolved: the unique key allows one
+    open card per subject and any number of resolved ones."""
+
+    __tablename__ = "desk_cards"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), index=True)  # "order:17", "question:5"
+    open_subject: Mapped[str | None] = mapped_column(String(64), unique=True)
+    order_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)  # the tourist (question cards)
+    kinds: Mapped[list[str]] = mapped_column(JSON)  # open problem kinds, most urgent first
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, resolved
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    taken_by: Mapped[int | None] = mapped_column(BigInteger)
+    taken_by_name: Mapped[str | None] = mapped_column(String(128))
+    snoozed_until: Mapped[datetime | None]
+    remind_at: Mapped[datetime | None]  # when it is re-raised if still unhandled
+    reraised_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(64))  # actor, "system" when the order became normal
+    resolved_by_name: Mapped[str | None] = mapped_column(String(128))
+    resolution: Mapped[str | None] = mapped_column(String(64))  # what was done (an action code)
+    last_action: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"by": name, "action": code, "at": iso}
+    message_id: Mapped[int | None] = mapped_column(BigInteger)  # the card in the operator chat, edited in place
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)  # forum topic
+    digest_id: Mapped[int | None] = mapped_column(Integer)  # announced in a digest instead of its own message
+    version: Mapped[int] = mapped_column(Integer, default=0)  # bumped on every change that must be re-rendered
+    __table_args__ = (Index("ix_desk_cards_status_remind_at", "status", "remind_at"),)
+
+
+class DeskTopicRow(Base):
+    """Forum topics the bot made in the operator group: "problems", and "user:<id>" per tourist with questions."""
+
+    __tablename__ = "desk_topics"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
+class QuestionThreadRow(Base):
+    """A tourist's conversation with the operators: open while the last question waits for an answer."""
+
+    __tablename__ = "question_threads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, answered
+    asked_at: Mapped[datetime]  # the last question
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    desk_check_at: Mapped[datetime | None] = mapped_column(index=True)  # when the desk looks at it next
+    created_at: Mapped[datetime]
+
+
+class RelayMessageRow(Base):
+    """Which tourist a message in the operator chat is about (both ways), so a reply reaches the right person."""
+
+    __tablename__ = "relay_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    thread_id: Mapped[int | None] = mapped_column(Integer)  # question_threads.id
+    direction: Mapped[str] = mapped_column(String(16))  # to_operators, to_tourist
+    created_at: Mapped[datetime]
+    __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_relay_messages_chat_message"),)

@@ -32,6 +32,9 @@ TOKEN = "123456:AAE_test-token-for-tripdesk-000000"
 OPERATOR_CHAT_ID = -100500
 ADMIN_ID = 42
 TOURIST_ID = 1001
+OPERATOR_ID = 4001  # a member of the operator group
+SECOND_OPERATOR_ID = 4002
+STRANGER_ID = 6666  # not a member of the operator group, not an admin
 
 
 @pytest.fixture
@@ -123,3 +126,31 @@ def detach_routers(dispatcher: Dispatcher) -> None:
 def chat(dp: Dispatcher, bot: Bot, recorder: RecordingSession) -> Chat:
     """A private chat with tourist 1001 (English)."""
     return Chat(dp, bot, recorder, TOURIST_ID, language_code="en", first_name="Anna")
+
+
+@pytest.fixture
+def operator_members(recorder: RecordingSession) -> set[int]:
+    """Who ``getChatMember`` reports as a member of the operator group (add or remove ids in a test)."""
+    members = {OPERATOR_ID, SECOND_OPERATOR_ID}
+
+    def member(params: dict) -> dict:
+        user_id = int(params["user_id"])
+        status = "member" if int(params["chat_id"]) == OPERATOR_CHAT_ID and user_id in members else "left"
+        return {"status": status, "user": {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}}
+
+    recorder.stub("getChatMember", member)
+    return members
+
+
+@pytest.fixture
+def operator_chat(dp: Dispatcher, bot: Bot, recorder: RecordingSession, operator_members: set[int]) -> Chat:
+    """The operator group (a supergroup), as operator 4001 (Olga) speaks and presses in it."""
+    return Chat(dp, bot, recorder, OPERATOR_ID, first_name="Olga", chat_id=OPERATOR_CHAT_ID, chat_type="supergroup",
+                title="Tripdesk operators")
+
+
+@pytest.fixture
+def stranger(dp: Dispatcher, bot: Bot, recorder: RecordingSession, operator_members: set[int]) -> Chat:
+    """Someone in the operator group who is not an operator (a former member, a guest)."""
+    return Chat(dp, bot, recorder, STRANGER_ID, first_name="Mallory", chat_id=OPERATOR_CHAT_ID,
+                chat_type="supergroup", title="Tripdesk operators")
