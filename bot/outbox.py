@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, Message, ReplyParameters
@@ -111,7 +111,7 @@ class OutboxSender:
                     await self.queue.retry(rest.id, self.clock.now(), "the sender stopped", count_attempt=False)
                 break
             if row.chat_id in blocked:
-                await self.queue.dead(row.id, self.clock.now(), "the recipient has blocked the bot")
+                await self._undeliverable(row, self.clock.now(), "the recipient has blocked the bot")
                 continue
             if (wait := self.limits.chat_wait(row.chat_id)) > 0:  # this chat had its share: the others go on
                 later = self.clock.now() + timedelta(seconds=wait)
@@ -153,21 +153,21 @@ class OutboxSender:
         except TelegramForbiddenError as error:
             if row.chat_id > 0:
                 await self.queue.mark_blocked(row.chat_id, now, self.default_language)
-            await self.queue.dead(row.id, now, error.message)
+            await self._undeliverable(row, now, error.message)
             log.warning("outbox %s: chat %s refuses messages: %s", row.id, row.chat_id, error.message)
             return 0
         except TelegramBadRequest as error:
-            await self.queue.dead(row.id, now, error.message)
+            await self._undeliverable(row, now, error.message)
             log.error("outbox %s (%s) refused by Telegram: %s", row.id, row.kind, error.message)
             return 0
         except TelegramMigrateToChat as error:  # the group became a supergroup: this chat id is gone
-            await self.queue.dead(row.id, now, f"the group moved to chat {error.migrate_to_chat_id}")
+            await self._undeliverable(row, now, f"the group moved to chat {error.migrate_to_chat_id}")
             log.error("outbox %s: chat %s moved to %s", row.id, row.chat_id, error.migrate_to_chat_id)
             return 0
         except Exception as error:  # 5xx, network, and anything unexpected: back off, then dead-letter
             reason = getattr(error, "message", None) or repr(error)
             if row.attempts >= self.max_attempts:
-                await self.queue.dead(row.id, now, reason)
+                await self._undeliverable(row, now, reason)
                 log.error("outbox %s dead after %s attempts: %s", row.id, row.attempts, reason)
             else:
                 delay = min(timedelta(seconds=2**row.attempts), BACKOFF_MAX)
@@ -182,6 +182,14 @@ class OutboxSender:
             except Exception:  # the message is out; what we remember of it must not make it go out again
                 log.exception("outbox %s (%s): after-send hook failed", row.id, row.kind)
         return 1
+
+    async def _undeliverable(self, row: Claimed, now: datetime, reason: str) -> None:
+        """Dead-letter a row Telegram would not take; a message to a tourist or an organiser about an order makes
+        that order a problem for the operators (they reach the person another way)."""
+        await self.queue.dead(row.id, now, reason)
+        order_id = row.payload.get("order_id")
+        if isinstance(order_id, int) and row.kind.startswith(("tourist.", "organiser.")):
+            await self.queue.undelivered(order_id, row.kind, now)
 
     async def _send(self, chat_id: int, rendered: Rendered) -> int:
         """Send (or edit, or copy) and return the message id."""

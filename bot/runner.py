@@ -39,7 +39,7 @@ async def run_polling(settings: Settings) -> None:
     scheduler = build_scheduler(
         sender,
         settings.scheduler_interval_s,
-        DeadlineJobs(sessions, dp["clock"]),
+        DeadlineJobs(sessions, dp["clock"], desk=settings.desk),
     )
     log.info("starting: api=%s database=%s", settings.telegram_api_url, engine.url.render_as_string())
     stop = asyncio.Event()

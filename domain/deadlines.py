@@ -65,7 +65,7 @@ PAY_GRACE_MAX = timedelta(hours=1)
 RATING_AFTER_END = timedelta(hours=1)  # the rating request goes out an hour after the session ends
 RATING_WINDOW = timedelta(days=7)  # after downtime, a rating request older than this is skipped
 PARTICIPANTS_BEFORE = timedelta(hours=2)  # when an organiser has no reminder offsets
-LOW_RATING_MAX = 2  # 1 or 2 stars: the operators hear about it
+LOW_RATING_MAX = 2  # 1 or 2 stars: the order becomes a problem for the operators
 STARS = range(1, 6)
 DEFAULT_BATCH = 50
 
@@ -434,10 +434,9 @@ class Rated:
     new: bool  # False: it was rated before and nothing changed
 
 
-async def rate_order(
-    uow: UnitOfWork, user_id: int, order_id: int, stars: int, now: datetime, operator_chat_id: int | None
-) -> Rated:
-    """The tourist rates their order 1-5, once (a second rating changes nothing); 1 or 2 stars reach the operators.
+async def rate_order(uow: UnitOfWork, user_id: int, order_id: int, stars: int, now: datetime) -> Rated:
+    """The tourist rates their order 1-5, once (a second rating changes nothing); 1 or 2 stars make the order a
+    problem on the operator desk (domain/problems.py).
 
     :class:`InvalidRating` for other stars, :class:`NotAllowed` for someone else's (or no) order,
     :class:`InvalidTransition` before the session or for an order that did not take place.
@@ -446,16 +445,14 @@ async def rate_order(
         raise InvalidRating(stars=stars)
     for attempt in range(2):  # a double tap racing itself: the second one re-reads and finds the rating
         try:
-            return await _rate_once(uow, user_id, order_id, stars, now, operator_chat_id)
+            return await _rate_once(uow, user_id, order_id, stars, now)
         except ConcurrentChange:
             if attempt == 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _rate_once(
-    uow: UnitOfWork, user_id: int, order_id: int, stars: int, now: datetime, operator_chat_id: int | None
-) -> Rated:
+async def _rate_once(uow: UnitOfWork, user_id: int, order_id: int, stars: int, now: datetime) -> Rated:
     async with uow:
         order = await uow.orders.get(order_id)
         if order is None or order.user_id is None or order.user_id != user_id:
@@ -473,11 +470,6 @@ async def _rate_once(
         order.rating = stars
         order.rated_at = now
         await uow.orders.save(order)
-        if stars <= LOW_RATING_MAX and operator_chat_id is not None:
-            await uow.outbox.add(
-                _message(OutboxKind.LOW_RATING, operator_chat_id, {"order_id": order.id, "stars": stars}, now,
-                         str(order.id))
-            )
         await uow.audit.add(
             AuditEntry(at=now, actor=f"user:{user_id}", action="order.rated", order_id=order.id,
                        before={"rating": None}, after={"rating": stars})

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,8 +23,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bot.clock import Clock
 from bot.outbox import OutboxSender
 from bot.storage.uow import SqlUnitOfWork
-from domain import deadlines
+from domain import deadlines, desk
 from domain.deadlines import DEFAULT_BATCH, Swept
+from domain.desk import DeskSettings
 from domain.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,9 @@ JOB_REMIND_UNPAID = "remind_unpaid"
 JOB_EXPIRE_OVERDUE = "expire_overdue"
 JOB_SEND_REMINDERS = "send_due_reminders"
 JOB_PARTICIPANT_LISTS = "send_participant_lists"
+JOB_CHECK_ORDERS = "check_orders_for_problems"
+JOB_CHECK_QUESTIONS = "check_unanswered_questions"
+JOB_RERAISE_CARDS = "reraise_problem_cards"
 
 MAX_PASSES = 20  # per run: a backlog after downtime drains in a few runs without hogging the loop
 
@@ -44,12 +49,14 @@ class DeadlineJobs:
     """The deadline jobs over one database, each a method APScheduler calls on an interval."""
 
     def __init__(
-        self, sessions: async_sessionmaker, clock: Clock, batch: int = DEFAULT_BATCH, max_passes: int = MAX_PASSES
+        self, sessions: async_sessionmaker, clock: Clock, batch: int = DEFAULT_BATCH, max_passes: int = MAX_PASSES,
+        desk: DeskSettings | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.batch = batch
         self.max_passes = max_passes
+        self.desk = desk or DeskSettings(chat_id=None)
 
     async def _run(self, name: str, use_case: UseCase) -> Swept:
         """Passes of up to ``batch`` items while they are full and make progress."""
@@ -80,14 +87,29 @@ class DeadlineJobs:
     async def send_participant_lists(self) -> Swept:
         return await self._run(JOB_PARTICIPANT_LISTS, deadlines.send_participant_lists)
 
+    # the operator desk (domain/desk.py): problems are derived from the orders after the deadline jobs changed them
+
+    async def check_orders(self) -> Swept:
+        return await self._run(JOB_CHECK_ORDERS, partial(desk.check_orders, settings=self.desk))
+
+    async def check_questions(self) -> Swept:
+        return await self._run(JOB_CHECK_QUESTIONS, partial(desk.check_questions, settings=self.desk))
+
+    async def reraise_cards(self) -> Swept:
+        return await self._run(JOB_RERAISE_CARDS, partial(desk.reraise_cards, settings=self.desk))
+
     def jobs(self) -> dict[str, Callable[[], Awaitable[Swept]]]:
-        """Job id -> function; the order is the order of a tick (a reminder before the expiry it may precede)."""
+        """Job id -> function; the order is the order of a tick (a reminder before the expiry it may precede; the
+        desk looks at the orders after the deadline jobs changed them)."""
         return {
             JOB_NUDGE_ORGANISERS: self.nudge_silent_organisers,
             JOB_REMIND_UNPAID: self.remind_unpaid,
             JOB_EXPIRE_OVERDUE: self.expire_overdue,
             JOB_SEND_REMINDERS: self.send_due_reminders,
             JOB_PARTICIPANT_LISTS: self.send_participant_lists,
+            JOB_CHECK_ORDERS: self.check_orders,
+            JOB_CHECK_QUESTIONS: self.check_questions,
+            JOB_RERAISE_CARDS: self.reraise_cards,
         }
 
     async def run_all(self) -> dict[str, Swept]:

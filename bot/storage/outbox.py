@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.storage.tables import OutboxRow, UserRow
+from bot.storage.tables import OrderRow, OutboxRow, UserRow
 
 LEASE = timedelta(seconds=60)
 
@@ -78,6 +78,15 @@ class OutboxQueue:
 
     async def dead(self, row_id: int, now: datetime, error: str) -> None:
         await self._set(row_id, status="dead", sent_at=now, last_error=error[:500])
+
+    async def undelivered(self, order_id: int, kind: str, now: datetime) -> None:
+        """A message about this order could not be delivered: the operator desk looks at the order now (its version
+        is left alone, so no use case sees a concurrent change)."""
+        async with self.sessions() as db, db.begin():
+            await db.execute(
+                update(OrderRow).where(OrderRow.id == order_id).values(undelivered=kind[:64], desk_check_at=now)
+                .execution_options(synchronize_session=False)
+            )
 
     async def blocked_users(self, chat_ids: list[int]) -> set[int]:
         """Those of ``chat_ids`` that are private chats of users who blocked the bot."""

@@ -13,7 +13,6 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 
 from bot.clock import Clock
-from bot.config import Settings
 from bot.i18n import Translator
 from domain.deadlines import InvalidRating, rate_order
 from domain.errors import InvalidTransition, NotAllowed
@@ -29,16 +28,13 @@ router.callback_query.filter(F.message.chat.type == "private")
 @router.callback_query(RateCb.filter())
 async def on_order_rate(
     query: CallbackQuery, callback_data: RateCb, uow: UnitOfWork, user: User | None, tr: Translator, clock: Clock,
-    settings: Settings,
 ) -> None:
     _ = tr.gettext
     if user is None:
         await answer_query(query, _("This button is no longer valid. Please use the menu."), alert=True)
         return
     try:
-        rated = await rate_order(
-            uow, user.id, callback_data.order, callback_data.stars, clock.now(), settings.operator_chat_id
-        )
+        rated = await rate_order(uow, user.id, callback_data.order, callback_data.stars, clock.now())
     except (NotAllowed, InvalidRating):
         await answer_query(query, _("This button is no longer valid. Please use the menu."), alert=True)
         return

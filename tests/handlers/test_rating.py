@@ -74,17 +74,21 @@ async def test_the_tourist_rates_with_a_star_once(chat, sender, sessions, clock,
     assert await sender.deliver_due() == 0  # and nothing for the operators
 
 
-async def test_a_low_rating_reaches_the_operators(
-    chat, sender, sessions, clock, walked, dp, bot, recorder  # noqa: ANN001
+async def test_a_low_rating_becomes_a_problem_card(
+    chat, sender, sessions, clock, walked, dp, bot, recorder, settings  # noqa: ANN001
 ) -> None:
     operators = Chat(dp, bot, recorder, 1, chat_id=OPERATOR_CHAT_ID, chat_type="supergroup", title="Operators")
     message_id = await rating_message(sender, sessions, clock, chat)
+    jobs = DeadlineJobs(sessions, clock, desk=settings.desk)
+    await jobs.check_orders()  # a normal order after its session: no card
     await chat.press("⭐2", message_id=message_id)
     assert await rating(sessions, walked.id) == 2
+    assert (await jobs.check_orders()).done == [walked.id]
     assert await sender.deliver_due() == 1
     text = operators.last_text()
-    assert format_order_code(walked.code) in text and "⭐⭐" in text and "Old Town Guides" in text
-    assert "Old Town walk" in text
+    assert format_order_code(walked.code) in text and "Low rating" in text and "⭐⭐" in text
+    assert "Old Town Guides" in text and "Old Town walk" in text
+    assert "✍️ Write to the tourist" in operators.buttons() and "✔️ Resolve" in operators.buttons()
 
 
 async def test_a_stranger_cannot_rate_someone_else_s_order(

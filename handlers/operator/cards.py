@@ -1,0 +1,267 @@
+"""How a problem card looks: pure functions from a card and what it is about to text and buttons.
+
+The outbox renders cards with these (bot/notifications/desk.py) and so do the handlers that answer an operator,
+so a card reads the same wherever it appears. Every text is in the operators' language.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import Translator
+from domain.catalog import Event, EventSession, Organiser, Region, localized
+from domain.desk import Card
+from domain.orders import Order, format_order_code
+from domain.problems import Action, ProblemKind, actions_for, sort_kinds
+from domain.users import User, mask_phone
+
+
+def N_(message: str) -> str:  # noqa: N802  (marks a message for extraction; translated when shown)
+    return message
+
+
+class CardAction(enum.StrEnum):
+    CONFIRM = "cf"
+    DECLINE = "dc"
+    REMIND = "rm"
+    WRITE_TOURIST = "wt"
+    WRITE_ORGANISER = "wo"
+    REFUND = "rf"  # asks: everything owed, or another amount
+    REFUND_ALL = "ra"
+    CANCEL = "cn"  # asks first
+    CANCEL_YES = "cy"
+    REISSUE = "ri"
+    OPEN = "op"
+    TAKE = "tk"
+    SNOOZE_15 = "s1"
+    SNOOZE_60 = "s6"
+    RESOLVE = "rs"
+    BACK = "bk"  # from a question back to the card's buttons
+    SHOW = "sh"  # post the card as its own message (from a digest or /problems)
+
+
+class CardCb(CallbackData, prefix="dc"):
+    action: CardAction
+    card: int
+
+
+KIND_TITLES: dict[ProblemKind, str] = {
+    ProblemKind.SESSION_CANCELLED: N_("Session cancelled, order still open"),
+    ProblemKind.REFUND_DUE: N_("Refund due"),
+    ProblemKind.LATE_PAYMENT: N_("Payment that did not pay the order"),
+    ProblemKind.PAID_NO_TICKET: N_("Paid but no ticket"),
+    ProblemKind.ORGANISER_SILENT: N_("Organiser silent"),
+    ProblemKind.UNCLEAR_REPLY: N_("Unclear answer from the organiser"),
+    ProblemKind.UNPAID: N_("Unpaid past the deadline"),
+    ProblemKind.PARTIAL_REFUND_DUE: N_("Partial refund due"),
+    ProblemKind.UNDELIVERED: N_("Message not delivered"),
+    ProblemKind.LOW_RATING: N_("Low rating"),
+    ProblemKind.QUESTION_UNANSWERED: N_("Question waiting for an answer"),
+    ProblemKind.INCONSISTENT: N_("Order in an unexpected state"),
+}
+
+KIND_HINTS: dict[ProblemKind, str] = {
+    ProblemKind.SESSION_CANCELLED: N_(
+        "Cancel the order (with a refund if paid) and offer the tourist another date."),
+    ProblemKind.REFUND_DUE: N_(
+        "Return the money in the payment provider's dashboard, then record the refund here."),
+    ProblemKind.LATE_PAYMENT: N_(
+        "The money arrived after the order expired, or twice: return it and record the refund."),
+    ProblemKind.PAID_NO_TICKET: N_("Issue the ticket again so the tourist has a valid code."),
+    ProblemKind.ORGANISER_SILENT: N_(
+        "Call the organiser, then confirm or decline for them; tell the tourist if it takes longer."),
+    ProblemKind.UNCLEAR_REPLY: N_(
+        "Read the organiser's answer, ask them if needed, then confirm or decline for them."),
+    ProblemKind.UNPAID: N_(
+        "Remind the tourist or write to them; cancel the order if they no longer want it."),
+    ProblemKind.PARTIAL_REFUND_DUE: N_(
+        "The order became cheaper after payment: return the difference and record it."),
+    ProblemKind.UNDELIVERED: N_(
+        "We could not deliver a message about this order: reach the person another way (phone)."),
+    ProblemKind.LOW_RATING: N_("Write to the tourist to hear what went wrong; tell the organiser if it is about them."),
+    ProblemKind.QUESTION_UNANSWERED: N_("Answer the tourist: reply to their question or use a canned reply."),
+    ProblemKind.INCONSISTENT: N_("Open the order and check its history; fix it by hand and resolve."),
+}
+
+_ACTION_BUTTONS: dict[Action, tuple[str, str, CardAction]] = {
+    Action.CONFIRM: ("✅", N_("Confirm"), CardAction.CONFIRM),
+    Action.DECLINE: ("❌", N_("Decline"), CardAction.DECLINE),
+    Action.REMIND: ("🔔", N_("Remind the tourist"), CardAction.REMIND),
+    Action.WRITE_TOURIST: ("✍️", N_("Write to the tourist"), CardAction.WRITE_TOURIST),
+    Action.WRITE_ORGANISER: ("✍️", N_("Write to the organiser"), CardAction.WRITE_ORGANISER),
+    Action.REFUND: ("💸", N_("Refund"), CardAction.REFUND),
+    Action.CANCEL: ("🚫", N_("Cancel the order"), CardAction.CANCEL),
+    Action.REISSUE: ("🎟", N_("New ticket"), CardAction.REISSUE),
+    Action.OPEN: ("📄", N_("Order"), CardAction.OPEN),
+    Action.TAKE: ("🙋", N_("Take"), CardAction.TAKE),
+    Action.RESOLVE: ("✔️", N_("Resolve"), CardAction.RESOLVE),
+}
+
+ACTION_DONE: dict[str, str] = {
+    "take": N_("took it"),
+    "snooze": N_("snoozed it"),
+    "resolve": N_("resolved it"),
+    "confirm": N_("confirmed for the organiser"),
+    "decline": N_("declined for the organiser"),
+    "remind": N_("reminded the tourist"),
+    "refund": N_("recorded a refund"),
+    "cancel": N_("cancelled the order"),
+    "reissue": N_("issued a new ticket"),
+    "write_tourist": N_("wrote to the tourist"),
+    "write_organiser": N_("wrote to the organiser"),
+    "back_to_normal": N_("the order is back to normal"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSide:
+    """What a card about an order shows besides the card itself."""
+
+    order: Order
+    event: Event
+    session: EventSession
+    region: Region
+    organiser: Organiser
+    user: User | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionSide:
+    user: User | None
+    asked_at: datetime
+
+
+def _e(text: str) -> str:
+    return escape(text, quote=False)
+
+
+def kind_title(kind: ProblemKind | str, tr: Translator) -> str:
+    return tr.gettext(KIND_TITLES[ProblemKind(kind)])
+
+
+def _who(user: User | None, user_id: int | None, tr: Translator) -> str:
+    if user is None:
+        return tr.gettext("tourist's data deleted") if user_id is None else f"#{user_id}"
+    parts = [f'<a href="tg://user?id={user.id}">{_e(user.first_name or str(user.id))}</a>']
+    if user.username:
+        parts.append("@" + _e(user.username))
+    parts.append(tr.language_in_mine(user.language))
+    if user.phone:
+        parts.append(mask_phone(user.phone))
+    return " · ".join(parts)
+
+
+def card_text(card: Card, side: OrderSide | QuestionSide | None, tr: Translator, digest: bool = False) -> str:
+    _ = tr.gettext
+    kinds = sort_kinds(card.kinds)
+    titles = ", ".join(kind_title(k, tr) for k in kinds)
+    lines: list[str] = []
+    timezone = "UTC"
+    if isinstance(side, OrderSide):
+        timezone = side.region.timezone
+        code = format_order_code(side.order.code)
+        lines.append(("✅ " if not card.is_open else "🚨 ") + f"<b>{code}</b> · {titles}")
+        lines.append(f"{_e(localized(side.event.title, tr.language))} · "
+                     f"{tr.datetime(side.session.starts_at, timezone)}")
+        lines.append("👤 " + _who(side.user, side.order.user_id, tr))
+        organiser = _e(side.organiser.name)
+        if side.organiser.phone:
+            organiser += " · " + _e(side.organiser.phone)
+        lines.append("🏢 " + organiser)
+        lines.append("💶 " + _money_line(side.order, tr))
+        if ProblemKind.UNCLEAR_REPLY in kinds and side.order.unclear_reply:
+            lines.append(_("The organiser wrote:") + f" <i>{_e(side.order.unclear_reply[:500])}</i>")
+        if ProblemKind.LOW_RATING in kinds and side.order.rating is not None:
+            lines.append("⭐" * side.order.rating + " " + _("rating {stars} of 5").format(stars=side.order.rating))
+        if ProblemKind.UNDELIVERED in kinds and side.order.undelivered:
+            if side.order.undelivered.startswith("organiser."):
+                lines.append("📵 " + _("A message to the organiser could not be delivered."))
+            else:
+                lines.append("📵 " + _("A message to the tourist could not be delivered (did they block the bot?)."))
+    elif isinstance(side, QuestionSide):
+        lines.append(("✅ " if not card.is_open else "❓ ") + f"<b>{titles}</b>")
+        lines.append("👤 " + _who(side.user, card.user_id, tr))
+        lines.append(_("Asked at {time}").format(time=tr.datetime(side.asked_at, timezone)))
+    else:
+        lines.append(("✅ " if not card.is_open else "🚨 ") + f"<b>{titles}</b>")
+    if card.is_open:
+        lines.append("")
+        lines += ["💡 " + tr.gettext(KIND_HINTS[k]) for k in kinds]
+        status = [_("open since {time}").format(time=tr.time(card.opened_at, timezone))]
+        if card.taken_by_name:
+            status.append(_("taken by {name}").format(name=_e(card.taken_by_name)))
+        if card.snoozed_until:
+            status.append(_("snoozed until {time}").format(time=tr.time(card.snoozed_until, timezone)))
+        lines.append("⏱ " + " · ".join(status))
+        if card.last_action and card.last_action.get("action") not in (None, "take"):
+            lines.append(_last_action(card.last_action, tr))
+    else:
+        minutes = max(int((card.resolved_at - card.opened_at).total_seconds() // 60), 0) if card.resolved_at else 0
+        how = _(ACTION_DONE.get(card.resolution or "", ACTION_DONE["back_to_normal"]))
+        who = _e(card.resolved_by_name) if card.resolved_by_name else _("the bot")
+        lines += ["", "✔️ " + _("Resolved: {who} — {how}, after {minutes} min.").format(
+            who=who, how=how, minutes=minutes)]
+    if digest:
+        lines.insert(0, _("(from the digest)"))
+    return "\n".join(lines)
+
+
+def _money_line(order: Order, tr: Translator) -> str:
+    _ = tr.gettext
+    parts = [tr.money(order.total_minor, order.currency)]
+    owed = order.partial_refund_minor + order.stray_minor
+    if order.refunded_minor:
+        parts.append(_("refunded {amount}").format(amount=tr.money(order.refunded_minor, order.currency)))
+    if owed:
+        parts.append(_("owed back {amount}").format(amount=tr.money(owed, order.currency)))
+    return " · ".join(parts)
+
+
+def _last_action(action: dict, tr: Translator) -> str:
+    what = tr.gettext(ACTION_DONE.get(str(action.get("action")), ACTION_DONE["back_to_normal"]))
+    return "↪️ " + f"{_e(str(action.get('by') or ''))}: {what}"
+
+
+def card_kb(card: Card, side: OrderSide | QuestionSide | None, tr: Translator) -> InlineKeyboardMarkup | None:
+    """The buttons that fit the card's problems; none once it is resolved."""
+    if not card.is_open:
+        return None
+    _ = tr.gettext
+    buttons: list[InlineKeyboardButton] = []
+    for action in actions_for(card.kinds):
+        if action is Action.SNOOZE:
+            continue
+        if action is Action.OPEN and not isinstance(side, OrderSide):
+            continue
+        if action is Action.WRITE_TOURIST and (side is None or side.user is None):
+            continue
+        icon, label, code = _ACTION_BUTTONS[action]
+        buttons.append(_button(f"{icon} {_(label)}", code, card))
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([_button("💤 " + _("15 min"), CardAction.SNOOZE_15, card),
+                 _button("💤 " + _("1 hour"), CardAction.SNOOZE_60, card)])
+    if isinstance(side, OrderSide) and side.organiser.phone and (url := whatsapp_url(side.organiser.phone)):
+        rows.append([InlineKeyboardButton(text="📞 " + _("Organiser on WhatsApp"), url=url)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def confirm_kb(card: Card, yes: CardAction, yes_label: str, tr: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _button(yes_label, yes, card), _button("↩️ " + tr.gettext("Back"), CardAction.BACK, card),
+    ]])
+
+
+def whatsapp_url(phone: str) -> str | None:
+    digits = re.sub(r"\D", "", phone)
+    return f"https://wa.me/{digits}" if 7 <= len(digits) <= 15 else None
+
+
+def _button(text: str, action: CardAction, card: Card) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=CardCb(action=action, card=card.id).pack())
