@@ -24,7 +24,8 @@ from domain.deadlines import Outcome, Swept, _sweep
 from domain.errors import DomainError, NotFound
 from domain.messages import AuditEntry, OutboxKind, OutboxMessage
 from domain.problems import ProblemKind, open_problems, order_facts, sort_kinds
-from domain.catalog import SessionStatus
+from domain.catalog import EventSession, SessionStatus
+from domain.orders import BookingStatus, Order, PaymentStatus
 
 if TYPE_CHECKING:
     from domain.ports import UnitOfWork
@@ -200,10 +201,15 @@ async def check_orders(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATC
     return await _sweep(uow, limit, lambda seen: uow.desk.claim_order_to_check(now, seen), handle)
 
 
-def _next_check(order: Any, session: Any, now: datetime) -> datetime | None:
-    """The next moment this order's problems can change by time alone."""
-    moments = [m for m in (order.confirm_by, order.pay_by, session.starts_at) if m is not None and m > now]
-    return min(moments, default=None)
+def _next_check(order: Order, session: EventSession, now: datetime) -> datetime | None:
+    """The next moment this order's problems can change by time alone: a deadline passing, or the session starting
+    while the organiser or the payment is still awaited."""
+    moments: list[datetime | None] = []
+    if order.booking is BookingStatus.AWAITING_ORGANISER:
+        moments += [order.confirm_by, session.starts_at]
+    if order.payment is PaymentStatus.AWAITING:
+        moments += [order.pay_by, session.starts_at]
+    return min((m for m in moments if m is not None and m > now), default=None)
 
 
 async def check_questions(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH,

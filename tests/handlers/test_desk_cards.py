@@ -300,3 +300,55 @@ async def test_a_burst_of_100_problems_stays_within_the_group_limit(
     await sender.drain(budget=1)
     [own] = group_posts(recorder, mark)
     assert "Organiser silent" in own.params["text"]
+
+
+async def test_a_message_that_cannot_be_delivered_becomes_a_problem(
+    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat  # noqa: ANN001
+) -> None:
+    from tests.telegram.recorder import forbidden
+
+    order = await book(sessions, seeded, clock)
+    recorder.fail_next("sendMessage", forbidden())  # the organiser blocked the bot: the booking request bounces
+    await sender.deliver_due()
+    await jobs.check_orders()
+    await sender.deliver_due()
+    [card] = await cards(sessions)
+    assert card.kinds == ["undelivered"]
+    text = group_posts(recorder)[-1].params["text"]
+    assert "A message to the organiser could not be delivered." in text and format_order_code(order.code) in text
+    await operator_chat.press("✔️ Resolve", message_id=card.message_id)
+    async with sessions() as db:
+        assert (await db.get(OrderRow, order.id)).undelivered is None
+
+
+async def test_problems_lists_filters_and_pages(
+    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat, stranger: Chat  # noqa: ANN001
+) -> None:
+    async with sessions() as db, db.begin():
+        await db.execute(update(SessionRow).values(capacity=100, seats_left=100))
+    orders = [await book(sessions, seeded, clock, user_id=9000 + i) for i in range(12)]
+    await set_order(sessions, orders[0].id, booking="declined", payment="refund_due", paid_at=clock.now())
+    clock.advance(minutes=11)
+    await jobs.check_orders()
+    await sender.deliver_due()
+
+    await operator_chat.send("/problems")
+    text = operator_chat.last_text()
+    assert "12 open problems" in text and "newest first" in text and "Page 1 of 2" in text
+    assert text.index(format_order_code(orders[11].code)) < text.index(format_order_code(orders[2].code))
+    assert "Refund due" in operator_chat.buttons() and "➡️" in operator_chat.buttons()
+    await operator_chat.press("➡️")
+    assert "Page 2 of 2" in operator_chat.last_text()
+    await operator_chat.press("Refund due")
+    text = operator_chat.last_text()
+    assert "1 open problem" in text and format_order_code(orders[0].code) in text
+    await operator_chat.send("/problems oldest organiser_silent")
+    text = operator_chat.last_text()
+    assert "11 open problems" in text and "oldest first" in text
+    assert text.index(format_order_code(orders[1].code)) < text.index(format_order_code(orders[5].code))
+    await operator_chat.send("/problems everything please")
+    assert "Usage: /problems" in operator_chat.last_text()
+
+    mark = len(recorder.requests)
+    await stranger.send("/problems")  # not an operator: silence in a busy group, nothing listed
+    assert [r for r in recorder.requests[mark:] if r.method == "sendMessage"] == []
