@@ -8,6 +8,7 @@ from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.desk_topics import live_topic
 from bot.notifications import RenderContext, Rendered, renders
 from bot.notifications.booking import load_order_context
 from domain.desk import Card
@@ -38,15 +39,12 @@ async def load_card_side(uow: UnitOfWork, card: Card) -> OrderSide | QuestionSid
 
 
 async def problems_thread(rc: RenderContext) -> int | None:
-    """The "Problems" topic when the operator chat is a forum, else None (the chat itself)."""
+    """The "Problems" topic when the operator chat is a forum (created again if someone deleted it), else None (the
+    chat itself). Only new messages need it: an edit keeps its message's topic."""
     if rc.bot is None:
         return None
-    try:
-        from bot.desk_topics import topic_for
-    except ImportError:  # pragma: no cover - the topics helper ships with the question relay
-        return None
     tr = rc.i18n.translator(None)
-    return await topic_for(rc.bot, rc.uow, rc.chat_id, PROBLEMS_TOPIC, tr.gettext("Problems"), rc.now)
+    return await live_topic(rc.bot, rc.uow, rc.chat_id, PROBLEMS_TOPIC, tr.gettext("Problems"), rc.now)
 
 
 @renders(OutboxKind.PROBLEM_CARD)

@@ -352,3 +352,25 @@ async def test_problems_lists_filters_and_pages(
     mark = len(recorder.requests)
     await stranger.send("/problems")  # not an operator: silence in a busy group, nothing listed
     assert [r for r in recorder.requests[mark:] if r.method == "sendMessage"] == []
+
+
+async def test_in_a_forum_cards_go_to_the_problems_topic(
+    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat  # noqa: ANN001
+) -> None:
+    info = recorder.example("ChatFullInfo")
+    info.update(id=OPERATOR_CHAT_ID, type="supergroup", title="Tripdesk operators", is_forum=True)
+    recorder.stub("getChat", info)
+    recorder.stub("createForumTopic", {"message_thread_id": 77, "name": "Problems", "icon_color": 7322096})
+    order, card = await silent_order_card(sessions, seeded, clock, jobs, sender, recorder)
+    [created] = recorder.calls("createForumTopic")
+    assert created.params["name"] == "Problems"
+    [post] = group_posts(recorder)
+    assert post.params["message_thread_id"] == 77 and card.thread_id == 77
+    # a second card goes to the same topic without creating another
+    second = await book(sessions, seeded, clock, user_id=TOURIST + 1)
+    clock.advance(minutes=11)
+    await jobs.check_orders()
+    await sender.deliver_due()
+    assert len(recorder.calls("createForumTopic")) == 1
+    assert group_posts(recorder)[-1].params["message_thread_id"] == 77
+    assert format_order_code(second.code) in group_posts(recorder)[-1].params["text"]
