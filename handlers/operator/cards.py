@@ -172,6 +172,8 @@ def card_text(card: Card, side: OrderSide | QuestionSide | None, tr: Translator,
                      f"{tr.datetime(side.session.starts_at, timezone)}")
         lines.append("👤 " + _who(side.user, side.order.user_id, tr))
         organiser = _e(side.organiser.name)
+        if side.organiser.chat_id > 0:  # a person: the name opens their Telegram profile
+            organiser = f'<a href="tg://user?id={side.organiser.chat_id}">{organiser}</a>'
         if side.organiser.phone:
             organiser += " · " + _e(side.organiser.phone)
         lines.append("🏢 " + organiser)
