@@ -56,6 +56,7 @@ def routers() -> list[Router]:
         payments.router,  # money first: no conversation's state may swallow a payment update
         confirmations.router,  # replies to booking requests, before any flow reads the text
         # the operator desk: only the operator chat's messages, only operators' presses (handlers.operator.access)
+        replies.router,  # first: answers to tourists, and "write to…" mode, which any /command ends
         alerts.router,
         problems.router,
         operator_orders.router,
@@ -63,7 +64,6 @@ def routers() -> list[Router]:
         find.router,
         events.router,
         stats.router,
-        replies.router,  # replies to relayed questions and "write to the tourist": after the commands
         start.router,
         browse.router,
         booking.router,

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from domain.desk import DeskSettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///tripdesk.db"
 OFFICIAL_API_URL = "https://api.telegram.org"
@@ -31,6 +35,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     payment_provider_token: SecretStr | None = None
     scheduler_interval_s: float = Field(default=1.0, gt=0)
+    question_answer_within: timedelta = timedelta(minutes=15)  # an unanswered question becomes a desk problem
+    problem_reraise_after: timedelta = timedelta(minutes=30)  # an unhandled problem card is raised once more
 
     @field_validator("bot_token", "payment_provider_token", "redis_url", "operator_chat_id", mode="before")
     @classmethod
@@ -76,6 +82,19 @@ class Settings(BaseSettings):
             return tuple(int(p) for p in parts)
         return value
 
+    @field_validator("question_answer_within", "problem_reraise_after", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        from domain.durations import parse_duration
+
+        if isinstance(value, str) and not value.strip():
+            return timedelta(minutes=15)
+        if isinstance(value, str):
+            value = parse_duration(value)  # its ValueError names the expected form: 90s, 10m, 2h or 1d
+        if isinstance(value, timedelta) and value <= timedelta(0):
+            raise ValueError("must be a positive duration like 15m")
+        return value
+
     @field_validator("default_locale")
     @classmethod
     def _locale(cls, value: str) -> str:
@@ -93,6 +112,13 @@ class Settings(BaseSettings):
         if value not in _LEVELS:
             raise ValueError(f"must be one of {', '.join(_LEVELS)}")
         return value
+
+    @property
+    def desk(self) -> DeskSettings:
+        """What the operator desk's use cases need to know of the configuration."""
+        from domain.desk import DeskSettings
+
+        return DeskSettings(chat_id=self.operator_chat_id, reraise_after=self.problem_reraise_after)
 
     @property
     def payments_enabled(self) -> bool:

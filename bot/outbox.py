@@ -31,6 +31,7 @@ from aiogram.exceptions import (
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock
+from bot.desk_topics import forget_topic, topic_gone
 from bot.i18n import I18n
 from bot.notifications import Rendered, Renderer
 from bot.ratelimit import Limits
@@ -157,6 +158,11 @@ class OutboxSender:
             log.warning("outbox %s: chat %s refuses messages: %s", row.id, row.chat_id, error.message)
             return 0
         except TelegramBadRequest as error:
+            if rendered.topic_key is not None and topic_gone(error):  # deleted or closed meanwhile: make it anew
+                await forget_topic(SqlUnitOfWork(self.sessions), rendered.topic_key)
+                await self.queue.retry(row.id, now, error.message)  # counted: a topic that never takes ends dead
+                log.info("outbox %s: topic %r is gone; it is created anew", row.id, rendered.topic_key)
+                return 0
             await self._undeliverable(row, now, error.message)
             log.error("outbox %s (%s) refused by Telegram: %s", row.id, row.kind, error.message)
             return 0

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from domain.catalog import Event, EventSession, EventSummary, Hotel, Organiser, Region
 from domain.messages import AuditEntry, OutboxMessage
 from domain.orders import Order
 from domain.payments import Payment
+
+if TYPE_CHECKING:  # annotations only: these modules use the ports themselves
+    from domain.desk import Card
+    from domain.questions import DeskTopic, QuestionThread, RelayMessage
 from domain.reminders import DueStatus, Reminder, SessionNotice
 from domain.users import User
 
@@ -35,6 +39,8 @@ class CatalogRepository(Protocol):
     async def event_summaries(
         self, region_id: int, start: datetime, end: datetime, category: str | None, offset: int, limit: int
     ) -> tuple[Sequence[EventSummary], int]: ...
+    async def cancel_session(self, session_id: int, reason: str | None) -> bool:
+        """Mark a scheduled session cancelled (with the reason); False if it is not scheduled (any more)."""
 
 
 class SeatRepository(Protocol):
@@ -74,6 +80,8 @@ class PaymentRepository(Protocol):
 
     async def by_charge_id(self, telegram_charge_id: str) -> Payment | None: ...
     async def for_order(self, order_id: int) -> Sequence[Payment]: ...
+    async def mark_refunded(self, order_id: int, now: datetime) -> int:
+        """Mark the order's payments that were not applied and not refunded yet as refunded at ``now``; how many."""
 
 
 class ReminderRepository(Protocol):
@@ -119,6 +127,57 @@ class ReminderRepository(Protocol):
 
 class AuditRepository(Protocol):
     async def add(self, entry: AuditEntry) -> None: ...
+    async def for_order(self, order_id: int, limit: int) -> Sequence[AuditEntry]:
+        """The order's latest ``limit`` entries, newest first."""
+
+
+class QuestionRepository(Protocol):
+    """Tourists' question threads, which message in the operator chat is about whom, and the bot's forum topics."""
+
+    async def open_thread(self, user_id: int, now: datetime, check_at: datetime) -> QuestionThread:
+        """The tourist's thread, created or reopened: open, asked at ``now``, looked at by the desk at
+        ``check_at``."""
+
+    async def thread(self, user_id: int) -> QuestionThread | None: ...
+    async def mark_answered(self, user_id: int, by: str, now: datetime) -> QuestionThread | None:
+        """Answered by ``by`` at ``now`` (and due for the desk now, so it closes its card); None if no thread."""
+
+    async def due_threads(self, now: datetime, limit: int) -> Sequence[QuestionThread]:
+        """Threads whose ``desk_check_at`` has passed, oldest first."""
+
+    async def add_relay(self, relay: RelayMessage) -> None:
+        """Remember a message of a chat as being about a tourist (once per chat and message id)."""
+
+    async def relay(self, chat_id: int, message_id: int) -> RelayMessage | None: ...
+    async def topic(self, key: str) -> DeskTopic | None: ...
+    async def topic_by_thread(self, chat_id: int, thread_id: int) -> DeskTopic | None: ...
+    async def save_topic(self, topic: DeskTopic) -> None: ...
+    async def forget_topic(self, key: str) -> None: ...
+
+
+class DeskRepository(Protocol):
+    """The operator desk's cards and what it must look at (see bot/storage/desk.py for the contracts)."""
+
+    async def card(self, card_id: int) -> Card | None: ...
+    async def open_card(self, subject: str) -> Card | None: ...
+    async def latest_card(self, subject: str) -> Card | None: ...
+    async def add_card(self, card: Card) -> Card: ...
+    async def save_card(self, card: Card) -> None: ...
+    async def set_card_message(self, card_id: int, message_id: int, thread_id: int | None) -> None: ...
+    async def cards_opened_since(self, since: datetime) -> int: ...
+    async def digest_cards(self, digest_id: int) -> Sequence[Card]: ...
+    async def open_cards(self, kind: str | None, newest_first: bool, offset: int, limit: int
+                         ) -> tuple[Sequence[Card], int]: ...
+    async def claim_card_to_reraise(self, now: datetime, exclude: Collection[int]) -> int | None: ...
+    async def claim_order_to_check(self, now: datetime, exclude: Collection[int]) -> int | None: ...
+    async def order_seen_version(self, order_id: int) -> int: ...
+    async def mark_order_checked(self, order_id: int, version: int, acknowledged: list[str],
+                                 next_check_at: datetime | None) -> None: ...
+    async def acknowledge(self, order_id: int, kinds: list[str]) -> None: ...
+    async def claim_question_to_check(self, now: datetime, exclude: Collection[int]) -> int | None: ...
+    async def question_thread(self, thread_id: int) -> QuestionThread | None: ...
+    async def mark_question_checked(self, thread_id: int) -> None: ...
+    async def close_question(self, thread_id: int, actor: str, now: datetime) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -132,6 +191,8 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     payments: PaymentRepository
     reminders: ReminderRepository
+    questions: QuestionRepository
+    desk: DeskRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -40,7 +40,8 @@ class Rendered:
 
     ``edit_message_id`` edits that message of the chat in place instead of sending a new one (text and keyboard;
     "message is not modified" counts as done; a message that is gone is sent anew). ``thread_id`` posts into a
-    forum topic. ``after_send`` is called with the id of the message sent or edited, once Telegram accepted it
+    forum topic (``topic_key`` names it: if Telegram says it is gone, it is forgotten and the row retried, so the
+    renderer creates it anew). ``after_send`` is called with the id of the message sent or edited, once Telegram accepted it
     (to remember which message is a card, or which tourist a relayed message is about).
     """
 
@@ -51,6 +52,7 @@ class Rendered:
     invoice: Invoice | None = None
     edit_message_id: int | None = None
     thread_id: int | None = None
+    topic_key: str | None = None  # the desk topic ``thread_id`` is (bot/desk_topics.py): forgotten if it is gone
     reply_to_message_id: int | None = None
     copy_from: tuple[int, int] | None = None  # (chat id, message id) to copy with copyMessage; text is unused
     after_send: AfterSend | None = None
@@ -86,6 +88,10 @@ def _load() -> None:
     from bot.notifications import booking  # noqa: F401  (registers its renderers)
     from bot.notifications import payments  # noqa: F401
     from bot.notifications import reminders  # noqa: F401
+    from bot.notifications import questions  # noqa: F401
+    from bot.notifications import order_changes  # noqa: F401
+    from bot.notifications import desk  # noqa: F401
+    from bot.notifications import sessions  # noqa: F401
 
 
 class Renderer:

@@ -1,4 +1,5 @@
-"""Booking requests to organisers, their outcome to tourists, unclear replies and tourist questions to operators."""
+"""Booking requests to organisers, their outcome to tourists, unclear replies to operators (tourist questions:
+:mod:`bot.notifications.questions`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from domain.catalog import Event, EventSession, Hotel, Organiser, Region, locali
 from domain.messages import OutboxKind
 from domain.orders import Order, format_order_code
 from domain.ports import UnitOfWork
-from domain.users import User, mask_phone
+from domain.users import User
 from handlers.organiser.callbacks import RequestAction, RequestCb
 from handlers.tourist.callbacks import EventCb, OrderAction, OrderCb
 from handlers.tourist.labels import ticket_type_name
@@ -165,27 +166,4 @@ async def unclear_reply(rc: RenderContext) -> Rendered | None:
     ]
     if ctx.organiser.phone:
         lines.append("📞 " + _e(ctx.organiser.phone))
-    return Rendered("\n".join(lines))
-
-
-@renders(OutboxKind.TOURIST_QUESTION)
-async def tourist_question(rc: RenderContext) -> Rendered:
-    tr = rc.i18n.translator(None)
-    _ = tr.gettext
-    user_id = int(rc.payload["user_id"])
-    async with rc.uow:
-        user = await rc.uow.users.get(user_id)
-        orders, _total = await rc.uow.orders.for_user(user_id, 0, 5) if user else ([], 0)
-    name = _e(user.first_name or "") if user else ""
-    details = [f'<a href="tg://user?id={user_id}">{name or user_id}</a>']
-    if user and user.username:
-        details.append("@" + _e(user.username))
-    if language := rc.payload.get("language") or (user.language if user else ""):
-        details.append(tr.language_in_mine(language))
-    if user and user.phone:
-        details.append(mask_phone(user.phone))
-    lines = ["❓ " + _("Question from a tourist"), " · ".join(details)]
-    if active := [format_order_code(o.code) for o in orders if o.is_active]:
-        lines.append(_("Open orders: {codes}").format(codes=", ".join(active)))
-    lines += ["", _e(str(rc.payload.get("text", "")))]
     return Rendered("\n".join(lines))

@@ -8,7 +8,7 @@ from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.desk_topics import live_topic
+from bot.desk_topics import topic_for
 from bot.notifications import RenderContext, Rendered, renders
 from bot.notifications.booking import load_order_context
 from domain.desk import Card
@@ -39,12 +39,12 @@ async def load_card_side(uow: UnitOfWork, card: Card) -> OrderSide | QuestionSid
 
 
 async def problems_thread(rc: RenderContext) -> int | None:
-    """The "Problems" topic when the operator chat is a forum (created again if someone deleted it), else None (the
-    chat itself). Only new messages need it: an edit keeps its message's topic."""
+    """The "Problems" topic when the operator chat is a forum, else None (the chat itself). Only new messages need
+    it: an edit keeps its message's topic. A topic someone deleted is forgotten by the sender and made anew."""
     if rc.bot is None:
         return None
     tr = rc.i18n.translator(None)
-    return await live_topic(rc.bot, rc.uow, rc.chat_id, PROBLEMS_TOPIC, tr.gettext("Problems"), rc.now)
+    return await topic_for(rc.bot, rc.uow, rc.chat_id, PROBLEMS_TOPIC, tr.gettext("Problems"), rc.now)
 
 
 @renders(OutboxKind.PROBLEM_CARD)
@@ -67,6 +67,7 @@ async def problem_card(rc: RenderContext) -> Rendered | None:
 
     return Rendered(
         card_text(card, side, tr), card_kb(card, side, tr), edit_message_id=card.message_id, thread_id=thread_id,
+        topic_key=PROBLEMS_TOPIC if thread_id is not None and card.message_id is None else None,
         after_send=remember,
     )
 
@@ -100,7 +101,9 @@ async def problem_digest(rc: RenderContext) -> Rendered | None:
         for c in cards[:DIGEST_BUTTONS]
     ]
     markup = InlineKeyboardMarkup(inline_keyboard=[buttons[i:i + 4] for i in range(0, len(buttons), 4)])
-    return Rendered("\n".join(lines), markup, thread_id=await problems_thread(rc))
+    thread_id = await problems_thread(rc)
+    return Rendered("\n".join(lines), markup, thread_id=thread_id,
+                    topic_key=PROBLEMS_TOPIC if thread_id is not None else None)
 
 
 @renders(OutboxKind.PROBLEM_RERAISED)

@@ -6,6 +6,8 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.desk import SqlDeskRepository
+from bot.storage.questions import SqlQuestionRepository
 from bot.storage.repositories import (
     SqlAuditRepository,
     SqlCatalogRepository,
@@ -38,6 +40,8 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(session)
         self.payments = SqlPaymentRepository(session)
         self.reminders = SqlReminderRepository(session)
+        self.questions = SqlQuestionRepository(session)
+        self.desk = SqlDeskRepository(session)
         await session.begin()
         return self
 

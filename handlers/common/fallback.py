@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.config import Settings
 from bot.i18n import Translator
 from handlers.tourist.keyboards import main_menu_kb
 from handlers.tourist.messaging import answer_query
+from handlers.tourist.question import can_offer, offer_kb, remember_offer
 
 router = Router(name=__name__)
 
@@ -23,8 +26,16 @@ async def on_unknown_command(message: Message, tr: Translator) -> None:
 
 
 @router.message(F.chat.type == "private", F.text)
-async def on_free_text(message: Message, tr: Translator) -> None:
+async def on_free_text(message: Message, tr: Translator, state: FSMContext, settings: Settings) -> None:
     _ = tr.gettext
+    if can_offer(message.text, settings):  # offer to pass it on as a question; the menu stays below
+        text = _(
+            "I didn't catch that. Shall I send this message to our team? They will answer you here — or use "
+            "“Ask a question” and the other buttons below."
+        )
+        sent = await message.answer(text, reply_markup=offer_kb(tr))
+        await remember_offer(state, sent.message_id, message.text)
+        return
     if len(message.text) > LONG_TEXT:
         text = _("That is a long message! To reach our team, press “Ask a question” and write it there.")
     else:

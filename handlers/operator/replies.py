@@ -1,9 +1,343 @@
-"""(being written)"""
+"""Operators answer tourists from the operator chat: by replying to a relayed question (or writing inside the
+tourist's forum topic), with a canned reply, or by writing first ("Write to the tourist / organiser").
+
+Whatever an operator writes is passed on through the outbox (copied, with a short header in the recipient's
+language); the operator gets a short "✅ Sent to …" reply. A reply to a bot message that is not a relayed question
+falls through to the other routers.
+"""
 
 from __future__ import annotations
 
-from aiogram import Router
+import enum
+import logging
+from html import escape
 
-from handlers.operator.access import guard
+from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.enums import ContentType
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    InaccessibleMessage,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+
+from bot.clock import Clock
+from bot.i18n import Translator
+from domain.errors import NotFound
+from domain.ports import UnitOfWork
+from domain.questions import (
+    CannedReply,
+    TeamMessage,
+    WriteTarget,
+    answer_question,
+    close_question,
+    send_canned_reply,
+    topic_user,
+    write_to,
+)
+from handlers.operator.access import Operator, guard
+from handlers.tourist.messaging import answer_query
+
+log = logging.getLogger(__name__)
 
 router = guard(Router(name=__name__))
+
+__all__ = ["CANNED", "QuestionCb", "WriteCb", "WriteTarget", "question_kb", "router", "start_writing"]
+
+
+def N_(message: str) -> str:
+    """Marks a message for translation where it is defined; it is translated where it is shown."""
+    return message
+
+
+# The canned replies: (button emoji, button label for the operators, the text the tourist gets in their language).
+CANNED: dict[CannedReply, tuple[str, str, str]] = {
+    CannedReply.CHECKING: ("⏳", N_("Checking"), N_("We are checking and will write back shortly.")),
+    CannedReply.CONFIRMED: (
+        "✅", N_("Confirmed"), N_("Your booking is confirmed — you can see it under “My orders”.")),
+    CannedReply.MEETING_POINT: (
+        "📍", N_("Meeting point"),
+        N_("The meeting point and time are in your ticket: open “My orders” and then the order.")),
+    CannedReply.SHARE_PHONE: (
+        "📞", N_("Share phone"),
+        N_("Please share your phone number via “Profile” so that the organiser can reach you on the day.")),
+    CannedReply.REFUNDED: (
+        "💸", N_("Refunded"), N_("We have refunded you; it takes 3–10 days to arrive, depending on your bank.")),
+    CannedReply.OTHER_DATES: (
+        "🗓", N_("Other dates"),
+        N_("This date cannot take your booking, but the event has other dates: open it under “Events” to pick one.")),
+    CannedReply.WEATHER: (
+        "🌦", N_("Weather"),
+        N_("The trip goes ahead in light rain. If the weather cancels it, we will tell you here and refund you.")),
+}
+
+# Content an operator may pass on (service messages such as "topic created" or "X joined" are not).
+PASSABLE = frozenset({
+    ContentType.TEXT, ContentType.PHOTO, ContentType.VIDEO, ContentType.DOCUMENT, ContentType.AUDIO,
+    ContentType.VOICE, ContentType.VIDEO_NOTE, ContentType.STICKER, ContentType.ANIMATION, ContentType.LOCATION,
+    ContentType.VENUE, ContentType.CONTACT,
+})
+
+
+class QuestionAction(enum.StrEnum):
+    CANNED = "c"  # show the templates
+    PICK = "p"  # send one
+    BACK = "b"  # back to the question's buttons
+    ANSWERED = "a"  # mark answered without writing
+
+
+class QuestionCb(CallbackData, prefix="dq"):
+    action: QuestionAction
+    user: int
+    reply: CannedReply | None = None
+
+
+class WriteAction(enum.StrEnum):
+    TOURIST = "t"  # id: the tourist's user id
+    ORGANISER = "o"  # id: the organiser's id
+    CANCEL = "x"
+
+
+class WriteCb(CallbackData, prefix="dw"):
+    """"Write to the tourist / organiser" for any desk message: ``order`` 0 means no order."""
+
+    action: WriteAction
+    id: int = 0
+    order: int = 0
+
+
+class WriteForm(StatesGroup):
+    message = State()
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def question_kb(tr: Translator, user_id: int) -> InlineKeyboardMarkup:
+    """The buttons under a relayed question."""
+    _ = tr.gettext
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _button("📋 " + _("Canned reply"), QuestionCb(action=QuestionAction.CANNED, user=user_id)),
+        _button("✅ " + _("Answered"), QuestionCb(action=QuestionAction.ANSWERED, user=user_id)),
+    ]])
+
+
+def canned_kb(tr: Translator, user_id: int) -> InlineKeyboardMarkup:
+    rows = [
+        [_button(f"{emoji} {tr.gettext(label)}", QuestionCb(action=QuestionAction.PICK, user=user_id, reply=code))]
+        for code, (emoji, label, _text) in CANNED.items()
+    ]
+    rows.append([_button("↩️ " + tr.gettext("Back"), QuestionCb(action=QuestionAction.BACK, user=user_id))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def cancel_writing_kb(tr: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button("✖️ " + tr.gettext("Cancel"), WriteCb(action=WriteAction.CANCEL))]]
+    )
+
+
+def team_message(message: Message) -> TeamMessage:
+    """The operator's message as the domain passes it on: plain text goes as one message (its formatting kept)."""
+    text = message.html_text if message.content_type == ContentType.TEXT else None
+    return TeamMessage(chat_id=message.chat.id, message_id=message.message_id, text=text)
+
+
+async def _acknowledge(message: Message, tr: Translator, name: str) -> None:
+    """The operator's ✓: a reply to their message (a reaction may be switched off in the group)."""
+    await message.reply("✅ " + tr.gettext("Sent to {name}.").format(name=escape(name, quote=False)))
+
+
+async def _edit_markup(query: CallbackQuery, markup: InlineKeyboardMarkup) -> None:
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_reply_markup(reply_markup=markup)
+        except TelegramAPIError as error:  # not modified, or too old to edit: the action itself happened
+            log.debug("cannot edit the question's buttons: %s", error)
+
+
+# ---- "write to the tourist / organiser" ---------------------------------------------------------------------------
+
+
+async def start_writing(
+    state: FSMContext, tr: Translator, message_target: Message | CallbackQuery, target: WriteTarget
+) -> None:
+    """Make the operator's next message in the group go to ``target``: the prompt (with a Cancel button) is
+    posted where the operator acted; a Cancel press or any command ends it. Answers the callback query."""
+    _ = tr.gettext
+    await state.set_state(WriteForm.message)
+    await state.update_data(write={
+        "kind": target.kind, "chat_id": target.chat_id, "order_id": target.order_id,
+        "organiser_id": target.organiser_id, "name": target.name,
+    })
+    name = escape(target.name, quote=False)
+    if target.kind == "tourist":
+        who = _("the tourist {name}").format(name=name) if name else _("the tourist")
+    else:
+        who = _("the organiser {name}").format(name=name) if name else _("the organiser")
+    text = "✍️ " + _("Your next message here goes to {who}: text, photo, voice, a file — anything.").format(who=who)
+    markup = cancel_writing_kb(tr)
+    if isinstance(message_target, CallbackQuery):
+        await answer_query(message_target)
+        message = message_target.message
+        if isinstance(message, Message):
+            await message.answer(text, reply_markup=markup)
+        elif isinstance(message, InaccessibleMessage):
+            await message_target.bot.send_message(message.chat.id, text, reply_markup=markup)
+        return
+    await message_target.answer(text, reply_markup=markup)
+
+
+def _write_target(data: dict) -> WriteTarget | None:
+    raw = data.get("write")
+    if not isinstance(raw, dict) or raw.get("kind") not in ("tourist", "organiser"):
+        return None
+    return WriteTarget(kind=raw["kind"], chat_id=int(raw["chat_id"]), order_id=raw.get("order_id"),
+                       organiser_id=raw.get("organiser_id"), name=raw.get("name") or "")
+
+
+@router.callback_query(WriteCb.filter(F.action.in_({WriteAction.TOURIST, WriteAction.ORGANISER})))
+async def on_write_start(
+    query: CallbackQuery, callback_data: WriteCb, state: FSMContext, uow: UnitOfWork, tr: Translator
+) -> None:
+    order_id = callback_data.order or None
+    async with uow:
+        if callback_data.action is WriteAction.TOURIST:
+            user = await uow.users.get(callback_data.id)
+            target = user and WriteTarget("tourist", user.id, order_id, name=user.first_name or str(user.id))
+        else:
+            organiser = await uow.catalog.organiser(callback_data.id)
+            target = organiser and WriteTarget("organiser", organiser.chat_id, order_id, organiser.id, organiser.name)
+    if not target:
+        await answer_query(query, tr.gettext("Not found: they are no longer in our records."), alert=True)
+        return
+    await start_writing(state, tr, query, target)
+
+
+@router.callback_query(WriteCb.filter(F.action == WriteAction.CANCEL))
+async def on_write_cancel(query: CallbackQuery, state: FSMContext, tr: Translator) -> None:
+    _ = tr.gettext
+    if await state.get_state() != WriteForm.message.state:
+        await answer_query(query, _("Nothing to cancel."))
+        return
+    await state.clear()
+    await answer_query(query, _("Cancelled: nothing was sent."))
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_text("✖️ " + _("Cancelled: nothing was sent."))
+        except TelegramAPIError as error:
+            log.debug("cannot edit the writing prompt: %s", error)
+
+
+@router.message(WriteForm.message, F.text.startswith("/"))
+async def on_write_command(message: Message, state: FSMContext) -> None:
+    """A command ends the writing; then it goes on to whoever takes it."""
+    await state.clear()
+    raise SkipHandler()
+
+
+@router.message(WriteForm.message, F.content_type.in_(PASSABLE))
+async def on_write_message(
+    message: Message, state: FSMContext, uow: UnitOfWork, clock: Clock, operator: Operator, tr: Translator
+) -> None:
+    target = _write_target(await state.get_data())
+    await state.clear()
+    if target is None:
+        raise SkipHandler()
+    try:
+        name = await write_to(uow, target, team_message(message), operator.actor, clock.now())
+    except NotFound:
+        await message.reply(tr.gettext("Not found: they are no longer in our records. Nothing was sent."))
+        return
+    await _acknowledge(message, tr, name)
+
+
+# ---- answers by reply ----------------------------------------------------------------------------------------------
+
+
+async def _tourist_for(message: Message, uow: UnitOfWork) -> int | None:
+    """The tourist a message in the operator chat answers: the one whose relayed question (or whose earlier
+    answer) it replies to, else the one whose topic it is written in."""
+    async with uow:
+        if message.reply_to_message is not None:
+            relay = await uow.questions.relay(message.chat.id, message.reply_to_message.message_id)
+            if relay is not None:
+                return relay.user_id
+        if message.is_topic_message and message.message_thread_id is not None:
+            topic = await uow.questions.topic_by_thread(message.chat.id, message.message_thread_id)
+            if topic is not None:
+                return topic_user(topic.key)
+    return None
+
+
+@router.message(~F.text.startswith("/"), F.content_type.in_(PASSABLE))
+async def on_question_answer(
+    message: Message, uow: UnitOfWork, clock: Clock, operator: Operator, tr: Translator
+) -> None:
+    if message.reply_to_message is None and not message.is_topic_message:
+        raise SkipHandler()  # talk among the operators
+    user_id = await _tourist_for(message, uow)
+    if user_id is None:
+        raise SkipHandler()  # a reply to something else (a card, a booking request): not ours
+    try:
+        name = await answer_question(uow, user_id, team_message(message), operator.actor, clock.now())
+    except NotFound:
+        await message.reply(tr.gettext("Not found: they are no longer in our records. Nothing was sent."))
+        return
+    await _acknowledge(message, tr, name)
+
+
+# ---- the buttons under a relayed question -------------------------------------------------------------------------
+
+
+@router.callback_query(QuestionCb.filter(F.action == QuestionAction.CANNED))
+async def on_question_canned(query: CallbackQuery, callback_data: QuestionCb, tr: Translator) -> None:
+    await answer_query(query)
+    await _edit_markup(query, canned_kb(tr, callback_data.user))
+
+
+@router.callback_query(QuestionCb.filter(F.action == QuestionAction.BACK))
+async def on_question_back(query: CallbackQuery, callback_data: QuestionCb, tr: Translator) -> None:
+    await answer_query(query)
+    await _edit_markup(query, question_kb(tr, callback_data.user))
+
+
+@router.callback_query(QuestionCb.filter(F.action == QuestionAction.PICK))
+async def on_question_pick(
+    query: CallbackQuery, callback_data: QuestionCb, uow: UnitOfWork, clock: Clock, operator: Operator,
+    tr: Translator,
+) -> None:
+    _ = tr.gettext
+    if callback_data.reply is None or query.message is None:
+        await answer_query(query, _("This button is no longer valid."), alert=True)
+        return
+    try:
+        name = await send_canned_reply(uow, callback_data.user, callback_data.reply, operator.actor, clock.now(),
+                                       about_message=query.message.message_id)
+    except NotFound:
+        await answer_query(query, _("Not found: they are no longer in our records. Nothing was sent."), alert=True)
+        return
+    emoji, label, _text = CANNED[callback_data.reply]
+    await answer_query(query, _("Sent to {name}: {reply}").format(name=name, reply=f"{emoji} {_(label)}"))
+    await _edit_markup(query, question_kb(tr, callback_data.user))
+
+
+@router.callback_query(QuestionCb.filter(F.action == QuestionAction.ANSWERED))
+async def on_question_answered(
+    query: CallbackQuery, callback_data: QuestionCb, uow: UnitOfWork, clock: Clock, operator: Operator,
+    tr: Translator,
+) -> None:
+    _ = tr.gettext
+    try:
+        changed = await close_question(uow, callback_data.user, operator.actor, clock.now())
+    except NotFound:
+        await answer_query(query, _("Not found: they are no longer in our records."), alert=True)
+        return
+    await answer_query(query, _("Marked as answered.") if changed else _("It was answered already."))

@@ -1,10 +1,15 @@
-"""/question: the tourist writes one message to our team; the answer comes back here, in this chat."""
+"""/question: the tourist writes one message to our team; the answer comes back here, in this chat.
+
+Free text nobody else understood gets an offer from the fallback ("Send this to our team"): the text waits in the
+conversation's data, tied to the message with the button, and a press sends it as a question.
+"""
 
 from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -13,7 +18,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator
 from domain.ports import UnitOfWork
-from domain.questions import InvalidQuestion, NoOperators, ask_question
+from domain.questions import QUESTION_MAX_LENGTH, InvalidQuestion, NoOperators, ask_question
 from domain.users import User
 from handlers.tourist.callbacks import MenuAction, MenuCb
 from handlers.tourist.keyboards import button, main_menu_kb
@@ -26,6 +31,30 @@ router.callback_query.filter(F.message.chat.type == "private")
 
 class QuestionForm(StatesGroup):
     text = State()
+
+
+OFFER_KEY = "question_offer"  # FSM data: {"message": the offer's message id, "text": the tourist's text}
+
+
+class OfferCb(CallbackData, prefix="qo"):
+    """"Send this to our team" under the fallback's answer to free text."""
+
+    send: bool = True
+
+
+def can_offer(text: str, settings: Settings) -> bool:
+    return settings.operator_chat_id is not None and bool(text.strip()) and len(text.strip()) <= QUESTION_MAX_LENGTH
+
+
+def offer_kb(tr: Translator) -> InlineKeyboardMarkup:
+    """The offer's button above the usual menu."""
+    menu = main_menu_kb(tr)
+    offer = [button("💬 " + tr.gettext("Send this to our team"), OfferCb())]
+    return InlineKeyboardMarkup(inline_keyboard=[offer, *menu.inline_keyboard])
+
+
+async def remember_offer(state: FSMContext, message_id: int, text: str) -> None:
+    await state.update_data({OFFER_KEY: {"message": message_id, "text": text}})
 
 
 def cancel_kb(tr: Translator) -> InlineKeyboardMarkup:
@@ -76,7 +105,8 @@ async def on_question_text(
 ) -> None:
     _ = tr.gettext
     try:
-        await ask_question(uow, user.id, message.text, clock.now(), operator_chat_id=settings.operator_chat_id)
+        await ask_question(uow, user.id, message.text, clock.now(), operator_chat_id=settings.operator_chat_id,
+                           answer_within=settings.question_answer_within)
     except InvalidQuestion as error:
         if error.data.get("reason") == "too_long":
             text = _(
@@ -94,6 +124,30 @@ async def on_question_text(
     await message.answer(
         "✅ " + _("Thanks! Our team will answer here in this chat."), reply_markup=main_menu_kb(tr)
     )
+
+
+@router.callback_query(OfferCb.filter())
+async def on_question_offer(
+    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator, clock: Clock,
+    settings: Settings,
+) -> None:
+    _ = tr.gettext
+    offer = (await state.get_data()).get(OFFER_KEY)
+    if not isinstance(offer, dict) or query.message is None or offer.get("message") != query.message.message_id:
+        await answer_query(
+            query, _("This offer has expired. Press “Ask a question” and write your question again."), alert=True
+        )
+        return
+    await state.update_data({OFFER_KEY: None})
+    try:
+        await ask_question(uow, user.id, str(offer.get("text", "")), clock.now(),
+                           operator_chat_id=settings.operator_chat_id, answer_within=settings.question_answer_within)
+    except (InvalidQuestion, NoOperators):
+        await answer_query(query)
+        await show(query, unavailable(tr), main_menu_kb(tr))
+        return
+    await answer_query(query)
+    await show(query, "✅ " + _("Thanks! Our team will answer here in this chat."), main_menu_kb(tr))
 
 
 @router.message(QuestionForm.text, ~F.text)

@@ -1,12 +1,15 @@
-"""/question through the real Dispatcher: one message to our team, stored as an outbox row for the operator chat."""
+"""/question through the real Dispatcher: one message to our team, stored as an outbox row for the operator chat
+with the tourist's question thread; and the fallback's offer to send free text to our team."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.config import Settings
-from bot.storage.tables import AuditRow, OutboxRow
+from bot.storage.tables import AuditRow, OutboxRow, QuestionThreadRow
 from domain.questions import QUESTION_MAX_LENGTH
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_CHAT_ID
@@ -20,7 +23,12 @@ async def questions(sessions: async_sessionmaker) -> list[OutboxRow]:
         return list(await db.scalars(select(OutboxRow).where(OutboxRow.kind == "operator.tourist_question")))
 
 
-async def test_question_reaches_the_operators(chat: Chat, seeded: Seeded, sessions) -> None:
+async def threads(sessions: async_sessionmaker) -> list[QuestionThreadRow]:
+    async with sessions() as db:
+        return list(await db.scalars(select(QuestionThreadRow)))
+
+
+async def test_question_reaches_the_operators(chat: Chat, seeded: Seeded, sessions, clock) -> None:
     await chat.send("/question")
     assert "Write your question in one message" in chat.last_text()
     assert chat.buttons() == ["✖️ Cancel"]
@@ -30,17 +38,21 @@ async def test_question_reaches_the_operators(chat: Chat, seeded: Seeded, sessio
     assert "🗺 Events" in chat.buttons()
     [row] = await questions(sessions)
     assert row.chat_id == OPERATOR_CHAT_ID
+    [thread] = await threads(sessions)
     assert row.payload == {
         "user_id": chat.user_id,
         "text": "Is lunch included on the cruise?\nAnd is there a toilet?",
         "language": "en",
+        "thread": thread.id,
     }
+    assert (thread.user_id, thread.status, thread.asked_at, thread.desk_check_at) == (
+        chat.user_id, "open", clock.now(), clock.now() + timedelta(minutes=15))
     assert row.status == "pending"
     async with sessions() as db:
         actions = list(await db.scalars(select(AuditRow.action)))
     assert actions == ["question.asked"]
 
-    await chat.send("And one more thing")  # the form is over
+    await chat.send("And one more thing")  # the form is over: the fallback offers to send it
     assert "I didn't catch that" in chat.last_text()
     assert len(await questions(sessions)) == 1
 
@@ -122,3 +134,74 @@ async def test_operator_chat_gone_while_writing(chat: Chat, seeded: Seeded, sess
     await chat.send("Hello?")
     assert "questions cannot be received right now" in chat.last_text()
     assert await questions(sessions) == []
+
+
+async def test_a_second_question_reopens_the_one_thread(
+    chat: Chat, seeded: Seeded, sessions, clock, settings: Settings
+) -> None:
+    settings.question_answer_within = timedelta(minutes=5)
+    await chat.send("/question")
+    await chat.send("First?")
+    clock.advance(minutes=2)
+    await chat.send("/question")
+    await chat.send("Second?")
+    assert [r.payload["text"] for r in await questions(sessions)] == ["First?", "Second?"]
+    [thread] = await threads(sessions)
+    assert (thread.status, thread.asked_at, thread.desk_check_at) == ("open", clock.now(),
+                                                                      clock.now() + timedelta(minutes=5))
+
+
+OFFER = "💬 Send this to our team"
+
+
+async def test_free_text_is_offered_to_our_team(chat: Chat, seeded: Seeded, sessions) -> None:
+    await chat.send("/start")
+    await chat.send("Do you have <kayak> tours?")
+    assert "I didn't catch that" in chat.last_text()
+    assert chat.buttons()[0] == OFFER and "🗺 Events" in chat.buttons()  # the menu stays
+    assert await questions(sessions) == []
+    offer = chat.last_message().message_id
+
+    await chat.press(OFFER)
+    assert chat.last_text() == THANKS
+    assert chat.last_message().message_id == offer  # the offer turned into the thanks
+    [row] = await questions(sessions)
+    assert row.payload["text"] == "Do you have <kayak> tours?" and row.chat_id == OPERATOR_CHAT_ID
+    async with sessions() as db:
+        assert list(await db.scalars(select(AuditRow.action))) == ["question.asked"]
+
+    await chat.press_data("qo:1", message_id=offer)  # pressed again (a double tap): sent once
+    assert "This offer has expired" in chat.alerts()[0].text
+    assert len(await questions(sessions)) == 1
+
+
+async def test_only_the_newest_offer_sends_and_it_sends_its_own_text(chat: Chat, seeded: Seeded, sessions) -> None:
+    await chat.send("/start")
+    await chat.send("first words")
+    first = chat.last_message().message_id
+    await chat.send("second words")
+    await chat.press(OFFER, message_id=first)
+    assert chat.alerts()[0].show_alert and "expired" in chat.alerts()[0].text
+    assert await questions(sessions) == []
+    await chat.press(OFFER)
+    assert [r.payload["text"] for r in await questions(sessions)] == ["second words"]
+
+
+async def test_no_offer_without_operators_or_for_a_huge_text(
+    chat: Chat, seeded: Seeded, sessions, settings: Settings
+) -> None:
+    await chat.send("a" * (QUESTION_MAX_LENGTH + 1))
+    assert "That is a long message!" in chat.last_text() and OFFER not in chat.buttons()
+    settings.operator_chat_id = None
+    await chat.send("hello there")
+    assert "I didn't catch that" in chat.last_text() and OFFER not in chat.buttons()
+    await chat.press_data("qo:1")  # an old offer after the operator chat went away: nothing is accepted
+    assert chat.alerts()
+    assert await questions(sessions) == []
+
+
+async def test_an_offer_in_the_middle_of_a_flow_keeps_the_flow(chat: Chat, seeded: Seeded, sessions) -> None:
+    """Free text during the question form is the question itself, never an offer."""
+    await chat.send("/question")
+    await chat.send("Is there parking?")
+    assert chat.last_text() == THANKS and OFFER not in chat.buttons()

@@ -29,7 +29,11 @@ async def test_question_goes_to_the_operator_chat_with_the_askers_language(uow: 
     [message] = uow.state.outbox
     assert message.kind is OutboxKind.TOURIST_QUESTION
     assert message.chat_id == OPERATORS
-    assert message.payload == {"user_id": USER, "text": "Is there a toilet on board?\nThanks", "language": "de"}
+    [thread] = uow.state.question_threads.values()
+    assert message.payload == {
+        "user_id": USER, "text": "Is there a toilet on board?\nThanks", "language": "de", "thread": thread.id,
+    }
+    assert (thread.user_id, thread.asked_at, thread.desk_check_at) == (USER, NOW, NOW + timedelta(minutes=15))
     assert message.due_at == NOW
     assert message.dedup_key == f"question:{USER}:{number}"
     assert number == int(NOW.timestamp() * 1000)
