@@ -155,7 +155,8 @@ async def _close(uow: UnitOfWork, card: Card, settings: DeskSettings, now: datet
 
 
 async def _sync(uow: UnitOfWork, subject: str, kinds: list[ProblemKind], changed: bool, settings: DeskSettings,
-                now: datetime, *, order_id: int | None = None, user_id: int | None = None) -> Outcome:
+                now: datetime, *, order_id: int | None = None, user_id: int | None = None,
+                settled: str = "back_to_normal") -> Outcome:
     """Bring the subject's card in line with its open problems."""
     card = await uow.desk.open_card(subject)
     codes = [k.value for k in kinds]
@@ -168,7 +169,7 @@ async def _sync(uow: UnitOfWork, subject: str, kinds: list[ProblemKind], changed
     if not codes:
         last = card.last_action or {}
         await _close(uow, card, settings, now, last.get("actor", SYSTEM), last.get("by"),
-                     last.get("action", "back_to_normal"))
+                     last.get("action", settled))
         return Outcome.DONE
     if codes != card.kinds or changed:
         card.kinds = codes
@@ -222,7 +223,8 @@ async def check_questions(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_B
         if thread is None:
             return Outcome.LEFT
         kinds = [ProblemKind.QUESTION_UNANSWERED] if thread.is_open else []
-        return await _sync(uow, question_subject(thread_id), kinds, False, settings, now, user_id=thread.user_id)
+        return await _sync(uow, question_subject(thread_id), kinds, False, settings, now, user_id=thread.user_id,
+                           settled="answered")
 
     return await _sweep(uow, limit, lambda seen: uow.desk.claim_question_to_check(now, seen), handle)
 

@@ -117,6 +117,7 @@ ACTION_DONE: dict[str, str] = {
     "write_tourist": N_("wrote to the tourist"),
     "write_organiser": N_("wrote to the organiser"),
     "back_to_normal": N_("the order is back to normal"),
+    "answered": N_("the question was answered"),
 }
 
 
@@ -207,9 +208,12 @@ def card_text(card: Card, side: OrderSide | QuestionSide | None, tr: Translator,
     else:
         minutes = max(int((card.resolved_at - card.opened_at).total_seconds() // 60), 0) if card.resolved_at else 0
         how = _(ACTION_DONE.get(card.resolution or "", ACTION_DONE["back_to_normal"]))
-        who = _e(card.resolved_by_name) if card.resolved_by_name else _("the bot")
-        lines += ["", "✔️ " + _("Resolved: {who} — {how}, after {minutes} min.").format(
-            who=who, how=how, minutes=minutes)]
+        if card.resolved_by_name:
+            done = _("Resolved: {who} — {how}, after {minutes} min.").format(
+                who=_e(card.resolved_by_name), how=how, minutes=minutes)
+        else:
+            done = _("Resolved — {how}, after {minutes} min.").format(how=how, minutes=minutes)
+        lines += ["", "✔️ " + done]
     if digest:
         lines.insert(0, _("(from the digest)"))
     return "\n".join(lines)

@@ -374,3 +374,32 @@ async def test_in_a_forum_cards_go_to_the_problems_topic(
     assert len(recorder.calls("createForumTopic")) == 1
     assert group_posts(recorder)[-1].params["message_thread_id"] == 77
     assert format_order_code(second.code) in group_posts(recorder)[-1].params["text"]
+
+
+async def test_an_unanswered_question_becomes_a_card_and_the_answer_closes_it(
+    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat, chat: Chat  # noqa: ANN001
+) -> None:
+    await chat.send("/question")
+    await chat.send("Is there a toilet on the boat?")
+    await sender.deliver_due()
+    [relay] = [r for r in group_posts(recorder) if "toilet" in r.params["text"]]
+    clock.advance(minutes=14)
+    await jobs.check_questions()
+    assert await cards(sessions) == []  # still within QUESTION_ANSWER_WITHIN
+    clock.advance(minutes=2)
+    await jobs.check_questions()
+    await sender.deliver_due()
+    [card] = await cards(sessions)
+    assert card.kinds == ["question_unanswered"] and card.user_id == chat.user_id
+    text = group_posts(recorder)[-1].params["text"]
+    assert "Question waiting for an answer" in text and "Anna" in text
+    assert "✍️ Write to the tourist" in operator_chat.buttons(card.message_id)
+    await operator_chat.send("Yes, at the back.", reply_to=relay.result.message_id)
+    await sender.deliver_due()
+    assert "Yes, at the back." in chat.last_text()
+    await jobs.check_questions()
+    await sender.deliver_due()
+    [closed] = await cards(sessions)
+    assert closed.status == "resolved"
+    assert "Resolved — the question was answered" in group_edits(recorder)[-1].params["text"]
+    assert operator_chat.keyboard(card.message_id) == []
