@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select, update
 
+from bot.i18n import I18n
 from bot.sandbox.server import Emulator
 from bot.sandbox.world import NOT_MODIFIED, World
 from bot.storage.db import create_engine, session_factory
@@ -154,3 +155,26 @@ async def _card_id(database: Database, order_id: int) -> int:
 async def _cards_of(database: Database, order_id: int) -> list[DeskCardRow]:
     async with database.sessions() as db:
         return list(await db.scalars(select(DeskCardRow).where(DeskCardRow.order_id == order_id)))
+
+
+async def test_a_question_reaches_the_group_and_the_reply_comes_back(world, database, operators, bot) -> None:  # noqa: ANN001
+    dmitri = Tourist(world, world.add_user(first_name="Dmitri", language_code="ru"))
+    await dmitri.send("/start")
+    await dmitri.send("/question")
+    await dmitri.send("Можно ли взять собаку на круиз?")
+
+    def relayed() -> list[dict[str, Any]]:
+        return [m for m in group_messages(world, operators) if "собаку" in (m.get("text") or "")]
+
+    [relay] = await wait_for(world, relayed, "the question in the operator group")
+    assert "Dmitri" in relay["text"]
+    olga = operator_id(world, operators)
+    await world.user_sends(olga, "Yes, dogs on a lead are welcome.", chat_id=operators, reply_to=relay["message_id"])
+
+    def answered() -> list[dict[str, Any]]:
+        return [m for m in dmitri.bot_messages() if "dogs on a lead" in (m.get("text") or "")]
+
+    [answer] = await wait_for(world, answered, "the operator's answer in the tourist's chat")
+    ru = I18n("en").translator("ru")
+    assert answer["text"] == f"💬 {ru.gettext('Our team answers:')}\n\nYes, dogs on a lead are welcome."
+    assert ru.gettext("Our team answers:") != "Our team answers:"  # the header is in Dmitri's language
