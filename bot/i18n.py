@@ -28,6 +28,12 @@ CATALOG = Path("LC_MESSAGES") / "messages.po"
 
 
 @cache
+def N_(message: str) -> str:  # noqa: N802
+    """Marks a message for extraction (``tripdesk locales``) where it is defined, e.g. in a table of labels; it is
+    translated where it is shown (``tr.gettext(label)``)."""
+    return message
+
+
 def available_languages(directory: Path = LOCALES_DIR) -> tuple[str, ...]:
     """Every folder of ``locales/`` that holds a catalog is a language."""
     if not directory.is_dir():

@@ -12,7 +12,8 @@ from datetime import datetime
 
 from domain.deadlines import schedule_order_reminders
 from domain.errors import InvalidTransition, NotAllowed, NotFound
-from domain.messages import AuditEntry, OutboxKind, OutboxMessage, order_message
+from domain.messages import AuditEntry, OutboxKind, order_message
+from domain.catalog import Organiser
 from domain.orders import CODE_ALPHABET, BookingStatus, Order
 from domain.ports import UnitOfWork
 from domain.replies import OrganiserReply, Verdict
@@ -62,7 +63,6 @@ async def answer_booking_request(
     reply_text: str,
     now: datetime,
     payments_enabled: bool,
-    operator_chat_id: int | None,
 ) -> Answered:
     """Apply the organiser's answer. :class:`InvalidTransition` if the order no longer waits for one (the caller
     shows its state); :class:`NotAllowed` if ``chat_id`` is not the organiser's."""
@@ -73,33 +73,14 @@ async def answer_booking_request(
             raise InvalidTransition(order=order.id, booking=order.booking.value)
         before = order.snapshot()
         if reply.verdict is Verdict.YES:
-            order.confirm_by_organiser(now, organiser.pay_within, payments_enabled)
-            order.unclear_reply = None
-            await uow.orders.save(order)
-            await schedule_order_reminders(uow, order, now)
-            await tell_tourist(uow, OutboxKind.ORDER_CONFIRMED, order, now, {})
-            if order.pay_by is not None:
-                await tell_tourist(uow, OutboxKind.INVOICE, order, now, {})
+            await confirm_in_tx(uow, order, organiser, now, payments_enabled)
             action = "order.confirmed_by_organiser"
         elif reply.verdict is Verdict.NO:
-            order.decline_by_organiser(now)
-            await uow.seats.release(order.session_id, order.seats)
-            await uow.orders.save(order)
-            await tell_tourist(uow, OutboxKind.ORDER_DECLINED, order, now, {"reason": reply.reason})
+            await decline_in_tx(uow, order, now, reply.reason)
             action = "order.declined_by_organiser"
         else:
-            order.unclear_reply = reply_text[:1000]
+            order.unclear_reply = reply_text[:1000]  # the operator desk shows it on the order's problem card
             await uow.orders.save(order)
-            if operator_chat_id is not None:
-                await uow.outbox.add(
-                    OutboxMessage(
-                        kind=OutboxKind.UNCLEAR_REPLY,
-                        chat_id=operator_chat_id,
-                        payload={"order_id": order.id, "text": reply_text[:1000]},
-                        due_at=now,
-                        dedup_key=f"{OutboxKind.UNCLEAR_REPLY.value}:{order.id}:{int(now.timestamp() * 1000)}",
-                    )
-                )
             action = "order.unclear_organiser_reply"
         await uow.audit.add(
             AuditEntry(
@@ -109,6 +90,29 @@ async def answer_booking_request(
         )
         await uow.commit()
     return Answered(order, reply.verdict)
+
+
+async def confirm_in_tx(
+    uow: UnitOfWork, order: Order, organiser: Organiser, now: datetime, payments_enabled: bool
+) -> None:
+    """Confirm ``order`` inside the caller's transaction (the organiser's answer, or an operator for them): its
+    reminders, the tourist told, an invoice when they pay in chat. The caller audits it."""
+    order.confirm_by_organiser(now, organiser.pay_within, payments_enabled)
+    order.unclear_reply = None
+    await uow.orders.save(order)
+    await schedule_order_reminders(uow, order, now)
+    await tell_tourist(uow, OutboxKind.ORDER_CONFIRMED, order, now, {})
+    if order.pay_by is not None:
+        await tell_tourist(uow, OutboxKind.INVOICE, order, now, {})
+
+
+async def decline_in_tx(uow: UnitOfWork, order: Order, now: datetime, reason: str | None) -> None:
+    """Decline ``order`` inside the caller's transaction: seats back on sale, the tourist told (with the reason).
+    The caller audits it."""
+    order.decline_by_organiser(now)
+    await uow.seats.release(order.session_id, order.seats)
+    await uow.orders.save(order)
+    await tell_tourist(uow, OutboxKind.ORDER_DECLINED, order, now, {"reason": reason})
 
 
 async def tell_tourist(uow: UnitOfWork, kind: OutboxKind, order: Order, now: datetime, extra: dict) -> None:

@@ -15,16 +15,13 @@ from html import escape
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from domain.catalog import Event, EventSession, Organiser, Region, localized
 from domain.desk import Card
 from domain.orders import Order, format_order_code
+from domain.payments import Payment
 from domain.problems import Action, ProblemKind, actions_for, sort_kinds
 from domain.users import User, mask_phone
-
-
-def N_(message: str) -> str:  # noqa: N802  (marks a message for extraction; translated when shown)
-    return message
 
 
 class CardAction(enum.StrEnum):
@@ -131,12 +128,16 @@ class OrderSide:
     region: Region
     organiser: Organiser
     user: User | None
+    payments: tuple[Payment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class QuestionSide:
     user: User | None
     asked_at: datetime
+
+
+MONEY_KINDS = frozenset({ProblemKind.REFUND_DUE, ProblemKind.LATE_PAYMENT, ProblemKind.PARTIAL_REFUND_DUE})
 
 
 def _e(text: str) -> str:
@@ -183,6 +184,11 @@ def card_text(card: Card, side: OrderSide | QuestionSide | None, tr: Translator,
             lines.append(_("The organiser wrote:") + f" <i>{_e(side.order.unclear_reply[:500])}</i>")
         if ProblemKind.LOW_RATING in kinds and side.order.rating is not None:
             lines.append("⭐" * side.order.rating + " " + _("rating {stars} of 5").format(stars=side.order.rating))
+        if MONEY_KINDS.intersection(kinds):
+            for payment in side.payments:  # what to look for in the provider's dashboard
+                state = _("paid the order") if payment.applied else _("did not pay the order")
+                lines.append(f"💳 {tr.money(payment.amount_minor, payment.currency)} · "
+                             f"<code>{_e(payment.provider_charge_id)}</code> · {state}")
         if ProblemKind.UNDELIVERED in kinds and side.order.undelivered:
             if side.order.undelivered.startswith("organiser."):
                 lines.append("📵 " + _("A message to the organiser could not be delivered."))

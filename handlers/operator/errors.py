@@ -1,39 +1,58 @@
-"""Domain refusals in the operators' words: one place for every desk handler."""
+"""Domain refusals in the operators' words: one place for every desk handler (cards, /order, tools)."""
 
 from __future__ import annotations
 
 from bot.i18n import Translator
-from domain.errors import DomainError
+from domain import order_changes as oc
+from domain.desk import CardClosed
+from domain.errors import (
+    ConcurrentChange,
+    DomainError,
+    InvalidQuantity,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    SessionNotBookable,
+    SoldOut,
+)
+from domain.pricing import MAX_TICKETS_PER_ORDER
 
 
-def domain_error_text(error: DomainError, tr: Translator) -> str:
-    """A short, localized reason (fits a callback answer) for a refusal of any desk use case."""
+def domain_error_text(error: DomainError, tr: Translator, currency: str = "EUR") -> str:
+    """A short, localized reason for a refusal of any desk use case (it fits a callback answer)."""
     _ = tr.gettext
-    match error.code:
-        case "not_found":
-            return _("Not found: it may have been deleted.")
-        case "invalid_transition":
-            return _("The order has changed meanwhile and this no longer applies. Open it again to see where it is.")
-        case "concurrent_change":
-            return _("Someone changed the order at the same moment. Please try again.")
-        case "card_closed":
-            return _("This problem is already resolved.")
-        case "sold_out":
-            return _("Not enough seats left on that session.")
-        case "session_not_bookable":
-            return _("That session cannot be booked any more (cancelled, started or about to start).")
-        case "nothing_owed":
-            return _("Nothing is owed to the tourist on this order.")
-        case "invalid_amount":
-            return _("That amount is not possible here.")
-        case "paid_price_up":
-            return _("The order is paid: a change may not make it dearer.")
-        case "hotel_region":
+    match error:
+        case SoldOut():
+            return _("Not enough free seats: {left} left.").format(left=error.data.get("left", 0))
+        case SessionNotBookable():
+            return _("That session can no longer be booked.")
+        case oc.PaidPriceUp():
+            return _("A paid order can only get cheaper: we never charge more after payment.")
+        case oc.HotelOutsideRegion():
             return _("That hotel is not in the event's region.")
-        case "no_change":
-            return _("Nothing to change: the order already is like that.")
-        case "no_tourist":
+        case oc.NoChange():
+            return _("Nothing to change: the order is like that already.")
+        case oc.NothingOwed():
+            return _("Nothing is owed to the tourist.")
+        case oc.InvalidAmount():
+            return _("The amount must be between {low} and {high}.").format(
+                low=tr.money(1, currency), high=tr.money(int(error.data.get("owed", 0)), currency))
+        case oc.InvalidNote():
+            if error.data.get("reason") == "too_long":
+                return _("The note is too long: at most {limit} characters.").format(limit=oc.NOTE_MAX_LENGTH)
+            return _("The note is empty.")
+        case oc.NoTourist():
             return _("The tourist's data was deleted: there is nobody to tell.")
-        case "not_allowed":
+        case InvalidQuantity():
+            return _("Choose between 1 and {limit} tickets.").format(limit=MAX_TICKETS_PER_ORDER)
+        case ConcurrentChange():
+            return _("The order changed a moment ago. Here it is as it is now.")
+        case NotFound():
+            return _("Not found: it may have been removed.")
+        case InvalidTransition():
+            return _("This no longer applies to the order. Here it is as it is now.")
+        case CardClosed():
+            return _("This problem is already resolved.")
+        case NotAllowed():
             return _("Not allowed.")
-    return _("That did not work ({code}). Nothing was changed.").format(code=error.code)
+    return _("That did not work. Here is the order as it is now.")

@@ -1,9 +1,1134 @@
-"""(being written)"""
+"""``/order CODE``: the full card of any order, with the operator's edit actions; ``/audit CODE``: its history.
+
+The card shows every status dimension in words, the money (paid, refunded, owed back), the hotel, the organiser's
+questions' answers, the deadlines, the ticket code, the tourist and the organiser (phones masked) and the last audit
+entries. Its buttons (``OrderDeskCb``, prefix ``do``) change the session, the quantities, the hotel, replace the
+ticket, cancel (with or without the refund), record a refund, add an internal note and show the history. Every press
+is checked again on the server: an action that no longer applies answers with the order as it is now. After an
+action the card is rendered again in place with a line saying who did what.
+
+Typed input (a hotel's name, a refund amount, a note) is asked for with an FSM state of the operator in the group;
+in a group with privacy mode on the bot only sees it as a reply to its message, so the prompt says "reply".
+
+Exported for the other desk modules: :class:`OrderDeskCb` / :class:`OrderDeskAction` (``VIEW`` opens the card as a
+new message), :func:`send_order_card`, :func:`order_card` (text and keyboard), :func:`order_card_text` and
+:func:`order_card_kb`.
+"""
 
 from __future__ import annotations
 
-from aiogram import Router
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from typing import Any
 
-from handlers.operator.access import guard
+from aiogram import Bot, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.clock import Clock
+from bot.i18n import N_, Translator
+from domain import order_changes as oc
+from domain.catalog import BOOKING_CUTOFF, Event, EventSession, Hotel, Organiser, Region, SessionStatus, localized
+from domain.errors import (
+    DomainError,
+    InvalidQuantity,
+    InvalidTransition,
+    SoldOut,
+)
+from domain.messages import AuditEntry
+from domain.money import parse_amount
+from domain.orders import BookingStatus, Order, PaymentStatus, TicketStatus, format_order_code, normalize_order_code
+from domain.payments import Payment
+from domain.ports import UnitOfWork
+from domain.pricing import MAX_TICKETS_PER_ORDER
+from domain.users import User, mask_phone
+from handlers.operator.access import Operator, guard
+from handlers.operator.errors import domain_error_text
+from handlers.tourist.labels import ticket_type_name
+from handlers.tourist.messaging import answer_query
 
 router = guard(Router(name=__name__))
+
+CARD_AUDIT_ENTRIES = 10
+TEXT_LIMIT = 4096
+CARD_BUDGET = 3900  # characters of the card, leaving room for the "who did what" line
+AUDIT_PAGE_BUDGET = 3600  # characters of audit entries per page of the history
+AUDIT_MAX_ENTRIES = 2000
+ENTRY_LIMIT = 300  # characters of one audit entry's details on the card
+AUDIT_ENTRY_LIMIT = 1200  # in the history: a whole note
+ANSWER_LIMIT = 200
+ANSWERS_BUDGET = 1500  # characters of the questions' answers on the card
+HOTEL_QUERY_MIN, HOTEL_QUERY_MAX = 2, 64
+HOTEL_RESULTS = 8
+SESSION_CHOICES = 8
+AMOUNT_TEXT_MAX = 32
+
+
+class OrderDeskAction(enum.StrEnum):
+    VIEW = "v"  # the card as a new message (from /find, a problem card, a digest)
+    REFRESH = "r"  # the card again, in place
+    SESSIONS = "s"  # the event's other sessions with free seats
+    SESSION = "sp"  # move to session ``arg``
+    QUANTITIES = "q"  # the quantities editor (``q`` the draft)
+    QTY_INC = "qi"  # ticket type ``arg`` + 1
+    QTY_DEC = "qd"
+    QTY_SAVE = "qs"
+    TICKET = "t"  # asks first
+    TICKET_YES = "ty"
+    HOTEL = "h"  # asks for a name
+    HOTEL_PICK = "hp"  # hotel ``arg``
+    HOTEL_NONE = "hn"
+    CANCEL = "c"  # asks: with or without the refund
+    CANCEL_REFUND = "cr"
+    CANCEL_KEEP = "ck"  # without the refund: it stays due
+    REFUND = "f"  # asks: everything owed, or an amount
+    REFUND_ALL = "fa"
+    REFUND_AMOUNT = "ft"  # asks for the amount
+    NOTE = "n"  # asks for the text
+    HISTORY = "a"  # page ``arg`` of the audit log
+
+
+class OrderDeskCb(CallbackData, prefix="do"):
+    action: OrderDeskAction
+    order: int
+    arg: int = 0
+    q: str = ""  # the quantities draft: one count per ticket type of the event, "2-1-0"
+
+
+class OrderDeskInput(StatesGroup):
+    hotel = State()
+    refund_amount = State()
+    note = State()
+
+
+MY_STATES = {OrderDeskInput.hotel.state, OrderDeskInput.refund_amount.state, OrderDeskInput.note.state}
+
+
+def _e(text: str) -> str:
+    return escape(text, quote=False)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _button(text: str, action: OrderDeskAction, order_id: int, arg: int = 0, q: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=text, callback_data=OrderDeskCb(action=action, order=order_id, arg=arg, q=q).pack()
+    )
+
+
+# ---- what the card shows ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    """An order and everything the card shows, read in one transaction."""
+
+    order: Order
+    event: Event
+    session: EventSession
+    region: Region
+    organiser: Organiser
+    hotel: Hotel | None
+    user: User | None
+    payments: tuple[Payment, ...]
+    history: tuple[AuditEntry, ...]  # newest first
+
+
+async def load_order_view(uow: UnitOfWork, order_id: int, history: int = CARD_AUDIT_ENTRIES) -> OrderView | None:
+    async with uow:
+        order = await uow.orders.get(order_id)
+        if order is None:
+            return None
+        event = await uow.catalog.event(order.event_id)
+        session = await uow.catalog.session(order.session_id)
+        region = await uow.catalog.region(event.region_id) if event else None
+        organiser = await uow.catalog.organiser(event.organiser_id) if event else None
+        if event is None or session is None or region is None or organiser is None:
+            return None
+        hotel = await uow.catalog.hotel(order.hotel_id) if order.hotel_id else None
+        user = await uow.users.get(order.user_id) if order.user_id else None
+        payments = tuple(await uow.payments.for_order(order.id))
+        entries = tuple(await uow.audit.for_order(order.id, history))
+    return OrderView(order, event, session, region, organiser, hotel, user, payments, entries)
+
+
+def booking_words(status: BookingStatus, tr: Translator) -> str:
+    _ = tr.gettext
+    return {
+        BookingStatus.AWAITING_ORGANISER: _("awaiting the organiser"),
+        BookingStatus.CONFIRMED: _("confirmed"),
+        BookingStatus.DECLINED: _("declined by the organiser"),
+        BookingStatus.CANCELLED: _("cancelled"),
+        BookingStatus.EXPIRED: _("expired"),
+        BookingStatus.ATTENDED: _("attended"),
+        BookingStatus.NO_SHOW: _("no-show"),
+    }.get(status, status.value)
+
+
+def payment_words(status: PaymentStatus, tr: Translator) -> str:
+    _ = tr.gettext
+    return {
+        PaymentStatus.NOT_DUE: _("nothing to pay"),
+        PaymentStatus.AWAITING: _("awaiting payment"),
+        PaymentStatus.ON_SITE: _("to be paid at the meeting point"),
+        PaymentStatus.PAID: _("paid"),
+        PaymentStatus.REFUND_DUE: _("refund due"),
+        PaymentStatus.REFUNDED: _("refunded"),
+        PaymentStatus.PARTIALLY_REFUNDED: _("partially refunded"),
+    }.get(status, status.value)
+
+
+def ticket_words(status: TicketStatus, tr: Translator) -> str:
+    _ = tr.gettext
+    return {
+        TicketStatus.NONE: _("not issued"),
+        TicketStatus.ISSUED: _("issued"),
+        TicketStatus.VOIDED: _("void"),
+    }.get(status, status.value)
+
+
+def actor_words(actor: str, tr: Translator) -> str:
+    _ = tr.gettext
+    kind, _sep, who = actor.partition(":")
+    if kind == "operator":
+        return _("operator {id}").format(id=_e(who))
+    if kind == "organiser":
+        return _("organiser")
+    if kind in ("user", "tourist"):
+        return _("tourist")
+    if kind == "system":
+        return _("system")
+    return _e(actor)
+
+
+def action_words(action: str, tr: Translator) -> str:
+    _ = tr.gettext
+    words = {
+        "order.placed": _("order placed"),
+        "order.confirmed_by_organiser": _("confirmed by the organiser"),
+        "order.declined_by_organiser": _("declined by the organiser"),
+        "order.unclear_organiser_reply": _("unclear answer from the organiser"),
+        "order.cancelled_by_tourist": _("cancelled by the tourist"),
+        "order.expired": _("expired"),
+        "order.organiser_nudged": _("organiser reminded"),
+        "order.pay_reminded": _("tourist reminded to pay"),
+        "order.rated": _("rated"),
+        "payment.received": _("payment received"),
+        "payment.not_applied": _("payment not applied (due back)"),
+        "reminder.sent": _("reminder sent"),
+        "reminder.skipped": _("reminder skipped"),
+        "order.confirmed_for_organiser": _("confirmed for the organiser"),
+        "order.declined_for_organiser": _("declined for the organiser"),
+        "order.tourist_reminded": _("tourist reminded"),
+        "order.cancelled_by_operator": _("cancelled by an operator"),
+        "order.refund_recorded": _("refund recorded"),
+        "order.ticket_reissued": _("ticket replaced"),
+        "order.session_changed": _("session changed"),
+        "order.quantities_changed": _("tickets changed"),
+        "order.hotel_set": _("hotel changed"),
+        "order.note": _("note"),
+    }
+    return words.get(action, action)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    return str(value)
+
+
+def entry_details(entry: AuditEntry) -> str:
+    """What changed: ``key: before → after`` for the values that differ, then what only ``after`` says."""
+    if entry.action == "order.note":
+        return str(entry.after.get("note", ""))
+    parts = []
+    for key, after in entry.after.items():
+        if key in entry.before:
+            if entry.before[key] != after:
+                parts.append(f"{key}: {_value(entry.before[key])} → {_value(after)}")
+        elif after not in (None, "", 0, False, {}):
+            parts.append(f"{key}: {_value(after)}")
+    return "; ".join(parts)
+
+
+def entry_line(entry: AuditEntry, tr: Translator, timezone: str, limit: int = ENTRY_LIMIT) -> str:
+    line = f"{tr.datetime(entry.at, timezone)} · {actor_words(entry.actor, tr)} · <b>{_e(action_words(entry.action, tr))}</b>"
+    if details := entry_details(entry):
+        cut = limit
+        shown = _e(_cut(details, cut))
+        while len(shown) > limit and cut > 20:  # escaping can make a text much longer (<<<<)
+            cut //= 2
+            shown = _e(_cut(details, cut))
+        line += ": " + shown
+    return line
+
+
+def paid_minor(view: OrderView) -> int:
+    """Money that paid the order (applied payments; the order's total when it was paid without a recorded one)."""
+    applied = sum(p.amount_minor for p in view.payments if p.applied)
+    if applied:
+        return applied
+    held_once = view.order.paid_at is not None or view.order.payment in (
+        PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUND_DUE, PaymentStatus.REFUNDED)
+    return view.order.total_minor if held_once else 0
+
+
+def order_card_text(tr: Translator, view: OrderView, now: datetime, done: str | None = None) -> str:
+    """The whole order in the operators' language (HTML, under Telegram's 4096 characters)."""
+    _ = tr.gettext
+    order, session, tz = view.order, view.session, view.region.timezone
+    money = lambda minor: tr.money(minor, order.currency)  # noqa: E731
+    when = tr.datetime(session.starts_at, tz)
+    if session.status is SessionStatus.CANCELLED:
+        when += " · " + _("session cancelled")
+    elif session.starts_at <= now:
+        when += " · " + _("session started or over")
+    lines = [
+        "🧾 " + _("<b>Order {code}</b>").format(code=format_order_code(order.code)),
+        f"<b>{_e(localized(view.event.title, tr.language))}</b> ({_e(localized(view.region.name, tr.language))})",
+        "🗓 " + when,
+        "",
+        _("Booking: {status}").format(status=booking_words(order.booking, tr)),
+        _("Payment: {status}").format(status=payment_words(order.payment, tr)),
+        _("Ticket: {status}").format(status=ticket_words(order.ticket, tr))
+        + (f" · <code>{_e(order.ticket_code)}</code>" if order.ticket_code else ""),
+        "",
+    ]
+    for item in order.items:
+        lines.append("🎟 " + _("{ticket} × {quantity}: {amount}").format(
+            ticket=_e(ticket_type_name(item.ticket_type, tr)), quantity=item.quantity, amount=money(item.total_minor)))
+    if order.discount_percent:
+        lines.append(_("Discount {percent}%: −{amount}").format(
+            percent=order.discount_percent, amount=money(order.subtotal_minor - order.total_minor)))
+    lines.append(_("<b>Total: {amount}</b>").format(amount=money(order.total_minor)))
+    lines.append(_("Paid: {paid} · refunded: {refunded} · owed back: {owed}").format(
+        paid=money(paid_minor(view)), refunded=money(order.refunded_minor), owed=money(oc.owed_minor(order))))
+    if order.stray_minor:
+        lines.append("⚠️ " + _("Payments that did not pay the order: {amount}").format(amount=money(order.stray_minor)))
+    if order.partial_refund_minor:
+        lines.append("⚠️ " + _("Partial refund due: {amount}").format(amount=money(order.partial_refund_minor)))
+    if view.hotel is not None:
+        lines.append("🏨 " + _e(view.hotel.name) + (f" ({view.hotel.discount_percent}%)" if view.hotel.discount_percent
+                                                    else ""))
+    else:
+        lines.append("🏨 " + _("no hotel"))
+    answers = 0
+    for question in view.organiser.questions:
+        answer = order.answers.get(question.id)
+        if not answer:
+            continue
+        choice = next((c for c in question.choices if c.id == answer), None)
+        shown = localized(choice.text, tr.language) if choice else answer
+        line = (f"❓ {_e(_cut(localized(question.text, tr.language), ANSWER_LIMIT))} "
+                f"<i>{_e(_cut(shown, ANSWER_LIMIT))}</i>")
+        answers += len(line)
+        if answers > ANSWERS_BUDGET:
+            lines.append("❓ …")
+            break
+        lines.append(line)
+    if order.booking is BookingStatus.AWAITING_ORGANISER and order.confirm_by:
+        lines.append("⏳ " + _("Organiser to answer by {time}").format(time=tr.datetime(order.confirm_by, tz)))
+    if order.payment is PaymentStatus.AWAITING and order.pay_by:
+        lines.append("⏳ " + _("To be paid by {time}; seats held until {held}").format(
+            time=tr.datetime(order.pay_by, tz), held=tr.datetime(max(order.hold_until, order.pay_by), tz)))
+    if order.cancelled_at:
+        lines.append(_("Ended: {time}").format(time=tr.datetime(order.cancelled_at, tz)))
+    if order.unclear_reply:
+        lines.append("🤔 " + _("Organiser's unclear answer: {text}").format(
+            text=f"<i>{_e(_cut(order.unclear_reply, ANSWER_LIMIT))}</i>"))
+    if order.rating is not None:
+        lines.append("⭐ " + _("Rating: {stars}").format(stars=order.rating))
+    lines.append("")
+    if view.user is None:
+        lines.append("👤 " + _("Tourist: data deleted"))
+    else:
+        name = _e(_cut(view.user.first_name or "", 64)) or str(view.user.id)
+        details = [name, tr.language_in_mine(view.user.language)]
+        details.append(mask_phone(view.user.phone) if view.user.phone else _("no phone"))
+        lines.append("👤 " + _("Tourist: {details}").format(details=" · ".join(details)))
+    organiser = [_e(view.organiser.name)]
+    if view.organiser.phone:
+        organiser.append(mask_phone(view.organiser.phone))
+    lines.append("🧭 " + _("Organiser: {details}").format(details=" · ".join(organiser)))
+    head = "\n".join(lines)
+    history = [entry_line(e, tr, tz) for e in view.history[:CARD_AUDIT_ENTRIES]]
+    while history and len(head) + sum(len(h) + 1 for h in history) + 40 > CARD_BUDGET:
+        history.pop()  # the oldest of the shown entries go first
+    text = head
+    if history:
+        text += "\n\n" + "📜 " + _("Latest changes:") + "\n" + "\n".join(reversed(history))
+    if done:
+        text += "\n\n" + done
+    return _cut(text, TEXT_LIMIT)
+
+
+def order_card_kb(tr: Translator, view: OrderView, now: datetime) -> InlineKeyboardMarkup:
+    """The actions that apply to the order now."""
+    _ = tr.gettext
+    order_id = view.order.id
+    rows: list[list[InlineKeyboardButton]] = []
+    editable = oc.can_edit(view.order, view.session, now)
+    if editable:
+        rows.append([_button("🗓 " + _("Change session"), OrderDeskAction.SESSIONS, order_id),
+                     _button("🎟 " + _("Quantities"), OrderDeskAction.QUANTITIES, order_id)])
+    row = []
+    if editable:
+        row.append(_button("🏨 " + _("Hotel"), OrderDeskAction.HOTEL, order_id))
+    if oc.can_reissue(view.order):
+        row.append(_button("🎫 " + _("Replace ticket"), OrderDeskAction.TICKET, order_id))
+    if row:
+        rows.append(row)
+    row = []
+    if oc.can_cancel(view.order, view.session, view.event, now):
+        row.append(_button("🚫 " + _("Cancel"), OrderDeskAction.CANCEL, order_id))
+    if oc.owed_minor(view.order) > 0:
+        row.append(_button("💶 " + _("Refund"), OrderDeskAction.REFUND, order_id))
+    if row:
+        rows.append(row)
+    rows.append([_button("📝 " + _("Note"), OrderDeskAction.NOTE, order_id),
+                 _button("📜 " + _("History"), OrderDeskAction.HISTORY, order_id),
+                 _button("🔄", OrderDeskAction.REFRESH, order_id)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def order_card(
+    uow: UnitOfWork, order_id: int, tr: Translator, now: datetime, done: str | None = None
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    """The card of order ``order_id`` and its buttons; None if there is no such order."""
+    view = await load_order_view(uow, order_id)
+    if view is None:
+        return None
+    return order_card_text(tr, view, now, done), order_card_kb(tr, view, now)
+
+
+def back_kb(tr: Translator, order_id: int, *extra: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[*extra, [_button("↩️ " + tr.gettext("Back to the order"), OrderDeskAction.REFRESH, order_id)]]
+    )
+
+
+def _title(tr: Translator, view: OrderView) -> str:
+    return "🧾 " + tr.gettext("<b>Order {code}</b>").format(code=format_order_code(view.order.code)) + " · " + _e(
+        localized(view.event.title, tr.language))
+
+
+# ---- the history -----------------------------------------------------------------------------------------------------
+
+
+def audit_pages(tr: Translator, view: OrderView, entries: list[AuditEntry]) -> list[str]:
+    """The order's history, oldest first, cut into pages of whole entries under Telegram's limit."""
+    lines = [entry_line(e, tr, view.region.timezone, AUDIT_ENTRY_LIMIT) for e in entries]
+    pages: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        if pages[-1] and size + len(line) + 1 > AUDIT_PAGE_BUDGET:
+            pages.append([])
+            size = 0
+        pages[-1].append(line)
+        size += len(line) + 1
+    return ["\n".join(page) for page in pages]
+
+
+async def history_screen(
+    uow: UnitOfWork, order_id: int, page: int, tr: Translator
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    view = await load_order_view(uow, order_id, history=AUDIT_MAX_ENTRIES)
+    if view is None:
+        return None
+    _ = tr.gettext
+    entries = list(reversed(view.history))
+    pages = audit_pages(tr, view, entries)
+    page = min(max(page, 0), len(pages) - 1)
+    head = [_title(tr, view), "📜 " + _("History")]
+    if len(pages) > 1:
+        head.append(_("Page {page} of {pages}").format(page=page + 1, pages=len(pages)))
+    body = pages[page] or _("No entries yet.")
+    nav = []
+    if page > 0:
+        nav.append(_button("◀️", OrderDeskAction.HISTORY, order_id, page - 1))
+    if page < len(pages) - 1:
+        nav.append(_button("▶️", OrderDeskAction.HISTORY, order_id, page + 1))
+    markup = back_kb(tr, order_id, *([nav] if nav else []))
+    return _cut("\n".join(head) + "\n\n" + body, TEXT_LIMIT), markup
+
+
+# ---- talking back --------------------------------------------------------------------------------------------------
+
+
+async def _show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit the pressed message in place; post anew in the same chat (and topic) if it cannot be edited."""
+    message = query.message
+    if message is None:
+        return
+    if isinstance(message, Message):
+        try:
+            await message.edit_text(text, reply_markup=markup)
+            return
+        except TelegramBadRequest as error:
+            if "message is not modified" in error.message:
+                return
+    thread = message.message_thread_id if isinstance(message, Message) and message.is_topic_message else None
+    await query.bot.send_message(message.chat.id, text, reply_markup=markup, message_thread_id=thread)
+
+
+async def _edit_card(bot: Bot, chat_id: int, message_id: int | None, text: str, markup: InlineKeyboardMarkup,
+                     fallback: Message) -> None:
+    """Put the card back into the message it came from; answer ``fallback`` with it if that is impossible."""
+    if message_id:
+        try:
+            await bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
+            return
+        except TelegramBadRequest as error:
+            if "message is not modified" in error.message:
+                return
+    await fallback.answer(text, reply_markup=markup)
+
+
+def done_line(operator: Operator, what: str) -> str:
+    return f"✅ <i>{_e(_cut(operator.name, 64))}: {what}</i>"
+
+
+async def _refresh(query: CallbackQuery, uow: UnitOfWork, order_id: int, tr: Translator, now: datetime,
+                   alert: str | None = None) -> None:
+    """Answer the press (with ``alert`` if given) and show the card as it is now."""
+    card = await order_card(uow, order_id, tr, now)
+    if card is None:
+        await answer_query(query, tr.gettext("There is no such order."), alert=True)
+        return
+    await answer_query(query, alert, alert=alert is not None)
+    await _show(query, *card)
+
+
+async def _done(query: CallbackQuery, uow: UnitOfWork, order_id: int, tr: Translator, now: datetime,
+                operator: Operator, what: str) -> None:
+    card = await order_card(uow, order_id, tr, now, done_line(operator, what))
+    await answer_query(query, tr.gettext("Done."))
+    if card is not None:
+        await _show(query, *card)
+
+
+async def _view_or_refuse(
+    query: CallbackQuery, uow: UnitOfWork, order_id: int, tr: Translator, now: datetime,
+    applies: Any = None,
+) -> OrderView | None:
+    """The order's view if the press still applies to it; otherwise the press is answered with the fresh card."""
+    view = await load_order_view(uow, order_id)
+    if view is None:
+        await answer_query(query, tr.gettext("There is no such order."), alert=True)
+        return None
+    if applies is not None and not applies(view):
+        await _refresh(query, uow, order_id, tr, now, domain_error_text(InvalidTransition(), tr))
+        return None
+    return view
+
+
+async def _leave_my_state(state: FSMContext) -> None:
+    if await state.get_state() in MY_STATES:
+        await state.clear()
+
+
+# ---- commands ------------------------------------------------------------------------------------------------------
+
+
+def _order_code_or_usage(command: CommandObject, tr: Translator, usage: str) -> tuple[str | None, str | None]:
+    """The normalized code, or the text to answer instead."""
+    raw = (command.args or "").strip()
+    if not raw:
+        return None, usage
+    code = normalize_order_code(raw[:32])
+    if code is None:
+        return None, tr.gettext("That is not an order code. Order codes look like K7M-A4X.")
+    return code, None
+
+
+@router.message(Command("order"))
+async def cmd_order(
+    message: Message, command: CommandObject, uow: UnitOfWork, tr: Translator, clock: Clock, state: FSMContext
+) -> None:
+    await _leave_my_state(state)
+    code, answer = _order_code_or_usage(
+        command, tr, tr.gettext("Usage: /order and the order code, e.g. /order K7M-A4X: the order's card with its actions."))
+    if code is None:
+        await message.answer(answer)
+        return
+    async with uow:
+        order_id = await uow.orders.id_by_code(code)
+    card = await order_card(uow, order_id, tr, clock.now()) if order_id else None
+    if card is None:
+        await message.answer(tr.gettext("No order with the code {code}.").format(code=format_order_code(code)))
+        return
+    await message.answer(card[0], reply_markup=card[1])
+
+
+@router.message(Command("audit"))
+async def cmd_audit(
+    message: Message, command: CommandObject, uow: UnitOfWork, tr: Translator, state: FSMContext
+) -> None:
+    await _leave_my_state(state)
+    code, answer = _order_code_or_usage(
+        command, tr, tr.gettext("Usage: /audit and the order code, e.g. /audit K7M-A4X: the order's history, oldest first."))
+    if code is None:
+        await message.answer(answer)
+        return
+    async with uow:
+        order_id = await uow.orders.id_by_code(code)
+    screen = await history_screen(uow, order_id, 0, tr) if order_id else None
+    if screen is None:
+        await message.answer(tr.gettext("No order with the code {code}.").format(code=format_order_code(code)))
+        return
+    await message.answer(screen[0], reply_markup=screen[1])
+
+
+# ---- opening and refreshing ----------------------------------------------------------------------------------------
+
+
+async def send_order_card(query: CallbackQuery, order_id: int, uow: UnitOfWork, tr: Translator,
+                          clock: Clock) -> bool:
+    """Post the order's card as a new message into the chat (and forum topic) of the pressed message; the caller
+    answers the query. False (nothing sent) if there is no such order."""
+    card = await order_card(uow, order_id, tr, clock.now())
+    message = query.message
+    if card is None or message is None:
+        return False
+    thread = message.message_thread_id if isinstance(message, Message) and message.is_topic_message else None
+    await query.bot.send_message(message.chat.id, card[0], reply_markup=card[1], message_thread_id=thread)
+    return True
+
+
+@router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.VIEW))
+async def on_order_view(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
+                        clock: Clock) -> None:
+    async with uow:
+        exists = await uow.orders.get(callback_data.order) is not None
+    if not exists or query.message is None:
+        await answer_query(query, tr.gettext("There is no such order."), alert=True)
+        return
+    await answer_query(query)
+    await send_order_card(query, callback_data.order, uow, tr, clock)
+
+
+@router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.REFRESH))
+async def on_order_refresh(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
+                           clock: Clock, state: FSMContext) -> None:
+    await _leave_my_state(state)
+    await _refresh(query, uow, callback_data.order, tr, clock.now())
+
+
+@router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.HISTORY))
+async def on_order_history(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork,
+                           tr: Translator) -> None:
+    screen = await history_screen(uow, callback_data.order, callback_data.arg, tr)
+    if screen is None:
+        await answer_query(query, tr.gettext("There is no such order."), alert=True)
+        return
+    await answer_query(query)
+    await _show(query, *screen)
+
+
+# ---- another session -------------------------------------------------------------------------------------------------
+
+
+@router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.SESSIONS))
+async def on_order_sessions(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
+                            clock: Clock) -> None:
+    now = clock.now()
+    view = await _view_or_refuse(query, uow, callback_data.order, tr, now,
+                                 lambda v: oc.can_edit(v.order, v.session, now))
+    if view is None:
+        return
+    async with uow:
+        upcoming = await uow.catalog.upcoming_sessions(view.event.id, now + BOOKING_CUTOFF, 50)
+    choices = [s for s in upcoming if s.id != view.session.id and s.bookable(now)
+               and s.seats_left >= view.order.seats][:SESSION_CHOICES]
+    if not choices:
+        await answer_query(query, tr.gettext("No other session of this event has {n} free seats.").format(
+            n=view.order.seats), alert=True)
+        return
+    rows = [[_button(f"{tr.datetime(s.starts_at, view.region.timezone)} · "
+                     + tr.ngettext("{n} seat left", "{n} seats left", s.seats_left).format(n=s.seats_left),
+                     OrderDeskAction.SESSION, view.order.id, s.id)] for s in choices]
+    text = "\n".join([
+        _title(tr, view),
+        "🗓 " + tr.gettext("Now: {time}").format(time=tr.datetime(view.session.starts_at, view.region.timezone)),
+        "",
+        tr.gettext("Move the order ({n} seats) to:").format(n=view.order.seats),
+    ])
+    await answer_query(query)
+    await _show(query, text, back_kb(tr, view.order.id, *rows))
+
+
+@router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.SESSION))
+async def on_order_session_pick(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork,
+                                tr: Translator, clock: Clock, operator: Operator) -> None:
+    now = clock.now()
+    try:
+        order = await oc.change_session(uow, callback_data.order, callback_data.arg, operator.actor, now)
+    except DomainError as error:
+        await _refresh(query, uow, callback_data.order, tr, now, domain_error_text(error, tr))
+        return
+    async with uow:
+        session = await uow.catalog.session(order.session_id)
+        event = await uow.catalog.event(order.event_id)
+        region = await uow.catalog.region(event.region_id)
+    what = tr.gettext("moved to {time}").format(time=tr.datetime(session.starts_at, region.timezone))
+    await _done(query, uow, order.id, tr, now, operator, what)
+
+
+# ---- quantities ------------------------------------------------------------------------------------------------------
+
+
+def parse_draft(text: str, types: int) -> list[int] | None:
+    """A draft from callback data, or None if it is not one (forged, or made for other ticket types)."""
+    parts = text.split("-") if text else []
+    if len(parts) != types or not all(p.isascii() and p.isdigit() and len(p) <= 2 for p in parts):
+        return None
+    counts = [int(p) for p in parts]
+    return counts if sum(counts) <= MAX_TICKETS_PER_ORDER else None
+
+
+def draft_text(draft: list[int]) -> str:
+    return "-".join(str(n) for n in draft)
+
+
+def quantities_screen(tr: Translator, view: OrderView, draft: list[int]) -> tuple[str, InlineKeyboardMarkup]:
+    _ = tr.gettext
+    order, event = view.order, view.event
+    money = lambda minor: tr.money(minor, order.currency)  # noqa: E731
+    booked = {item.ticket_type: item.unit_price_minor for item in order.items}
+    lines = [_title(tr, view), "🎟 " + _("Tickets"), ""]
+    rows = []
+    q = draft_text(draft)
+    for index, (ticket, count) in enumerate(zip(event.ticket_types, draft)):
+        name = ticket_type_name(ticket.code, tr)
+        price = booked.get(ticket.code, ticket.price_minor)
+        lines.append(_("{ticket} × {quantity}: {amount}").format(
+            ticket=_e(name), quantity=count, amount=money(count * price)))
+        rows.append([
+            _button("➖", OrderDeskAction.QTY_DEC, order.id, index, q),
+            _button(f"{name}: {count}", OrderDeskAction.QUANTITIES, order.id, 0, q),
+            _button("➕", OrderDeskAction.QTY_INC, order.id, index, q),
+        ])
+    quantities = {t.code: n for t, n in zip(event.ticket_types, draft) if n}
+    lines.append("")
+    try:
+        _items, _subtotal, total = oc.requote(event, order, quantities)
+    except InvalidQuantity:
+        lines.append(_("Choose between 1 and {limit} tickets.").format(limit=MAX_TICKETS_PER_ORDER))
+    else:
+        lines.append(_("New total: {new} (now {old})").format(new=money(total), old=money(order.total_minor)))
+        if order.money_held and total > order.total_minor:
+            lines.append("⚠️ " + _("A paid order can only get cheaper: we never charge more after payment."))
+        elif order.money_held and total < order.total_minor:
+            lines.append(_("The difference of {amount} becomes a refund due.").format(
+                amount=money(order.total_minor - total)))
+    extra = sum(draft) - order.seats
+    if extra > 0:
+        lines.append(_("Free seats in the session: {n}").format(n=view.session.seats_left))
+    rows.append([_button("💾 " + _("Save"), OrderDeskAction.QTY_SAVE, order.id, 0, q)])
+    return "\n".join(lines), back_kb(tr, order.id, *rows)
+
+
+@router.callback_query(OrderDeskCb.filter(F.action.in_({OrderDeskAction.QUANTITIES, OrderDeskAction.QTY_INC,
+                                                         OrderDeskAction.QTY_DEC})))
+async def on_order_quantities(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
+                              clock: Clock) -> None:
+    now = clock.now()
+    view = await _view_or_refuse(query, uow, callback_data.order, tr, now,
+                                 lambda v: oc.can_edit(v.order, v.session, now))
+    if view is None:
+        return
+    types = view.event.ticket_types
+    if callback_data.q:
+        draft = parse_draft(callback_data.q, len(types))
+        if draft is None:
+            await _refresh(query, uow, view.order.id, tr, now,
+                           tr.gettext("This button is no longer valid. Here is the order as it is now."))
+            return
+    else:
+        booked = {item.ticket_type: item.quantity for item in view.order.items}
+        draft = [booked.get(t.code, 0) for t in types]
+    index = callback_data.arg
+    if callback_data.action is not OrderDeskAction.QUANTITIES and not 0 <= index < len(types):
+        await _refresh(query, uow, view.order.id, tr, now,
+                       tr.gettext("This button is no longer valid. Here is the order as it is now."))
+        return
+    if callback_data.action is OrderDeskAction.QTY_INC:
+        if sum(draft) >= MAX_TICKETS_PER_ORDER:
+            await answer_query(query, tr.gettext("Choose between 1 and {limit} tickets.").format(
+                limit=MAX_TICKETS_PER_ORDER))
+            return
+        draft[index] += 1
+    elif callback_data.action is OrderDeskAction.QTY_DEC:
+        if draft[index] == 0:
+            await answer_query(query)
+            return
+        draft[index] -= 1
+    await answer_query(query)
+    await _show(query, *quantities_screen(tr, view, draft))
+
+
+@router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.QTY_SAVE))
+async def on_order_quantities_save(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork,
+                                   tr: Translator, clock: Clock, operator: Operator) -> None:
+    now = clock.now()
+    async with uow:
+        order = await uow.orders.get(callback_data.order)
+        event = await uow.catalog.event(order.event_id) if order else None
+    draft = parse_draft(callback_data.q, len(event.ticket_types)) if event else None
+    if order is None or event is None or draft is None:
+        await _refresh(query, uow, callback_data.order, tr, now,
+                       tr.gettext("This button is no longer valid. Here is the order as it is now."))
+        return
+    quantities = {t.code: n for t, n in zip(event.ticket_types, draft) if n}
+    try:
+        order = await oc.change_quantities(uow, order.id, quantities, operator.actor, now)
+    except (InvalidQuantity, SoldOut, oc.PaidPriceUp, oc.NoChange) as error:
+        await answer_query(query, domain_error_text(error, tr), alert=True)  # the editor stays: fix and save again
+        return
+    except DomainError as error:
+        await _refresh(query, uow, callback_data.order, tr, now, domain_error_text(error, tr))
+        return
+    tickets = ", ".join(f"{ticket_type_name(i.ticket_type, tr)} × {i.quantity}" for i in order.items)
+    what = tr.gettext("tickets changed to {tickets}, total {amount}").format(
+        tickets=_e(tickets), amount=tr.money(order.total_minor, order.currency))
+    await _done(query, uow, order.id, tr, now, operator, what)
+
+
+# ---- the ticket ------------------------------------------------------------------------------------------------------
+
+
+@router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.TICKET))
+async def on_order_ticket(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
+                          clock: Clock) -> None:
+    now = clock.now()
+    view = await _view_or_refuse(query, uow, callback_data.order, tr, now, lambda v: oc.can_reissue(v.order))
+    if view is None:
+        return
+    _ = tr.gettext
+    text = "\n".join([
+        _title(tr, view), "",
+        _("Replace the ticket {ticket}? The old code stops working at once; the tourist gets the new one with its "
+          "QR image.").format(ticket=f"<code>{_e(view.order.ticket_code or '')}</code>"),
+    ])
+    yes = [_button("🎫 " + _("Yes, replace the ticket"), OrderDeskAction.TICKET_YES, view.order.id)]
+    await answer_query(query)
+    await _show(query, text, back_kb(tr, view.order.id, yes))
+
+
+@router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.TICKET_YES))
+async def on_order_ticket_replace(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork,
+                                  tr: Translator, clock: Clock, operator: Operator) -> None:
+    now = clock.now()
+    try:
+        order = await oc.reissue_ticket(uow, callback_data.order, operator.actor, now)
+    except DomainError as error:
+        await _refresh(query, uow, callback_data.order, tr, now, domain_error_text(error, tr))
+        return
+    what = tr.gettext("ticket replaced, new code {ticket} sent").format(
+        ticket=f"<code>{_e(order.ticket_code or '')}</code>")
+    await _done(query, uow, order.id, tr, now, operator, what)
+
+
+# ---- the hotel -------------------------------------------------------------------------------------------------------
+
+
+def _no_hotel_row(tr: Translator, order_id: int) -> list[InlineKeyboardButton]:
+    return [_button("🚫 " + tr.gettext("No hotel"), OrderDeskAction.HOTEL_NONE, order_id)]
+
+
+@router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.HOTEL))
+async def on_order_hotel(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
+                         clock: Clock, state: FSMContext) -> None:
+    now = clock.now()
+    view = await _view_or_refuse(query, uow, callback_data.order, tr, now,
+                                 lambda v: oc.can_edit(v.order, v.session, now))
+    if view is None:
+        return
+    _ = tr.gettext
+    current = _e(view.hotel.name) if view.hotel else _("no hotel")
+    text = "\n".join([
+        _title(tr, view), "",
+        "🏨 " + _("Hotel now: {hotel}").format(hotel=current),
+        _("Reply to this message with (part of) the hotel's name; I will list the matching hotels of {region}.")
+        .format(region=_e(localized(view.region.name, tr.language))),
+    ])
+    await _ask(state, OrderDeskInput.hotel, view.order.id, query)
+    await answer_query(query)
+    await _show(query, text, back_kb(tr, view.order.id, _no_hotel_row(tr, view.order.id)))
+
+
+@router.message(OrderDeskInput.hotel, F.text, ~F.text.startswith("/"))
+async def on_order_hotel_name(message: Message, uow: UnitOfWork, tr: Translator, state: FSMContext) -> None:
+    data = await _answer_data(message, state)
+    order_id = int(data.get("do_order", 0))
+    text = " ".join(message.text.split())
+    if not HOTEL_QUERY_MIN <= len(text) <= HOTEL_QUERY_MAX:
+        await _reply_prompt(message, state, tr.gettext(
+            "Please type between {low} and {high} characters of the hotel's name.").format(
+            low=HOTEL_QUERY_MIN, high=HOTEL_QUERY_MAX))
+        return
+    async with uow:
+        order = await uow.orders.get(order_id)
+        event = await uow.catalog.event(order.event_id) if order else None
+        hotels = await uow.catalog.search_hotels(event.region_id, text, HOTEL_RESULTS) if event else []
+    if order is None:
+        await state.clear()
+        await message.reply(tr.gettext("There is no such order."))
+        return
+    rows = [[_button(f"{h.name} ({h.discount_percent}%)" if h.discount_percent else h.name,
+                     OrderDeskAction.HOTEL_PICK, order.id, h.id)] for h in hotels]
+    rows.append(_no_hotel_row(tr, order.id))
+    if hotels:
+        answer = tr.gettext("Hotels matching “{text}” for order {code}:").format(
+            text=_e(text), code=format_order_code(order.code))
+    else:
+        answer = tr.gettext("No hotel matches “{text}”. Reply with another name, or:").format(text=_e(text))
+    await _reply_prompt(message, state, answer, back_kb(tr, order.id, *rows))
+
+
+@router.callback_query(OrderDeskCb.filter(F.action.in_({OrderDeskAction.HOTEL_PICK, OrderDeskAction.HOTEL_NONE})))
+async def on_order_hotel_pick(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
+                              clock: Clock, operator: Operator, state: FSMContext) -> None:
+    now = clock.now()
+    await _leave_my_state(state)
+    hotel_id = callback_data.arg if callback_data.action is OrderDeskAction.HOTEL_PICK else None
+    try:
+        order = await oc.set_hotel(uow, callback_data.order, hotel_id, operator.actor, now)
+    except DomainError as error:
+        await _refresh(query, uow, callback_data.order, tr, now, domain_error_text(error, tr))
+        return
+    async with uow:
+        hotel = await uow.catalog.hotel(order.hotel_id) if order.hotel_id else None
+    what = (tr.gettext("hotel set to {hotel}, total {amount}") if hotel else tr.gettext("hotel removed, total {amount}")
+            ).format(hotel=_e(hotel.name) if hotel else "", amount=tr.money(order.total_minor, order.currency))
+    await _done(query, uow, order.id, tr, now, operator, what)
+
+
+# ---- cancel ----------------------------------------------------------------------------------------------------------
+
+
+NO_REFUND_API = N_(
+    "Telegram cannot refund a card payment itself: return the money in the payment provider's dashboard first; "
+    "this button only records that you did."
+)
+
+
+@router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.CANCEL))
+async def on_order_cancel(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
+                          clock: Clock) -> None:
+    now = clock.now()
+    view = await _view_or_refuse(query, uow, callback_data.order, tr, now,
+                                 lambda v: oc.can_cancel(v.order, v.session, v.event, now))
+    if view is None:
+        return
+    _ = tr.gettext
+    order = view.order
+    lines = [_title(tr, view), "", _("Cancel this order? The seats go back on sale and the tourist is told.")]
+    rows = []
+    if order.money_held:
+        held = order.total_minor + order.partial_refund_minor + order.stray_minor
+        lines += ["", _("The tourist has paid {amount}.").format(amount=tr.money(held, order.currency)),
+                  _(NO_REFUND_API)]
+        rows.append([_button("💶 " + _("Cancel, money returned"), OrderDeskAction.CANCEL_REFUND, order.id)])
+        rows.append([_button("⏳ " + _("Cancel, refund later"), OrderDeskAction.CANCEL_KEEP, order.id)])
+    else:
+        rows.append([_button("🚫 " + _("Yes, cancel the order"), OrderDeskAction.CANCEL_KEEP, order.id)])
+    await answer_query(query)
+    await _show(query, "\n".join(lines), back_kb(tr, order.id, *rows))
+
+
+@router.callback_query(OrderDeskCb.filter(F.action.in_({OrderDeskAction.CANCEL_REFUND, OrderDeskAction.CANCEL_KEEP})))
+async def on_order_cancel_confirm(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork,
+                                  tr: Translator, clock: Clock, operator: Operator) -> None:
+    now = clock.now()
+    refund = callback_data.action is OrderDeskAction.CANCEL_REFUND
+    try:
+        order = await oc.cancel_order(uow, callback_data.order, operator.actor, now, refund=refund)
+    except DomainError as error:
+        await _refresh(query, uow, callback_data.order, tr, now, domain_error_text(error, tr))
+        return
+    if order.refunded_minor and refund:
+        what = tr.gettext("cancelled, refund of {amount} recorded").format(
+            amount=tr.money(order.refunded_minor, order.currency))
+    elif order.payment is PaymentStatus.REFUND_DUE:
+        what = tr.gettext("cancelled, refund due")
+    else:
+        what = tr.gettext("cancelled")
+    await _done(query, uow, order.id, tr, now, operator, what)
+
+
+# ---- refund ----------------------------------------------------------------------------------------------------------
+
+
+@router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.REFUND))
+async def on_order_refund(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
+                          clock: Clock) -> None:
+    now = clock.now()
+    view = await _view_or_refuse(query, uow, callback_data.order, tr, now, lambda v: oc.owed_minor(v.order) > 0)
+    if view is None:
+        return
+    _ = tr.gettext
+    order = view.order
+    owed = tr.money(oc.owed_minor(order), order.currency)
+    lines = [_title(tr, view), "", "💶 " + _("Owed to the tourist: {amount}").format(amount=owed)]
+    if order.stray_minor:
+        lines.append(_("of which payments that did not pay the order: {amount}").format(
+            amount=tr.money(order.stray_minor, order.currency)))
+    if order.partial_refund_minor:
+        lines.append(_("of which a partial refund: {amount}").format(
+            amount=tr.money(order.partial_refund_minor, order.currency)))
+    lines += ["", _(NO_REFUND_API)]
+    rows = [
+        [_button("💶 " + _("Returned everything: {amount}").format(amount=owed), OrderDeskAction.REFUND_ALL,
+                 order.id)],
+        [_button("✏️ " + _("Returned another amount"), OrderDeskAction.REFUND_AMOUNT, order.id)],
+    ]
+    await answer_query(query)
+    await _show(query, "\n".join(lines), back_kb(tr, order.id, *rows))
+
+
+@router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.REFUND_ALL))
+async def on_order_refund_all(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
+                              clock: Clock, operator: Operator) -> None:
+    now = clock.now()
+    async with uow:
+        before = await uow.orders.get(callback_data.order)
+    try:
+        order = await oc.record_refund(uow, callback_data.order, operator.actor, now)
+    except DomainError as error:
+        await _refresh(query, uow, callback_data.order, tr, now, domain_error_text(error, tr))
+        return
+    amount = order.refunded_minor - (before.refunded_minor if before else 0)
+    what = tr.gettext("refund of {amount} recorded").format(amount=tr.money(amount, order.currency))
+    await _done(query, uow, order.id, tr, now, operator, what)
+
+
+@router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.REFUND_AMOUNT))
+async def on_order_refund_amount(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork,
+                                 tr: Translator, clock: Clock, state: FSMContext) -> None:
+    now = clock.now()
+    view = await _view_or_refuse(query, uow, callback_data.order, tr, now, lambda v: oc.owed_minor(v.order) > 0)
+    if view is None:
+        return
+    _ = tr.gettext
+    owed = tr.money(oc.owed_minor(view.order), view.order.currency)
+    text = "\n".join([
+        _title(tr, view), "",
+        _("Reply to this message with the amount you returned in {currency}, e.g. 12.50 (at most {owed}).").format(
+            currency=view.order.currency, owed=owed),
+        _(NO_REFUND_API),
+    ])
+    await _ask(state, OrderDeskInput.refund_amount, view.order.id, query)
+    await answer_query(query)
+    await _show(query, text, back_kb(tr, view.order.id))
+
+
+@router.message(OrderDeskInput.refund_amount, F.text, ~F.text.startswith("/"))
+async def on_order_refund_typed(message: Message, bot: Bot, uow: UnitOfWork, tr: Translator, clock: Clock,
+                                operator: Operator, state: FSMContext) -> None:
+    now = clock.now()
+    data = await _answer_data(message, state)
+    order_id = int(data.get("do_order", 0))
+    async with uow:
+        order = await uow.orders.get(order_id)
+    if order is None:
+        await state.clear()
+        await message.reply(tr.gettext("There is no such order."))
+        return
+    raw = message.text.strip().replace(",", ".")
+    try:
+        if len(raw) > AMOUNT_TEXT_MAX:
+            raise ValueError(raw)
+        amount = parse_amount(raw.removesuffix(order.currency).strip(), order.currency)
+    except ValueError:
+        await _reply_prompt(message, state, tr.gettext("That is not an amount. Reply with a number such as 12.50."))
+        return
+    try:
+        order = await oc.record_refund(uow, order_id, operator.actor, now, amount)
+    except oc.InvalidAmount as error:
+        await _reply_prompt(message, state, domain_error_text(error, tr, order.currency))  # still waiting for an amount
+        return
+    except DomainError as error:
+        await state.clear()
+        await message.reply(domain_error_text(error, tr, order.currency))
+        return
+    await state.clear()
+    what = tr.gettext("refund of {amount} recorded").format(amount=tr.money(amount, order.currency))
+    card = await order_card(uow, order_id, tr, now, done_line(operator, what))
+    if card is not None:
+        await _edit_card(bot, message.chat.id, data.get("do_message"), *card, fallback=message)
+
+
+# ---- the note --------------------------------------------------------------------------------------------------------
+
+
+@router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.NOTE))
+async def on_order_note(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
+                        clock: Clock, state: FSMContext) -> None:
+    view = await _view_or_refuse(query, uow, callback_data.order, tr, clock.now())
+    if view is None:
+        return
+    text = "\n".join([
+        _title(tr, view), "",
+        "📝 " + tr.gettext("Reply to this message with the note (at most {limit} characters). Only operators see "
+                          "it, in the order's history.").format(limit=oc.NOTE_MAX_LENGTH),
+    ])
+    await _ask(state, OrderDeskInput.note, view.order.id, query)
+    await answer_query(query)
+    await _show(query, text, back_kb(tr, view.order.id))
+
+
+@router.message(OrderDeskInput.note, F.text, ~F.text.startswith("/"))
+async def on_order_note_typed(message: Message, bot: Bot, uow: UnitOfWork, tr: Translator, clock: Clock,
+                              operator: Operator, state: FSMContext) -> None:
+    now = clock.now()
+    data = await _answer_data(message, state)
+    order_id = int(data.get("do_order", 0))
+    try:
+        await oc.add_note(uow, order_id, operator.actor, message.text, now)
+    except oc.InvalidNote as error:
+        await _reply_prompt(message, state, domain_error_text(error, tr))  # still waiting for a note
+        return
+    except DomainError as error:
+        await state.clear()
+        await message.reply(domain_error_text(error, tr))
+        return
+    await state.clear()
+    card = await order_card(uow, order_id, tr, now, done_line(operator, tr.gettext("note added")))
+    if card is not None:
+        await _edit_card(bot, message.chat.id, data.get("do_message"), *card, fallback=message)
+
+
+async def _ask(state: FSMContext, wanted: State, order_id: int, query: CallbackQuery) -> None:
+    """Wait for the operator's typed answer: a reply to the message the question is in (``do_prompts``)."""
+    message_id = query.message.message_id if query.message is not None else None
+    await state.set_state(wanted)
+    await state.set_data({"do_order": order_id, "do_message": message_id, "do_prompts": [message_id]})
+
+
+async def _reply_prompt(message: Message, state: FSMContext, text: str,
+                        markup: InlineKeyboardMarkup | None = None) -> None:
+    """Answer the operator's input; a reply to this answer counts as the next try."""
+    sent = await message.reply(text, reply_markup=markup)
+    data = await state.get_data()
+    await state.update_data(do_prompts=[*data.get("do_prompts", []), sent.message_id][-10:])
+
+
+async def _answer_data(message: Message, state: FSMContext) -> dict[str, Any]:
+    """The flow's data if ``message`` replies to one of its prompts; anything else is not for us (a colleague's
+    chat, an answer to a tourist's question) and goes on to the other routers."""
+    data = await state.get_data()
+    replied = message.reply_to_message
+    if replied is None or replied.message_id not in data.get("do_prompts", []):
+        raise SkipHandler
+    return data
+

@@ -28,7 +28,7 @@ from aiogram.types import (
 )
 
 from bot.clock import Clock
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from domain.errors import NotFound
 from domain.ports import UnitOfWork
 from domain.questions import (
@@ -49,11 +49,6 @@ log = logging.getLogger(__name__)
 router = guard(Router(name=__name__))
 
 __all__ = ["CANNED", "QuestionCb", "WriteCb", "WriteTarget", "question_kb", "router", "start_writing"]
-
-
-def N_(message: str) -> str:
-    """Marks a message for translation where it is defined; it is translated where it is shown."""
-    return message
 
 
 # The canned replies: (button emoji, button label for the operators, the text the tourist gets in their language).

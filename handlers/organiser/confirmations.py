@@ -63,7 +63,7 @@ async def _answer(
     _ = tr.gettext
     try:
         answered = await answer_booking_request(
-            uow, order_id, chat_id, reply, text, clock.now(), settings.payments_enabled, settings.operator_chat_id
+            uow, order_id, chat_id, reply, text, clock.now(), settings.payments_enabled
         )
     except (NotAllowed, NotFound):
         return _("Only the organiser of this event can answer this booking request."), False
