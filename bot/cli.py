@@ -1,4 +1,4 @@
-"""``tripdesk`` (also ``python -m bot``): run, demo, migrate, import, demo-data, locales."""
+"""``tripdesk`` (also ``python -m bot``): run, demo, migrate, import, demo-data, export, locales."""
 
 from __future__ import annotations
 
@@ -36,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--start", type=date.fromisoformat, default=None, help="first day of sessions (default today)")
     commands.add_parser("locales", help="update locales/*/messages.po from the code (developers)")
+    export = commands.add_parser("export", help="export orders created in a date range (csv or xlsx)")
+    export.add_argument("what", choices=["orders"])
+    export.add_argument("--from", dest="first", required=True, metavar="YYYY-MM-DD", help="first day (UTC)")
+    export.add_argument("--to", dest="last", required=True, metavar="YYYY-MM-DD", help="last day (UTC), inclusive")
+    export.add_argument("--format", dest="fmt", choices=["csv", "xlsx"], default="csv")
+    export.add_argument("--output", type=Path, default=None, help="the file to write (csv: stdout without it)")
     return parser
 
 
@@ -82,6 +88,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
             counts = write_demo_catalog(args.output, scale=args.scale, seed=args.seed, start=args.start)
             print(f"wrote {args.output}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+        case "export":
+            return await _export(settings, args)
         case "locales":
             from bot.locales_sync import sync
 
@@ -117,6 +125,45 @@ async def _import(settings: Settings, path: Path) -> int:
     finally:
         await engine.dispose()
     print(report.summary())
+    return 0
+
+
+def _export_args(args: argparse.Namespace) -> tuple[date, date] | str:
+    """The date range, or one line naming the option that is wrong."""
+    days = []
+    for option, value in (("--from", args.first), ("--to", args.last)):
+        try:
+            days.append(date.fromisoformat(value))
+        except ValueError:
+            return f"{option}: not a date (YYYY-MM-DD): {value!r}"
+    if days[0] > days[1]:
+        return f"--to: {args.last} is before --from {args.first}"
+    if args.fmt == "xlsx" and args.output is None:
+        return "--output: an xlsx workbook needs a file to write"
+    return days[0], days[1]
+
+
+async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.export import export_orders
+    from bot.storage.db import create_engine, session_factory
+
+    checked = _export_args(args)
+    if isinstance(checked, str):
+        print(f"tripdesk export: {checked}", file=sys.stderr)
+        return 2
+    first, last = checked
+    engine = create_engine(settings.database_url)
+    try:
+        if args.output is None:
+            count = await export_orders(session_factory(engine), first, last, args.fmt, sys.stdout)
+        else:
+            with args.output.open("w" if args.fmt == "csv" else "wb", **(
+                {"newline": "", "encoding": "utf-8"} if args.fmt == "csv" else {}
+            )) as out:
+                count = await export_orders(session_factory(engine), first, last, args.fmt, out)
+    finally:
+        await engine.dispose()
+    print(f"exported {count} orders ({first} to {last})", file=sys.stderr)
     return 0
 
 

@@ -1,9 +1,204 @@
-"""(being written)"""
+"""``/find <phone | @username | ticket code | order code>``: a tourist and their orders, by an exact match only.
+
+Never a list of everyone, never a prefix or a pattern: a query that is only part of a phone, username or code is
+refused with a hint. Contacts stay masked; "👁 Reveal contacts" shows them to the presser alone (an alert) and is
+logged in the audit.
+"""
 
 from __future__ import annotations
 
-from aiogram import Router
+import enum
+from datetime import datetime
+from html import escape
 
-from handlers.operator.access import guard
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.clock import Clock
+from bot.i18n import Translator
+from bot.storage.desk_queries import DeskQueries
+from domain.catalog import SessionStatus, localized
+from domain.desk_tools import BadFindQuery, FindKind, classify_find_query, reveal_contacts
+from domain.errors import NotFound
+from domain.orders import Order, Stage, format_order_code, order_stage
+from domain.ports import UnitOfWork
+from domain.users import User, mask_phone
+from handlers.operator.access import Operator, guard
+from handlers.operator.events import RowId
+from handlers.operator.orders import OrderDeskAction, OrderDeskCb
+from handlers.operator.replies import WriteAction, WriteCb
+from handlers.tourist.messaging import answer_query
 
 router = guard(Router(name=__name__))
+
+MAX_USERS = 5  # an exact phone is normally one tourist; a few at most share one
+MAX_ORDERS = 10  # per tourist, newest first
+QUERY_SHOWN = 64
+
+
+class FindAction(enum.StrEnum):
+    REVEAL = "r"
+
+
+class FindCb(CallbackData, prefix="df"):
+    action: FindAction
+    user: RowId
+
+
+def _e(text: str) -> str:
+    return escape(text, quote=False)
+
+
+def mask_username(username: str | None) -> str:
+    """``annamaria`` -> ``@an•••••a``."""
+    if not username:
+        return ""
+    return "@" + username[:2] + "•" * max(len(username) - 3, 1) + username[-1:]
+
+
+def stage_word(tr: Translator, stage: Stage) -> str:
+    _ = tr.gettext
+    return {
+        Stage.AWAITING_ORGANISER: _("awaiting the organiser"),
+        Stage.AWAITING_PAYMENT: _("awaiting payment"),
+        Stage.PAY_ON_SITE: _("confirmed, pays on site"),
+        Stage.PAID: _("paid"),
+        Stage.DECLINED: _("declined"),
+        Stage.CANCELLED: _("cancelled"),
+        Stage.REFUND_DUE: _("refund due"),
+        Stage.REFUNDED: _("refunded"),
+        Stage.EXPIRED: _("expired"),
+        Stage.SESSION_CANCELLED: _("session cancelled"),
+        Stage.ATTENDED: _("attended"),
+        Stage.NO_SHOW: _("no-show"),
+        Stage.PAST: _("past"),
+    }.get(stage, stage.value)
+
+
+def _order_button(order: Order) -> InlineKeyboardButton:
+    """Opens the order's desk card (``/order``'s view) as a new message."""
+    data = OrderDeskCb(action=OrderDeskAction.VIEW, order=order.id)
+    return InlineKeyboardButton(text="🎟 " + format_order_code(order.code), callback_data=data.pack())
+
+
+def hint_text(tr: Translator, reason: str) -> str:
+    _ = tr.gettext
+    first = {
+        "empty": _("Find whom? Give one exact value."),
+        "too_short": _("That is too short to be an exact phone, username or code."),
+        "invalid_phone": _("That is not a valid phone number: give it in full, with the country code."),
+    }.get(reason, _("That is not a phone number, @username, ticket code or order code."))
+    return "\n".join([
+        first,
+        _("Usage: {usage}").format(usage=_e("/find <+372 5555 0001 | @username | TKT-… | K7M-A4X>")),
+        _("Only exact matches are found: a full phone number with the country code, a whole @username, a whole "
+          "ticket or order code."),
+    ])
+
+
+async def _orders_lines(
+    uow: UnitOfWork, tr: Translator, orders: list[Order], now: datetime, highlight: int | None
+) -> list[str]:
+    lines = []
+    for order in orders:
+        event = await uow.catalog.event(order.event_id)
+        session = await uow.catalog.session(order.session_id)
+        region = await uow.catalog.region(event.region_id) if event else None
+        if event is None or session is None or region is None:
+            continue
+        stage = order_stage(order, session.starts_at, session.status is SessionStatus.CANCELLED, now)
+        mark = "🔎" if order.id == highlight else "•"
+        lines.append(
+            f"{mark} <code>{format_order_code(order.code)}</code> · {_e(localized(event.title, tr.language))} · "
+            f"{tr.datetime(session.starts_at, region.timezone)} · <i>{stage_word(tr, stage)}</i>"
+        )
+    return lines
+
+
+def _user_line(tr: Translator, user: User) -> str:
+    _ = tr.gettext
+    parts = [f"👤 <b>{_e(user.first_name or str(user.id))}</b>", tr.language_in_mine(user.language)]
+    parts.append("📞 " + (mask_phone(user.phone) if user.phone else _("no phone")))
+    if user.username:
+        parts.append(_e(mask_username(user.username)))
+    if user.blocked_bot:
+        parts.append("⛔ " + _("blocked the bot"))
+    return " · ".join(parts)
+
+
+async def find_screen(
+    uow: UnitOfWork, tr: Translator, text: str, now: datetime
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    _ = tr.gettext
+    try:
+        query = classify_find_query(text)
+    except BadFindQuery as error:
+        return hint_text(tr, str(error.data.get("reason"))), None
+    users: list[User] = []
+    order: Order | None = None
+    async with uow:
+        queries = DeskQueries.of(uow)
+        if query.kind is FindKind.PHONE:
+            users = await queries.users_by_phone(query.value, MAX_USERS)
+        elif query.kind is FindKind.USERNAME:
+            users = await queries.users_by_username(query.value, MAX_USERS)
+        else:
+            if query.kind is FindKind.TICKET:
+                order_id = await queries.order_id_by_ticket(query.value)
+            else:
+                order_id = await uow.orders.id_by_code(query.value)
+            order = await uow.orders.get(order_id) if order_id else None
+            user = await uow.users.get(order.user_id) if order and order.user_id else None
+            users = [user] if user else []
+        if not users and order is None:
+            shown = _e(text.strip()[:QUERY_SHOWN])
+            return "🔎 " + _("Nothing found for {query} (exact matches only).").format(
+                query=f"<code>{shown}</code>"), None
+        lines = ["🔎 " + _("Found:")]
+        rows: list[list[InlineKeyboardButton]] = []
+        if not users and order is not None:
+            lines += ["", "👤 " + _("The tourist's data was deleted.")]
+            lines += await _orders_lines(uow, tr, [order], now, order.id)
+            rows.append([_order_button(order)])
+        for user in users:
+            orders, total = await uow.orders.for_user(user.id, 0, MAX_ORDERS)
+            lines += ["", _user_line(tr, user)]
+            if orders:
+                lines += await _orders_lines(uow, tr, list(orders), now, order.id if order else None)
+                if total > len(orders):
+                    lines.append(_("… and {n} older").format(n=total - len(orders)))
+            else:
+                lines.append(_("No orders."))
+            buttons = [_order_button(o) for o in orders]
+            rows += [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+            who = f" · {user.first_name}"[:30] if len(users) > 1 and user.first_name else ""
+            rows.append([
+                InlineKeyboardButton(text="👁 " + _("Reveal contacts") + who,
+                                     callback_data=FindCb(action=FindAction.REVEAL, user=user.id).pack()),
+                InlineKeyboardButton(text="✍️ " + _("Write to the tourist") + who,
+                                     callback_data=WriteCb(action=WriteAction.TOURIST, id=user.id).pack()),
+            ])
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+@router.message(Command("find"))
+async def cmd_find(message: Message, command: CommandObject, uow: UnitOfWork, tr: Translator, clock: Clock) -> None:
+    text, markup = await find_screen(uow, tr, command.args or "", clock.now())
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(FindCb.filter())
+async def on_contacts_reveal(query: CallbackQuery, callback_data: FindCb, uow: UnitOfWork, tr: Translator,
+                             clock: Clock, operator: Operator) -> None:
+    _ = tr.gettext
+    try:
+        user = await reveal_contacts(uow, callback_data.user, operator.actor, clock.now())
+    except NotFound:
+        await answer_query(query, _("This tourist is no longer in our records."), alert=True)
+        return
+    lines = [user.first_name or str(user.id)]
+    lines.append("📞 " + (user.phone or _("no phone")))
+    lines.append("@" + user.username if user.username else _("no username"))
+    await answer_query(query, "\n".join(lines), alert=True)  # only the presser sees it

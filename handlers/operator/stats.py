@@ -1,9 +1,50 @@
-"""(being written)"""
+"""``/stats``: today in figures — orders placed and paid, revenue, cancellations, problems opened and resolved, the
+median time to resolve one, problems open now.
+
+"Today" is the calendar day in the time zone of the first region of the catalog (by code), or UTC without regions;
+the answer names the zone.
+"""
 
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
 
+from bot.clock import Clock
+from bot.i18n import Translator
+from bot.storage.desk_queries import DeskQueries
+from domain.ports import UnitOfWork
+from domain.stats import DayStats, day_stats, day_window
 from handlers.operator.access import guard
 
 router = guard(Router(name=__name__))
+
+
+def stats_text(tr: Translator, stats: DayStats) -> str:
+    _ = tr.gettext
+    revenue = ", ".join(tr.money(amount, currency) for currency, amount in stats.revenue) or "—"
+    median = tr.duration(stats.median_resolve) if stats.median_resolve is not None else "—"
+    return "\n".join([
+        "📊 " + _("<b>Today, {day}</b> ({timezone})").format(day=tr.date(stats.day), timezone=stats.timezone),
+        "",
+        "🆕 " + _("Orders placed: {n}").format(n=stats.placed),
+        "💳 " + _("Paid: {n} · revenue: {revenue}").format(n=stats.paid, revenue=revenue),
+        "🚫 " + _("Cancelled: {cancelled} · declined: {declined} · expired: {expired}").format(
+            cancelled=stats.cancelled, declined=stats.declined, expired=stats.expired),
+        "🚨 " + _("Problems opened: {opened} · resolved: {resolved}").format(
+            opened=stats.problems_opened, resolved=stats.problems_resolved),
+        "⏱ " + _("Median time to resolve: {time}").format(time=median),
+        "📂 " + _("Open problems now: {n}").format(n=stats.open_problems),
+    ])
+
+
+@router.message(Command("stats"))
+async def cmd_stats(message: Message, uow: UnitOfWork, tr: Translator, clock: Clock) -> None:
+    now = clock.now()
+    async with uow:
+        regions = list(await uow.catalog.regions())
+        timezone = regions[0].timezone if regions else "UTC"
+        day, start, end = day_window(now, timezone)
+        facts = await DeskQueries.of(uow).day_facts(start, end)
+    await message.answer(stats_text(tr, day_stats(day, timezone, facts)))
