@@ -16,7 +16,6 @@ class OutboxKind(enum.StrEnum):
     BOOKING_REQUEST = "organiser.booking_request"  # the organiser must confirm or decline
     BOOKING_CANCELLED = "organiser.booking_cancelled"  # the tourist cancelled an order the organiser knew of
     TOURIST_QUESTION = "operator.tourist_question"  # relayed to the operator group
-    UNCLEAR_REPLY = "operator.unclear_reply"  # the organiser answered neither yes nor no
     ORDER_CONFIRMED = "tourist.order_confirmed"
     ORDER_DECLINED = "tourist.order_declined"
     # the order lifecycle (issue 4): payment, ticket, deadlines, reminders, rating
@@ -28,8 +27,24 @@ class OutboxKind(enum.StrEnum):
     RATING_REQUEST = "tourist.rating_request"  # after the session: 1-5
     CONFIRM_NUDGE = "organiser.confirm_nudge"  # silent past confirm_within: once
     PARTICIPANTS = "organiser.participants"  # the participant list before the session
-    LATE_PAYMENT = "operator.late_payment"  # money arrived for an order that can no longer take it
-    LOW_RATING = "operator.low_rating"
+    # the operator desk (issue 5): one card per problem subject, edited in place; a digest when they flood in
+    PROBLEM_CARD = "operator.problem_card"
+    PROBLEM_DIGEST = "operator.problem_digest"
+    PROBLEM_RERAISED = "operator.problem_reraised"  # a reply to a card nobody handled in time
+    # the operator desk's order changes (domain/order_changes.py)
+    ORDER_CHANGED = "tourist.order_changed"  # an operator moved, resized, re-priced or cancelled it, or a new ticket
+    ORDER_REFUNDED = "tourist.order_refunded"  # an operator returned money to the tourist
+    TOURIST_NUDGE = "tourist.nudge"  # an operator reminds the tourist what to do next
+    ORGANISER_ORDER_CHANGED = "organiser.order_changed"  # an operator confirmed, declined, moved, resized, cancelled
+    # operator tools (issue 5): a whole session cancelled, a session suggested to a tourist
+    SESSION_CANCELLED = "tourist.session_cancelled"  # the tourist's order ended with its session: reason, other dates
+    SESSION_CANCELLED_ORGANISER = "organiser.session_cancelled"  # one message: the session, how many orders, reason
+    EVENT_SUGGESTION = "tourist.event_suggestion"  # an operator sent an event card with a Book button
+    # tourist questions (issue 5): answers, canned replies and "write to the tourist / organiser"
+    TEAM_ANSWER = "tourist.team_answer"  # "Our team answers:" (and the text when the answer is text)
+    CANNED_REPLY = "tourist.canned_reply"  # a template an operator picked, in the tourist's language
+    TEAM_MESSAGE = "team.message"  # an operator writes to a tourist or an organiser: the header (and the text)
+    TEAM_COPY = "team.copy"  # copyMessage of an operator's message (photo, voice, ...) after its header
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ expired or was cancelled) is recorded as not applied and is due back, and the op
 from __future__ import annotations
 
 import enum
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from domain.catalog import SessionStatus
 from domain.errors import ConcurrentChange, DomainError, NotFound
-from domain.messages import AuditEntry, OutboxKind, OutboxMessage, order_message
+from domain.messages import AuditEntry, OutboxKind, order_message
 from domain.orders import (
     ACTIVE_BOOKINGS,
     CODE_ALPHABET,
@@ -40,6 +39,8 @@ TICKET_PREFIX = "TKT"
 TICKET_GROUPS = 3
 TICKET_GROUP_LENGTH = 3
 _TICKET_ATTEMPTS = 20
+# An order in one of these owes nothing back yet: money for it after its booking ended makes it refund due.
+_NOTHING_PAID = frozenset({PaymentStatus.NOT_DUE, PaymentStatus.AWAITING, PaymentStatus.ON_SITE})
 _SAVE_ATTEMPTS = 5  # a concurrent change of the same order (another charge) is re-read and decided again
 
 
@@ -210,7 +211,6 @@ async def record_payment(
     total_minor: int,
     currency: str,
     now: datetime,
-    operator_chat_id: int | None,
 ) -> PaymentOutcome:
     """Record a successful payment once per ``telegram_charge_id`` (a repeat is :attr:`PaymentResult.DUPLICATE`:
     nothing changes, nothing is sent).
@@ -218,13 +218,13 @@ async def record_payment(
     Money for an order that still awaits it (its seats held: the deadline was checked at pre-checkout) pays it:
     payment PAID, ticket ISSUED with a new code, a TICKET message to the tourist. Any other money is recorded as not
     applied and is due back: an order without a valid booking any more (expired, cancelled, declined) becomes REFUND
-    DUE; a paid order stays paid; the operators get a LATE_PAYMENT message. :class:`NotFound` for an unknown order.
+    DUE; otherwise (a second payment, a wrong amount, someone else's) the order keeps its state and the money is
+    added to ``stray_minor``. Either way the operator desk shows the order as a late-payment problem. :class:`NotFound` for an unknown order.
     """
     for attempt in range(_SAVE_ATTEMPTS):
         try:
             return await _record_payment_once(
-                uow, order_id, user_id, telegram_charge_id, provider_charge_id, total_minor, currency, now,
-                operator_chat_id,
+                uow, order_id, user_id, telegram_charge_id, provider_charge_id, total_minor, currency, now
             )
         except ConcurrentChange:
             if attempt == _SAVE_ATTEMPTS - 1:
@@ -241,7 +241,6 @@ async def _record_payment_once(
     total_minor: int,
     currency: str,
     now: datetime,
-    operator_chat_id: int | None,
 ) -> PaymentOutcome:
     async with uow:
         recorded = await uow.payments.by_charge_id(telegram_charge_id)
@@ -263,20 +262,26 @@ async def _record_payment_once(
             applied=reason is None,
         )
         before = order.snapshot()
+        stray = 0
         if reason is None:
             order.payment = PaymentStatus.PAID
             order.paid_at = now
             order.ticket = TicketStatus.ISSUED
             if order.ticket_code is None:
                 order.ticket_code = await _unique_ticket_code(uow)
-        elif order.booking not in ACTIVE_BOOKINGS and not order.money_held and reason != NOT_YOURS:
+        elif order.booking not in ACTIVE_BOOKINGS and order.payment in _NOTHING_PAID and reason != NOT_YOURS:
             order.payment = PaymentStatus.REFUND_DUE  # nothing left to pay for: the money goes back
+        else:
+            stray = total_minor  # a second payment, or one that did not fit: it goes back too
         # The order first, the payment row second: a racing payment for the same order waits on the order's row and
         # is decided again after our commit (ConcurrentChange); a racing duplicate of this very charge that got past
         # the order waits on the charge id and finds it recorded. (The other order deadlocks on PostgreSQL: the
-        # payment's foreign key share-locks the order row both transactions then want to update.)
+        # payment's foreign key share-locks the order row both transactions then want to update.) Money due back is
+        # added in one statement, so racing second charges queue on the row instead of failing on its version.
         if order.snapshot() != before:
             await uow.orders.save(order)
+        elif stray:
+            await uow.orders.add_stray(order, stray)
         if not await uow.payments.add(payment):
             # Recorded by a concurrent duplicate meanwhile: roll back and start again, which finds it recorded.
             raise ConcurrentChange(payment=telegram_charge_id)
@@ -292,30 +297,9 @@ async def _record_payment_once(
             await uow.commit()
             return PaymentOutcome(PaymentResult.APPLIED, order)
 
-        if operator_chat_id is not None:
-            await uow.outbox.add(
-                OutboxMessage(
-                    kind=OutboxKind.LATE_PAYMENT,
-                    chat_id=operator_chat_id,
-                    payload={
-                        "order_id": order.id,
-                        "amount_minor": total_minor,
-                        "currency": payment.currency,
-                        "reason": reason,
-                        "telegram_charge_id": telegram_charge_id,
-                        "provider_charge_id": provider_charge_id,
-                    },
-                    due_at=now,
-                    dedup_key=f"{OutboxKind.LATE_PAYMENT.value}:{order.id}:{_digest(telegram_charge_id)}",
-                )
-            )
         await uow.audit.add(
             AuditEntry(at=now, actor=actor, action="payment.not_applied", order_id=order.id, before=before,
                        after={**order.snapshot(), **money, "reason": reason})
         )
         await uow.commit()
         return PaymentOutcome(PaymentResult.NOT_APPLIED, order, reason=reason)
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]

@@ -60,6 +60,9 @@ class OrderRepository(Protocol):
     async def save(self, order: Order) -> None:
         """Persist a changed order; raises ConcurrentChange if it changed since it was read."""
 
+    async def add_stray(self, order: Order, amount_minor: int) -> None:
+        """Add money due back (a payment that did not pay the order) atomically; updates ``order``."""
+
     async def replace_items(self, order: Order) -> None:
         """Store ``order.items`` as the order's items (quantities changed); together with :meth:`save`."""
 

@@ -33,6 +33,7 @@ from domain.errors import ConcurrentChange
 from domain.messages import AuditEntry, OutboxMessage
 from domain.orders import ACTIVE_BOOKINGS, BookingStatus, Order, PaymentStatus
 from domain.payments import Payment
+from domain.questions import DeskTopic, QuestionThread, RelayMessage, ThreadStatus
 from domain.reminders import DueStatus, Reminder, SessionNotice
 from domain.users import User
 from tests import seed
@@ -53,9 +54,14 @@ class FakeState:
     outbox: list[OutboxMessage] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
+    refunded_payments: dict[str, datetime] = field(default_factory=dict)  # telegram charge id -> refunded at
     reminders: list[Reminder] = field(default_factory=list)
     notices: list[SessionNotice] = field(default_factory=list)
     next_order_id: int = 1
+    question_threads: dict[int, QuestionThread] = field(default_factory=dict)  # by user id
+    relays: dict[tuple[int, int], RelayMessage] = field(default_factory=dict)  # by (chat id, message id)
+    desk_topics: dict[str, DeskTopic] = field(default_factory=dict)
+    next_thread_id: int = 1
 
 
 class _Repository:
@@ -157,6 +163,13 @@ class FakeCatalogRepository(_Repository):
         summaries.sort(key=lambda summary: (summary.next_start, summary.event.id))
         return summaries[offset : offset + limit], len(summaries)
 
+    async def cancel_session(self, session_id: int, reason: str | None) -> bool:
+        s = self._state.sessions.get(session_id)
+        if s is None or s.status is not SessionStatus.SCHEDULED:
+            return False
+        self._state.sessions[session_id] = dataclasses.replace(s, status=SessionStatus.CANCELLED)
+        return True
+
 
 class FakeSeatRepository(_Repository):
     async def reserve(self, session_id: int, seats: int) -> bool:
@@ -209,6 +222,12 @@ class FakeOrderRepository(_Repository):
         order.version += 1
         self._state.orders[order.id] = copy.deepcopy(order)
 
+    async def add_stray(self, order: Order, amount_minor: int) -> None:
+        stored = self._state.orders[order.id]
+        stored.stray_minor += amount_minor
+        stored.version += 1
+        order.stray_minor, order.version = stored.stray_minor, stored.version
+
     async def replace_items(self, order: Order) -> None:
         self._state.orders[order.id].items = copy.deepcopy(order.items)  # saved with the order itself
 
@@ -240,6 +259,14 @@ class FakePaymentRepository(_Repository):
 
     async def for_order(self, order_id: int) -> Sequence[Payment]:
         return [p for p in self._state.payments if p.order_id == order_id]
+
+    async def mark_refunded(self, order_id: int, now: datetime) -> int:
+        state = self._state
+        marked = [p for p in state.payments if p.order_id == order_id and not p.applied
+                  and p.telegram_charge_id not in state.refunded_payments]
+        for p in marked:
+            state.refunded_payments[p.telegram_charge_id] = now
+        return len(marked)
 
 
 class FakeReminderRepository(_Repository):
@@ -335,6 +362,57 @@ class FakeAuditRepository(_Repository):
     async def add(self, entry: AuditEntry) -> None:
         self._state.audit.append(entry)
 
+    async def for_order(self, order_id: int, limit: int) -> Sequence[AuditEntry]:
+        return [e for e in reversed(self._state.audit) if e.order_id == order_id][:limit]
+
+
+class FakeQuestionRepository(_Repository):
+    async def open_thread(self, user_id: int, now: datetime, check_at: datetime) -> QuestionThread:
+        state = self._state
+        known = state.question_threads.get(user_id)
+        if known is None:
+            known = QuestionThread(state.next_thread_id, user_id, ThreadStatus.OPEN, now)
+            state.next_thread_id += 1
+        thread = dataclasses.replace(known, status=ThreadStatus.OPEN, asked_at=now, answered_at=None,
+                                     answered_by=None, desk_check_at=check_at)
+        state.question_threads[user_id] = thread
+        return thread
+
+    async def thread(self, user_id: int) -> QuestionThread | None:
+        return self._state.question_threads.get(user_id)
+
+    async def mark_answered(self, user_id: int, by: str, now: datetime) -> QuestionThread | None:
+        known = self._state.question_threads.get(user_id)
+        if known is None:
+            return None
+        thread = dataclasses.replace(known, status=ThreadStatus.ANSWERED, answered_at=now, answered_by=by,
+                                     desk_check_at=now)
+        self._state.question_threads[user_id] = thread
+        return thread
+
+    async def due_threads(self, now: datetime, limit: int) -> Sequence[QuestionThread]:
+        due = [t for t in self._state.question_threads.values() if t.desk_check_at and t.desk_check_at <= now]
+        return sorted(due, key=lambda t: (t.desk_check_at, t.id))[:limit]
+
+    async def add_relay(self, relay: RelayMessage) -> None:
+        self._state.relays.setdefault((relay.chat_id, relay.message_id), relay)
+
+    async def relay(self, chat_id: int, message_id: int) -> RelayMessage | None:
+        return self._state.relays.get((chat_id, message_id))
+
+    async def topic(self, key: str) -> DeskTopic | None:
+        return self._state.desk_topics.get(key)
+
+    async def topic_by_thread(self, chat_id: int, thread_id: int) -> DeskTopic | None:
+        found = [t for t in self._state.desk_topics.values() if (t.chat_id, t.thread_id) == (chat_id, thread_id)]
+        return found[-1] if found else None
+
+    async def save_topic(self, topic: DeskTopic) -> None:
+        self._state.desk_topics[topic.key] = topic
+
+    async def forget_topic(self, key: str) -> None:
+        self._state.desk_topics.pop(key, None)
+
 
 class FakeUnitOfWork:
     """Re-enterable like :class:`bot.storage.uow.SqlUnitOfWork`; each ``async with`` is one transaction.
@@ -352,6 +430,7 @@ class FakeUnitOfWork:
         self.audit = FakeAuditRepository(self)
         self.payments = FakePaymentRepository(self)
         self.reminders = FakeReminderRepository(self)
+        self.questions = FakeQuestionRepository(self)
         self.committed = False
         self.commits = 0
         self.rollbacks = 0

@@ -148,22 +148,3 @@ async def order_declined(rc: RenderContext) -> Rendered | None:
     lines += ["", _("Nothing to pay. Other dates of this event may suit you:")]
     markup = InlineKeyboardMarkup(inline_keyboard=[[_button("🗓 " + _("Other dates"), EventCb(event=ctx.event.id))]])
     return Rendered("\n".join(lines), markup)
-
-
-@renders(OutboxKind.UNCLEAR_REPLY)
-async def unclear_reply(rc: RenderContext) -> Rendered | None:
-    if (ctx := await load_order_context(rc.uow, int(rc.payload["order_id"]))) is None:
-        return None
-    tr = rc.i18n.translator(None)
-    _ = tr.gettext
-    lines = [
-        "⚠️ " + _("Unclear answer from {organiser} to booking request <b>{code}</b>:").format(
-            organiser=_e(ctx.organiser.name), code=format_order_code(ctx.order.code)),
-        f"<i>{_e(str(rc.payload.get('text', '')))}</i>",
-        *ctx.summary(tr),
-        "",
-        _("Hint: call the organiser and confirm or decline the booking for them."),
-    ]
-    if ctx.organiser.phone:
-        lines.append("📞 " + _e(ctx.organiser.phone))
-    return Rendered("\n".join(lines))

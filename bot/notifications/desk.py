@@ -29,7 +29,9 @@ async def load_card_side(uow: UnitOfWork, card: Card) -> OrderSide | QuestionSid
         ctx = await load_order_context(uow, card.order_id)
         if ctx is None:
             return None
-        return OrderSide(ctx.order, ctx.event, ctx.session, ctx.region, ctx.organiser, ctx.user)
+        async with uow:
+            payments = tuple(await uow.payments.for_order(card.order_id))
+        return OrderSide(ctx.order, ctx.event, ctx.session, ctx.region, ctx.organiser, ctx.user, payments)
     if card.subject.startswith("question:"):
         async with uow:
             thread = await uow.desk.question_thread(int(card.subject.split(":", 1)[1]))

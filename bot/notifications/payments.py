@@ -16,14 +16,6 @@ from domain.catalog import localized
 from domain.messages import OutboxKind
 from domain.orders import BookingStatus, PaymentStatus, TicketStatus, format_order_code
 from domain.payments import (
-    ALREADY_PAID,
-    AMOUNT,
-    CANCELLED,
-    DECLINED,
-    EXPIRED,
-    NOT_DUE,
-    NOT_YOURS,
-    SESSION_STARTED,
     invoice_payload,
 )
 from handlers.tourist.labels import ticket_type_name
@@ -145,38 +137,3 @@ async def ticket(rc: RenderContext) -> Rendered | None:
 # ---- money that did not pay an order -----------------------------------------------------------------------------
 
 
-def late_payment_reason(reason: str, tr: Translator) -> str:
-    _ = tr.gettext
-    words = {
-        ALREADY_PAID: _("the order was already paid (a second payment)"),
-        EXPIRED: _("the booking had expired"),
-        CANCELLED: _("the booking was cancelled"),
-        DECLINED: _("the organiser declined the booking"),
-        SESSION_STARTED: _("the session had already taken place"),
-        NOT_DUE: _("the order was not awaiting a payment"),
-        AMOUNT: _("the amount does not match the order"),
-        NOT_YOURS: _("it was paid by another Telegram user"),
-    }
-    return words.get(reason, reason)
-
-
-@renders(OutboxKind.LATE_PAYMENT)
-async def late_payment(rc: RenderContext) -> Rendered | None:
-    if (ctx := await load_order_context(rc.uow, int(rc.payload["order_id"]))) is None:
-        return None
-    tr = rc.i18n.translator(None)
-    _ = tr.gettext
-    amount = tr.money(int(rc.payload["amount_minor"]), str(rc.payload["currency"]))
-    lines = [
-        "💸 " + _("A payment of {amount} could not be applied to order <b>{code}</b>: {reason}.").format(
-            amount=amount, code=format_order_code(ctx.order.code),
-            reason=_e(late_payment_reason(str(rc.payload.get("reason", "")), tr)),
-        ),
-        *ctx.summary(tr),
-    ]
-    if charge := rc.payload.get("provider_charge_id"):
-        lines.append(_("Provider charge: {id}").format(id=f"<code>{_e(str(charge))}</code>"))
-    if charge := rc.payload.get("telegram_charge_id"):
-        lines.append(_("Telegram charge: {id}").format(id=f"<code>{_e(str(charge))}</code>"))
-    lines += ["", _("Hint: refund the payment of {amount} to the tourist.").format(amount=amount)]
-    return Rendered("\n".join(lines))

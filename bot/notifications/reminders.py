@@ -52,10 +52,6 @@ def answer_lines(organiser: Organiser, order: Order, tr: Translator) -> list[str
     return lines
 
 
-def stars_text(stars: int) -> str:
-    return "⭐" * stars
-
-
 def rating_kb(order_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[[_button(f"⭐{n}", RateCb(order=order_id, stars=n)) for n in range(1, 6)]]
@@ -254,28 +250,4 @@ async def participants(rc: RenderContext) -> Rendered | None:
             break
         lines += block
         size += block_size
-    return Rendered("\n".join(lines))
-
-
-# ---- operators ------------------------------------------------------------------------------------------------------
-
-
-@renders(OutboxKind.LOW_RATING)
-async def low_rating(rc: RenderContext) -> Rendered | None:
-    if (ctx := await load_order_context(rc.uow, int(rc.payload["order_id"]))) is None:
-        return None
-    tr = rc.i18n.translator(None)
-    _ = tr.gettext
-    stars = int(rc.payload.get("stars", ctx.order.rating or 0))
-    lines = [
-        "⚠️ " + _("Low rating {stars} for order <b>{code}</b> ({organiser})").format(
-            stars=stars_text(stars), code=format_order_code(ctx.order.code), organiser=_e(ctx.organiser.name)),
-        *ctx.summary(tr),
-    ]
-    if ctx.user is not None:
-        name = _e(ctx.user.first_name or "") or str(ctx.user.id)
-        lines.append(f'👤 <a href="tg://user?id={ctx.user.id}">{name}</a>')
-    lines += ["", _("Hint: contact the tourist, ask what went wrong and tell the organiser.")]
-    if ctx.organiser.phone:
-        lines.append("📞 " + _e(ctx.organiser.phone))
     return Rendered("\n".join(lines))

@@ -337,6 +337,16 @@ class SqlCatalogRepository:
             )
         return summaries, int(total or 0)
 
+    async def cancel_session(self, session_id: int, reason: str | None) -> bool:
+        # Conditional: of two operators cancelling at once, one changes the row, the other sees rowcount 0.
+        result = await self._db.execute(
+            update(SessionRow)
+            .where(SessionRow.id == session_id, SessionRow.status == SessionStatus.SCHEDULED.value)
+            .values(status=SessionStatus.CANCELLED.value, cancel_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
 
 class SqlSeatRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -435,6 +445,16 @@ class SqlOrderRepository:
         if result.rowcount != 1:
             raise ConcurrentChange(order=order.id)
         order.version += 1
+
+    async def add_stray(self, order: Order, amount_minor: int) -> None:
+        """Add money due back to ``order`` in one statement (whatever its version), and bump the version."""
+        row = (await self._db.execute(
+            update(OrderRow).where(OrderRow.id == order.id)
+            .values(stray_minor=OrderRow.stray_minor + amount_minor, version=OrderRow.version + 1)
+            .returning(OrderRow.stray_minor, OrderRow.version)
+            .execution_options(synchronize_session=False)
+        )).one()
+        order.stray_minor, order.version = row.stray_minor, row.version
 
     async def replace_items(self, order: Order) -> None:
         """Store ``order.items`` as its items (after a change of quantities); call with :meth:`save`."""
@@ -545,6 +565,15 @@ class SqlPaymentRepository:
         rows = await self._db.scalars(select(PaymentRow).where(PaymentRow.order_id == order_id).order_by(PaymentRow.id))
         return [payment_from_row(r) for r in rows]
 
+    async def mark_refunded(self, order_id: int, now: datetime) -> int:
+        result = await self._db.execute(
+            update(PaymentRow)
+            .where(PaymentRow.order_id == order_id, PaymentRow.applied.is_(False), PaymentRow.refunded_at.is_(None))
+            .values(refunded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount
+
 
 class SqlAuditRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -562,6 +591,16 @@ class SqlAuditRepository:
             )
         )
         await self._db.flush()
+
+    async def for_order(self, order_id: int, limit: int) -> Sequence[AuditEntry]:
+        rows = await self._db.scalars(
+            select(AuditRow).where(AuditRow.order_id == order_id).order_by(AuditRow.id.desc()).limit(limit)
+        )
+        return [
+            AuditEntry(at=r.at, actor=r.actor, action=r.action, order_id=r.order_id, before=dict(r.before or {}),
+                       after=dict(r.after or {}))
+            for r in rows
+        ]
 
 
 # ---- reminders, session notices and deadlines --------------------------------------------------------------------

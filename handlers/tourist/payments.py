@@ -143,7 +143,6 @@ async def on_successful_payment(
             paid.total_amount,
             paid.currency,
             clock.now(),
-            settings.operator_chat_id,
         )
     except NotFound:
         log.error("payment %s of %s for an unknown order (%r): refund it by hand",

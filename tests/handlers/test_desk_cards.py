@@ -14,7 +14,7 @@ from bot.ratelimit import Limits
 from bot.storage.tables import AuditRow, DeskCardRow, OrderRow, OutboxRow, SessionRow
 from bot.storage.uow import SqlUnitOfWork
 from domain.booking import PlaceOrder, place_order
-from domain.orders import BookingStatus, PaymentStatus, format_order_code
+from domain.orders import format_order_code
 from domain.problems import ProblemKind
 from handlers.operator.cards import KIND_TITLES, CardAction, CardCb
 from scheduler.jobs import DeadlineJobs

@@ -15,6 +15,7 @@ from bot.storage.uow import SqlUnitOfWork
 from domain.booking import PlaceOrder, place_order
 from domain.orders import BookingStatus, PaymentStatus, format_order_code
 from handlers.organiser.callbacks import RequestAction, RequestCb
+from scheduler.jobs import DeadlineJobs
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_CHAT_ID
 from tests.seed import Seeded, seed_user
@@ -115,7 +116,7 @@ async def test_a_no_reply_declines_with_the_reason_and_frees_the_seats(
 
 
 async def test_an_unclear_reply_changes_nothing_and_reaches_the_operators(
-    sender, recorder, organiser, sessions, seeded, clock, dp, bot
+    sender, recorder, organiser, sessions, seeded, clock, dp, bot, settings
 ) -> None:
     order = await book(sessions, seeded, clock)
     request = await request_message(sender, recorder, organiser)
@@ -123,8 +124,11 @@ async def test_an_unclear_reply_changes_nothing_and_reaches_the_operators(
     assert (await order_row(sessions, order.id)).booking == BookingStatus.AWAITING_ORGANISER
     assert organiser.keyboard(request.result.message_id) != []  # still answerable
     operators = Chat(dp, bot, recorder, 1, chat_id=OPERATOR_CHAT_ID, chat_type="supergroup", title="Operators")
+    await DeadlineJobs(sessions, clock, desk=settings.desk).check_orders()  # the desk sees the order changed
     await sender.deliver_due()
-    assert "maybe tomorrow?" in operators.last_text() and "+3725550001" in operators.last_text()
+    card = operators.last_text()
+    assert "Unclear answer from the organiser" in card and "maybe tomorrow?" in card and "+3725550001" in card
+    assert "✅ Confirm" in operators.buttons()
 
 
 async def test_a_reply_to_an_order_no_longer_waiting_gets_its_state(

@@ -25,6 +25,7 @@ from domain.orders import BookingStatus, PaymentStatus, TicketStatus, format_ord
 from domain.payments import invoice_payload, normalize_ticket_code
 from handlers.tourist.booking import BookingForm
 from handlers.tourist.callbacks import OrderAction, OrderCb
+from scheduler.jobs import DeadlineJobs
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_CHAT_ID
 from tests.seed import seed_user
@@ -297,8 +298,8 @@ async def test_a_repeated_successful_payment_changes_nothing_and_sends_nothing(
     assert len(sent(recorder, "sendPhoto", TOURIST)) == 1
 
 
-async def test_a_second_charge_for_a_paid_order_is_refund_due_and_the_operators_are_told(
-    sender, recorder, tourist, organiser, operators, sessions, seeded, clock, dp
+async def test_a_second_charge_for_a_paid_order_is_due_back_and_becomes_a_problem_card(
+    sender, recorder, tourist, organiser, operators, sessions, seeded, clock, dp, settings
 ) -> None:
     order = await paid_order(sender, recorder, tourist, organiser, sessions, seeded, clock)
     await sender.deliver_due()
@@ -313,12 +314,13 @@ async def test_a_second_charge_for_a_paid_order_is_refund_due_and_the_operators_
     [said] = texts(replies)
     assert said.startswith("💸") and format_order_code(order.code) in said
     row = await order_row(sessions, order.id)
-    assert (row.payment, row.ticket_code) == (PaymentStatus.PAID, ticket_code)
+    assert (row.payment, row.ticket_code, row.stray_minor) == (PaymentStatus.PAID, ticket_code, order.total_minor)
     assert [p.applied for p in await payment_rows(sessions)] == [True, False]
+    await DeadlineJobs(sessions, clock, desk=settings.desk).check_orders()
     assert await sender.deliver_due() == 1
-    notice = operators.last_text()
-    assert format_order_code(order.code) in notice and "prov-tg-charge-2" in notice
-    assert "refund" in notice.lower()
+    card = operators.last_text()
+    assert format_order_code(order.code) in card and "Payment that did not pay the order" in card
+    assert "prov-tg-charge-2 · did not pay the order" in card and "owed back" in card
     assert len(sent(recorder, "sendPhoto", TOURIST)) == 1  # no second ticket
 
 
@@ -396,8 +398,8 @@ async def test_a_pre_checkout_is_answered_even_when_the_check_fails(
 # ---- money that cannot pay the order ----------------------------------------------------------------------------
 
 
-async def test_a_payment_after_expiry_is_refund_due_with_an_operator_notice(
-    sender, recorder, tourist, organiser, operators, sessions, seeded, clock, dp
+async def test_a_payment_after_expiry_is_refund_due_and_becomes_a_problem_card(
+    sender, recorder, tourist, organiser, operators, sessions, seeded, clock, dp, settings
 ) -> None:
     order = await confirmed_order(sender, recorder, organiser, sessions, seeded, clock)
     await sender.deliver_due()
@@ -412,14 +414,11 @@ async def test_a_payment_after_expiry_is_refund_due_with_an_operator_notice(
         BookingStatus.EXPIRED, PaymentStatus.REFUND_DUE, TicketStatus.NONE, None)
     [payment] = await payment_rows(sessions)
     assert not payment.applied and payment.amount_minor == order.total_minor
-    async with sessions() as db:
-        [late] = list(await db.scalars(select(OutboxRow).where(OutboxRow.kind == "operator.late_payment")))
-    assert late.chat_id == OPERATOR_CHAT_ID
-    assert {k: late.payload[k] for k in ("order_id", "amount_minor", "currency", "reason")} == {
-        "order_id": order.id, "amount_minor": order.total_minor, "currency": "EUR", "reason": "expired"}
+    await DeadlineJobs(sessions, clock, desk=settings.desk).check_orders()
     assert await sender.deliver_due() == 1
-    en = dp["i18n"].translator("en")
-    assert en.gettext("the booking had expired") in operators.last_text()
+    card = operators.last_text()
+    assert "Payment that did not pay the order" in card and "prov-tg-charge-1 · did not pay the order" in card
+    assert "💸 Refund" in operators.buttons()
     assert sent(recorder, "sendPhoto", TOURIST) == []
 
 

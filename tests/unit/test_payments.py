@@ -33,7 +33,6 @@ from tests.seed import Seeded
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 TOURIST = 42
 OTHER = 43
-OPERATORS = -100500
 WALK_ADULT = 1500
 
 
@@ -64,7 +63,6 @@ async def pay(uow: FakeUnitOfWork, order: Order, charge: str = "tg-1", **changes
         "total_minor": order.total_minor,
         "currency": order.currency,
         "now": NOW + timedelta(minutes=5),
-        "operator_chat_id": OPERATORS,
     }
     values.update(changes)
     return await record_payment(uow, **values)  # type: ignore[arg-type]
@@ -219,7 +217,7 @@ async def test_a_payment_pays_the_order_and_issues_the_ticket(world) -> None:  #
             payment.currency, payment.applied) == (order.id, "tg-1", "prov-tg-1", 3000, "EUR", True)
     [ticket] = outbox_of(uow, OutboxKind.TICKET)
     assert (ticket.chat_id, ticket.payload) == (TOURIST, {"order_id": order.id})
-    assert outbox_of(uow, OutboxKind.LATE_PAYMENT) == []
+    assert paid.stray_minor == 0 and [m.kind for m in uow.state.outbox] == [OutboxKind.INVOICE, OutboxKind.TICKET]
     audit = uow.state.audit[-1]
     assert audit.action == "payment.received" and audit.actor == f"user:{TOURIST}"
     assert audit.before["payment"] == "awaiting" and audit.after["payment"] == "paid"
@@ -248,15 +246,11 @@ async def test_a_second_payment_keeps_the_order_paid_and_is_due_back(world) -> N
     assert (paid.payment, paid.ticket, paid.ticket_code) == (PaymentStatus.PAID, TicketStatus.ISSUED, code)
     assert [p.applied for p in uow.state.payments] == [True, False]
     assert len(outbox_of(uow, OutboxKind.TICKET)) == 1  # no second ticket
-    [late] = outbox_of(uow, OutboxKind.LATE_PAYMENT)
-    assert late.chat_id == OPERATORS
-    assert late.payload == {
-        "order_id": order.id, "amount_minor": 3000, "currency": "EUR", "reason": "already_paid",
-        "telegram_charge_id": "tg-2", "provider_charge_id": "prov-tg-2",
-    }
-    assert uow.state.audit[-1].action == "payment.not_applied"
+    assert paid.stray_minor == 3000  # due back: the operator desk shows it as a late-payment problem
+    audit = uow.state.audit[-1]
+    assert audit.action == "payment.not_applied" and audit.after["reason"] == "already_paid"
     assert (await pay(uow, order, "tg-2")).result is PaymentResult.DUPLICATE
-    assert len(outbox_of(uow, OutboxKind.LATE_PAYMENT)) == 1
+    assert stored(uow, order).stray_minor == 3000  # a retry of the same charge is not counted twice
 
 
 @pytest.mark.parametrize(
@@ -275,8 +269,11 @@ async def test_money_for_a_booking_that_is_gone_becomes_refund_due(world, bookin
     [payment] = uow.state.payments
     assert not payment.applied
     assert outbox_of(uow, OutboxKind.TICKET) == []
-    [notice] = outbox_of(uow, OutboxKind.LATE_PAYMENT)
-    assert notice.payload["reason"] == reason
+    assert late.stray_minor == 0  # the whole refund due is this money
+    assert uow.state.audit[-1].after["reason"] == reason
+    # a second late payment for the same order is due back on top
+    await pay(uow, order, "tg-again")
+    assert stored(uow, order).stray_minor == order.total_minor
 
 
 async def test_a_payment_after_the_tourist_cancelled_is_refund_due(world) -> None:  # noqa: ANN001
@@ -288,22 +285,13 @@ async def test_a_payment_after_the_tourist_cancelled_is_refund_due(world) -> Non
     assert stored(uow, order).payment is PaymentStatus.REFUND_DUE
 
 
-async def test_without_an_operator_chat_the_refund_is_still_recorded(world) -> None:  # noqa: ANN001
-    uow, seeded = world
-    order = await payable(uow, seeded)
-    set_order(uow, order, booking=BookingStatus.EXPIRED)
-    outcome = await pay(uow, order, operator_chat_id=None)
-    assert outcome.result is PaymentResult.NOT_APPLIED
-    assert stored(uow, order).payment is PaymentStatus.REFUND_DUE
-    assert outbox_of(uow, OutboxKind.LATE_PAYMENT) == []
-
-
 async def test_a_wrong_amount_leaves_the_order_awaiting(world) -> None:  # noqa: ANN001
     uow, seeded = world
     order = await payable(uow, seeded)
     outcome = await pay(uow, order, total_minor=100)
     assert (outcome.result, outcome.reason) == (PaymentResult.NOT_APPLIED, "amount")
     assert stored(uow, order).payment is PaymentStatus.AWAITING
+    assert stored(uow, order).stray_minor == 100
     assert [p.amount_minor for p in uow.state.payments] == [100]
 
 

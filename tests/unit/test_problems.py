@@ -169,15 +169,15 @@ async def _step(uow: FakeUnitOfWork, seeded, name: str, clock: list[datetime]) -
                                                   quantities={"adult": 1}, payments_enabled=True), now)
             case "confirm" | "decline" | "unclear" if last:
                 verdict = {"confirm": Verdict.YES, "decline": Verdict.NO, "unclear": Verdict.UNCLEAR}[name]
-                await answer_booking_request(uow, last.id, ORGANISER_CHAT, OrganiserReply(verdict), name, now, True, None)
+                await answer_booking_request(uow, last.id, ORGANISER_CHAT, OrganiserReply(verdict), name, now, True)
             case "tourist_cancel" if last:
                 await cancel_order(uow, TOURIST, last.id, now)
             case "pay" | "pay_twice" | "pay_wrong" if last:
                 amount = last.total_minor + (1 if name == "pay_wrong" else 0)
                 charge = f"{name}-{last.id}-{len(uow.state.payments)}"
-                await record_payment(uow, last.id, TOURIST, charge, "prov", amount, "EUR", now, None)
+                await record_payment(uow, last.id, TOURIST, charge, "prov", amount, "EUR", now)
                 if name == "pay_twice":
-                    await record_payment(uow, last.id, TOURIST, charge + "b", "prov", amount, "EUR", now, None)
+                    await record_payment(uow, last.id, TOURIST, charge + "b", "prov", amount, "EUR", now)
             case "expire":
                 await deadlines.remind_unpaid(uow, now)
                 await deadlines.expire_overdue(uow, now)
