@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.tables import DeskCardRow, OrderRow, QuestionThreadRow
@@ -113,12 +113,17 @@ class SqlDeskRepository:
     # ---- orders ---------------------------------------------------------------------------------------------------
 
     async def claim_order_to_check(self, now: datetime, exclude: Collection[int]) -> int | None:
-        query = (
+        """An order changed since the desk saw it (the partial index ``ix_orders_desk_unseen`` holds just those),
+        else one whose next check is due (``ix_orders_desk_check_at``): two indexed look-ups, no table scan."""
+        unseen = select(OrderRow.id).where(OrderRow.version != OrderRow.desk_seen_version).order_by(OrderRow.id)
+        if (order_id := await self._claim(unseen, OrderRow.id, exclude)) is not None:
+            return order_id
+        due = (
             select(OrderRow.id)
-            .where(or_(OrderRow.version != OrderRow.desk_seen_version, OrderRow.desk_check_at <= now))
-            .order_by(OrderRow.id)
+            .where(OrderRow.desk_check_at <= now)
+            .order_by(OrderRow.desk_check_at, OrderRow.id)
         )
-        return await self._claim(query, OrderRow.id, exclude)
+        return await self._claim(due, OrderRow.id, exclude)
 
     async def order_seen_version(self, order_id: int) -> int:
         return int(await self._db.scalar(select(OrderRow.desk_seen_version).where(OrderRow.id == order_id)))

@@ -100,6 +100,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('desk_seen_version', sa.Integer(), server_default='-1', nullable=False))
         batch_op.add_column(sa.Column('desk_check_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_orders_desk_check_at'), ['desk_check_at'], unique=False)
+        batch_op.create_index('ix_orders_desk_unseen', ['id'], unique=False,
+                              sqlite_where=sa.text('version != desk_seen_version'),
+                              postgresql_where=sa.text('version != desk_seen_version'))
 
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('refunded_at', sa.DateTime(timezone=True), nullable=True))
@@ -119,6 +122,7 @@ def downgrade() -> None:
         batch_op.drop_column('refunded_at')
 
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_desk_unseen')
         batch_op.drop_index(batch_op.f('ix_orders_desk_check_at'))
         batch_op.drop_column('desk_check_at')
         batch_op.drop_column('desk_seen_version')
