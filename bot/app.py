@@ -10,7 +10,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock, SystemClock
@@ -45,6 +46,7 @@ def routers() -> list[Router]:
     """Every router, in the order updates try them; the catch-all comes last."""
     from handlers.common import errors, fallback
     from handlers.operator import alerts, events, find, problems, replies, sessions, stats
+    from handlers.operator import help as desk_help
     from handlers.operator import orders as operator_orders
     from handlers.organiser import confirmations
     from handlers.tourist import booking, browse, orders, profile, question, start
@@ -64,6 +66,7 @@ def routers() -> list[Router]:
         find.router,
         events.router,
         stats.router,
+        desk_help.router,
         start.router,
         browse.router,
         booking.router,
@@ -97,8 +100,9 @@ def build_dispatcher(
     return dp
 
 
-async def set_commands(bot: Bot, i18n: I18n) -> None:
-    """The command menu in each language (and the default language for everyone else)."""
+async def set_commands(bot: Bot, i18n: I18n, settings: Settings) -> None:
+    """The command menu in each language (and the default language for everyone else); the operator group gets
+    the desk's commands in the operators' language."""
     for language in (None, *i18n.languages):
         tr = i18n.translator(language)
         _ = tr.gettext
@@ -112,3 +116,12 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
             BotCommand(command="help", description=_("What this bot can do")),
         ]
         await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code=language)
+    if settings.operator_chat_id is not None:
+        from handlers.operator.help import DESK_COMMANDS
+
+        tr = i18n.translator(settings.default_locale)
+        desk = [BotCommand(command=c, description=tr.gettext(d)[:256]) for c, d in DESK_COMMANDS]
+        try:
+            await bot.set_my_commands(desk, scope=BotCommandScopeChat(chat_id=settings.operator_chat_id))
+        except TelegramAPIError as error:  # the bot is not in the group (yet): the menu is a convenience
+            log.warning("the operator group's command menu was not set: %s", error)

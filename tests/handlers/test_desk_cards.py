@@ -403,3 +403,16 @@ async def test_an_unanswered_question_becomes_a_card_and_the_answer_closes_it(
     assert closed.status == "resolved"
     assert "Resolved — the question was answered" in group_edits(recorder)[-1].params["text"]
     assert operator_chat.keyboard(card.message_id) == []
+
+
+async def test_help_and_the_group_s_command_menu(operator_chat: Chat, stranger: Chat, recorder) -> None:  # noqa: ANN001
+    menus = [r for r in recorder.calls("setMyCommands") if r.params["scope"]["type"] == "chat"]
+    [menu] = menus
+    assert menu.params["scope"]["chat_id"] == OPERATOR_CHAT_ID
+    assert [c["command"] for c in menu.params["commands"]][:3] == ["problems", "order", "audit"]
+    await operator_chat.send("/help")
+    text = operator_chat.last_text()
+    assert "The operator desk" in text and "/find — Find a tourist" in text and "/order — An order's card" in text
+    mark = len(recorder.requests)
+    await stranger.send("/help")
+    assert [r for r in recorder.requests[mark:] if r.method == "sendMessage"] == []
