@@ -14,7 +14,7 @@ problem state, in equal parts: awaiting the organiser past ``confirm_by``, refun
 ``pay_by``; the rest are normal (paid and ticketed, awaiting the organiser in time, awaiting payment in time,
 cancelled before paying), with every deadline at least an hour away so nothing falls due during the run.
 
-The job runs as the scheduler runs it: ``scheduler.jobs.DeadlineJobs.check_orders`` (passes of ``--batch`` orders,
+The job runs as the scheduler runs it: ``scheduler.jobs.DeskJobs.check_orders`` (passes of ``--batch`` orders,
 one transaction per order, up to ``MAX_PASSES`` passes per call) with a desk chat configured
 (``DeskSettings(chat_id=-100500)``), on a clock that starts at the bench's ``NOW`` and runs in real time, so the
 digest rule (at most ``DIGEST_AFTER`` cards a minute posted one by one) sees the sweep's real duration.
@@ -63,7 +63,7 @@ from bot.storage.tables import DeskCardRow, OrderItemRow, OrderRow, OutboxRow, S
 from domain.desk import DIGEST_AFTER, DeskSettings  # noqa: E402
 from domain.orders import BookingStatus, Order, OrderItem, PaymentStatus, TicketStatus, new_order_code  # noqa: E402
 from domain.payments import new_ticket_code  # noqa: E402
-from scheduler.jobs import MAX_PASSES, DeadlineJobs  # noqa: E402
+from scheduler.jobs import MAX_PASSES, DeskJobs  # noqa: E402
 from tests.seed import seed_catalog  # noqa: E402
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -284,7 +284,7 @@ def _looked_at(swept: Any) -> int:
     return len(swept.done) + len(swept.skipped) + len(swept.left) + len(swept.failed)
 
 
-async def first_sweep(backend: Backend, jobs: DeadlineJobs, problem_ids: set[int], budget: float) -> None:
+async def first_sweep(backend: Backend, jobs: DeskJobs, problem_ids: set[int], budget: float) -> None:
     """Calls until the backlog is drained, or (``budget`` > 0) until no call starts after ``budget`` seconds."""
     stats = backend.statements
     stats.reset()
@@ -330,7 +330,7 @@ def _ms(values: list[float]) -> str:
             f" max {1000 * max(values):6.2f})")
 
 
-async def idle(backend: Backend, jobs: DeadlineJobs, runs: int) -> None:
+async def idle(backend: Backend, jobs: DeskJobs, runs: int) -> None:
     stats = backend.statements
     for label, job in (("check_orders", jobs.check_orders), ("check_questions", jobs.check_questions),
                        ("reraise_cards", jobs.reraise_cards)):
@@ -367,7 +367,7 @@ async def plan(backend: Backend) -> None:
         print(f"      {row[-1]}")
 
 
-async def steady(backend: Backend, jobs: DeadlineJobs, orders: int, touch: int, rounds: int,
+async def steady(backend: Backend, jobs: DeskJobs, orders: int, touch: int, rounds: int,
                  rng: random.Random) -> None:
     stats = backend.statements
     for number in range(1, rounds + 1):
@@ -404,8 +404,8 @@ async def run(backend: Backend, args: argparse.Namespace) -> None:
           f" ({', '.join(f'{k} {kinds[k]}' for k in PROBLEMS)}); normal: "
           + ", ".join(f"{k} {v}" for k, v in kinds.items() if k not in PROBLEMS))
     backend.statements.listen(backend.engine)
-    jobs = DeadlineJobs(backend.sessions, RunningClock(), batch=args.batch, max_passes=MAX_PASSES,
-                        desk=DeskSettings(chat_id=DESK_CHAT_ID))
+    jobs = DeskJobs(backend.sessions, RunningClock(), DeskSettings(chat_id=DESK_CHAT_ID), batch=args.batch,
+                    max_passes=MAX_PASSES)
     await first_sweep(backend, jobs, problem_ids, args.sweep_budget)
     if backend.postgres:
         async with backend.engine.connect() as conn:
@@ -420,7 +420,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=12_000, help="orders in the database (default 12000)")
     parser.add_argument("--problem-share", type=float, default=0.05, help="share of them in a problem state (0.05)")
-    parser.add_argument("--batch", type=int, default=50, help="orders per pass (DeadlineJobs' default, 50)")
+    parser.add_argument("--batch", type=int, default=50, help="orders per pass (DeskJobs' default, 50)")
     parser.add_argument("--sweep-budget", type=float, default=20.0,
                         help="start no first-sweep call after S seconds (0: sweep all); the rest are marked seen")
     parser.add_argument("--idle-runs", type=int, default=20, help="idle calls timed per job (20)")
@@ -434,7 +434,7 @@ async def main() -> None:
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f}"
           f" {load[2]:.2f}; PostgreSQL: {'yes' if postgres_url else 'no (set BENCH_POSTGRES_URL)'}")
-    print(f"check_orders via DeadlineJobs(batch={args.batch}, max_passes={MAX_PASSES}), desk chat {DESK_CHAT_ID},"
+    print(f"check_orders via DeskJobs(batch={args.batch}, max_passes={MAX_PASSES}), desk chat {DESK_CHAT_ID},"
           f" DIGEST_AFTER={DIGEST_AFTER}; clock: {NOW:%Y-%m-%d %H:%M} UTC running in real time")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tripdesk-bench-") as directory:

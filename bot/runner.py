@@ -15,7 +15,7 @@ from bot.inbox import Inbox, InboxPolling
 from bot.outbox import OutboxSender
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
-from scheduler.jobs import DeadlineJobs, build_scheduler
+from scheduler.jobs import DeadlineJobs, DeskJobs, build_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,8 @@ async def run_polling(settings: Settings) -> None:
     scheduler = build_scheduler(
         sender,
         settings.scheduler_interval_s,
-        DeadlineJobs(sessions, dp["clock"], desk=settings.desk),
+        DeadlineJobs(sessions, dp["clock"]),
+        desk_jobs=DeskJobs(sessions, dp["clock"], settings.desk),
     )
     log.info("starting: api=%s database=%s", settings.telegram_api_url, engine.url.render_as_string())
     stop = asyncio.Event()

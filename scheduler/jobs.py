@@ -45,18 +45,16 @@ MAX_PASSES = 20  # per run: a backlog after downtime drains in a few runs withou
 UseCase = Callable[[UnitOfWork, datetime, int], Awaitable[Swept]]
 
 
-class DeadlineJobs:
-    """The deadline jobs over one database, each a method APScheduler calls on an interval."""
+class _Jobs:
+    """Jobs over one database, each a method APScheduler calls on an interval; :meth:`jobs` lists them."""
 
     def __init__(
-        self, sessions: async_sessionmaker, clock: Clock, batch: int = DEFAULT_BATCH, max_passes: int = MAX_PASSES,
-        desk: DeskSettings | None = None,
+        self, sessions: async_sessionmaker, clock: Clock, batch: int = DEFAULT_BATCH, max_passes: int = MAX_PASSES
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.batch = batch
         self.max_passes = max_passes
-        self.desk = desk or DeskSettings(chat_id=None)
 
     async def _run(self, name: str, use_case: UseCase) -> Swept:
         """Passes of up to ``batch`` items while they are full and make progress."""
@@ -71,6 +69,17 @@ class DeadlineJobs:
             log.info("%s: %d done, %d skipped, %d failed", name, len(total.done), len(total.skipped),
                      len(total.failed))
         return total
+
+    def jobs(self) -> dict[str, Callable[[], Awaitable[Swept]]]:
+        raise NotImplementedError
+
+    async def run_all(self) -> dict[str, Swept]:
+        """Every job once, in order (tests, the sandbox and a manual catch-up use this)."""
+        return {job_id: await job() for job_id, job in self.jobs().items()}
+
+
+class DeadlineJobs(_Jobs):
+    """The deadline jobs: nudges, pay reminders, expiry, reminders before the session, participant lists."""
 
     async def nudge_silent_organisers(self) -> Swept:
         return await self._run(JOB_NUDGE_ORGANISERS, deadlines.nudge_silent_organisers)
@@ -87,7 +96,23 @@ class DeadlineJobs:
     async def send_participant_lists(self) -> Swept:
         return await self._run(JOB_PARTICIPANT_LISTS, deadlines.send_participant_lists)
 
-    # the operator desk (domain/desk.py): problems are derived from the orders after the deadline jobs changed them
+    def jobs(self) -> dict[str, Callable[[], Awaitable[Swept]]]:
+        """Job id -> function; the order is the order of a tick (a reminder before the expiry it may precede)."""
+        return {
+            JOB_NUDGE_ORGANISERS: self.nudge_silent_organisers,
+            JOB_REMIND_UNPAID: self.remind_unpaid,
+            JOB_EXPIRE_OVERDUE: self.expire_overdue,
+            JOB_SEND_REMINDERS: self.send_due_reminders,
+            JOB_PARTICIPANT_LISTS: self.send_participant_lists,
+        }
+
+
+class DeskJobs(_Jobs):
+    """The operator desk's jobs (domain/desk.py): problem cards derived from the orders and question threads."""
+
+    def __init__(self, sessions: async_sessionmaker, clock: Clock, desk: DeskSettings, **options: int) -> None:
+        super().__init__(sessions, clock, **options)
+        self.desk = desk
 
     async def check_orders(self) -> Swept:
         return await self._run(JOB_CHECK_ORDERS, partial(desk.check_orders, settings=self.desk))
@@ -99,22 +124,11 @@ class DeadlineJobs:
         return await self._run(JOB_RERAISE_CARDS, partial(desk.reraise_cards, settings=self.desk))
 
     def jobs(self) -> dict[str, Callable[[], Awaitable[Swept]]]:
-        """Job id -> function; the order is the order of a tick (a reminder before the expiry it may precede; the
-        desk looks at the orders after the deadline jobs changed them)."""
         return {
-            JOB_NUDGE_ORGANISERS: self.nudge_silent_organisers,
-            JOB_REMIND_UNPAID: self.remind_unpaid,
-            JOB_EXPIRE_OVERDUE: self.expire_overdue,
-            JOB_SEND_REMINDERS: self.send_due_reminders,
-            JOB_PARTICIPANT_LISTS: self.send_participant_lists,
             JOB_CHECK_ORDERS: self.check_orders,
             JOB_CHECK_QUESTIONS: self.check_questions,
             JOB_RERAISE_CARDS: self.reraise_cards,
         }
-
-    async def run_all(self) -> dict[str, Swept]:
-        """Every job once, in order (tests, the sandbox and a manual catch-up use this)."""
-        return {job_id: await job() for job_id, job in self.jobs().items()}
 
 
 def _interval(scheduler: AsyncIOScheduler, function: Callable[[], Awaitable[object]], job_id: str,
@@ -135,10 +149,11 @@ def build_scheduler(
     interval_s: float,
     deadline_jobs: DeadlineJobs | None = None,
     deadline_interval_s: float | None = None,
+    desk_jobs: DeskJobs | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     _interval(scheduler, sender.drain, JOB_DELIVER_OUTBOX, interval_s)  # drains while rows are due
-    if deadline_jobs is not None:
-        for job_id, function in deadline_jobs.jobs().items():
+    for jobs in (deadline_jobs, desk_jobs):
+        for job_id, function in (jobs.jobs() if jobs else {}).items():
             _interval(scheduler, function, job_id, deadline_interval_s or interval_s)
     return scheduler

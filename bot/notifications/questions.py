@@ -11,30 +11,13 @@ from bot.i18n import Translator
 from bot.notifications import RenderContext, Rendered, renders
 from domain.catalog import SessionStatus, localized
 from domain.messages import OutboxKind
-from domain.orders import Stage, format_order_code, order_stage
+from domain.orders import format_order_code, order_stage
 from domain.questions import CannedReply, RelayDirection, RelayMessage, user_topic_key
 from domain.users import mask_phone
-from handlers.operator.replies import CANNED, N_, question_kb
+from handlers.operator.labels import stage_word
+from handlers.operator.replies import CANNED, question_kb
 
 OPEN_ORDERS_SHOWN = 5
-
-# An order's stage in a word or two, for the operators.
-STAGE_WORDS = {
-    Stage.AWAITING_ORGANISER: N_("awaiting the organiser"),
-    Stage.AWAITING_PAYMENT: N_("awaiting payment"),
-    Stage.PAY_ON_SITE: N_("confirmed, pays on site"),
-    Stage.PAID: N_("paid"),
-    Stage.DECLINED: N_("declined"),
-    Stage.CANCELLED: N_("cancelled"),
-    Stage.REFUND_DUE: N_("refund due"),
-    Stage.REFUNDED: N_("refunded"),
-    Stage.EXPIRED: N_("expired"),
-    Stage.SESSION_CANCELLED: N_("session cancelled"),
-    Stage.ATTENDED: N_("attended"),
-    Stage.NO_SHOW: N_("no-show"),
-    Stage.PAST: N_("session over"),
-}
-
 
 def _e(text: str) -> str:
     return escape(text, quote=False)
@@ -61,7 +44,7 @@ async def tourist_question(rc: RenderContext) -> Rendered:
             title = localized(event.title, tr.language) if event else "?"
             stage = order_stage(order, session.starts_at, session.status is SessionStatus.CANCELLED, now) \
                 if session else None
-            word = _(STAGE_WORDS[stage]) if stage in STAGE_WORDS else ""
+            word = stage_word(tr, stage)
             orders.append(f"• <code>{format_order_code(order.code)}</code> {_e(title)} — {word}")
     first_name = (user.first_name if user else None) or str(user_id)
     language = str(rc.payload.get("language") or (user.language if user else ""))

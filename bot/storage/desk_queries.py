@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.storage.repositories import event_from_row, session_from_row, user_from_row
 from bot.storage.tables import (
     DeskCardRow,
-    DeskTopicRow,
     EventRow,
     HotelRow,
     OrderItemRow,
@@ -24,7 +23,6 @@ from bot.storage.tables import (
     OrganiserRow,
     PaymentRow,
     RegionRow,
-    RelayMessageRow,
     SessionRow,
     UserRow,
 )
@@ -90,23 +88,6 @@ class DeskQueries:
         return await self._db.scalar(select(OrderRow.id).where(OrderRow.ticket_code == ticket_code))
 
     # ---- /events -------------------------------------------------------------------------------------------------
-
-    async def user_of_message(self, chat_id: int, message_id: int) -> int | None:
-        """The tourist a message in the operator chat is about (a relayed question or an answer to one)."""
-        return await self._db.scalar(
-            select(RelayMessageRow.user_id).where(
-                RelayMessageRow.chat_id == chat_id, RelayMessageRow.message_id == message_id
-            )
-        )
-
-    async def user_of_topic(self, chat_id: int, thread_id: int) -> int | None:
-        """The tourist whose forum topic ``thread_id`` is (topics are keyed "user:<id>")."""
-        key = await self._db.scalar(
-            select(DeskTopicRow.key).where(DeskTopicRow.chat_id == chat_id, DeskTopicRow.thread_id == thread_id)
-        )
-        if key and key.startswith("user:") and key[5:].isdigit():
-            return int(key[5:])
-        return None
 
     async def open_sessions(
         self, region_id: int, start: datetime, end: datetime, category: str | None, now: datetime,

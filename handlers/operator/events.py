@@ -29,6 +29,7 @@ from domain.desk_tools import TouristUnreachable, suggest_session
 from domain.errors import NotFound, SessionNotBookable, SoldOut
 from domain.ports import UnitOfWork
 from domain.users import User
+from handlers.operator.replies import tourist_of
 from handlers.operator.access import Operator, guard
 from handlers.tourist.labels import category_name
 from handlers.tourist.messaging import answer_query
@@ -239,19 +240,6 @@ async def events_screen(
 # ---- handlers -----------------------------------------------------------------------------------------------------
 
 
-async def _tourist_of(uow: UnitOfWork, message: Message) -> int | None:
-    """The tourist the command is about: the message it replies to is a relay of theirs, or it was written in their
-    forum topic."""
-    queries = DeskQueries.of(uow)
-    reply = message.reply_to_message
-    if reply is not None and not (reply.forum_topic_created and message.is_topic_message):
-        if (user_id := await queries.user_of_message(message.chat.id, reply.message_id)) is not None:
-            return user_id
-    if message.is_topic_message and message.message_thread_id:
-        return await queries.user_of_topic(message.chat.id, message.message_thread_id)
-    return None
-
-
 @router.message(Command("events"))
 async def cmd_events(message: Message, command: CommandObject, uow: UnitOfWork, tr: Translator, clock: Clock) -> None:
     _ = tr.gettext
@@ -260,7 +248,7 @@ async def cmd_events(message: Message, command: CommandObject, uow: UnitOfWork, 
         regions = list(await uow.catalog.regions())
         queries = DeskQueries.of(uow)
         categories = {r.id: await queries.categories(r.id) for r in regions}
-        user_id = await _tourist_of(uow, message)
+    user_id = await tourist_of(message, uow)
     try:
         args = parse_events_args(command.args, regions, now, categories, tr)
     except EventsArgsError as error:

@@ -22,9 +22,10 @@ from bot.storage.desk_queries import DeskQueries
 from domain.catalog import SessionStatus, localized
 from domain.desk_tools import BadFindQuery, FindKind, classify_find_query, reveal_contacts
 from domain.errors import NotFound
-from domain.orders import Order, Stage, format_order_code, order_stage
+from domain.orders import Order, format_order_code, order_stage
 from domain.ports import UnitOfWork
 from domain.users import User, mask_phone
+from handlers.operator.labels import stage_word
 from handlers.operator.access import Operator, guard
 from handlers.operator.events import RowId
 from handlers.operator.orders import OrderDeskAction, OrderDeskCb
@@ -56,25 +57,6 @@ def mask_username(username: str | None) -> str:
     if not username:
         return ""
     return "@" + username[:2] + "•" * max(len(username) - 3, 1) + username[-1:]
-
-
-def stage_word(tr: Translator, stage: Stage) -> str:
-    _ = tr.gettext
-    return {
-        Stage.AWAITING_ORGANISER: _("awaiting the organiser"),
-        Stage.AWAITING_PAYMENT: _("awaiting payment"),
-        Stage.PAY_ON_SITE: _("confirmed, pays on site"),
-        Stage.PAID: _("paid"),
-        Stage.DECLINED: _("declined"),
-        Stage.CANCELLED: _("cancelled"),
-        Stage.REFUND_DUE: _("refund due"),
-        Stage.REFUNDED: _("refunded"),
-        Stage.EXPIRED: _("expired"),
-        Stage.SESSION_CANCELLED: _("session cancelled"),
-        Stage.ATTENDED: _("attended"),
-        Stage.NO_SHOW: _("no-show"),
-        Stage.PAST: _("past"),
-    }.get(stage, stage.value)
 
 
 def _order_button(order: Order) -> InlineKeyboardButton:

@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 router = guard(Router(name=__name__))
 
-__all__ = ["CANNED", "QuestionCb", "WriteCb", "WriteTarget", "question_kb", "router", "start_writing"]
+__all__ = ["CANNED", "QuestionCb", "WriteCb", "WriteTarget", "question_kb", "router", "start_writing", "tourist_of"]
 
 
 # The canned replies: (button emoji, button label for the operators, the text the tourist gets in their language).
@@ -257,7 +257,7 @@ async def on_write_message(
 # ---- answers by reply ----------------------------------------------------------------------------------------------
 
 
-async def _tourist_for(message: Message, uow: UnitOfWork) -> int | None:
+async def tourist_of(message: Message, uow: UnitOfWork) -> int | None:
     """The tourist a message in the operator chat answers: the one whose relayed question (or whose earlier
     answer) it replies to, else the one whose topic it is written in."""
     async with uow:
@@ -278,7 +278,7 @@ async def on_question_answer(
 ) -> None:
     if message.reply_to_message is None and not message.is_topic_message:
         raise SkipHandler()  # talk among the operators
-    user_id = await _tourist_for(message, uow)
+    user_id = await tourist_of(message, uow)
     if user_id is None:
         raise SkipHandler()  # a reply to something else (a card, a booking request): not ours
     try:

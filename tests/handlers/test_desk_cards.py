@@ -17,7 +17,7 @@ from domain.booking import PlaceOrder, place_order
 from domain.orders import format_order_code
 from domain.problems import ProblemKind
 from handlers.operator.cards import KIND_TITLES, CardAction, CardCb
-from scheduler.jobs import DeadlineJobs
+from scheduler.jobs import DeskJobs
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_CHAT_ID, OPERATOR_ID, SECOND_OPERATOR_ID
 from tests.seed import Seeded, seed_user
@@ -32,8 +32,8 @@ def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:  # noqa: 
 
 
 @pytest.fixture
-def jobs(sessions, clock, settings) -> DeadlineJobs:  # noqa: ANN001
-    return DeadlineJobs(sessions, clock, desk=settings.desk)
+def jobs(sessions, clock, settings) -> DeskJobs:  # noqa: ANN001
+    return DeskJobs(sessions, clock, settings.desk)
 
 
 async def book(sessions, seeded: Seeded, clock, user_id: int = TOURIST, session: str = "session_id",  # noqa: ANN001, ANN201

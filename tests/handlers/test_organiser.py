@@ -15,7 +15,7 @@ from bot.storage.uow import SqlUnitOfWork
 from domain.booking import PlaceOrder, place_order
 from domain.orders import BookingStatus, PaymentStatus, format_order_code
 from handlers.organiser.callbacks import RequestAction, RequestCb
-from scheduler.jobs import DeadlineJobs
+from scheduler.jobs import DeskJobs
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_CHAT_ID
 from tests.seed import Seeded, seed_user
@@ -124,7 +124,7 @@ async def test_an_unclear_reply_changes_nothing_and_reaches_the_operators(
     assert (await order_row(sessions, order.id)).booking == BookingStatus.AWAITING_ORGANISER
     assert organiser.keyboard(request.result.message_id) != []  # still answerable
     operators = Chat(dp, bot, recorder, 1, chat_id=OPERATOR_CHAT_ID, chat_type="supergroup", title="Operators")
-    await DeadlineJobs(sessions, clock, desk=settings.desk).check_orders()  # the desk sees the order changed
+    await DeskJobs(sessions, clock, settings.desk).check_orders()  # the desk sees the order changed
     await sender.deliver_due()
     card = operators.last_text()
     assert "Unclear answer from the organiser" in card and "maybe tomorrow?" in card and "+3725550001" in card

@@ -16,7 +16,7 @@ from bot.storage.uow import SqlUnitOfWork
 from domain.booking import PlaceOrder, place_order
 from domain.orders import Order, format_order_code
 from handlers.tourist.callbacks import RateCb
-from scheduler.jobs import DeadlineJobs
+from scheduler.jobs import DeadlineJobs, DeskJobs
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_CHAT_ID, TOURIST_ID
 from tests.seed import INSTANT_SESSION_IN, Seeded, seed_user
@@ -79,7 +79,7 @@ async def test_a_low_rating_becomes_a_problem_card(
 ) -> None:
     operators = Chat(dp, bot, recorder, 1, chat_id=OPERATOR_CHAT_ID, chat_type="supergroup", title="Operators")
     message_id = await rating_message(sender, sessions, clock, chat)
-    jobs = DeadlineJobs(sessions, clock, desk=settings.desk)
+    jobs = DeskJobs(sessions, clock, settings.desk)
     await jobs.check_orders()  # a normal order after its session: no card
     await chat.press("⭐2", message_id=message_id)
     assert await rating(sessions, walked.id) == 2

@@ -102,3 +102,22 @@ async def test_a_change_updates_the_card_and_a_normal_order_closes_it(engine, se
     assert (await card_messages(sessions))[card.id] == 3  # opened, updated, closed: one row per version
     async with sessions() as db:
         assert await db.scalar(select(func.count()).select_from(OrderRow).where(OrderRow.desk_check_at.isnot(None))) == 0
+
+
+def test_the_scheduler_runs_the_desk_jobs_on_the_interval(sessions) -> None:  # noqa: ANN001
+    from unittest.mock import Mock
+
+    from scheduler.jobs import (
+        JOB_CHECK_ORDERS,
+        JOB_CHECK_QUESTIONS,
+        JOB_DELIVER_OUTBOX,
+        JOB_RERAISE_CARDS,
+        DeskJobs,
+        build_scheduler,
+    )
+    from tests.conftest import FixedClock
+
+    scheduler = build_scheduler(Mock(), 1.0, desk_jobs=DeskJobs(sessions, FixedClock(NOW), DESK))
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {JOB_DELIVER_OUTBOX, JOB_CHECK_ORDERS, JOB_CHECK_QUESTIONS, JOB_RERAISE_CARDS}
+    assert all((job.max_instances, job.coalesce) == (1, True) for job in jobs.values())
