@@ -161,10 +161,12 @@ async def wait_outbox(database: Database, order_id: int, expected: dict[str, lis
                   until=lambda kinds: kinds == expected)
 
 
-async def audit_actions(database: Database, order_id: int) -> list[str]:
+async def audit_actions(database: Database, order_id: int, desk: bool = False) -> list[str]:
+    """The order's audit trail; the operator desk's own entries (``problem.*``) only with ``desk``."""
     async with database.sessions() as db:
-        return list(await db.scalars(select(AuditRow.action).where(AuditRow.order_id == order_id)
-                                     .order_by(AuditRow.id)))
+        actions = list(await db.scalars(select(AuditRow.action).where(AuditRow.order_id == order_id)
+                                        .order_by(AuditRow.id)))
+    return [a for a in actions if desk == a.startswith("problem.")]
 
 
 async def reminders_of(database: Database, order_id: int) -> dict[str, OrderReminderRow]:
@@ -399,6 +401,7 @@ async def test_a_silent_organiser_is_nudged_once_and_an_unpaid_booking_expires( 
         K.ORDER_EXPIRED: ["sent"],
     })
     assert await audit_actions(database, silent.id) == ["order.placed", "order.organiser_nudged"]
+    assert await audit_actions(database, silent.id, desk=True) == ["problem.opened"]  # one card, still open
     assert await audit_actions(database, unpaid.id) == [
         "order.placed", "order.confirmed_by_organiser", "order.pay_reminded", "order.expired",
     ]
