@@ -14,7 +14,6 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram import Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -32,7 +31,7 @@ from domain.users import User
 from handlers.operator.replies import tourist_of
 from handlers.operator.access import Operator, guard
 from handlers.tourist.labels import category_name
-from handlers.tourist.messaging import answer_query
+from handlers.tourist.messaging import answer_query, show
 
 router = guard(Router(name=__name__))
 
@@ -63,21 +62,6 @@ class SendSessionCb(CallbackData, prefix="des"):
 
 def _e(text: str) -> str:
     return escape(text, quote=False)
-
-
-async def desk_show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Edit the pressed message in place (in the operator chat); a message that cannot be edited gets a new one
-    in the same chat (never the operator's private chat)."""
-    message = query.message
-    if isinstance(message, Message):
-        try:
-            await message.edit_text(text, reply_markup=markup)
-            return
-        except TelegramBadRequest as error:
-            if "message is not modified" in error.message:
-                return
-    if message is not None:
-        await query.bot.send_message(message.chat.id, text, reply_markup=markup)
 
 
 # ---- parsing ------------------------------------------------------------------------------------------------------
@@ -276,7 +260,7 @@ async def cmd_events(message: Message, command: CommandObject, uow: UnitOfWork, 
 async def on_events_page(query: CallbackQuery, callback_data: EventsPageCb, uow: UnitOfWork, tr: Translator,
                          clock: Clock) -> None:
     await answer_query(query)
-    await desk_show(query, *await events_screen(uow, tr, callback_data, clock.now()))
+    await show(query, *await events_screen(uow, tr, callback_data, clock.now()))
 
 
 @router.callback_query(SendSessionCb.filter())

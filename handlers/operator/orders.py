@@ -52,7 +52,7 @@ from domain.users import User, mask_phone
 from handlers.operator.access import Operator, guard
 from handlers.operator.errors import domain_error_text
 from handlers.tourist.labels import ticket_type_name
-from handlers.tourist.messaging import answer_query
+from handlers.tourist.messaging import answer_query, show
 
 router = guard(Router(name=__name__))
 
@@ -464,22 +464,6 @@ async def history_screen(
 # ---- talking back --------------------------------------------------------------------------------------------------
 
 
-async def _show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Edit the pressed message in place; post anew in the same chat (and topic) if it cannot be edited."""
-    message = query.message
-    if message is None:
-        return
-    if isinstance(message, Message):
-        try:
-            await message.edit_text(text, reply_markup=markup)
-            return
-        except TelegramBadRequest as error:
-            if "message is not modified" in error.message:
-                return
-    thread = message.message_thread_id if isinstance(message, Message) and message.is_topic_message else None
-    await query.bot.send_message(message.chat.id, text, reply_markup=markup, message_thread_id=thread)
-
-
 async def _edit_card(bot: Bot, chat_id: int, message_id: int | None, text: str, markup: InlineKeyboardMarkup,
                      fallback: Message) -> None:
     """Put the card back into the message it came from; answer ``fallback`` with it if that is impossible."""
@@ -505,7 +489,7 @@ async def _refresh(query: CallbackQuery, uow: UnitOfWork, order_id: int, tr: Tra
         await answer_query(query, tr.gettext("There is no such order."), alert=True)
         return
     await answer_query(query, alert, alert=alert is not None)
-    await _show(query, *card)
+    await show(query, *card)
 
 
 async def _done(query: CallbackQuery, uow: UnitOfWork, order_id: int, tr: Translator, now: datetime,
@@ -513,7 +497,7 @@ async def _done(query: CallbackQuery, uow: UnitOfWork, order_id: int, tr: Transl
     card = await order_card(uow, order_id, tr, now, done_line(operator, what))
     await answer_query(query, tr.gettext("Done."))
     if card is not None:
-        await _show(query, *card)
+        await show(query, *card)
 
 
 async def _view_or_refuse(
@@ -631,7 +615,7 @@ async def on_order_history(query: CallbackQuery, callback_data: OrderDeskCb, uow
         await answer_query(query, tr.gettext("There is no such order."), alert=True)
         return
     await answer_query(query)
-    await _show(query, *screen)
+    await show(query, *screen)
 
 
 # ---- another session -------------------------------------------------------------------------------------------------
@@ -663,7 +647,7 @@ async def on_order_sessions(query: CallbackQuery, callback_data: OrderDeskCb, uo
         tr.gettext("Move the order ({n} seats) to:").format(n=view.order.seats),
     ])
     await answer_query(query)
-    await _show(query, text, back_kb(tr, view.order.id, *rows))
+    await show(query, text, back_kb(tr, view.order.id, *rows))
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.SESSION))
@@ -773,7 +757,7 @@ async def on_order_quantities(query: CallbackQuery, callback_data: OrderDeskCb, 
             return
         draft[index] -= 1
     await answer_query(query)
-    await _show(query, *quantities_screen(tr, view, draft))
+    await show(query, *quantities_screen(tr, view, draft))
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.QTY_SAVE))
@@ -821,7 +805,7 @@ async def on_order_ticket(query: CallbackQuery, callback_data: OrderDeskCb, uow:
     ])
     yes = [_button("🎫 " + _("Yes, replace the ticket"), OrderDeskAction.TICKET_YES, view.order.id)]
     await answer_query(query)
-    await _show(query, text, back_kb(tr, view.order.id, yes))
+    await show(query, text, back_kb(tr, view.order.id, yes))
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.TICKET_YES))
@@ -863,7 +847,7 @@ async def on_order_hotel(query: CallbackQuery, callback_data: OrderDeskCb, uow: 
     ])
     await _ask(state, OrderDeskInput.hotel, view.order.id, query)
     await answer_query(query)
-    await _show(query, text, back_kb(tr, view.order.id, _no_hotel_row(tr, view.order.id)))
+    await show(query, text, back_kb(tr, view.order.id, _no_hotel_row(tr, view.order.id)))
 
 
 @router.message(OrderDeskInput.hotel, F.text, ~F.text.startswith("/"))
@@ -943,7 +927,7 @@ async def on_order_cancel(query: CallbackQuery, callback_data: OrderDeskCb, uow:
     else:
         rows.append([_button("🚫 " + _("Yes, cancel the order"), OrderDeskAction.CANCEL_KEEP, order.id)])
     await answer_query(query)
-    await _show(query, "\n".join(lines), back_kb(tr, order.id, *rows))
+    await show(query, "\n".join(lines), back_kb(tr, order.id, *rows))
 
 
 @router.callback_query(OrderDeskCb.filter(F.action.in_({OrderDeskAction.CANCEL_REFUND, OrderDeskAction.CANCEL_KEEP})))
@@ -993,7 +977,7 @@ async def on_order_refund(query: CallbackQuery, callback_data: OrderDeskCb, uow:
         [_button("✏️ " + _("Returned another amount"), OrderDeskAction.REFUND_AMOUNT, order.id)],
     ]
     await answer_query(query)
-    await _show(query, "\n".join(lines), back_kb(tr, order.id, *rows))
+    await show(query, "\n".join(lines), back_kb(tr, order.id, *rows))
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.REFUND_ALL))
@@ -1029,7 +1013,7 @@ async def on_order_refund_amount(query: CallbackQuery, callback_data: OrderDeskC
     ])
     await _ask(state, OrderDeskInput.refund_amount, view.order.id, query)
     await answer_query(query)
-    await _show(query, text, back_kb(tr, view.order.id))
+    await show(query, text, back_kb(tr, view.order.id))
 
 
 @router.message(OrderDeskInput.refund_amount, F.text, ~F.text.startswith("/"))
@@ -1084,7 +1068,7 @@ async def on_order_note(query: CallbackQuery, callback_data: OrderDeskCb, uow: U
     ])
     await _ask(state, OrderDeskInput.note, view.order.id, query)
     await answer_query(query)
-    await _show(query, text, back_kb(tr, view.order.id))
+    await show(query, text, back_kb(tr, view.order.id))
 
 
 @router.message(OrderDeskInput.note, F.text, ~F.text.startswith("/"))

@@ -7,11 +7,9 @@
 
 from __future__ import annotations
 
-import contextlib
 from html import escape
 
 from aiogram import Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -24,7 +22,7 @@ from domain.ports import UnitOfWork
 from domain.problems import ProblemKind
 from handlers.operator.access import guard
 from handlers.operator.cards import CardAction, CardCb, kind_title
-from handlers.tourist.messaging import answer_query
+from handlers.tourist.messaging import answer_query, show
 
 router = guard(Router(name=__name__))
 
@@ -137,6 +135,4 @@ async def on_problems_page(query: CallbackQuery, callback_data: ProblemsCb, uow:
     chat_id = query.message.chat.id if query.message else 0
     text, markup = await _page(uow, page, callback_data.oldest, kind, tr, clock, chat_id)
     await answer_query(query)
-    if isinstance(query.message, Message):
-        with contextlib.suppress(TelegramBadRequest):  # unchanged, or too old to edit: the command lists anew
-            await query.message.edit_text(text, reply_markup=markup)
+    await show(query, text, markup)

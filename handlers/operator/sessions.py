@@ -35,8 +35,8 @@ from domain.session_cancel import (
     preview_session_cancel,
 )
 from handlers.operator.access import Operator, guard
-from handlers.operator.events import RowId, desk_show
-from handlers.tourist.messaging import answer_query
+from handlers.operator.events import RowId
+from handlers.tourist.messaging import answer_query, show
 
 router = guard(Router(name=__name__))
 
@@ -251,7 +251,7 @@ async def on_session_keep(query: CallbackQuery, callback_data: SessionCancelCb, 
                           tr: Translator, operator: Operator) -> None:
     await _forget(state, callback_data.session)
     await answer_query(query, tr.gettext("Nothing changed."))
-    await desk_show(query, "↩️ " + tr.gettext("{name} kept the session: nothing changed.").format(
+    await show(query, "↩️ " + tr.gettext("{name} kept the session: nothing changed.").format(
         name=_e(operator.name)))
 
 
@@ -276,7 +276,7 @@ async def on_session_cancel(
     except (NotFound, SessionAlreadyCancelled, SessionAlreadyStarted) as error:
         await _forget(state, callback_data.session)
         await answer_query(query, refusal_text(tr, error), alert=True)
-        await desk_show(query, "ℹ️ " + refusal_text(tr, error))
+        await show(query, "ℹ️ " + refusal_text(tr, error))
         return
     await _forget(state, callback_data.session)
     async with uow:
@@ -291,4 +291,4 @@ async def on_session_cancel(
         _("The tourists and the organiser are being told."),
     ]
     await answer_query(query, _("Session cancelled."))
-    await desk_show(query, "\n".join(line for line in lines if line))
+    await show(query, "\n".join(line for line in lines if line))

@@ -14,7 +14,8 @@ async def show(
     """A button press edits its own message in place; a typed message gets a new answer.
 
     Editing to identical content is not an error for us (Telegram answers "message is not modified"); a message
-    that can no longer be edited (too old, deleted, inaccessible) gets a fresh one instead.
+    that can no longer be edited (too old, deleted, inaccessible) gets a fresh one instead, in the same chat (and
+    forum topic) — a private chat for a tourist, the operator group for the desk.
     """
     if isinstance(target, CallbackQuery):
         message = target.message
@@ -25,9 +26,9 @@ async def show(
             except TelegramBadRequest as error:
                 if "message is not modified" in error.message:
                     return
-            await target.bot.send_message(target.from_user.id, text, reply_markup=markup)
-            return
-        await target.bot.send_message(target.from_user.id, text, reply_markup=markup)
+        chat_id = message.chat.id if message is not None else target.from_user.id
+        thread = message.message_thread_id if isinstance(message, Message) and message.is_topic_message else None
+        await target.bot.send_message(chat_id, text, reply_markup=markup, message_thread_id=thread)
         return
     await target.answer(text, reply_markup=markup)
 

@@ -4,10 +4,13 @@ stale and forged presses change nothing."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from aiogram import Bot, Dispatcher
 from sqlalchemy import select
 
+from bot.i18n import I18n
 from bot.outbox import OutboxSender
 from bot.ratelimit import Limits
 from bot.storage.tables import AuditRow, OrderItemRow, OrderRow, OutboxRow, PaymentRow, SessionRow
@@ -493,11 +496,22 @@ async def test_every_notice_of_an_operator_change_is_delivered(
     rows = [r for r in await outbox(sessions) if r.kind in mine]
     assert {r.kind for r in rows} == mine
     assert [(r.kind, r.status) for r in rows if r.status != "sent"] == []
+    ru, et = I18n("en").translator("ru"), I18n("en").translator("et")  # the tourist's and the organiser's
+    code = format_order_code(order.code)
+
+    def said(tr, message: str, **values: str) -> str:  # noqa: ANN001
+        return re.sub(r"</?b>", "", tr.gettext(message).format(code=code, **values))
+
     tourist_texts = [r.text for r in recorder.calls("sendMessage") if r.params["chat_id"] == TOURIST]
-    assert any("moved your booking" in t for t in tourist_texts)
-    assert any("changed the tickets" in t for t in tourist_texts)
-    assert any("set your hotel" in t and "Hotel Telegraaf" in t for t in tourist_texts)
-    assert any("A reminder" in t for t in tourist_texts)
-    assert any("We have refunded 18,00\xa0€" in t for t in tourist_texts)  # money in the tourist's format
+    assert any(said(ru, "Our team moved your booking <b>{code}</b> to another session.") in t for t in tourist_texts)
+    assert any(said(ru, "Our team changed the tickets of your booking <b>{code}</b>.") in t for t in tourist_texts)
+    assert any(said(ru, "Our team set your hotel for booking <b>{code}</b>: {hotel}.", hotel="Hotel Telegraaf") in t
+               for t in tourist_texts)
+    assert any(said(ru, "A reminder about your booking <b>{code}</b>.") in t for t in tourist_texts)
+    assert any(said(ru, "We have refunded {amount} for your booking <b>{code}</b>.", amount="18,00\xa0€") in t
+               for t in tourist_texts)  # money in the tourist's format
     organiser_texts = [r.text for r in recorder.calls("sendMessage") if r.params["chat_id"] == ORGANISER_CHAT_ID]
-    assert len([t for t in organiser_texts if "Our team" in t]) == 4  # confirmed, tickets twice, moved
+    heads = [said(et, "Our team confirmed booking <b>{code}</b> on your behalf."),
+             said(et, "Our team changed the tickets of booking <b>{code}</b>."),
+             said(et, "Our team moved booking <b>{code}</b> to another session.")]
+    assert [sum(head in t for t in organiser_texts) for head in heads] == [1, 2, 1]  # in the organiser's language
