@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 import bot
@@ -43,6 +43,8 @@ STOP_TIMEOUT_S = 5.0
 STOP_GRACE_S = 1.0
 LOG_TAIL_LINES = 25
 UPCOMING = timedelta(days=7)
+DEMO_CONFIRM_WITHIN = timedelta(minutes=2)  # the demo organiser's answer time (the desk's card comes after it)
+DEMO_QUESTION_ANSWER_WITHIN = "3m"  # an unanswered question becomes a problem card this soon in the demo
 OPERATOR_GROUP_TITLE = "Tripdesk operators"
 
 T = TypeVar("T")
@@ -142,6 +144,8 @@ async def _run(
         await _unless_stopped(_wait_until_polling(emulator.world, process, log_path), stop)
 
         print(f"Tripdesk sandbox: open {api_url}/ (Ctrl-C to stop)", flush=True)
+        print("tripdesk demo: a booking the organiser leaves unanswered for 2 minutes becomes a problem card in the"
+              " operator group; type /help there", flush=True)
         if open_browser:
             asyncio.get_running_loop().run_in_executor(None, webbrowser.open, f"{api_url}/")
         with contextlib.suppress(_Stopped):
@@ -240,9 +244,21 @@ async def import_demo_catalog(database: Path, catalog: Path, scale: int) -> Demo
             await import_catalog(sessions, catalog)
         except CatalogError as error:
             raise DemoError(f"the demo catalog did not import: {error}") from None
-        return await pick_organiser(sessions, datetime.now(UTC))
+        organiser = await pick_organiser(sessions, datetime.now(UTC))
+        await quicken_organiser(sessions, organiser)
+        return organiser
     finally:
         await engine.dispose()
+
+
+async def quicken_organiser(sessions: async_sessionmaker, organiser: DemoOrganiser) -> None:
+    """The demo's organiser answers within two minutes, not ten: a booking left unanswered shows the operator
+    desk's problem card soon enough to try it."""
+    from bot.storage.tables import OrganiserRow
+
+    async with sessions() as db, db.begin():
+        await db.execute(update(OrganiserRow).where(OrganiserRow.chat_id == organiser.chat_id)
+                         .values(confirm_within_s=int(DEMO_CONFIRM_WITHIN.total_seconds())))
 
 
 async def pick_organiser(sessions: async_sessionmaker, now: datetime) -> DemoOrganiser:
@@ -351,6 +367,7 @@ def bot_environment(
         DEFAULT_LOCALE=settings.default_locale,
         LOG_LEVEL=settings.log_level,
         PAYMENT_PROVIDER_TOKEN=DEMO_PAYMENT_TOKEN,
+        QUESTION_ANSWER_WITHIN=DEMO_QUESTION_ANSWER_WITHIN,
         PYTHONUNBUFFERED="1",
     )
     path = env.get("PYTHONPATH")
