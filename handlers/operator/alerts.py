@@ -233,16 +233,21 @@ async def on_card_write(
 
 
 async def _write_target(uow: UnitOfWork, card: Card, tourist: bool, make):  # noqa: ANN001, ANN202
+    """The tourist (of the order, or who asked) or the order's organiser; None when there is nobody."""
     async with uow:
         order = await uow.orders.get(card.order_id) if card.order_id else None
         if tourist:
             user_id = order.user_id if order else card.user_id
-            return None if user_id is None else make(kind="tourist", chat_id=user_id, order_id=card.order_id)
+            user = await uow.users.get(user_id) if user_id else None
+            if user is None:
+                return None
+            return make(kind="tourist", chat_id=user.id, order_id=card.order_id, name=user.first_name or "")
         if order is None:
             return None
         event = await uow.catalog.event(order.event_id)
         organiser = await uow.catalog.organiser(event.organiser_id)
-    return make(kind="organiser", chat_id=organiser.chat_id, order_id=order.id)
+    return make(kind="organiser", chat_id=organiser.chat_id, order_id=order.id, organiser_id=organiser.id,
+                name=organiser.name)
 
 
 async def _restore_buttons(query: CallbackQuery, card: Card, uow: UnitOfWork, tr: Translator) -> None:

@@ -416,3 +416,20 @@ async def test_help_and_the_group_s_command_menu(operator_chat: Chat, stranger: 
     mark = len(recorder.requests)
     await stranger.send("/help")
     assert [r for r in recorder.requests[mark:] if r.method == "sendMessage"] == []
+
+
+async def test_write_to_the_tourist_and_open_the_order_from_a_card(
+    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat, dp, bot  # noqa: ANN001
+) -> None:
+    tourist = Chat(dp, bot, recorder, TOURIST, language_code="ru", first_name="Ivan")
+    order, card = await silent_order_card(sessions, seeded, clock, jobs, sender, recorder)
+    await operator_chat.press("✍️ Write to the tourist", message_id=card.message_id)
+    assert "Your next message here goes to the tourist" in operator_chat.last_text()
+    await operator_chat.send("The organiser is on the water, we will confirm within the hour.")
+    await sender.deliver_due()
+    assert "we will confirm within the hour" in tourist.last_text()
+    assert "operator.wrote" in await audit_actions(sessions, order.id)
+
+    await operator_chat.press("📄 Order", message_id=card.message_id)
+    text = operator_chat.last_text()
+    assert format_order_code(order.code) in text and "Islands cruise" in text  # the full /order card
