@@ -46,8 +46,10 @@ async def seats_left(sessions, session_id: int) -> int:  # noqa: ANN001
         return await db.scalar(select(SessionRow.seats_left).where(SessionRow.id == session_id))
 
 
+# The operator desk's bookkeeping on an order (what it has seen, when it looks again) changes in the background.
+_ORDER_COLUMNS = ", ".join(c.name for c in OrderRow.__table__.columns if not c.name.startswith("desk_"))
 SNAPSHOT = {
-    "orders": "SELECT * FROM orders",
+    "orders": f"SELECT {_ORDER_COLUMNS} FROM orders",
     "order_items": "SELECT * FROM order_items",
     "event_sessions": "SELECT * FROM event_sessions",
     "users": "SELECT * FROM users",
