@@ -257,14 +257,31 @@ async def on_write_message(
 # ---- answers by reply ----------------------------------------------------------------------------------------------
 
 
+def _asker_in_buttons(replied: Message) -> int | None:
+    """The tourist of a relayed question, read off its own buttons: a reply can arrive before the sender has
+    recorded which message the relay became."""
+    for row in replied.reply_markup.inline_keyboard if replied.reply_markup else ():
+        for button in row:
+            if button.callback_data and button.callback_data.startswith(f"{QuestionCb.__prefix__}:"):
+                try:
+                    return QuestionCb.unpack(button.callback_data).user
+                except (TypeError, ValueError):
+                    continue
+    return None
+
+
 async def tourist_of(message: Message, uow: UnitOfWork) -> int | None:
     """The tourist a message in the operator chat answers: the one whose relayed question (or whose earlier
     answer) it replies to, else the one whose topic it is written in."""
+    replied = message.reply_to_message
     async with uow:
-        if message.reply_to_message is not None:
-            relay = await uow.questions.relay(message.chat.id, message.reply_to_message.message_id)
+        if replied is not None:
+            relay = await uow.questions.relay(message.chat.id, replied.message_id)
             if relay is not None:
                 return relay.user_id
+            if replied.from_user is not None and replied.from_user.id == message.bot.id:
+                if (user_id := _asker_in_buttons(replied)) is not None:
+                    return user_id
         if message.is_topic_message and message.message_thread_id is not None:
             topic = await uow.questions.topic_by_thread(message.chat.id, message.message_thread_id)
             if topic is not None:

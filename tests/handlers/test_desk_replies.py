@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.outbox import OutboxSender
@@ -381,3 +381,16 @@ async def test_writing_ends_with_cancel_or_a_command(
 
     await operator_chat.press_data(WriteCb(action=WriteAction.TOURIST, id=999999).pack(), message_id=note.message_id)
     assert "no longer in our records" in operator_chat.alerts()[0].text
+
+
+async def test_a_reply_before_the_relay_is_recorded_still_reaches_the_tourist(
+    chat: Chat, operator_chat: Chat, sender: OutboxSender, recorder: RecordingSession, sessions, seeded,
+) -> None:
+    """The operator answers the moment the question shows up, before the sender recorded which message it is."""
+    await ask(chat)
+    relay_id = await relayed_question(sender, recorder)
+    async with sessions() as db, db.begin():
+        await db.execute(delete(RelayMessageRow))  # as if after_send had not run yet
+    await operator_chat.send("Yes, there is one at the back.", reply_to=relay_id)
+    await sender.drain()
+    assert chat.last_text() == "💬 Our team answers:\n\nYes, there is one at the back."
