@@ -92,7 +92,7 @@ class Statements:
     count: int = 0
     claim_s: float = 0.0
     claims: int = 0
-    claim_sql: tuple[str, Any] | None = None
+    claim_sql: dict[str, tuple[str, Any]] = field(default_factory=dict)  # "unseen" / "due" -> the idle query
     _started: dict[int, float] = field(default_factory=dict)
 
     def listen(self, engine: AsyncEngine) -> None:
@@ -104,20 +104,25 @@ class Statements:
         def _after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
             seconds = time.perf_counter() - self._started.pop(id(conn), time.perf_counter())
             self.count += 1
-            if _is_claim(statement):
+            if (which := _claim_kind(statement)) is not None:
                 self.claims += 1
                 self.claim_s += seconds
-                if self.claim_sql is None or " NOT IN " not in statement.upper():
-                    self.claim_sql = (statement, parameters)  # the last one without an exclusion list: the idle one
+                if which not in self.claim_sql or " NOT IN " not in statement.upper():
+                    self.claim_sql[which] = (statement, parameters)  # the last without an exclusion list: idle
 
     def reset(self) -> None:
         self.count, self.claim_s, self.claims = 0, 0.0, 0
 
 
-def _is_claim(statement: str) -> bool:
-    """``SqlDeskRepository.claim_order_to_check``'s query (the one that orders by id over the desk columns)."""
+def _claim_kind(statement: str) -> str | None:
+    """Which of ``SqlDeskRepository.claim_order_to_check``'s two queries this is: the orders not seen since they
+    changed ("unseen"), or those whose next check is due ("due"); None for any other statement."""
     flat = " ".join(statement.split())
-    return "desk_seen_version" in flat and "desk_check_at" in flat and flat.upper().startswith("SELECT")
+    if not flat.upper().startswith("SELECT ORDERS.ID FROM ORDERS WHERE"):
+        return None
+    if "orders.version != orders.desk_seen_version" in flat:
+        return "unseen"
+    return "due" if "orders.desk_check_at <=" in flat else None
 
 
 @dataclass
@@ -320,7 +325,7 @@ async def first_sweep(backend: Backend, jobs: DeskJobs, problem_ids: set[int], b
     if left:
         marked = await mark_seen(backend, jobs.clock.now())
         print(f"  {'':<11} {'':<13} --sweep-budget {budget:g} s: all {looked + left} would take about"
-              f" {(looked + left) / rate:.0f} s at this rate (more: each claim scans past the orders already seen);"
+              f" {(looked + left) / rate:.0f} s at this rate;"
               f" the other {marked} were marked seen in bulk (desk columns only: the"
               f" {len(problem_ids) - expected} problem orders among them have no card)")
 
@@ -354,17 +359,17 @@ async def idle(backend: Backend, jobs: DeskJobs, runs: int) -> None:
 
 
 async def plan(backend: Backend) -> None:
-    if backend.statements.claim_sql is None:
-        print(f"  {backend.name:<11} (the claim query was not seen)")
+    if not backend.statements.claim_sql:
+        print(f"  {backend.name:<11} (the claim queries were not seen)")
         return
-    statement, parameters = backend.statements.claim_sql
     explain = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " if backend.postgres else "EXPLAIN QUERY PLAN "
-    async with backend.engine.connect() as conn:
-        rows = (await conn.exec_driver_sql(explain + statement, parameters)).all()
-        await conn.rollback()
-    print(f"  {backend.name} plan of the idle claim: {' '.join(statement.split())}")
-    for row in rows:
-        print(f"      {row[-1]}")
+    for which, (statement, parameters) in sorted(backend.statements.claim_sql.items(), reverse=True):
+        async with backend.engine.connect() as conn:
+            rows = (await conn.exec_driver_sql(explain + statement, parameters)).all()
+            await conn.rollback()
+        print(f"  {backend.name} plan of the idle claim ({which}): {' '.join(statement.split())}")
+        for row in rows:
+            print(f"      {row[-1]}")
 
 
 async def steady(backend: Backend, jobs: DeskJobs, orders: int, touch: int, rounds: int,
