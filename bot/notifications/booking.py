@@ -65,15 +65,20 @@ class OrderContext:
 
 async def load_order_context(uow: UnitOfWork, order_id: int) -> OrderContext | None:
     async with uow:
-        order = await uow.orders.get(order_id)
-        if order is None:
-            return None
-        event = await uow.catalog.event(order.event_id)
-        session = await uow.catalog.session(order.session_id)
-        region = await uow.catalog.region(event.region_id)
-        organiser = await uow.catalog.organiser(event.organiser_id)
-        hotel = await uow.catalog.hotel(order.hotel_id) if order.hotel_id else None
-        user = await uow.users.get(order.user_id) if order.user_id else None
+        return await read_order_context(uow, order_id)
+
+
+async def read_order_context(uow: UnitOfWork, order_id: int) -> OrderContext | None:
+    """:func:`load_order_context` inside the caller's open transaction (to read more with it)."""
+    order = await uow.orders.get(order_id)
+    if order is None:
+        return None
+    event = await uow.catalog.event(order.event_id)
+    session = await uow.catalog.session(order.session_id)
+    region = await uow.catalog.region(event.region_id)
+    organiser = await uow.catalog.organiser(event.organiser_id)
+    hotel = await uow.catalog.hotel(order.hotel_id) if order.hotel_id else None
+    user = await uow.users.get(order.user_id) if order.user_id else None
     return OrderContext(order, event, session, region, organiser, hotel, user)
 
 

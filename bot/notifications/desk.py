@@ -10,7 +10,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.desk_topics import topic_for
 from bot.notifications import RenderContext, Rendered, renders
-from bot.notifications.booking import load_order_context
+from bot.notifications.booking import read_order_context
 from domain.desk import Card
 from domain.messages import OutboxKind
 from domain.orders import format_order_code
@@ -26,10 +26,10 @@ DIGEST_BUTTONS = 8
 
 async def load_card_side(uow: UnitOfWork, card: Card) -> OrderSide | QuestionSide | None:
     if card.order_id is not None:
-        ctx = await load_order_context(uow, card.order_id)
-        if ctx is None:
-            return None
         async with uow:
+            ctx = await read_order_context(uow, card.order_id)
+            if ctx is None:
+                return None
             payments = tuple(await uow.payments.for_order(card.order_id))
         return OrderSide(ctx.order, ctx.event, ctx.session, ctx.region, ctx.organiser, ctx.user, payments)
     if card.subject.startswith("question:"):

@@ -34,6 +34,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from bot.clock import Clock
 from bot.i18n import N_, Translator
+from bot.notifications.booking import read_order_context
 from domain import order_changes as oc
 from domain.catalog import BOOKING_CUTOFF, Event, EventSession, Hotel, Organiser, Region, SessionStatus, localized
 from domain.errors import (
@@ -145,20 +146,13 @@ class OrderView:
 
 async def load_order_view(uow: UnitOfWork, order_id: int, history: int = CARD_AUDIT_ENTRIES) -> OrderView | None:
     async with uow:
-        order = await uow.orders.get(order_id)
-        if order is None:
+        ctx = await read_order_context(uow, order_id)
+        if ctx is None:
             return None
-        event = await uow.catalog.event(order.event_id)
-        session = await uow.catalog.session(order.session_id)
-        region = await uow.catalog.region(event.region_id) if event else None
-        organiser = await uow.catalog.organiser(event.organiser_id) if event else None
-        if event is None or session is None or region is None or organiser is None:
-            return None
-        hotel = await uow.catalog.hotel(order.hotel_id) if order.hotel_id else None
-        user = await uow.users.get(order.user_id) if order.user_id else None
-        payments = tuple(await uow.payments.for_order(order.id))
-        entries = tuple(await uow.audit.for_order(order.id, history))
-    return OrderView(order, event, session, region, organiser, hotel, user, payments, entries)
+        payments = tuple(await uow.payments.for_order(order_id))
+        entries = tuple(await uow.audit.for_order(order_id, history))
+    return OrderView(ctx.order, ctx.event, ctx.session, ctx.region, ctx.organiser, ctx.hotel, ctx.user, payments,
+                     entries)
 
 
 def booking_words(status: BookingStatus, tr: Translator) -> str:

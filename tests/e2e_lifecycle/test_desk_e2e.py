@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from bot.i18n import I18n
 from bot.sandbox.server import Emulator
-from bot.sandbox.world import NOT_MODIFIED, World
+from bot.sandbox.world import World
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.tables import AuditRow, DeskCardRow, OrganiserRow
@@ -27,7 +27,7 @@ from domain.orders import format_order_code
 from handlers.operator.cards import CardAction, CardCb
 from handlers.tourist.callbacks import BookAction, BookCb
 from tests.e2e.booking import book_cruise, orders_of
-from tests.e2e.conftest import BotProcess, Database, add_operator_group, running_emulator
+from tests.e2e.conftest import BotProcess, Database
 from tests.e2e.tourist import Tourist
 from tests.e2e_lifecycle.harness import order_row, start_bot, wait_db
 from tests.seed import seed_catalog
@@ -35,22 +35,6 @@ from tests.seed import seed_catalog
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 WAIT_S = 15.0
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def emulator() -> AsyncIterator[Emulator]:
-    async with running_emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def world(emulator: Emulator) -> World:
-    return emulator.world
-
-
-@pytest.fixture(scope="module")
-def operators(emulator: Emulator) -> int:
-    return add_operator_group(emulator.world)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -79,21 +63,6 @@ async def bot(
     finally:
         code = await process.stop()
     assert code == 0, f"the bot did not exit cleanly on SIGTERM (exit code {code}):\n{process.tail()}"
-
-
-@pytest_asyncio.fixture(autouse=True, loop_scope="module")
-async def _checked(request: pytest.FixtureRequest, emulator: Emulator, bot: BotProcess) -> AsyncIterator[None]:
-    world = emulator.world
-    since, mark = bot.log_size(), len(world.calls)
-    yield
-    if getattr(getattr(request.node, "rep_call", None), "failed", False):
-        print(f"---- the bot's log during this test ({bot.log_path}) ----\n{bot.tail(since=since)}")
-    refused = [f"{c.method} {c.params} -> {c.status} {c.description}" for c in world.calls[mark:]
-               if c.status in (400, 401, 404, 409) and c.description != NOT_MODIFIED]
-    assert not refused, "the emulator refused requests of the bot:\n" + "\n".join(refused)
-    assert bot.running, f"the bot process exited ({bot.process.returncode}):\n{bot.tail()}"
-    crashes = bot.backstop_lines(since)
-    assert not crashes, "a handler crashed:\n" + "\n".join(crashes)
 
 
 def group_messages(world: World, chat_id: int) -> list[dict[str, Any]]:

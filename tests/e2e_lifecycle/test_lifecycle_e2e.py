@@ -24,7 +24,6 @@ import pytest_asyncio
 from sqlalchemy import func, select, update
 
 from bot.sandbox.server import Emulator
-from bot.sandbox.world import NOT_MODIFIED, World
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.tables import (
@@ -43,7 +42,7 @@ from domain.messages import OutboxKind as K
 from domain.orders import format_order_code
 from handlers.tourist.callbacks import BookAction, BookCb, EventCb, RateCb
 from tests.e2e.booking import book_cruise, orders_of, plain, seats_left
-from tests.e2e.conftest import BotProcess, Database, add_operator_group, running_emulator
+from tests.e2e.conftest import BotProcess, Database
 from tests.e2e.tourist import Tourist, buttons, callback_data
 from tests.e2e_lifecycle.harness import (
     I18N,
@@ -72,22 +71,6 @@ _ = EN.gettext
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def emulator() -> AsyncIterator[Emulator]:
-    async with running_emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def world(emulator: Emulator) -> World:
-    return emulator.world
-
-
-@pytest.fixture(scope="module")
-def operators(emulator: Emulator) -> int:
-    return add_operator_group(emulator.world)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('lifecycle') / 'lifecycle.db'}"
     engine = create_engine(url)
@@ -111,26 +94,6 @@ async def bot(
     finally:
         code = await process.stop()
     assert code == 0, f"the bot did not exit cleanly on SIGTERM (exit code {code}):\n{process.tail()}"
-
-
-@pytest_asyncio.fixture(autouse=True, loop_scope="module")
-async def _checked(request: pytest.FixtureRequest, emulator: Emulator, bot: BotProcess) -> AsyncIterator[None]:
-    """After each test: the bot still runs, made no request the emulator refused, and no handler crashed; the
-    bot's log of the test is printed if it failed."""
-    world = emulator.world
-    since, mark = bot.log_size(), len(world.calls)
-    started = asyncio.get_running_loop().time()
-    yield
-    print(f"\n{request.node.name}: {asyncio.get_running_loop().time() - started:.1f} s")
-    failed = getattr(getattr(request.node, "rep_call", None), "failed", False)
-    if failed:
-        print(f"---- the bot's log during this test ({bot.log_path}) ----\n{bot.tail(since=since)}")
-    refused = [f"{c.method} {c.params} -> {c.status} {c.description}" for c in world.calls[mark:]
-               if c.status in (400, 401, 404, 409) and c.description != NOT_MODIFIED]
-    assert not refused, "the emulator refused requests of the bot:\n" + "\n".join(refused)
-    assert bot.running, f"the bot process exited ({bot.process.returncode}):\n{bot.tail()}"
-    crashes = bot.backstop_lines(since)
-    assert not crashes, "a handler crashed:\n" + "\n".join(crashes)
 
 
 # ---- database helpers ------------------------------------------------------------------------------------------------
