@@ -28,7 +28,7 @@ from domain.users import User, mask_phone
 from handlers.operator.labels import stage_word
 from handlers.operator.access import Operator, guard
 from handlers.operator.events import RowId
-from handlers.operator.orders import OrderDeskAction, OrderDeskCb
+from handlers.operator.order_card import OrderDeskAction, OrderDeskCb
 from handlers.operator.replies import WriteAction, WriteCb
 from handlers.tourist.messaging import answer_query
 

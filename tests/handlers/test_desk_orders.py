@@ -20,7 +20,7 @@ from domain.booking import PlaceOrder, place_order
 from domain.messages import OutboxKind
 from domain.orders import BookingStatus, Order, PaymentStatus, TicketStatus, format_order_code
 from domain.payments import record_payment
-from handlers.operator.orders import TEXT_LIMIT, OrderDeskAction, OrderDeskCb
+from handlers.operator.order_card import TEXT_LIMIT, OrderDeskAction, OrderDeskCb
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_ID
 from tests.seed import ORGANISER_CHAT_ID, Seeded, seed_user
