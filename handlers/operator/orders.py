@@ -459,9 +459,8 @@ async def on_order_hotel(query: CallbackQuery, callback_data: OrderDeskCb, uow: 
         _("Reply to this message with (part of) the hotel's name; I will list the matching hotels of {region}.")
         .format(region=_e(localized(view.region.name, tr.language))),
     ])
-    await _ask(state, OrderDeskInput.hotel, view.order.id, query)
-    await answer_query(query)
-    await show(query, text, back_kb(tr, view.order.id, _no_hotel_row(tr, view.order.id)))
+    await _ask(state, OrderDeskInput.hotel, view.order.id, query, text,
+               back_kb(tr, view.order.id, _no_hotel_row(tr, view.order.id)))
 
 
 @router.message(OrderDeskInput.hotel, F.text, ~F.text.startswith("/"))
@@ -625,9 +624,7 @@ async def on_order_refund_amount(query: CallbackQuery, callback_data: OrderDeskC
             currency=view.order.currency, owed=owed),
         _(NO_REFUND_API),
     ])
-    await _ask(state, OrderDeskInput.refund_amount, view.order.id, query)
-    await answer_query(query)
-    await show(query, text, back_kb(tr, view.order.id))
+    await _ask(state, OrderDeskInput.refund_amount, view.order.id, query, text, back_kb(tr, view.order.id))
 
 
 @router.message(OrderDeskInput.refund_amount, F.text, ~F.text.startswith("/"))
@@ -680,9 +677,7 @@ async def on_order_note(query: CallbackQuery, callback_data: OrderDeskCb, uow: U
         "📝 " + tr.gettext("Reply to this message with the note (at most {limit} characters). Only operators see "
                           "it, in the order's history.").format(limit=oc.NOTE_MAX_LENGTH),
     ])
-    await _ask(state, OrderDeskInput.note, view.order.id, query)
-    await answer_query(query)
-    await show(query, text, back_kb(tr, view.order.id))
+    await _ask(state, OrderDeskInput.note, view.order.id, query, text, back_kb(tr, view.order.id))
 
 
 @router.message(OrderDeskInput.note, F.text, ~F.text.startswith("/"))
@@ -706,11 +701,15 @@ async def on_order_note_typed(message: Message, bot: Bot, uow: UnitOfWork, tr: T
         await _edit_card(bot, message.chat.id, data.get("do_message"), *card, fallback=message)
 
 
-async def _ask(state: FSMContext, wanted: State, order_id: int, query: CallbackQuery) -> None:
-    """Wait for the operator's typed answer: a reply to the message the question is in (``do_prompts``)."""
+async def _ask(state: FSMContext, wanted: State, order_id: int, query: CallbackQuery, prompt: str,
+               markup: InlineKeyboardMarkup) -> None:
+    """Show ``prompt`` in the pressed message and wait for the operator's typed answer: a reply to that message
+    (``do_prompts``)."""
     message_id = query.message.message_id if query.message is not None else None
     await state.set_state(wanted)
     await state.set_data({"do_order": order_id, "do_message": message_id, "do_prompts": [message_id]})
+    await answer_query(query)
+    await show(query, prompt, markup)
 
 
 async def _reply_prompt(message: Message, state: FSMContext, text: str,

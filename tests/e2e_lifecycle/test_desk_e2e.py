@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,8 +19,6 @@ from sqlalchemy import select, update
 from bot.i18n import I18n
 from bot.sandbox.server import Emulator
 from bot.sandbox.world import World
-from bot.storage.db import create_engine, session_factory
-from bot.storage.migrate import upgrade
 from bot.storage.tables import AuditRow, DeskCardRow, OrganiserRow
 from domain.orders import format_order_code
 from handlers.operator.cards import CardAction, CardCb
@@ -29,8 +26,8 @@ from handlers.tourist.callbacks import BookAction, BookCb
 from tests.e2e.booking import book_cruise, orders_of
 from tests.e2e.conftest import BotProcess, Database
 from tests.e2e.tourist import Tourist
+from tests.e2e_lifecycle.conftest import seeded_database
 from tests.e2e_lifecycle.harness import order_row, start_bot, wait_db
-from tests.seed import seed_catalog
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -39,17 +36,10 @@ WAIT_S = 15.0
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('desk') / 'desk.db'}"
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        sessions = session_factory(engine)
-        seeded = await seed_catalog(sessions, datetime.now(UTC))
-        async with sessions() as db, db.begin():
+    async with seeded_database(tmp_path_factory.mktemp("desk")) as database:
+        async with database.sessions() as db, db.begin():
             await db.execute(update(OrganiserRow).values(confirm_within_s=2))
-        yield Database(url, sessions, seeded)
-    finally:
-        await engine.dispose()
+        yield database
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

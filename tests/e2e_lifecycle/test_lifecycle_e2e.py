@@ -24,8 +24,6 @@ import pytest_asyncio
 from sqlalchemy import func, select, update
 
 from bot.sandbox.server import Emulator
-from bot.storage.db import create_engine, session_factory
-from bot.storage.migrate import upgrade
 from bot.storage.tables import (
     AuditRow,
     InboxRow,
@@ -44,6 +42,7 @@ from handlers.tourist.callbacks import BookAction, BookCb, EventCb, RateCb
 from tests.e2e.booking import book_cruise, orders_of, plain, seats_left
 from tests.e2e.conftest import BotProcess, Database
 from tests.e2e.tourist import Tourist, buttons, callback_data
+from tests.e2e_lifecycle.conftest import seeded_database
 from tests.e2e_lifecycle.harness import (
     I18N,
     Organiser,
@@ -56,7 +55,7 @@ from tests.e2e_lifecycle.harness import (
     texts_with,
     wait_db,
 )
-from tests.seed import CRUISE_TITLE, DAY, HOUR, ORGANISER_CHAT_ID, seed_catalog
+from tests.seed import CRUISE_TITLE, DAY, HOUR, ORGANISER_CHAT_ID
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -72,14 +71,8 @@ _ = EN.gettext
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('lifecycle') / 'lifecycle.db'}"
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        sessions = session_factory(engine)
-        yield Database(url, sessions, await seed_catalog(sessions, datetime.now(UTC)))
-    finally:
-        await engine.dispose()
+    async with seeded_database(tmp_path_factory.mktemp("lifecycle")) as database:
+        yield database
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
