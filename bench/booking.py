@@ -46,9 +46,9 @@ from bot.storage.db import create_engine, session_factory  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
 from bot.storage.tables import SessionRow  # noqa: E402
 from bot.storage.uow import SqlUnitOfWork  # noqa: E402
-from domain.booking import PlaceOrder, place_order  # noqa: E402
-from domain.messages import AuditEntry, OutboxKind, OutboxMessage  # noqa: E402
-from domain.orders import Order, OrderItem, new_order_code  # noqa: E402
+from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage  # noqa: E402
+from domain.model.orders import Order, OrderItem, new_order_code  # noqa: E402
+from domain.use_cases.booking import PlaceOrder, place_order  # noqa: E402
 from tests.seed import Seeded, seed_catalog, seed_users  # noqa: E402
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Operator desk benchmark: what ``domain.desk.check_orders`` (the problem-detection job) costs at the field's size.
+"""Operator desk benchmark: what ``domain.use_cases.desk.check_orders`` (the problem-detection job) costs at the field's size.
 
 Prints figures, asserts nothing about time. Runs on SQLite (a file in a temporary directory, created by the real
 migrations) and, when ``BENCH_POSTGRES_URL`` or ``TEST_POSTGRES_URL`` is set, on PostgreSQL (in a throw-away schema
@@ -59,10 +59,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker  # noqa: E402
 from bot.storage.db import create_engine, session_factory  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
 from bot.storage.repositories import _order_values  # noqa: E402  (the repository's own row mapping)
-from bot.storage.tables import DeskCardRow, OrderItemRow, OrderRow, OutboxRow, SessionRow  # noqa: E402
-from domain.desk import DIGEST_AFTER, DeskSettings  # noqa: E402
-from domain.orders import BookingStatus, Order, OrderItem, PaymentStatus, TicketStatus, new_order_code  # noqa: E402
-from domain.payments import new_ticket_code  # noqa: E402
+from bot.storage.tables import (  # noqa: E402
+    DeskCardRow,
+    OrderItemRow,
+    OrderRow,
+    OutboxRow,
+    SessionRow,
+)
+from domain.model.desk import DIGEST_AFTER, DeskSettings
+from domain.model.orders import (  # noqa: E402
+    BookingStatus,
+    Order,
+    OrderItem,
+    PaymentStatus,
+    TicketStatus,
+    new_order_code,
+)
+from domain.model.payments import new_ticket_code
 from scheduler.jobs import MAX_PASSES, DeskJobs  # noqa: E402
 from tests.seed import seed_catalog  # noqa: E402
 

@@ -9,7 +9,7 @@ Setup: a temporary SQLite database created by the real migrations (or, with ``--
 ``BENCH_POSTGRES_URL`` / ``TEST_POSTGRES_URL``), ``tests/seed.py``'s catalog plus one session starting a little
 under two hours from now, N users, N confirmed and paid orders on it, and for each order the pending
 ``before:7200@<session>`` reminder. The first 50 reminders are turned into outbox rows by the real job
-(``domain.deadlines.send_due_reminders``); the rest are written in bulk in exactly the shape the job wrote (checked:
+(``domain.use_cases.deadlines.send_due_reminders``); the rest are written in bulk in exactly the shape the job wrote (checked:
 kind, chat, payload, dedup key, due time), with the reminder closed and the audit entry, so setup takes seconds.
 
 The emulator (``bot.sandbox.server.Emulator``, Telegram's limits: 30 messages/s overall with a burst of 30, 1/s per
@@ -72,11 +72,20 @@ from bot.sandbox.server import Emulator  # noqa: E402
 from bot.storage.db import create_engine, session_factory  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
 from bot.storage.repositories import _order_values  # noqa: E402  (the repository's own row mapping)
-from bot.storage.tables import AuditRow, OrderItemRow, OrderReminderRow, OrderRow, OutboxRow, SessionRow  # noqa: E402
+from bot.storage.tables import (  # noqa: E402
+    AuditRow,
+    OrderItemRow,
+    OrderReminderRow,
+    OrderRow,
+    OutboxRow,
+    SessionRow,
+)
 from bot.storage.uow import SqlUnitOfWork  # noqa: E402
-from domain.deadlines import DEFAULT_BATCH, SYSTEM, send_due_reminders  # noqa: E402
-from domain.messages import OutboxKind  # noqa: E402
-from domain.orders import (  # noqa: E402
+from domain.model.messages import (
+    SYSTEM,
+    OutboxKind,  # noqa: E402
+)
+from domain.model.orders import (  # noqa: E402
     BookingStatus,
     Order,
     OrderItem,
@@ -85,8 +94,10 @@ from domain.orders import (  # noqa: E402
     format_order_code,
     new_order_code,
 )
-from domain.payments import new_ticket_code  # noqa: E402
-from domain.reminders import DueStatus, before_kind  # noqa: E402
+from domain.model.payments import new_ticket_code
+from domain.model.reminders import DueStatus, before_kind  # noqa: E402
+from domain.use_cases.deadlines import send_due_reminders
+from domain.use_cases.sweep import DEFAULT_BATCH
 from scheduler.jobs import build_scheduler  # noqa: E402
 from tests.seed import seed_catalog, seed_users  # noqa: E402
 
@@ -239,7 +250,7 @@ async def prepare(sessions: async_sessionmaker, n: int, now: datetime) -> tuple[
                 [{"at": now, "actor": SYSTEM, "action": "reminder.sent", "order_id": order_id, "before": {},
                   "after": {"kind": kind}} for order_id in rest],
             )
-    note = f"{len(by_job)} outbox rows written by domain.deadlines.send_due_reminders, {len(rest)} in bulk in its shape"
+    note = f"{len(by_job)} outbox rows written by domain.use_cases.deadlines.send_due_reminders, {len(rest)} in bulk in its shape"
     return code_of, note
 
 

@@ -9,9 +9,13 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+)
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock, SystemClock
@@ -45,13 +49,28 @@ def build_storage(settings: Settings, sessions: async_sessionmaker) -> BaseStora
 def routers() -> list[Router]:
     """Every router, in the order updates try them; the catch-all comes last."""
     from handlers.common import errors, fallback
-    from handlers.operator import alerts, events, find, problems, replies, sessions, stats
+    from handlers.operator import (
+        alerts,
+        events,
+        find,
+        problems,
+        replies,
+        sessions,
+        stats,
+    )
     from handlers.operator import help as desk_help
     from handlers.operator import orders as operator_orders
     from handlers.organiser import confirmations
-    from handlers.tourist import booking, browse, orders, profile, question, start
-    from handlers.tourist import payments
-    from handlers.tourist import rating
+    from handlers.tourist import (
+        booking,
+        browse,
+        orders,
+        payments,
+        profile,
+        question,
+        rating,
+        start,
+    )
 
     return [
         errors.router,

@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 if TYPE_CHECKING:
-    from domain.desk import DeskSettings
+    from domain.model.desk import DeskSettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///tripdesk.db"
 OFFICIAL_API_URL = "https://api.telegram.org"
@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     @field_validator("question_answer_within", "problem_reraise_after", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
-        from domain.durations import parse_duration
+        from domain.rules.durations import parse_duration
 
         if isinstance(value, str) and not value.strip():
             return timedelta(minutes=15)
@@ -116,7 +116,7 @@ class Settings(BaseSettings):
     @property
     def desk(self) -> DeskSettings:
         """What the operator desk's use cases need to know of the configuration."""
-        from domain.desk import DeskSettings
+        from domain.model.desk import DeskSettings
 
         return DeskSettings(chat_id=self.operator_chat_id, reraise_after=self.problem_reraise_after)
 

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
+from domain.model.questions import DeskTopic
 from domain.ports import UnitOfWork
-from domain.questions import DeskTopic
 
 log = logging.getLogger(__name__)
 

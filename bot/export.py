@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.storage.desk_queries import EXPORT_COLUMNS, DeskQueries
-from domain.money import to_decimal
+from domain.rules.money import to_decimal
 
 FORMATS = ("csv", "xlsx")
 _TOTAL = EXPORT_COLUMNS.index("total")

@@ -21,7 +21,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 
-from domain.money import to_decimal
+from domain.rules.money import to_decimal
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 CATALOG = Path("LC_MESSAGES") / "messages.po"

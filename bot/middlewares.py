@@ -1,7 +1,7 @@
 """Outer middlewares: per-update context reaches handlers by parameter name.
 
 - ``uow``: a :class:`~bot.storage.uow.SqlUnitOfWork` (each ``async with`` is one transaction)
-- ``user``: the tourist (:class:`domain.users.User`), registered on first contact in a private chat; None elsewhere
+- ``user``: the tourist (:class:`domain.model.users.User`), registered on first contact in a private chat; None elsewhere
 - ``tr``: the :class:`bot.i18n.Translator` for the user's language
 """
 
@@ -12,13 +12,14 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.enums import ChatType
-from aiogram.types import Chat, TelegramObject, User as TgUser
+from aiogram.types import Chat, TelegramObject
+from aiogram.types import User as TgUser
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock
 from bot.i18n import I18n
 from bot.storage.uow import SqlUnitOfWork
-from domain.profile import register_user
+from domain.use_cases.profile import register_user
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 

@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from aiogram import Bot
-from aiogram.types import BufferedInputFile, Message, ReplyParameters
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -28,6 +27,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.types import BufferedInputFile, Message, ReplyParameters
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock

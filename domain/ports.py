@@ -6,16 +6,23 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, Self
 
-from domain.catalog import Event, EventSession, EventSummary, Hotel, Organiser, Region
-from domain.messages import AuditEntry, OutboxMessage
-from domain.orders import Order
-from domain.payments import Payment
+from domain.model.catalog import (
+    Event,
+    EventSession,
+    EventSummary,
+    Hotel,
+    Organiser,
+    Region,
+)
+from domain.model.messages import AuditEntry, OutboxMessage
+from domain.model.orders import Order
+from domain.model.payments import Payment
 
 if TYPE_CHECKING:  # annotations only: these modules use the ports themselves
-    from domain.desk import Card
-    from domain.questions import DeskTopic, QuestionThread, RelayMessage
-from domain.reminders import DueStatus, Reminder, SessionNotice
-from domain.users import User
+    from domain.model.desk import Card
+    from domain.model.questions import DeskTopic, QuestionThread, RelayMessage
+from domain.model.reminders import DueStatus, Reminder, SessionNotice
+from domain.model.users import User
 
 
 class UserRepository(Protocol):
@@ -32,12 +39,24 @@ class CatalogRepository(Protocol):
     async def event_by_code(self, code: str) -> Event | None: ...
     async def organiser(self, organiser_id: int) -> Organiser | None: ...
     async def hotel(self, hotel_id: int) -> Hotel | None: ...
-    async def search_hotels(self, region_id: int, text: str, limit: int) -> Sequence[Hotel]: ...
+    async def search_hotels(
+        self, region_id: int, text: str, limit: int
+    ) -> Sequence[Hotel]: ...
     async def session(self, session_id: int) -> EventSession | None: ...
-    async def upcoming_sessions(self, event_id: int, after: datetime, limit: int) -> Sequence[EventSession]: ...
-    async def categories(self, region_id: int, start: datetime, end: datetime) -> Sequence[tuple[str, int]]: ...
+    async def upcoming_sessions(
+        self, event_id: int, after: datetime, limit: int
+    ) -> Sequence[EventSession]: ...
+    async def categories(
+        self, region_id: int, start: datetime, end: datetime
+    ) -> Sequence[tuple[str, int]]: ...
     async def event_summaries(
-        self, region_id: int, start: datetime, end: datetime, category: str | None, offset: int, limit: int
+        self,
+        region_id: int,
+        start: datetime,
+        end: datetime,
+        category: str | None,
+        offset: int,
+        limit: int,
     ) -> tuple[Sequence[EventSummary], int]: ...
     async def cancel_session(self, session_id: int, reason: str | None) -> bool:
         """Mark a scheduled session cancelled (with the reason); False if it is not scheduled (any more)."""
@@ -66,13 +85,17 @@ class OrderRepository(Protocol):
     async def replace_items(self, order: Order) -> None:
         """Store ``order.items`` as the order's items (quantities changed); together with :meth:`save`."""
 
-    async def for_user(self, user_id: int, offset: int, limit: int) -> tuple[Sequence[Order], int]: ...
+    async def for_user(
+        self, user_id: int, offset: int, limit: int
+    ) -> tuple[Sequence[Order], int]: ...
     async def all_for_user(self, user_id: int) -> Sequence[Order]: ...
 
 
 class OutboxRepository(Protocol):
     async def add(self, message: OutboxMessage) -> None: ...
-    async def order_for_message(self, kind: str, chat_id: int, message_id: int) -> int | None:
+    async def order_for_message(
+        self, kind: str, chat_id: int, message_id: int
+    ) -> int | None:
         """The order a delivered message of ``kind`` was about (replies to the message point at it)."""
 
 
@@ -100,22 +123,34 @@ class ReminderRepository(Protocol):
         adding); True if this call added it."""
 
     async def for_order(self, order_id: int) -> Sequence[Reminder]: ...
-    async def claim_due(self, now: datetime, exclude: Collection[int]) -> Reminder | None:
+    async def claim_due(
+        self, now: datetime, exclude: Collection[int]
+    ) -> Reminder | None:
         """The earliest pending reminder due by ``now`` whose id is not in ``exclude``, locked."""
 
-    async def close(self, reminder_id: int, status: DueStatus, now: datetime) -> None: ...
+    async def close(
+        self, reminder_id: int, status: DueStatus, now: datetime
+    ) -> None: ...
     async def add_notice(self, notice: SessionNotice) -> bool:
         """Insert unless the session has a notice of that kind already; True if this call added it."""
 
     async def rearm_notice(self, session_id: int, kind: str, due_at: datetime) -> bool:
         """Make a notice that went out (or was skipped) due again at ``due_at``; False if it is still pending."""
 
-    async def claim_due_notice(self, now: datetime, exclude: Collection[int]) -> SessionNotice | None: ...
-    async def close_notice(self, notice_id: int, status: DueStatus, now: datetime) -> None: ...
-    async def claim_silent_order(self, now: datetime, exclude: Collection[int]) -> int | None:
+    async def claim_due_notice(
+        self, now: datetime, exclude: Collection[int]
+    ) -> SessionNotice | None: ...
+    async def close_notice(
+        self, notice_id: int, status: DueStatus, now: datetime
+    ) -> None: ...
+    async def claim_silent_order(
+        self, now: datetime, exclude: Collection[int]
+    ) -> int | None:
         """An order awaiting the organiser past its confirm deadline and not nudged yet, locked."""
 
-    async def claim_unpaid_order(self, now: datetime, exclude: Collection[int]) -> int | None:
+    async def claim_unpaid_order(
+        self, now: datetime, exclude: Collection[int]
+    ) -> int | None:
         """A confirmed order awaiting payment past its pay deadline and not reminded yet, locked."""
 
     async def claim_overdue_order(
@@ -137,12 +172,16 @@ class AuditRepository(Protocol):
 class QuestionRepository(Protocol):
     """Tourists' question threads, which message in the operator chat is about whom, and the bot's forum topics."""
 
-    async def open_thread(self, user_id: int, now: datetime, check_at: datetime) -> QuestionThread:
+    async def open_thread(
+        self, user_id: int, now: datetime, check_at: datetime
+    ) -> QuestionThread:
         """The tourist's thread, created or reopened: open, asked at ``now``, looked at by the desk at
         ``check_at``."""
 
     async def thread(self, user_id: int) -> QuestionThread | None: ...
-    async def mark_answered(self, user_id: int, by: str, now: datetime) -> QuestionThread | None:
+    async def mark_answered(
+        self, user_id: int, by: str, now: datetime
+    ) -> QuestionThread | None:
         """Answered by ``by`` at ``now`` (and due for the desk now, so it closes its card); None if no thread."""
 
     async def due_threads(self, now: datetime, limit: int) -> Sequence[QuestionThread]:
@@ -153,7 +192,9 @@ class QuestionRepository(Protocol):
 
     async def relay(self, chat_id: int, message_id: int) -> RelayMessage | None: ...
     async def topic(self, key: str) -> DeskTopic | None: ...
-    async def topic_by_thread(self, chat_id: int, thread_id: int) -> DeskTopic | None: ...
+    async def topic_by_thread(
+        self, chat_id: int, thread_id: int
+    ) -> DeskTopic | None: ...
     async def save_topic(self, topic: DeskTopic) -> None: ...
     async def forget_topic(self, key: str) -> None: ...
 
@@ -166,21 +207,37 @@ class DeskRepository(Protocol):
     async def latest_card(self, subject: str) -> Card | None: ...
     async def add_card(self, card: Card) -> Card: ...
     async def save_card(self, card: Card) -> None: ...
-    async def set_card_message(self, card_id: int, message_id: int, thread_id: int | None) -> None: ...
+    async def set_card_message(
+        self, card_id: int, message_id: int, thread_id: int | None
+    ) -> None: ...
     async def cards_opened_since(self, since: datetime) -> int: ...
     async def digest_cards(self, digest_id: int) -> Sequence[Card]: ...
-    async def open_cards(self, kind: str | None, newest_first: bool, offset: int, limit: int
-                         ) -> tuple[Sequence[Card], int]: ...
-    async def claim_card_to_reraise(self, now: datetime, exclude: Collection[int]) -> int | None: ...
-    async def claim_order_to_check(self, now: datetime, exclude: Collection[int]) -> int | None: ...
+    async def open_cards(
+        self, kind: str | None, newest_first: bool, offset: int, limit: int
+    ) -> tuple[Sequence[Card], int]: ...
+    async def claim_card_to_reraise(
+        self, now: datetime, exclude: Collection[int]
+    ) -> int | None: ...
+    async def claim_order_to_check(
+        self, now: datetime, exclude: Collection[int]
+    ) -> int | None: ...
     async def order_seen_version(self, order_id: int) -> int: ...
-    async def mark_order_checked(self, order_id: int, version: int, acknowledged: list[str],
-                                 next_check_at: datetime | None) -> None: ...
+    async def mark_order_checked(
+        self,
+        order_id: int,
+        version: int,
+        acknowledged: list[str],
+        next_check_at: datetime | None,
+    ) -> None: ...
     async def acknowledge(self, order_id: int, kinds: list[str]) -> None: ...
-    async def claim_question_to_check(self, now: datetime, exclude: Collection[int]) -> int | None: ...
+    async def claim_question_to_check(
+        self, now: datetime, exclude: Collection[int]
+    ) -> int | None: ...
     async def question_thread(self, thread_id: int) -> QuestionThread | None: ...
     async def mark_question_checked(self, thread_id: int) -> None: ...
-    async def close_question(self, thread_id: int, actor: str, now: datetime) -> None: ...
+    async def close_question(
+        self, thread_id: int, actor: str, now: datetime
+    ) -> None: ...
 
 
 class UnitOfWork(Protocol):

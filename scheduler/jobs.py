@@ -3,7 +3,7 @@
 A job claims due rows and calls the same services as the handlers. ``max_instances=1`` and ``coalesce`` keep a
 slow pass from piling up behind itself.
 
-The deadline jobs (:class:`DeadlineJobs`) each run a use case of :mod:`domain.deadlines`, which claims one due item
+The deadline jobs (:class:`DeadlineJobs`) each run a use case of :mod:`domain.use_cases.deadlines`, which claims one due item
 per transaction (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two processes running the same job never
 take the same item; SQLite runs one writer at a time), re-checks it under that lock and marks it done in the same
 transaction as its effect. Nothing lives in APScheduler: a restart, a crash mid-pass or downtime leaves the rows
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from functools import partial
 from datetime import datetime
+from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bot.clock import Clock
 from bot.outbox import OutboxSender
 from bot.storage.uow import SqlUnitOfWork
-from domain import deadlines, desk
-from domain.deadlines import DEFAULT_BATCH, Swept
-from domain.desk import DeskSettings
+from domain.model.desk import DeskSettings
 from domain.ports import UnitOfWork
+from domain.use_cases import deadlines, desk
+from domain.use_cases.sweep import DEFAULT_BATCH, Swept
 
 log = logging.getLogger(__name__)
 

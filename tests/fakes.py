@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Self
 
-from domain.catalog import (
+from domain.errors import ConcurrentChange
+from domain.model.catalog import (
     Choice,
     Confirmation,
     Event,
@@ -29,13 +30,12 @@ from domain.catalog import (
     SessionStatus,
     TicketType,
 )
-from domain.errors import ConcurrentChange
-from domain.messages import AuditEntry, OutboxMessage
-from domain.orders import ACTIVE_BOOKINGS, BookingStatus, Order, PaymentStatus
-from domain.payments import Payment
-from domain.questions import DeskTopic, QuestionThread, RelayMessage, ThreadStatus
-from domain.reminders import DueStatus, Reminder, SessionNotice
-from domain.users import User
+from domain.model.messages import AuditEntry, OutboxMessage
+from domain.model.orders import ACTIVE_BOOKINGS, BookingStatus, Order, PaymentStatus
+from domain.model.payments import Payment
+from domain.model.questions import DeskTopic, QuestionThread, RelayMessage, ThreadStatus
+from domain.model.reminders import DueStatus, Reminder, SessionNotice
+from domain.model.users import User
 from tests import seed
 from tests.seed import Seeded
 

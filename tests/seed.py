@@ -13,8 +13,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.storage.tables import EventRow, HotelRow, OrganiserRow, RegionRow, SessionRow, UserRow
-from domain.users import User
+from bot.storage.tables import (
+    EventRow,
+    HotelRow,
+    OrganiserRow,
+    RegionRow,
+    SessionRow,
+    UserRow,
+)
+from domain.model.users import User
 
 # The tests' default "now": the same instant as tests.conftest.FixedClock.
 DEFAULT_NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

@@ -26,7 +26,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.tables import EventRow, HotelRow, OrganiserRow, RegionRow, SessionRow
-from domain.catalog import (
+from domain.errors import InvalidPhone
+from domain.model.catalog import (
     DEFAULT_CONFIRM_WITHIN,
     DEFAULT_HOLD,
     DEFAULT_PAY_WITHIN,
@@ -38,10 +39,9 @@ from domain.catalog import (
     SessionStatus,
     TicketType,
 )
-from domain.durations import format_duration, parse_duration
-from domain.errors import InvalidPhone
-from domain.money import currency_exponent, parse_amount
-from domain.users import normalize_phone
+from domain.model.users import normalize_phone
+from domain.rules.durations import format_duration, parse_duration
+from domain.rules.money import currency_exponent, parse_amount
 
 __all__ = [
     "Catalog",

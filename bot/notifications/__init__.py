@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
-
 from datetime import datetime
+from typing import Any
 
 from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup, LabeledPrice
@@ -85,13 +84,15 @@ def renders(*kinds: str) -> Callable[[Render], Render]:
 
 
 def _load() -> None:
-    from bot.notifications import booking  # noqa: F401  (registers its renderers)
-    from bot.notifications import payments  # noqa: F401
-    from bot.notifications import reminders  # noqa: F401
-    from bot.notifications import questions  # noqa: F401
-    from bot.notifications import order_changes  # noqa: F401
-    from bot.notifications import desk  # noqa: F401
-    from bot.notifications import sessions  # noqa: F401
+    from bot.notifications import (
+        booking,  # noqa: F401  (registers its renderers)
+        desk,  # noqa: F401
+        order_changes,  # noqa: F401
+        payments,  # noqa: F401
+        questions,  # noqa: F401
+        reminders,  # noqa: F401
+        sessions,  # noqa: F401
+    )
 
 
 class Renderer:

@@ -11,11 +11,18 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import I18n, Translator
 from bot.notifications import RenderContext, Rendered, renders
-from domain.catalog import Event, EventSession, Hotel, Organiser, Region, localized
-from domain.messages import OutboxKind
-from domain.orders import Order, format_order_code
+from domain.model.catalog import (
+    Event,
+    EventSession,
+    Hotel,
+    Organiser,
+    Region,
+    localized,
+)
+from domain.model.messages import OutboxKind
+from domain.model.orders import Order, format_order_code
+from domain.model.users import User
 from domain.ports import UnitOfWork
-from domain.users import User
 from handlers.organiser.callbacks import RequestAction, RequestCb
 from handlers.tourist.callbacks import EventCb, OrderAction, OrderCb
 from handlers.tourist.labels import ticket_type_name

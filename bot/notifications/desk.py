@@ -11,11 +11,19 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.desk_topics import topic_for
 from bot.notifications import RenderContext, Rendered, renders
 from bot.notifications.booking import read_order_context
-from domain.desk import Card
-from domain.messages import OutboxKind
-from domain.orders import format_order_code
+from domain.model.desk import Card
+from domain.model.messages import OutboxKind
+from domain.model.orders import format_order_code
 from domain.ports import UnitOfWork
-from handlers.operator.cards import CardAction, CardCb, OrderSide, QuestionSide, card_kb, card_text, kind_title
+from handlers.operator.cards import (
+    CardAction,
+    CardCb,
+    OrderSide,
+    QuestionSide,
+    card_kb,
+    card_text,
+    kind_title,
+)
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.i18n import Translator
 from bot.notifications import RenderContext, Rendered, renders
 from bot.notifications.booking import OrderContext, load_order_context
-from domain import order_changes as oc
-from domain.catalog import localized
-from domain.messages import OutboxKind
-from domain.orders import BookingStatus, PaymentStatus, format_order_code
+from domain.model.catalog import localized
+from domain.model.messages import OutboxKind
+from domain.model.orders import BookingStatus, PaymentStatus, format_order_code
+from domain.use_cases import order_changes as oc
 from handlers.tourist.callbacks import EventCb
 
 

@@ -12,12 +12,15 @@ from aiogram.types import LabeledPrice
 from bot.i18n import Translator
 from bot.notifications import Invoice, RenderContext, Rendered, renders
 from bot.notifications.booking import OrderContext, load_order_context
-from domain.catalog import localized
-from domain.messages import OutboxKind
-from domain.orders import BookingStatus, PaymentStatus, TicketStatus, format_order_code
-from domain.payments import (
-    invoice_payload,
+from domain.model.catalog import localized
+from domain.model.messages import OutboxKind
+from domain.model.orders import (
+    BookingStatus,
+    PaymentStatus,
+    TicketStatus,
+    format_order_code,
 )
+from domain.model.payments import invoice_payload
 from handlers.tourist.labels import ticket_type_name
 
 log = logging.getLogger(__name__)

@@ -9,11 +9,16 @@ from html import escape
 from bot.desk_topics import topic_for
 from bot.i18n import Translator
 from bot.notifications import RenderContext, Rendered, renders
-from domain.catalog import SessionStatus, localized
-from domain.messages import OutboxKind
-from domain.orders import format_order_code, order_stage
-from domain.questions import CannedReply, RelayDirection, RelayMessage, user_topic_key
-from domain.users import mask_phone
+from domain.model.catalog import SessionStatus, localized
+from domain.model.messages import OutboxKind
+from domain.model.orders import format_order_code, order_stage
+from domain.model.questions import (
+    CannedReply,
+    RelayDirection,
+    RelayMessage,
+    user_topic_key,
+)
+from domain.model.users import mask_phone
 from handlers.operator.labels import stage_word
 from handlers.operator.replies import CANNED, question_kb
 

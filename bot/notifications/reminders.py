@@ -15,11 +15,25 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.i18n import I18n, Translator
 from bot.notifications import RenderContext, Rendered, renders
 from bot.notifications.booking import load_order_context
-from domain.catalog import Event, EventSession, Hotel, Organiser, Region, SessionStatus, localized
-from domain.deadlines import UNCONFIRMED
-from domain.messages import OutboxKind
-from domain.orders import BookingStatus, Order, PaymentStatus, TicketStatus, format_order_code
+from domain.model.catalog import (
+    Event,
+    EventSession,
+    Hotel,
+    Organiser,
+    Region,
+    SessionStatus,
+    localized,
+)
+from domain.model.messages import OutboxKind
+from domain.model.orders import (
+    BookingStatus,
+    Order,
+    PaymentStatus,
+    TicketStatus,
+    format_order_code,
+)
 from domain.ports import UnitOfWork
+from domain.use_cases.deadlines import UNCONFIRMED
 from handlers.organiser.callbacks import RequestAction, RequestCb
 from handlers.tourist.callbacks import EventCb, RateCb
 from handlers.tourist.labels import ticket_type_name

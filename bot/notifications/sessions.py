@@ -10,9 +10,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.notifications import RenderContext, Rendered, renders
 from bot.notifications.booking import load_order_context
-from domain.catalog import localized
-from domain.messages import OutboxKind
-from domain.orders import PaymentStatus, format_order_code
+from domain.model.catalog import localized
+from domain.model.messages import OutboxKind
+from domain.model.orders import PaymentStatus, format_order_code
 from handlers.tourist.browse import event_card, event_card_text
 from handlers.tourist.callbacks import BookAction, BookCb, EventCb, MenuAction, MenuCb
 

@@ -27,7 +27,13 @@ from aiohttp import BodyPartReader, ClientSession, ClientTimeout, MultipartReade
 
 from bot.sandbox.limits import Limits
 from bot.sandbox.spec import BotApiSpec
-from bot.sandbox.world import NotFoundError, SandboxError, Upload, World, _resolve_method
+from bot.sandbox.world import (
+    NotFoundError,
+    SandboxError,
+    Upload,
+    World,
+    _resolve_method,
+)
 
 log = logging.getLogger(__name__)
 

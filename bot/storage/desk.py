@@ -13,8 +13,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.tables import DeskCardRow, OrderRow, QuestionThreadRow
-from domain.desk import Card, CardStatus
-from domain.questions import QuestionThread, ThreadStatus
+from domain.model.desk import Card, CardStatus
+from domain.model.questions import QuestionThread, ThreadStatus
 
 _CARD_FIELDS = (
     "subject", "kinds", "opened_at", "updated_at", "order_id", "user_id", "taken_by", "taken_by_name",

@@ -26,10 +26,10 @@ from bot.storage.tables import (
     SessionRow,
     UserRow,
 )
-from domain.catalog import BOOKING_CUTOFF, Event, EventSession, SessionStatus
-from domain.orders import BookingStatus
-from domain.stats import DayFacts
-from domain.users import User
+from domain.model.catalog import BOOKING_CUTOFF, Event, EventSession, SessionStatus
+from domain.model.orders import BookingStatus
+from domain.model.users import User
+from domain.use_cases.stats import DayFacts
 
 _ENDED = (BookingStatus.CANCELLED.value, BookingStatus.DECLINED.value, BookingStatus.EXPIRED.value)
 

@@ -12,7 +12,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.tables import DeskTopicRow, QuestionThreadRow, RelayMessageRow
-from domain.questions import DeskTopic, QuestionThread, RelayDirection, RelayMessage, ThreadStatus
+from domain.model.questions import (
+    DeskTopic,
+    QuestionThread,
+    RelayDirection,
+    RelayMessage,
+    ThreadStatus,
+)
 
 
 def thread_from_row(row: QuestionThreadRow) -> QuestionThread:

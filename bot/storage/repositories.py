@@ -26,7 +26,8 @@ from bot.storage.tables import (
     SessionRow,
     UserRow,
 )
-from domain.catalog import (
+from domain.errors import ConcurrentChange
+from domain.model.catalog import (
     Choice,
     Confirmation,
     Event,
@@ -40,12 +41,18 @@ from domain.catalog import (
     SessionStatus,
     TicketType,
 )
-from domain.errors import ConcurrentChange
-from domain.messages import AuditEntry, OutboxMessage
-from domain.orders import ACTIVE_BOOKINGS, BookingStatus, Order, OrderItem, PaymentStatus, TicketStatus
-from domain.payments import Payment
-from domain.reminders import DueStatus, Reminder, SessionNotice
-from domain.users import User
+from domain.model.messages import AuditEntry, OutboxMessage
+from domain.model.orders import (
+    ACTIVE_BOOKINGS,
+    BookingStatus,
+    Order,
+    OrderItem,
+    PaymentStatus,
+    TicketStatus,
+)
+from domain.model.payments import Payment
+from domain.model.reminders import DueStatus, Reminder, SessionNotice
+from domain.model.users import User
 
 # ---- mapping ---------------------------------------------------------------------------------------------------
 

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from bot.i18n import Translator
-from domain import order_changes as oc
-from domain.desk import CardClosed
 from domain.errors import (
+    CardClosed,
     ConcurrentChange,
     DomainError,
+    HotelOutsideRegion,
+    InvalidAmount,
+    InvalidNote,
     InvalidQuantity,
     InvalidTransition,
+    NoChange,
     NotAllowed,
     NotFound,
+    NothingOwed,
+    NoTourist,
+    PaidPriceUp,
     SessionNotBookable,
     SoldOut,
 )
-from domain.pricing import MAX_TICKETS_PER_ORDER
+from domain.rules.pricing import MAX_TICKETS_PER_ORDER
+from domain.use_cases import order_changes as oc
 
 
 def domain_error_text(error: DomainError, tr: Translator, currency: str = "EUR") -> str:
@@ -26,22 +33,22 @@ def domain_error_text(error: DomainError, tr: Translator, currency: str = "EUR")
             return _("Not enough free seats: {left} left.").format(left=error.data.get("left", 0))
         case SessionNotBookable():
             return _("That session can no longer be booked.")
-        case oc.PaidPriceUp():
+        case PaidPriceUp():
             return _("A paid order can only get cheaper: we never charge more after payment.")
-        case oc.HotelOutsideRegion():
+        case HotelOutsideRegion():
             return _("That hotel is not in the event's region.")
-        case oc.NoChange():
+        case NoChange():
             return _("Nothing to change: the order is like that already.")
-        case oc.NothingOwed():
+        case NothingOwed():
             return _("Nothing is owed to the tourist.")
-        case oc.InvalidAmount():
+        case InvalidAmount():
             return _("The amount must be between {low} and {high}.").format(
                 low=tr.money(1, currency), high=tr.money(int(error.data.get("owed", 0)), currency))
-        case oc.InvalidNote():
+        case InvalidNote():
             if error.data.get("reason") == "too_long":
                 return _("The note is too long: at most {limit} characters.").format(limit=oc.NOTE_MAX_LENGTH)
             return _("The note is empty.")
-        case oc.NoTourist():
+        case NoTourist():
             return _("The tourist's data was deleted: there is nobody to tell.")
         case InvalidQuantity():
             return _("Choose between 1 and {limit} tickets.").format(limit=MAX_TICKETS_PER_ORDER)

@@ -8,28 +8,33 @@ outbox), and the send is audited.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
 from datetime import UTC, date, datetime, time, timedelta
 from html import escape
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from pydantic import Field
 
 from bot.clock import Clock
 from bot.i18n import Translator
 from bot.storage.desk_queries import DeskQueries
-from domain.calendar import UPCOMING_DAYS, local_today
-from domain.catalog import Event, Region, localized
-from domain.desk_tools import TouristUnreachable, suggest_session
-from domain.errors import NotFound, SessionNotBookable, SoldOut
+from domain.errors import NotFound, SessionNotBookable, SoldOut, TouristUnreachable
+from domain.model.catalog import Event, Region, localized
+from domain.model.users import User
 from domain.ports import UnitOfWork
-from domain.users import User
-from handlers.operator.replies import tourist_of
+from domain.rules.calendar import UPCOMING_DAYS, local_today
+from domain.use_cases.desk_tools import suggest_session
 from handlers.operator.access import Operator, guard
+from handlers.operator.replies import tourist_of
 from handlers.tourist.labels import category_name
 from handlers.tourist.messaging import answer_query, show
 

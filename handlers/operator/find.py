@@ -14,20 +14,25 @@ from html import escape
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 
 from bot.clock import Clock
 from bot.i18n import Translator
 from bot.storage.desk_queries import DeskQueries
-from domain.catalog import SessionStatus, localized
-from domain.desk_tools import BadFindQuery, FindKind, classify_find_query, reveal_contacts
-from domain.errors import NotFound
-from domain.orders import Order, format_order_code, order_stage
+from domain.errors import BadFindQuery, NotFound
+from domain.model.catalog import SessionStatus, localized
+from domain.model.orders import Order, format_order_code, order_stage
+from domain.model.users import User, mask_phone
 from domain.ports import UnitOfWork
-from domain.users import User, mask_phone
-from handlers.operator.labels import stage_word
+from domain.use_cases.desk_tools import FindKind, classify_find_query, reveal_contacts
 from handlers.operator.access import Operator, guard
 from handlers.operator.events import RowId
+from handlers.operator.labels import stage_word
 from handlers.operator.order_card import OrderDeskAction, OrderDeskCb
 from handlers.operator.replies import WriteAction, WriteCb
 from handlers.tourist.messaging import answer_query

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import N_, Translator
-from domain.orders import Stage
+from domain.model.orders import Stage
 
 # An order's stage in a word or two (the tourist's own screens say it in longer, friendlier words).
 STAGE_WORDS: dict[Stage, str] = {

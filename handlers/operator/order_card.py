@@ -17,13 +17,27 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
 from bot.notifications.booking import read_order_context
-from domain import order_changes as oc
-from domain.catalog import Event, EventSession, Hotel, Organiser, Region, SessionStatus, localized
-from domain.messages import AuditEntry
-from domain.orders import BookingStatus, Order, PaymentStatus, TicketStatus, format_order_code
-from domain.payments import Payment
+from domain.model.catalog import (
+    Event,
+    EventSession,
+    Hotel,
+    Organiser,
+    Region,
+    SessionStatus,
+    localized,
+)
+from domain.model.messages import AuditEntry
+from domain.model.orders import (
+    BookingStatus,
+    Order,
+    PaymentStatus,
+    TicketStatus,
+    format_order_code,
+)
+from domain.model.payments import Payment
+from domain.model.users import User, mask_phone
 from domain.ports import UnitOfWork
-from domain.users import User, mask_phone
+from domain.use_cases import order_changes as oc
 from handlers.tourist.labels import ticket_type_name
 
 CARD_AUDIT_ENTRIES = 10

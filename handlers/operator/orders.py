@@ -24,36 +24,45 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 
 from bot.clock import Clock
 from bot.i18n import N_, Translator
-from domain import order_changes as oc
-from domain.catalog import BOOKING_CUTOFF, localized
 from domain.errors import (
     DomainError,
+    InvalidAmount,
+    InvalidNote,
     InvalidQuantity,
     InvalidTransition,
+    NoChange,
+    PaidPriceUp,
     SoldOut,
 )
-from domain.money import parse_amount
-from domain.orders import PaymentStatus, format_order_code, normalize_order_code
+from domain.model.catalog import BOOKING_CUTOFF, localized
+from domain.model.orders import PaymentStatus, format_order_code, normalize_order_code
 from domain.ports import UnitOfWork
-from domain.pricing import MAX_TICKETS_PER_ORDER
+from domain.rules.money import parse_amount
+from domain.rules.pricing import MAX_TICKETS_PER_ORDER
+from domain.use_cases import order_changes as oc
 from handlers.operator.access import Operator, guard
 from handlers.operator.errors import domain_error_text
 from handlers.operator.order_card import (
     OrderDeskAction,
     OrderDeskCb,
     OrderView,
-    back_kb,
-    history_screen,
-    load_order_view,
-    order_card,
     _button,
     _cut,
     _e,
     _title,
+    back_kb,
+    history_screen,
+    load_order_view,
+    order_card,
 )
 from handlers.tourist.labels import ticket_type_name
 from handlers.tourist.messaging import answer_query, show
@@ -389,7 +398,7 @@ async def on_order_quantities_save(query: CallbackQuery, callback_data: OrderDes
     quantities = {t.code: n for t, n in zip(event.ticket_types, draft) if n}
     try:
         order = await oc.change_quantities(uow, order.id, quantities, operator.actor, now)
-    except (InvalidQuantity, SoldOut, oc.PaidPriceUp, oc.NoChange) as error:
+    except (InvalidQuantity, SoldOut, PaidPriceUp, NoChange) as error:
         await answer_query(query, domain_error_text(error, tr), alert=True)  # the editor stays: fix and save again
         return
     except DomainError as error:
@@ -649,7 +658,7 @@ async def on_order_refund_typed(message: Message, bot: Bot, uow: UnitOfWork, tr:
         return
     try:
         order = await oc.record_refund(uow, order_id, operator.actor, now, amount)
-    except oc.InvalidAmount as error:
+    except InvalidAmount as error:
         await _reply_prompt(message, state, domain_error_text(error, tr, order.currency))  # still waiting for an amount
         return
     except DomainError as error:
@@ -688,7 +697,7 @@ async def on_order_note_typed(message: Message, bot: Bot, uow: UnitOfWork, tr: T
     order_id = int(data.get("do_order", 0))
     try:
         await oc.add_note(uow, order_id, operator.actor, message.text, now)
-    except oc.InvalidNote as error:
+    except InvalidNote as error:
         await _reply_prompt(message, state, domain_error_text(error, tr))  # still waiting for a note
         return
     except DomainError as error:

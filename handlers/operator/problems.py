@@ -12,14 +12,19 @@ from html import escape
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 
 from bot.clock import Clock
 from bot.i18n import Translator
-from domain.desk import Card
-from domain.orders import format_order_code
+from domain.model.desk import Card
+from domain.model.orders import format_order_code
 from domain.ports import UnitOfWork
-from domain.problems import ProblemKind
+from domain.rules.problems import ProblemKind
 from handlers.operator.access import guard
 from handlers.operator.cards import CardAction, CardCb, kind_title
 from handlers.tourist.messaging import answer_query, show

@@ -30,15 +30,12 @@ from aiogram.types import (
 from bot.clock import Clock
 from bot.i18n import N_, Translator
 from domain.errors import NotFound
+from domain.model.questions import CannedReply, TeamMessage, WriteTarget, topic_user
 from domain.ports import UnitOfWork
-from domain.questions import (
-    CannedReply,
-    TeamMessage,
-    WriteTarget,
+from domain.use_cases.questions import (
     answer_question,
     close_question,
     send_canned_reply,
-    topic_user,
     write_to,
 )
 from handlers.operator.access import Operator, guard

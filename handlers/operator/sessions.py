@@ -18,17 +18,25 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 
 from bot.clock import Clock
 from bot.i18n import Translator
 from bot.storage.desk_queries import DeskQueries
-from domain.catalog import Event, EventSession, Region, localized
-from domain.errors import ConcurrentChange, NotFound
-from domain.ports import UnitOfWork
-from domain.session_cancel import (
+from domain.errors import (
+    ConcurrentChange,
+    NotFound,
     SessionAlreadyCancelled,
     SessionAlreadyStarted,
+)
+from domain.model.catalog import Event, EventSession, Region, localized
+from domain.ports import UnitOfWork
+from domain.use_cases.session_cancel import (
     SessionCancelPreview,
     cancel_session,
     clean_reason,

@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.i18n import Translator
 from bot.storage.desk_queries import DeskQueries
 from domain.ports import UnitOfWork
-from domain.stats import DayStats, day_stats, day_window
+from domain.use_cases.stats import DayStats, day_stats, day_window
 from handlers.operator.access import guard
 
 router = guard(Router(name=__name__))

@@ -17,11 +17,15 @@ from aiogram.types import CallbackQuery, Message
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator
-from domain.confirmation import Answered, answer_booking_request, order_of_request
 from domain.errors import InvalidTransition, NotAllowed, NotFound
-from domain.orders import BookingStatus, format_order_code
+from domain.model.orders import BookingStatus, format_order_code
 from domain.ports import UnitOfWork
-from domain.replies import OrganiserReply, Verdict, parse_organiser_reply
+from domain.rules.replies import OrganiserReply, Verdict, parse_organiser_reply
+from domain.use_cases.confirmation import (
+    Answered,
+    answer_booking_request,
+    order_of_request,
+)
 from handlers.organiser.callbacks import RequestAction, RequestCb
 from handlers.tourist.messaging import answer_query
 

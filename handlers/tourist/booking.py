@@ -17,8 +17,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator
-from domain.booking import PlaceOrder, check_answer, place_order
-from domain.catalog import Event, EventSession, Organiser, Question, QuestionKind, Region, localized
 from domain.errors import (
     ConcurrentChange,
     DomainError,
@@ -28,10 +26,20 @@ from domain.errors import (
     SessionNotBookable,
     SoldOut,
 )
-from domain.orders import format_order_code
+from domain.model.catalog import (
+    Event,
+    EventSession,
+    Organiser,
+    Question,
+    QuestionKind,
+    Region,
+    localized,
+)
+from domain.model.orders import format_order_code
+from domain.model.users import User
 from domain.ports import UnitOfWork
-from domain.pricing import MAX_TICKETS_PER_ORDER, Quote, hotel_discount, quote
-from domain.users import User
+from domain.rules.pricing import MAX_TICKETS_PER_ORDER, Quote, hotel_discount, quote
+from domain.use_cases.booking import PlaceOrder, check_answer, place_order
 from handlers.tourist.browse import event_card
 from handlers.tourist.callbacks import BookAction, BookCb
 from handlers.tourist.keyboards import button

@@ -12,12 +12,20 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.clock import Clock
 from bot.i18n import Translator
-from domain.calendar import Window, browse_window, picker_days
-from domain.catalog import Event, EventSession, Region, localized
+from domain.model.catalog import Event, EventSession, Region, localized
+from domain.model.users import User
 from domain.ports import UnitOfWork
-from domain.profile import set_region
-from domain.users import User
-from handlers.tourist.callbacks import BookAction, BookCb, BrowseCb, EventCb, MenuAction, MenuCb, When
+from domain.rules.calendar import Window, browse_window, picker_days
+from domain.use_cases.profile import set_region
+from handlers.tourist.callbacks import (
+    BookAction,
+    BookCb,
+    BrowseCb,
+    EventCb,
+    MenuAction,
+    MenuCb,
+    When,
+)
 from handlers.tourist.keyboards import button, home_button
 from handlers.tourist.labels import category_name, ticket_type_name
 from handlers.tourist.messaging import answer_query, show

@@ -12,14 +12,25 @@ from html import escape
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 
 from bot.clock import Clock
 from bot.i18n import Translator
-from domain.booking import cancel_order, get_own_order
-from domain.catalog import Event, EventSession, Hotel, Region, SessionStatus, localized
 from domain.errors import ConcurrentChange, InvalidTransition, NotAllowed
-from domain.orders import (
+from domain.model.catalog import (
+    Event,
+    EventSession,
+    Hotel,
+    Region,
+    SessionStatus,
+    localized,
+)
+from domain.model.orders import (
     BookingStatus,
     Order,
     PaymentStatus,
@@ -29,9 +40,17 @@ from domain.orders import (
     order_stage,
     stage_deadline,
 )
+from domain.model.users import User
 from domain.ports import UnitOfWork
-from domain.users import User
-from handlers.tourist.callbacks import EventCb, MenuAction, MenuCb, OrderAction, OrderCb, OrdersPageCb
+from domain.use_cases.booking import cancel_order, get_own_order
+from handlers.tourist.callbacks import (
+    EventCb,
+    MenuAction,
+    MenuCb,
+    OrderAction,
+    OrderCb,
+    OrdersPageCb,
+)
 from handlers.tourist.keyboards import button, home_button
 from handlers.tourist.labels import ticket_type_name
 from handlers.tourist.messaging import answer_query, show

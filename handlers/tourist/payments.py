@@ -18,9 +18,9 @@ from aiogram.types import Message, PreCheckoutQuery
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator
-from domain.errors import NotFound
-from domain.orders import format_order_code
-from domain.payments import (
+from domain.errors import NotFound, NotPayable
+from domain.model.orders import format_order_code
+from domain.model.payments import (
     ALREADY_PAID,
     AMOUNT,
     CANCELLED,
@@ -30,14 +30,12 @@ from domain.payments import (
     NOT_YOURS,
     SESSION_STARTED,
     UNKNOWN,
-    NotPayable,
     PaymentOutcome,
     PaymentResult,
-    check_payable,
     parse_invoice_payload,
-    record_payment,
 )
 from domain.ports import UnitOfWork
+from domain.use_cases.payments import check_payable, record_payment
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)

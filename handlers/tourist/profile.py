@@ -21,13 +21,26 @@ from aiogram.types import (
 
 from bot.clock import Clock
 from bot.i18n import I18n, Translator
-from domain.catalog import Hotel, Region, localized
 from domain.errors import InvalidPhone, NotFound
-from domain.orders import format_order_code
+from domain.model.catalog import Hotel, Region, localized
+from domain.model.orders import format_order_code
+from domain.model.users import User, mask_phone
 from domain.ports import UnitOfWork
-from domain.profile import Forgotten, delete_personal_data, set_hotel, set_phone, set_region
-from domain.users import User, mask_phone
-from handlers.tourist.callbacks import HotelCb, HotelRegionCb, MenuAction, MenuCb, ProfileAction, ProfileCb
+from domain.use_cases.profile import (
+    Forgotten,
+    delete_personal_data,
+    set_hotel,
+    set_phone,
+    set_region,
+)
+from handlers.tourist.callbacks import (
+    HotelCb,
+    HotelRegionCb,
+    MenuAction,
+    MenuCb,
+    ProfileAction,
+    ProfileCb,
+)
 from handlers.tourist.keyboards import button, home_button, home_kb, language_kb
 from handlers.tourist.messaging import answer_query, show
 

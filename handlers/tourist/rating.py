@@ -14,10 +14,10 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.clock import Clock
 from bot.i18n import Translator
-from domain.deadlines import InvalidRating, rate_order
-from domain.errors import InvalidTransition, NotAllowed
+from domain.errors import InvalidRating, InvalidTransition, NotAllowed
+from domain.model.users import User
 from domain.ports import UnitOfWork
-from domain.users import User
+from domain.use_cases.deadlines import rate_order
 from handlers.tourist.callbacks import RateCb
 from handlers.tourist.messaging import answer_query
 

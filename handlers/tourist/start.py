@@ -9,9 +9,9 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.clock import Clock
 from bot.i18n import I18n, Translator
+from domain.model.users import User
 from domain.ports import UnitOfWork
-from domain.profile import set_language
-from domain.users import User
+from domain.use_cases.profile import set_language
 from handlers.tourist.browse import event_card
 from handlers.tourist.callbacks import LangCb, MenuAction, MenuCb
 from handlers.tourist.keyboards import language_kb, main_menu_kb

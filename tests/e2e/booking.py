@@ -8,7 +8,15 @@ from typing import Any
 from sqlalchemy import select, text
 
 from bot.storage.tables import OrderRow, SessionRow
-from handlers.tourist.callbacks import BookAction, BookCb, BrowseCb, EventCb, MenuAction, MenuCb, When
+from handlers.tourist.callbacks import (
+    BookAction,
+    BookCb,
+    BrowseCb,
+    EventCb,
+    MenuAction,
+    MenuCb,
+    When,
+)
 from tests.e2e.tourist import Tourist, callback_data
 from tests.seed import Seeded
 

@@ -50,7 +50,12 @@ from bot.sandbox.world import NOT_MODIFIED, World
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from tests.e2e.tourist import Tourist
-from tests.seed import INSTANT_ORGANISER_CHAT_ID, ORGANISER_CHAT_ID, Seeded, seed_catalog
+from tests.seed import (
+    INSTANT_ORGANISER_CHAT_ID,
+    ORGANISER_CHAT_ID,
+    Seeded,
+    seed_catalog,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "123456789:AAE-e2e-token-000000000000000000"

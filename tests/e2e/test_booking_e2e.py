@@ -8,9 +8,16 @@ import asyncio
 import pytest
 
 from bot.i18n import I18n
-from domain.orders import BookingStatus, format_order_code
+from domain.model.orders import BookingStatus, format_order_code
 from handlers.tourist.callbacks import BookAction, BookCb, OrderAction, OrderCb
-from tests.e2e.booking import PICKUP, book_cruise, orders_of, plain, seats_left, snapshot
+from tests.e2e.booking import (
+    PICKUP,
+    book_cruise,
+    orders_of,
+    plain,
+    seats_left,
+    snapshot,
+)
 from tests.e2e.tourist import buttons
 from tests.seed import ORGANISER_CHAT_ID
 

@@ -14,7 +14,14 @@ from sqlalchemy import select
 from bot.i18n import I18n
 from bot.sandbox.world import CallRecord, World
 from bot.storage.tables import EventRow, OrganiserRow, SessionRow
-from handlers.tourist.callbacks import BookAction, BookCb, BrowseCb, MenuAction, MenuCb, When
+from handlers.tourist.callbacks import (
+    BookAction,
+    BookCb,
+    BrowseCb,
+    MenuAction,
+    MenuCb,
+    When,
+)
 from tests.e2e.tourist import Tourist, callback_data
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")  # with the package's bot process (see conftest)

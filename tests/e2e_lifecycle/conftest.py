@@ -18,7 +18,12 @@ from bot.sandbox.server import Emulator
 from bot.sandbox.world import NOT_MODIFIED, World
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
-from tests.e2e.conftest import BotProcess, Database, add_operator_group, running_emulator
+from tests.e2e.conftest import (
+    BotProcess,
+    Database,
+    add_operator_group,
+    running_emulator,
+)
 from tests.seed import seed_catalog
 
 

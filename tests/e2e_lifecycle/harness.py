@@ -28,11 +28,25 @@ from bot.i18n import I18n
 from bot.sandbox.server import Emulator
 from bot.sandbox.world import World
 from bot.storage.tables import InboxRow, OrderRow, OutboxRow
-from domain.messages import OutboxKind
-from domain.orders import format_order_code
-from handlers.tourist.callbacks import BookAction, BookCb, BrowseCb, EventCb, MenuAction, MenuCb, When
+from domain.model.messages import OutboxKind
+from domain.model.orders import format_order_code
+from handlers.tourist.callbacks import (
+    BookAction,
+    BookCb,
+    BrowseCb,
+    EventCb,
+    MenuAction,
+    MenuCb,
+    When,
+)
 from tests.e2e.booking import PICKUP, VEGETARIAN, book_cruise, orders_of, plain
-from tests.e2e.conftest import REPO, STARTUP_TIMEOUT, BotProcess, bot_environment, wait_or_exit
+from tests.e2e.conftest import (
+    REPO,
+    STARTUP_TIMEOUT,
+    BotProcess,
+    bot_environment,
+    wait_or_exit,
+)
 from tests.e2e.tourist import Tourist, callback_data
 from tests.seed import ORGANISER_CHAT_ID, Seeded
 

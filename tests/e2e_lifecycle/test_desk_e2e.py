@@ -20,7 +20,7 @@ from bot.i18n import I18n
 from bot.sandbox.server import Emulator
 from bot.sandbox.world import World
 from bot.storage.tables import AuditRow, DeskCardRow, OrganiserRow
-from domain.orders import format_order_code
+from domain.model.orders import format_order_code
 from handlers.operator.cards import CardAction, CardCb
 from handlers.tourist.callbacks import BookAction, BookCb
 from tests.e2e.booking import book_cruise, orders_of

@@ -35,9 +35,9 @@ from bot.storage.tables import (
     SessionNoticeRow,
     SessionRow,
 )
-from domain.catalog import localized
-from domain.messages import OutboxKind as K
-from domain.orders import format_order_code
+from domain.model.catalog import localized
+from domain.model.messages import OutboxKind as K
+from domain.model.orders import format_order_code
 from handlers.tourist.callbacks import BookAction, BookCb, EventCb, RateCb
 from tests.e2e.booking import book_cruise, orders_of, plain, seats_left
 from tests.e2e.conftest import BotProcess, Database
@@ -50,8 +50,8 @@ from tests.e2e_lifecycle.harness import (
     invoices,
     order_row,
     photos,
-    start_bot,
     sent_with,
+    start_bot,
     texts_with,
     wait_db,
 )

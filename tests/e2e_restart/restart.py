@@ -7,8 +7,8 @@ import re
 from sqlalchemy import func, select
 
 from bot.storage.tables import OutboxRow, PaymentRow
-from domain.messages import OutboxKind
-from domain.orders import CODE_ALPHABET
+from domain.model.messages import OutboxKind
+from domain.model.orders import CODE_ALPHABET
 from tests.e2e.tourist import Tourist
 from tests.e2e_lifecycle.harness import order_row, photos, wait_db
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+
 from bot.sandbox.world import World
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade

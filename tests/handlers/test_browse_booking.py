@@ -8,12 +8,10 @@ from collections.abc import Callable
 import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.types import InlineKeyboardButton
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from bot.storage.tables import OrderRow, SessionRow
-from bot.storage.uow import SqlUnitOfWork
-from domain.booking import PlaceOrder, place_order
-from domain.orders import BookingStatus, format_order_code
+from domain.model.orders import BookingStatus, format_order_code
 from handlers.tourist.callbacks import (
     BookAction,
     BookCb,

@@ -13,9 +13,9 @@ from bot.outbox import OutboxSender
 from bot.ratelimit import Limits
 from bot.storage.tables import AuditRow, DeskCardRow, OrderRow, OutboxRow, SessionRow
 from bot.storage.uow import SqlUnitOfWork
-from domain.booking import PlaceOrder, place_order
-from domain.orders import format_order_code
-from domain.problems import ProblemKind
+from domain.model.orders import format_order_code
+from domain.rules.problems import ProblemKind
+from domain.use_cases.booking import PlaceOrder, place_order
 from handlers.operator.cards import KIND_TITLES, CardAction, CardCb
 from scheduler.jobs import DeskJobs
 from tests.handlers.chat import Chat

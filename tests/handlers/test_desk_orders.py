@@ -13,13 +13,26 @@ from sqlalchemy import select
 from bot.i18n import I18n
 from bot.outbox import OutboxSender
 from bot.ratelimit import Limits
-from bot.storage.tables import AuditRow, OrderItemRow, OrderRow, OutboxRow, PaymentRow, SessionRow
+from bot.storage.tables import (
+    AuditRow,
+    OrderItemRow,
+    OrderRow,
+    OutboxRow,
+    PaymentRow,
+    SessionRow,
+)
 from bot.storage.uow import SqlUnitOfWork
-from domain import order_changes as oc
-from domain.booking import PlaceOrder, place_order
-from domain.messages import OutboxKind
-from domain.orders import BookingStatus, Order, PaymentStatus, TicketStatus, format_order_code
-from domain.payments import record_payment
+from domain.model.messages import OutboxKind
+from domain.model.orders import (
+    BookingStatus,
+    Order,
+    PaymentStatus,
+    TicketStatus,
+    format_order_code,
+)
+from domain.use_cases import order_changes as oc
+from domain.use_cases.booking import PlaceOrder, place_order
+from domain.use_cases.payments import record_payment
 from handlers.operator.order_card import TEXT_LIMIT, OrderDeskAction, OrderDeskCb
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_ID

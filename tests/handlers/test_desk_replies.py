@@ -15,12 +15,18 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.outbox import OutboxSender
 from bot.ratelimit import Limits
-from bot.storage.tables import AuditRow, DeskTopicRow, OutboxRow, QuestionThreadRow, RelayMessageRow
+from bot.storage.tables import (
+    AuditRow,
+    DeskTopicRow,
+    OutboxRow,
+    QuestionThreadRow,
+    RelayMessageRow,
+)
 from bot.storage.uow import SqlUnitOfWork
-from domain.booking import PlaceOrder, place_order
-from domain.orders import format_order_code
+from domain.model.orders import format_order_code
+from domain.model.questions import CannedReply
+from domain.use_cases.booking import PlaceOrder, place_order
 from handlers.operator.replies import CANNED, WriteAction, WriteCb
-from domain.questions import CannedReply
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_CHAT_ID, OPERATOR_ID, TOURIST_ID
 from tests.seed import ORGANISER_CHAT_ID, Seeded

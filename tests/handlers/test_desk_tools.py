@@ -21,12 +21,17 @@ from bot.storage.tables import (
     SessionRow,
 )
 from bot.storage.uow import SqlUnitOfWork
-from domain.booking import PlaceOrder, place_order
-from domain.confirmation import answer_booking_request
-from domain.orders import BookingStatus, PaymentStatus, TicketStatus, format_order_code
-from domain.payments import record_payment
-from domain.replies import OrganiserReply, Verdict
-from domain.users import mask_phone
+from domain.model.orders import (
+    BookingStatus,
+    PaymentStatus,
+    TicketStatus,
+    format_order_code,
+)
+from domain.model.users import mask_phone
+from domain.rules.replies import OrganiserReply, Verdict
+from domain.use_cases.booking import PlaceOrder, place_order
+from domain.use_cases.confirmation import answer_booking_request
+from domain.use_cases.payments import record_payment
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_CHAT_ID, OPERATOR_ID, SECOND_OPERATOR_ID
 from tests.seed import (

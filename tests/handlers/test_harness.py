@@ -11,10 +11,10 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.sandbox.spec import validate_request
 from tests.handlers.chat import Alert, Chat
 from tests.handlers.conftest import detach_routers
 from tests.telegram.recorder import RecordingSession, forbidden
-from bot.sandbox.spec import validate_request
 
 
 async def test_start_answers_with_valid_requests(chat: Chat, seeded, recorder: RecordingSession) -> None:

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bot.i18n import I18n
 from bot.storage.tables import OrderRow, SessionRow
 from bot.storage.uow import SqlUnitOfWork
-from domain.booking import PlaceOrder, place_order
 from domain.errors import NotAllowed
-from domain.orders import Order, OrderItem, Stage, format_order_code
-from domain.profile import set_hotel
+from domain.model.orders import Order, OrderItem, Stage, format_order_code
+from domain.use_cases.booking import PlaceOrder, place_order
+from domain.use_cases.profile import set_hotel
 from handlers.tourist.callbacks import OrderAction, OrderCb, OrdersPageCb
 from handlers.tourist.orders import PAGE_SIZE, order_card, stage_lines
 from tests.conftest import FixedClock

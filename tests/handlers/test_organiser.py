@@ -12,14 +12,20 @@ from bot.outbox import OutboxSender
 from bot.ratelimit import Limits
 from bot.storage.tables import OrderRow, OutboxRow, SessionRow, UserRow
 from bot.storage.uow import SqlUnitOfWork
-from domain.booking import PlaceOrder, place_order
-from domain.orders import BookingStatus, PaymentStatus, format_order_code
+from domain.model.orders import BookingStatus, PaymentStatus, format_order_code
+from domain.use_cases.booking import PlaceOrder, place_order
 from handlers.organiser.callbacks import RequestAction, RequestCb
 from scheduler.jobs import DeskJobs
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_CHAT_ID
 from tests.seed import Seeded, seed_user
-from tests.telegram.recorder import RecordingSession, bad_request, forbidden, retry_after, server_error
+from tests.telegram.recorder import (
+    RecordingSession,
+    bad_request,
+    forbidden,
+    retry_after,
+    server_error,
+)
 
 ORGANISER_CHAT = 700001  # the seeded organiser's private chat
 TOURIST = 5001

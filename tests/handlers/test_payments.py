@@ -20,9 +20,14 @@ from bot.outbox import OutboxSender
 from bot.ratelimit import Limits
 from bot.storage.tables import EventRow, OrderRow, OutboxRow, PaymentRow
 from bot.storage.uow import SqlUnitOfWork
-from domain.booking import PlaceOrder, cancel_order, place_order
-from domain.orders import BookingStatus, PaymentStatus, TicketStatus, format_order_code
-from domain.payments import invoice_payload, normalize_ticket_code
+from domain.model.orders import (
+    BookingStatus,
+    PaymentStatus,
+    TicketStatus,
+    format_order_code,
+)
+from domain.model.payments import invoice_payload, normalize_ticket_code
+from domain.use_cases.booking import PlaceOrder, cancel_order, place_order
 from handlers.tourist.booking import BookingForm
 from handlers.tourist.callbacks import OrderAction, OrderCb
 from scheduler.jobs import DeskJobs

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.storage.tables import OrderRow, SessionRow, UserRow
 from bot.storage.uow import SqlUnitOfWork
-from domain.booking import PlaceOrder, place_order
-from domain.orders import format_order_code
+from domain.model.orders import format_order_code
+from domain.use_cases.booking import PlaceOrder, place_order
 from handlers.tourist.callbacks import HotelCb, HotelRegionCb, ProfileAction, ProfileCb
 from tests.handlers.chat import Chat
 from tests.seed import Seeded

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.config import Settings
 from bot.storage.tables import AuditRow, OutboxRow, QuestionThreadRow
-from domain.questions import QUESTION_MAX_LENGTH
+from domain.model.questions import QUESTION_MAX_LENGTH
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_CHAT_ID
 from tests.seed import Seeded

@@ -10,11 +10,10 @@ from aiogram import Bot, Dispatcher
 
 from bot.outbox import OutboxSender
 from bot.ratelimit import Limits
-from bot.ratelimit import Limits
 from bot.storage.tables import OrderRow
 from bot.storage.uow import SqlUnitOfWork
-from domain.booking import PlaceOrder, place_order
-from domain.orders import Order, format_order_code
+from domain.model.orders import Order, format_order_code
+from domain.use_cases.booking import PlaceOrder, place_order
 from handlers.tourist.callbacks import RateCb
 from scheduler.jobs import DeadlineJobs, DeskJobs
 from tests.handlers.chat import Chat

@@ -11,12 +11,11 @@ from sqlalchemy import select, update
 
 from bot.outbox import OutboxSender
 from bot.ratelimit import Limits
-from bot.ratelimit import Limits
 from bot.storage.tables import OrderRow, OutboxRow
 from bot.storage.uow import SqlUnitOfWork
-from domain.booking import PlaceOrder, place_order
-from domain.catalog import BOOKING_CUTOFF
-from domain.orders import BookingStatus, Order, format_order_code
+from domain.model.catalog import BOOKING_CUTOFF
+from domain.model.orders import BookingStatus, Order, format_order_code
+from domain.use_cases.booking import PlaceOrder, place_order
 from handlers.tourist.callbacks import EventCb, OrderAction, OrderCb
 from scheduler.jobs import DeadlineJobs
 from tests.handlers.chat import Chat

@@ -21,9 +21,9 @@ from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.tables import OrderItemRow, OrderRow, SessionRow
 from bot.storage.uow import SqlUnitOfWork
-from domain.booking import PlaceOrder, place_order
 from domain.errors import ConcurrentChange, SoldOut
-from domain.orders import Order, OrderItem, new_order_code
+from domain.model.orders import Order, OrderItem, new_order_code
+from domain.use_cases.booking import PlaceOrder, place_order
 from tests.conftest import POSTGRES_URL, _drop_schema
 from tests.seed import Seeded, seed_catalog, seed_users
 

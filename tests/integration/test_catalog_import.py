@@ -13,7 +13,7 @@ from bot.catalog.demo import write_demo_catalog
 from bot.catalog.importer import CatalogError, ImportReport, KindCounts, import_catalog
 from bot.storage.repositories import event_from_row, organiser_from_row
 from bot.storage.tables import EventRow, HotelRow, OrganiserRow, RegionRow, SessionRow
-from domain.catalog import Choice, QuestionKind, TicketType
+from domain.model.catalog import Choice, QuestionKind, TicketType
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "catalog.yaml"
 TABLES = (RegionRow, HotelRow, OrganiserRow, EventRow, SessionRow)

@@ -26,18 +26,18 @@ from bot.storage.tables import (
     SessionRow,
 )
 from bot.storage.uow import SqlUnitOfWork
-from domain.booking import PlaceOrder, cancel_order, place_order
-from domain.catalog import BOOKING_CUTOFF
-from domain.deadlines import (
-    Swept,
+from domain.model.catalog import BOOKING_CUTOFF
+from domain.model.messages import OutboxKind
+from domain.model.orders import BookingStatus, Order, PaymentStatus
+from domain.model.reminders import PARTICIPANTS, DueStatus, Reminder, SessionNotice
+from domain.use_cases.booking import PlaceOrder, cancel_order, place_order
+from domain.use_cases.deadlines import (
     expire_overdue,
     remind_unpaid,
     schedule_order_reminders,
     send_due_reminders,
 )
-from domain.messages import OutboxKind
-from domain.orders import BookingStatus, Order, PaymentStatus
-from domain.reminders import PARTICIPANTS, DueStatus, Reminder, SessionNotice
+from domain.use_cases.sweep import Swept
 from scheduler.jobs import (
     JOB_EXPIRE_OVERDUE,
     JOB_NUDGE_ORGANISERS,

@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from bot.storage.db import session_factory
 from bot.storage.tables import DeskCardRow, OrderRow, OutboxRow, SessionRow
 from bot.storage.uow import SqlUnitOfWork
-from domain.booking import PlaceOrder, place_order
-from domain.desk import DeskSettings, check_orders
-from domain.messages import OutboxKind
+from domain.model.desk import DeskSettings
+from domain.model.messages import OutboxKind
+from domain.use_cases.booking import PlaceOrder, place_order
+from domain.use_cases.desk import check_orders
 from tests.conftest import engine_twin
 from tests.seed import seed_catalog, seed_users
 

@@ -19,10 +19,10 @@ from bot.storage.db import create_engine, session_factory
 from bot.storage.desk_queries import EXPORT_COLUMNS, DeskQueries
 from bot.storage.migrate import upgrade
 from bot.storage.uow import SqlUnitOfWork
-from domain.booking import PlaceOrder, place_order
-from domain.confirmation import answer_booking_request
-from domain.payments import record_payment
-from domain.replies import OrganiserReply, Verdict
+from domain.rules.replies import OrganiserReply, Verdict
+from domain.use_cases.booking import PlaceOrder, place_order
+from domain.use_cases.confirmation import answer_booking_request
+from domain.use_cases.payments import record_payment
 from tests.seed import ORGANISER_CHAT_ID, Seeded, seed_catalog, seed_user
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.storage.tables import OrderRow, OutboxRow, PaymentRow
 from bot.storage.uow import SqlUnitOfWork
-from domain.booking import PlaceOrder, place_order
-from domain.orders import Order, PaymentStatus, TicketStatus
-from domain.payments import Payment, PaymentResult, record_payment
+from domain.model.orders import Order, PaymentStatus, TicketStatus
+from domain.model.payments import Payment, PaymentResult
+from domain.use_cases.booking import PlaceOrder, place_order
+from domain.use_cases.payments import record_payment
 from tests.seed import Seeded, seed_catalog, seed_user
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bot.storage.tables import AuditRow, OutboxRow, QuestionThreadRow, RelayMessageRow
 from bot.storage.uow import SqlUnitOfWork
 from domain.errors import NotFound
-from domain.questions import (
+from domain.model.questions import (
     CannedReply,
     DeskTopic,
     RelayDirection,
@@ -20,6 +20,8 @@ from domain.questions import (
     TeamMessage,
     ThreadStatus,
     WriteTarget,
+)
+from domain.use_cases.questions import (
     answer_question,
     ask_question,
     close_question,

@@ -12,12 +12,18 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.storage.tables import AuditRow, HotelRow, OutboxRow, SessionRow
 from bot.storage.uow import SqlUnitOfWork
-from domain.booking import PlaceOrder, cancel_order, place_order
-from domain.catalog import Confirmation, QuestionKind, SessionStatus
 from domain.errors import ConcurrentChange
-from domain.messages import AuditEntry, OutboxKind, OutboxMessage
-from domain.orders import BookingStatus, Order, OrderItem, PaymentStatus, TicketStatus
-from domain.users import User
+from domain.model.catalog import Confirmation, QuestionKind, SessionStatus
+from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage
+from domain.model.orders import (
+    BookingStatus,
+    Order,
+    OrderItem,
+    PaymentStatus,
+    TicketStatus,
+)
+from domain.model.users import User
+from domain.use_cases.booking import PlaceOrder, cancel_order, place_order
 from tests.seed import Seeded, seed_catalog, seed_user
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

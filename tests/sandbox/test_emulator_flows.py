@@ -28,7 +28,17 @@ from aiohttp import web
 from bot.sandbox.limits import Limits, TokenBucket, counts_as_message
 from bot.sandbox.server import SECRET_HEADER, Emulator
 from bot.sandbox.world import CONFLICT_POLLING, CONFLICT_WEBHOOK, World
-from tests.sandbox.test_emulator import BOT_ID, TOKEN, bot, close_bot, emulator, http, keyboard, raw, world  # noqa: F401
+from tests.sandbox.test_emulator import (  # noqa: F401
+    BOT_ID,
+    TOKEN,
+    bot,
+    close_bot,
+    emulator,
+    http,
+    keyboard,
+    raw,
+    world,
+)
 
 
 class ManualClock:

@@ -36,9 +36,9 @@ from bot.sandbox.web import add_web_routes
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.tables import OrderRow
-from domain.orders import format_order_code
-from tests.handlers.conftest import detach_routers
+from domain.model.orders import format_order_code
 from scheduler.jobs import build_scheduler
+from tests.handlers.conftest import detach_routers
 from tests.seed import CRUISE_TITLE, ORGANISER_CHAT_ID, seed_catalog
 
 try:

@@ -17,8 +17,8 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BufferedIn
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.sandbox import spec as spec_module
-from tests.telegram.recorder import BOT_ID, RecordingSession, forbidden
 from bot.sandbox.spec import SpecNotFound, load_spec, parse_html, validate_request
+from tests.telegram.recorder import BOT_ID, RecordingSession, forbidden
 
 TOKEN = "123456:AAE_test-token-for-tripdesk-000000"
 

@@ -8,9 +8,6 @@ from typing import Any
 
 import pytest
 
-from domain import booking
-from domain.booking import PlaceOrder, cancel_order, check_answer, place_order
-from domain.catalog import BOOKING_CUTOFF, Choice, Hotel, Question, QuestionKind
 from domain.errors import (
     ConcurrentChange,
     InvalidAnswer,
@@ -21,8 +18,16 @@ from domain.errors import (
     SessionNotBookable,
     SoldOut,
 )
-from domain.messages import OutboxKind, OutboxMessage
-from domain.orders import CODE_ALPHABET, BookingStatus, PaymentStatus, TicketStatus
+from domain.model.catalog import BOOKING_CUTOFF, Choice, Hotel, Question, QuestionKind
+from domain.model.messages import OutboxKind, OutboxMessage
+from domain.model.orders import (
+    CODE_ALPHABET,
+    BookingStatus,
+    PaymentStatus,
+    TicketStatus,
+)
+from domain.use_cases import booking
+from domain.use_cases.booking import PlaceOrder, cancel_order, check_answer, place_order
 from tests.fakes import FakeUnitOfWork, add_user, fake_world
 from tests.seed import Seeded
 

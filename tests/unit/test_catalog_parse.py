@@ -12,7 +12,7 @@ import yaml
 
 from bot.catalog.demo import build_demo_catalog, catalog_counts
 from bot.catalog.importer import CatalogError, local_to_utc, parse_catalog, read_yaml
-from domain.catalog import Confirmation, QuestionKind, SessionStatus, TicketType
+from domain.model.catalog import Confirmation, QuestionKind, SessionStatus, TicketType
 
 # The example of DESIGN.md ("The catalog file"), verbatim: every version must read it.
 DESIGN_SAMPLE = """\

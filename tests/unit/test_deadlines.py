@@ -12,12 +12,17 @@ from typing import Any
 
 import pytest
 
-from domain import deadlines
-from domain.booking import PlaceOrder, cancel_order, place_order
-from domain.catalog import BOOKING_CUTOFF, SessionStatus
-from domain.confirmation import answer_booking_request
-from domain.deadlines import (
-    InvalidRating,
+from domain.errors import InvalidRating, InvalidTransition, NotAllowed
+from domain.model.catalog import BOOKING_CUTOFF, SessionStatus
+from domain.model.messages import OutboxKind, OutboxMessage
+from domain.model.orders import BookingStatus, Order, PaymentStatus
+from domain.model.reminders import PARTICIPANTS, DueStatus, Reminder
+from domain.rules.problems import LOW_RATING_MAX
+from domain.rules.replies import OrganiserReply, Verdict
+from domain.use_cases import deadlines
+from domain.use_cases.booking import PlaceOrder, cancel_order, place_order
+from domain.use_cases.confirmation import answer_booking_request
+from domain.use_cases.deadlines import (
     expire_overdue,
     nudge_silent_organisers,
     pay_grace,
@@ -27,11 +32,6 @@ from domain.deadlines import (
     send_due_reminders,
     send_participant_lists,
 )
-from domain.errors import InvalidTransition, NotAllowed
-from domain.messages import OutboxKind, OutboxMessage
-from domain.orders import BookingStatus, Order, PaymentStatus
-from domain.reminders import PARTICIPANTS, DueStatus, Reminder
-from domain.replies import OrganiserReply, Verdict
 from tests.fakes import FakeUnitOfWork, add_user, fake_world
 from tests.seed import Seeded
 
@@ -470,4 +470,4 @@ async def test_only_the_own_order_after_its_session_can_be_rated(world) -> None:
 
 
 def test_the_jobs_module_constants() -> None:
-    assert deadlines.LOW_RATING_MAX == 2 and list(deadlines.STARS) == [1, 2, 3, 4, 5]
+    assert LOW_RATING_MAX == 2 and list(deadlines.STARS) == [1, 2, 3, 4, 5]

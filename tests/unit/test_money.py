@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.money import Money, currency_exponent, parse_amount, to_decimal
+from domain.rules.money import Money, currency_exponent, parse_amount, to_decimal
 
 
 @pytest.mark.parametrize(

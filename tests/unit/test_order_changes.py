@@ -7,14 +7,27 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain import order_changes as oc
-from domain.booking import PlaceOrder, place_order
-from domain.catalog import Hotel
-from domain.errors import InvalidQuantity, InvalidTransition, NotFound, SessionNotBookable, SoldOut
-from domain.messages import OutboxKind
-from domain.orders import BookingStatus, Order, PaymentStatus, TicketStatus
-from domain.payments import Payment, record_payment
-from domain.reminders import DueStatus
+from domain.errors import (
+    HotelOutsideRegion,
+    InvalidAmount,
+    InvalidNote,
+    InvalidQuantity,
+    InvalidTransition,
+    NoChange,
+    NotFound,
+    NothingOwed,
+    PaidPriceUp,
+    SessionNotBookable,
+    SoldOut,
+)
+from domain.model.catalog import Hotel
+from domain.model.messages import OutboxKind
+from domain.model.orders import BookingStatus, Order, PaymentStatus, TicketStatus
+from domain.model.payments import Payment
+from domain.model.reminders import DueStatus
+from domain.use_cases import order_changes as oc
+from domain.use_cases.booking import PlaceOrder, place_order
+from domain.use_cases.payments import record_payment
 from tests.fakes import FakeUnitOfWork, add_user, fake_world
 from tests.seed import ORGANISER_CHAT_ID, Seeded
 
@@ -161,7 +174,7 @@ async def test_cancel_a_paid_order_without_refund_leaves_refund_due_then_record_
     assert money.payload["amount_minor"] == 2 * ADULT
     [entry] = audit(uow, "order.refund_recorded")
     assert (entry.before["payment"], entry.after["payment"]) == ("refund_due", "refunded")
-    with pytest.raises(oc.NothingOwed):
+    with pytest.raises(NothingOwed):
         await oc.record_refund(uow, order.id, ACTOR, NOW)
 
 
@@ -201,7 +214,7 @@ async def test_a_partial_refund_of_a_refund_due_leaves_the_rest_owed(world) -> N
     order = await paid(uow, seeded)
     await oc.cancel_order(uow, order.id, ACTOR, NOW, refund=False)
     for bad in (0, -5, 2 * ADULT + 1):
-        with pytest.raises(oc.InvalidAmount):
+        with pytest.raises(InvalidAmount):
             await oc.record_refund(uow, order.id, ACTOR, NOW, bad)
     part = await oc.record_refund(uow, order.id, ACTOR, NOW, 1000)
     assert part.payment is PaymentStatus.PARTIALLY_REFUNDED
@@ -292,7 +305,7 @@ async def test_change_session_never_oversells_and_checks_the_target(world) -> No
         await oc.change_session(uow, order.id, seeded.past_session_id, ACTOR, NOW)
     with pytest.raises(NotFound):
         await oc.change_session(uow, order.id, seeded.instant_session_id, ACTOR, NOW)  # another event
-    with pytest.raises(oc.NoChange):
+    with pytest.raises(NoChange):
         await oc.change_session(uow, order.id, seeded.session_id, ACTOR, NOW)
     assert stored(uow, order).session_id == seeded.session_id
     assert (seats_left(uow, seeded.session_id), seats_left(uow, seeded.small_session_id)) == (17, 2)
@@ -318,7 +331,7 @@ async def test_quantities_of_an_unpaid_order_reprice_and_take_seats_with_a_fresh
 async def test_a_paid_order_only_gets_cheaper(world) -> None:
     uow, seeded = world
     order = await paid(uow, seeded, adults=3)
-    with pytest.raises(oc.PaidPriceUp):
+    with pytest.raises(PaidPriceUp):
         await oc.change_quantities(uow, order.id, {"adult": 4}, ACTOR, NOW)
     assert seats_left(uow, seeded.session_id) == 17
     done = await oc.change_quantities(uow, order.id, {"adult": 1, "child": 1}, ACTOR, NOW)
@@ -339,7 +352,7 @@ async def test_quantities_never_oversell_and_refuse_nonsense(world) -> None:
     for bad in ({"adult": 0}, {"dragon": 1}, {"adult": -1}, {"adult": 11}):
         with pytest.raises(InvalidQuantity):
             await oc.change_quantities(uow, order.id, bad, ACTOR, NOW)
-    with pytest.raises(oc.NoChange):
+    with pytest.raises(NoChange):
         await oc.change_quantities(uow, order.id, {"adult": 1}, ACTOR, NOW)
     assert seats_left(uow, seeded.small_session_id) == 1
     assert stored(uow, order).seats == 1
@@ -357,7 +370,7 @@ async def test_a_partner_hotel_after_payment_makes_a_partial_refund_due(world) -
     assert (done.hotel_id, done.discount_percent) == (seeded.hotel_id, 10)
     assert done.total_minor == 8100 and done.partial_refund_minor == 900
     assert sent(uow, OutboxKind.ORDER_CHANGED)[-1].payload["refund_due_minor"] == 900
-    with pytest.raises(oc.PaidPriceUp):  # removing the discount would charge more after payment
+    with pytest.raises(PaidPriceUp):  # removing the discount would charge more after payment
         await oc.set_hotel(uow, order.id, None, ACTOR, NOW)
     [entry] = audit(uow, "order.hotel_set")
     assert (entry.before["total_minor"], entry.after["total_minor"]) == (9000, 8100)
@@ -377,7 +390,7 @@ async def test_a_hotel_outside_the_events_region_is_refused(world) -> None:
     uow, seeded = world
     uow.state.hotels[3] = Hotel(3, "tartu-inn", seeded.other_region_id, "Tartu Inn", 20)
     order = await confirmed(uow, seeded)
-    with pytest.raises(oc.HotelOutsideRegion):
+    with pytest.raises(HotelOutsideRegion):
         await oc.set_hotel(uow, order.id, 3, ACTOR, NOW)
     with pytest.raises(NotFound):
         await oc.set_hotel(uow, order.id, 99, ACTOR, NOW)
@@ -396,6 +409,6 @@ async def test_a_note_is_audited_and_told_to_nobody(world) -> None:
     assert (entry.actor, entry.after) == (ACTOR, {"note": "called the tourist, will pay cash"})
     assert uow.state.outbox == before
     for bad in ("   ", "x" * (oc.NOTE_MAX_LENGTH + 1)):
-        with pytest.raises(oc.InvalidNote):
+        with pytest.raises(InvalidNote):
             await oc.add_note(uow, order.id, ACTOR, bad, NOW)
     assert len(audit(uow, "order.note")) == 1

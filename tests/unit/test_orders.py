@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.errors import InvalidTransition
-from domain.orders import (
+from domain.model.orders import (
     ACTIVE_BOOKINGS,
     CODE_ALPHABET,
     CODE_LENGTH,

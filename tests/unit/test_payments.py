@@ -10,23 +10,27 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain import payments
-from domain.booking import PlaceOrder, cancel_order, place_order
-from domain.catalog import SessionStatus
-from domain.errors import ConcurrentChange, NotFound
-from domain.messages import OutboxKind
-from domain.orders import CODE_ALPHABET, BookingStatus, Order, PaymentStatus, TicketStatus
-from domain.payments import (
+from domain.errors import ConcurrentChange, NotFound, NotPayable
+from domain.model.catalog import SessionStatus
+from domain.model.messages import OutboxKind
+from domain.model.orders import (
+    CODE_ALPHABET,
+    BookingStatus,
+    Order,
+    PaymentStatus,
+    TicketStatus,
+)
+from domain.model.payments import (
     INVOICE_PAYLOAD_PREFIX,
-    NotPayable,
     PaymentResult,
-    check_payable,
     invoice_payload,
     new_ticket_code,
     normalize_ticket_code,
     parse_invoice_payload,
-    record_payment,
 )
+from domain.use_cases import payments
+from domain.use_cases.booking import PlaceOrder, cancel_order, place_order
+from domain.use_cases.payments import check_payable, record_payment
 from tests.fakes import FakeUnitOfWork, add_user, fake_world
 from tests.seed import Seeded
 

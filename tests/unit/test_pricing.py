@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.errors import InvalidQuantity
-from domain.orders import OrderItem
-from domain.catalog import Hotel
-from domain.pricing import MAX_TICKETS_PER_ORDER, hotel_discount, quote
+from domain.model.catalog import Hotel
+from domain.model.orders import OrderItem
+from domain.rules.pricing import MAX_TICKETS_PER_ORDER, hotel_discount, quote
 from tests.fakes import fake_world
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

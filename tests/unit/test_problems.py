@@ -12,14 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.i18n import I18n, available_languages
-from domain import deadlines, order_changes
-from domain.booking import PlaceOrder, cancel_order, place_order
-from domain.catalog import SessionStatus
-from domain.confirmation import answer_booking_request
 from domain.errors import DomainError
-from domain.orders import BookingStatus, Order, PaymentStatus, TicketStatus
-from domain.payments import record_payment
-from domain.problems import (
+from domain.model.catalog import SessionStatus
+from domain.model.orders import BookingStatus, Order, PaymentStatus, TicketStatus
+from domain.rules.problems import (
     NORMAL,
     RULES,
     Action,
@@ -33,7 +29,11 @@ from domain.problems import (
     order_facts,
     problems,
 )
-from domain.replies import OrganiserReply, Verdict
+from domain.rules.replies import OrganiserReply, Verdict
+from domain.use_cases import deadlines, order_changes
+from domain.use_cases.booking import PlaceOrder, cancel_order, place_order
+from domain.use_cases.confirmation import answer_booking_request
+from domain.use_cases.payments import record_payment
 from handlers.operator.cards import KIND_HINTS, KIND_TITLES
 from tests.fakes import FakeUnitOfWork, add_user, fake_world
 

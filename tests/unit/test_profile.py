@@ -10,11 +10,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.booking import PlaceOrder, place_order
 from domain.errors import InvalidPhone, NotFound
-from domain.messages import OutboxKind
-from domain.orders import BookingStatus, Order, OrderItem, PaymentStatus, TicketStatus
-from domain.profile import (
+from domain.model.messages import OutboxKind
+from domain.model.orders import (
+    BookingStatus,
+    Order,
+    OrderItem,
+    PaymentStatus,
+    TicketStatus,
+)
+from domain.model.users import mask_phone, normalize_phone
+from domain.use_cases.booking import PlaceOrder, place_order
+from domain.use_cases.profile import (
     Forgotten,
     delete_personal_data,
     register_user,
@@ -23,7 +30,6 @@ from domain.profile import (
     set_phone,
     set_region,
 )
-from domain.users import mask_phone, normalize_phone
 from tests.fakes import FakeUnitOfWork, add_user, fake_world
 from tests.seed import Seeded
 

@@ -8,31 +8,34 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.booking import PlaceOrder, place_order
-from domain.catalog import SessionStatus
-from domain.confirmation import answer_booking_request
-from domain.desk_tools import (
+from domain.errors import (
     BadFindQuery,
-    FindKind,
+    NotFound,
+    SessionAlreadyCancelled,
+    SessionAlreadyStarted,
+    SessionNotBookable,
     TouristUnreachable,
+)
+from domain.model.catalog import SessionStatus
+from domain.model.messages import OutboxKind
+from domain.model.orders import BookingStatus, PaymentStatus, TicketStatus
+from domain.model.reminders import DueStatus
+from domain.rules.replies import OrganiserReply, Verdict
+from domain.use_cases.booking import PlaceOrder, place_order
+from domain.use_cases.confirmation import answer_booking_request
+from domain.use_cases.desk_tools import (
+    FindKind,
     classify_find_query,
     reveal_contacts,
     suggest_session,
 )
-from domain.errors import NotFound, SessionNotBookable
-from domain.messages import OutboxKind
-from domain.orders import BookingStatus, PaymentStatus, TicketStatus
-from domain.payments import record_payment
-from domain.reminders import DueStatus
-from domain.replies import OrganiserReply, Verdict
-from domain.session_cancel import (
+from domain.use_cases.payments import record_payment
+from domain.use_cases.session_cancel import (
     REASON_MAX,
-    SessionAlreadyCancelled,
-    SessionAlreadyStarted,
     cancel_session,
     preview_session_cancel,
 )
-from domain.stats import DayFacts, day_stats, day_window, median_duration
+from domain.use_cases.stats import DayFacts, day_stats, day_window, median_duration
 from tests.fakes import FakeUnitOfWork, add_user, fake_world
 from tests.seed import ORGANISER_CHAT_ID, Seeded
 

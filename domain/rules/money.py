@@ -7,9 +7,30 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 # ISO 4217 currencies whose minor unit is not 2 digits; everything else has cents.
 _EXPONENTS = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
-    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    "BIF": 0,
+    "CLP": 0,
+    "DJF": 0,
+    "GNF": 0,
+    "ISK": 0,
+    "JPY": 0,
+    "KMF": 0,
+    "KRW": 0,
+    "PYG": 0,
+    "RWF": 0,
+    "UGX": 0,
+    "UYI": 0,
+    "VND": 0,
+    "VUV": 0,
+    "XAF": 0,
+    "XOF": 0,
+    "XPF": 0,
+    "BHD": 3,
+    "IQD": 3,
+    "JOD": 3,
+    "KWD": 3,
+    "LYD": 3,
+    "OMR": 3,
+    "TND": 3,
 }
 
 
@@ -20,19 +41,21 @@ def currency_exponent(currency: str) -> int:
 def parse_amount(text: str | int | float, currency: str) -> int:
     """A decimal string such as ``"45.00"`` to minor units; refuses negatives and excess precision."""
     if isinstance(text, bool):
-        raise ValueError("expected a decimal amount such as \"45.00\"")
+        raise ValueError('expected a decimal amount such as "45.00"')
     if isinstance(text, float):
         text = repr(text)
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
-        raise ValueError(f"{text!r} is not a decimal amount such as \"45.00\"") from None
+        raise ValueError(f'{text!r} is not a decimal amount such as "45.00"') from None
     if not value.is_finite() or value < 0:
         raise ValueError(f"{text!r} must be a non-negative amount")
     exponent = currency_exponent(currency)
     minor = value.scaleb(exponent)
     if minor != minor.to_integral_value():
-        raise ValueError(f"{text!r} has more than {exponent} decimal places for {currency}")
+        raise ValueError(
+            f"{text!r} has more than {exponent} decimal places for {currency}"
+        )
     return int(minor)
 
 
@@ -55,7 +78,9 @@ class Money:
 
     def percent_off(self, percent: int) -> Money:
         """The amount reduced by ``percent``, rounded half up to the minor unit."""
-        kept = (Decimal(self.amount_minor) * (100 - percent) / 100).quantize(Decimal(1), ROUND_HALF_UP)
+        kept = (Decimal(self.amount_minor) * (100 - percent) / 100).quantize(
+            Decimal(1), ROUND_HALF_UP
+        )
         return Money(int(kept), self.currency)
 
     @property

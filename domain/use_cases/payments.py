@@ -9,137 +9,61 @@ expired or was cancelled) is recorded as not applied and is due back, and the op
 
 from __future__ import annotations
 
-import enum
-import re
-import secrets
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from domain.catalog import SessionStatus
-from domain.errors import ConcurrentChange, DomainError, NotFound
-from domain.messages import AuditEntry, OutboxKind, order_message
-from domain.orders import (
+from domain.errors import ConcurrentChange, NotFound, NotPayable
+from domain.model.catalog import SessionStatus
+from domain.model.messages import AuditEntry, OutboxKind, order_message
+from domain.model.orders import (
     ACTIVE_BOOKINGS,
-    CODE_ALPHABET,
     BookingStatus,
     Order,
     PaymentStatus,
     TicketStatus,
 )
+from domain.model.payments import (
+    ALREADY_PAID,
+    AMOUNT,
+    CANCELLED,
+    DECLINED,
+    EXPIRED,
+    NOT_DUE,
+    NOT_YOURS,
+    SESSION_STARTED,
+    UNKNOWN,
+    Payment,
+    PaymentOutcome,
+    PaymentResult,
+    new_ticket_code,
+)
 
 if TYPE_CHECKING:
     from domain.ports import UnitOfWork
 
-INVOICE_PAYLOAD_PREFIX = "order:"
 
-# TKT-7KM-4XP-9RA: nine characters of CODE_ALPHABET (24**9, about 41 bits from `secrets`) in groups of three, read
-# aloud like the order code; the prefix tells it apart from an order code wherever someone types one.
-TICKET_PREFIX = "TKT"
-TICKET_GROUPS = 3
-TICKET_GROUP_LENGTH = 3
 _TICKET_ATTEMPTS = 20
 # An order in one of these owes nothing back yet: money for it after its booking ended makes it refund due.
-_NOTHING_PAID = frozenset({PaymentStatus.NOT_DUE, PaymentStatus.AWAITING, PaymentStatus.ON_SITE})
+_NOTHING_PAID = frozenset(
+    {PaymentStatus.NOT_DUE, PaymentStatus.AWAITING, PaymentStatus.ON_SITE}
+)
 _SAVE_ATTEMPTS = 5  # a concurrent change of the same order (another charge) is re-read and decided again
-
-
-class NotPayable(DomainError):
-    """The order cannot take this payment; ``reason`` is one of :data:`REASONS`."""
-
-    code = "not_payable"
-
-    @property
-    def reason(self) -> str:
-        return str(self.data.get("reason", "unknown"))
-
-
-# Why money cannot pay an order (pre-checkout refusals and payments that are not applied share the codes).
-UNKNOWN = "unknown"  # no such order (or a payload we never wrote)
-NOT_YOURS = "not_yours"  # someone else's order (a forwarded invoice)
-ALREADY_PAID = "already_paid"
-CANCELLED = "cancelled"  # by the tourist, or the session was cancelled
-DECLINED = "declined"  # by the organiser
-EXPIRED = "expired"  # not paid by the pay deadline
-SESSION_STARTED = "session_started"
-NOT_DUE = "not_due"  # nothing to pay (yet): awaiting the organiser, or pay at the meeting point
-AMOUNT = "amount"  # the amount or currency differs from the order's
-REASONS = (UNKNOWN, NOT_YOURS, ALREADY_PAID, CANCELLED, DECLINED, EXPIRED, SESSION_STARTED, NOT_DUE, AMOUNT)
-
-
-class PaymentResult(enum.StrEnum):
-    APPLIED = "applied"  # the order is paid and its ticket issued
-    DUPLICATE = "duplicate"  # this charge was recorded before: nothing changed, nothing sent
-    NOT_APPLIED = "not_applied"  # recorded, but it did not pay the order: it is due back to the tourist
-
-
-@dataclass(frozen=True, slots=True)
-class Payment:
-    """One successful charge Telegram reported; ``applied`` is False for money that did not pay the order."""
-
-    order_id: int
-    telegram_charge_id: str
-    provider_charge_id: str
-    amount_minor: int
-    currency: str
-    paid_at: datetime
-    applied: bool
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentOutcome:
-    result: PaymentResult
-    order: Order | None
-    reason: str | None = None  # why it was not applied (one of REASONS)
-    payment: Payment | None = None  # for a duplicate: the payment recorded the first time
 
 
 # ---- the invoice payload -------------------------------------------------------------------------------------------
 
 
-def invoice_payload(order_id: int) -> str:
-    return f"{INVOICE_PAYLOAD_PREFIX}{order_id}"
-
-
-def parse_invoice_payload(payload: str | None) -> int | None:
-    """The order id of a payload :func:`invoice_payload` wrote; None for anything else."""
-    if not payload or not payload.startswith(INVOICE_PAYLOAD_PREFIX):
-        return None
-    digits = payload.removeprefix(INVOICE_PAYLOAD_PREFIX)
-    if not digits.isascii() or not digits.isdigit() or len(digits) > 18:
-        return None
-    order_id = int(digits)
-    return order_id if order_id > 0 else None
-
-
 # ---- the ticket code -----------------------------------------------------------------------------------------------
 
 
-def new_ticket_code() -> str:
-    groups = (
-        "".join(secrets.choice(CODE_ALPHABET) for _ in range(TICKET_GROUP_LENGTH)) for _ in range(TICKET_GROUPS)
-    )
-    return "-".join((TICKET_PREFIX, *groups))
-
-
-_TICKET_CLEAN = re.compile(r"[\s\-#]")
-
-
-def normalize_ticket_code(text: str) -> str | None:
-    """What a person reads or types (``tkt 7km4xp9ra``, ``7KM-4XP-9RA``) as stored; None if it cannot be one."""
-    raw = _TICKET_CLEAN.sub("", text).upper().removeprefix(TICKET_PREFIX)
-    if len(raw) != TICKET_GROUPS * TICKET_GROUP_LENGTH or any(c not in CODE_ALPHABET for c in raw):
-        return None
-    groups = (raw[i : i + TICKET_GROUP_LENGTH] for i in range(0, len(raw), TICKET_GROUP_LENGTH))
-    return "-".join((TICKET_PREFIX, *groups))
-
-
-async def _unique_ticket_code(uow: UnitOfWork) -> str:
+async def unique_ticket_code(uow: UnitOfWork) -> str:
     for _ in range(_TICKET_ATTEMPTS):
         code = new_ticket_code()
         if not await uow.orders.ticket_code_exists(code):
             return code
-    raise RuntimeError("could not find a free ticket code")  # 24**9 codes: practically never
+    raise RuntimeError(
+        "could not find a free ticket code"
+    )  # 24**9 codes: practically never
 
 
 # ---- is it payable? ------------------------------------------------------------------------------------------------
@@ -160,13 +84,16 @@ def _why_not_payable(order: Order, user_id: int) -> str | None:
             return EXPIRED
         case BookingStatus.ATTENDED | BookingStatus.NO_SHOW:
             return SESSION_STARTED
-    if order.booking is not BookingStatus.CONFIRMED or order.payment is not PaymentStatus.AWAITING:
+    if (
+        order.booking is not BookingStatus.CONFIRMED
+        or order.payment is not PaymentStatus.AWAITING
+    ):
         return NOT_DUE
     return None
 
 
 def seats_released(order: Order, now: datetime) -> bool:
-    """Past the time to pay: the rule the expiry job applies (``domain.deadlines``). Past ``pay_by`` the tourist is
+    """Past the time to pay: the rule the expiry job applies (``domain.use_cases.deadlines``). Past ``pay_by`` the tourist is
     reminded once and the seats stay held for a grace period (``hold_until``); only after that is the order due to
     expire. Until then the invoice can still be paid."""
     return (
@@ -178,7 +105,12 @@ def seats_released(order: Order, now: datetime) -> bool:
 
 
 async def check_payable(
-    uow: UnitOfWork, order_id: int, user_id: int, total_minor: int, currency: str, now: datetime
+    uow: UnitOfWork,
+    order_id: int,
+    user_id: int,
+    total_minor: int,
+    currency: str,
+    now: datetime,
 ) -> None:
     """The pre-checkout check: :class:`NotPayable` with a reason unless ``user_id`` may pay exactly this amount for
     the order now (its seats still held: see :func:`seats_released`; its session not started). Reads only."""
@@ -224,7 +156,14 @@ async def record_payment(
     for attempt in range(_SAVE_ATTEMPTS):
         try:
             return await _record_payment_once(
-                uow, order_id, user_id, telegram_charge_id, provider_charge_id, total_minor, currency, now
+                uow,
+                order_id,
+                user_id,
+                telegram_charge_id,
+                provider_charge_id,
+                total_minor,
+                currency,
+                now,
             )
         except ConcurrentChange:
             if attempt == _SAVE_ATTEMPTS - 1:
@@ -245,12 +184,19 @@ async def _record_payment_once(
     async with uow:
         recorded = await uow.payments.by_charge_id(telegram_charge_id)
         if recorded is not None:
-            return PaymentOutcome(PaymentResult.DUPLICATE, await uow.orders.get(recorded.order_id), payment=recorded)
+            return PaymentOutcome(
+                PaymentResult.DUPLICATE,
+                await uow.orders.get(recorded.order_id),
+                payment=recorded,
+            )
         order = await uow.orders.get(order_id)
         if order is None:
             raise NotFound(order=order_id)
         reason = _why_not_payable(order, user_id)
-        if reason is None and (total_minor != order.total_minor or currency.upper() != order.currency.upper()):
+        if reason is None and (
+            total_minor != order.total_minor
+            or currency.upper() != order.currency.upper()
+        ):
             reason = AMOUNT
         payment = Payment(
             order_id=order.id,
@@ -268,9 +214,15 @@ async def _record_payment_once(
             order.paid_at = now
             order.ticket = TicketStatus.ISSUED
             if order.ticket_code is None:
-                order.ticket_code = await _unique_ticket_code(uow)
-        elif order.booking not in ACTIVE_BOOKINGS and order.payment in _NOTHING_PAID and reason != NOT_YOURS:
-            order.payment = PaymentStatus.REFUND_DUE  # nothing left to pay for: the money goes back
+                order.ticket_code = await unique_ticket_code(uow)
+        elif (
+            order.booking not in ACTIVE_BOOKINGS
+            and order.payment in _NOTHING_PAID
+            and reason != NOT_YOURS
+        ):
+            order.payment = (
+                PaymentStatus.REFUND_DUE
+            )  # nothing left to pay for: the money goes back
         else:
             stray = total_minor  # a second payment, or one that did not fit: it goes back too
         # The order first, the payment row second: a racing payment for the same order waits on the order's row and
@@ -286,20 +238,38 @@ async def _record_payment_once(
             # Recorded by a concurrent duplicate meanwhile: roll back and start again, which finds it recorded.
             raise ConcurrentChange(payment=telegram_charge_id)
         actor = f"user:{user_id}"
-        money = {"amount_minor": total_minor, "currency": payment.currency, "telegram_charge_id": telegram_charge_id}
+        money = {
+            "amount_minor": total_minor,
+            "currency": payment.currency,
+            "telegram_charge_id": telegram_charge_id,
+        }
         if reason is None:
             if order.user_id is not None:
-                await uow.outbox.add(order_message(OutboxKind.TICKET, order.user_id, order.id, now))
+                await uow.outbox.add(
+                    order_message(OutboxKind.TICKET, order.user_id, order.id, now)
+                )
             await uow.audit.add(
-                AuditEntry(at=now, actor=actor, action="payment.received", order_id=order.id, before=before,
-                           after={**order.snapshot(), **money})
+                AuditEntry(
+                    at=now,
+                    actor=actor,
+                    action="payment.received",
+                    order_id=order.id,
+                    before=before,
+                    after={**order.snapshot(), **money},
+                )
             )
             await uow.commit()
             return PaymentOutcome(PaymentResult.APPLIED, order)
 
         await uow.audit.add(
-            AuditEntry(at=now, actor=actor, action="payment.not_applied", order_id=order.id, before=before,
-                       after={**order.snapshot(), **money, "reason": reason})
+            AuditEntry(
+                at=now,
+                actor=actor,
+                action="payment.not_applied",
+                order_id=order.id,
+                before=before,
+                after={**order.snapshot(), **money, "reason": reason},
+            )
         )
         await uow.commit()
         return PaymentOutcome(PaymentResult.NOT_APPLIED, order, reason=reason)

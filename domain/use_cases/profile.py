@@ -5,26 +5,44 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.booking import TOURIST, _cancel_in_tx
 from domain.errors import NotFound
-from domain.messages import AuditEntry
-from domain.orders import Order
+from domain.model.messages import TOURIST, AuditEntry
+from domain.model.orders import Order
+from domain.model.users import User, normalize_phone
 from domain.ports import UnitOfWork
-from domain.users import User, normalize_phone
+from domain.use_cases.booking import cancel_in_tx
 
 
 async def register_user(
-    uow: UnitOfWork, user_id: int, language: str, first_name: str | None, username: str | None, now: datetime
+    uow: UnitOfWork,
+    user_id: int,
+    language: str,
+    first_name: str | None,
+    username: str | None,
+    now: datetime,
 ) -> User:
     """The user, created on first contact with ``language``; names are refreshed when they change."""
     async with uow:
         user = await uow.users.get(user_id)
         if user is None:
-            user = User(id=user_id, language=language, created_at=now, first_name=first_name, username=username)
+            user = User(
+                id=user_id,
+                language=language,
+                created_at=now,
+                first_name=first_name,
+                username=username,
+            )
             await uow.users.add(user)
-        elif (user.first_name, user.username) != (first_name, username) or user.blocked_bot:
+        elif (user.first_name, user.username) != (
+            first_name,
+            username,
+        ) or user.blocked_bot:
             # names change; and a user who writes to us has unblocked the bot
-            user.first_name, user.username, user.blocked_bot = first_name, username, False
+            user.first_name, user.username, user.blocked_bot = (
+                first_name,
+                username,
+                False,
+            )
             await uow.users.save(user)
         else:
             return user
@@ -63,7 +81,9 @@ async def set_hotel(uow: UnitOfWork, user_id: int, hotel_id: int | None) -> User
             hotel = await uow.catalog.hotel(hotel_id)
         if hotel is None:
             raise NotFound(hotel=hotel_id)
-        return await _update_user(uow, user_id, hotel_id=hotel_id, region_id=hotel.region_id)
+        return await _update_user(
+            uow, user_id, hotel_id=hotel_id, region_id=hotel.region_id
+        )
     return await _update_user(uow, user_id, hotel_id=None)
 
 
@@ -73,7 +93,9 @@ class Forgotten:
     kept: tuple[str, ...]  # codes of paid, still valid bookings, now anonymous
 
 
-async def delete_personal_data(uow: UnitOfWork, user_id: int, now: datetime) -> Forgotten:
+async def delete_personal_data(
+    uow: UnitOfWork, user_id: int, now: datetime
+) -> Forgotten:
     """Forget the tourist: unpaid upcoming bookings are cancelled (seats released), every order is kept for
     accounting without anything that points at the person, and the user record is removed."""
     cancelled: list[str] = []
@@ -85,7 +107,9 @@ async def delete_personal_data(uow: UnitOfWork, user_id: int, now: datetime) -> 
                 session = await uow.catalog.session(order.session_id)
                 upcoming = session is not None and session.starts_at > now
                 if upcoming and not order.money_held:
-                    await _cancel_in_tx(uow, order, now, "order.cancelled_on_data_deletion")
+                    await cancel_in_tx(
+                        uow, order, now, "order.cancelled_on_data_deletion"
+                    )
                     cancelled.append(order.code)
                 elif upcoming:
                     kept.append(order.code)
@@ -93,7 +117,13 @@ async def delete_personal_data(uow: UnitOfWork, user_id: int, now: datetime) -> 
             order.anonymize()
             await uow.orders.save(order)
             await uow.audit.add(
-                AuditEntry(at=now, actor=TOURIST, action="order.anonymized", order_id=order.id, before=before)
+                AuditEntry(
+                    at=now,
+                    actor=TOURIST,
+                    action="order.anonymized",
+                    order_id=order.id,
+                    before=before,
+                )
             )
         await uow.users.delete(user_id)
         await uow.commit()

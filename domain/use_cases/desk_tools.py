@@ -8,13 +8,20 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.catalog import EventSession
-from domain.errors import DomainError, InvalidPhone, NotFound, SessionNotBookable, SoldOut
-from domain.messages import AuditEntry, OutboxKind, OutboxMessage
-from domain.orders import normalize_order_code
-from domain.payments import TICKET_PREFIX, normalize_ticket_code
+from domain.errors import (
+    BadFindQuery,
+    InvalidPhone,
+    NotFound,
+    SessionNotBookable,
+    SoldOut,
+    TouristUnreachable,
+)
+from domain.model.catalog import EventSession
+from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage
+from domain.model.orders import normalize_order_code
+from domain.model.payments import TICKET_PREFIX, normalize_ticket_code
+from domain.model.users import User, normalize_phone
 from domain.ports import UnitOfWork
-from domain.users import User, normalize_phone
 
 USERNAME = re.compile(r"[A-Za-z0-9_]{5,32}")  # Telegram's rule for usernames
 _PHONE_CHARS = re.compile(r"[\s\-().]")
@@ -26,18 +33,6 @@ class FindKind(enum.StrEnum):
     USERNAME = "username"
     TICKET = "ticket"
     ORDER = "order"
-
-
-class BadFindQuery(DomainError):
-    """``reason``: empty, too_short, invalid_phone or unrecognised."""
-
-    code = "bad_find_query"
-
-
-class TouristUnreachable(DomainError):
-    """The tourist blocked the bot (or deleted their data): nothing can be sent to them."""
-
-    code = "tourist_unreachable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +55,9 @@ def classify_find_query(text: str) -> FindQuery:
         raise BadFindQuery(reason="too_short" if len(name) < 5 else "unrecognised")
     if ticket := normalize_ticket_code(query):
         return FindQuery(FindKind.TICKET, ticket)
-    if query.upper().startswith(TICKET_PREFIX):  # part of a ticket code (never an order code that looks alike)
+    if query.upper().startswith(
+        TICKET_PREFIX
+    ):  # part of a ticket code (never an order code that looks alike)
         raise BadFindQuery(reason="unrecognised")
     if code := normalize_order_code(query):
         return FindQuery(FindKind.ORDER, code)
@@ -75,7 +72,9 @@ def classify_find_query(text: str) -> FindQuery:
     raise BadFindQuery(reason="too_short" if len(query) < 5 else "unrecognised")
 
 
-async def reveal_contacts(uow: UnitOfWork, user_id: int, actor: str, now: datetime) -> User:
+async def reveal_contacts(
+    uow: UnitOfWork, user_id: int, actor: str, now: datetime
+) -> User:
     """The tourist with their full contacts, for the operator who asked; the look is logged (who, whose, when)."""
     async with uow:
         user = await uow.users.get(user_id)
@@ -83,8 +82,14 @@ async def reveal_contacts(uow: UnitOfWork, user_id: int, actor: str, now: dateti
             raise NotFound(user=user_id)
         await uow.audit.add(
             AuditEntry(
-                at=now, actor=actor, action="contact.revealed",
-                after={"user_id": user_id, "phone": user.phone is not None, "username": user.username is not None},
+                at=now,
+                actor=actor,
+                action="contact.revealed",
+                after={
+                    "user_id": user_id,
+                    "phone": user.phone is not None,
+                    "username": user.username is not None,
+                },
             )
         )
         await uow.commit()
@@ -120,8 +125,16 @@ async def suggest_session(
             )
         )
         await uow.audit.add(
-            AuditEntry(at=now, actor=actor, action="session.suggested",
-                       after={"user_id": user_id, "session_id": session_id, "event_id": session.event_id})
+            AuditEntry(
+                at=now,
+                actor=actor,
+                action="session.suggested",
+                after={
+                    "user_id": user_id,
+                    "session_id": session_id,
+                    "event_id": session.event_id,
+                },
+            )
         )
         await uow.commit()
     return user, session

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from domain.catalog import Event, Hotel
 from domain.errors import InvalidQuantity
-from domain.money import Money
-from domain.orders import OrderItem
+from domain.model.catalog import Event, Hotel
+from domain.model.orders import OrderItem
+from domain.rules.money import Money
 
 MAX_TICKETS_PER_ORDER = 10
 
@@ -30,7 +30,9 @@ class Quote:
         return self.subtotal_minor - self.total_minor
 
 
-def quote(event: Event, quantities: Mapping[str, int], discount_percent: int = 0) -> Quote:
+def quote(
+    event: Event, quantities: Mapping[str, int], discount_percent: int = 0
+) -> Quote:
     """Price the chosen quantities; unknown ticket types, negatives and empty orders are refused."""
     items = []
     for code, quantity in quantities.items():
@@ -47,7 +49,13 @@ def quote(event: Event, quantities: Mapping[str, int], discount_percent: int = 0
         raise ValueError(f"discount {discount_percent}% is out of range")
     subtotal = Money(sum(item.total_minor for item in items), event.currency)
     total = subtotal.percent_off(discount_percent)
-    return Quote(tuple(items), event.currency, subtotal.amount_minor, discount_percent, total.amount_minor)
+    return Quote(
+        tuple(items),
+        event.currency,
+        subtotal.amount_minor,
+        discount_percent,
+        total.amount_minor,
+    )
 
 
 def hotel_discount(hotel: Hotel | None, event: Event) -> int:

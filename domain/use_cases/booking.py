@@ -9,15 +9,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.catalog import Organiser, Question, QuestionKind
-from domain.deadlines import schedule_order_reminders
-from domain.errors import InvalidAnswer, InvalidTransition, NotAllowed, NotFound, SessionNotBookable, SoldOut
-from domain.messages import AuditEntry, OutboxKind, order_message
-from domain.orders import BookingStatus, Order, PaymentStatus, new_order_code
+from domain.errors import (
+    InvalidAnswer,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    SessionNotBookable,
+    SoldOut,
+)
+from domain.model.catalog import Organiser, Question, QuestionKind
+from domain.model.messages import TOURIST, AuditEntry, OutboxKind, order_message
+from domain.model.orders import BookingStatus, Order, PaymentStatus, new_order_code
 from domain.ports import UnitOfWork
-from domain.pricing import hotel_discount, quote
+from domain.rules.pricing import hotel_discount, quote
+from domain.use_cases.deadlines import schedule_order_reminders
 
-TOURIST = "tourist"
 _CODE_ATTEMPTS = 20
 
 
@@ -33,7 +39,9 @@ def check_answer(question: Question, raw: str) -> str:
     if not text:
         raise InvalidAnswer(question=question.id, reason="empty")
     if len(text) > question.max_length:
-        raise InvalidAnswer(question=question.id, reason="too_long", limit=question.max_length)
+        raise InvalidAnswer(
+            question=question.id, reason="too_long", limit=question.max_length
+        )
     return text
 
 
@@ -51,7 +59,9 @@ class PlaceOrder:
     quantities: Mapping[str, int]
     answers: Mapping[str, str] = field(default_factory=dict)
     payments_enabled: bool = False
-    request_key: str | None = None  # a repeated confirmation of the same booking screen returns the same order
+    request_key: str | None = (
+        None  # a repeated confirmation of the same booking screen returns the same order
+    )
 
 
 async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
@@ -118,11 +128,21 @@ async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
             await schedule_order_reminders(uow, order, now)
 
         if event.needs_confirmation:
-            await _tell_organiser(uow, OutboxKind.BOOKING_REQUEST, organiser, order, now)
+            await _tell_organiser(
+                uow, OutboxKind.BOOKING_REQUEST, organiser, order, now
+            )
         elif order.pay_by is not None:
-            await uow.outbox.add(order_message(OutboxKind.INVOICE, user.id, order.id, now))
+            await uow.outbox.add(
+                order_message(OutboxKind.INVOICE, user.id, order.id, now)
+            )
         await uow.audit.add(
-            AuditEntry(at=now, actor=TOURIST, action="order.placed", order_id=order.id, after=order.snapshot())
+            AuditEntry(
+                at=now,
+                actor=TOURIST,
+                action="order.placed",
+                order_id=order.id,
+                after=order.snapshot(),
+            )
         )
         await uow.commit()
     return order
@@ -139,14 +159,21 @@ async def _unique_code(uow: UnitOfWork) -> str:
         code = new_order_code()
         if not await uow.orders.code_exists(code):
             return code
-    raise RuntimeError("could not find a free order code")  # 24**6 codes: only if the table is nearly full
+    raise RuntimeError(
+        "could not find a free order code"
+    )  # 24**6 codes: only if the table is nearly full
 
 
-async def _cancel_in_tx(uow: UnitOfWork, order: Order, now: datetime, action: str) -> None:
+async def cancel_in_tx(
+    uow: UnitOfWork, order: Order, now: datetime, action: str
+) -> None:
     """Cancel ``order`` inside the caller's transaction: release its seats, tell the organiser, audit it."""
     session = await uow.catalog.session(order.session_id)
     before = order.snapshot()
-    knew = order.booking is BookingStatus.CONFIRMED or order.booking is BookingStatus.AWAITING_ORGANISER
+    knew = (
+        order.booking is BookingStatus.CONFIRMED
+        or order.booking is BookingStatus.AWAITING_ORGANISER
+    )
     order.cancel_by_tourist(session.starts_at, now)
     await uow.seats.release(order.session_id, order.seats)
     await uow.orders.save(order)
@@ -155,7 +182,14 @@ async def _cancel_in_tx(uow: UnitOfWork, order: Order, now: datetime, action: st
     if knew and event.needs_confirmation:
         await _tell_organiser(uow, OutboxKind.BOOKING_CANCELLED, organiser, order, now)
     await uow.audit.add(
-        AuditEntry(at=now, actor=TOURIST, action=action, order_id=order.id, before=before, after=order.snapshot())
+        AuditEntry(
+            at=now,
+            actor=TOURIST,
+            action=action,
+            order_id=order.id,
+            before=before,
+            after=order.snapshot(),
+        )
     )
 
 
@@ -167,13 +201,15 @@ async def get_own_order(uow: UnitOfWork, user_id: int, order_id: int) -> Order:
     return order
 
 
-async def cancel_order(uow: UnitOfWork, user_id: int, order_id: int, now: datetime) -> Order:
+async def cancel_order(
+    uow: UnitOfWork, user_id: int, order_id: int, now: datetime
+) -> Order:
     """The tourist cancels: free before payment; after payment it becomes refund due. Seats go back on sale."""
     async with uow:
         order = await get_own_order(uow, user_id, order_id)
         session = await uow.catalog.session(order.session_id)
         if not order.can_be_cancelled_by_tourist(session.starts_at, now):
             raise InvalidTransition(order=order.id, booking=order.booking.value)
-        await _cancel_in_tx(uow, order, now, "order.cancelled_by_tourist")
+        await cancel_in_tx(uow, order, now, "order.cancelled_by_tourist")
         await uow.commit()
     return order

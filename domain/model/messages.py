@@ -13,7 +13,9 @@ from typing import Any
 
 
 class OutboxKind(enum.StrEnum):
-    BOOKING_REQUEST = "organiser.booking_request"  # the organiser must confirm or decline
+    BOOKING_REQUEST = (
+        "organiser.booking_request"  # the organiser must confirm or decline
+    )
     BOOKING_CANCELLED = "organiser.booking_cancelled"  # the tourist cancelled an order the organiser knew of
     TOURIST_QUESTION = "operator.tourist_question"  # relayed to the operator group
     ORDER_CONFIRMED = "tourist.order_confirmed"
@@ -22,24 +24,34 @@ class OutboxKind(enum.StrEnum):
     INVOICE = "tourist.invoice"  # sendInvoice, valid until the pay deadline
     TICKET = "tourist.ticket"  # payment received: the ticket code and its QR image
     PAY_REMINDER = "tourist.pay_reminder"  # unpaid past the pay deadline: once
-    ORDER_EXPIRED = "tourist.order_expired"  # seats released, with a button to book again
-    SESSION_REMINDER = "tourist.session_reminder"  # before the session: meeting point and time
+    ORDER_EXPIRED = (
+        "tourist.order_expired"  # seats released, with a button to book again
+    )
+    SESSION_REMINDER = (
+        "tourist.session_reminder"  # before the session: meeting point and time
+    )
     RATING_REQUEST = "tourist.rating_request"  # after the session: 1-5
     CONFIRM_NUDGE = "organiser.confirm_nudge"  # silent past confirm_within: once
     PARTICIPANTS = "organiser.participants"  # the participant list before the session
     # the operator desk (issue 5): one card per problem subject, edited in place; a digest when they flood in
     PROBLEM_CARD = "operator.problem_card"
     PROBLEM_DIGEST = "operator.problem_digest"
-    PROBLEM_RERAISED = "operator.problem_reraised"  # a reply to a card nobody handled in time
+    PROBLEM_RERAISED = (
+        "operator.problem_reraised"  # a reply to a card nobody handled in time
+    )
     # the operator desk's order changes (domain/order_changes.py)
     ORDER_CHANGED = "tourist.order_changed"  # an operator moved, resized, re-priced or cancelled it, or a new ticket
-    ORDER_REFUNDED = "tourist.order_refunded"  # an operator returned money to the tourist
+    ORDER_REFUNDED = (
+        "tourist.order_refunded"  # an operator returned money to the tourist
+    )
     TOURIST_NUDGE = "tourist.nudge"  # an operator reminds the tourist what to do next
     ORGANISER_ORDER_CHANGED = "organiser.order_changed"  # an operator confirmed, declined, moved, resized, cancelled
     # operator tools (issue 5): a whole session cancelled, a session suggested to a tourist
     SESSION_CANCELLED = "tourist.session_cancelled"  # the tourist's order ended with its session: reason, other dates
     SESSION_CANCELLED_ORGANISER = "organiser.session_cancelled"  # one message: the session, how many orders, reason
-    EVENT_SUGGESTION = "tourist.event_suggestion"  # an operator sent an event card with a Book button
+    EVENT_SUGGESTION = (
+        "tourist.event_suggestion"  # an operator sent an event card with a Book button
+    )
     # tourist questions (issue 5): answers, canned replies and "write to the tourist / organiser"
     TEAM_ANSWER = "tourist.team_answer"  # "Our team answers:" (and the text when the answer is text)
     CANNED_REPLY = "tourist.canned_reply"  # a template an operator picked, in the tourist's language
@@ -77,3 +89,9 @@ class AuditEntry:
     order_id: int | None = None
     before: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
+
+
+TOURIST = "tourist"
+
+
+SYSTEM = "system"

@@ -21,8 +21,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from domain.deadlines import LOW_RATING_MAX
-from domain.orders import ACTIVE_BOOKINGS, MONEY_HELD, BookingStatus, Order, PaymentStatus, TicketStatus
+from domain.model.orders import (
+    ACTIVE_BOOKINGS,
+    MONEY_HELD,
+    BookingStatus,
+    Order,
+    PaymentStatus,
+    TicketStatus,
+)
+
+LOW_RATING_MAX = 2  # 1 or 2 stars: the order becomes a problem for the operators
 
 
 class SessionState(enum.StrEnum):
@@ -34,7 +42,9 @@ class SessionState(enum.StrEnum):
 class ProblemKind(enum.StrEnum):
     """Most urgent first: a card lists its kinds in this order."""
 
-    SESSION_CANCELLED = "session_cancelled"  # the session was cancelled but the order still stands
+    SESSION_CANCELLED = (
+        "session_cancelled"  # the session was cancelled but the order still stands
+    )
     REFUND_DUE = "refund_due"  # the booking is over but we hold the tourist's money
     LATE_PAYMENT = "late_payment"  # money arrived that did not pay the order (after expiry, or twice)
     PAID_NO_TICKET = "paid_no_ticket"
@@ -44,7 +54,9 @@ class ProblemKind(enum.StrEnum):
     PARTIAL_REFUND_DUE = "partial_refund_due"  # a change made a paid order cheaper (e.g. a partner hotel)
     UNDELIVERED = "undelivered"  # a message about the order could not be delivered
     LOW_RATING = "low_rating"
-    QUESTION_UNANSWERED = "question_unanswered"  # a tourist's question waits past the answer time
+    QUESTION_UNANSWERED = (
+        "question_unanswered"  # a tourist's question waits past the answer time
+    )
     INCONSISTENT = "inconsistent"  # no rule explains this combination
 
 
@@ -81,19 +93,27 @@ class OrderFacts:
     unclear_reply: bool = False
     low_rating: bool = False
     undelivered: bool = False
-    stray_money: bool = False  # money received that did not pay the order, not yet returned
+    stray_money: bool = (
+        False  # money received that did not pay the order, not yet returned
+    )
     late_payment: bool = False  # refund due of money that came after the booking ended (it never paid it)
     partial_refund: bool = False  # money owed back after a change
 
     @property
     def flagged(self) -> bool:
         return (
-            self.unclear_reply or self.low_rating or self.undelivered or self.stray_money or self.partial_refund
+            self.unclear_reply
+            or self.low_rating
+            or self.undelivered
+            or self.stray_money
+            or self.partial_refund
             or self.late_payment
         )
 
 
-def order_facts(order: Order, session_starts_at: datetime, session_cancelled: bool, now: datetime) -> OrderFacts:
+def order_facts(
+    order: Order, session_starts_at: datetime, session_cancelled: bool, now: datetime
+) -> OrderFacts:
     if session_cancelled:
         session = SessionState.CANCELLED
     elif session_starts_at <= now:
@@ -106,17 +126,22 @@ def order_facts(order: Order, session_starts_at: datetime, session_cancelled: bo
         ticket=order.ticket,
         session=session,
         confirm_overdue=(
-            order.booking is BookingStatus.AWAITING_ORGANISER and order.confirm_by is not None
+            order.booking is BookingStatus.AWAITING_ORGANISER
+            and order.confirm_by is not None
             and order.confirm_by <= now
         ),
         pay_overdue=(
-            order.payment is PaymentStatus.AWAITING and order.pay_by is not None and order.pay_by <= now
+            order.payment is PaymentStatus.AWAITING
+            and order.pay_by is not None
+            and order.pay_by <= now
         ),
-        unclear_reply=bool(order.unclear_reply) and order.booking is BookingStatus.AWAITING_ORGANISER,
+        unclear_reply=bool(order.unclear_reply)
+        and order.booking is BookingStatus.AWAITING_ORGANISER,
         low_rating=order.rating is not None and order.rating <= LOW_RATING_MAX,
         undelivered=order.undelivered is not None,
         stray_money=order.stray_minor > 0,
-        late_payment=order.payment is PaymentStatus.REFUND_DUE and order.paid_at is None,
+        late_payment=order.payment is PaymentStatus.REFUND_DUE
+        and order.paid_at is None,
         partial_refund=order.partial_refund_minor > 0,
     )
 
@@ -124,7 +149,9 @@ def order_facts(order: Order, session_starts_at: datetime, session_cancelled: bo
 # ---- the whitelist ------------------------------------------------------------------------------------------------
 
 _ANY_SESSION = frozenset(SessionState)
-_OVER = frozenset({BookingStatus.DECLINED, BookingStatus.CANCELLED, BookingStatus.EXPIRED})
+_OVER = frozenset(
+    {BookingStatus.DECLINED, BookingStatus.CANCELLED, BookingStatus.EXPIRED}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,23 +180,53 @@ class Normal:
 
 
 NORMAL: tuple[Normal, ...] = (
-    Normal("awaiting the organiser, in time", frozenset({BookingStatus.AWAITING_ORGANISER}),
-           frozenset({PaymentStatus.NOT_DUE}), frozenset({TicketStatus.NONE}), frozenset({SessionState.UPCOMING})),
-    Normal("confirmed, paying in time", frozenset({BookingStatus.CONFIRMED}), frozenset({PaymentStatus.AWAITING}),
-           frozenset({TicketStatus.NONE}), frozenset({SessionState.UPCOMING})),
-    Normal("confirmed, pays at the meeting point", frozenset({BookingStatus.CONFIRMED}),
-           frozenset({PaymentStatus.ON_SITE}), frozenset({TicketStatus.NONE}),
-           frozenset({SessionState.UPCOMING, SessionState.STARTED})),
-    Normal("confirmed and paid, ticket issued", frozenset({BookingStatus.CONFIRMED, BookingStatus.ATTENDED}),
-           frozenset(MONEY_HELD), frozenset({TicketStatus.ISSUED}),
-           frozenset({SessionState.UPCOMING, SessionState.STARTED})),
-    Normal("over before the session, nothing paid", _OVER, frozenset({PaymentStatus.NOT_DUE}),
-           frozenset({TicketStatus.NONE, TicketStatus.VOIDED})),
-    Normal("over, the money returned", _OVER, frozenset({PaymentStatus.REFUNDED}),
-           frozenset({TicketStatus.NONE, TicketStatus.VOIDED})),
-    Normal("the session took place", frozenset({BookingStatus.ATTENDED, BookingStatus.NO_SHOW}),
-           frozenset({*MONEY_HELD, PaymentStatus.ON_SITE}), frozenset({TicketStatus.ISSUED, TicketStatus.NONE}),
-           frozenset({SessionState.STARTED})),
+    Normal(
+        "awaiting the organiser, in time",
+        frozenset({BookingStatus.AWAITING_ORGANISER}),
+        frozenset({PaymentStatus.NOT_DUE}),
+        frozenset({TicketStatus.NONE}),
+        frozenset({SessionState.UPCOMING}),
+    ),
+    Normal(
+        "confirmed, paying in time",
+        frozenset({BookingStatus.CONFIRMED}),
+        frozenset({PaymentStatus.AWAITING}),
+        frozenset({TicketStatus.NONE}),
+        frozenset({SessionState.UPCOMING}),
+    ),
+    Normal(
+        "confirmed, pays at the meeting point",
+        frozenset({BookingStatus.CONFIRMED}),
+        frozenset({PaymentStatus.ON_SITE}),
+        frozenset({TicketStatus.NONE}),
+        frozenset({SessionState.UPCOMING, SessionState.STARTED}),
+    ),
+    Normal(
+        "confirmed and paid, ticket issued",
+        frozenset({BookingStatus.CONFIRMED, BookingStatus.ATTENDED}),
+        frozenset(MONEY_HELD),
+        frozenset({TicketStatus.ISSUED}),
+        frozenset({SessionState.UPCOMING, SessionState.STARTED}),
+    ),
+    Normal(
+        "over before the session, nothing paid",
+        _OVER,
+        frozenset({PaymentStatus.NOT_DUE}),
+        frozenset({TicketStatus.NONE, TicketStatus.VOIDED}),
+    ),
+    Normal(
+        "over, the money returned",
+        _OVER,
+        frozenset({PaymentStatus.REFUNDED}),
+        frozenset({TicketStatus.NONE, TicketStatus.VOIDED}),
+    ),
+    Normal(
+        "the session took place",
+        frozenset({BookingStatus.ATTENDED, BookingStatus.NO_SHOW}),
+        frozenset({*MONEY_HELD, PaymentStatus.ON_SITE}),
+        frozenset({TicketStatus.ISSUED, TicketStatus.NONE}),
+        frozenset({SessionState.STARTED}),
+    ),
 )
 
 
@@ -188,33 +245,76 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule(ProblemKind.SESSION_CANCELLED,
-         lambda f: f.session is SessionState.CANCELLED and f.booking in ACTIVE_BOOKINGS,
-         (Action.CANCEL, Action.WRITE_TOURIST, Action.OPEN)),
-    Rule(ProblemKind.REFUND_DUE, lambda f: f.payment is PaymentStatus.REFUND_DUE and not f.late_payment,
-         (Action.REFUND, Action.WRITE_TOURIST, Action.OPEN)),
-    Rule(ProblemKind.LATE_PAYMENT, lambda f: f.stray_money or f.late_payment,
-         (Action.REFUND, Action.WRITE_TOURIST, Action.OPEN)),
-    Rule(ProblemKind.PAID_NO_TICKET,
-         lambda f: f.payment in MONEY_HELD and f.ticket is not TicketStatus.ISSUED
-         and f.booking in (BookingStatus.CONFIRMED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW),
-         (Action.REISSUE, Action.WRITE_TOURIST, Action.OPEN)),
-    Rule(ProblemKind.ORGANISER_SILENT,
-         lambda f: f.booking is BookingStatus.AWAITING_ORGANISER and f.session is not SessionState.CANCELLED
-         and (f.confirm_overdue or f.session is SessionState.STARTED),
-         (Action.CONFIRM, Action.DECLINE, Action.WRITE_ORGANISER, Action.WRITE_TOURIST, Action.OPEN)),
-    Rule(ProblemKind.UNCLEAR_REPLY, lambda f: f.unclear_reply and f.booking is BookingStatus.AWAITING_ORGANISER,
-         (Action.CONFIRM, Action.DECLINE, Action.WRITE_ORGANISER, Action.OPEN)),
-    Rule(ProblemKind.UNPAID,
-         lambda f: f.booking is BookingStatus.CONFIRMED and f.payment is PaymentStatus.AWAITING
-         and f.session is not SessionState.CANCELLED and (f.pay_overdue or f.session is SessionState.STARTED),
-         (Action.REMIND, Action.WRITE_TOURIST, Action.CANCEL, Action.OPEN)),
-    Rule(ProblemKind.PARTIAL_REFUND_DUE, lambda f: f.partial_refund,
-         (Action.REFUND, Action.WRITE_TOURIST, Action.OPEN)),
-    Rule(ProblemKind.UNDELIVERED, lambda f: f.undelivered,
-         (Action.WRITE_TOURIST, Action.WRITE_ORGANISER, Action.OPEN)),
-    Rule(ProblemKind.LOW_RATING, lambda f: f.low_rating,
-         (Action.WRITE_TOURIST, Action.WRITE_ORGANISER, Action.OPEN)),
+    Rule(
+        ProblemKind.SESSION_CANCELLED,
+        lambda f: f.session is SessionState.CANCELLED and f.booking in ACTIVE_BOOKINGS,
+        (Action.CANCEL, Action.WRITE_TOURIST, Action.OPEN),
+    ),
+    Rule(
+        ProblemKind.REFUND_DUE,
+        lambda f: f.payment is PaymentStatus.REFUND_DUE and not f.late_payment,
+        (Action.REFUND, Action.WRITE_TOURIST, Action.OPEN),
+    ),
+    Rule(
+        ProblemKind.LATE_PAYMENT,
+        lambda f: f.stray_money or f.late_payment,
+        (Action.REFUND, Action.WRITE_TOURIST, Action.OPEN),
+    ),
+    Rule(
+        ProblemKind.PAID_NO_TICKET,
+        lambda f: (
+            f.payment in MONEY_HELD
+            and f.ticket is not TicketStatus.ISSUED
+            and f.booking
+            in (BookingStatus.CONFIRMED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
+        ),
+        (Action.REISSUE, Action.WRITE_TOURIST, Action.OPEN),
+    ),
+    Rule(
+        ProblemKind.ORGANISER_SILENT,
+        lambda f: (
+            f.booking is BookingStatus.AWAITING_ORGANISER
+            and f.session is not SessionState.CANCELLED
+            and (f.confirm_overdue or f.session is SessionState.STARTED)
+        ),
+        (
+            Action.CONFIRM,
+            Action.DECLINE,
+            Action.WRITE_ORGANISER,
+            Action.WRITE_TOURIST,
+            Action.OPEN,
+        ),
+    ),
+    Rule(
+        ProblemKind.UNCLEAR_REPLY,
+        lambda f: f.unclear_reply and f.booking is BookingStatus.AWAITING_ORGANISER,
+        (Action.CONFIRM, Action.DECLINE, Action.WRITE_ORGANISER, Action.OPEN),
+    ),
+    Rule(
+        ProblemKind.UNPAID,
+        lambda f: (
+            f.booking is BookingStatus.CONFIRMED
+            and f.payment is PaymentStatus.AWAITING
+            and f.session is not SessionState.CANCELLED
+            and (f.pay_overdue or f.session is SessionState.STARTED)
+        ),
+        (Action.REMIND, Action.WRITE_TOURIST, Action.CANCEL, Action.OPEN),
+    ),
+    Rule(
+        ProblemKind.PARTIAL_REFUND_DUE,
+        lambda f: f.partial_refund,
+        (Action.REFUND, Action.WRITE_TOURIST, Action.OPEN),
+    ),
+    Rule(
+        ProblemKind.UNDELIVERED,
+        lambda f: f.undelivered,
+        (Action.WRITE_TOURIST, Action.WRITE_ORGANISER, Action.OPEN),
+    ),
+    Rule(
+        ProblemKind.LOW_RATING,
+        lambda f: f.low_rating,
+        (Action.WRITE_TOURIST, Action.WRITE_ORGANISER, Action.OPEN),
+    ),
 )
 
 QUESTION_ACTIONS = (Action.WRITE_TOURIST,)
@@ -257,7 +357,14 @@ def sort_kinds(kinds: list[ProblemKind] | list[str]) -> list[ProblemKind]:
 def all_combinations() -> Iterator[OrderFacts]:
     """Every combination of the dimensions (for the exhaustiveness test)."""
     flags = [f.name for f in fields(OrderFacts)][4:]
-    for booking, payment, ticket, session in itertools.product(BookingStatus, PaymentStatus, TicketStatus,
-                                                               SessionState):
+    for booking, payment, ticket, session in itertools.product(
+        BookingStatus, PaymentStatus, TicketStatus, SessionState
+    ):
         for values in itertools.product((False, True), repeat=len(flags)):
-            yield OrderFacts(booking, payment, ticket, session, **dict(zip(flags, values, strict=True)))
+            yield OrderFacts(
+                booking,
+                payment,
+                ticket,
+                session,
+                **dict(zip(flags, values, strict=True)),
+            )

@@ -19,16 +19,34 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from domain.catalog import Event, EventSession, Organiser, SessionStatus
-from domain.confirmation import confirm_in_tx, decline_in_tx
-from domain.deadlines import schedule_order_reminders
-from domain.errors import DomainError, InvalidTransition, NotFound, SessionNotBookable, SoldOut
-from domain.messages import AuditEntry, OutboxKind, OutboxMessage
-from domain.money import Money
-from domain.orders import BookingStatus, Order, OrderItem, PaymentStatus, TicketStatus
-from domain.payments import _unique_ticket_code
-from domain.pricing import hotel_discount, quote
-from domain.reminders import DueStatus
+from domain.errors import (
+    HotelOutsideRegion,
+    InvalidAmount,
+    InvalidNote,
+    InvalidTransition,
+    NoChange,
+    NotFound,
+    NothingOwed,
+    NoTourist,
+    PaidPriceUp,
+    SessionNotBookable,
+    SoldOut,
+)
+from domain.model.catalog import Event, EventSession, Organiser, SessionStatus
+from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage
+from domain.model.orders import (
+    BookingStatus,
+    Order,
+    OrderItem,
+    PaymentStatus,
+    TicketStatus,
+)
+from domain.model.reminders import DueStatus
+from domain.rules.money import Money
+from domain.rules.pricing import hotel_discount, quote
+from domain.use_cases.confirmation import confirm_in_tx, decline_in_tx
+from domain.use_cases.deadlines import schedule_order_reminders
+from domain.use_cases.payments import unique_ticket_code
 
 if TYPE_CHECKING:
     from domain.ports import UnitOfWork
@@ -51,48 +69,6 @@ PAY_ON_SITE = "pay_on_site"
 ATTEND = "attend"
 
 
-class NothingOwed(DomainError):
-    """A refund was asked for, but nothing is owed back to the tourist."""
-
-    code = "nothing_owed"
-
-
-class InvalidAmount(DomainError):
-    """A refund amount outside 1..owed (``owed`` carries the maximum)."""
-
-    code = "invalid_amount"
-
-
-class PaidPriceUp(DomainError):
-    """The change would make a paid order dearer: we never charge more after payment."""
-
-    code = "paid_price_up"
-
-
-class HotelOutsideRegion(DomainError):
-    """The hotel is not in the event's region (its discount would not apply)."""
-
-    code = "hotel_region"
-
-
-class NoChange(DomainError):
-    """The order already is like that: nothing to do."""
-
-    code = "no_change"
-
-
-class InvalidNote(DomainError):
-    """``reason`` is ``empty`` or ``too_long`` (``limit``)."""
-
-    code = "invalid_note"
-
-
-class NoTourist(DomainError):
-    """The tourist's data was deleted: there is nobody to tell."""
-
-    code = "no_tourist"
-
-
 # ---- pure rules ------------------------------------------------------------------------------------------------------
 
 
@@ -102,16 +78,24 @@ def owed_minor(order: Order) -> int:
     return whole + order.partial_refund_minor + order.stray_minor
 
 
-def session_over(order: Order, session: EventSession, event: Event, now: datetime) -> bool:
+def session_over(
+    order: Order, session: EventSession, event: Event, now: datetime
+) -> bool:
     return session.starts_at + event.duration <= now
 
 
 def can_edit(order: Order, session: EventSession, now: datetime) -> bool:
     """Session, quantities and hotel can change while the order is active and its session has not started."""
-    return order.is_active and session.status is SessionStatus.SCHEDULED and session.starts_at > now
+    return (
+        order.is_active
+        and session.status is SessionStatus.SCHEDULED
+        and session.starts_at > now
+    )
 
 
-def can_cancel(order: Order, session: EventSession, event: Event, now: datetime) -> bool:
+def can_cancel(
+    order: Order, session: EventSession, event: Event, now: datetime
+) -> bool:
     return order.is_active and not session_over(order, session, event, now)
 
 
@@ -121,7 +105,10 @@ def can_reissue(order: Order) -> bool:
 
 def nudge_topic(order: Order, session: EventSession, now: datetime) -> str | None:
     """What the tourist must do next, or None when there is nothing for them to do."""
-    if order.booking is not BookingStatus.CONFIRMED or session.status is not SessionStatus.SCHEDULED:
+    if (
+        order.booking is not BookingStatus.CONFIRMED
+        or session.status is not SessionStatus.SCHEDULED
+    ):
         return None
     if session.starts_at <= now:
         return None
@@ -153,7 +140,9 @@ def _clean_reason(reason: str | None) -> str | None:
 # ---- plumbing ------------------------------------------------------------------------------------------------------
 
 
-async def _order(uow: UnitOfWork, order_id: int) -> tuple[Order, EventSession, Event, Organiser]:
+async def _order(
+    uow: UnitOfWork, order_id: int
+) -> tuple[Order, EventSession, Event, Organiser]:
     order = await uow.orders.get(order_id)
     if order is None:
         raise NotFound(order=order_id)
@@ -167,7 +156,11 @@ async def _order(uow: UnitOfWork, order_id: int) -> tuple[Order, EventSession, E
 
 def _refuse(order: Order, **data: Any) -> InvalidTransition:
     return InvalidTransition(
-        order=order.id, booking=order.booking.value, payment=order.payment.value, ticket=order.ticket.value, **data
+        order=order.id,
+        booking=order.booking.value,
+        payment=order.payment.value,
+        ticket=order.ticket.value,
+        **data,
     )
 
 
@@ -181,11 +174,23 @@ def _money(order: Order) -> dict[str, Any]:
 
 
 async def _audit(
-    uow: UnitOfWork, now: datetime, actor: str, action: str, order: Order, before: dict[str, Any], **after: Any
+    uow: UnitOfWork,
+    now: datetime,
+    actor: str,
+    action: str,
+    order: Order,
+    before: dict[str, Any],
+    **after: Any,
 ) -> None:
     await uow.audit.add(
-        AuditEntry(at=now, actor=actor, action=action, order_id=order.id, before=before,
-                   after={**order.snapshot(), **after})
+        AuditEntry(
+            at=now,
+            actor=actor,
+            action=action,
+            order_id=order.id,
+            before=before,
+            after={**order.snapshot(), **after},
+        )
     )
 
 
@@ -195,31 +200,53 @@ def _key(kind: OutboxKind, order: Order, tag: str) -> str:
 
 
 async def _tell_tourist(
-    uow: UnitOfWork, kind: OutboxKind, order: Order, now: datetime, tag: str, **payload: Any
+    uow: UnitOfWork,
+    kind: OutboxKind,
+    order: Order,
+    now: datetime,
+    tag: str,
+    **payload: Any,
 ) -> None:
     if order.user_id is None:  # the tourist asked us to forget them
         return
     await uow.outbox.add(
-        OutboxMessage(kind=kind, chat_id=order.user_id, payload={"order_id": order.id, **payload}, due_at=now,
-                      dedup_key=_key(kind, order, tag))
+        OutboxMessage(
+            kind=kind,
+            chat_id=order.user_id,
+            payload={"order_id": order.id, **payload},
+            due_at=now,
+            dedup_key=_key(kind, order, tag),
+        )
     )
 
 
 async def _tell_organiser(
-    uow: UnitOfWork, organiser: Organiser, order: Order, now: datetime, change: str, **payload: Any
+    uow: UnitOfWork,
+    organiser: Organiser,
+    order: Order,
+    now: datetime,
+    change: str,
+    **payload: Any,
 ) -> None:
     kind = OutboxKind.ORGANISER_ORDER_CHANGED
     await uow.outbox.add(
-        OutboxMessage(kind=kind, chat_id=organiser.chat_id,
-                      payload={"order_id": order.id, "change": change, **payload}, due_at=now,
-                      dedup_key=_key(kind, order, change))
+        OutboxMessage(
+            kind=kind,
+            chat_id=organiser.chat_id,
+            payload={"order_id": order.id, "change": change, **payload},
+            due_at=now,
+            dedup_key=_key(kind, order, change),
+        )
     )
 
 
 async def _fresh_invoice(uow: UnitOfWork, order: Order, now: datetime) -> None:
     """The amount changed while the tourist still has to pay: the open invoice is refused at pre-checkout (its amount
     differs), so a new one goes out (its own dedup key: the first invoice's key is taken)."""
-    if order.booking is BookingStatus.CONFIRMED and order.payment is PaymentStatus.AWAITING:
+    if (
+        order.booking is BookingStatus.CONFIRMED
+        and order.payment is PaymentStatus.AWAITING
+    ):
         await _tell_tourist(uow, OutboxKind.INVOICE, order, now, "reissued")
 
 
@@ -256,7 +283,15 @@ async def decline_for_organiser(
         before = order.snapshot()
         await decline_in_tx(uow, order, now, reason)
         await _tell_organiser(uow, organiser, order, now, DECLINED, reason=reason)
-        await _audit(uow, now, actor, "order.declined_for_organiser", order, before, reason=reason)
+        await _audit(
+            uow,
+            now,
+            actor,
+            "order.declined_for_organiser",
+            order,
+            before,
+            reason=reason,
+        )
         await uow.commit()
     return order
 
@@ -264,7 +299,9 @@ async def decline_for_organiser(
 # ---- remind the tourist --------------------------------------------------------------------------------------------
 
 
-async def remind_tourist(uow: UnitOfWork, order_id: int, actor: str, now: datetime) -> Order:
+async def remind_tourist(
+    uow: UnitOfWork, order_id: int, actor: str, now: datetime
+) -> Order:
     """A nudge about what the tourist must do next: pay (with a fresh invoice), pay at the meeting point, come."""
     async with uow:
         order, session, _event, _organiser = await _order(uow, order_id)
@@ -275,16 +312,33 @@ async def remind_tourist(uow: UnitOfWork, order_id: int, actor: str, now: dateti
             raise NoTourist(order=order.id)
         stamp = f"{int(now.timestamp() * 1000)}"
         await uow.outbox.add(
-            OutboxMessage(kind=OutboxKind.TOURIST_NUDGE, chat_id=order.user_id,
-                          payload={"order_id": order.id, "what": what}, due_at=now,
-                          dedup_key=f"{OutboxKind.TOURIST_NUDGE.value}:{order.id}:{stamp}")
+            OutboxMessage(
+                kind=OutboxKind.TOURIST_NUDGE,
+                chat_id=order.user_id,
+                payload={"order_id": order.id, "what": what},
+                due_at=now,
+                dedup_key=f"{OutboxKind.TOURIST_NUDGE.value}:{order.id}:{stamp}",
+            )
         )
         if what == PAY:
             await uow.outbox.add(
-                OutboxMessage(kind=OutboxKind.INVOICE, chat_id=order.user_id, payload={"order_id": order.id},
-                              due_at=now, dedup_key=f"{OutboxKind.INVOICE.value}:{order.id}:nudge:{stamp}")
+                OutboxMessage(
+                    kind=OutboxKind.INVOICE,
+                    chat_id=order.user_id,
+                    payload={"order_id": order.id},
+                    due_at=now,
+                    dedup_key=f"{OutboxKind.INVOICE.value}:{order.id}:nudge:{stamp}",
+                )
             )
-        await _audit(uow, now, actor, "order.tourist_reminded", order, order.snapshot(), what=what)
+        await _audit(
+            uow,
+            now,
+            actor,
+            "order.tourist_reminded",
+            order,
+            order.snapshot(),
+            what=what,
+        )
         await uow.commit()
     return order
 
@@ -293,18 +347,29 @@ async def remind_tourist(uow: UnitOfWork, order_id: int, actor: str, now: dateti
 
 
 async def _refund_in_tx(
-    uow: UnitOfWork, order: Order, actor: str, now: datetime, amount_minor: int | None, tell: bool
+    uow: UnitOfWork,
+    order: Order,
+    actor: str,
+    now: datetime,
+    amount_minor: int | None,
+    tell: bool,
 ) -> int:
     """Record a refund of ``amount_minor`` (None: everything owed) inside the caller's transaction; the amount."""
     owed = owed_minor(order)
     if owed <= 0:
         raise NothingOwed(order=order.id)
     amount = owed if amount_minor is None else amount_minor
-    if isinstance(amount, bool) or not isinstance(amount, int) or not 1 <= amount <= owed:
+    if (
+        isinstance(amount, bool)
+        or not isinstance(amount, int)
+        or not 1 <= amount <= owed
+    ):
         raise InvalidAmount(order=order.id, owed=owed, amount=amount_minor)
     before = {**order.snapshot(), **_money(order)}
     left = amount
-    stray = min(left, order.stray_minor)  # money that never paid the order goes back first
+    stray = min(
+        left, order.stray_minor
+    )  # money that never paid the order goes back first
     left -= stray
     partial = min(left, order.partial_refund_minor)
     left -= partial
@@ -319,14 +384,18 @@ async def _refund_in_tx(
             order.partial_refund_minor += order.total_minor - whole
             order.payment = PaymentStatus.PARTIALLY_REFUNDED
     elif order.money_held and partial:
-        order.payment = PaymentStatus.PARTIALLY_REFUNDED  # the booking keeps the rest of the money
+        order.payment = (
+            PaymentStatus.PARTIALLY_REFUNDED
+        )  # the booking keeps the rest of the money
     if (
         order.payment is PaymentStatus.PARTIALLY_REFUNDED
         and not order.is_active
         and order.booking not in (BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
         and owed_minor(order) == 0
     ):
-        order.payment = PaymentStatus.REFUNDED  # the booking is over and everything went back
+        order.payment = (
+            PaymentStatus.REFUNDED
+        )  # the booking is over and everything went back
     order.refunded_minor += amount
     if (stray and order.stray_minor == 0) or owed_minor(order) == 0:
         # payments that did not pay the order are back with the tourist (a late payment on an expired order is
@@ -334,15 +403,35 @@ async def _refund_in_tx(
         await uow.payments.mark_refunded(order.id, now)
     await uow.orders.save(order)
     if tell:
-        await _tell_tourist(uow, OutboxKind.ORDER_REFUNDED, order, now, "refund", amount_minor=amount,
-                            currency=order.currency)
-    await _audit(uow, now, actor, "order.refund_recorded", order, before, **_money(order), amount_minor=amount,
-                 owed_minor=owed_minor(order))
+        await _tell_tourist(
+            uow,
+            OutboxKind.ORDER_REFUNDED,
+            order,
+            now,
+            "refund",
+            amount_minor=amount,
+            currency=order.currency,
+        )
+    await _audit(
+        uow,
+        now,
+        actor,
+        "order.refund_recorded",
+        order,
+        before,
+        **_money(order),
+        amount_minor=amount,
+        owed_minor=owed_minor(order),
+    )
     return amount
 
 
 async def record_refund(
-    uow: UnitOfWork, order_id: int, actor: str, now: datetime, amount_minor: int | None = None
+    uow: UnitOfWork,
+    order_id: int,
+    actor: str,
+    now: datetime,
+    amount_minor: int | None = None,
 ) -> Order:
     """The operator returned money in the payment provider's dashboard: record it (everything owed, or an amount
     1..owed), mark stray payments refunded, settle the payment status; the tourist is told."""
@@ -359,7 +448,12 @@ async def record_refund(
 
 
 async def cancel_order(
-    uow: UnitOfWork, order_id: int, actor: str, now: datetime, refund: bool, reason: str | None = None
+    uow: UnitOfWork,
+    order_id: int,
+    actor: str,
+    now: datetime,
+    refund: bool,
+    reason: str | None = None,
 ) -> Order:
     """An operator cancels an active order before its session ends: seats released, money held becomes refund due
     (and with ``refund`` the refund is recorded at once), the tourist and the organiser told."""
@@ -373,12 +467,30 @@ async def cancel_order(
         order.end(BookingStatus.CANCELLED, now)
         await uow.seats.release(order.session_id, order.seats)
         await uow.orders.save(order)
-        await _audit(uow, now, actor, "order.cancelled_by_operator", order, before, reason=reason, refund=refund)
+        await _audit(
+            uow,
+            now,
+            actor,
+            "order.cancelled_by_operator",
+            order,
+            before,
+            reason=reason,
+            refund=refund,
+        )
         refunded = 0
         if refund and owed_minor(order) > 0:
             refunded = await _refund_in_tx(uow, order, actor, now, None, tell=False)
-        await _tell_tourist(uow, OutboxKind.ORDER_CHANGED, order, now, CANCELLED, change=CANCELLED, reason=reason,
-                            refunded_minor=refunded, currency=order.currency)
+        await _tell_tourist(
+            uow,
+            OutboxKind.ORDER_CHANGED,
+            order,
+            now,
+            CANCELLED,
+            change=CANCELLED,
+            reason=reason,
+            refunded_minor=refunded,
+            currency=order.currency,
+        )
         if knew:
             await _tell_organiser(uow, organiser, order, now, CANCELLED, reason=reason)
         await uow.commit()
@@ -388,7 +500,9 @@ async def cancel_order(
 # ---- the ticket ------------------------------------------------------------------------------------------------------
 
 
-async def reissue_ticket(uow: UnitOfWork, order_id: int, actor: str, now: datetime) -> Order:
+async def reissue_ticket(
+    uow: UnitOfWork, order_id: int, actor: str, now: datetime
+) -> Order:
     """A new ticket code (the old one no longer admits anyone), sent to the tourist with its QR."""
     async with uow:
         order = await uow.orders.get(order_id)
@@ -398,11 +512,27 @@ async def reissue_ticket(uow: UnitOfWork, order_id: int, actor: str, now: dateti
             raise _refuse(order)
         old = order.ticket_code
         before = {**order.snapshot(), "ticket_code": old}
-        order.ticket_code = await _unique_ticket_code(uow)
+        order.ticket_code = await unique_ticket_code(uow)
         await uow.orders.save(order)
-        await _tell_tourist(uow, OutboxKind.ORDER_CHANGED, order, now, TICKET, change=TICKET, old_ticket_code=old)
+        await _tell_tourist(
+            uow,
+            OutboxKind.ORDER_CHANGED,
+            order,
+            now,
+            TICKET,
+            change=TICKET,
+            old_ticket_code=old,
+        )
         await _tell_tourist(uow, OutboxKind.TICKET, order, now, "reissued")
-        await _audit(uow, now, actor, "order.ticket_reissued", order, before, ticket_code=order.ticket_code)
+        await _audit(
+            uow,
+            now,
+            actor,
+            "order.ticket_reissued",
+            order,
+            before,
+            ticket_code=order.ticket_code,
+        )
         await uow.commit()
     return order
 
@@ -410,7 +540,9 @@ async def reissue_ticket(uow: UnitOfWork, order_id: int, actor: str, now: dateti
 # ---- another session -------------------------------------------------------------------------------------------------
 
 
-async def change_session(uow: UnitOfWork, order_id: int, session_id: int, actor: str, now: datetime) -> Order:
+async def change_session(
+    uow: UnitOfWork, order_id: int, session_id: int, actor: str, now: datetime
+) -> Order:
     """Move the order to another upcoming session of the same event: seats taken there first (:class:`SoldOut`
     otherwise), then released on the old one; the ticket code stays; reminders follow the new time."""
     async with uow:
@@ -428,19 +560,43 @@ async def change_session(uow: UnitOfWork, order_id: int, session_id: int, actor:
             fresh = await uow.catalog.session(target.id)
             raise SoldOut(left=fresh.seats_left if fresh else 0, wanted=order.seats)
         await uow.seats.release(session.id, order.seats)
-        before = {**order.snapshot(), "session_id": session.id, "starts_at": session.starts_at.isoformat()}
+        before = {
+            **order.snapshot(),
+            "session_id": session.id,
+            "starts_at": session.starts_at.isoformat(),
+        }
         order.session_id = target.id
         await uow.orders.save(order)
         for reminder in await uow.reminders.for_order(order.id):
-            if reminder.status is DueStatus.PENDING and reminder.session_id == session.id:
+            if (
+                reminder.status is DueStatus.PENDING
+                and reminder.session_id == session.id
+            ):
                 await uow.reminders.close(reminder.id, DueStatus.SKIPPED, now)
         if order.booking is BookingStatus.CONFIRMED:
             await schedule_order_reminders(uow, order, now)
-        await _tell_tourist(uow, OutboxKind.ORDER_CHANGED, order, now, SESSION, change=SESSION,
-                            from_session_id=session.id)
-        await _tell_organiser(uow, organiser, order, now, SESSION, from_session_id=session.id)
-        await _audit(uow, now, actor, "order.session_changed", order, before, session_id=target.id,
-                     starts_at=target.starts_at.isoformat())
+        await _tell_tourist(
+            uow,
+            OutboxKind.ORDER_CHANGED,
+            order,
+            now,
+            SESSION,
+            change=SESSION,
+            from_session_id=session.id,
+        )
+        await _tell_organiser(
+            uow, organiser, order, now, SESSION, from_session_id=session.id
+        )
+        await _audit(
+            uow,
+            now,
+            actor,
+            "order.session_changed",
+            order,
+            before,
+            session_id=target.id,
+            starts_at=target.starts_at.isoformat(),
+        )
         await uow.commit()
     return order
 
@@ -448,9 +604,13 @@ async def change_session(uow: UnitOfWork, order_id: int, session_id: int, actor:
 # ---- quantities and the hotel: re-priced -----------------------------------------------------------------------------
 
 
-def _priced(items: list[OrderItem], discount_percent: int, currency: str) -> tuple[int, int]:
+def _priced(
+    items: list[OrderItem], discount_percent: int, currency: str
+) -> tuple[int, int]:
     subtotal = sum(item.total_minor for item in items)
-    return subtotal, Money(subtotal, currency).percent_off(discount_percent).amount_minor
+    return subtotal, Money(subtotal, currency).percent_off(
+        discount_percent
+    ).amount_minor
 
 
 def _apply_price(order: Order, subtotal: int, total: int) -> int:
@@ -464,18 +624,29 @@ def _apply_price(order: Order, subtotal: int, total: int) -> int:
     return saved
 
 
-def requote(event: Event, order: Order, quantities: dict[str, int]) -> tuple[list[OrderItem], int, int]:
+def requote(
+    event: Event, order: Order, quantities: dict[str, int]
+) -> tuple[list[OrderItem], int, int]:
     """New items, subtotal and total for ``quantities`` with the order's discount; ticket types the order has keep
     the price they were booked at. :class:`InvalidQuantity` for unknown types, negatives, none or too many."""
     priced = quote(event, quantities, order.discount_percent)
     booked = {item.ticket_type: item.unit_price_minor for item in order.items}
-    items = [OrderItem(i.ticket_type, i.quantity, booked.get(i.ticket_type, i.unit_price_minor)) for i in priced.items]
+    items = [
+        OrderItem(
+            i.ticket_type, i.quantity, booked.get(i.ticket_type, i.unit_price_minor)
+        )
+        for i in priced.items
+    ]
     subtotal, total = _priced(items, order.discount_percent, order.currency)
     return items, subtotal, total
 
 
 async def change_quantities(
-    uow: UnitOfWork, order_id: int, quantities: dict[str, int], actor: str, now: datetime
+    uow: UnitOfWork,
+    order_id: int,
+    quantities: dict[str, int],
+    actor: str,
+    now: datetime,
 ) -> Order:
     """New quantities per ticket type, re-priced with the order's discount (its ticket types keep the price they
     were booked at); seats taken or released by the difference; a paid order may only get cheaper (the difference
@@ -484,7 +655,9 @@ async def change_quantities(
         order, session, event, organiser = await _order(uow, order_id)
         if not can_edit(order, session, now):
             raise _refuse(order)
-        items, subtotal, total = requote(event, order, quantities)  # InvalidQuantity for bad input
+        items, subtotal, total = requote(
+            event, order, quantities
+        )  # InvalidQuantity for bad input
         old = {item.ticket_type: item.quantity for item in order.items}
         if {item.ticket_type: item.quantity for item in items} == old:
             raise NoChange(order=order.id)
@@ -500,18 +673,36 @@ async def change_quantities(
         order.items = items
         await uow.orders.replace_items(order)
         await uow.orders.save(order)
-        await _tell_tourist(uow, OutboxKind.ORDER_CHANGED, order, now, QUANTITIES, change=QUANTITIES,
-                            refund_due_minor=saved, currency=order.currency)
+        await _tell_tourist(
+            uow,
+            OutboxKind.ORDER_CHANGED,
+            order,
+            now,
+            QUANTITIES,
+            change=QUANTITIES,
+            refund_due_minor=saved,
+            currency=order.currency,
+        )
         if total != old_total:
             await _fresh_invoice(uow, order, now)
         await _tell_organiser(uow, organiser, order, now, QUANTITIES)
-        await _audit(uow, now, actor, "order.quantities_changed", order, before,
-                     items={item.ticket_type: item.quantity for item in items}, **_money(order))
+        await _audit(
+            uow,
+            now,
+            actor,
+            "order.quantities_changed",
+            order,
+            before,
+            items={item.ticket_type: item.quantity for item in items},
+            **_money(order),
+        )
         await uow.commit()
     return order
 
 
-async def set_hotel(uow: UnitOfWork, order_id: int, hotel_id: int | None, actor: str, now: datetime) -> Order:
+async def set_hotel(
+    uow: UnitOfWork, order_id: int, hotel_id: int | None, actor: str, now: datetime
+) -> Order:
     """The tourist's partner hotel (or none): re-priced with its discount. A paid order only gets cheaper (the
     difference becomes owed back); an unpaid one gets the new price and, if it awaits payment, a fresh invoice."""
     async with uow:
@@ -529,19 +720,40 @@ async def set_hotel(uow: UnitOfWork, order_id: int, hotel_id: int | None, actor:
             raise NoChange(order=order.id, hotel=hotel_id)
         discount = hotel_discount(hotel, event)
         subtotal, total = _priced(order.items, discount, order.currency)
-        before = {**order.snapshot(), "hotel_id": order.hotel_id, "discount_percent": order.discount_percent,
-                  **_money(order)}
+        before = {
+            **order.snapshot(),
+            "hotel_id": order.hotel_id,
+            "discount_percent": order.discount_percent,
+            **_money(order),
+        }
         old_total = order.total_minor
         saved = _apply_price(order, subtotal, total)
         order.hotel_id = hotel_id
         order.discount_percent = discount
         await uow.orders.save(order)
-        await _tell_tourist(uow, OutboxKind.ORDER_CHANGED, order, now, HOTEL, change=HOTEL, refund_due_minor=saved,
-                            currency=order.currency)
+        await _tell_tourist(
+            uow,
+            OutboxKind.ORDER_CHANGED,
+            order,
+            now,
+            HOTEL,
+            change=HOTEL,
+            refund_due_minor=saved,
+            currency=order.currency,
+        )
         if total != old_total:
             await _fresh_invoice(uow, order, now)
-        await _audit(uow, now, actor, "order.hotel_set", order, before, hotel_id=hotel_id,
-                     discount_percent=discount, **_money(order))
+        await _audit(
+            uow,
+            now,
+            actor,
+            "order.hotel_set",
+            order,
+            before,
+            hotel_id=hotel_id,
+            discount_percent=discount,
+            **_money(order),
+        )
         await uow.commit()
     return order
 
@@ -549,13 +761,22 @@ async def set_hotel(uow: UnitOfWork, order_id: int, hotel_id: int | None, actor:
 # ---- the internal note -----------------------------------------------------------------------------------------------
 
 
-async def add_note(uow: UnitOfWork, order_id: int, actor: str, text: str, now: datetime) -> None:
+async def add_note(
+    uow: UnitOfWork, order_id: int, actor: str, text: str, now: datetime
+) -> None:
     """An internal note on the order: in the audit log only, never told to anyone."""
     note = clean_note(text)
     async with uow:
         order = await uow.orders.get(order_id)
         if order is None:
             raise NotFound(order=order_id)
-        await uow.audit.add(AuditEntry(at=now, actor=actor, action="order.note", order_id=order.id,
-                                       after={"note": note}))
+        await uow.audit.add(
+            AuditEntry(
+                at=now,
+                actor=actor,
+                action="order.note",
+                order_id=order.id,
+                after={"note": note},
+            )
+        )
         await uow.commit()

@@ -28,18 +28,21 @@ Timeline of an order (defaults from the catalog: confirm within 10 minutes, pay 
 
 from __future__ import annotations
 
-import enum
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from domain.catalog import BOOKING_CUTOFF, SessionStatus
-from domain.errors import ConcurrentChange, DomainError, InvalidTransition, NotAllowed
-from domain.messages import AuditEntry, OutboxKind, OutboxMessage
-from domain.orders import BookingStatus, Order, PaymentStatus
-from domain.reminders import (
+from domain.errors import (
+    ConcurrentChange,
+    InvalidRating,
+    InvalidTransition,
+    NotAllowed,
+)
+from domain.model.catalog import BOOKING_CUTOFF, SessionStatus
+from domain.model.messages import SYSTEM, AuditEntry, OutboxKind, OutboxMessage
+from domain.model.orders import BookingStatus, Order, PaymentStatus
+from domain.model.reminders import (
     BEFORE,
     PARTICIPANTS,
     RATING,
@@ -49,25 +52,27 @@ from domain.reminders import (
     before_kind,
     rating_kind,
 )
+from domain.use_cases.sweep import DEFAULT_BATCH, Outcome, Swept, sweep
 
 if TYPE_CHECKING:
     from domain.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-SYSTEM = "system"
 
 # After the pay reminder the seats stay held for half the organiser's pay window (15 minutes for the default 30),
 # at most an hour and never past the session's start: long enough to pay after a nudge, short enough that unpaid
 # seats go back on sale soon. Proportional, so a catalog with second-long windows (the sandbox, tests) runs fast.
 PAY_GRACE_SHARE = 0.5
 PAY_GRACE_MAX = timedelta(hours=1)
-RATING_AFTER_END = timedelta(hours=1)  # the rating request goes out an hour after the session ends
-RATING_WINDOW = timedelta(days=7)  # after downtime, a rating request older than this is skipped
+RATING_AFTER_END = timedelta(
+    hours=1
+)  # the rating request goes out an hour after the session ends
+RATING_WINDOW = timedelta(
+    days=7
+)  # after downtime, a rating request older than this is skipped
 PARTICIPANTS_BEFORE = timedelta(hours=2)  # when an organiser has no reminder offsets
-LOW_RATING_MAX = 2  # 1 or 2 stars: the order becomes a problem for the operators
 STARS = range(1, 6)
-DEFAULT_BATCH = 50
 
 # Payment states where the money is (being) returned: nobody is reminded of the session or asked for a rating.
 _REFUNDING = frozenset({PaymentStatus.REFUND_DUE, PaymentStatus.REFUNDED})
@@ -77,81 +82,36 @@ def pay_grace(pay_within: timedelta) -> timedelta:
     return min(pay_within * PAY_GRACE_SHARE, PAY_GRACE_MAX)
 
 
-class InvalidRating(DomainError):
-    """Stars outside 1..5."""
-
-    code = "invalid_rating"
-
-
-class Outcome(enum.StrEnum):
-    DONE = "done"  # sent or changed
-    SKIPPED = "skipped"  # closed without effect: no longer makes sense (recorded with the reason)
-    LEFT = "left"  # not this job's any more (another job takes it): untouched
-
-
-@dataclass(slots=True)
-class Swept:
-    """What one pass of a job did, by item id (reminder, notice or order)."""
-
-    done: list[int] = field(default_factory=list)
-    skipped: list[int] = field(default_factory=list)
-    left: list[int] = field(default_factory=list)
-    failed: list[int] = field(default_factory=list)
-
-    @property
-    def claimed(self) -> int:
-        return len(self.done) + len(self.skipped) + len(self.left) + len(self.failed)
+def _message(
+    kind: OutboxKind, chat_id: int, payload: dict[str, Any], now: datetime, key: str
+) -> OutboxMessage:
+    return OutboxMessage(
+        kind=kind,
+        chat_id=chat_id,
+        payload=payload,
+        due_at=now,
+        dedup_key=f"{kind.value}:{key}",
+    )
 
 
-async def _sweep(
-    uow: UnitOfWork,
-    limit: int,
-    claim: Callable[[set[int]], Awaitable[Any]],
-    handle: Callable[[Any], Awaitable[Outcome]],
-    item_id: Callable[[Any], int] = lambda item: item,
-) -> Swept:
-    """Up to ``limit`` items, one transaction each: claim (locked), handle, commit.
-
-    An item that fails is rolled back and left for the next pass (logged); items already seen in this pass are not
-    claimed again, so a broken one cannot starve the rest.
-    """
-    swept = Swept()
-    seen: set[int] = set()
-    for _ in range(limit):
-        current: int | None = None
-        try:
-            async with uow:
-                item = await claim(seen)
-                if item is None:
-                    break
-                current = item_id(item)
-                seen.add(current)
-                outcome = await handle(item)
-                await uow.commit()
-        except Exception:
-            if current is None:
-                raise  # the claim itself failed: nothing to go on with
-            log.exception("deadline job: item %s failed; it stays due for the next pass", current)
-            swept.failed.append(current)
-            continue
-        getattr(swept, outcome.value).append(current)
-    return swept
-
-
-def _message(kind: OutboxKind, chat_id: int, payload: dict[str, Any], now: datetime, key: str) -> OutboxMessage:
-    return OutboxMessage(kind=kind, chat_id=chat_id, payload=payload, due_at=now, dedup_key=f"{kind.value}:{key}")
-
-
-async def _tell_tourist(uow: UnitOfWork, kind: OutboxKind, order: Order, now: datetime, **extra: Any) -> None:
+async def _tell_tourist(
+    uow: UnitOfWork, kind: OutboxKind, order: Order, now: datetime, **extra: Any
+) -> None:
     if order.user_id is None:  # the tourist asked us to forget them
         return
-    await uow.outbox.add(_message(kind, order.user_id, {"order_id": order.id, **extra}, now, str(order.id)))
+    await uow.outbox.add(
+        _message(
+            kind, order.user_id, {"order_id": order.id, **extra}, now, str(order.id)
+        )
+    )
 
 
 # ---- when an order is confirmed -------------------------------------------------------------------------------------
 
 
-async def schedule_order_reminders(uow: UnitOfWork, order: Order, now: datetime) -> None:
+async def schedule_order_reminders(
+    uow: UnitOfWork, order: Order, now: datetime
+) -> None:
     """Inside the caller's transaction, when ``order`` becomes confirmed (or moves to another session): its
     reminders before the start (those still ahead), its rating request, and the session's participant list.
 
@@ -166,11 +126,15 @@ async def schedule_order_reminders(uow: UnitOfWork, order: Order, now: datetime)
     for offset in sorted(set(organiser.reminders), reverse=True):
         due = session.starts_at - offset
         if due > now:
-            await uow.reminders.add(Reminder(order.id, before_kind(offset, session.id), due))
+            await uow.reminders.add(
+                Reminder(order.id, before_kind(offset, session.id), due)
+            )
     rating_due = session.starts_at + event.duration + RATING_AFTER_END
     await uow.reminders.add(Reminder(order.id, rating_kind(session.id), rating_due))
     lead = min(organiser.reminders, default=PARTICIPANTS_BEFORE)
-    added = await uow.reminders.add_notice(SessionNotice(session.id, PARTICIPANTS, session.starts_at - lead))
+    added = await uow.reminders.add_notice(
+        SessionNotice(session.id, PARTICIPANTS, session.starts_at - lead)
+    )
     if not added and now < session.starts_at:
         await uow.reminders.rearm_notice(session.id, PARTICIPANTS, now)
 
@@ -178,7 +142,9 @@ async def schedule_order_reminders(uow: UnitOfWork, order: Order, now: datetime)
 # ---- the organiser is silent ----------------------------------------------------------------------------------------
 
 
-async def nudge_silent_organisers(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH) -> Swept:
+async def nudge_silent_organisers(
+    uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH
+) -> Swept:
     """Orders awaiting the organiser past ``confirm_by``: the organiser is nudged once."""
 
     async def handle(order_id: int) -> Outcome:
@@ -200,21 +166,37 @@ async def nudge_silent_organisers(uow: UnitOfWork, now: datetime, limit: int = D
         order.confirm_nudged_at = now
         await uow.orders.save(order)
         if session is None or session.status is SessionStatus.CANCELLED:
-            await _audit(uow, now, "order.organiser_nudge_skipped", order, reason="session_cancelled")
+            await _audit(
+                uow,
+                now,
+                "order.organiser_nudge_skipped",
+                order,
+                reason="session_cancelled",
+            )
             return Outcome.SKIPPED
         await uow.outbox.add(
-            _message(OutboxKind.CONFIRM_NUDGE, organiser.chat_id, {"order_id": order.id}, now, str(order.id))
+            _message(
+                OutboxKind.CONFIRM_NUDGE,
+                organiser.chat_id,
+                {"order_id": order.id},
+                now,
+                str(order.id),
+            )
         )
         await _audit(uow, now, "order.organiser_nudged", order)
         return Outcome.DONE
 
-    return await _sweep(uow, limit, lambda seen: uow.reminders.claim_silent_order(now, seen), handle)
+    return await sweep(
+        uow, limit, lambda seen: uow.reminders.claim_silent_order(now, seen), handle
+    )
 
 
 # ---- the tourist does not pay ---------------------------------------------------------------------------------------
 
 
-async def remind_unpaid(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH) -> Swept:
+async def remind_unpaid(
+    uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH
+) -> Swept:
     """Confirmed orders awaiting payment past ``pay_by``: one reminder; the seats stay held for the grace period."""
 
     async def handle(order_id: int) -> Outcome:
@@ -233,19 +215,41 @@ async def remind_unpaid(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BAT
         organiser = await uow.catalog.organiser(event.organiser_id)
         before = {"hold_until": order.hold_until.isoformat()}
         order.pay_reminded_at = now
-        if session is None or session.status is SessionStatus.CANCELLED or session.starts_at <= now:
-            order.hold_until = now  # nothing left to pay for: expire_overdue takes it at once
+        if (
+            session is None
+            or session.status is SessionStatus.CANCELLED
+            or session.starts_at <= now
+        ):
+            order.hold_until = (
+                now  # nothing left to pay for: expire_overdue takes it at once
+            )
             await uow.orders.save(order)
-            await _audit(uow, now, "order.pay_reminder_skipped", order, before, reason="session_over_or_cancelled")
+            await _audit(
+                uow,
+                now,
+                "order.pay_reminder_skipped",
+                order,
+                before,
+                reason="session_over_or_cancelled",
+            )
             return Outcome.SKIPPED
         # the grace counts from the reminder (after downtime too), and never runs past the start
         order.hold_until = min(now + pay_grace(organiser.pay_within), session.starts_at)
         await uow.orders.save(order)
         await _tell_tourist(uow, OutboxKind.PAY_REMINDER, order, now)
-        await _audit(uow, now, "order.pay_reminded", order, before, hold_until=order.hold_until.isoformat())
+        await _audit(
+            uow,
+            now,
+            "order.pay_reminded",
+            order,
+            before,
+            hold_until=order.hold_until.isoformat(),
+        )
         return Outcome.DONE
 
-    return await _sweep(uow, limit, lambda seen: uow.reminders.claim_unpaid_order(now, seen), handle)
+    return await sweep(
+        uow, limit, lambda seen: uow.reminders.claim_unpaid_order(now, seen), handle
+    )
 
 
 # ---- expiry ---------------------------------------------------------------------------------------------------------
@@ -254,7 +258,9 @@ UNPAID = "unpaid"
 UNCONFIRMED = "unconfirmed"
 
 
-def _expiry_reason(order: Order, session_starts_at: datetime | None, now: datetime) -> str | None:
+def _expiry_reason(
+    order: Order, session_starts_at: datetime | None, now: datetime
+) -> str | None:
     if (
         order.booking is BookingStatus.CONFIRMED
         and order.payment is PaymentStatus.AWAITING
@@ -271,7 +277,9 @@ def _expiry_reason(order: Order, session_starts_at: datetime | None, now: dateti
     return None
 
 
-async def expire_overdue(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH) -> Swept:
+async def expire_overdue(
+    uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH
+) -> Swept:
     """Unpaid after the grace period, or still unconfirmed when the session is about to start: the order expires,
     its seats go back on sale (once: the state change and the release are one transaction) and the tourist is
     told."""
@@ -290,13 +298,22 @@ async def expire_overdue(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BA
         await uow.seats.release(order.session_id, order.seats)
         await _tell_tourist(uow, OutboxKind.ORDER_EXPIRED, order, now, reason=reason)
         await uow.audit.add(
-            AuditEntry(at=now, actor=SYSTEM, action="order.expired", order_id=order.id, before=before,
-                       after={**order.snapshot(), "reason": reason})
+            AuditEntry(
+                at=now,
+                actor=SYSTEM,
+                action="order.expired",
+                order_id=order.id,
+                before=before,
+                after={**order.snapshot(), "reason": reason},
+            )
         )
         return Outcome.DONE
 
-    return await _sweep(
-        uow, limit, lambda seen: uow.reminders.claim_overdue_order(now, now + BOOKING_CUTOFF, seen), handle
+    return await sweep(
+        uow,
+        limit,
+        lambda seen: uow.reminders.claim_overdue_order(now, now + BOOKING_CUTOFF, seen),
+        handle,
     )
 
 
@@ -304,7 +321,11 @@ async def expire_overdue(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BA
 
 
 def reminder_skip_reason(
-    reminder: Reminder, order: Order | None, session: Any, others: list[Reminder], now: datetime
+    reminder: Reminder,
+    order: Order | None,
+    session: Any,
+    others: list[Reminder],
+    now: datetime,
 ) -> str | None:
     """Why a due reminder must not go out (None: send it). ``others`` are the order's other reminders."""
     if order is None:
@@ -348,7 +369,9 @@ def reminder_skip_reason(
     return "unknown_kind"
 
 
-async def send_due_reminders(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH) -> Swept:
+async def send_due_reminders(
+    uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH
+) -> Swept:
     """Due order reminders: a session reminder or a rating request to the tourist, or skipped (recorded with the
     reason) when it no longer makes sense: the order is not confirmed any more, moved to another session, the
     session was cancelled or has started (a late reminder after downtime)."""
@@ -361,34 +384,63 @@ async def send_due_reminders(uow: UnitOfWork, now: datetime, limit: int = DEFAUL
         if reason is not None:
             await uow.reminders.close(reminder.id, DueStatus.SKIPPED, now)
             await uow.audit.add(
-                AuditEntry(at=now, actor=SYSTEM, action="reminder.skipped", order_id=reminder.order_id,
-                           after={"kind": reminder.kind, "reason": reason})
+                AuditEntry(
+                    at=now,
+                    actor=SYSTEM,
+                    action="reminder.skipped",
+                    order_id=reminder.order_id,
+                    after={"kind": reminder.kind, "reason": reason},
+                )
             )
             return Outcome.SKIPPED
         if reminder.what == BEFORE:
             await uow.outbox.add(
-                _message(OutboxKind.SESSION_REMINDER, order.user_id,
-                         {"order_id": order.id, "session_id": session.id, "kind": reminder.kind}, now,
-                         f"{order.id}:{reminder.kind}")
+                _message(
+                    OutboxKind.SESSION_REMINDER,
+                    order.user_id,
+                    {
+                        "order_id": order.id,
+                        "session_id": session.id,
+                        "kind": reminder.kind,
+                    },
+                    now,
+                    f"{order.id}:{reminder.kind}",
+                )
             )
         else:
             await _tell_tourist(uow, OutboxKind.RATING_REQUEST, order, now)
         await uow.reminders.close(reminder.id, DueStatus.SENT, now)
         await uow.audit.add(
-            AuditEntry(at=now, actor=SYSTEM, action="reminder.sent", order_id=order.id, after={"kind": reminder.kind})
+            AuditEntry(
+                at=now,
+                actor=SYSTEM,
+                action="reminder.sent",
+                order_id=order.id,
+                after={"kind": reminder.kind},
+            )
         )
         return Outcome.DONE
 
-    return await _sweep(uow, limit, lambda seen: uow.reminders.claim_due(now, seen), handle, lambda r: r.id)
+    return await sweep(
+        uow,
+        limit,
+        lambda seen: uow.reminders.claim_due(now, seen),
+        handle,
+        lambda r: r.id,
+    )
 
 
-async def send_participant_lists(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH) -> Swept:
+async def send_participant_lists(
+    uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH
+) -> Swept:
     """Due participant lists: to the organiser before the session (rendered at send time from the orders then
     active); skipped once the session has started or was cancelled, or when nobody is booked."""
 
     async def handle(notice: SessionNotice) -> Outcome:
         session = await uow.catalog.session(notice.session_id)
-        orders = await uow.reminders.session_orders(notice.session_id) if session else []
+        orders = (
+            await uow.reminders.session_orders(notice.session_id) if session else []
+        )
         if notice.kind != PARTICIPANTS:
             reason = "unknown_kind"
         elif session is None or session.status is SessionStatus.CANCELLED:
@@ -403,25 +455,47 @@ async def send_participant_lists(uow: UnitOfWork, now: datetime, limit: int = DE
         if reason is not None:
             await uow.reminders.close_notice(notice.id, DueStatus.SKIPPED, now)
             await uow.audit.add(
-                AuditEntry(at=now, actor=SYSTEM, action="session.notice_skipped", after={**after, "reason": reason})
+                AuditEntry(
+                    at=now,
+                    actor=SYSTEM,
+                    action="session.notice_skipped",
+                    after={**after, "reason": reason},
+                )
             )
             return Outcome.SKIPPED
         event = await uow.catalog.event(session.event_id)
         organiser = await uow.catalog.organiser(event.organiser_id)
-        updated = notice.done_at is not None  # it went out before: this is an updated list
+        updated = (
+            notice.done_at is not None
+        )  # it went out before: this is an updated list
         revision = int(notice.due_at.timestamp() * 1000)
         await uow.outbox.add(
-            _message(OutboxKind.PARTICIPANTS, organiser.chat_id, {"session_id": session.id, "updated": updated},
-                     now, f"{session.id}:{revision}")
+            _message(
+                OutboxKind.PARTICIPANTS,
+                organiser.chat_id,
+                {"session_id": session.id, "updated": updated},
+                now,
+                f"{session.id}:{revision}",
+            )
         )
         await uow.reminders.close_notice(notice.id, DueStatus.SENT, now)
         await uow.audit.add(
-            AuditEntry(at=now, actor=SYSTEM, action="session.participants_sent",
-                       after={**after, "orders": len(orders), "updated": updated})
+            AuditEntry(
+                at=now,
+                actor=SYSTEM,
+                action="session.participants_sent",
+                after={**after, "orders": len(orders), "updated": updated},
+            )
         )
         return Outcome.DONE
 
-    return await _sweep(uow, limit, lambda seen: uow.reminders.claim_due_notice(now, seen), handle, lambda n: n.id)
+    return await sweep(
+        uow,
+        limit,
+        lambda seen: uow.reminders.claim_due_notice(now, seen),
+        handle,
+        lambda n: n.id,
+    )
 
 
 # ---- the rating -----------------------------------------------------------------------------------------------------
@@ -434,7 +508,9 @@ class Rated:
     new: bool  # False: it was rated before and nothing changed
 
 
-async def rate_order(uow: UnitOfWork, user_id: int, order_id: int, stars: int, now: datetime) -> Rated:
+async def rate_order(
+    uow: UnitOfWork, user_id: int, order_id: int, stars: int, now: datetime
+) -> Rated:
     """The tourist rates their order 1-5, once (a second rating changes nothing); 1 or 2 stars make the order a
     problem on the operator desk (domain/problems.py).
 
@@ -443,7 +519,9 @@ async def rate_order(uow: UnitOfWork, user_id: int, order_id: int, stars: int, n
     """
     if isinstance(stars, bool) or not isinstance(stars, int) or stars not in STARS:
         raise InvalidRating(stars=stars)
-    for attempt in range(2):  # a double tap racing itself: the second one re-reads and finds the rating
+    for attempt in range(
+        2
+    ):  # a double tap racing itself: the second one re-reads and finds the rating
         try:
             return await _rate_once(uow, user_id, order_id, stars, now)
         except ConcurrentChange:
@@ -452,7 +530,9 @@ async def rate_order(uow: UnitOfWork, user_id: int, order_id: int, stars: int, n
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _rate_once(uow: UnitOfWork, user_id: int, order_id: int, stars: int, now: datetime) -> Rated:
+async def _rate_once(
+    uow: UnitOfWork, user_id: int, order_id: int, stars: int, now: datetime
+) -> Rated:
     async with uow:
         order = await uow.orders.get(order_id)
         if order is None or order.user_id is None or order.user_id != user_id:
@@ -471,17 +551,34 @@ async def _rate_once(uow: UnitOfWork, user_id: int, order_id: int, stars: int, n
         order.rated_at = now
         await uow.orders.save(order)
         await uow.audit.add(
-            AuditEntry(at=now, actor=f"user:{user_id}", action="order.rated", order_id=order.id,
-                       before={"rating": None}, after={"rating": stars})
+            AuditEntry(
+                at=now,
+                actor=f"user:{user_id}",
+                action="order.rated",
+                order_id=order.id,
+                before={"rating": None},
+                after={"rating": stars},
+            )
         )
         await uow.commit()
     return Rated(order, stars, new=True)
 
 
 async def _audit(
-    uow: UnitOfWork, now: datetime, action: str, order: Order, before: dict[str, Any] | None = None, **after: Any
+    uow: UnitOfWork,
+    now: datetime,
+    action: str,
+    order: Order,
+    before: dict[str, Any] | None = None,
+    **after: Any,
 ) -> None:
     await uow.audit.add(
-        AuditEntry(at=now, actor=SYSTEM, action=action, order_id=order.id, before=before or order.snapshot(),
-                   after={**order.snapshot(), **after})
+        AuditEntry(
+            at=now,
+            actor=SYSTEM,
+            action=action,
+            order_id=order.id,
+            before=before or order.snapshot(),
+            after={**order.snapshot(), **after},
+        )
     )

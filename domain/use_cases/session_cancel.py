@@ -15,24 +15,18 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.catalog import Event, EventSession, SessionStatus
-from domain.errors import DomainError, NotFound
-from domain.messages import AuditEntry, OutboxKind, OutboxMessage, order_message
-from domain.orders import BookingStatus, Order
+from domain.errors import (
+    NotFound,
+    SessionAlreadyCancelled,
+    SessionAlreadyStarted,
+)
+from domain.model.catalog import Event, EventSession, SessionStatus
+from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage, order_message
+from domain.model.orders import BookingStatus, Order
+from domain.model.reminders import DueStatus
 from domain.ports import UnitOfWork
-from domain.reminders import DueStatus
 
 REASON_MAX = 500  # characters of the reason kept and told
-
-
-class SessionAlreadyCancelled(DomainError):
-    code = "session_already_cancelled"
-
-
-class SessionAlreadyStarted(DomainError):
-    """A session that has started (or is over) is not cancelled from the desk: its orders are past."""
-
-    code = "session_already_started"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +53,9 @@ def clean_reason(reason: str | None) -> str | None:
     return text or None
 
 
-async def _cancellable(uow: UnitOfWork, session_id: int, now: datetime) -> tuple[EventSession, Event]:
+async def _cancellable(
+    uow: UnitOfWork, session_id: int, now: datetime
+) -> tuple[EventSession, Event]:
     session = await uow.catalog.session(session_id)
     event = await uow.catalog.event(session.event_id) if session else None
     if session is None or event is None:
@@ -71,7 +67,9 @@ async def _cancellable(uow: UnitOfWork, session_id: int, now: datetime) -> tuple
     return session, event
 
 
-async def preview_session_cancel(uow: UnitOfWork, session_id: int, now: datetime) -> SessionCancelPreview:
+async def preview_session_cancel(
+    uow: UnitOfWork, session_id: int, now: datetime
+) -> SessionCancelPreview:
     """What cancelling would do; raises like :func:`cancel_session` when it cannot be done."""
     async with uow:
         session, event = await _cancellable(uow, session_id, now)
@@ -109,12 +107,26 @@ async def cancel_session(
                     await uow.reminders.close(reminder.id, DueStatus.SKIPPED, now)
             if order.user_id is not None:  # an anonymised order has no one to tell
                 await uow.outbox.add(
-                    order_message(OutboxKind.SESSION_CANCELLED, order.user_id, order.id, now, reason=reason)
+                    order_message(
+                        OutboxKind.SESSION_CANCELLED,
+                        order.user_id,
+                        order.id,
+                        now,
+                        reason=reason,
+                    )
                 )
             await uow.audit.add(
                 AuditEntry(
-                    at=now, actor=actor, action="order.cancelled_with_session", order_id=order.id, before=before,
-                    after={**order.snapshot(), "session_id": session_id, "reason": reason},
+                    at=now,
+                    actor=actor,
+                    action="order.cancelled_with_session",
+                    order_id=order.id,
+                    before=before,
+                    after={
+                        **order.snapshot(),
+                        "session_id": session_id,
+                        "reason": reason,
+                    },
                 )
             )
             ended.append(order)
@@ -123,21 +135,39 @@ async def cancel_session(
                 OutboxMessage(
                     kind=OutboxKind.SESSION_CANCELLED_ORGANISER,
                     chat_id=organiser.chat_id,
-                    payload={"session_id": session_id, "orders": len(ended), "reason": reason},
+                    payload={
+                        "session_id": session_id,
+                        "orders": len(ended),
+                        "reason": reason,
+                    },
                     due_at=now,
                     dedup_key=f"{OutboxKind.SESSION_CANCELLED_ORGANISER.value}:{session_id}",
                 )
             )
         await uow.audit.add(
             AuditEntry(
-                at=now, actor=actor, action="session.cancelled",
-                before={"session_id": session_id, "status": SessionStatus.SCHEDULED.value},
+                at=now,
+                actor=actor,
+                action="session.cancelled",
+                before={
+                    "session_id": session_id,
+                    "status": SessionStatus.SCHEDULED.value,
+                },
                 after={
-                    "session_id": session_id, "status": SessionStatus.CANCELLED.value, "reason": reason,
-                    "orders": [o.id for o in ended], "refund_due": refund_due,
+                    "session_id": session_id,
+                    "status": SessionStatus.CANCELLED.value,
+                    "reason": reason,
+                    "orders": [o.id for o in ended],
+                    "refund_due": refund_due,
                 },
             )
         )
         await uow.commit()
     cancelled = dataclasses.replace(session, status=SessionStatus.CANCELLED)
-    return SessionCancelled(session=cancelled, event=event, orders=ended, refund_due=refund_due, reason=reason)
+    return SessionCancelled(
+        session=cancelled,
+        event=event,
+        orders=ended,
+        refund_due=refund_due,
+        reason=reason,
+    )

@@ -1,0 +1,458 @@
+"""The operator desk: one card per subject (an order, or a tourist's unanswered question) while it has problems.
+
+The cards are derived, never invented: :func:`check_orders` looks at every order that changed since the desk last
+saw it (its version) or whose deadline passed (``desk_check_at``), asks :mod:`domain.rules.problems` what is wrong, and
+opens, updates or closes the order's card in the same transaction, with an outbox row that posts or edits the card
+in the operator chat. :func:`check_questions` does the same for question threads, :func:`reraise_cards` reminds the
+group once of a card nobody handled. Operators act on a card with :func:`take_card`, :func:`snooze_card`,
+:func:`resolve_card` (and the order use cases of :mod:`domain.use_cases.order_changes`, after which :func:`note_action` records
+who did what on the card).
+
+Flood control: the group takes 20 messages a minute. When more than :data:`DIGEST_AFTER` cards open within a
+minute, the rest are not posted one by one: each minute's overflow is announced by one digest message, and an
+operator opens any of them from it or from ``/problems``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from domain.errors import CardClosed, DomainError, NotFound
+from domain.model.catalog import EventSession, SessionStatus
+from domain.model.desk import (
+    SNOOZES,
+    Card,
+    CardStatus,
+    DeskSettings,
+    digest_window,
+    order_subject,
+    question_subject,
+)
+from domain.model.messages import SYSTEM, AuditEntry, OutboxKind, OutboxMessage
+from domain.model.orders import BookingStatus, Order, PaymentStatus
+from domain.rules.problems import ProblemKind, open_problems, order_facts, sort_kinds
+from domain.use_cases.sweep import DEFAULT_BATCH, Outcome, Swept, sweep
+
+if TYPE_CHECKING:
+    from domain.ports import UnitOfWork
+
+
+def _card_message(card: Card, chat_id: int, now: datetime) -> OutboxMessage:
+    """Post or edit the card: one row per version, so every change is shown once and the renderer skips rows a
+    newer version superseded."""
+    return OutboxMessage(
+        kind=OutboxKind.PROBLEM_CARD,
+        chat_id=chat_id,
+        payload={"card_id": card.id, "version": card.version},
+        due_at=now,
+        dedup_key=f"{OutboxKind.PROBLEM_CARD.value}:{card.id}:{card.version}",
+    )
+
+
+async def _show(
+    uow: UnitOfWork, card: Card, settings: DeskSettings, now: datetime
+) -> None:
+    """Write the card's change and, unless it was only announced in a digest, the row that shows it."""
+    card.version += 1
+    card.updated_at = now
+    await uow.desk.save_card(card)
+    if settings.chat_id is not None and (
+        card.message_id is not None or card.digest_id is None
+    ):
+        await uow.outbox.add(_card_message(card, settings.chat_id, now))
+
+
+async def _open(
+    uow: UnitOfWork, card: Card, settings: DeskSettings, now: datetime
+) -> Card:
+    """A new card: posted on its own while the group's budget lasts, else announced in this minute's digest."""
+    card.remind_at = now + settings.reraise_after
+    if (
+        await uow.desk.cards_opened_since(now - timedelta(minutes=1))
+        >= settings.digest_after
+    ):
+        card.digest_id = digest_window(now)
+    card = await uow.desk.add_card(card)
+    if card.digest_id is None:
+        await uow.outbox.add(_card_message(card, settings.chat_id, now))
+    else:
+        window_end = datetime.fromtimestamp((card.digest_id + 1) * 60, tz=now.tzinfo)
+        await uow.outbox.add(
+            OutboxMessage(
+                kind=OutboxKind.PROBLEM_DIGEST,
+                chat_id=settings.chat_id,
+                payload={"digest_id": card.digest_id},
+                due_at=window_end,
+                dedup_key=f"{OutboxKind.PROBLEM_DIGEST.value}:{card.digest_id}",
+            )
+        )
+    await uow.audit.add(
+        AuditEntry(
+            at=now,
+            actor=SYSTEM,
+            action="problem.opened",
+            order_id=card.order_id,
+            after={"card": card.id, "kinds": card.kinds},
+        )
+    )
+    return card
+
+
+async def _close(
+    uow: UnitOfWork,
+    card: Card,
+    settings: DeskSettings,
+    now: datetime,
+    actor: str,
+    name: str | None,
+    resolution: str,
+) -> None:
+    card.status = CardStatus.RESOLVED
+    card.resolved_at = now
+    card.resolved_by = actor
+    card.resolved_by_name = name
+    card.resolution = resolution
+    card.remind_at = None
+    await _show(uow, card, settings, now)
+    await uow.audit.add(
+        AuditEntry(
+            at=now,
+            actor=actor,
+            action="problem.resolved",
+            order_id=card.order_id,
+            before={"card": card.id, "kinds": card.kinds},
+            after={"resolution": resolution},
+        )
+    )
+
+
+async def _sync(
+    uow: UnitOfWork,
+    subject: str,
+    kinds: list[ProblemKind],
+    changed: bool,
+    settings: DeskSettings,
+    now: datetime,
+    *,
+    order_id: int | None = None,
+    user_id: int | None = None,
+    settled: str = "back_to_normal",
+) -> Outcome:
+    """Bring the subject's card in line with its open problems."""
+    card = await uow.desk.open_card(subject)
+    codes = [k.value for k in kinds]
+    if card is None:
+        if not codes or settings.chat_id is None:
+            return Outcome.SKIPPED
+        await _open(
+            uow,
+            Card(
+                subject=subject,
+                kinds=codes,
+                opened_at=now,
+                updated_at=now,
+                order_id=order_id,
+                user_id=user_id,
+            ),
+            settings,
+            now,
+        )
+        return Outcome.DONE
+    if not codes:
+        last = card.last_action or {}
+        await _close(
+            uow,
+            card,
+            settings,
+            now,
+            last.get("actor", SYSTEM),
+            last.get("by"),
+            last.get("action", settled),
+        )
+        return Outcome.DONE
+    if codes != card.kinds or changed:
+        card.kinds = codes
+        await _show(uow, card, settings, now)
+        return Outcome.DONE
+    return Outcome.SKIPPED
+
+
+# ---- the jobs -----------------------------------------------------------------------------------------------------
+
+
+async def check_orders(
+    uow: UnitOfWork,
+    now: datetime,
+    limit: int = DEFAULT_BATCH,
+    settings: DeskSettings = DeskSettings(None),
+) -> Swept:
+    """Orders changed since the desk last saw them, or whose deadline passed: open, update or close their card."""
+
+    async def handle(order_id: int) -> Outcome:
+        order = await uow.orders.get(order_id)
+        if order is None:
+            return Outcome.LEFT
+        session = await uow.catalog.session(order.session_id)
+        facts = order_facts(
+            order, session.starts_at, session.status is SessionStatus.CANCELLED, now
+        )
+        all_kinds = open_problems(facts, [])
+        acknowledged = [k for k in order.desk_ack if k in {p.value for p in all_kinds}]
+        kinds = sort_kinds([k for k in all_kinds if k.value not in acknowledged])
+        seen = await uow.desk.order_seen_version(order_id)
+        await uow.desk.mark_order_checked(
+            order_id, order.version, acknowledged, _next_check(order, session, now)
+        )
+        return await _sync(
+            uow,
+            order_subject(order_id),
+            kinds,
+            seen != order.version,
+            settings,
+            now,
+            order_id=order_id,
+            user_id=order.user_id,
+        )
+
+    return await sweep(
+        uow, limit, lambda seen: uow.desk.claim_order_to_check(now, seen), handle
+    )
+
+
+def _next_check(order: Order, session: EventSession, now: datetime) -> datetime | None:
+    """The next moment this order's problems can change by time alone: a deadline passing, or the session starting
+    while the organiser or the payment is still awaited."""
+    moments: list[datetime | None] = []
+    if order.booking is BookingStatus.AWAITING_ORGANISER:
+        moments += [order.confirm_by, session.starts_at]
+    if order.payment is PaymentStatus.AWAITING:
+        moments += [order.pay_by, session.starts_at]
+    return min((m for m in moments if m is not None and m > now), default=None)
+
+
+async def check_questions(
+    uow: UnitOfWork,
+    now: datetime,
+    limit: int = DEFAULT_BATCH,
+    settings: DeskSettings = DeskSettings(None),
+) -> Swept:
+    """Question threads due a look: unanswered past their answer time opens a card; answered closes it."""
+
+    async def handle(thread_id: int) -> Outcome:
+        thread = await uow.desk.question_thread(thread_id)
+        await uow.desk.mark_question_checked(thread_id)
+        if thread is None:
+            return Outcome.LEFT
+        kinds = [ProblemKind.QUESTION_UNANSWERED] if thread.is_open else []
+        return await _sync(
+            uow,
+            question_subject(thread_id),
+            kinds,
+            False,
+            settings,
+            now,
+            user_id=thread.user_id,
+            settled="answered",
+        )
+
+    return await sweep(
+        uow, limit, lambda seen: uow.desk.claim_question_to_check(now, seen), handle
+    )
+
+
+async def reraise_cards(
+    uow: UnitOfWork,
+    now: datetime,
+    limit: int = DEFAULT_BATCH,
+    settings: DeskSettings = DeskSettings(None),
+) -> Swept:
+    """An open card nobody resolved by its ``remind_at`` is raised once more: a reply to it mentioning the operator
+    who took it, or everyone."""
+
+    async def handle(card_id: int) -> Outcome:
+        card = await uow.desk.card(card_id)
+        if (
+            card is None
+            or not card.is_open
+            or card.remind_at is None
+            or card.remind_at > now
+        ):
+            return Outcome.LEFT
+        card.remind_at = None
+        card.reraised_at = now
+        card.snoozed_until = None
+        await uow.desk.save_card(card)
+        if settings.chat_id is None:
+            return Outcome.SKIPPED
+        await uow.outbox.add(
+            OutboxMessage(
+                kind=OutboxKind.PROBLEM_RERAISED,
+                chat_id=settings.chat_id,
+                payload={"card_id": card.id},
+                due_at=now,
+                dedup_key=f"{OutboxKind.PROBLEM_RERAISED.value}:{card.id}:{int(now.timestamp())}",
+            )
+        )
+        await uow.audit.add(
+            AuditEntry(
+                at=now,
+                actor=SYSTEM,
+                action="problem.reraised",
+                order_id=card.order_id,
+                after={"card": card.id, "taken_by": card.taken_by},
+            )
+        )
+        return Outcome.DONE
+
+    return await sweep(
+        uow, limit, lambda seen: uow.desk.claim_card_to_reraise(now, seen), handle
+    )
+
+
+# ---- what operators do on a card ----------------------------------------------------------------------------------
+
+
+async def _open_card(uow: UnitOfWork, card_id: int) -> Card:
+    card = await uow.desk.card(card_id)
+    if card is None:
+        raise NotFound(card=card_id)
+    if not card.is_open:
+        raise CardClosed(
+            card=card_id, resolved_by=card.resolved_by_name, resolution=card.resolution
+        )
+    return card
+
+
+def _action(
+    actor: str, name: str, action: str, now: datetime, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "actor": actor,
+        "by": name,
+        "action": action,
+        "at": now.isoformat(),
+        **extra,
+    }
+
+
+async def take_card(
+    uow: UnitOfWork,
+    card_id: int,
+    operator_id: int,
+    name: str,
+    now: datetime,
+    settings: DeskSettings,
+) -> Card:
+    """Assign the card to this operator (taking it from whoever had it)."""
+    actor = f"operator:{operator_id}"
+    async with uow:
+        card = await _open_card(uow, card_id)
+        before = {"taken_by": card.taken_by}
+        card.taken_by, card.taken_by_name = operator_id, name
+        card.last_action = _action(actor, name, "take", now)
+        await _show(uow, card, settings, now)
+        await uow.audit.add(
+            AuditEntry(
+                at=now,
+                actor=actor,
+                action="problem.taken",
+                order_id=card.order_id,
+                before=before,
+                after={"card": card.id, "taken_by": operator_id},
+            )
+        )
+        await uow.commit()
+    return card
+
+
+async def snooze_card(
+    uow: UnitOfWork,
+    card_id: int,
+    operator_id: int,
+    name: str,
+    snooze: timedelta,
+    now: datetime,
+    settings: DeskSettings,
+) -> Card:
+    """Quiet until ``now + snooze``; then it is raised again (once), even if it was raised before."""
+    if snooze not in SNOOZES:
+        raise DomainError(snooze=snooze.total_seconds())
+    actor = f"operator:{operator_id}"
+    async with uow:
+        card = await _open_card(uow, card_id)
+        card.snoozed_until = now + snooze
+        card.remind_at = card.snoozed_until
+        card.last_action = _action(
+            actor, name, "snooze", now, minutes=int(snooze.total_seconds() // 60)
+        )
+        await _show(uow, card, settings, now)
+        await uow.audit.add(
+            AuditEntry(
+                at=now,
+                actor=actor,
+                action="problem.snoozed",
+                order_id=card.order_id,
+                after={"card": card.id, "until": card.snoozed_until.isoformat()},
+            )
+        )
+        await uow.commit()
+    return card
+
+
+async def resolve_card(
+    uow: UnitOfWork,
+    card_id: int,
+    operator_id: int,
+    name: str,
+    now: datetime,
+    settings: DeskSettings,
+) -> Card:
+    """Handled (outside the bot, or nothing to do): the card closes and its kinds are acknowledged on the order,
+    so the same problem does not come back while the order stays as it is; a new problem opens a new card."""
+    actor = f"operator:{operator_id}"
+    async with uow:
+        card = await _open_card(uow, card_id)
+        if card.order_id is not None:
+            await uow.desk.acknowledge(card.order_id, card.kinds)
+        elif card.subject.startswith("question:"):
+            await uow.desk.close_question(
+                int(card.subject.split(":", 1)[1]), actor, now
+            )
+        card.last_action = _action(actor, name, "resolve", now)
+        await _close(uow, card, settings, now, actor, name, "resolve")
+        await uow.commit()
+    return card
+
+
+async def note_action(
+    uow: UnitOfWork,
+    card_id: int,
+    operator_id: int,
+    name: str,
+    action: str,
+    now: datetime,
+    settings: DeskSettings,
+) -> None:
+    """After an order use case an operator ran from the card: the card says who did what (the desk job then
+    closes it if the order is back to normal)."""
+    async with uow:
+        card = await uow.desk.card(card_id)
+        if card is None or not card.is_open:
+            return
+        card.last_action = _action(f"operator:{operator_id}", name, action, now)
+        await _show(uow, card, settings, now)
+        await uow.commit()
+
+
+async def show_card_again(
+    uow: UnitOfWork, card_id: int, now: datetime, settings: DeskSettings
+) -> Card:
+    """Post an open card as a new message (it was only in a digest, or its message was lost)."""
+    async with uow:
+        card = await _open_card(uow, card_id)
+        card.message_id = None
+        card.digest_id = None
+        await _show(uow, card, settings, now)
+        await uow.commit()
+    return card

@@ -1,0 +1,281 @@
+"""Use cases: a tourist asks the operators a question; operators answer (by replying, with a canned reply, or by
+writing first), and the answer comes back in the tourist's own chat.
+
+Every message travels as an outbox row (sent after commit, rendered in the recipient's language); the audit log
+records who asked or answered whom, not what was said. A tourist has one question thread: open while their last
+question waits, answered when an operator answers; ``desk_check_at`` tells the desk job when to look at it (an
+open thread past it becomes a problem card; an answered one closes that card).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from domain.errors import NoOperators, NotFound
+from domain.model.messages import TOURIST, AuditEntry, OutboxKind, OutboxMessage
+from domain.model.questions import (
+    ANSWER_WITHIN,
+    TEXT_INLINE_LIMIT,
+    CannedReply,
+    RelayDirection,
+    RelayMessage,
+    TeamMessage,
+    WriteTarget,
+    clean_question,
+)
+
+if TYPE_CHECKING:
+    from domain.ports import UnitOfWork
+
+
+async def ask_question(
+    uow: UnitOfWork,
+    user_id: int,
+    text: str,
+    now: datetime,
+    *,
+    operator_chat_id: int | None,
+    answer_within: timedelta = ANSWER_WITHIN,
+) -> int:
+    """Open (or reopen) the tourist's thread, send the question to the operator chat (one outbox row) and audit
+    it; returns the question's number (the millisecond timestamp that, with the user id, makes its dedup key)."""
+    question = clean_question(text)
+    if operator_chat_id is None:
+        raise NoOperators()
+    number = int(now.timestamp() * 1000)
+    async with uow:
+        user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFound(user=user_id)
+        thread = await uow.questions.open_thread(user_id, now, now + answer_within)
+        await uow.outbox.add(
+            OutboxMessage(
+                kind=OutboxKind.TOURIST_QUESTION,
+                chat_id=operator_chat_id,
+                payload={
+                    "user_id": user_id,
+                    "text": question,
+                    "language": user.language,
+                    "thread": thread.id,
+                },
+                due_at=now,
+                dedup_key=f"question:{user_id}:{number}",
+            )
+        )
+        await uow.audit.add(
+            AuditEntry(
+                at=now,
+                actor=TOURIST,
+                action="question.asked",
+                after={
+                    "question": number,
+                    "thread": thread.id,
+                    "language": user.language,
+                    "length": len(question),
+                },
+            )
+        )
+        await uow.commit()
+    return number
+
+
+def _pass_on(
+    kind: OutboxKind, chat_id: int, message: TeamMessage, now: datetime, payload: dict
+) -> list[OutboxMessage]:
+    """One message when it is short text; else a header and a copy of the operator's message (in this order)."""
+    key = f"{kind.value}:{message.chat_id}:{message.message_id}:{chat_id}"
+    if message.text is not None and 0 < len(message.text) <= TEXT_INLINE_LIMIT:
+        return [
+            OutboxMessage(kind, chat_id, {**payload, "text": message.text}, now, key)
+        ]
+    return [
+        OutboxMessage(kind, chat_id, payload, now, key),
+        OutboxMessage(
+            OutboxKind.TEAM_COPY,
+            chat_id,
+            {"from_chat": message.chat_id, "message_id": message.message_id},
+            now,
+            f"{OutboxKind.TEAM_COPY.value}:{message.chat_id}:{message.message_id}:{chat_id}",
+        ),
+    ]
+
+
+async def _remember_answer(
+    uow: UnitOfWork,
+    user_id: int,
+    message: TeamMessage,
+    thread_id: int | None,
+    now: datetime,
+) -> None:
+    """The operator's message in the operator chat is now about this tourist too: a reply to it reaches them."""
+    await uow.questions.add_relay(
+        RelayMessage(
+            message.chat_id,
+            message.message_id,
+            user_id,
+            RelayDirection.TO_TOURIST,
+            now,
+            thread_id,
+        )
+    )
+
+
+async def answer_question(
+    uow: UnitOfWork, user_id: int, message: TeamMessage, actor: str, now: datetime
+) -> str:
+    """Pass an operator's answer on to the tourist and mark their thread answered; returns the tourist's name."""
+    async with uow:
+        user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFound(user=user_id)
+        for row in _pass_on(
+            OutboxKind.TEAM_ANSWER, user_id, message, now, {"user_id": user_id}
+        ):
+            await uow.outbox.add(row)
+        thread = await uow.questions.mark_answered(user_id, actor, now)
+        await _remember_answer(
+            uow, user_id, message, thread.id if thread else None, now
+        )
+        await uow.audit.add(
+            AuditEntry(
+                at=now,
+                actor=actor,
+                action="question.answered",
+                after={
+                    "user": user_id,
+                    "thread": thread.id if thread else None,
+                    "message": message.message_id,
+                },
+            )
+        )
+        await uow.commit()
+    return user.first_name or str(user_id)
+
+
+async def send_canned_reply(
+    uow: UnitOfWork,
+    user_id: int,
+    reply: CannedReply,
+    actor: str,
+    now: datetime,
+    *,
+    about_message: int,
+) -> str:
+    """Send a template to the tourist (rendered in their language) and mark their thread answered; once per
+    template and relayed question (``about_message``), however often it is pressed. Returns the tourist's name."""
+    async with uow:
+        user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFound(user=user_id)
+        await uow.outbox.add(
+            OutboxMessage(
+                OutboxKind.CANNED_REPLY,
+                user_id,
+                {"user_id": user_id, "reply": reply.value},
+                now,
+                f"{OutboxKind.CANNED_REPLY.value}:{user_id}:{about_message}:{reply.value}",
+            )
+        )
+        thread = await uow.questions.mark_answered(user_id, actor, now)
+        await uow.audit.add(
+            AuditEntry(
+                at=now,
+                actor=actor,
+                action="question.canned",
+                after={
+                    "user": user_id,
+                    "thread": thread.id if thread else None,
+                    "reply": reply.value,
+                },
+            )
+        )
+        await uow.commit()
+    return user.first_name or str(user_id)
+
+
+async def close_question(
+    uow: UnitOfWork, user_id: int, actor: str, now: datetime
+) -> bool:
+    """Mark the tourist's thread answered without writing to them (answered by phone, a duplicate); False when
+    it was answered already (nothing changes)."""
+    async with uow:
+        thread = await uow.questions.thread(user_id)
+        if thread is None:
+            raise NotFound(user=user_id)
+        if not thread.is_open:
+            return False
+        await uow.questions.mark_answered(user_id, actor, now)
+        await uow.audit.add(
+            AuditEntry(
+                at=now,
+                actor=actor,
+                action="question.closed",
+                before={"status": thread.status.value},
+                after={"user": user_id, "thread": thread.id},
+            )
+        )
+        await uow.commit()
+    return True
+
+
+async def write_to(
+    uow: UnitOfWork,
+    target: WriteTarget,
+    message: TeamMessage,
+    actor: str,
+    now: datetime,
+) -> str:
+    """Pass an operator's message on to a tourist or an organiser (a header in their language, then the message)
+    and audit it as ``operator.wrote``; returns the recipient's name. Writing to a tourist answers their open
+    question too."""
+    async with uow:
+        if target.kind == "tourist":
+            user = await uow.users.get(target.chat_id)
+            if user is None:
+                raise NotFound(user=target.chat_id)
+            chat_id, name = user.id, user.first_name or str(user.id)
+            payload = {"to": "tourist", "user_id": user.id, "order_id": target.order_id}
+        else:
+            organiser_id = target.organiser_id
+            if organiser_id is None and target.order_id is not None:
+                order = await uow.orders.get(target.order_id)
+                event = await uow.catalog.event(order.event_id) if order else None
+                organiser_id = event.organiser_id if event else None
+            organiser = (
+                await uow.catalog.organiser(organiser_id)
+                if organiser_id is not None
+                else None
+            )
+            if organiser is None:
+                raise NotFound(organiser=organiser_id)
+            chat_id, name = organiser.chat_id, organiser.name
+            payload = {
+                "to": "organiser",
+                "organiser_id": organiser.id,
+                "order_id": target.order_id,
+            }
+        for row in _pass_on(OutboxKind.TEAM_MESSAGE, chat_id, message, now, payload):
+            await uow.outbox.add(row)
+        if target.kind == "tourist":
+            thread = await uow.questions.thread(chat_id)
+            if thread is not None and thread.is_open:
+                await uow.questions.mark_answered(chat_id, actor, now)
+            await _remember_answer(
+                uow, chat_id, message, thread.id if thread else None, now
+            )
+        await uow.audit.add(
+            AuditEntry(
+                at=now,
+                actor=actor,
+                action="operator.wrote",
+                order_id=target.order_id,
+                after={
+                    "to": target.kind,
+                    "chat": chat_id,
+                    "message": message.message_id,
+                },
+            )
+        )
+        await uow.commit()
+    return name
