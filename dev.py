@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Set up and use Tripdesk on a machine that has only Python 3.11+.
 
-    python3 dev.py run     # create .venv, install; with BOT_TOKEN (environment or .env): migrate and run the bot;
-                           # without it: the local sandbox (`tripdesk demo`), whose URL it prints
-    python3 dev.py test    # create .venv, install with test extras, run the whole test suite
-    python3 dev.py tripdesk ARGS...   # any tripdesk command inside the environment
+python3 dev.py run     # create .venv, install; with BOT_TOKEN (environment or .env): migrate and run the bot;
+                       # without it: the local sandbox (`tripdesk demo`), whose URL it prints
+python3 dev.py test    # create .venv, install with test extras, run the whole test suite
+python3 dev.py tripdesk ARGS...   # any tripdesk command inside the environment
 """
 
 from __future__ import annotations

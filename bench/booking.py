@@ -39,17 +39,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import select, text, update  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker  # noqa: E402
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.storage.db import create_engine, session_factory  # noqa: E402
-from bot.storage.migrate import upgrade  # noqa: E402
-from bot.storage.tables import SessionRow  # noqa: E402
-from bot.storage.uow import SqlUnitOfWork  # noqa: E402
-from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage  # noqa: E402
-from domain.model.orders import Order, OrderItem, new_order_code  # noqa: E402
-from domain.use_cases.booking import PlaceOrder, place_order  # noqa: E402
-from tests.seed import Seeded, seed_catalog, seed_users  # noqa: E402
+from bot.storage.db import create_engine, session_factory
+from bot.storage.migrate import upgrade
+from bot.storage.tables import SessionRow
+from bot.storage.uow import SqlUnitOfWork
+from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage
+from domain.model.orders import Order, OrderItem, new_order_code
+from domain.use_cases.booking import PlaceOrder, place_order
+from tests.seed import Seeded, seed_catalog, seed_users
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 FIRST_USER = 5_000_000
@@ -98,7 +98,10 @@ async def open_postgres(url: str, pool_size: int, users: int) -> Backend:
     async with admin.begin() as conn:
         await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = create_engine(
-        url, pool_size=pool_size, max_overflow=0, pool_timeout=120,
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=120,
         connect_args={"server_settings": {"search_path": schema}},
     )
 
@@ -155,10 +158,20 @@ async def storage_path(backend: Backend, session_id: int, user_id: int) -> None:
             raise RuntimeError("the bench session ran out of seats")
         order = await uow.orders.add(
             Order(
-                code=new_order_code(), user_id=user_id, session_id=session_id, event_id=backend.seeded.event_id,
-                currency="EUR", items=[OrderItem("adult", 1, 4500)], subtotal_minor=4500, discount_percent=0,
-                total_minor=4500, created_at=NOW, hold_until=NOW + timedelta(minutes=15), language="en",
-                answers=dict(ANSWERS), confirm_by=NOW + timedelta(minutes=10),
+                code=new_order_code(),
+                user_id=user_id,
+                session_id=session_id,
+                event_id=backend.seeded.event_id,
+                currency="EUR",
+                items=[OrderItem("adult", 1, 4500)],
+                subtotal_minor=4500,
+                discount_percent=0,
+                total_minor=4500,
+                created_at=NOW,
+                hold_until=NOW + timedelta(minutes=15),
+                language="en",
+                answers=dict(ANSWERS),
+                confirm_by=NOW + timedelta(minutes=10),
             )
         )
         await uow.outbox.add(
@@ -183,8 +196,10 @@ async def throughput(backend: Backend, bookings: int, workers_list: list[int], b
             done, seconds = await run_workers(workers, users[1:], book, budget)
             ok = await backend.seats_left(session_id) == bookings - 1 - done
             print(_row(backend.name, "place_order", workers, done, seconds, ok))
-        except Exception as error:  # noqa: BLE001 - a figure, or the reason there is none
-            print(f"  {backend.name:<11} {'place_order':<13} {workers:>3} workers  n/a: {type(error).__name__}: {error}")
+        except Exception as error:
+            print(
+                f"  {backend.name:<11} {'place_order':<13} {workers:>3} workers  n/a: {type(error).__name__}: {error}"
+            )
 
         session_id = await backend.new_session(bookings)
         done, seconds = await run_workers(
@@ -263,7 +278,9 @@ async def main() -> None:
     parser.add_argument("--budget", type=float, default=1.0, help="seconds at most per throughput run")
     parser.add_argument("--pool", type=int, default=0, help="connection pool size (default: the most workers)")
     parser.add_argument(
-        "--one-transaction", action="store_true", help="also run the naive check with both statements in one transaction"
+        "--one-transaction",
+        action="store_true",
+        help="also run the naive check with both statements in one transaction",
     )
     args = parser.parse_args()
     workers = [int(w) for w in args.workers.split(",") if w.strip()]
@@ -276,9 +293,7 @@ async def main() -> None:
         f" PostgreSQL: {'yes' if postgres_url else 'no (set BENCH_POSTGRES_URL)'}"
     )
     with tempfile.TemporaryDirectory(prefix="tripdesk-bench-") as directory:
-        openers: list[Callable[[], Awaitable[Backend]]] = [
-            lambda: open_sqlite(directory, pool, max(args.bookings, 1))
-        ]
+        openers: list[Callable[[], Awaitable[Backend]]] = [lambda: open_sqlite(directory, pool, max(args.bookings, 1))]
         if postgres_url:
             openers.append(lambda: open_postgres(postgres_url, pool, max(args.bookings, 1)))
         backends: list[Backend] = []

@@ -53,13 +53,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import event, func, insert, select, text, update  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker  # noqa: E402
+from sqlalchemy import event, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.storage.db import create_engine, session_factory  # noqa: E402
-from bot.storage.migrate import upgrade  # noqa: E402
-from bot.storage.repositories import _order_values  # noqa: E402  (the repository's own row mapping)
-from bot.storage.tables import (  # noqa: E402
+from bot.storage.db import create_engine, session_factory
+from bot.storage.migrate import upgrade
+from bot.storage.repositories import _order_values
+from bot.storage.tables import (
     DeskCardRow,
     OrderItemRow,
     OrderRow,
@@ -67,7 +67,7 @@ from bot.storage.tables import (  # noqa: E402
     SessionRow,
 )
 from domain.model.desk import DIGEST_AFTER, DeskSettings
-from domain.model.orders import (  # noqa: E402
+from domain.model.orders import (
     BookingStatus,
     Order,
     OrderItem,
@@ -76,8 +76,8 @@ from domain.model.orders import (  # noqa: E402
     new_order_code,
 )
 from domain.model.payments import new_ticket_code
-from scheduler.jobs import MAX_PASSES, DeskJobs  # noqa: E402
-from tests.seed import seed_catalog  # noqa: E402
+from scheduler.jobs import MAX_PASSES, DeskJobs
+from tests.seed import seed_catalog
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 DESK_CHAT_ID = -100500
@@ -189,9 +189,19 @@ def _order(kind: str, index: int, session_id: int, event_id: int, codes: set[str
     codes.add(code)
     created = NOW - timedelta(hours=3)
     order = Order(
-        code=code, user_id=FIRST_USER + index, session_id=session_id, event_id=event_id, currency="EUR",
-        items=[OrderItem("adult", 1, 4500)], subtotal_minor=4500, discount_percent=0, total_minor=4500,
-        created_at=created, hold_until=created + timedelta(minutes=15), language="en", answers=dict(ANSWERS),
+        code=code,
+        user_id=FIRST_USER + index,
+        session_id=session_id,
+        event_id=event_id,
+        currency="EUR",
+        items=[OrderItem("adult", 1, 4500)],
+        subtotal_minor=4500,
+        discount_percent=0,
+        total_minor=4500,
+        created_at=created,
+        hold_until=created + timedelta(minutes=15),
+        language="en",
+        answers=dict(ANSWERS),
         confirm_by=created + timedelta(minutes=10),
     )
     if kind in ("paid", "refund_due"):
@@ -219,15 +229,22 @@ def _order(kind: str, index: int, session_id: int, event_id: int, codes: set[str
 NORMAL_MIX = ("paid",) * 14 + ("awaiting_organiser", "awaiting_payment", "cancelled", "cancelled")
 
 
-async def seed(backend: Backend, orders: int, share: float, rng: random.Random
-               ) -> tuple[Counter[str], set[int], float]:
+async def seed(backend: Backend, orders: int, share: float, rng: random.Random) -> tuple[Counter[str], set[int], float]:
     """The catalog, the sessions and the orders; returns the orders per state, the problem orders' ids and the
     seconds it took."""
     start = time.perf_counter()
     seeded = await seed_catalog(backend.sessions, NOW)
     async with backend.sessions() as db, db.begin():
-        rows = [SessionRow(event_id=seeded.event_id, starts_at=NOW + timedelta(days=day, hours=1), capacity=orders,
-                           seats_left=0, status="scheduled") for day in range(1, SESSIONS + 1)]
+        rows = [
+            SessionRow(
+                event_id=seeded.event_id,
+                starts_at=NOW + timedelta(days=day, hours=1),
+                capacity=orders,
+                seats_left=0,
+                status="scheduled",
+            )
+            for day in range(1, SESSIONS + 1)
+        ]
         db.add_all(rows)
         await db.flush()
         session_ids = [row.id for row in rows]
@@ -250,8 +267,8 @@ async def seed(backend: Backend, orders: int, share: float, rng: random.Random
         item_rows.append({"order_id": index + 1, "ticket_type": "adult", "quantity": 1, "unit_price_minor": 4500})
     async with backend.sessions() as db, db.begin():
         for chunk in range(0, orders, 2000):
-            await db.execute(insert(OrderRow), order_rows[chunk:chunk + 2000])
-            await db.execute(insert(OrderItemRow), item_rows[chunk:chunk + 2000])
+            await db.execute(insert(OrderRow), order_rows[chunk : chunk + 2000])
+            await db.execute(insert(OrderItemRow), item_rows[chunk : chunk + 2000])
     if backend.postgres:
         async with backend.engine.connect() as conn:
             # The explicit ids leave the sequence behind; the job inserts cards, not orders, but keep it honest.
@@ -271,8 +288,14 @@ async def counts(backend: Backend) -> dict[str, int]:
         single = await db.scalar(select(func.count()).where(DeskCardRow.digest_id.is_(None)))
         windows = await db.scalar(select(func.count(func.distinct(DeskCardRow.digest_id))))
         unseen = await db.scalar(select(func.count()).where(OrderRow.version != OrderRow.desk_seen_version))
-    return {"cards": cards, "single": single, "digested": cards - single, "windows": windows, "unseen": unseen,
-            **{kind: outbox.get(kind, 0) for kind in CARD_KINDS}}
+    return {
+        "cards": cards,
+        "single": single,
+        "digested": cards - single,
+        "windows": windows,
+        "unseen": unseen,
+        **{kind: outbox.get(kind, 0) for kind in CARD_KINDS},
+    }
 
 
 # ---- the measurements -------------------------------------------------------------------------------------------
@@ -282,15 +305,22 @@ async def mark_seen(backend: Backend, now: datetime) -> int:
     """What ``check_orders`` writes on an order it looked at (seen at its version, nothing acknowledged, checked
     again at its next deadline), in bulk, for the orders the first sweep's budget did not reach."""
     async with backend.sessions() as db, db.begin():
-        rows = (await db.execute(
-            select(OrderRow.id, OrderRow.version, OrderRow.confirm_by, OrderRow.pay_by, SessionRow.starts_at)
-            .join(SessionRow, SessionRow.id == OrderRow.session_id)
-            .where(OrderRow.version != OrderRow.desk_seen_version)
-        )).all()
+        rows = (
+            await db.execute(
+                select(OrderRow.id, OrderRow.version, OrderRow.confirm_by, OrderRow.pay_by, SessionRow.starts_at)
+                .join(SessionRow, SessionRow.id == OrderRow.session_id)
+                .where(OrderRow.version != OrderRow.desk_seen_version)
+            )
+        ).all()
         values = [
-            {"id": row.id, "desk_seen_version": row.version, "desk_ack": [],
-             "desk_check_at": min((m for m in (row.confirm_by, row.pay_by, row.starts_at) if m and m > now),
-                                  default=None)}
+            {
+                "id": row.id,
+                "desk_seen_version": row.version,
+                "desk_ack": [],
+                "desk_check_at": min(
+                    (m for m in (row.confirm_by, row.pay_by, row.starts_at) if m and m > now), default=None
+                ),
+            }
             for row in rows
         ]
         if values:
@@ -325,33 +355,46 @@ async def first_sweep(backend: Backend, jobs: DeskJobs, problem_ids: set[int], b
     after = await counts(backend)
     rate = looked / seconds if seconds else float("nan")
     left = after["unseen"]
-    print(f"  {backend.name:<11} first sweep   {looked} orders in {seconds:6.1f} s = {rate:5.0f} orders/s"
-          f" ({1000 * seconds / max(looked, 1):.2f} ms each), {calls} calls of up to {jobs.batch * jobs.max_passes};"
-          f" {failed} failed; {left} left unseen")
+    print(
+        f"  {backend.name:<11} first sweep   {looked} orders in {seconds:6.1f} s = {rate:5.0f} orders/s"
+        f" ({1000 * seconds / max(looked, 1):.2f} ms each), {calls} calls of up to {jobs.batch * jobs.max_passes};"
+        f" {failed} failed; {left} left unseen"
+    )
     expected = sum(1 for order_id in problem_ids if order_id <= last_id)  # the job claims in id order
-    print(f"  {'':<11} {'':<13} claim query {stats.claim_s:5.1f} s of it ({100 * stats.claim_s / seconds:.0f} %,"
-          f" {1000 * stats.claim_s / max(stats.claims, 1):.2f} ms each); {stats.count / max(looked, 1):.1f} statements"
-          f" per order; CPU of this process {cpu:5.1f} s")
-    print(f"  {'':<11} {'':<13} cards opened {after['cards']} (problem orders: {expected}): {after['single']} posted"
-          f" one by one, {after['digested']} only in a digest ({after['windows']} digest"
-          f" minutes); outbox rows: {after[CARD_KINDS[0]]} cards + {after[CARD_KINDS[1]]} digests")
+    print(
+        f"  {'':<11} {'':<13} claim query {stats.claim_s:5.1f} s of it ({100 * stats.claim_s / seconds:.0f} %,"
+        f" {1000 * stats.claim_s / max(stats.claims, 1):.2f} ms each); {stats.count / max(looked, 1):.1f} statements"
+        f" per order; CPU of this process {cpu:5.1f} s"
+    )
+    print(
+        f"  {'':<11} {'':<13} cards opened {after['cards']} (problem orders: {expected}): {after['single']} posted"
+        f" one by one, {after['digested']} only in a digest ({after['windows']} digest"
+        f" minutes); outbox rows: {after[CARD_KINDS[0]]} cards + {after[CARD_KINDS[1]]} digests"
+    )
     if left:
         marked = await mark_seen(backend, jobs.clock.now())
-        print(f"  {'':<11} {'':<13} --sweep-budget {budget:g} s: all {looked + left} would take about"
-              f" {(looked + left) / rate:.0f} s at this rate;"
-              f" the other {marked} were marked seen in bulk (desk columns only: the"
-              f" {len(problem_ids) - expected} problem orders among them have no card)")
+        print(
+            f"  {'':<11} {'':<13} --sweep-budget {budget:g} s: all {looked + left} would take about"
+            f" {(looked + left) / rate:.0f} s at this rate;"
+            f" the other {marked} were marked seen in bulk (desk columns only: the"
+            f" {len(problem_ids) - expected} problem orders among them have no card)"
+        )
 
 
 def _ms(values: list[float]) -> str:
-    return (f"median {1000 * statistics.median(values):6.2f} ms (min {1000 * min(values):6.2f},"
-            f" max {1000 * max(values):6.2f})")
+    return (
+        f"median {1000 * statistics.median(values):6.2f} ms (min {1000 * min(values):6.2f},"
+        f" max {1000 * max(values):6.2f})"
+    )
 
 
 async def idle(backend: Backend, jobs: DeskJobs, runs: int) -> None:
     stats = backend.statements
-    for label, job in (("check_orders", jobs.check_orders), ("check_questions", jobs.check_questions),
-                       ("reraise_cards", jobs.reraise_cards)):
+    for label, job in (
+        ("check_orders", jobs.check_orders),
+        ("check_questions", jobs.check_questions),
+        ("reraise_cards", jobs.reraise_cards),
+    ):
         await job()  # warm
         stats.reset()
         walls, cpus, claimed = [], [], 0
@@ -364,11 +407,15 @@ async def idle(backend: Backend, jobs: DeskJobs, runs: int) -> None:
             claimed += _looked_at(swept)
         extra = ""
         if label == "check_orders":
-            extra = (f"; claim query {1000 * stats.claim_s / max(stats.claims, 1):.2f} ms;"
-                     f" {stats.count / runs:.0f} statements executed")
-        print(f"  {backend.name:<11} idle {label:<16} {_ms(walls)}; CPU {1000 * statistics.median(cpus):5.2f} ms"
-              f" = {100 * statistics.median(cpus):4.1f} % of a core at one call a second{extra};"
-              f" {claimed} orders/items claimed in {runs} calls")
+            extra = (
+                f"; claim query {1000 * stats.claim_s / max(stats.claims, 1):.2f} ms;"
+                f" {stats.count / runs:.0f} statements executed"
+            )
+        print(
+            f"  {backend.name:<11} idle {label:<16} {_ms(walls)}; CPU {1000 * statistics.median(cpus):5.2f} ms"
+            f" = {100 * statistics.median(cpus):4.1f} % of a core at one call a second{extra};"
+            f" {claimed} orders/items claimed in {runs} calls"
+        )
 
 
 async def plan(backend: Backend) -> None:
@@ -385,8 +432,7 @@ async def plan(backend: Backend) -> None:
             print(f"      {row[-1]}")
 
 
-async def steady(backend: Backend, jobs: DeskJobs, orders: int, touch: int, rounds: int,
-                 rng: random.Random) -> None:
+async def steady(backend: Backend, jobs: DeskJobs, orders: int, touch: int, rounds: int, rng: random.Random) -> None:
     stats = backend.statements
     for number in range(1, rounds + 1):
         ids = rng.sample(range(1, orders + 1), min(touch, orders))
@@ -405,10 +451,12 @@ async def steady(backend: Backend, jobs: DeskJobs, orders: int, touch: int, roun
         seconds = time.perf_counter() - start
         after = await counts(backend)
         written = sum(after[kind] - before[kind] for kind in CARD_KINDS)
-        print(f"  {backend.name:<11} round {number}: {looked} touched orders re-evaluated in {1000 * seconds:6.0f} ms"
-              f" ({1000 * seconds / max(looked, 1):.2f} ms each, {calls} call(s)),"
-              f" claim query {1000 * stats.claim_s:.0f} ms of it; {written} outbox rows (cards edited),"
-              f" {after['unseen']} left unseen")
+        print(
+            f"  {backend.name:<11} round {number}: {looked} touched orders re-evaluated in {1000 * seconds:6.0f} ms"
+            f" ({1000 * seconds / max(looked, 1):.2f} ms each, {calls} call(s)),"
+            f" claim query {1000 * stats.claim_s:.0f} ms of it; {written} outbox rows (cards edited),"
+            f" {after['unseen']} left unseen"
+        )
 
 
 # ---- main -------------------------------------------------------------------------------------------------------
@@ -418,12 +466,15 @@ async def run(backend: Backend, args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     kinds, problem_ids, seconds = await seed(backend, args.orders, args.problem_share, rng)
     problems = len(problem_ids)
-    print(f"\n{backend.name}: {args.orders} orders written in {seconds:.1f} s, {problems} in a problem state"
-          f" ({', '.join(f'{k} {kinds[k]}' for k in PROBLEMS)}); normal: "
-          + ", ".join(f"{k} {v}" for k, v in kinds.items() if k not in PROBLEMS))
+    print(
+        f"\n{backend.name}: {args.orders} orders written in {seconds:.1f} s, {problems} in a problem state"
+        f" ({', '.join(f'{k} {kinds[k]}' for k in PROBLEMS)}); normal: "
+        + ", ".join(f"{k} {v}" for k, v in kinds.items() if k not in PROBLEMS)
+    )
     backend.statements.listen(backend.engine)
-    jobs = DeskJobs(backend.sessions, RunningClock(), DeskSettings(chat_id=DESK_CHAT_ID), batch=args.batch,
-                    max_passes=MAX_PASSES)
+    jobs = DeskJobs(
+        backend.sessions, RunningClock(), DeskSettings(chat_id=DESK_CHAT_ID), batch=args.batch, max_passes=MAX_PASSES
+    )
     await first_sweep(backend, jobs, problem_ids, args.sweep_budget)
     if backend.postgres:
         async with backend.engine.connect() as conn:
@@ -439,8 +490,12 @@ async def main() -> None:
     parser.add_argument("--orders", type=int, default=12_000, help="orders in the database (default 12000)")
     parser.add_argument("--problem-share", type=float, default=0.05, help="share of them in a problem state (0.05)")
     parser.add_argument("--batch", type=int, default=50, help="orders per pass (DeskJobs' default, 50)")
-    parser.add_argument("--sweep-budget", type=float, default=20.0,
-                        help="start no first-sweep call after S seconds (0: sweep all); the rest are marked seen")
+    parser.add_argument(
+        "--sweep-budget",
+        type=float,
+        default=20.0,
+        help="start no first-sweep call after S seconds (0: sweep all); the rest are marked seen",
+    )
     parser.add_argument("--idle-runs", type=int, default=20, help="idle calls timed per job (20)")
     parser.add_argument("--touch", type=int, default=100, help="orders touched per steady-state round (100)")
     parser.add_argument("--rounds", type=int, default=3, help="steady-state rounds (3)")
@@ -450,10 +505,14 @@ async def main() -> None:
         parser.error("--orders, --batch and --idle-runs must be at least 1, --problem-share within 0..1")
     postgres_url = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL")
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f}"
-          f" {load[2]:.2f}; PostgreSQL: {'yes' if postgres_url else 'no (set BENCH_POSTGRES_URL)'}")
-    print(f"check_orders via DeskJobs(batch={args.batch}, max_passes={MAX_PASSES}), desk chat {DESK_CHAT_ID},"
-          f" DIGEST_AFTER={DIGEST_AFTER}; clock: {NOW:%Y-%m-%d %H:%M} UTC running in real time")
+    print(
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f}"
+        f" {load[2]:.2f}; PostgreSQL: {'yes' if postgres_url else 'no (set BENCH_POSTGRES_URL)'}"
+    )
+    print(
+        f"check_orders via DeskJobs(batch={args.batch}, max_passes={MAX_PASSES}), desk chat {DESK_CHAT_ID},"
+        f" DIGEST_AFTER={DIGEST_AFTER}; clock: {NOW:%Y-%m-%d %H:%M} UTC running in real time"
+    )
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tripdesk-bench-") as directory:
         openers: list[Callable[[], Awaitable[Backend]]] = [lambda: open_sqlite(directory)]

@@ -57,22 +57,22 @@ from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aiohttp import web  # noqa: E402
-from sqlalchemy import event, func, insert, select, text, update  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker  # noqa: E402
+from aiohttp import web
+from sqlalchemy import event, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.app import build_bot  # noqa: E402
-from bot.clock import SystemClock  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.i18n import I18n  # noqa: E402
-from bot.outbox import OutboxSender  # noqa: E402
-from bot.ratelimit import OVERALL, Limits, Rate  # noqa: E402
-from bot.sandbox.limits import Limits as EmulatorLimits  # noqa: E402
-from bot.sandbox.server import Emulator  # noqa: E402
-from bot.storage.db import create_engine, session_factory  # noqa: E402
-from bot.storage.migrate import upgrade  # noqa: E402
-from bot.storage.repositories import _order_values  # noqa: E402  (the repository's own row mapping)
-from bot.storage.tables import (  # noqa: E402
+from bot.app import build_bot
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.i18n import I18n
+from bot.outbox import OutboxSender
+from bot.ratelimit import OVERALL, Limits, Rate
+from bot.sandbox.limits import Limits as EmulatorLimits
+from bot.sandbox.server import Emulator
+from bot.storage.db import create_engine, session_factory
+from bot.storage.migrate import upgrade
+from bot.storage.repositories import _order_values
+from bot.storage.tables import (
     AuditRow,
     OrderItemRow,
     OrderReminderRow,
@@ -80,12 +80,12 @@ from bot.storage.tables import (  # noqa: E402
     OutboxRow,
     SessionRow,
 )
-from bot.storage.uow import SqlUnitOfWork  # noqa: E402
+from bot.storage.uow import SqlUnitOfWork
 from domain.model.messages import (
     SYSTEM,
-    OutboxKind,  # noqa: E402
+    OutboxKind,
 )
-from domain.model.orders import (  # noqa: E402
+from domain.model.orders import (
     BookingStatus,
     Order,
     OrderItem,
@@ -95,11 +95,11 @@ from domain.model.orders import (  # noqa: E402
     new_order_code,
 )
 from domain.model.payments import new_ticket_code
-from domain.model.reminders import DueStatus, before_kind  # noqa: E402
+from domain.model.reminders import DueStatus, before_kind
 from domain.use_cases.deadlines import send_due_reminders
 from domain.use_cases.sweep import DEFAULT_BATCH
-from scheduler.jobs import build_scheduler  # noqa: E402
-from tests.seed import seed_catalog, seed_users  # noqa: E402
+from scheduler.jobs import build_scheduler
+from tests.seed import seed_catalog, seed_users
 
 FIRST_USER = 5_000_000
 TOKEN = "424242:bench-outbox-token-AAAAAAAAAAAAAAAAAAAAAAAA"
@@ -150,8 +150,9 @@ def add_latency(emulator: Emulator, seconds: float) -> None:
     """Every Bot API request waits ``seconds`` before the emulator handles it (a network round trip)."""
 
     @web.middleware
-    async def latency(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                      ) -> web.StreamResponse:
+    async def latency(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         if request.path.startswith("/bot"):
             await asyncio.sleep(seconds)
         return await handler(request)
@@ -183,8 +184,9 @@ async def prepare(sessions: async_sessionmaker, n: int, now: datetime) -> tuple[
     await seed_users(sessions, users, now)
     starts_at = now + OFFSET - timedelta(minutes=1)  # the 2 h reminder is due a minute ago
     async with sessions() as db, db.begin():
-        session = SessionRow(event_id=seeded.event_id, starts_at=starts_at, capacity=n, seats_left=0,
-                             status="scheduled")
+        session = SessionRow(
+            event_id=seeded.event_id, starts_at=starts_at, capacity=n, seats_left=0, status="scheduled"
+        )
         db.add(session)
         await db.flush()
         session_id = session.id
@@ -203,12 +205,26 @@ async def prepare(sessions: async_sessionmaker, n: int, now: datetime) -> tuple[
         order_id = index + 1
         created = now - timedelta(days=1)
         order = Order(
-            code=code, user_id=user_id, session_id=session_id, event_id=seeded.event_id, currency="EUR",
-            items=[OrderItem("adult", 1, 4500)], subtotal_minor=4500, discount_percent=0, total_minor=4500,
-            created_at=created, hold_until=created + timedelta(minutes=15), language="en", answers=dict(ANSWERS),
-            confirm_by=created + timedelta(minutes=10), pay_by=created + timedelta(minutes=40),
-            booking=BookingStatus.CONFIRMED, payment=PaymentStatus.PAID, ticket=TicketStatus.ISSUED,
-            ticket_code=ticket, paid_at=created + timedelta(minutes=20),
+            code=code,
+            user_id=user_id,
+            session_id=session_id,
+            event_id=seeded.event_id,
+            currency="EUR",
+            items=[OrderItem("adult", 1, 4500)],
+            subtotal_minor=4500,
+            discount_percent=0,
+            total_minor=4500,
+            created_at=created,
+            hold_until=created + timedelta(minutes=15),
+            language="en",
+            answers=dict(ANSWERS),
+            confirm_by=created + timedelta(minutes=10),
+            pay_by=created + timedelta(minutes=40),
+            booking=BookingStatus.CONFIRMED,
+            payment=PaymentStatus.PAID,
+            ticket=TicketStatus.ISSUED,
+            ticket_code=ticket,
+            paid_at=created + timedelta(minutes=20),
         )
         order_rows.append({**_order_values(order), "id": order_id, "version": 0})
         item_rows.append({"order_id": order_id, "ticket_type": "adult", "quantity": 1, "unit_price_minor": 4500})
@@ -223,8 +239,7 @@ async def prepare(sessions: async_sessionmaker, n: int, now: datetime) -> tuple[
     swept = await send_due_reminders(SqlUnitOfWork(sessions), now, min(DEFAULT_BATCH, n))
     async with sessions() as db:
         by_job = {
-            row.payload["order_id"]: row
-            for row in await db.scalars(select(OutboxRow).where(OutboxRow.kind == KIND))
+            row.payload["order_id"]: row for row in await db.scalars(select(OutboxRow).where(OutboxRow.kind == KIND))
         }
     if len(by_job) != len(swept.done) or swept.skipped or swept.failed:
         raise RuntimeError(f"the reminder job did not do what the bench expects: {swept}, {len(by_job)} rows")
@@ -247,8 +262,17 @@ async def prepare(sessions: async_sessionmaker, n: int, now: datetime) -> tuple[
             )
             await db.execute(
                 insert(AuditRow),
-                [{"at": now, "actor": SYSTEM, "action": "reminder.sent", "order_id": order_id, "before": {},
-                  "after": {"kind": kind}} for order_id in rest],
+                [
+                    {
+                        "at": now,
+                        "actor": SYSTEM,
+                        "action": "reminder.sent",
+                        "order_id": order_id,
+                        "before": {},
+                        "after": {"kind": kind},
+                    }
+                    for order_id in rest
+                ],
             )
     note = f"{len(by_job)} outbox rows written by domain.use_cases.deadlines.send_due_reminders, {len(rest)} in bulk in its shape"
     return code_of, note
@@ -351,8 +375,7 @@ async def drain_tight(sender: OutboxSender, sessions: async_sessionmaker, deadli
             await asyncio.sleep(0.05)  # rows waiting for a later due time (a retry): nothing to do now
 
 
-async def drain_scheduled(sender: OutboxSender, sessions: async_sessionmaker, deadline: float, interval: float
-                          ) -> None:
+async def drain_scheduled(sender: OutboxSender, sessions: async_sessionmaker, deadline: float, interval: float) -> None:
     """The production way: APScheduler's interval job (``max_instances=1``, ``coalesce``)."""
     scheduler = build_scheduler(sender, interval)
     scheduler.start()
@@ -398,8 +421,7 @@ async def run(args: argparse.Namespace, engine: AsyncEngine, db_name: str) -> No
         meter = Meter()
         meter.listen(engine)
         instrument(sender, meter)
-        mode = (f"the APScheduler job every {args.scheduler:g} s" if args.scheduler
-                else "deliver_due() in a tight loop")
+        mode = f"the APScheduler job every {args.scheduler:g} s" if args.scheduler else "deliver_due() in a tight loop"
         print(
             f"sender: OutboxSender(batch={sender.batch}), its overall rate {sender_limits.overall.rate.per_second:g}/s"
             f" (burst {sender_limits.overall.rate.burst:g}); {mode}; emulator: {limit:g}/s overall"
@@ -434,12 +456,18 @@ async def run(args: argparse.Namespace, engine: AsyncEngine, db_name: str) -> No
     statuses = Counter(call.status for call in sends)
     times = sorted(call.at for call in sends if call.ok)
     counts = await outbox_counts(sessions)
-    per_user = {user_id: [m for m in world.chats[user_id].messages.values() if m.sender_id == world.bot.id]
-                for user_id in code_of}
+    per_user = {
+        user_id: [m for m in world.chats[user_id].messages.values() if m.sender_id == world.bot.id]
+        for user_id in code_of
+    }
     silent = sum(1 for messages in per_user.values() if not messages)
     doubled = sum(1 for messages in per_user.values() if len(messages) > 1)
-    wrong = sum(1 for user_id, messages in per_user.items() for m in messages
-                if format_order_code(code_of[user_id]) not in (m.data.get("text") or ""))
+    wrong = sum(
+        1
+        for user_id, messages in per_user.items()
+        for m in messages
+        if format_order_code(code_of[user_id]) not in (m.data.get("text") or "")
+    )
     unsent = counts["pending"] + counts["sending"]
     too_many = statuses[429]
 
@@ -454,35 +482,51 @@ async def run(args: argparse.Namespace, engine: AsyncEngine, db_name: str) -> No
     if whole:
         print(f"  delivered/s    {whole:.2f} = {whole / limit:.3f} of the {limit:g}/s limit")
     if steady:
-        print(f"                 {steady:.2f} = {steady / limit:.3f} of the limit after the first {int(limit)}"
-              f" (the starting burst)")
-    print(f"  lost           {silent} users without a message; outbox rows: {counts['sent']} sent,"
-          f" {counts['dead']} dead, {unsent} still pending")
+        print(
+            f"                 {steady:.2f} = {steady / limit:.3f} of the limit after the first {int(limit)}"
+            f" (the starting burst)"
+        )
+    print(
+        f"  lost           {silent} users without a message; outbox rows: {counts['sent']} sent,"
+        f" {counts['dead']} dead, {unsent} still pending"
+    )
     print(f"  duplicates     {doubled} users with more than one message; {wrong} messages not naming the user's order")
-    waited = sum(((call.response or {}).get("parameters") or {}).get("retry_after", 0)
-                 for call in sends if call.status == 429)
+    waited = sum(
+        ((call.response or {}).get("parameters") or {}).get("retry_after", 0) for call in sends if call.status == 429
+    )
     first_429 = next(((i, c.at) for i, c in enumerate(sends) if c.status == 429), None)
-    print(f"  429s           {too_many} (after the first: {max(too_many - 1, 0)}); sendMessage answers: "
-          + ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items()))
-          + (f"; the first on call {first_429[0] + 1}, {first_429[1] - times[0]:.1f} s in; {waited} s of"
-             f" retry_after waited out" if first_429 else ""))
+    print(
+        f"  429s           {too_many} (after the first: {max(too_many - 1, 0)}); sendMessage answers: "
+        + ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items()))
+        + (
+            f"; the first on call {first_429[0] + 1}, {first_429[1] - times[0]:.1f} s in; {waited} s of"
+            f" retry_after waited out"
+            if first_429
+            else ""
+        )
+    )
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     seconds = Counter(int(t - times[0]) for t in times)
     full = [seconds[s] for s in range(1, int(span))]  # whole seconds, the first (the burst) and the last left out
-    print(f"  pauses         longest {max(gaps, default=0) * 1000:.0f} ms between two deliveries;"
-          f" {sum(g > 0.2 for g in gaps)} over 200 ms"
-          + (f"; per whole second min {min(full)}, median {statistics.median(full):g}, max {max(full)}"
-             if full else ""))
+    print(
+        f"  pauses         longest {max(gaps, default=0) * 1000:.0f} ms between two deliveries;"
+        f" {sum(g > 0.2 for g in gaps)} over 200 ms"
+        + (f"; per whole second min {min(full)}, median {statistics.median(full):g}, max {max(full)}" if full else "")
+    )
 
     # CPU and where the sender's time went
     others = {name: threads_after.get(name, 0) - threads_before.get(name, 0) for name in threads_after}
     rest = total_cpu - main_cpu - emulator_cpu
-    busiest = sorted(((cpu, name) for name, cpu in others.items()
-                      if name not in ("MainThread", "emulator") and cpu > 0.05), reverse=True)[:3]
-    print(f"  CPU            sender thread {main_cpu:.1f} s ({main_cpu / wall:.0%} of wall), emulator thread"
-          f" {emulator_cpu:.1f} s, other threads {rest:.1f} s"
-          + (f" ({', '.join(f'{name} {cpu:.1f} s' for cpu, name in busiest)})" if busiest else "")
-          + f"; {main_cpu / len(times) * 1000:.2f} ms of sender CPU per message")
+    busiest = sorted(
+        ((cpu, name) for name, cpu in others.items() if name not in ("MainThread", "emulator") and cpu > 0.05),
+        reverse=True,
+    )[:3]
+    print(
+        f"  CPU            sender thread {main_cpu:.1f} s ({main_cpu / wall:.0%} of wall), emulator thread"
+        f" {emulator_cpu:.1f} s, other threads {rest:.1f} s"
+        + (f" ({', '.join(f'{name} {cpu:.1f} s' for cpu, name in busiest)})" if busiest else "")
+        + f"; {main_cpu / len(times) * 1000:.2f} ms of sender CPU per message"
+    )
     delivered = max(len(times), 1)
     passes = meter.count["pass"]
     pass_time = meter.seconds["pass"]
@@ -492,14 +536,18 @@ async def run(args: argparse.Namespace, engine: AsyncEngine, db_name: str) -> No
     def ms(phase: str) -> str:
         return f"{meter.seconds[phase] / delivered * 1000:.2f}"
 
-    print(f"  per message    render {ms('render')} ms (of it SQL {meter.sql['render'] / delivered * 1000:.2f} ms in"
-          f" {meter.statements['render'] / delivered:.1f} statements), HTTP send {ms('send')} ms (429 waits"
-          f" included), mark sent {ms('sent')} ms, claim {ms('claim')} ms, blocked check {ms('blocked_users')} ms,"
-          f" pacing sleep {ms('pacing sleep')} ms ({meter.count['pacing sleep']} sleeps,"
-          f" {meter.seconds['pacing sleep'] - meter.requested_sleep:.2f} s more than asked in all)")
-    print(f"  database       {db_time:.1f} s = {db_time / max(busy, 1e-9):.0%} of the sender's busy time"
-          f" ({busy:.1f} s: passes {pass_time:.1f} s less pacing sleep), {db_time / wall:.0%} of wall;"
-          f" {passes} passes of {delivered / max(passes, 1):.1f} rows, {wall - pass_time:.1f} s outside passes")
+    print(
+        f"  per message    render {ms('render')} ms (of it SQL {meter.sql['render'] / delivered * 1000:.2f} ms in"
+        f" {meter.statements['render'] / delivered:.1f} statements), HTTP send {ms('send')} ms (429 waits"
+        f" included), mark sent {ms('sent')} ms, claim {ms('claim')} ms, blocked check {ms('blocked_users')} ms,"
+        f" pacing sleep {ms('pacing sleep')} ms ({meter.count['pacing sleep']} sleeps,"
+        f" {meter.seconds['pacing sleep'] - meter.requested_sleep:.2f} s more than asked in all)"
+    )
+    print(
+        f"  database       {db_time:.1f} s = {db_time / max(busy, 1e-9):.0%} of the sender's busy time"
+        f" ({busy:.1f} s: passes {pass_time:.1f} s less pacing sleep), {db_time / wall:.0%} of wall;"
+        f" {passes} passes of {delivered / max(passes, 1):.1f} rows, {wall - pass_time:.1f} s outside passes"
+    )
 
 
 async def report_progress(emulator: Emulator, start: float) -> None:
@@ -541,21 +589,34 @@ async def with_postgres(args: argparse.Namespace, url: str) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=10_000, help="reminders, one per user (default 10000)")
-    parser.add_argument("--postgres", action="store_true",
-                        help="PostgreSQL at BENCH_POSTGRES_URL or TEST_POSTGRES_URL instead of SQLite")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="PostgreSQL at BENCH_POSTGRES_URL or TEST_POSTGRES_URL instead of SQLite",
+    )
     parser.add_argument("--batch", type=int, default=0, help="the sender's batch (default: OutboxSender's, 20)")
-    parser.add_argument("--sender-rate", type=float, default=0,
-                        help="the sender's own overall rate per second (default: bot.ratelimit's, 30)")
+    parser.add_argument(
+        "--sender-rate",
+        type=float,
+        default=0,
+        help="the sender's own overall rate per second (default: bot.ratelimit's, 30)",
+    )
     parser.add_argument("--limit", type=float, default=30.0, help="the emulator's overall limit per second (30)")
     parser.add_argument("--latency", type=float, default=0, help="ms the emulator waits before each answer (0)")
-    parser.add_argument("--scheduler", type=float, default=0,
-                        help="run the real APScheduler job every S seconds instead of a tight loop")
+    parser.add_argument(
+        "--scheduler",
+        type=float,
+        default=0,
+        help="run the real APScheduler job every S seconds instead of a tight loop",
+    )
     args = parser.parse_args()
     if args.messages < 1:
         parser.error("--messages must be at least 1")
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f}"
-          f" {load[2]:.2f}")
+    print(
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f}"
+        f" {load[2]:.2f}"
+    )
     if args.postgres:
         url = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL")
         if not url:

@@ -75,8 +75,13 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             from bot.sandbox.demo import run_demo
 
             await run_demo(
-                settings, host=args.host, port=args.port, scale=args.scale, workdir=args.workdir,
-                open_browser=args.open, keep=args.keep,
+                settings,
+                host=args.host,
+                port=args.port,
+                scale=args.scale,
+                workdir=args.workdir,
+                open_browser=args.open,
+                keep=args.keep,
             )
         case "migrate":
             await _migrate(settings)
@@ -157,9 +162,10 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
         if args.output is None:
             count = await export_orders(session_factory(engine), first, last, args.fmt, sys.stdout)
         else:
-            with args.output.open("w" if args.fmt == "csv" else "wb", **(
-                {"newline": "", "encoding": "utf-8"} if args.fmt == "csv" else {}
-            )) as out:
+            with args.output.open(
+                "w" if args.fmt == "csv" else "wb",
+                **({"newline": "", "encoding": "utf-8"} if args.fmt == "csv" else {}),
+            ) as out:
                 count = await export_orders(session_factory(engine), first, last, args.fmt, out)
     finally:
         await engine.dispose()

@@ -158,7 +158,7 @@ class InboxPolling:
                     break
                 stopping.cancel()
                 updates = poll.result()
-            except (TelegramAPIError, OSError, asyncio.TimeoutError) as error:
+            except (TimeoutError, TelegramAPIError, OSError) as error:
                 delay = BACKOFF[min(failures, len(BACKOFF) - 1)]
                 failures += 1
                 log.warning("getUpdates failed (%s); retrying in %ss", error, delay)

@@ -52,8 +52,10 @@ def sync(directory: Path = LOCALES_DIR) -> dict[str, int]:
             existing = old.get(key)
             string = existing.string if existing is not None else None
             if language == SOURCE_LANGUAGE and not _filled(string):
-                string = message_id if isinstance(message_id, str) else (message_id[0],) + (message_id[1],) * (
-                    new.num_plurals - 1
+                string = (
+                    message_id
+                    if isinstance(message_id, str)
+                    else (message_id[0],) + (message_id[1],) * (new.num_plurals - 1)
                 )
             if string is None:
                 string = "" if isinstance(message_id, str) else ("",) * new.num_plurals

@@ -202,7 +202,9 @@ class OutboxSender:
         if rendered.edit_message_id is not None:
             try:
                 await self.bot.edit_message_text(
-                    text=rendered.text, chat_id=chat_id, message_id=rendered.edit_message_id,
+                    text=rendered.text,
+                    chat_id=chat_id,
+                    message_id=rendered.edit_message_id,
                     reply_markup=rendered.markup,
                 )
                 return rendered.edit_message_id
@@ -211,8 +213,9 @@ class OutboxSender:
                     return rendered.edit_message_id
                 if not any(gone in error.message for gone in _GONE):
                     raise
-                log.info("message %s in %s is gone (%s): sending it anew", rendered.edit_message_id, chat_id,
-                         error.message)
+                log.info(
+                    "message %s in %s is gone (%s): sending it anew", rendered.edit_message_id, chat_id, error.message
+                )
         extra: dict = {}
         if rendered.thread_id is not None:
             extra["message_thread_id"] = rendered.thread_id
@@ -222,8 +225,11 @@ class OutboxSender:
             )
         if rendered.copy_from is not None:
             copied = await self.bot.copy_message(
-                chat_id, from_chat_id=rendered.copy_from[0], message_id=rendered.copy_from[1],
-                reply_markup=rendered.markup, **extra,
+                chat_id,
+                from_chat_id=rendered.copy_from[0],
+                message_id=rendered.copy_from[1],
+                reply_markup=rendered.markup,
+                **extra,
             )
             return copied.message_id
         return (await self._post(chat_id, rendered, extra)).message_id

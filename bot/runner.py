@@ -28,10 +28,10 @@ async def run_polling(settings: Settings) -> None:
     sessions = session_factory(engine)
     dp = build_dispatcher(settings, sessions)
     sender = OutboxSender(
-            bot,
-            sessions,
-            dp["i18n"],
-            dp["clock"],
+        bot,
+        sessions,
+        dp["i18n"],
+        dp["clock"],
         payment_provider_token=(
             settings.payment_provider_token.get_secret_value() if settings.payment_provider_token else None
         ),

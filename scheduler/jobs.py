@@ -66,8 +66,7 @@ class _Jobs:
             if swept.claimed < self.batch or not (swept.done or swept.skipped):
                 break
         if total.done or total.skipped or total.failed:
-            log.info("%s: %d done, %d skipped, %d failed", name, len(total.done), len(total.skipped),
-                     len(total.failed))
+            log.info("%s: %d done, %d skipped, %d failed", name, len(total.done), len(total.skipped), len(total.failed))
         return total
 
     def jobs(self) -> dict[str, Callable[[], Awaitable[Swept]]]:
@@ -131,8 +130,9 @@ class DeskJobs(_Jobs):
         }
 
 
-def _interval(scheduler: AsyncIOScheduler, function: Callable[[], Awaitable[object]], job_id: str,
-              interval_s: float) -> None:
+def _interval(
+    scheduler: AsyncIOScheduler, function: Callable[[], Awaitable[object]], job_id: str, interval_s: float
+) -> None:
     scheduler.add_job(
         function,
         "interval",

@@ -54,7 +54,7 @@ def engine_twin(engine: AsyncEngine) -> AsyncEngine:
     return create_engine(url, **kwargs)
 
 
-async def _sqlite_engine(tmp_path) -> AsyncEngine:  # noqa: ANN001
+async def _sqlite_engine(tmp_path) -> AsyncEngine:
     url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     engine = create_engine(url)
     _TWINS[id(engine)] = (url, {})
@@ -64,7 +64,9 @@ async def _sqlite_engine(tmp_path) -> AsyncEngine:  # noqa: ANN001
 
 async def _postgres_engine() -> tuple[AsyncEngine, str]:
     if not POSTGRES_URL:
-        pytest.skip("PostgreSQL not configured: set TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)")
+        pytest.skip(
+            "PostgreSQL not configured: set TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)"
+        )
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL)
     async with admin.begin() as conn:
@@ -85,7 +87,7 @@ async def _drop_schema(schema: str) -> None:
 
 
 @pytest.fixture
-async def sqlite_engine(tmp_path) -> AsyncIterator[AsyncEngine]:  # noqa: ANN001
+async def sqlite_engine(tmp_path) -> AsyncIterator[AsyncEngine]:
     engine = await _sqlite_engine(tmp_path)
     yield engine
     await engine.dispose()
@@ -100,7 +102,7 @@ async def pg_engine() -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def engine(request, tmp_path) -> AsyncIterator[AsyncEngine]:  # noqa: ANN001
+async def engine(request, tmp_path) -> AsyncIterator[AsyncEngine]:
     """The same test on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
         engine = await _sqlite_engine(tmp_path)
@@ -119,6 +121,6 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker:
 
 
 @pytest.fixture
-def uow_factory(sessions: async_sessionmaker):  # noqa: ANN201
+def uow_factory(sessions: async_sessionmaker):
     """A fresh unit of work per call, like one per update in the bot."""
     return lambda: SqlUnitOfWork(sessions)

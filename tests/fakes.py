@@ -129,11 +129,7 @@ class FakeCatalogRepository(_Repository):
         pairs = []
         for s in self._state.sessions.values():
             event = self._state.events[s.event_id]
-            if (
-                event.region_id == region_id
-                and start <= s.starts_at < end
-                and s.status is SessionStatus.SCHEDULED
-            ):
+            if event.region_id == region_id and start <= s.starts_at < end and s.status is SessionStatus.SCHEDULED:
                 pairs.append((event, s))
         return pairs
 
@@ -182,9 +178,7 @@ class FakeSeatRepository(_Repository):
     async def release(self, session_id: int, seats: int) -> None:
         s = self._state.sessions.get(session_id)
         if s is not None:
-            self._state.sessions[session_id] = dataclasses.replace(
-                s, seats_left=min(s.capacity, s.seats_left + seats)
-            )
+            self._state.sessions[session_id] = dataclasses.replace(s, seats_left=min(s.capacity, s.seats_left + seats))
 
 
 class FakeOrderRepository(_Repository):
@@ -262,8 +256,11 @@ class FakePaymentRepository(_Repository):
 
     async def mark_refunded(self, order_id: int, now: datetime) -> int:
         state = self._state
-        marked = [p for p in state.payments if p.order_id == order_id and not p.applied
-                  and p.telegram_charge_id not in state.refunded_payments]
+        marked = [
+            p
+            for p in state.payments
+            if p.order_id == order_id and not p.applied and p.telegram_charge_id not in state.refunded_payments
+        ]
         for p in marked:
             state.refunded_payments[p.telegram_charge_id] = now
         return len(marked)
@@ -283,8 +280,11 @@ class FakeReminderRepository(_Repository):
         return [r for r in self._state.reminders if r.order_id == order_id]
 
     async def claim_due(self, now: datetime, exclude: Collection[int]) -> Reminder | None:
-        due = [r for r in self._state.reminders
-               if r.status is DueStatus.PENDING and r.due_at <= now and r.id not in exclude]
+        due = [
+            r
+            for r in self._state.reminders
+            if r.status is DueStatus.PENDING and r.due_at <= now and r.id not in exclude
+        ]
         return min(due, key=lambda r: (r.due_at, r.id), default=None)
 
     async def close(self, reminder_id: int, status: DueStatus, now: datetime) -> None:
@@ -310,8 +310,9 @@ class FakeReminderRepository(_Repository):
         return False
 
     async def claim_due_notice(self, now: datetime, exclude: Collection[int]) -> SessionNotice | None:
-        due = [n for n in self._state.notices
-               if n.status is DueStatus.PENDING and n.due_at <= now and n.id not in exclude]
+        due = [
+            n for n in self._state.notices if n.status is DueStatus.PENDING and n.due_at <= now and n.id not in exclude
+        ]
         return min(due, key=lambda n: (n.due_at, n.id), default=None)
 
     async def close_notice(self, notice_id: int, status: DueStatus, now: datetime) -> None:
@@ -326,30 +327,43 @@ class FakeReminderRepository(_Repository):
 
     async def claim_silent_order(self, now: datetime, exclude: Collection[int]) -> int | None:
         silent = (
-            o for o in self._state.orders.values()
-            if o.booking is BookingStatus.AWAITING_ORGANISER and o.confirm_by is not None and o.confirm_by <= now
+            o
+            for o in self._state.orders.values()
+            if o.booking is BookingStatus.AWAITING_ORGANISER
+            and o.confirm_by is not None
+            and o.confirm_by <= now
             and o.confirm_nudged_at is None
         )
         return self._first(silent, lambda o: o.confirm_by, exclude)
 
     async def claim_unpaid_order(self, now: datetime, exclude: Collection[int]) -> int | None:
         unpaid = (
-            o for o in self._state.orders.values()
-            if o.booking is BookingStatus.CONFIRMED and o.payment is PaymentStatus.AWAITING
-            and o.pay_by is not None and o.pay_by <= now and o.pay_reminded_at is None
+            o
+            for o in self._state.orders.values()
+            if o.booking is BookingStatus.CONFIRMED
+            and o.payment is PaymentStatus.AWAITING
+            and o.pay_by is not None
+            and o.pay_by <= now
+            and o.pay_reminded_at is None
         )
         return self._first(unpaid, lambda o: o.pay_by, exclude)
 
-    async def claim_overdue_order(
-        self, now: datetime, starts_before: datetime, exclude: Collection[int]
-    ) -> int | None:
+    async def claim_overdue_order(self, now: datetime, starts_before: datetime, exclude: Collection[int]) -> int | None:
         sessions = self._state.sessions
         overdue = (
-            o for o in self._state.orders.values()
-            if (o.booking is BookingStatus.CONFIRMED and o.payment is PaymentStatus.AWAITING
-                and o.pay_reminded_at is not None and o.hold_until <= now)
-            or (o.booking is BookingStatus.AWAITING_ORGANISER and o.session_id in sessions
-                and sessions[o.session_id].starts_at <= starts_before)
+            o
+            for o in self._state.orders.values()
+            if (
+                o.booking is BookingStatus.CONFIRMED
+                and o.payment is PaymentStatus.AWAITING
+                and o.pay_reminded_at is not None
+                and o.hold_until <= now
+            )
+            or (
+                o.booking is BookingStatus.AWAITING_ORGANISER
+                and o.session_id in sessions
+                and sessions[o.session_id].starts_at <= starts_before
+            )
         )
         return self._first(overdue, lambda o: o.hold_until, exclude)
 
@@ -373,8 +387,9 @@ class FakeQuestionRepository(_Repository):
         if known is None:
             known = QuestionThread(state.next_thread_id, user_id, ThreadStatus.OPEN, now)
             state.next_thread_id += 1
-        thread = dataclasses.replace(known, status=ThreadStatus.OPEN, asked_at=now, answered_at=None,
-                                     answered_by=None, desk_check_at=check_at)
+        thread = dataclasses.replace(
+            known, status=ThreadStatus.OPEN, asked_at=now, answered_at=None, answered_by=None, desk_check_at=check_at
+        )
         state.question_threads[user_id] = thread
         return thread
 
@@ -385,8 +400,9 @@ class FakeQuestionRepository(_Repository):
         known = self._state.question_threads.get(user_id)
         if known is None:
             return None
-        thread = dataclasses.replace(known, status=ThreadStatus.ANSWERED, answered_at=now, answered_by=by,
-                                     desk_check_at=now)
+        thread = dataclasses.replace(
+            known, status=ThreadStatus.ANSWERED, answered_at=now, answered_by=by, desk_check_at=now
+        )
         self._state.question_threads[user_id] = thread
         return thread
 

@@ -78,7 +78,12 @@ CRUISE_DESCRIPTION = {
 CRUISE_MEETING_POINT = {"en": "Pier 3", "ru": "Причал 3", "de": "Pier 3", "et": "Kai 3"}
 CRUISE_PRICES = [{"code": "adult", "price_minor": 4500}, {"code": "child", "price_minor": 2500}]
 
-WALK_TITLE = {"en": "Old Town walk", "ru": "Прогулка по Старому городу", "de": "Altstadtrundgang", "et": "Vanalinna jalutuskäik"}
+WALK_TITLE = {
+    "en": "Old Town walk",
+    "ru": "Прогулка по Старому городу",
+    "de": "Altstadtrundgang",
+    "et": "Vanalinna jalutuskäik",
+}
 WALK_DESCRIPTION = {
     "en": "Two hours through the medieval Old Town.",
     "ru": "Два часа по средневековому Старому городу.",
@@ -211,9 +216,7 @@ async def seed_catalog(sessions: async_sessionmaker, now: datetime) -> Seeded:
 
 
 def _hotel(code: str, region_id: int, name: str, discount: int) -> HotelRow:
-    return HotelRow(
-        code=code, region_id=region_id, name=name, search_name=name.casefold(), discount_percent=discount
-    )
+    return HotelRow(code=code, region_id=region_id, name=name, search_name=name.casefold(), discount_percent=discount)
 
 
 def _session(event_id: int, starts_at: datetime, capacity: int, status: str = "scheduled") -> SessionRow:
@@ -267,7 +270,16 @@ async def seed_users(sessions: async_sessionmaker, user_ids: Iterable[int], now:
     """Many tourists in one transaction (for concurrency tests and benchmarks)."""
     async with sessions() as db, db.begin():
         db.add_all(
-            UserRow(id=uid, language="en", created_at=now, first_name=None, username=None, phone=None,
-                    hotel_id=None, region_id=None, blocked_bot=False)
+            UserRow(
+                id=uid,
+                language="en",
+                created_at=now,
+                first_name=None,
+                username=None,
+                phone=None,
+                hotel_id=None,
+                region_id=None,
+                blocked_bot=False,
+            )
             for uid in user_ids
         )

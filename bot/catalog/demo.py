@@ -46,24 +46,75 @@ def _t(en: str, ru: str, de: str, et: str) -> T:
 
 REGIONS: tuple[_Region, ...] = (
     _Region(
-        "tallinn", "Europe/Tallinn", _t("Tallinn", "Таллин", "Tallinn", "Tallinn"), "EUR", ("3725",), 190, 45,
-        ("et", "ru", "de", "fi"), (("et", 4), ("ru", 3), ("en", 2), ("de", 1)),
-        ("Viru", "Toompea", "Kadriorg", "Pirita", "Kalamaja", "Telliskivi", "Rotermann", "Vanalinn", "Kesklinn",
-         "Nõmme", "Merivälja", "Pikk", "Lai", "Müürivahe", "Tornimäe", "Kalev"),
+        "tallinn",
+        "Europe/Tallinn",
+        _t("Tallinn", "Таллин", "Tallinn", "Tallinn"),
+        "EUR",
+        ("3725",),
+        190,
+        45,
+        ("et", "ru", "de", "fi"),
+        (("et", 4), ("ru", 3), ("en", 2), ("de", 1)),
+        (
+            "Viru",
+            "Toompea",
+            "Kadriorg",
+            "Pirita",
+            "Kalamaja",
+            "Telliskivi",
+            "Rotermann",
+            "Vanalinn",
+            "Kesklinn",
+            "Nõmme",
+            "Merivälja",
+            "Pikk",
+            "Lai",
+            "Müürivahe",
+            "Tornimäe",
+            "Kalev",
+        ),
         (
             (_t("Viru Gate", "Ворота Виру", "Viru-Tor", "Viru värav"), False),
             (_t("Town Hall Square", "Ратушная площадь", "Rathausplatz", "Raekoja plats"), False),
             (_t("Freedom Square", "Площадь Свободы", "Freiheitsplatz", "Vabaduse väljak"), False),
-            (_t("Old City Harbour, Pier 3", "Старый городской порт, причал 3", "Alter Stadthafen, Pier 3",
-                "Vanasadam, kai 3"), True),
+            (
+                _t(
+                    "Old City Harbour, Pier 3",
+                    "Старый городской порт, причал 3",
+                    "Alter Stadthafen, Pier 3",
+                    "Vanasadam, kai 3",
+                ),
+                True,
+            ),
             (_t("Pirita marina", "Яхтенная гавань Пирита", "Jachthafen Pirita", "Pirita jahisadam"), True),
         ),
     ),
     _Region(
-        "riga", "Europe/Riga", _t("Riga", "Рига", "Riga", "Riia"), "EUR", ("3712",), 170, 40,
-        ("lv", "ru", "de"), (("ru", 5), ("en", 4), ("de", 1), ("et", 1)),
-        ("Daugava", "Vecrīga", "Alberta", "Brīvības", "Elizabetes", "Ķīpsala", "Mežaparks", "Kalnciema",
-         "Tērbatas", "Avotu", "Āgenskalns", "Esplanāde", "Doma", "Jēkaba"),
+        "riga",
+        "Europe/Riga",
+        _t("Riga", "Рига", "Riga", "Riia"),
+        "EUR",
+        ("3712",),
+        170,
+        40,
+        ("lv", "ru", "de"),
+        (("ru", 5), ("en", 4), ("de", 1), ("et", 1)),
+        (
+            "Daugava",
+            "Vecrīga",
+            "Alberta",
+            "Brīvības",
+            "Elizabetes",
+            "Ķīpsala",
+            "Mežaparks",
+            "Kalnciema",
+            "Tērbatas",
+            "Avotu",
+            "Āgenskalns",
+            "Esplanāde",
+            "Doma",
+            "Jēkaba",
+        ),
         (
             (_t("Freedom Monument", "Памятник Свободы", "Freiheitsdenkmal", "Vabadussammas"), False),
             (_t("Riga Central Market", "Рижский центральный рынок", "Rigaer Zentralmarkt", "Riia keskturg"), False),
@@ -72,92 +123,240 @@ REGIONS: tuple[_Region, ...] = (
         ),
     ),
     _Region(
-        "vilnius", "Europe/Vilnius", _t("Vilnius", "Вильнюс", "Vilnius", "Vilnius"), "EUR", ("3706",), 130, 30,
-        ("lt", "ru", "de", "pl"), (("en", 6), ("ru", 3), ("de", 1)),
-        ("Gediminas", "Užupis", "Pilies", "Didžioji", "Žvėrynas", "Antakalnis", "Neris", "Vokiečių", "Trakų",
-         "Aušros", "Bernardinų", "Katedros"),
+        "vilnius",
+        "Europe/Vilnius",
+        _t("Vilnius", "Вильнюс", "Vilnius", "Vilnius"),
+        "EUR",
+        ("3706",),
+        130,
+        30,
+        ("lt", "ru", "de", "pl"),
+        (("en", 6), ("ru", 3), ("de", 1)),
+        (
+            "Gediminas",
+            "Užupis",
+            "Pilies",
+            "Didžioji",
+            "Žvėrynas",
+            "Antakalnis",
+            "Neris",
+            "Vokiečių",
+            "Trakų",
+            "Aušros",
+            "Bernardinų",
+            "Katedros",
+        ),
         (
             (_t("Cathedral Square", "Кафедральная площадь", "Kathedralenplatz", "Katedraali väljak"), False),
             (_t("Gate of Dawn", "Острая брама", "Tor der Morgenröte", "Koidiku värav"), False),
             (_t("Town Hall Square", "Ратушная площадь", "Rathausplatz", "Raekoja plats"), False),
-            (_t("Neris embankment at the White Bridge", "Набережная Нярис у Белого моста",
-                "Neris-Ufer an der Weißen Brücke", "Neris jõe kallas Valge silla juures"), True),
+            (
+                _t(
+                    "Neris embankment at the White Bridge",
+                    "Набережная Нярис у Белого моста",
+                    "Neris-Ufer an der Weißen Brücke",
+                    "Neris jõe kallas Valge silla juures",
+                ),
+                True,
+            ),
         ),
     ),
     _Region(
-        "helsinki", "Europe/Helsinki", _t("Helsinki", "Хельсинки", "Helsinki", "Helsingi"), "EUR",
-        ("35840", "35850"), 140, 32,
-        ("fi", "sv", "ru", "et"), (("en", 6), ("ru", 2), ("et", 2), ("de", 1)),
-        ("Esplanadi", "Kamppi", "Kallio", "Töölö", "Punavuori", "Katajanokka", "Eira", "Kruununhaka",
-         "Ullanlinna", "Hakaniemi", "Lauttasaari", "Kaivopuisto"),
+        "helsinki",
+        "Europe/Helsinki",
+        _t("Helsinki", "Хельсинки", "Helsinki", "Helsingi"),
+        "EUR",
+        ("35840", "35850"),
+        140,
+        32,
+        ("fi", "sv", "ru", "et"),
+        (("en", 6), ("ru", 2), ("et", 2), ("de", 1)),
+        (
+            "Esplanadi",
+            "Kamppi",
+            "Kallio",
+            "Töölö",
+            "Punavuori",
+            "Katajanokka",
+            "Eira",
+            "Kruununhaka",
+            "Ullanlinna",
+            "Hakaniemi",
+            "Lauttasaari",
+            "Kaivopuisto",
+        ),
         (
             (_t("Senate Square", "Сенатская площадь", "Senatsplatz", "Senati väljak"), False),
-            (_t("Helsinki Central Station", "Центральный вокзал Хельсинки", "Hauptbahnhof Helsinki",
-                "Helsingi keskraudteejaam"), False),
+            (
+                _t(
+                    "Helsinki Central Station",
+                    "Центральный вокзал Хельсинки",
+                    "Hauptbahnhof Helsinki",
+                    "Helsingi keskraudteejaam",
+                ),
+                False,
+            ),
             (_t("Market Square", "Рыночная площадь", "Marktplatz", "Turuplats"), False),
             (_t("Market Square pier", "Причал у Рыночной площади", "Anleger am Marktplatz", "Turuplatsi kai"), True),
         ),
     ),
     _Region(
-        "stockholm", "Europe/Stockholm", _t("Stockholm", "Стокгольм", "Stockholm", "Stockholm"), "SEK",
-        ("4670", "4673"), 130, 30,
-        ("sv", "de", "fi"), (("en", 8), ("de", 2)),
-        ("Gamla Stan", "Södermalm", "Östermalm", "Kungsholmen", "Vasastan", "Djurgården", "Norrmalm",
-         "Skeppsholmen", "Slussen", "Riddarholmen", "Hornstull", "Strandvägen"),
+        "stockholm",
+        "Europe/Stockholm",
+        _t("Stockholm", "Стокгольм", "Stockholm", "Stockholm"),
+        "SEK",
+        ("4670", "4673"),
+        130,
+        30,
+        ("sv", "de", "fi"),
+        (("en", 8), ("de", 2)),
         (
-            (_t("Stortorget, Gamla stan", "Площадь Стурторьет, Старый город", "Stortorget, Gamla stan",
-                "Stortorget, Gamla stan"), False),
+            "Gamla Stan",
+            "Södermalm",
+            "Östermalm",
+            "Kungsholmen",
+            "Vasastan",
+            "Djurgården",
+            "Norrmalm",
+            "Skeppsholmen",
+            "Slussen",
+            "Riddarholmen",
+            "Hornstull",
+            "Strandvägen",
+        ),
+        (
+            (
+                _t(
+                    "Stortorget, Gamla stan",
+                    "Площадь Стурторьет, Старый город",
+                    "Stortorget, Gamla stan",
+                    "Stortorget, Gamla stan",
+                ),
+                False,
+            ),
             (_t("Sergels torg", "Площадь Сергеля", "Sergels torg", "Sergeli väljak"), False),
-            (_t("Skansen main entrance", "Главный вход в Скансен", "Haupteingang Skansen",
-                "Skanseni peasissepääs"), False),
+            (
+                _t("Skansen main entrance", "Главный вход в Скансен", "Haupteingang Skansen", "Skanseni peasissepääs"),
+                False,
+            ),
             (_t("Strömkajen pier", "Причал Стрёмкайен", "Anleger Strömkajen", "Strömkajeni kai"), True),
         ),
     ),
     _Region(
-        "parnu", "Europe/Tallinn", _t("Pärnu", "Пярну", "Pärnu", "Pärnu"), "EUR", ("3725",), 50, 20,
-        ("et", "ru", "fi"), (("et", 5), ("ru", 3), ("en", 2)),
+        "parnu",
+        "Europe/Tallinn",
+        _t("Pärnu", "Пярну", "Pärnu", "Pärnu"),
+        "EUR",
+        ("3725",),
+        50,
+        20,
+        ("et", "ru", "fi"),
+        (("et", 5), ("ru", 3), ("en", 2)),
         ("Rüütli", "Supeluse", "Ranna", "Vallikäär", "Mere", "Rannapargi", "Kuninga", "Munamäe", "Vana-Pärnu"),
         (
-            (_t("Pärnu Beach promenade", "Пляжный променад Пярну", "Strandpromenade Pärnu",
-                "Pärnu rannapromenaad"), False),
+            (
+                _t("Pärnu Beach promenade", "Пляжный променад Пярну", "Strandpromenade Pärnu", "Pärnu rannapromenaad"),
+                False,
+            ),
             (_t("Tallinn Gate", "Таллинские ворота", "Tallinner Tor", "Tallinna värav"), False),
             (_t("Pärnu bus station", "Автовокзал Пярну", "Busbahnhof Pärnu", "Pärnu bussijaam"), False),
             (_t("Pärnu Yacht Club", "Пярнуский яхт-клуб", "Yachtclub Pärnu", "Pärnu jahtklubi"), True),
         ),
     ),
     _Region(
-        "jurmala", "Europe/Riga", _t("Jūrmala", "Юрмала", "Jūrmala", "Jūrmala"), "EUR", ("3712",), 50, 20,
-        ("lv", "ru"), (("ru", 5), ("en", 3), ("de", 1), ("et", 1)),
+        "jurmala",
+        "Europe/Riga",
+        _t("Jūrmala", "Юрмала", "Jūrmala", "Jūrmala"),
+        "EUR",
+        ("3712",),
+        50,
+        20,
+        ("lv", "ru"),
+        (("ru", 5), ("en", 3), ("de", 1), ("et", 1)),
         ("Majori", "Dzintari", "Bulduri", "Jomas", "Ķemeri", "Lielupe", "Dubulti", "Asari", "Pumpuri"),
         (
             (_t("Majori railway station", "Станция Майори", "Bahnhof Majori", "Majori raudteejaam"), False),
             (_t("Jomas Street", "Улица Йомас", "Jomas-Straße", "Jomase tänav"), False),
-            (_t("Dzintari Concert Hall", "Концертный зал Дзинтари", "Konzertsaal Dzintari",
-                "Dzintari kontserdisaal"), False),
+            (
+                _t(
+                    "Dzintari Concert Hall", "Концертный зал Дзинтари", "Konzertsaal Dzintari", "Dzintari kontserdisaal"
+                ),
+                False,
+            ),
             (_t("Lielupe marina", "Яхтенная гавань Лиелупе", "Jachthafen Lielupe", "Lielupe jahisadam"), True),
         ),
     ),
     _Region(
-        "klaipeda", "Europe/Vilnius", _t("Klaipėda", "Клайпеда", "Klaipėda", "Klaipėda"), "EUR", ("3706",), 45, 20,
-        ("lt", "ru", "de"), (("en", 5), ("ru", 3), ("de", 2)),
+        "klaipeda",
+        "Europe/Vilnius",
+        _t("Klaipėda", "Клайпеда", "Klaipėda", "Klaipėda"),
+        "EUR",
+        ("3706",),
+        45,
+        20,
+        ("lt", "ru", "de"),
+        (("en", 5), ("ru", 3), ("de", 2)),
         ("Danė", "Smiltynė", "Melnragė", "Giruliai", "Teatro", "Tiltų", "Kuršių", "Mažvydo", "Senamiestis"),
         (
             (_t("Theatre Square", "Театральная площадь", "Theaterplatz", "Teatri väljak"), False),
-            (_t("Klaipėda Castle Museum", "Музей Клайпедского замка", "Burgmuseum Klaipėda",
-                "Klaipėda lossimuuseum"), False),
-            (_t("Old Ferry Terminal", "Старый паромный терминал", "Alter Fährterminal", "Vana parvlaevaterminal"),
-             True),
-            (_t("Smiltynė ferry pier", "Паромный причал Смильтине", "Fähranleger Smiltynė", "Smiltynė parvlaevakai"),
-             True),
+            (
+                _t(
+                    "Klaipėda Castle Museum", "Музей Клайпедского замка", "Burgmuseum Klaipėda", "Klaipėda lossimuuseum"
+                ),
+                False,
+            ),
+            (
+                _t("Old Ferry Terminal", "Старый паромный терминал", "Alter Fährterminal", "Vana parvlaevaterminal"),
+                True,
+            ),
+            (
+                _t("Smiltynė ferry pier", "Паромный причал Смильтине", "Fähranleger Smiltynė", "Smiltynė parvlaevakai"),
+                True,
+            ),
         ),
     ),
 )
 
-HOTEL_TYPES = ("Hotel", "Spa Hotel", "Guesthouse", "Boutique Hotel", "Hostel", "Apartments", "Residence", "Inn",
-               "Suites", "Villa", "Design Hotel", "Park Hotel")
-HOTEL_BRANDS = ("Amber", "Baltic", "Nordic", "Old Town", "Harbour", "Seaside", "Garden", "Royal", "Grand", "City",
-                "Central", "Forest", "Lighthouse", "Linden", "Birch", "Pine", "White", "Blue", "Sunny", "Hanseatic",
-                "Northern Star", "Dune", "Riverside", "Skyline")
+HOTEL_TYPES = (
+    "Hotel",
+    "Spa Hotel",
+    "Guesthouse",
+    "Boutique Hotel",
+    "Hostel",
+    "Apartments",
+    "Residence",
+    "Inn",
+    "Suites",
+    "Villa",
+    "Design Hotel",
+    "Park Hotel",
+)
+HOTEL_BRANDS = (
+    "Amber",
+    "Baltic",
+    "Nordic",
+    "Old Town",
+    "Harbour",
+    "Seaside",
+    "Garden",
+    "Royal",
+    "Grand",
+    "City",
+    "Central",
+    "Forest",
+    "Lighthouse",
+    "Linden",
+    "Birch",
+    "Pine",
+    "White",
+    "Blue",
+    "Sunny",
+    "Hanseatic",
+    "Northern Star",
+    "Dune",
+    "Riverside",
+    "Skyline",
+)
 
 # What an organiser calls itself and which kinds of events it runs.
 ORGANISER_KINDS: dict[str, tuple[str, ...]] = {
@@ -176,55 +375,107 @@ ORGANISER_KINDS: dict[str, tuple[str, ...]] = {
     "Excursions": ("history", "nature", "sea", "kids"),
     "Experiences": ("food", "night", "adventure", "kids"),
 }
-ORGANISER_BRANDS = ("Amber", "Baltic", "Nordic", "Seagull", "Lighthouse", "Old Town", "Hanseatic", "Midsummer",
-                    "Linden", "Compass", "Northern", "Coastline", "Wild Berry", "Driftwood", "Blue Lagoon",
-                    "Bluebell", "Fox & Pine", "Saltwind", "Granite", "Polaris")
+ORGANISER_BRANDS = (
+    "Amber",
+    "Baltic",
+    "Nordic",
+    "Seagull",
+    "Lighthouse",
+    "Old Town",
+    "Hanseatic",
+    "Midsummer",
+    "Linden",
+    "Compass",
+    "Northern",
+    "Coastline",
+    "Wild Berry",
+    "Driftwood",
+    "Blue Lagoon",
+    "Bluebell",
+    "Fox & Pine",
+    "Saltwind",
+    "Granite",
+    "Polaris",
+)
 
 CATEGORIES = ("sea", "city", "food", "nature", "history", "kids", "night", "adventure")
 
 TITLES: dict[str, tuple[T, ...]] = {
     "sea": (
         _t("Islands cruise", "Круиз по островам", "Inselkreuzfahrt", "Saarte kruiis"),
-        _t("Sunset sailing", "Парусная прогулка на закате", "Segeltörn bei Sonnenuntergang",
-           "Päikeseloojangu purjetamine"),
+        _t(
+            "Sunset sailing",
+            "Парусная прогулка на закате",
+            "Segeltörn bei Sonnenuntergang",
+            "Päikeseloojangu purjetamine",
+        ),
         _t("Harbour boat tour", "Экскурсия на катере по гавани", "Hafenrundfahrt", "Sadama paadiretk"),
         _t("Seal watching trip", "Поездка к тюленям", "Robbenbeobachtung per Boot", "Hüljeste vaatlusretk"),
     ),
     "city": (
         _t("Old Town walk", "Прогулка по Старому городу", "Altstadtrundgang", "Vanalinna jalutuskäik"),
         _t("Architecture tour", "Архитектурная экскурсия", "Architekturführung", "Arhitektuuriekskursioon"),
-        _t("Hidden courtyards walk", "Прогулка по тайным дворикам", "Rundgang durch versteckte Innenhöfe",
-           "Varjatud hoovide jalutuskäik"),
+        _t(
+            "Hidden courtyards walk",
+            "Прогулка по тайным дворикам",
+            "Rundgang durch versteckte Innenhöfe",
+            "Varjatud hoovide jalutuskäik",
+        ),
         _t("City bike tour", "Велоэкскурсия по городу", "Stadtrundfahrt mit dem Fahrrad", "Linna rattaekskursioon"),
     ),
     "food": (
         _t("Market tasting tour", "Дегустационный тур по рынку", "Markt-Verkostungstour", "Turu degusteerimistuur"),
         _t("Craft beer tasting", "Дегустация крафтового пива", "Craft-Beer-Verkostung", "Käsitööõlle degusteerimine"),
-        _t("Nordic cuisine dinner", "Ужин северной кухни", "Abendessen mit nordischer Küche",
-           "Põhjamaise köögi õhtusöök"),
+        _t(
+            "Nordic cuisine dinner",
+            "Ужин северной кухни",
+            "Abendessen mit nordischer Küche",
+            "Põhjamaise köögi õhtusöök",
+        ),
         _t("Cooking class", "Кулинарный мастер-класс", "Kochkurs", "Kokakursus"),
     ),
     "nature": (
         _t("Bog walk", "Прогулка по болоту", "Moorwanderung", "Rabamatk"),
         _t("Forest hike", "Поход по лесу", "Waldwanderung", "Metsamatk"),
-        _t("Birdwatching morning", "Утро наблюдения за птицами", "Vogelbeobachtung am Morgen",
-           "Hommikune linnuvaatlus"),
+        _t(
+            "Birdwatching morning", "Утро наблюдения за птицами", "Vogelbeobachtung am Morgen", "Hommikune linnuvaatlus"
+        ),
         _t("Coastal cliffs trip", "Поездка к прибрежным скалам", "Ausflug zur Steilküste", "Pankranniku retk"),
     ),
     "history": (
-        _t("Medieval walls tour", "Экскурсия по средневековым стенам", "Führung entlang der Stadtmauer",
-           "Keskaegse linnamüüri ekskursioon"),
-        _t("Soviet heritage tour", "Экскурсия по советскому наследию", "Tour zum sowjetischen Erbe",
-           "Nõukogude pärandi tuur"),
-        _t("Castle and museum visit", "Посещение замка и музея", "Burg- und Museumsbesuch",
-           "Lossi ja muuseumi külastus"),
-        _t("Hanseatic merchants walk", "По следам ганзейских купцов", "Auf den Spuren der Hansekaufleute",
-           "Hansakaupmeeste jälgedes"),
+        _t(
+            "Medieval walls tour",
+            "Экскурсия по средневековым стенам",
+            "Führung entlang der Stadtmauer",
+            "Keskaegse linnamüüri ekskursioon",
+        ),
+        _t(
+            "Soviet heritage tour",
+            "Экскурсия по советскому наследию",
+            "Tour zum sowjetischen Erbe",
+            "Nõukogude pärandi tuur",
+        ),
+        _t(
+            "Castle and museum visit",
+            "Посещение замка и музея",
+            "Burg- und Museumsbesuch",
+            "Lossi ja muuseumi külastus",
+        ),
+        _t(
+            "Hanseatic merchants walk",
+            "По следам ганзейских купцов",
+            "Auf den Spuren der Hansekaufleute",
+            "Hansakaupmeeste jälgedes",
+        ),
     ),
     "kids": (
         _t("Pirate treasure hunt", "Пиратские поиски сокровищ", "Piraten-Schatzsuche", "Piraatide aardejaht"),
-        _t("Science centre for families", "Научный центр для всей семьи", "Wissenschaftszentrum für Familien",
-           "Teaduskeskus kogu perele"),
+        _t(
+            "Science centre for families",
+            "Научный центр для всей семьи",
+            "Wissenschaftszentrum für Familien",
+            "Teaduskeskus kogu perele",
+        ),
         _t("Puppet workshop", "Кукольная мастерская", "Puppenwerkstatt", "Nukutöötuba"),
         _t("Morning at the zoo", "Утро в зоопарке", "Vormittag im Zoo", "Hommik loomaaias"),
     ),
@@ -319,33 +570,70 @@ PROFILES: dict[str, tuple[tuple[int, int], tuple[int, ...], tuple[str, ...], tup
 WATER_TITLES = {"Night kayaking", "Sea kayaking", "Stand-up paddle tour"}
 
 QUESTIONS: tuple[dict[str, Any], ...] = (
-    {"id": "pickup", "text": _t("Where shall we pick you up?", "Откуда вас забрать?", "Wo holen wir Sie ab?",
-                                "Kust teid peale võtta?")},
-    {"id": "diet", "required": False, "max_length": 300,
-     "text": _t("Any dietary requirements?", "Есть ли ограничения в питании?", "Haben Sie Ernährungswünsche?",
-                "Kas teil on toitumispiiranguid?")},
-    {"id": "guide-language", "kind": "choice",
-     "text": _t("Which language should the guide speak?", "На каком языке провести экскурсию?",
-                "In welcher Sprache soll geführt werden?", "Mis keeles giid rääkima peaks?"),
-     "choices": [{"id": code, "text": LANGUAGE_NAMES[code]} for code in ("en", "ru", "de")]},
-    {"id": "experience", "kind": "choice",
-     "text": _t("Have you done this before?", "У вас есть опыт?", "Haben Sie Erfahrung?", "Kas teil on kogemust?"),
-     "choices": [
-         {"id": "first", "text": _t("First time", "Впервые", "Zum ersten Mal", "Esimest korda")},
-         {"id": "some", "text": _t("A little", "Немного", "Ein wenig", "Natuke")},
-         {"id": "lots", "text": _t("Yes, often", "Да, часто", "Ja, oft", "Jah, tihti")},
-     ]},
-    {"id": "lunch", "kind": "choice",
-     "text": _t("Which lunch would you like?", "Какой обед вы хотите?", "Welches Mittagessen möchten Sie?",
-                "Millist lõunasööki soovite?"),
-     "choices": [
-         {"id": "fish", "text": _t("Fish", "Рыба", "Fisch", "Kala")},
-         {"id": "meat", "text": _t("Meat", "Мясо", "Fleisch", "Liha")},
-         {"id": "veg", "text": _t("Vegetarian", "Вегетарианский", "Vegetarisch", "Taimetoit")},
-     ]},
-    {"id": "shoe-size", "max_length": 10, "required": False,
-     "text": _t("Your shoe size (for boots)?", "Ваш размер обуви (для сапог)?", "Ihre Schuhgröße (für Stiefel)?",
-                "Teie jalanõu suurus (saabaste jaoks)?")},
+    {
+        "id": "pickup",
+        "text": _t(
+            "Where shall we pick you up?", "Откуда вас забрать?", "Wo holen wir Sie ab?", "Kust teid peale võtta?"
+        ),
+    },
+    {
+        "id": "diet",
+        "required": False,
+        "max_length": 300,
+        "text": _t(
+            "Any dietary requirements?",
+            "Есть ли ограничения в питании?",
+            "Haben Sie Ernährungswünsche?",
+            "Kas teil on toitumispiiranguid?",
+        ),
+    },
+    {
+        "id": "guide-language",
+        "kind": "choice",
+        "text": _t(
+            "Which language should the guide speak?",
+            "На каком языке провести экскурсию?",
+            "In welcher Sprache soll geführt werden?",
+            "Mis keeles giid rääkima peaks?",
+        ),
+        "choices": [{"id": code, "text": LANGUAGE_NAMES[code]} for code in ("en", "ru", "de")],
+    },
+    {
+        "id": "experience",
+        "kind": "choice",
+        "text": _t("Have you done this before?", "У вас есть опыт?", "Haben Sie Erfahrung?", "Kas teil on kogemust?"),
+        "choices": [
+            {"id": "first", "text": _t("First time", "Впервые", "Zum ersten Mal", "Esimest korda")},
+            {"id": "some", "text": _t("A little", "Немного", "Ein wenig", "Natuke")},
+            {"id": "lots", "text": _t("Yes, often", "Да, часто", "Ja, oft", "Jah, tihti")},
+        ],
+    },
+    {
+        "id": "lunch",
+        "kind": "choice",
+        "text": _t(
+            "Which lunch would you like?",
+            "Какой обед вы хотите?",
+            "Welches Mittagessen möchten Sie?",
+            "Millist lõunasööki soovite?",
+        ),
+        "choices": [
+            {"id": "fish", "text": _t("Fish", "Рыба", "Fisch", "Kala")},
+            {"id": "meat", "text": _t("Meat", "Мясо", "Fleisch", "Liha")},
+            {"id": "veg", "text": _t("Vegetarian", "Вегетарианский", "Vegetarisch", "Taimetoit")},
+        ],
+    },
+    {
+        "id": "shoe-size",
+        "max_length": 10,
+        "required": False,
+        "text": _t(
+            "Your shoe size (for boots)?",
+            "Ваш размер обуви (для сапог)?",
+            "Ihre Schuhgröße (für Stiefel)?",
+            "Teie jalanõu suurus (saabaste jaoks)?",
+        ),
+    },
 )
 
 CONFIRM_WITHIN = ("5m", "10m", "10m", "15m")
@@ -404,13 +692,13 @@ def _description(category: str, minutes: int, capacity: int, languages: Sequence
     spoken = {lang: ", ".join(LANGUAGE_NAMES[code][lang] for code in languages) for lang in LANGS}
     return {
         "en": f"{PITCHES[category]['en']} Duration: {hours['en']} Groups of up to {capacity} people. "
-              f"Languages: {spoken['en']}.",
+        f"Languages: {spoken['en']}.",
         "ru": f"{PITCHES[category]['ru']} Продолжительность: {hours['ru']} Группы до {capacity} человек. "
-              f"Языки: {spoken['ru']}.",
+        f"Языки: {spoken['ru']}.",
         "de": f"{PITCHES[category]['de']} Dauer: {hours['de']} Gruppen bis zu {capacity} Personen. "
-              f"Sprachen: {spoken['de']}.",
+        f"Sprachen: {spoken['de']}.",
         "et": f"{PITCHES[category]['et']} Kestus: {hours['et']} Grupis kuni {capacity} inimest. "
-              f"Keeled: {spoken['et']}.",
+        f"Keeled: {spoken['et']}.",
     }
 
 
@@ -434,8 +722,11 @@ def _hotels(rng: random.Random, scale: int, taken: set[str]) -> list[dict[str, A
                 if name not in names:
                     break
             names.add(name)
-            hotel: dict[str, Any] = {"id": _unique(f"{region.code}-{_slug(name, 40)}", taken), "region": region.code,
-                                     "name": name}
+            hotel: dict[str, Any] = {
+                "id": _unique(f"{region.code}-{_slug(name, 40)}", taken),
+                "region": region.code,
+                "name": name,
+            }
             discount = rng.choices((0, 5, 10, 15, 20), weights=(4, 2, 3, 1, 1))[0]
             if discount:
                 hotel["discount_percent"] = discount
@@ -489,7 +780,12 @@ def _sessions(rng: random.Random, start: date, times: Sequence[str], capacity: i
 
 
 def _event(
-    rng: random.Random, organiser: dict[str, Any], region: _Region, category: str, title: T, taken: set[str],
+    rng: random.Random,
+    organiser: dict[str, Any],
+    region: _Region,
+    category: str,
+    title: T,
+    taken: set[str],
     start: date,
 ) -> dict[str, Any]:
     (low, high), durations, times, (cap_low, cap_high) = PROFILES[category]
@@ -567,9 +863,7 @@ class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[mi
         return True
 
 
-def write_demo_catalog(
-    path: Path | str, scale: int = 1, seed: int = 1, start: date | None = None
-) -> dict[str, int]:
+def write_demo_catalog(path: Path | str, scale: int = 1, seed: int = 1, start: date | None = None) -> dict[str, int]:
     """Write the demo catalog as YAML to ``path``; return the number of entries per kind (and of sessions)."""
     start = start or date.today()
     catalog = build_demo_catalog(scale=scale, seed=seed, start=start)

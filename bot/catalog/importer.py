@@ -55,8 +55,8 @@ __all__ = [
     "SessionSpec",
     "import_catalog",
     "load_catalog",
-    "parse_catalog",
     "local_to_utc",
+    "parse_catalog",
     "read_catalog_file",
     "read_yaml",
 ]
@@ -254,7 +254,7 @@ def read_yaml(text: str, source: str = "<string>") -> object:
     ``{en: Where shall we pick you up?, ...}`` that the pure-Python loader refuses (a ``?`` in flow context).
     """
     try:
-        return yaml.load(text, Loader=_CatalogLoader)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=_CatalogLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark else source
@@ -390,8 +390,9 @@ class _Checker:
         result: dict[str, str] = {}
         for lang, text in value.items():
             if not isinstance(lang, str) or not LANGUAGE_RE.match(lang):
-                self.fail(f"{where}.{lang}", f"{_show(lang)} is not a language code like en, ru, de, et"
-                          f"{_bool_key_hint(lang)}")
+                self.fail(
+                    f"{where}.{lang}", f"{_show(lang)} is not a language code like en, ru, de, et{_bool_key_hint(lang)}"
+                )
                 continue
             clean = self.text(text, f"{where}.{lang}", limit)
             if clean is not None:
@@ -586,15 +587,18 @@ def _parse_organiser(c: _Checker, raw: object, where: str) -> OrganiserSpec | No
     phone = entry.get("phone")
     if phone is not None and phone != "":
         if isinstance(phone, bool) or not isinstance(phone, str | int):
-            c.fail(f"{where}.phone", f"expected a phone number such as \"+3725550001\", got {_show(phone)}")
+            c.fail(f"{where}.phone", f'expected a phone number such as "+3725550001", got {_show(phone)}')
             ok = False
         else:
             clean = _organiser_phone(str(phone))
             if clean is not None:
                 phone = clean
             else:
-                c.fail(f"{where}.phone", f"{_show(str(phone))} is not a valid international phone number "
-                       "(write it with the country code, e.g. \"+3725550001\")")
+                c.fail(
+                    f"{where}.phone",
+                    f"{_show(str(phone))} is not a valid international phone number "
+                    '(write it with the country code, e.g. "+3725550001")',
+                )
                 ok = False
     else:
         phone = None
@@ -734,8 +738,11 @@ def _parse_event(c: _Checker, raw: object, where: str, zones: Mapping[str, ZoneI
     languages: list[str] = []
     raw_languages = entry["languages"]
     if not isinstance(raw_languages, list) or not 1 <= len(raw_languages) <= MAX_EVENT_LANGUAGES:
-        c.fail(f"{where}.languages", f"expected a list of 1 to {MAX_EVENT_LANGUAGES} language codes such as "
-               f"[en, ru], got {_show(raw_languages)}")
+        c.fail(
+            f"{where}.languages",
+            f"expected a list of 1 to {MAX_EVENT_LANGUAGES} language codes such as "
+            f"[en, ru], got {_show(raw_languages)}",
+        )
         ok = False
     else:
         for i, raw_language in enumerate(raw_languages):
@@ -757,8 +764,10 @@ def _parse_event(c: _Checker, raw: object, where: str, zones: Mapping[str, ZoneI
     raw_prices = entry["prices"]
     if not isinstance(raw_prices, Mapping) or not 1 <= len(raw_prices) <= MAX_TICKET_TYPES:
         count = f"{len(raw_prices)} ticket types" if isinstance(raw_prices, Mapping) else _show(raw_prices)
-        c.fail(f"{where}.prices", f"expected 1 to {MAX_TICKET_TYPES} ticket types such as "
-               f'{{adult: "45.00", child: "25.00"}}, got {count}')
+        c.fail(
+            f"{where}.prices",
+            f'expected 1 to {MAX_TICKET_TYPES} ticket types such as {{adult: "45.00", child: "25.00"}}, got {count}',
+        )
         ok = False
     else:
         for ticket, raw_price in raw_prices.items():
@@ -797,8 +806,18 @@ def _parse_event(c: _Checker, raw: object, where: str, zones: Mapping[str, ZoneI
         seen[key] = session_where
         sessions.append(session)
 
-    if not ok or None in (code, organiser, region, category, title, description, meeting_point, duration, currency,
-                          confirmation):
+    if not ok or None in (
+        code,
+        organiser,
+        region,
+        category,
+        title,
+        description,
+        meeting_point,
+        duration,
+        currency,
+        confirmation,
+    ):
         return None
     return EventSpec(
         code=code,  # type: ignore[arg-type]
@@ -825,8 +844,9 @@ def parse_catalog(data: object) -> Catalog:
     if data is None:
         raise CatalogError("the catalog is empty: expected a mapping with regions, hotels, organisers and events")
     if not isinstance(data, Mapping):
-        raise CatalogError(f"the catalog: expected a mapping with regions, hotels, organisers and events, "
-                           f"got {_show(data)}")
+        raise CatalogError(
+            f"the catalog: expected a mapping with regions, hotels, organisers and events, got {_show(data)}"
+        )
     for key in data:
         if key not in KINDS:
             c.fail(str(key), f"unknown section (expected: {', '.join(KINDS)})")
@@ -950,20 +970,35 @@ async def _update_by_id(s: AsyncSession, table: Any, updates: Sequence[dict[str,
     if not updates:
         return
     names = [name for name in updates[0] if name != "row_id"]
-    statement = (
-        update(table).where(table.c.id == bindparam("row_id")).values({name: bindparam(name) for name in names})
-    )
+    statement = update(table).where(table.c.id == bindparam("row_id")).values({name: bindparam(name) for name in names})
     await s.execute(statement, list(updates))
 
 
 _REGION_COLUMNS = ("timezone", "name")
 _HOTEL_COLUMNS = ("region_id", "name", "search_name", "discount_percent")
 _ORGANISER_COLUMNS = (
-    "name", "chat_id", "language", "phone", "confirm_within_s", "pay_within_s", "hold_s", "reminders_s", "questions",
+    "name",
+    "chat_id",
+    "language",
+    "phone",
+    "confirm_within_s",
+    "pay_within_s",
+    "hold_s",
+    "reminders_s",
+    "questions",
 )
 _EVENT_COLUMNS = (
-    "organiser_id", "region_id", "category", "title", "description", "meeting_point", "duration_s", "languages",
-    "currency", "prices", "confirmation",
+    "organiser_id",
+    "region_id",
+    "category",
+    "title",
+    "description",
+    "meeting_point",
+    "duration_s",
+    "languages",
+    "currency",
+    "prices",
+    "confirmation",
 )
 
 
@@ -1016,9 +1051,9 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
         table = SessionRow.__table__
         known_events = {events_db[e.code]["id"] for e in catalog.events if e.code in events_db}
         result = await s.execute(
-            select(table.c.id, table.c.event_id, table.c.starts_at, table.c.capacity, table.c.seats_left,
-                   table.c.status)
-            .where(table.c.starts_at >= min(all_starts), table.c.starts_at <= max(all_starts))
+            select(
+                table.c.id, table.c.event_id, table.c.starts_at, table.c.capacity, table.c.seats_left, table.c.status
+            ).where(table.c.starts_at >= min(all_starts), table.c.starts_at <= max(all_starts))
         )
         sessions_db = {(r.event_id, r.starts_at): r._asdict() for r in result if r.event_id in known_events}
 
@@ -1067,8 +1102,15 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
         old = sessions_db.get((event_id, utc))
         if old is None:
             status = session.status or SessionStatus.SCHEDULED
-            inserts.append({"event_id": event_id, "starts_at": utc, "capacity": session.capacity,
-                            "seats_left": session.capacity, "status": status.value})
+            inserts.append(
+                {
+                    "event_id": event_id,
+                    "starts_at": utc,
+                    "capacity": session.capacity,
+                    "seats_left": session.capacity,
+                    "status": status.value,
+                }
+            )
             continue
         status = session.status.value if session.status else old["status"]
         if session.capacity == old["capacity"] and status == old["status"]:

@@ -107,7 +107,12 @@ class Renderer:
         return sorted(_RENDERERS)
 
     async def render(
-        self, uow: UnitOfWork, kind: str, chat_id: int, payload: dict[str, Any], bot: Bot | None = None,
+        self,
+        uow: UnitOfWork,
+        kind: str,
+        chat_id: int,
+        payload: dict[str, Any],
+        bot: Bot | None = None,
         now: datetime | None = None,
     ) -> Rendered | None:
         render = _RENDERERS.get(kind)

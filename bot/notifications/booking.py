@@ -65,8 +65,9 @@ class OrderContext:
 
     def order_kb(self, tr: Translator) -> InlineKeyboardMarkup:
         return InlineKeyboardMarkup(
-            inline_keyboard=[[_button("🎟 " + tr.gettext("Open the order"),
-                                      OrderCb(action=OrderAction.VIEW, order=self.order.id))]]
+            inline_keyboard=[
+                [_button("🎟 " + tr.gettext("Open the order"), OrderCb(action=OrderAction.VIEW, order=self.order.id))]
+            ]
         )
 
 
@@ -153,8 +154,10 @@ async def order_declined(rc: RenderContext) -> Rendered | None:
     tr = ctx.tourist_tr(rc.i18n)
     _ = tr.gettext
     code = format_order_code(ctx.order.code)
-    lines = ["😔 " + _("Sorry, the organiser could not accept your booking <b>{code}</b>.").format(code=code),
-             *ctx.summary(tr)]
+    lines = [
+        "😔 " + _("Sorry, the organiser could not accept your booking <b>{code}</b>.").format(code=code),
+        *ctx.summary(tr),
+    ]
     if reason := rc.payload.get("reason"):
         lines.append(_("The organiser says: {reason}").format(reason=f"<i>{_e(reason)}</i>"))
     lines += ["", _("Nothing to pay. Other dates of this event may suit you:")]

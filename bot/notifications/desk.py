@@ -76,7 +76,10 @@ async def problem_card(rc: RenderContext) -> Rendered | None:
             await rc.uow.commit()
 
     return Rendered(
-        card_text(card, side, tr), card_kb(card, side, tr), edit_message_id=card.message_id, thread_id=thread_id,
+        card_text(card, side, tr),
+        card_kb(card, side, tr),
+        edit_message_id=card.message_id,
+        thread_id=thread_id,
         topic_key=PROBLEMS_TOPIC if thread_id is not None and card.message_id is None else None,
         after_send=remember,
     )
@@ -95,10 +98,14 @@ async def problem_digest(rc: RenderContext) -> Rendered | None:
         return None
     tr = rc.i18n.translator(None)
     _ = tr.gettext
-    lines = ["📋 " + tr.ngettext(
-        "{count} more problem opened in a minute — too many to post one by one:",
-        "{count} more problems opened in a minute — too many to post one by one:", len(cards),
-    ).format(count=len(cards))]
+    lines = [
+        "📋 "
+        + tr.ngettext(
+            "{count} more problem opened in a minute — too many to post one by one:",
+            "{count} more problems opened in a minute — too many to post one by one:",
+            len(cards),
+        ).format(count=len(cards))
+    ]
     for card in cards[:DIGEST_LINES]:
         title = ", ".join(kind_title(k, tr) for k in card.kinds)
         lines.append(f"• <b>{codes.get(card.id, '#' + str(card.id))}</b> — {escape(title, quote=False)}")
@@ -106,14 +113,16 @@ async def problem_digest(rc: RenderContext) -> Rendered | None:
         lines.append(_("… and {count} more.").format(count=len(cards) - DIGEST_LINES))
     lines += ["", _("Open one below, or see them all with /problems.")]
     buttons = [
-        InlineKeyboardButton(text=codes.get(c.id, f"#{c.id}"),
-                             callback_data=CardCb(action=CardAction.SHOW, card=c.id).pack())
+        InlineKeyboardButton(
+            text=codes.get(c.id, f"#{c.id}"), callback_data=CardCb(action=CardAction.SHOW, card=c.id).pack()
+        )
         for c in cards[:DIGEST_BUTTONS]
     ]
-    markup = InlineKeyboardMarkup(inline_keyboard=[buttons[i:i + 4] for i in range(0, len(buttons), 4)])
+    markup = InlineKeyboardMarkup(inline_keyboard=[buttons[i : i + 4] for i in range(0, len(buttons), 4)])
     thread_id = await problems_thread(rc)
-    return Rendered("\n".join(lines), markup, thread_id=thread_id,
-                    topic_key=PROBLEMS_TOPIC if thread_id is not None else None)
+    return Rendered(
+        "\n".join(lines), markup, thread_id=thread_id, topic_key=PROBLEMS_TOPIC if thread_id is not None else None
+    )
 
 
 @renders(OutboxKind.PROBLEM_RERAISED)
@@ -132,10 +141,21 @@ async def problem_reraised(rc: RenderContext) -> Rendered | None:
         text = "⏰ " + _("Still open: {what}. {who}, you took it — how is it going?").format(what=what, who=who)
     else:
         text = "⏰ " + _("Still open: {what}. Nobody has taken it yet — who can?").format(what=what)
-    markup = InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text="🙋 " + _("Take"), callback_data=CardCb(action=CardAction.TAKE, card=card.id).pack()),
-        InlineKeyboardButton(text="📌 " + _("Show the card"),
-                             callback_data=CardCb(action=CardAction.SHOW, card=card.id).pack()),
-    ]])
-    return Rendered(text, markup, thread_id=card.thread_id if card.message_id else await problems_thread(rc),
-                    reply_to_message_id=card.message_id)
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text="🙋 " + _("Take"), callback_data=CardCb(action=CardAction.TAKE, card=card.id).pack()
+                ),
+                InlineKeyboardButton(
+                    text="📌 " + _("Show the card"), callback_data=CardCb(action=CardAction.SHOW, card=card.id).pack()
+                ),
+            ]
+        ]
+    )
+    return Rendered(
+        text,
+        markup,
+        thread_id=card.thread_id if card.message_id else await problems_thread(rc),
+        reply_to_message_id=card.message_id,
+    )

@@ -35,8 +35,9 @@ async def _old_time(rc: RenderContext, ctx: OrderContext, tr: Translator) -> str
 
 def _refund_line(tr: Translator, amount_minor: object, currency: str) -> str | None:
     if isinstance(amount_minor, int) and amount_minor > 0:
-        return "💶 " + tr.gettext("The difference of {amount} will be refunded to you; we will message you here.").format(
-            amount=tr.money(amount_minor, currency))
+        return "💶 " + tr.gettext(
+            "The difference of {amount} will be refunded to you; we will message you here."
+        ).format(amount=tr.money(amount_minor, currency))
     return None
 
 
@@ -60,8 +61,10 @@ async def order_changed(rc: RenderContext) -> Rendered | None:
         if order.ticket_code:
             lines.append(_("Your ticket stays valid."))
     elif change == oc.QUANTITIES:
-        lines = ["🎟 " + _("Our team changed the tickets of your booking <b>{code}</b>.").format(code=code),
-                 *ctx.summary(tr)]
+        lines = [
+            "🎟 " + _("Our team changed the tickets of your booking <b>{code}</b>.").format(code=code),
+            *ctx.summary(tr),
+        ]
         if line := _refund_line(tr, rc.payload.get("refund_due_minor"), order.currency):
             lines.append(line)
         if order.booking is BookingStatus.CONFIRMED and order.payment is PaymentStatus.AWAITING:
@@ -69,7 +72,8 @@ async def order_changed(rc: RenderContext) -> Rendered | None:
     elif change == oc.HOTEL:
         if ctx.hotel is not None:
             head = _("Our team set your hotel for booking <b>{code}</b>: {hotel}.").format(
-                code=code, hotel=_e(ctx.hotel.name))
+                code=code, hotel=_e(ctx.hotel.name)
+            )
         else:
             head = _("Our team removed the hotel from your booking <b>{code}</b>.").format(code=code)
         lines = ["🏨 " + head, *ctx.summary(tr)]
@@ -83,8 +87,11 @@ async def order_changed(rc: RenderContext) -> Rendered | None:
         old = rc.payload.get("old_ticket_code")
         lines = ["🎫 " + _("Your ticket for booking <b>{code}</b> was replaced.").format(code=code)]
         if isinstance(old, str):
-            lines.append(_("The old code {ticket} no longer works; your new ticket follows.").format(
-                ticket=f"<code>{_e(old)}</code>"))
+            lines.append(
+                _("The old code {ticket} no longer works; your new ticket follows.").format(
+                    ticket=f"<code>{_e(old)}</code>"
+                )
+            )
         markup = None
     elif change == oc.CANCELLED:
         lines = ["🚫 " + _("Our team cancelled your booking <b>{code}</b>.").format(code=code), *ctx.summary(tr)]
@@ -95,13 +102,19 @@ async def order_changed(rc: RenderContext) -> Rendered | None:
         if isinstance(refunded, int) and refunded > 0:
             lines.append(_("We have refunded {amount} to you.").format(amount=tr.money(refunded, order.currency)))
         elif order.payment is PaymentStatus.REFUND_DUE:
-            lines.append(_("Your payment of {amount} will be refunded; we will message you here when it is done.")
-                         .format(amount=tr.money(order.total_minor, order.currency)))
+            lines.append(
+                _("Your payment of {amount} will be refunded; we will message you here when it is done.").format(
+                    amount=tr.money(order.total_minor, order.currency)
+                )
+            )
         else:
             lines.append(_("Nothing to pay."))
         lines.append(_("Other dates of this event may suit you:"))
-        markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-            text="🗓 " + _("Other dates"), callback_data=EventCb(event=ctx.event.id).pack())]])
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text="🗓 " + _("Other dates"), callback_data=EventCb(event=ctx.event.id).pack())]
+            ]
+        )
     else:
         return None
     return Rendered("\n".join(lines), markup)
@@ -118,8 +131,10 @@ async def order_refunded(rc: RenderContext) -> Rendered | None:
         return None
     currency = str(rc.payload.get("currency") or ctx.order.currency)
     lines = [
-        "💶 " + _("We have refunded {amount} for your booking <b>{code}</b>.").format(
-            amount=tr.money(amount, currency), code=format_order_code(ctx.order.code)),
+        "💶 "
+        + _("We have refunded {amount} for your booking <b>{code}</b>.").format(
+            amount=tr.money(amount, currency), code=format_order_code(ctx.order.code)
+        ),
         _("Depending on your bank it may take a few days to show on your account."),
     ]
     return Rendered("\n".join(lines), ctx.order_kb(tr))
@@ -137,7 +152,8 @@ async def tourist_nudge(rc: RenderContext) -> Rendered | None:
     amount = tr.money(order.total_minor, order.currency)
     if what == oc.PAY:
         head = _("A reminder: your booking <b>{code}</b> is waiting for your payment of {amount}.").format(
-            code=code, amount=amount)
+            code=code, amount=amount
+        )
         after = _("The invoice follows; please pay soon, otherwise the seats go back on sale.")
     elif what == oc.PAY_ON_SITE:
         head = _("A reminder about your booking <b>{code}</b>.").format(code=code)

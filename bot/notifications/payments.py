@@ -67,8 +67,12 @@ async def invoice(rc: RenderContext) -> Rendered | None:
     if order.booking is not BookingStatus.CONFIRMED or order.payment is not PaymentStatus.AWAITING:
         return None  # paid, expired or cancelled since: no stale invoice
     if order.total_minor <= 0 or not rc.options.get("payment_provider_token"):
-        log.warning("order %s: no invoice (total %s, provider token set: %s)", order.id, order.total_minor,
-                    bool(rc.options.get("payment_provider_token")))
+        log.warning(
+            "order %s: no invoice (total %s, provider token set: %s)",
+            order.id,
+            order.total_minor,
+            bool(rc.options.get("payment_provider_token")),
+        )
         return None
     tr = ctx.tourist_tr(rc.i18n)
     _ = tr.gettext
@@ -124,7 +128,8 @@ async def ticket(rc: RenderContext) -> Rendered | None:
         lines.append("📍 " + _("Meeting point: {place}").format(place=_e(meeting_point)))
     lines += [
         "",
-        "✅ " + _("Order {code} is paid: {amount}.").format(
+        "✅ "
+        + _("Order {code} is paid: {amount}.").format(
             code=format_order_code(order.code), amount=tr.money(order.total_minor, order.currency)
         ),
         _("Show this code or the QR image at the meeting point. Please come a few minutes early."),
@@ -138,5 +143,3 @@ async def ticket(rc: RenderContext) -> Rendered | None:
 
 
 # ---- money that did not pay an order -----------------------------------------------------------------------------
-
-

@@ -24,6 +24,7 @@ from handlers.operator.replies import CANNED, question_kb
 
 OPEN_ORDERS_SHOWN = 5
 
+
 def _e(text: str) -> str:
     return escape(text, quote=False)
 
@@ -47,8 +48,11 @@ async def tourist_question(rc: RenderContext) -> Rendered:
             event = await rc.uow.catalog.event(order.event_id)
             session = await rc.uow.catalog.session(order.session_id)
             title = localized(event.title, tr.language) if event else "?"
-            stage = order_stage(order, session.starts_at, session.status is SessionStatus.CANCELLED, now) \
-                if session else None
+            stage = (
+                order_stage(order, session.starts_at, session.status is SessionStatus.CANCELLED, now)
+                if session
+                else None
+            )
             word = stage_word(tr, stage)
             orders.append(f"• <code>{format_order_code(order.code)}</code> {_e(title)} — {word}")
     first_name = (user.first_name if user else None) or str(user_id)
@@ -72,19 +76,30 @@ async def tourist_question(rc: RenderContext) -> Rendered:
 
     async def remember(message_id: int) -> None:
         async with rc.uow:
-            await rc.uow.questions.add_relay(RelayMessage(
-                rc.chat_id, message_id, user_id, RelayDirection.TO_OPERATORS, now,
-                int(thread) if thread is not None else None,
-            ))
+            await rc.uow.questions.add_relay(
+                RelayMessage(
+                    rc.chat_id,
+                    message_id,
+                    user_id,
+                    RelayDirection.TO_OPERATORS,
+                    now,
+                    int(thread) if thread is not None else None,
+                )
+            )
             await rc.uow.commit()
 
-    return Rendered("\n".join(lines), question_kb(tr, user_id), thread_id=thread_id,
-                    topic_key=user_topic_key(user_id) if thread_id is not None else None, after_send=remember)
+    return Rendered(
+        "\n".join(lines),
+        question_kb(tr, user_id),
+        thread_id=thread_id,
+        topic_key=user_topic_key(user_id) if thread_id is not None else None,
+        after_send=remember,
+    )
 
 
 @renders(OutboxKind.TEAM_ANSWER)
 async def team_answer(rc: RenderContext) -> Rendered | None:
-    """"Our team answers:" and the operator's text, or the header alone before a copy of their message."""
+    """ "Our team answers:" and the operator's text, or the header alone before a copy of their message."""
     async with rc.uow:
         user = await rc.uow.users.get(int(rc.payload["user_id"]))
     if user is None:

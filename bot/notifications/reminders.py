@@ -104,8 +104,11 @@ async def order_expired(rc: RenderContext) -> Rendered | None:
         return None
     tr = ctx.tourist_tr(rc.i18n)
     _ = tr.gettext
-    lines = ["⌛ " + _("Your booking <b>{code}</b> has expired.").format(code=format_order_code(ctx.order.code)),
-             *ctx.summary(tr), ""]
+    lines = [
+        "⌛ " + _("Your booking <b>{code}</b> has expired.").format(code=format_order_code(ctx.order.code)),
+        *ctx.summary(tr),
+        "",
+    ]
     if rc.payload.get("reason") == UNCONFIRMED:
         lines.append(_("The organiser did not confirm it in time."))
     else:
@@ -175,12 +178,20 @@ async def confirm_nudge(rc: RenderContext) -> Rendered | None:
     tr = ctx.organiser_tr(rc.i18n)
     _ = tr.gettext
     code = format_order_code(ctx.order.code)
-    lines = ["⏰ " + _("Booking request <b>{code}</b> is still waiting for your answer.").format(code=code),
-             *ctx.summary(tr), *answer_lines(ctx.organiser, ctx.order, tr)]
+    lines = [
+        "⏰ " + _("Booking request <b>{code}</b> is still waiting for your answer.").format(code=code),
+        *ctx.summary(tr),
+        *answer_lines(ctx.organiser, ctx.order, tr),
+    ]
     if ctx.hotel:
         lines.append("🏨 " + _e(ctx.hotel.name))
-    lines += ["", _("Please reply to the original request with + to confirm, or − and a reason to decline, "
-                    "or use the buttons below. The tourist is waiting.")]
+    lines += [
+        "",
+        _(
+            "Please reply to the original request with + to confirm, or − and a reason to decline, "
+            "or use the buttons below. The tourist is waiting."
+        ),
+    ]
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
             [
@@ -253,8 +264,11 @@ async def participants(rc: RenderContext) -> Rendered | None:
     ]
     size = sum(len(line) + 1 for line in lines)
     for index, order in enumerate(ctx.orders):
-        block = ["", f"<b>{format_order_code(order.code)}</b> · {_tickets(order, tr)} · {_standing(order, tr)}",
-                 *answer_lines(ctx.organiser, order, tr)]
+        block = [
+            "",
+            f"<b>{format_order_code(order.code)}</b> · {_tickets(order, tr)} · {_standing(order, tr)}",
+            *answer_lines(ctx.organiser, order, tr),
+        ]
         if order.hotel_id in ctx.hotels:
             block.append("🏨 " + _e(ctx.hotels[order.hotel_id].name))
         block_size = sum(len(line) + 1 for line in block)

@@ -40,25 +40,39 @@ async def session_cancelled(rc: RenderContext) -> Rendered | None:
     now = _now(rc)
     async with rc.uow:
         others = [
-            s for s in await rc.uow.catalog.upcoming_sessions(ctx.event.id, now, OTHER_DATES * 2)
+            s
+            for s in await rc.uow.catalog.upcoming_sessions(ctx.event.id, now, OTHER_DATES * 2)
             if s.id != ctx.session.id and s.bookable(now) and s.seats_left > 0
         ][:OTHER_DATES]
     code = format_order_code(ctx.order.code)
-    lines = ["🚫 " + _("We are sorry: this session has been cancelled, and your booking <b>{code}</b> with it.").format(
-        code=code), *ctx.summary(tr)]
+    lines = [
+        "🚫 "
+        + _("We are sorry: this session has been cancelled, and your booking <b>{code}</b> with it.").format(code=code),
+        *ctx.summary(tr),
+    ]
     if reason := rc.payload.get("reason"):
         lines.append(_("Reason: {reason}").format(reason=f"<i>{_e(str(reason))}</i>"))
     lines.append("")
     if ctx.order.payment is PaymentStatus.REFUND_DUE:
-        lines.append(_("Refund due: our team will return {amount}. We will message you here when it is done.").format(
-            amount=tr.money(ctx.order.total_minor, ctx.order.currency)))
+        lines.append(
+            _("Refund due: our team will return {amount}. We will message you here when it is done.").format(
+                amount=tr.money(ctx.order.total_minor, ctx.order.currency)
+            )
+        )
     else:
         lines.append(_("Nothing to pay."))
     rows = []
     if others:
         lines.append(_("Other dates of this event may suit you:"))
-        rows += [[_button(f"🗓 {tr.datetime(s.starts_at, ctx.region.timezone)} · {s.seats_left}",
-                          BookCb(action=BookAction.START, session=s.id))] for s in others]
+        rows += [
+            [
+                _button(
+                    f"🗓 {tr.datetime(s.starts_at, ctx.region.timezone)} · {s.seats_left}",
+                    BookCb(action=BookAction.START, session=s.id),
+                )
+            ]
+            for s in others
+        ]
         rows.append([_button("🗺 " + _("Open the event"), EventCb(event=ctx.event.id))])
     else:
         lines.append(_("Have a look at our other events:"))
@@ -82,8 +96,11 @@ async def session_cancelled_organiser(rc: RenderContext) -> Rendered | None:
         "🚫 " + _("Our team cancelled this session:"),
         f"<b>{_e(localized(event.title, tr.language))}</b>",
         f"🗓 {tr.datetime(session.starts_at, region.timezone)}",
-        tr.ngettext("{n} booking on it was cancelled; the tourist has been told.",
-                    "{n} bookings on it were cancelled; the tourists have been told.", orders).format(n=orders),
+        tr.ngettext(
+            "{n} booking on it was cancelled; the tourist has been told.",
+            "{n} bookings on it were cancelled; the tourists have been told.",
+            orders,
+        ).format(n=orders),
     ]
     if reason := rc.payload.get("reason"):
         lines.append(_("Reason: {reason}").format(reason=f"<i>{_e(str(reason))}</i>"))
@@ -108,8 +125,12 @@ async def event_suggestion(rc: RenderContext) -> Rendered | None:
         text, markup = await event_card(rc.uow, event.id, tr, now)
         return Rendered(head + "\n\n" + text, markup)
     rows = [
-        [_button("🎟 " + _("Book: {time}").format(time=tr.datetime(session.starts_at, region.timezone)),
-                 BookCb(action=BookAction.START, session=session.id))],
+        [
+            _button(
+                "🎟 " + _("Book: {time}").format(time=tr.datetime(session.starts_at, region.timezone)),
+                BookCb(action=BookAction.START, session=session.id),
+            )
+        ],
         [_button("🗓 " + _("Other dates"), EventCb(event=event.id))],
     ]
     text = head + "\n\n" + event_card_text(event, region, [session], tr)

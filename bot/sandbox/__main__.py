@@ -30,8 +30,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    emulator = Emulator(limits=Limits.off() if args.no_limits else Limits(), bot_token=args.token,
-                        bot_username=args.username, privacy_mode=not args.no_privacy)
+    emulator = Emulator(
+        limits=Limits.off() if args.no_limits else Limits(),
+        bot_token=args.token,
+        bot_username=args.username,
+        privacy_mode=not args.no_privacy,
+    )
     await emulator.start(args.host, args.port)
     print(f"Bot API emulator: {emulator.base_url}  (TELEGRAM_API_URL={emulator.base_url})", flush=True)
     print(f"test API: {emulator.base_url}{API_PREFIX}/state", flush=True)

@@ -144,8 +144,11 @@ async def _run(
         await _unless_stopped(_wait_until_polling(emulator.world, process, log_path), stop)
 
         print(f"Tripdesk sandbox: open {api_url}/ (Ctrl-C to stop)", flush=True)
-        print("tripdesk demo: a booking the organiser leaves unanswered for 2 minutes becomes a problem card in the"
-              " operator group; type /help there", flush=True)
+        print(
+            "tripdesk demo: a booking the organiser leaves unanswered for 2 minutes becomes a problem card in the"
+            " operator group; type /help there",
+            flush=True,
+        )
         if open_browser:
             asyncio.get_running_loop().run_in_executor(None, webbrowser.open, f"{api_url}/")
         with contextlib.suppress(_Stopped):
@@ -257,8 +260,11 @@ async def quicken_organiser(sessions: async_sessionmaker, organiser: DemoOrganis
     from bot.storage.tables import OrganiserRow
 
     async with sessions() as db, db.begin():
-        await db.execute(update(OrganiserRow).where(OrganiserRow.chat_id == organiser.chat_id)
-                         .values(confirm_within_s=int(DEMO_CONFIRM_WITHIN.total_seconds())))
+        await db.execute(
+            update(OrganiserRow)
+            .where(OrganiserRow.chat_id == organiser.chat_id)
+            .values(confirm_within_s=int(DEMO_CONFIRM_WITHIN.total_seconds()))
+        )
 
 
 async def pick_organiser(sessions: async_sessionmaker, now: datetime) -> DemoOrganiser:
@@ -306,9 +312,7 @@ def create_operators(world: object) -> tuple[tuple[int, int], int]:
     return (olga.id, mark.id), group.id
 
 
-def create_guests(
-    world: object, organiser: DemoOrganiser, operators: tuple[int, int], group: int
-) -> DemoPeople:
+def create_guests(world: object, organiser: DemoOrganiser, operators: tuple[int, int], group: int) -> DemoPeople:
     """Two tourists in two languages and the organiser, whose user id is the organiser's chat id (so booking
     requests arrive in the organiser's private chat)."""
     anna = world.add_user(first_name="Anna", language_code="en", username="anna_travels")
@@ -455,7 +459,7 @@ def page_url(base_url: str, host: str) -> str:
     return f"http://{shown}:{port}/"
 
 
-def _on_signals(stop: asyncio.Event):  # noqa: ANN202
+def _on_signals(stop: asyncio.Event):
     """Ctrl-C and SIGTERM set ``stop`` instead of raising; returns the function that restores the handlers."""
     loop = asyncio.get_running_loop()
     installed = []

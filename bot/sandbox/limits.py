@@ -80,14 +80,16 @@ class Limits:
     @classmethod
     def scaled(cls, factor: float, clock: Clock = time.monotonic) -> Limits:
         """Telegram's defaults with every rate multiplied by ``factor`` (e.g. 10 for a fast demo)."""
-        return cls(per_chat_rate=1.0 * factor, per_group_rate=20 / 60 * factor, global_rate=30.0 * factor,
-                   clock=clock)
+        return cls(per_chat_rate=1.0 * factor, per_group_rate=20 / 60 * factor, global_rate=30.0 * factor, clock=clock)
 
     def _bucket(self, chat_id: int | str, group: bool) -> TokenBucket:
         bucket = self._chats.get(chat_id)
         if bucket is None:
-            bucket = (TokenBucket(self.per_group_rate, self.per_group_burst) if group
-                      else TokenBucket(self.per_chat_rate, self.per_chat_burst))
+            bucket = (
+                TokenBucket(self.per_group_rate, self.per_group_burst)
+                if group
+                else TokenBucket(self.per_chat_rate, self.per_chat_burst)
+            )
             self._chats[chat_id] = bucket
         return bucket
 

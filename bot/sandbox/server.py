@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/sandbox/api"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 EVENTS_MAX_TIMEOUT = 30.0
-EMULATOR_KEY: web.AppKey["Emulator"] = web.AppKey("sandbox_emulator")
+EMULATOR_KEY: web.AppKey[Emulator] = web.AppKey("sandbox_emulator")
 _INTEGER = re.compile(r"^-?\d+$")
 _FLOAT = re.compile(r"^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
 
@@ -142,8 +142,7 @@ def attach_files(params: dict[str, Any], files: dict[str, Upload]) -> dict[str, 
     return out
 
 
-def decode_request(spec: BotApiSpec, method: str, params: dict[str, Any], files: dict[str, Upload]
-                   ) -> dict[str, Any]:
+def decode_request(spec: BotApiSpec, method: str, params: dict[str, Any], files: dict[str, Upload]) -> dict[str, Any]:
     """Raw wire parameters -> what Telegram works with: typed by the spec, files in place."""
     return attach_files(coerce_params(spec, method, params), files)
 
@@ -243,23 +242,26 @@ class Emulator:
         return app
 
     @web.middleware
-    async def _errors(self, request: web.Request,
-                      handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    async def _errors(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         try:
             return await handler(request)
         except web.HTTPException as error:
             if request.path.startswith(API_PREFIX):
                 return web.json_response({"ok": False, "error": error.reason}, status=error.status)
             if request.path.startswith("/bot"):
-                return web.json_response({"ok": False, "error_code": error.status, "description": error.reason},
-                                         status=error.status)
+                return web.json_response(
+                    {"ok": False, "error_code": error.status, "description": error.reason}, status=error.status
+                )
             raise
         except NotFoundError as error:
             return web.json_response({"ok": False, "error": str(error)}, status=404)
         except (SandboxError, BadBody, KeyError, TypeError, ValueError) as error:
             if request.path.startswith("/bot"):
-                return web.json_response({"ok": False, "error_code": 400, "description": f"Bad Request: {error}"},
-                                         status=400)
+                return web.json_response(
+                    {"ok": False, "error_code": 400, "description": f"Bad Request: {error}"}, status=400
+                )
             text = f"missing field {error}" if isinstance(error, KeyError) else str(error)
             return web.json_response({"ok": False, "error": text}, status=400)
         except asyncio.CancelledError:
@@ -267,8 +269,9 @@ class Emulator:
         except Exception:
             log.exception("sandbox: %s %s failed", request.method, request.path)
             if request.path.startswith("/bot"):
-                return web.json_response({"ok": False, "error_code": 500, "description": "Internal Server Error"},
-                                         status=500)
+                return web.json_response(
+                    {"ok": False, "error_code": 500, "description": "Internal Server Error"}, status=500
+                )
             return web.json_response({"ok": False, "error": "internal error (see the emulator's log)"}, status=500)
 
     # -- the Bot API -----------------------------------------------------------------------------------------------
@@ -279,8 +282,9 @@ class Emulator:
         try:
             raw, files = await read_params(request)
         except BadBody as error:
-            return web.json_response({"ok": False, "error_code": 400, "description": f"Bad Request: {error}"},
-                                     status=400)
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": f"Bad Request: {error}"}, status=400
+            )
         params = decode_request(self.world.spec, method, raw, files)
 
         def alive() -> bool:
@@ -322,8 +326,12 @@ class Emulator:
                     continue
                 attempts += 1
                 world.webhook_failed(error)
-                log.info("sandbox: webhook delivery of update %s failed (%s), attempt %s", update["update_id"],
-                         error, attempts)
+                log.info(
+                    "sandbox: webhook delivery of update %s failed (%s), attempt %s",
+                    update["update_id"],
+                    error,
+                    attempts,
+                )
                 if attempts >= self.webhook_attempts:
                     attempts = 0
                     world.bot.updates = [u for u in world.bot.updates if u["update_id"] != update["update_id"]]
@@ -349,9 +357,9 @@ class Emulator:
                     return f"Wrong response from the webhook: {resp.status} {resp.reason}"
                 await self._webhook_reply(resp)
                 return None
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             return "Timeout expired"
-        except Exception as error:  # noqa: BLE001 - connection refused, DNS...
+        except Exception as error:
             return f"Connection failed: {type(error).__name__}: {error}"
 
     async def _webhook_reply(self, resp: Any) -> None:
@@ -442,15 +450,18 @@ class Emulator:
         if not isinstance(data, str):
             raise SandboxError("callback_data must be a string")
         query_id = await self.world.user_presses(
-            self._int(body.get("user_id"), "user_id"), self._int(body.get("chat_id"), "chat_id"),
-            self._int(body.get("message_id"), "message_id"), data,
+            self._int(body.get("user_id"), "user_id"),
+            self._int(body.get("chat_id"), "chat_id"),
+            self._int(body.get("message_id"), "message_id"),
+            data,
         )
         return web.json_response({"callback_query_id": query_id})
 
     async def _contact(self, request: web.Request) -> web.Response:
         body = await self._body(request)
         message = await self.world.user_shares_contact(
-            self._int(body.get("user_id"), "user_id"), phone=body.get("phone_number"),
+            self._int(body.get("user_id"), "user_id"),
+            phone=body.get("phone_number"),
             chat_id=self._opt_int(body.get("chat_id"), "chat_id"),
         )
         return web.json_response(message)
@@ -458,7 +469,8 @@ class Emulator:
     async def _pay(self, request: web.Request) -> web.Response:
         body = await self._body(request)
         result = await self.world.user_pays(
-            self._int(body.get("user_id"), "user_id"), self._int(body.get("chat_id"), "chat_id"),
+            self._int(body.get("user_id"), "user_id"),
+            self._int(body.get("chat_id"), "chat_id"),
             self._int(body.get("message_id"), "message_id"),
         )
         return web.json_response(result)
@@ -481,8 +493,9 @@ class Emulator:
     async def _transcript(self, request: web.Request) -> web.Response:
         chat_id = self._int(request.query.get("chat_id"), "chat_id")
         chat = self.world.chat(chat_id)
-        return web.json_response({"chat": chat.state(), "messages": self.world.transcript(chat_id),
-                                  "version": self.world.version})
+        return web.json_response(
+            {"chat": chat.state(), "messages": self.world.transcript(chat_id), "version": self.world.version}
+        )
 
     async def _events(self, request: web.Request) -> web.Response:
         since = self._int(request.query.get("since", "0"), "since")
@@ -492,8 +505,9 @@ class Emulator:
             raise SandboxError("timeout must be a number") from None
         timeout = min(max(timeout, 0.0), EVENTS_MAX_TIMEOUT)
         version = await self.world.wait_changed(since, timeout)
-        return web.json_response({"version": version, "chats": self.world.changed_chats(since),
-                                  "alerts": self.world.alerts(since)})
+        return web.json_response(
+            {"version": version, "chats": self.world.changed_chats(since), "alerts": self.world.alerts(since)}
+        )
 
     async def _calls(self, request: web.Request) -> web.Response:
         since = max(self._int(request.query.get("since", "0"), "since"), 0)

@@ -45,8 +45,10 @@ _STRING_LIMIT = re.compile(r"(\d+)-(\d+) (characters|bytes)")
 _AFTER_PARSING = re.compile(r"after entit(?:y|ies) parsing")
 _ARRAY_LIMIT = re.compile(r"(?:list of|List of|include) (\d+)-(\d+)\b")
 _NUMBER_LIMIT = re.compile(r"(?:^|[;,]|between)\s*(\d+)-(\d+)(?![\d*])")
-_REQUIRED_IF_ABSENT = re.compile(r"[Rr]equired if ([a-z_]+(?: and [a-z_]+)*) (?:is|are) not specified|"
-                                 r"[Rr]equired if ([a-z_]+) isn't specified")
+_REQUIRED_IF_ABSENT = re.compile(
+    r"[Rr]equired if ([a-z_]+(?: and [a-z_]+)*) (?:is|are) not specified|"
+    r"[Rr]equired if ([a-z_]+) isn't specified"
+)
 _REQUIRED_IF_PRESENT = re.compile(r"[Rr]equired if ([a-z_]+) is specified")
 _DISCRIMINATOR = re.compile(r"(?:must be|always) [\"“]?([a-z0-9_]+)[\"”]?")
 
@@ -88,13 +90,41 @@ _ENTITY = re.compile(r"&(?:(lt|gt|amp|quot)|#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6}));
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
 ALLOWED_TAGS = frozenset(
-    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "code", "pre",
-     "blockquote", "tg-emoji"}
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "code",
+        "pre",
+        "blockquote",
+        "tg-emoji",
+    }
 )
 _ENTITY_TYPE = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
-    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "span": "spoiler",
-    "tg-spoiler": "spoiler", "a": "text_link", "code": "code", "pre": "pre", "blockquote": "blockquote",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "span": "spoiler",
+    "tg-spoiler": "spoiler",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
     "tg-emoji": "custom_emoji",
 }
 
@@ -283,8 +313,18 @@ def _compile_field(raw: dict[str, Any]) -> _Field:
     if m := _REQUIRED_IF_ABSENT.search(desc):
         absent = tuple((m.group(1) or m.group(2)).split(" and "))
     present = m.group(1) if (m := _REQUIRED_IF_PRESENT.search(desc)) else None
-    return _Field(raw["name"], types, bool(raw.get("required")), desc, string_limit, bool(after), array_limit,
-                  number_limit, absent, present)
+    return _Field(
+        raw["name"],
+        types,
+        bool(raw.get("required")),
+        desc,
+        string_limit,
+        bool(after),
+        array_limit,
+        number_limit,
+        absent,
+        present,
+    )
 
 
 class BotApiSpec:
@@ -418,8 +458,7 @@ class BotApiSpec:
             results = [(s, self._check_type(value, s, path)) for s in subtypes]
             if any(not errs for _s, errs in results):
                 return []
-            return [f"{path}: matches no subtype of {type_name} ({', '.join(subtypes)}); "
-                    f"type={tag!r}"]
+            return [f"{path}: matches no subtype of {type_name} ({', '.join(subtypes)}); type={tag!r}"]
         if not spec.get("fields"):
             return []  # a placeholder such as CallbackGame
         return self._check_object(value, "type", type_name, path)
@@ -460,8 +499,9 @@ class BotApiSpec:
             actions = [k for k, v in value.items() if k in known and k not in BUTTON_LABEL_FIELDS and v is not None]
             if len(actions) != 1:
                 found = ", ".join(actions) if actions else "none"
-                errors.append(f"{path}: an inline button needs exactly one action field (callback_data, url, ...); "
-                              f"found {found}")
+                errors.append(
+                    f"{path}: an inline button needs exactly one action field (callback_data, url, ...); found {found}"
+                )
         elif name == "BotCommand":
             command = value.get("command")
             if isinstance(command, str) and not BOT_COMMAND.fullmatch(command):

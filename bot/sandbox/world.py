@@ -47,17 +47,36 @@ NOT_MODIFIED = (
 )
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 CONFLICT_POLLING = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
-CONFLICT_WEBHOOK = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the " \
-                   "webhook first"
+CONFLICT_WEBHOOK = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+)
 BLOCKED = "Forbidden: bot was blocked by the user"
 
 # Update types a bot gets when allowed_updates is empty or never given.
-DEFAULT_UPDATE_TYPES = frozenset({
-    "message", "edited_message", "channel_post", "edited_channel_post", "business_connection", "business_message",
-    "edited_business_message", "deleted_business_messages", "inline_query", "chosen_inline_result",
-    "callback_query", "shipping_query", "pre_checkout_query", "purchased_paid_media", "poll", "poll_answer",
-    "my_chat_member", "chat_join_request", "chat_boost", "removed_chat_boost",
-})
+DEFAULT_UPDATE_TYPES = frozenset(
+    {
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "business_connection",
+        "business_message",
+        "edited_business_message",
+        "deleted_business_messages",
+        "inline_query",
+        "chosen_inline_result",
+        "callback_query",
+        "shipping_query",
+        "pre_checkout_query",
+        "purchased_paid_media",
+        "poll",
+        "poll_answer",
+        "my_chat_member",
+        "chat_join_request",
+        "chat_boost",
+        "removed_chat_boost",
+    }
+)
 FORUM_ICON_COLORS = (7322096, 16766590, 13338331, 9367192, 16749490, 16478047)
 PRE_CHECKOUT_TIMEOUT = 10.0
 # Fields newer than the bundled spec (Bot API 10.1) that aiogram 3.31 (Bot API 10.3) requires in answers.
@@ -65,8 +84,17 @@ AIOGRAM_REQUIRES: dict[str, dict[str, Any]] = {"ChatMemberAdministrator": {"can_
 _COMMAND = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w/])")
 _CONTENT_KEYS = ("text", "entities", "caption", "caption_entities", "photo", "document", "contact", "location")
 _EDITABLE_KEYS = ("text", "entities", "caption", "caption_entities", "reply_markup")
-_SERVICE_KEYS = ("new_chat_members", "left_chat_member", "successful_payment", "forum_topic_created",
-                 "forum_topic_edited", "forum_topic_closed", "forum_topic_reopened", "pinned_message", "invoice")
+_SERVICE_KEYS = (
+    "new_chat_members",
+    "left_chat_member",
+    "successful_payment",
+    "forum_topic_created",
+    "forum_topic_edited",
+    "forum_topic_closed",
+    "forum_topic_reopened",
+    "pinned_message",
+    "invoice",
+)
 
 
 @dataclass
@@ -151,8 +179,11 @@ class SimTopic:
     deleted: bool = False
 
     def api(self) -> dict[str, Any]:
-        topic: dict[str, Any] = {"message_thread_id": self.message_thread_id, "name": self.name,
-                                 "icon_color": self.icon_color}
+        topic: dict[str, Any] = {
+            "message_thread_id": self.message_thread_id,
+            "name": self.name,
+            "icon_color": self.icon_color,
+        }
         if self.icon_custom_emoji_id:
             topic["icon_custom_emoji_id"] = self.icon_custom_emoji_id
         return topic
@@ -241,8 +272,14 @@ class SimBot:
         return {"id": self.id or 0, "is_bot": True, "first_name": self.first_name, "username": self.username}
 
     def get_me(self, privacy_mode: bool) -> dict[str, Any]:
-        return {**self.api(), "can_join_groups": True, "can_read_all_group_messages": not privacy_mode,
-                "supports_inline_queries": False, "can_connect_to_business": False, "has_main_web_app": False}
+        return {
+            **self.api(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": not privacy_mode,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
 
 
 @dataclass
@@ -271,8 +308,16 @@ class CallRecord:
         return (self.response or {}).get("description")
 
     def to_json(self) -> dict[str, Any]:
-        return {"n": self.n, "method": self.method, "params": self.params, "status": self.status,
-                "response": self.response, "at": self.at, "duration": round(self.duration, 4), "fault": self.fault}
+        return {
+            "n": self.n,
+            "method": self.method,
+            "params": self.params,
+            "status": self.status,
+            "response": self.response,
+            "at": self.at,
+            "duration": round(self.duration, 4),
+            "fault": self.fault,
+        }
 
 
 @dataclass
@@ -467,8 +512,7 @@ class World:
             raise SandboxError(f"user {user_id} exists already")
         user = SimUser(user_id, first_name, last_name, username, language_code, phone_number)
         self.users[user_id] = user
-        self.chats[user_id] = SimChat(user_id, "private", first_name=first_name, last_name=last_name,
-                                      username=username)
+        self.chats[user_id] = SimChat(user_id, "private", first_name=first_name, last_name=last_name, username=username)
         self._bump(user_id)
         return user
 
@@ -492,8 +536,14 @@ class World:
             chat_id = -(1001000000000 + n) if supergroup else -(4000000000 + n)
         if chat_id >= 0 or chat_id in self.chats:
             raise SandboxError(f"bad or taken group id {chat_id}")
-        chat = SimChat(chat_id, "supergroup" if supergroup else "group", title=title, is_forum=forum,
-                       bot_status=bot_status, username=username)
+        chat = SimChat(
+            chat_id,
+            "supergroup" if supergroup else "group",
+            title=title,
+            is_forum=forum,
+            bot_status=bot_status,
+            username=username,
+        )
         for user_id in members:
             self.user(user_id)
             chat.members[user_id] = "member"
@@ -521,8 +571,11 @@ class World:
 
     def state(self) -> dict[str, Any]:
         return {
-            "bot": {**self.bot.get_me(self.privacy_mode), "webhook": self.bot.webhook.url if self.bot.webhook
-                    else None, "pending_updates": len(self.bot.updates)},
+            "bot": {
+                **self.bot.get_me(self.privacy_mode),
+                "webhook": self.bot.webhook.url if self.bot.webhook else None,
+                "pending_updates": len(self.bot.updates),
+            },
             "users": [u.state() for u in self.users.values()],
             "chats": [c.state() for c in self.chats.values()],
             "version": self.version,
@@ -549,8 +602,15 @@ class World:
 
     # -- messages ------------------------------------------------------------------------------------------------
 
-    def _store(self, chat: SimChat, sender: dict[str, Any], content: dict[str, Any], *,
-               thread_id: int | None = None, reply_to: SimMessage | None = None) -> SimMessage:
+    def _store(
+        self,
+        chat: SimChat,
+        sender: dict[str, Any],
+        content: dict[str, Any],
+        *,
+        thread_id: int | None = None,
+        reply_to: SimMessage | None = None,
+    ) -> SimMessage:
         chat.last_message_id += 1
         data: dict[str, Any] = {"message_id": chat.last_message_id}
         if thread_id is not None:
@@ -558,8 +618,9 @@ class World:
             data["is_topic_message"] = True
         data.update({"from": sender, "chat": chat.api(), "date": int(self.clock())})
         if reply_to is not None:
-            data["reply_to_message"] = {k: copy.deepcopy(v) for k, v in reply_to.data.items()
-                                        if k != "reply_to_message"}
+            data["reply_to_message"] = {
+                k: copy.deepcopy(v) for k, v in reply_to.data.items() if k != "reply_to_message"
+            }
         data.update(content)
         message = SimMessage(data, original=_content(data))
         chat.messages[message.id] = message
@@ -611,8 +672,9 @@ class World:
             raise SandboxError(f"user {user.id} is not a member of chat {chat.id}")
         return chat
 
-    def _user_message(self, user: SimUser, chat: SimChat, content: dict[str, Any], reply_to: int | None,
-                      thread_id: int | None) -> dict[str, Any]:
+    def _user_message(
+        self, user: SimUser, chat: SimChat, content: dict[str, Any], reply_to: int | None, thread_id: int | None
+    ) -> dict[str, Any]:
         target = None
         if reply_to is not None:
             target = chat.messages.get(reply_to)
@@ -628,8 +690,14 @@ class World:
         self._bump(chat.id)
         return copy.deepcopy(message.data)
 
-    async def user_sends(self, user_id: int, text: str, chat_id: int | None = None, reply_to: int | None = None,
-                         message_thread_id: int | None = None) -> dict[str, Any]:
+    async def user_sends(
+        self,
+        user_id: int,
+        text: str,
+        chat_id: int | None = None,
+        reply_to: int | None = None,
+        message_thread_id: int | None = None,
+    ) -> dict[str, Any]:
         """The user writes ``text`` (commands get ``bot_command`` entities); ``chat_id`` None = their chat with
         the bot. Returns the message as the bot receives it."""
         user = self.user(user_id)
@@ -644,8 +712,9 @@ class World:
             content["entities"] = entities
         return self._user_message(user, chat, content, reply_to, message_thread_id)
 
-    async def user_shares_contact(self, user_id: int, phone: str | None = None, chat_id: int | None = None,
-                                  reply_to: int | None = None) -> dict[str, Any]:
+    async def user_shares_contact(
+        self, user_id: int, phone: str | None = None, chat_id: int | None = None, reply_to: int | None = None
+    ) -> dict[str, Any]:
         """The user shares their own contact (a request_contact button); the phone defaults to a valid one."""
         user = self.user(user_id)
         chat = self._user_chat(user, chat_id)
@@ -671,16 +740,27 @@ class World:
         if not any(b.get("callback_data") == callback_data for b in buttons):
             raise SandboxError(f"message {message_id} has no button with callback_data {callback_data!r}")
         query_id = f"{secrets.randbits(60)}{next(self._ids)}"
-        query = {"id": query_id, "from": user.api(), "message": copy.deepcopy(message.data),
-                 "chat_instance": str(abs(chat.id) * 7919 % 10**12), "data": callback_data}
-        self._queries[query_id] = {"query": query, "answered": False, "chat_id": chat.id,
-                                   "message_id": message_id, "user_id": user.id}
+        query = {
+            "id": query_id,
+            "from": user.api(),
+            "message": copy.deepcopy(message.data),
+            "chat_instance": str(abs(chat.id) * 7919 % 10**12),
+            "data": callback_data,
+        }
+        self._queries[query_id] = {
+            "query": query,
+            "answered": False,
+            "chat_id": chat.id,
+            "message_id": message_id,
+            "user_id": user.id,
+        }
         self._push_update("callback_query", query)
         self._bump(chat.id)
         return query_id
 
-    async def user_pays(self, user_id: int, chat_id: int, invoice_message_id: int,
-                        timeout: float = PRE_CHECKOUT_TIMEOUT) -> dict[str, Any]:
+    async def user_pays(
+        self, user_id: int, chat_id: int, invoice_message_id: int, timeout: float = PRE_CHECKOUT_TIMEOUT
+    ) -> dict[str, Any]:
         """The user pays an invoice: a ``pre_checkout_query``, then (if the bot says ok) ``successful_payment``.
 
         Returns ``{"ok": True, "message": <the successful_payment message>}`` or ``{"ok": False, "error": ...}``
@@ -697,8 +777,13 @@ class World:
         if invoice_message.meta.get("paid"):
             raise SandboxError(f"invoice {invoice_message_id} is paid already")
         query_id = f"{secrets.randbits(60)}{next(self._ids)}"
-        query = {"id": query_id, "from": user.api(), "currency": invoice["currency"],
-                 "total_amount": invoice["total_amount"], "invoice_payload": invoice_message.meta["payload"]}
+        query = {
+            "id": query_id,
+            "from": user.api(),
+            "currency": invoice["currency"],
+            "total_amount": invoice["total_amount"],
+            "invoice_payload": invoice_message.meta["payload"],
+        }
         future: asyncio.Future[tuple[bool, str | None]] = asyncio.get_running_loop().create_future()
         self._checkouts[query_id] = _PendingCheckout(query, future)
         if self._push_update("pre_checkout_query", query) is None:
@@ -714,10 +799,13 @@ class World:
         if not ok:
             return {"ok": False, "error": error or "payment refused"}
         n = next(self._ids)
-        payment = {"currency": invoice["currency"], "total_amount": invoice["total_amount"],
-                   "invoice_payload": invoice_message.meta["payload"],
-                   "telegram_payment_charge_id": f"sandbox_tg_{n}_{secrets.token_hex(6)}",
-                   "provider_payment_charge_id": f"sandbox_provider_{n}_{secrets.token_hex(6)}"}
+        payment = {
+            "currency": invoice["currency"],
+            "total_amount": invoice["total_amount"],
+            "invoice_payload": invoice_message.meta["payload"],
+            "telegram_payment_charge_id": f"sandbox_tg_{n}_{secrets.token_hex(6)}",
+            "provider_payment_charge_id": f"sandbox_provider_{n}_{secrets.token_hex(6)}",
+        }
         invoice_message.meta["paid"] = True
         message = self._user_message(user, chat, {"successful_payment": payment}, None, None)
         return {"ok": True, "message": message}
@@ -730,11 +818,16 @@ class World:
         user.blocked = blocked
         old, new = ("member", "kicked") if blocked else ("kicked", "member")
         chat = self.chat(user_id)
-        self._push_update("my_chat_member", {
-            "chat": chat.api(), "from": user.api(), "date": int(self.clock()),
-            "old_chat_member": self._member_api(self.bot_user, old),
-            "new_chat_member": self._member_api(self.bot_user, new),
-        })
+        self._push_update(
+            "my_chat_member",
+            {
+                "chat": chat.api(),
+                "from": user.api(),
+                "date": int(self.clock()),
+                "old_chat_member": self._member_api(self.bot_user, old),
+                "new_chat_member": self._member_api(self.bot_user, new),
+            },
+        )
         self._bump(user_id)
 
     def set_member(self, user_id: int, chat_id: int, member: bool = True) -> None:
@@ -756,11 +849,16 @@ class World:
                 return
             chat.bot_status = status
             actor = next((self.users[u].api() for u, s in chat.members.items() if s in present), self.bot_user)
-            self._push_update("my_chat_member", {
-                "chat": chat.api(), "from": actor, "date": now,
-                "old_chat_member": self._member_api(self.bot_user, old),
-                "new_chat_member": self._member_api(self.bot_user, status),
-            })
+            self._push_update(
+                "my_chat_member",
+                {
+                    "chat": chat.api(),
+                    "from": actor,
+                    "date": now,
+                    "old_chat_member": self._member_api(self.bot_user, old),
+                    "new_chat_member": self._member_api(self.bot_user, status),
+                },
+            )
             if status in present and old not in present:
                 message = self._store(chat, actor, {"new_chat_members": [self.bot_user]})
                 self._push_update("message", message.data)
@@ -772,11 +870,16 @@ class World:
             return
         chat.members[user_id] = status
         if chat.bot_status in present:
-            self._push_update("chat_member", {
-                "chat": chat.api(), "from": user.api(), "date": now,
-                "old_chat_member": self._member_api(user.api(), old),
-                "new_chat_member": self._member_api(user.api(), status),
-            })
+            self._push_update(
+                "chat_member",
+                {
+                    "chat": chat.api(),
+                    "from": user.api(),
+                    "date": now,
+                    "old_chat_member": self._member_api(user.api(), old),
+                    "new_chat_member": self._member_api(user.api(), status),
+                },
+            )
             content = None
             if status in present and old not in present:
                 content = {"new_chat_members": [user.api()]}
@@ -804,8 +907,9 @@ class World:
 
     # -- faults ----------------------------------------------------------------------------------------------------
 
-    def fail_next(self, count: int = 1, kind: str = "5xx", retry_after: int = 1,
-                  methods: Iterable[str] | None = None) -> None:
+    def fail_next(
+        self, count: int = 1, kind: str = "5xx", retry_after: int = 1, methods: Iterable[str] | None = None
+    ) -> None:
         """The next ``count`` calls of ``methods`` (default: the message-sending ones; ``["*"]`` = all) fail:
         ``5xx`` -> 500, ``429`` -> Too Many Requests with ``retry_after``, ``timeout`` -> no answer at all."""
         if kind not in ("5xx", "timeout", "429"):
@@ -827,8 +931,9 @@ class World:
 
     # -- the Bot API ---------------------------------------------------------------------------------------------
 
-    async def handle(self, token: str, method: str, params: dict[str, Any],
-                     alive: Callable[[], bool] | None = None) -> Reply:
+    async def handle(
+        self, token: str, method: str, params: dict[str, Any], alive: Callable[[], bool] | None = None
+    ) -> Reply:
         """Answer one Bot API call as Telegram would; ``alive`` tells whether the caller is still connected."""
         started = time.monotonic()
         name = _resolve_method(method)
@@ -873,8 +978,16 @@ class World:
         return reply
 
     def _record(self, method: str, params: dict[str, Any], reply: Reply, started: float, fault: str | None) -> None:
-        record = CallRecord(len(self.calls), method, _json_safe(params), reply.status, copy.deepcopy(reply.body),
-                            self.clock(), time.monotonic() - started, fault)
+        record = CallRecord(
+            len(self.calls),
+            method,
+            _json_safe(params),
+            reply.status,
+            copy.deepcopy(reply.body),
+            self.clock(),
+            time.monotonic() - started,
+            fault,
+        )
         self.calls.append(record)
         self._bump()
 
@@ -889,8 +1002,7 @@ class World:
             chat = self.chats.get(chat_id)
         elif isinstance(chat_id, str):
             wanted = chat_id.removeprefix("@").lower()
-            chat = next((c for c in self.chats.values() if c.is_group and (c.username or "").lower() == wanted),
-                        None)
+            chat = next((c for c in self.chats.values() if c.is_group and (c.username or "").lower() == wanted), None)
         if chat is None:
             raise bad_request("chat not found")
         if chat.is_group and chat.bot_status in ("left", "kicked"):
@@ -931,8 +1043,9 @@ class World:
                 raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
         return chat, thread, reply_to
 
-    def _bot_sends(self, method: str, params: dict[str, Any],
-                   content: dict[str, Any] | Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def _bot_sends(
+        self, method: str, params: dict[str, Any], content: dict[str, Any] | Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
         """Store the bot's message after every check passed (``content`` may be built only then)."""
         chat, thread, reply_to = self._sending(method, params)
         if callable(content):
@@ -978,8 +1091,7 @@ class World:
             raise bad_request("message can't be edited")
         return chat, message
 
-    def _apply_edit(self, chat: SimChat, message: SimMessage, changed: dict[str, Any],
-                    markup: Any) -> dict[str, Any]:
+    def _apply_edit(self, chat: SimChat, message: SimMessage, changed: dict[str, Any], markup: Any) -> dict[str, Any]:
         new = copy.deepcopy(message.data)
         for key, value in changed.items():
             if value is None:
@@ -1003,15 +1115,26 @@ class World:
             n = next(self._ids)
             data = getattr(value, "data", b"") or b""
             name = value.filename or f"{kind}{n}"
-            stored = {"file_id": f"sandbox-{kind}-{n}-{secrets.token_hex(4)}", "file_unique_id": f"u{kind}{n}",
-                      "file_name": name, "file_size": len(data), "kind": kind}
+            stored = {
+                "file_id": f"sandbox-{kind}-{n}-{secrets.token_hex(4)}",
+                "file_unique_id": f"u{kind}{n}",
+                "file_name": name,
+                "file_size": len(data),
+                "kind": kind,
+            }
         elif isinstance(value, str) and value in self.files:
             return self.files[value]
         elif isinstance(value, str) and re.match(r"^https?://", value):
             n = next(self._ids)
             name = value.rstrip("/").rsplit("/", 1)[-1] or f"{kind}{n}"
-            stored = {"file_id": f"sandbox-{kind}-{n}-{secrets.token_hex(4)}", "file_unique_id": f"u{kind}{n}",
-                      "file_name": name, "file_size": 0, "kind": kind, "url": value}
+            stored = {
+                "file_id": f"sandbox-{kind}-{n}-{secrets.token_hex(4)}",
+                "file_unique_id": f"u{kind}{n}",
+                "file_name": name,
+                "file_size": 0,
+                "kind": kind,
+                "url": value,
+            }
         else:
             raise bad_request("wrong file identifier/HTTP URL specified")
         self.files[stored["file_id"]] = stored
@@ -1108,8 +1231,11 @@ async def _delete_webhook(world: World, p: dict[str, Any]) -> Any:
 @_method("getWebhookInfo")
 async def _get_webhook_info(world: World, p: dict[str, Any]) -> Any:
     hook = world.bot.webhook
-    info: dict[str, Any] = {"url": hook.url if hook else "", "has_custom_certificate": False,
-                            "pending_update_count": len(world.bot.updates)}
+    info: dict[str, Any] = {
+        "url": hook.url if hook else "",
+        "has_custom_certificate": False,
+        "pending_update_count": len(world.bot.updates),
+    }
     if hook is not None:
         info["max_connections"] = hook.max_connections
         if hook.ip_address:
@@ -1131,8 +1257,15 @@ async def _send_message(world: World, p: dict[str, Any]) -> Any:
 async def _send_photo(world: World, p: dict[str, Any]) -> Any:
     def content() -> dict[str, Any]:
         stored = world._file(p["photo"], "photo")
-        photo = [{"file_id": stored["file_id"], "file_unique_id": stored["file_unique_id"], "width": 1280,
-                  "height": 960, "file_size": stored["file_size"]}]
+        photo = [
+            {
+                "file_id": stored["file_id"],
+                "file_unique_id": stored["file_unique_id"],
+                "width": 1280,
+                "height": 960,
+                "file_size": stored["file_size"],
+            }
+        ]
         return {"photo": photo, **world._render(p, "caption", "caption_entities")}
 
     return world._bot_sends("sendPhoto", p, content)
@@ -1142,8 +1275,12 @@ async def _send_photo(world: World, p: dict[str, Any]) -> Any:
 async def _send_document(world: World, p: dict[str, Any]) -> Any:
     def content() -> dict[str, Any]:
         stored = world._file(p["document"], "document")
-        document = {"file_id": stored["file_id"], "file_unique_id": stored["file_unique_id"],
-                    "file_name": stored["file_name"], "file_size": stored["file_size"]}
+        document = {
+            "file_id": stored["file_id"],
+            "file_unique_id": stored["file_unique_id"],
+            "file_name": stored["file_name"],
+            "file_size": stored["file_size"],
+        }
         mime = mimetypes.guess_type(stored["file_name"])[0]
         if mime:
             document["mime_type"] = mime
@@ -1173,8 +1310,13 @@ async def _send_invoice(world: World, p: dict[str, Any]) -> Any:
     total = sum(price["amount"] for price in p["prices"])
     if total <= 0:
         raise bad_request("CURRENCY_TOTAL_AMOUNT_INVALID")
-    invoice = {"title": p["title"], "description": p["description"], "start_parameter": p.get("start_parameter", ""),
-               "currency": p["currency"], "total_amount": total}
+    invoice = {
+        "title": p["title"],
+        "description": p["description"],
+        "start_parameter": p.get("start_parameter", ""),
+        "currency": p["currency"],
+        "total_amount": total,
+    }
     sent = world._bot_sends("sendInvoice", p, {"invoice": invoice})
     chat = world.chats[sent["chat"]["id"]]
     chat.messages[sent["message_id"]].meta.update(payload=p["payload"], prices=copy.deepcopy(p["prices"]))
@@ -1259,14 +1401,26 @@ async def _answer_callback_query(world: World, p: dict[str, Any]) -> Any:
     if entry is None or entry["answered"]:
         raise ApiError(400, QUERY_TOO_OLD)
     entry["answered"] = True
-    answer = {"callback_query_id": p["callback_query_id"], "chat_id": entry["chat_id"],
-              "message_id": entry["message_id"], "user_id": entry["user_id"], "data": entry["query"]["data"],
-              "text": p.get("text"), "show_alert": bool(p.get("show_alert")), "url": p.get("url"),
-              "cache_time": p.get("cache_time"), "at": world.clock()}
+    answer = {
+        "callback_query_id": p["callback_query_id"],
+        "chat_id": entry["chat_id"],
+        "message_id": entry["message_id"],
+        "user_id": entry["user_id"],
+        "data": entry["query"]["data"],
+        "text": p.get("text"),
+        "show_alert": bool(p.get("show_alert")),
+        "url": p.get("url"),
+        "cache_time": p.get("cache_time"),
+        "at": world.clock(),
+    }
     world.callback_answers.append(answer)
     world._bump(entry["chat_id"])
-    world._alerts.append((world.version, {k: answer[k] for k in ("chat_id", "user_id", "text", "show_alert",
-                                                                  "message_id", "callback_query_id")}))
+    world._alerts.append(
+        (
+            world.version,
+            {k: answer[k] for k in ("chat_id", "user_id", "text", "show_alert", "message_id", "callback_query_id")},
+        )
+    )
     return True
 
 
@@ -1329,8 +1483,7 @@ async def _delete_my_commands(world: World, p: dict[str, Any]) -> Any:
 async def _get_chat(world: World, p: dict[str, Any]) -> Any:
     chat = world._target(p["chat_id"])
     gifts = {f.name: False for f in world.spec.fields("type", "AcceptedGiftTypes").values() if f.required}
-    return {**chat.api(), "accent_color_id": abs(chat.id) % 7, "max_reaction_count": 11,
-            "accepted_gift_types": gifts}
+    return {**chat.api(), "accent_color_id": abs(chat.id) % 7, "max_reaction_count": 11, "accepted_gift_types": gifts}
 
 
 @_method("getChatMember")
@@ -1354,8 +1507,9 @@ async def _get_chat_administrators(world: World, p: dict[str, Any]) -> Any:
     chat = world._target(p["chat_id"])
     if not chat.is_group:
         return []
-    admins = [world._member_api(world.users[u].api(), s) for u, s in chat.members.items()
-              if s in ("creator", "administrator")]
+    admins = [
+        world._member_api(world.users[u].api(), s) for u, s in chat.members.items() if s in ("creator", "administrator")
+    ]
     if chat.bot_status == "administrator":
         admins.append(world._member_api(world.bot_user, "administrator"))
     return admins
@@ -1485,8 +1639,10 @@ def _resolve_method(name: str) -> str | None:
 
 def command_entities(text: str) -> list[dict[str, Any]]:
     """``bot_command`` entities for every /command in ``text`` (UTF-16 offsets), as Telegram's clients mark them."""
-    return [{"type": "bot_command", "offset": _utf16_len(text[:m.start()]), "length": _utf16_len(m.group(0))}
-            for m in _COMMAND.finditer(text)]
+    return [
+        {"type": "bot_command", "offset": _utf16_len(text[: m.start()]), "length": _utf16_len(m.group(0))}
+        for m in _COMMAND.finditer(text)
+    ]
 
 
 def _trim(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:

@@ -17,9 +17,26 @@ from domain.model.desk import Card, CardStatus
 from domain.model.questions import QuestionThread, ThreadStatus
 
 _CARD_FIELDS = (
-    "subject", "kinds", "opened_at", "updated_at", "order_id", "user_id", "taken_by", "taken_by_name",
-    "snoozed_until", "remind_at", "reraised_at", "resolved_at", "resolved_by", "resolved_by_name", "resolution",
-    "last_action", "message_id", "thread_id", "digest_id", "version",
+    "subject",
+    "kinds",
+    "opened_at",
+    "updated_at",
+    "order_id",
+    "user_id",
+    "taken_by",
+    "taken_by_name",
+    "snoozed_until",
+    "remind_at",
+    "reraised_at",
+    "resolved_at",
+    "resolved_by",
+    "resolved_by_name",
+    "resolution",
+    "last_action",
+    "message_id",
+    "thread_id",
+    "digest_id",
+    "version",
 )
 
 
@@ -64,22 +81,28 @@ class SqlDeskRepository:
 
     async def save_card(self, card: Card) -> None:
         await self._db.execute(
-            update(DeskCardRow).where(DeskCardRow.id == card.id).values(**_card_values(card))
+            update(DeskCardRow)
+            .where(DeskCardRow.id == card.id)
+            .values(**_card_values(card))
             .execution_options(synchronize_session=False)
         )
 
     async def set_card_message(self, card_id: int, message_id: int, thread_id: int | None) -> None:
         await self._db.execute(
-            update(DeskCardRow).where(DeskCardRow.id == card_id)
+            update(DeskCardRow)
+            .where(DeskCardRow.id == card_id)
             .values(message_id=message_id, thread_id=thread_id)
             .execution_options(synchronize_session=False)
         )
 
     async def cards_opened_since(self, since: datetime) -> int:
         """Cards opened since then that were (or are to be) posted on their own, not in a digest."""
-        return int(await self._db.scalar(
-            select(func.count()).where(DeskCardRow.opened_at >= since, DeskCardRow.digest_id.is_(None))
-        ) or 0)
+        return int(
+            await self._db.scalar(
+                select(func.count()).where(DeskCardRow.opened_at >= since, DeskCardRow.digest_id.is_(None))
+            )
+            or 0
+        )
 
     async def digest_cards(self, digest_id: int) -> Sequence[Card]:
         rows = await self._db.scalars(
@@ -87,15 +110,17 @@ class SqlDeskRepository:
         )
         return [card_from_row(r) for r in rows]
 
-    async def open_cards(self, kind: str | None, newest_first: bool, offset: int, limit: int
-                         ) -> tuple[Sequence[Card], int]:
-        rows = [card_from_row(r) for r in await self._db.scalars(
-            select(DeskCardRow).where(DeskCardRow.status == CardStatus.OPEN.value)
-        )]
+    async def open_cards(
+        self, kind: str | None, newest_first: bool, offset: int, limit: int
+    ) -> tuple[Sequence[Card], int]:
+        rows = [
+            card_from_row(r)
+            for r in await self._db.scalars(select(DeskCardRow).where(DeskCardRow.status == CardStatus.OPEN.value))
+        ]
         if kind:
             rows = [c for c in rows if kind in c.kinds]  # JSON membership differs per backend; open cards are few
         rows.sort(key=lambda c: (c.opened_at, c.id), reverse=newest_first)
-        return rows[offset:offset + limit], len(rows)
+        return rows[offset : offset + limit], len(rows)
 
     async def claim_card_to_reraise(self, now: datetime, exclude: Collection[int]) -> int | None:
         query = (
@@ -105,7 +130,7 @@ class SqlDeskRepository:
         )
         return await self._claim(query, DeskCardRow.id, exclude)
 
-    async def _claim(self, query, column, exclude: Collection[int]) -> int | None:  # noqa: ANN001
+    async def _claim(self, query, column, exclude: Collection[int]) -> int | None:
         if exclude:
             query = query.where(column.not_in(list(exclude)))
         return await self._db.scalar(query.limit(1).with_for_update(skip_locked=True))
@@ -118,21 +143,19 @@ class SqlDeskRepository:
         unseen = select(OrderRow.id).where(OrderRow.version != OrderRow.desk_seen_version).order_by(OrderRow.id)
         if (order_id := await self._claim(unseen, OrderRow.id, exclude)) is not None:
             return order_id
-        due = (
-            select(OrderRow.id)
-            .where(OrderRow.desk_check_at <= now)
-            .order_by(OrderRow.desk_check_at, OrderRow.id)
-        )
+        due = select(OrderRow.id).where(OrderRow.desk_check_at <= now).order_by(OrderRow.desk_check_at, OrderRow.id)
         return await self._claim(due, OrderRow.id, exclude)
 
     async def order_seen_version(self, order_id: int) -> int:
         return int(await self._db.scalar(select(OrderRow.desk_seen_version).where(OrderRow.id == order_id)))
 
-    async def mark_order_checked(self, order_id: int, version: int, acknowledged: list[str],
-                                 next_check_at: datetime | None) -> None:
+    async def mark_order_checked(
+        self, order_id: int, version: int, acknowledged: list[str], next_check_at: datetime | None
+    ) -> None:
         """Seen at ``version`` (the order's own version is not touched: no use case sees a concurrent change)."""
         await self._db.execute(
-            update(OrderRow).where(OrderRow.id == order_id)
+            update(OrderRow)
+            .where(OrderRow.id == order_id)
             .values(desk_seen_version=version, desk_ack=acknowledged, desk_check_at=next_check_at)
             .execution_options(synchronize_session=False)
         )
@@ -145,7 +168,9 @@ class SqlDeskRepository:
         if "undelivered" in kinds:
             values["undelivered"] = None
         await self._db.execute(
-            update(OrderRow).where(OrderRow.id == order_id).values(**values)
+            update(OrderRow)
+            .where(OrderRow.id == order_id)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
 
@@ -163,13 +188,21 @@ class SqlDeskRepository:
         row = await self._db.get(QuestionThreadRow, thread_id, populate_existing=True)
         if row is None:
             return None
-        return QuestionThread(id=row.id, user_id=row.user_id, status=ThreadStatus(row.status), asked_at=row.asked_at,
-                              answered_at=row.answered_at, answered_by=row.answered_by,
-                              desk_check_at=row.desk_check_at)
+        return QuestionThread(
+            id=row.id,
+            user_id=row.user_id,
+            status=ThreadStatus(row.status),
+            asked_at=row.asked_at,
+            answered_at=row.answered_at,
+            answered_by=row.answered_by,
+            desk_check_at=row.desk_check_at,
+        )
 
     async def mark_question_checked(self, thread_id: int) -> None:
         await self._db.execute(
-            update(QuestionThreadRow).where(QuestionThreadRow.id == thread_id).values(desk_check_at=None)
+            update(QuestionThreadRow)
+            .where(QuestionThreadRow.id == thread_id)
+            .values(desk_check_at=None)
             .execution_options(synchronize_session=False)
         )
 

@@ -77,10 +77,7 @@ class DeskQueries:
     async def users_by_username(self, username: str, limit: int = 10) -> list[User]:
         """Exact match, ignoring case (Telegram usernames are case-insensitive); never a pattern."""
         rows = await self._db.scalars(
-            select(UserRow)
-            .where(func.lower(UserRow.username) == username.lower())
-            .order_by(UserRow.id)
-            .limit(limit)
+            select(UserRow).where(func.lower(UserRow.username) == username.lower()).order_by(UserRow.id).limit(limit)
         )
         return [user_from_row(r) for r in rows]
 
@@ -90,8 +87,14 @@ class DeskQueries:
     # ---- /events -------------------------------------------------------------------------------------------------
 
     async def open_sessions(
-        self, region_id: int, start: datetime, end: datetime, category: str | None, now: datetime,
-        offset: int, limit: int,
+        self,
+        region_id: int,
+        start: datetime,
+        end: datetime,
+        category: str | None,
+        now: datetime,
+        offset: int,
+        limit: int,
     ) -> tuple[list[OpenSession], int]:
         """Bookable sessions with free seats in the region, ``[start, end)``, soonest first, and how many there are."""
         conditions = [
@@ -156,9 +159,7 @@ class DeskQueries:
 
     # ---- export --------------------------------------------------------------------------------------------------
 
-    async def export_orders(
-        self, start: datetime, end: datetime, batch: int = 500
-    ) -> AsyncIterator[Sequence[Any]]:
+    async def export_orders(self, start: datetime, end: datetime, batch: int = 500) -> AsyncIterator[Sequence[Any]]:
         """Orders created in ``[start, end)``, oldest first, as plain tuples (see :data:`EXPORT_COLUMNS`), read
         ``batch`` at a time (keyset on the id): no order objects, never the whole table in memory."""
         quantity = (
@@ -167,10 +168,24 @@ class DeskQueries:
             .subquery()
         )
         columns = (
-            OrderRow.id, OrderRow.code, OrderRow.created_at, EventRow.code, SessionRow.starts_at, RegionRow.code,
-            OrganiserRow.code, OrderRow.booking, OrderRow.payment, OrderRow.ticket, quantity.c.quantity,
-            OrderRow.total_minor, OrderRow.currency, OrderRow.discount_percent, OrderRow.paid_at,
-            OrderRow.refunded_minor, HotelRow.code, OrderRow.language,
+            OrderRow.id,
+            OrderRow.code,
+            OrderRow.created_at,
+            EventRow.code,
+            SessionRow.starts_at,
+            RegionRow.code,
+            OrganiserRow.code,
+            OrderRow.booking,
+            OrderRow.payment,
+            OrderRow.ticket,
+            quantity.c.quantity,
+            OrderRow.total_minor,
+            OrderRow.currency,
+            OrderRow.discount_percent,
+            OrderRow.paid_at,
+            OrderRow.refunded_minor,
+            HotelRow.code,
+            OrderRow.language,
         )
         last_id = 0
         while True:
@@ -198,6 +213,21 @@ class DeskQueries:
 
 
 EXPORT_COLUMNS = (
-    "code", "created", "event", "session_start", "region", "organiser", "booking", "payment", "ticket", "quantity",
-    "total", "currency", "discount_percent", "paid_at", "refunded", "hotel", "tourist_language",
+    "code",
+    "created",
+    "event",
+    "session_start",
+    "region",
+    "organiser",
+    "booking",
+    "payment",
+    "ticket",
+    "quantity",
+    "total",
+    "currency",
+    "discount_percent",
+    "paid_at",
+    "refunded",
+    "hotel",
+    "tourist_language",
 )

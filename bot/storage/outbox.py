@@ -84,7 +84,9 @@ class OutboxQueue:
         is left alone, so no use case sees a concurrent change)."""
         async with self.sessions() as db, db.begin():
             await db.execute(
-                update(OrderRow).where(OrderRow.id == order_id).values(undelivered=kind[:64], desk_check_at=now)
+                update(OrderRow)
+                .where(OrderRow.id == order_id)
+                .values(undelivered=kind[:64], desk_check_at=now)
                 .execution_options(synchronize_session=False)
             )
 

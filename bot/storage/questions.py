@@ -52,7 +52,7 @@ class SqlQuestionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._db = session
 
-    def _insert(self):  # noqa: ANN202
+    def _insert(self):
         return postgresql_insert if self._db.get_bind().dialect.name == "postgresql" else sqlite_insert
 
     async def open_thread(self, user_id: int, now: datetime, check_at: datetime) -> QuestionThread:
@@ -73,21 +73,24 @@ class SqlQuestionRepository:
         )
         await self._db.execute(statement)
         row = await self._db.scalar(
-            select(QuestionThreadRow).where(QuestionThreadRow.user_id == user_id)
+            select(QuestionThreadRow)
+            .where(QuestionThreadRow.user_id == user_id)
             .execution_options(populate_existing=True)
         )
         return thread_from_row(row)
 
     async def thread(self, user_id: int) -> QuestionThread | None:
         row = await self._db.scalar(
-            select(QuestionThreadRow).where(QuestionThreadRow.user_id == user_id)
+            select(QuestionThreadRow)
+            .where(QuestionThreadRow.user_id == user_id)
             .execution_options(populate_existing=True)
         )
         return thread_from_row(row) if row else None
 
     async def mark_answered(self, user_id: int, by: str, now: datetime) -> QuestionThread | None:
         row = await self._db.scalar(
-            select(QuestionThreadRow).where(QuestionThreadRow.user_id == user_id)
+            select(QuestionThreadRow)
+            .where(QuestionThreadRow.user_id == user_id)
             .execution_options(populate_existing=True)
         )
         if row is None:
@@ -135,8 +138,10 @@ class SqlQuestionRepository:
 
     async def topic_by_thread(self, chat_id: int, thread_id: int) -> DeskTopic | None:
         row = await self._db.scalar(
-            select(DeskTopicRow).where(DeskTopicRow.chat_id == chat_id, DeskTopicRow.thread_id == thread_id)
-            .order_by(DeskTopicRow.created_at.desc()).limit(1)
+            select(DeskTopicRow)
+            .where(DeskTopicRow.chat_id == chat_id, DeskTopicRow.thread_id == thread_id)
+            .order_by(DeskTopicRow.created_at.desc())
+            .limit(1)
         )
         return topic_from_row(row) if row else None
 

@@ -178,10 +178,35 @@ def order_from_row(row: OrderRow, items: Sequence[OrderItemRow]) -> Order:
 
 
 _ORDER_FIELDS = (
-    "ticket_code", "paid_at", "confirm_nudged_at", "pay_reminded_at", "unclear_reply", "rating", "rated_at",
-    "code", "request_key", "user_id", "session_id", "event_id", "currency", "subtotal_minor", "discount_percent", "total_minor",
-    "created_at", "hold_until", "language", "hotel_id", "answers", "confirm_by", "pay_by", "cancelled_at",
-    "undelivered", "desk_ack", "stray_minor", "partial_refund_minor", "refunded_minor",
+    "ticket_code",
+    "paid_at",
+    "confirm_nudged_at",
+    "pay_reminded_at",
+    "unclear_reply",
+    "rating",
+    "rated_at",
+    "code",
+    "request_key",
+    "user_id",
+    "session_id",
+    "event_id",
+    "currency",
+    "subtotal_minor",
+    "discount_percent",
+    "total_minor",
+    "created_at",
+    "hold_until",
+    "language",
+    "hotel_id",
+    "answers",
+    "confirm_by",
+    "pay_by",
+    "cancelled_at",
+    "undelivered",
+    "desk_ack",
+    "stray_minor",
+    "partial_refund_minor",
+    "refunded_minor",
 )
 
 
@@ -286,7 +311,7 @@ class SqlCatalogRepository:
         )
         return [session_from_row(r) for r in rows]
 
-    def _window(self, region_id: int, start: datetime, end: datetime):  # noqa: ANN202
+    def _window(self, region_id: int, start: datetime, end: datetime):
         return (
             EventRow.region_id == region_id,
             SessionRow.starts_at >= start,
@@ -403,8 +428,9 @@ class SqlOrderRepository:
                 raise
             raise ConcurrentChange(order=order.request_key or order.code) from None
         self._db.add_all(
-            OrderItemRow(order_id=row.id, ticket_type=i.ticket_type, quantity=i.quantity,
-                         unit_price_minor=i.unit_price_minor)
+            OrderItemRow(
+                order_id=row.id, ticket_type=i.ticket_type, quantity=i.quantity, unit_price_minor=i.unit_price_minor
+            )
             for i in order.items
         )
         await self._db.flush()
@@ -455,20 +481,24 @@ class SqlOrderRepository:
 
     async def add_stray(self, order: Order, amount_minor: int) -> None:
         """Add money due back to ``order`` in one statement (whatever its version), and bump the version."""
-        row = (await self._db.execute(
-            update(OrderRow).where(OrderRow.id == order.id)
-            .values(stray_minor=OrderRow.stray_minor + amount_minor, version=OrderRow.version + 1)
-            .returning(OrderRow.stray_minor, OrderRow.version)
-            .execution_options(synchronize_session=False)
-        )).one()
+        row = (
+            await self._db.execute(
+                update(OrderRow)
+                .where(OrderRow.id == order.id)
+                .values(stray_minor=OrderRow.stray_minor + amount_minor, version=OrderRow.version + 1)
+                .returning(OrderRow.stray_minor, OrderRow.version)
+                .execution_options(synchronize_session=False)
+            )
+        ).one()
         order.stray_minor, order.version = row.stray_minor, row.version
 
     async def replace_items(self, order: Order) -> None:
         """Store ``order.items`` as its items (after a change of quantities); call with :meth:`save`."""
         await self._db.execute(delete(OrderItemRow).where(OrderItemRow.order_id == order.id))
         self._db.add_all(
-            OrderItemRow(order_id=order.id, ticket_type=i.ticket_type, quantity=i.quantity,
-                         unit_price_minor=i.unit_price_minor)
+            OrderItemRow(
+                order_id=order.id, ticket_type=i.ticket_type, quantity=i.quantity, unit_price_minor=i.unit_price_minor
+            )
             for i in order.items
         )
         await self._db.flush()
@@ -517,7 +547,6 @@ class SqlOutboxRepository:
             )
         )
         await self._db.flush()
-
 
     async def order_for_message(self, kind: str, chat_id: int, message_id: int) -> int | None:
         payload = await self._db.scalar(
@@ -604,8 +633,14 @@ class SqlAuditRepository:
             select(AuditRow).where(AuditRow.order_id == order_id).order_by(AuditRow.id.desc()).limit(limit)
         )
         return [
-            AuditEntry(at=r.at, actor=r.actor, action=r.action, order_id=r.order_id, before=dict(r.before or {}),
-                       after=dict(r.after or {}))
+            AuditEntry(
+                at=r.at,
+                actor=r.actor,
+                action=r.action,
+                order_id=r.order_id,
+                before=dict(r.before or {}),
+                after=dict(r.after or {}),
+            )
             for r in rows
         ]
 
@@ -615,15 +650,23 @@ class SqlAuditRepository:
 
 def reminder_from_row(row: OrderReminderRow) -> Reminder:
     return Reminder(
-        order_id=row.order_id, kind=row.kind, due_at=row.due_at, status=DueStatus(row.status), done_at=row.done_at,
+        order_id=row.order_id,
+        kind=row.kind,
+        due_at=row.due_at,
+        status=DueStatus(row.status),
+        done_at=row.done_at,
         id=row.id,
     )
 
 
 def notice_from_row(row: SessionNoticeRow) -> SessionNotice:
     return SessionNotice(
-        session_id=row.session_id, kind=row.kind, due_at=row.due_at, status=DueStatus(row.status),
-        done_at=row.done_at, id=row.id,
+        session_id=row.session_id,
+        kind=row.kind,
+        due_at=row.due_at,
+        status=DueStatus(row.status),
+        done_at=row.done_at,
+        id=row.id,
     )
 
 
@@ -637,15 +680,20 @@ class SqlReminderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._db = session
 
-    def _insert(self):  # noqa: ANN202
+    def _insert(self):
         return postgresql_insert if self._db.get_bind().dialect.name == "postgresql" else sqlite_insert
 
     async def add(self, reminder: Reminder) -> bool:
         # ON CONFLICT DO NOTHING: a concurrent insert of the same (order, kind) waits and then adds nothing.
         inserted = await self._db.scalar(
             self._insert()(OrderReminderRow)
-            .values(order_id=reminder.order_id, kind=reminder.kind, due_at=reminder.due_at,
-                    status=reminder.status.value, done_at=reminder.done_at)
+            .values(
+                order_id=reminder.order_id,
+                kind=reminder.kind,
+                due_at=reminder.due_at,
+                status=reminder.status.value,
+                done_at=reminder.done_at,
+            )
             .on_conflict_do_nothing(index_elements=[OrderReminderRow.order_id, OrderReminderRow.kind])
             .returning(OrderReminderRow.id)
         )
@@ -657,8 +705,9 @@ class SqlReminderRepository:
         )
         return [reminder_from_row(r) for r in rows]
 
-    async def _claim_next(self, table: type[OrderReminderRow | SessionNoticeRow], now: datetime,
-                          exclude: Collection[int]) -> OrderReminderRow | SessionNoticeRow | None:
+    async def _claim_next(
+        self, table: type[OrderReminderRow | SessionNoticeRow], now: datetime, exclude: Collection[int]
+    ) -> OrderReminderRow | SessionNoticeRow | None:
         """The earliest due pending row of ``table`` that no other transaction holds (SKIP LOCKED), locked."""
         query = select(table).where(table.status == DueStatus.PENDING.value, table.due_at <= now)
         if exclude:
@@ -670,8 +719,9 @@ class SqlReminderRepository:
             .execution_options(populate_existing=True)
         )
 
-    async def _close(self, table: type[OrderReminderRow | SessionNoticeRow], row_id: int, status: DueStatus,
-                     now: datetime) -> None:
+    async def _close(
+        self, table: type[OrderReminderRow | SessionNoticeRow], row_id: int, status: DueStatus, now: datetime
+    ) -> None:
         await self._db.execute(
             update(table)
             .where(table.id == row_id)
@@ -689,8 +739,13 @@ class SqlReminderRepository:
     async def add_notice(self, notice: SessionNotice) -> bool:
         inserted = await self._db.scalar(
             self._insert()(SessionNoticeRow)
-            .values(session_id=notice.session_id, kind=notice.kind, due_at=notice.due_at,
-                    status=notice.status.value, done_at=notice.done_at)
+            .values(
+                session_id=notice.session_id,
+                kind=notice.kind,
+                due_at=notice.due_at,
+                status=notice.status.value,
+                done_at=notice.done_at,
+            )
             .on_conflict_do_nothing(index_elements=[SessionNoticeRow.session_id, SessionNoticeRow.kind])
             .returning(SessionNoticeRow.id)
         )
@@ -721,7 +776,7 @@ class SqlReminderRepository:
     async def close_notice(self, notice_id: int, status: DueStatus, now: datetime) -> None:
         await self._close(SessionNoticeRow, notice_id, status, now)
 
-    async def _claim_order(self, condition, order_by, exclude: Collection[int]) -> int | None:  # noqa: ANN001
+    async def _claim_order(self, condition, order_by, exclude: Collection[int]) -> int | None:
         query = select(OrderRow.id).where(condition)
         if exclude:
             query = query.where(OrderRow.id.not_in(list(exclude)))
@@ -753,9 +808,7 @@ class SqlReminderRepository:
             exclude,
         )
 
-    async def claim_overdue_order(
-        self, now: datetime, starts_before: datetime, exclude: Collection[int]
-    ) -> int | None:
+    async def claim_overdue_order(self, now: datetime, starts_before: datetime, exclude: Collection[int]) -> int | None:
         starting = select(SessionRow.id).where(SessionRow.starts_at <= starts_before)
         return await self._claim_order(
             or_(

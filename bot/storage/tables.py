@@ -179,8 +179,12 @@ class OrderRow(Base):
     desk_check_at: Mapped[datetime | None] = mapped_column(index=True)
     __table_args__ = (
         # the orders the desk has not seen since they changed: few, found without scanning the table
-        Index("ix_orders_desk_unseen", "id", sqlite_where=text("version != desk_seen_version"),
-              postgresql_where=text("version != desk_seen_version")),
+        Index(
+            "ix_orders_desk_unseen",
+            "id",
+            sqlite_where=text("version != desk_seen_version"),
+            postgresql_where=text("version != desk_seen_version"),
+        ),
     )
 
 

@@ -131,10 +131,7 @@ class EventSession:
     status: SessionStatus = SessionStatus.SCHEDULED
 
     def bookable(self, now: datetime) -> bool:
-        return (
-            self.status is SessionStatus.SCHEDULED
-            and self.starts_at - BOOKING_CUTOFF > now
-        )
+        return self.status is SessionStatus.SCHEDULED and self.starts_at - BOOKING_CUTOFF > now
 
 
 @dataclass(frozen=True, slots=True)

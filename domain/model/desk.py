@@ -20,9 +20,7 @@ class CardStatus(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class DeskSettings:
-    chat_id: (
-        int | None
-    )  # the operator chat; None: no desk (problems are still derived, no card is opened)
+    chat_id: int | None  # the operator chat; None: no desk (problems are still derived, no card is opened)
     reraise_after: timedelta = RERAISE_AFTER
     digest_after: int = DIGEST_AFTER
 

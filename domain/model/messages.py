@@ -13,9 +13,7 @@ from typing import Any
 
 
 class OutboxKind(enum.StrEnum):
-    BOOKING_REQUEST = (
-        "organiser.booking_request"  # the organiser must confirm or decline
-    )
+    BOOKING_REQUEST = "organiser.booking_request"  # the organiser must confirm or decline
     BOOKING_CANCELLED = "organiser.booking_cancelled"  # the tourist cancelled an order the organiser knew of
     TOURIST_QUESTION = "operator.tourist_question"  # relayed to the operator group
     ORDER_CONFIRMED = "tourist.order_confirmed"
@@ -24,34 +22,24 @@ class OutboxKind(enum.StrEnum):
     INVOICE = "tourist.invoice"  # sendInvoice, valid until the pay deadline
     TICKET = "tourist.ticket"  # payment received: the ticket code and its QR image
     PAY_REMINDER = "tourist.pay_reminder"  # unpaid past the pay deadline: once
-    ORDER_EXPIRED = (
-        "tourist.order_expired"  # seats released, with a button to book again
-    )
-    SESSION_REMINDER = (
-        "tourist.session_reminder"  # before the session: meeting point and time
-    )
+    ORDER_EXPIRED = "tourist.order_expired"  # seats released, with a button to book again
+    SESSION_REMINDER = "tourist.session_reminder"  # before the session: meeting point and time
     RATING_REQUEST = "tourist.rating_request"  # after the session: 1-5
     CONFIRM_NUDGE = "organiser.confirm_nudge"  # silent past confirm_within: once
     PARTICIPANTS = "organiser.participants"  # the participant list before the session
     # the operator desk (issue 5): one card per problem subject, edited in place; a digest when they flood in
     PROBLEM_CARD = "operator.problem_card"
     PROBLEM_DIGEST = "operator.problem_digest"
-    PROBLEM_RERAISED = (
-        "operator.problem_reraised"  # a reply to a card nobody handled in time
-    )
+    PROBLEM_RERAISED = "operator.problem_reraised"  # a reply to a card nobody handled in time
     # the operator desk's order changes (domain/order_changes.py)
     ORDER_CHANGED = "tourist.order_changed"  # an operator moved, resized, re-priced or cancelled it, or a new ticket
-    ORDER_REFUNDED = (
-        "tourist.order_refunded"  # an operator returned money to the tourist
-    )
+    ORDER_REFUNDED = "tourist.order_refunded"  # an operator returned money to the tourist
     TOURIST_NUDGE = "tourist.nudge"  # an operator reminds the tourist what to do next
     ORGANISER_ORDER_CHANGED = "organiser.order_changed"  # an operator confirmed, declined, moved, resized, cancelled
     # operator tools (issue 5): a whole session cancelled, a session suggested to a tourist
     SESSION_CANCELLED = "tourist.session_cancelled"  # the tourist's order ended with its session: reason, other dates
     SESSION_CANCELLED_ORGANISER = "organiser.session_cancelled"  # one message: the session, how many orders, reason
-    EVENT_SUGGESTION = (
-        "tourist.event_suggestion"  # an operator sent an event card with a Book button
-    )
+    EVENT_SUGGESTION = "tourist.event_suggestion"  # an operator sent an event card with a Book button
     # tourist questions (issue 5): answers, canned replies and "write to the tourist / organiser"
     TEAM_ANSWER = "tourist.team_answer"  # "Our team answers:" (and the text when the answer is text)
     CANNED_REPLY = "tourist.canned_reply"  # a template an operator picked, in the tourist's language
@@ -68,9 +56,7 @@ class OutboxMessage:
     dedup_key: str  # one message per (kind, subject): a retry of the same change cannot send it twice
 
 
-def order_message(
-    kind: OutboxKind, chat_id: int, order_id: int, now: datetime, **extra: Any
-) -> OutboxMessage:
+def order_message(kind: OutboxKind, chat_id: int, order_id: int, now: datetime, **extra: Any) -> OutboxMessage:
     """A message about an order, due now: one per kind and order (its dedup key), however often it is asked for."""
     return OutboxMessage(
         kind=kind,

@@ -32,9 +32,7 @@ class BookingStatus(enum.StrEnum):
 class PaymentStatus(enum.StrEnum):
     NOT_DUE = "not_due"
     AWAITING = "awaiting"
-    ON_SITE = (
-        "on_site"  # to be paid at the meeting point (no payment provider configured)
-    )
+    ON_SITE = "on_site"  # to be paid at the meeting point (no payment provider configured)
     PAID = "paid"
     REFUND_DUE = "refund_due"
     REFUNDED = "refunded"
@@ -123,30 +121,18 @@ class Order:
     confirm_by: datetime | None = None
     pay_by: datetime | None = None
     cancelled_at: datetime | None = None
-    request_key: str | None = (
-        None  # the booking screen it came from: a repeated confirm finds this order
-    )
-    ticket_code: str | None = (
-        None  # unguessable, read aloud at the meeting point; survives a change of session
-    )
+    request_key: str | None = None  # the booking screen it came from: a repeated confirm finds this order
+    ticket_code: str | None = None  # unguessable, read aloud at the meeting point; survives a change of session
     paid_at: datetime | None = None
     confirm_nudged_at: datetime | None = None
     pay_reminded_at: datetime | None = None
-    unclear_reply: str | None = (
-        None  # the organiser's last answer that was neither yes nor no
-    )
+    unclear_reply: str | None = None  # the organiser's last answer that was neither yes nor no
     rating: int | None = None
     rated_at: datetime | None = None
-    undelivered: str | None = (
-        None  # the kind of a message about this order that could not be delivered
-    )
-    desk_ack: list[str] = field(
-        default_factory=list
-    )  # problem kinds an operator marked handled
+    undelivered: str | None = None  # the kind of a message about this order that could not be delivered
+    desk_ack: list[str] = field(default_factory=list)  # problem kinds an operator marked handled
     stray_minor: int = 0  # money received that did not pay the order (late or second payment): due back
-    partial_refund_minor: int = (
-        0  # owed back after a change made the order cheaper (e.g. a partner hotel)
-    )
+    partial_refund_minor: int = 0  # owed back after a change made the order cheaper (e.g. a partner hotel)
     refunded_minor: int = 0  # returned to the tourist so far
     id: int | None = None
     version: int = 0
@@ -171,17 +157,13 @@ class Order:
             "ticket": self.ticket.value,
         }
 
-    def can_be_cancelled_by_tourist(
-        self, session_starts_at: datetime, now: datetime
-    ) -> bool:
+    def can_be_cancelled_by_tourist(self, session_starts_at: datetime, now: datetime) -> bool:
         return self.is_active and session_starts_at > now
 
     def cancel_by_tourist(self, session_starts_at: datetime, now: datetime) -> None:
         """Free before payment; after payment the money becomes refund due."""
         if not self.can_be_cancelled_by_tourist(session_starts_at, now):
-            raise InvalidTransition(
-                booking=self.booking.value, payment=self.payment.value
-            )
+            raise InvalidTransition(booking=self.booking.value, payment=self.payment.value)
         self.end(BookingStatus.CANCELLED, now)
 
     def end(self, booking: BookingStatus, now: datetime) -> None:
@@ -196,9 +178,7 @@ class Order:
         if self.ticket is TicketStatus.ISSUED:
             self.ticket = TicketStatus.VOIDED
 
-    def confirm_by_organiser(
-        self, now: datetime, pay_within: timedelta, payments_enabled: bool
-    ) -> None:
+    def confirm_by_organiser(self, now: datetime, pay_within: timedelta, payments_enabled: bool) -> None:
         """Confirmed: now the tourist pays in chat by the pay deadline, or at the meeting point."""
         if self.booking is not BookingStatus.AWAITING_ORGANISER:
             raise InvalidTransition(booking=self.booking.value)
@@ -222,16 +202,11 @@ class Order:
         self.hotel_id = None
 
 
-def order_stage(
-    order: Order, session_starts_at: datetime, session_cancelled: bool, now: datetime
-) -> Stage:
+def order_stage(order: Order, session_starts_at: datetime, session_cancelled: bool, now: datetime) -> Stage:
     """The single plain-words stage a tourist sees for this combination of statuses."""
     if order.payment is PaymentStatus.REFUND_DUE:
         return Stage.REFUND_DUE
-    if (
-        order.payment in (PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED)
-        and not order.is_active
-    ):
+    if order.payment in (PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED) and not order.is_active:
         return Stage.REFUNDED
     match order.booking:
         case BookingStatus.DECLINED:

@@ -41,9 +41,7 @@ REASONS = (
 
 class PaymentResult(enum.StrEnum):
     APPLIED = "applied"  # the order is paid and its ticket issued
-    DUPLICATE = (
-        "duplicate"  # this charge was recorded before: nothing changed, nothing sent
-    )
+    DUPLICATE = "duplicate"  # this charge was recorded before: nothing changed, nothing sent
     NOT_APPLIED = "not_applied"  # recorded, but it did not pay the order: it is due back to the tourist
 
 
@@ -65,9 +63,7 @@ class PaymentOutcome:
     result: PaymentResult
     order: Order | None
     reason: str | None = None  # why it was not applied (one of REASONS)
-    payment: Payment | None = (
-        None  # for a duplicate: the payment recorded the first time
-    )
+    payment: Payment | None = None  # for a duplicate: the payment recorded the first time
 
 
 def invoice_payload(order_id: int) -> str:
@@ -86,10 +82,7 @@ def parse_invoice_payload(payload: str | None) -> int | None:
 
 
 def new_ticket_code() -> str:
-    groups = (
-        "".join(secrets.choice(CODE_ALPHABET) for _ in range(TICKET_GROUP_LENGTH))
-        for _ in range(TICKET_GROUPS)
-    )
+    groups = ("".join(secrets.choice(CODE_ALPHABET) for _ in range(TICKET_GROUP_LENGTH)) for _ in range(TICKET_GROUPS))
     return "-".join((TICKET_PREFIX, *groups))
 
 
@@ -99,12 +92,7 @@ _TICKET_CLEAN = re.compile(r"[\s\-#]")
 def normalize_ticket_code(text: str) -> str | None:
     """What a person reads or types (``tkt 7km4xp9ra``, ``7KM-4XP-9RA``) as stored; None if it cannot be one."""
     raw = _TICKET_CLEAN.sub("", text).upper().removeprefix(TICKET_PREFIX)
-    if len(raw) != TICKET_GROUPS * TICKET_GROUP_LENGTH or any(
-        c not in CODE_ALPHABET for c in raw
-    ):
+    if len(raw) != TICKET_GROUPS * TICKET_GROUP_LENGTH or any(c not in CODE_ALPHABET for c in raw):
         return None
-    groups = (
-        raw[i : i + TICKET_GROUP_LENGTH]
-        for i in range(0, len(raw), TICKET_GROUP_LENGTH)
-    )
+    groups = (raw[i : i + TICKET_GROUP_LENGTH] for i in range(0, len(raw), TICKET_GROUP_LENGTH))
     return "-".join((TICKET_PREFIX, *groups))

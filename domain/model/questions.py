@@ -21,9 +21,7 @@ class ThreadStatus(enum.StrEnum):
 
 
 class RelayDirection(enum.StrEnum):
-    TO_OPERATORS = (
-        "to_operators"  # a tourist's question as relayed into the operator chat
-    )
+    TO_OPERATORS = "to_operators"  # a tourist's question as relayed into the operator chat
     TO_TOURIST = "to_tourist"  # an operator's message in the operator chat that went to the tourist
 
 
@@ -113,7 +111,5 @@ def clean_question(raw: str) -> str:
     if not text:
         raise InvalidQuestion(reason="empty")
     if len(text) > QUESTION_MAX_LENGTH:
-        raise InvalidQuestion(
-            reason="too_long", limit=QUESTION_MAX_LENGTH, length=len(text)
-        )
+        raise InvalidQuestion(reason="too_long", limit=QUESTION_MAX_LENGTH, length=len(text))
     return text

@@ -56,11 +56,7 @@ class Reminder:
         """How long before the start a ``before`` reminder is due."""
         head = self.kind.split("@", 1)[0]
         what, _, seconds = head.partition(":")
-        return (
-            timedelta(seconds=int(seconds))
-            if what == BEFORE and seconds.isdigit()
-            else None
-        )
+        return timedelta(seconds=int(seconds)) if what == BEFORE and seconds.isdigit() else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +65,5 @@ class SessionNotice:
     kind: str
     due_at: datetime
     status: DueStatus = DueStatus.PENDING
-    done_at: datetime | None = (
-        None  # when it last went out (kept when an updated list is due again)
-    )
+    done_at: datetime | None = None  # when it last went out (kept when an updated list is due again)
     id: int | None = None

@@ -26,9 +26,7 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
-def browse_window(
-    window: Window, now: datetime, timezone: str, day: date | None = None
-) -> tuple[datetime, datetime]:
+def browse_window(window: Window, now: datetime, timezone: str, day: date | None = None) -> tuple[datetime, datetime]:
     """``[start, end)`` in UTC; never starts in the past. A past picked day gives an empty window."""
     zone = ZoneInfo(timezone)
     today = local_today(now, timezone)

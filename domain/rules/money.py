@@ -53,9 +53,7 @@ def parse_amount(text: str | int | float, currency: str) -> int:
     exponent = currency_exponent(currency)
     minor = value.scaleb(exponent)
     if minor != minor.to_integral_value():
-        raise ValueError(
-            f"{text!r} has more than {exponent} decimal places for {currency}"
-        )
+        raise ValueError(f"{text!r} has more than {exponent} decimal places for {currency}")
     return int(minor)
 
 
@@ -78,9 +76,7 @@ class Money:
 
     def percent_off(self, percent: int) -> Money:
         """The amount reduced by ``percent``, rounded half up to the minor unit."""
-        kept = (Decimal(self.amount_minor) * (100 - percent) / 100).quantize(
-            Decimal(1), ROUND_HALF_UP
-        )
+        kept = (Decimal(self.amount_minor) * (100 - percent) / 100).quantize(Decimal(1), ROUND_HALF_UP)
         return Money(int(kept), self.currency)
 
     @property

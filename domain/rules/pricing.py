@@ -30,9 +30,7 @@ class Quote:
         return self.subtotal_minor - self.total_minor
 
 
-def quote(
-    event: Event, quantities: Mapping[str, int], discount_percent: int = 0
-) -> Quote:
+def quote(event: Event, quantities: Mapping[str, int], discount_percent: int = 0) -> Quote:
     """Price the chosen quantities; unknown ticket types, negatives and empty orders are refused."""
     items = []
     for code, quantity in quantities.items():

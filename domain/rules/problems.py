@@ -42,9 +42,7 @@ class SessionState(enum.StrEnum):
 class ProblemKind(enum.StrEnum):
     """Most urgent first: a card lists its kinds in this order."""
 
-    SESSION_CANCELLED = (
-        "session_cancelled"  # the session was cancelled but the order still stands
-    )
+    SESSION_CANCELLED = "session_cancelled"  # the session was cancelled but the order still stands
     REFUND_DUE = "refund_due"  # the booking is over but we hold the tourist's money
     LATE_PAYMENT = "late_payment"  # money arrived that did not pay the order (after expiry, or twice)
     PAID_NO_TICKET = "paid_no_ticket"
@@ -54,9 +52,7 @@ class ProblemKind(enum.StrEnum):
     PARTIAL_REFUND_DUE = "partial_refund_due"  # a change made a paid order cheaper (e.g. a partner hotel)
     UNDELIVERED = "undelivered"  # a message about the order could not be delivered
     LOW_RATING = "low_rating"
-    QUESTION_UNANSWERED = (
-        "question_unanswered"  # a tourist's question waits past the answer time
-    )
+    QUESTION_UNANSWERED = "question_unanswered"  # a tourist's question waits past the answer time
     INCONSISTENT = "inconsistent"  # no rule explains this combination
 
 
@@ -93,9 +89,7 @@ class OrderFacts:
     unclear_reply: bool = False
     low_rating: bool = False
     undelivered: bool = False
-    stray_money: bool = (
-        False  # money received that did not pay the order, not yet returned
-    )
+    stray_money: bool = False  # money received that did not pay the order, not yet returned
     late_payment: bool = False  # refund due of money that came after the booking ended (it never paid it)
     partial_refund: bool = False  # money owed back after a change
 
@@ -111,9 +105,7 @@ class OrderFacts:
         )
 
 
-def order_facts(
-    order: Order, session_starts_at: datetime, session_cancelled: bool, now: datetime
-) -> OrderFacts:
+def order_facts(order: Order, session_starts_at: datetime, session_cancelled: bool, now: datetime) -> OrderFacts:
     if session_cancelled:
         session = SessionState.CANCELLED
     elif session_starts_at <= now:
@@ -130,18 +122,12 @@ def order_facts(
             and order.confirm_by is not None
             and order.confirm_by <= now
         ),
-        pay_overdue=(
-            order.payment is PaymentStatus.AWAITING
-            and order.pay_by is not None
-            and order.pay_by <= now
-        ),
-        unclear_reply=bool(order.unclear_reply)
-        and order.booking is BookingStatus.AWAITING_ORGANISER,
+        pay_overdue=(order.payment is PaymentStatus.AWAITING and order.pay_by is not None and order.pay_by <= now),
+        unclear_reply=bool(order.unclear_reply) and order.booking is BookingStatus.AWAITING_ORGANISER,
         low_rating=order.rating is not None and order.rating <= LOW_RATING_MAX,
         undelivered=order.undelivered is not None,
         stray_money=order.stray_minor > 0,
-        late_payment=order.payment is PaymentStatus.REFUND_DUE
-        and order.paid_at is None,
+        late_payment=order.payment is PaymentStatus.REFUND_DUE and order.paid_at is None,
         partial_refund=order.partial_refund_minor > 0,
     )
 
@@ -149,9 +135,7 @@ def order_facts(
 # ---- the whitelist ------------------------------------------------------------------------------------------------
 
 _ANY_SESSION = frozenset(SessionState)
-_OVER = frozenset(
-    {BookingStatus.DECLINED, BookingStatus.CANCELLED, BookingStatus.EXPIRED}
-)
+_OVER = frozenset({BookingStatus.DECLINED, BookingStatus.CANCELLED, BookingStatus.EXPIRED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,8 +249,7 @@ RULES: tuple[Rule, ...] = (
         lambda f: (
             f.payment in MONEY_HELD
             and f.ticket is not TicketStatus.ISSUED
-            and f.booking
-            in (BookingStatus.CONFIRMED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
+            and f.booking in (BookingStatus.CONFIRMED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
         ),
         (Action.REISSUE, Action.WRITE_TOURIST, Action.OPEN),
     ),

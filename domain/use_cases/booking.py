@@ -39,9 +39,7 @@ def check_answer(question: Question, raw: str) -> str:
     if not text:
         raise InvalidAnswer(question=question.id, reason="empty")
     if len(text) > question.max_length:
-        raise InvalidAnswer(
-            question=question.id, reason="too_long", limit=question.max_length
-        )
+        raise InvalidAnswer(question=question.id, reason="too_long", limit=question.max_length)
     return text
 
 
@@ -59,9 +57,7 @@ class PlaceOrder:
     quantities: Mapping[str, int]
     answers: Mapping[str, str] = field(default_factory=dict)
     payments_enabled: bool = False
-    request_key: str | None = (
-        None  # a repeated confirmation of the same booking screen returns the same order
-    )
+    request_key: str | None = None  # a repeated confirmation of the same booking screen returns the same order
 
 
 async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
@@ -128,13 +124,9 @@ async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
             await schedule_order_reminders(uow, order, now)
 
         if event.needs_confirmation:
-            await _tell_organiser(
-                uow, OutboxKind.BOOKING_REQUEST, organiser, order, now
-            )
+            await _tell_organiser(uow, OutboxKind.BOOKING_REQUEST, organiser, order, now)
         elif order.pay_by is not None:
-            await uow.outbox.add(
-                order_message(OutboxKind.INVOICE, user.id, order.id, now)
-            )
+            await uow.outbox.add(order_message(OutboxKind.INVOICE, user.id, order.id, now))
         await uow.audit.add(
             AuditEntry(
                 at=now,
@@ -148,9 +140,7 @@ async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
     return order
 
 
-async def _tell_organiser(
-    uow: UnitOfWork, kind: OutboxKind, organiser: Organiser, order: Order, now: datetime
-) -> None:
+async def _tell_organiser(uow: UnitOfWork, kind: OutboxKind, organiser: Organiser, order: Order, now: datetime) -> None:
     await uow.outbox.add(order_message(kind, organiser.chat_id, order.id, now))
 
 
@@ -159,21 +149,14 @@ async def _unique_code(uow: UnitOfWork) -> str:
         code = new_order_code()
         if not await uow.orders.code_exists(code):
             return code
-    raise RuntimeError(
-        "could not find a free order code"
-    )  # 24**6 codes: only if the table is nearly full
+    raise RuntimeError("could not find a free order code")  # 24**6 codes: only if the table is nearly full
 
 
-async def cancel_in_tx(
-    uow: UnitOfWork, order: Order, now: datetime, action: str
-) -> None:
+async def cancel_in_tx(uow: UnitOfWork, order: Order, now: datetime, action: str) -> None:
     """Cancel ``order`` inside the caller's transaction: release its seats, tell the organiser, audit it."""
     session = await uow.catalog.session(order.session_id)
     before = order.snapshot()
-    knew = (
-        order.booking is BookingStatus.CONFIRMED
-        or order.booking is BookingStatus.AWAITING_ORGANISER
-    )
+    knew = order.booking is BookingStatus.CONFIRMED or order.booking is BookingStatus.AWAITING_ORGANISER
     order.cancel_by_tourist(session.starts_at, now)
     await uow.seats.release(order.session_id, order.seats)
     await uow.orders.save(order)
@@ -201,9 +184,7 @@ async def get_own_order(uow: UnitOfWork, user_id: int, order_id: int) -> Order:
     return order
 
 
-async def cancel_order(
-    uow: UnitOfWork, user_id: int, order_id: int, now: datetime
-) -> Order:
+async def cancel_order(uow: UnitOfWork, user_id: int, order_id: int, now: datetime) -> Order:
     """The tourist cancels: free before payment; after payment it becomes refund due. Seats go back on sale."""
     async with uow:
         order = await get_own_order(uow, user_id, order_id)

@@ -25,9 +25,7 @@ class Answered:
     verdict: Verdict
 
 
-async def _organisers_order(
-    uow: UnitOfWork, order_id: int, chat_id: int
-) -> tuple[Order, object]:
+async def _organisers_order(uow: UnitOfWork, order_id: int, chat_id: int) -> tuple[Order, object]:
     order = await uow.orders.get(order_id)
     if order is None:
         raise NotFound(order=order_id)
@@ -41,26 +39,18 @@ async def _organisers_order(
 _ORDER_CODE = re.compile(rf"\b([{CODE_ALPHABET}]{{3}})-([{CODE_ALPHABET}]{{3}})\b")
 
 
-async def order_of_request(
-    uow: UnitOfWork, chat_id: int, message_id: int, text: str | None = None
-) -> int | None:
+async def order_of_request(uow: UnitOfWork, chat_id: int, message_id: int, text: str | None = None) -> int | None:
     """The order a reply to our message ``message_id`` of ``chat_id`` answers: the booking request delivered as that
     message, else the order code our message shows (a reply can arrive before the sender has recorded the message's
     id; a nudge quotes the code too). None for any other message. The caller checks the chat is the organiser's."""
     async with uow:
-        order_id = await uow.outbox.order_for_message(
-            OutboxKind.BOOKING_REQUEST.value, chat_id, message_id
-        )
+        order_id = await uow.outbox.order_for_message(OutboxKind.BOOKING_REQUEST.value, chat_id, message_id)
         if order_id is None and text and (match := _ORDER_CODE.search(text)):
             found = await uow.orders.id_by_code(match.group(1) + match.group(2))
             order = await uow.orders.get(found) if found else None
             event = await uow.catalog.event(order.event_id) if order else None
-            organiser = (
-                await uow.catalog.organiser(event.organiser_id) if event else None
-            )
-            if (
-                organiser is not None and organiser.chat_id == chat_id
-            ):  # e.g. not a tourist's own order card
+            organiser = await uow.catalog.organiser(event.organiser_id) if event else None
+            if organiser is not None and organiser.chat_id == chat_id:  # e.g. not a tourist's own order card
                 order_id = found
         return order_id
 
@@ -89,9 +79,7 @@ async def answer_booking_request(
             await decline_in_tx(uow, order, now, reply.reason)
             action = "order.declined_by_organiser"
         else:
-            order.unclear_reply = reply_text[
-                :1000
-            ]  # the operator desk shows it on the order's problem card
+            order.unclear_reply = reply_text[:1000]  # the operator desk shows it on the order's problem card
             await uow.orders.save(order)
             action = "order.unclear_organiser_reply"
         await uow.audit.add(
@@ -126,9 +114,7 @@ async def confirm_in_tx(
         await tell_tourist(uow, OutboxKind.INVOICE, order, now, {})
 
 
-async def decline_in_tx(
-    uow: UnitOfWork, order: Order, now: datetime, reason: str | None
-) -> None:
+async def decline_in_tx(uow: UnitOfWork, order: Order, now: datetime, reason: str | None) -> None:
     """Decline ``order`` inside the caller's transaction: seats back on sale, the tourist told (with the reason).
     The caller audits it."""
     order.decline_by_organiser(now)
@@ -137,9 +123,7 @@ async def decline_in_tx(
     await tell_tourist(uow, OutboxKind.ORDER_DECLINED, order, now, {"reason": reason})
 
 
-async def tell_tourist(
-    uow: UnitOfWork, kind: OutboxKind, order: Order, now: datetime, extra: dict
-) -> None:
+async def tell_tourist(uow: UnitOfWork, kind: OutboxKind, order: Order, now: datetime, extra: dict) -> None:
     if order.user_id is None:  # the tourist asked us to forget them
         return
     await uow.outbox.add(order_message(kind, order.user_id, order.id, now, **extra))

@@ -65,12 +65,8 @@ log = logging.getLogger(__name__)
 # seats go back on sale soon. Proportional, so a catalog with second-long windows (the sandbox, tests) runs fast.
 PAY_GRACE_SHARE = 0.5
 PAY_GRACE_MAX = timedelta(hours=1)
-RATING_AFTER_END = timedelta(
-    hours=1
-)  # the rating request goes out an hour after the session ends
-RATING_WINDOW = timedelta(
-    days=7
-)  # after downtime, a rating request older than this is skipped
+RATING_AFTER_END = timedelta(hours=1)  # the rating request goes out an hour after the session ends
+RATING_WINDOW = timedelta(days=7)  # after downtime, a rating request older than this is skipped
 PARTICIPANTS_BEFORE = timedelta(hours=2)  # when an organiser has no reminder offsets
 STARS = range(1, 6)
 
@@ -82,9 +78,7 @@ def pay_grace(pay_within: timedelta) -> timedelta:
     return min(pay_within * PAY_GRACE_SHARE, PAY_GRACE_MAX)
 
 
-def _message(
-    kind: OutboxKind, chat_id: int, payload: dict[str, Any], now: datetime, key: str
-) -> OutboxMessage:
+def _message(kind: OutboxKind, chat_id: int, payload: dict[str, Any], now: datetime, key: str) -> OutboxMessage:
     return OutboxMessage(
         kind=kind,
         chat_id=chat_id,
@@ -94,24 +88,16 @@ def _message(
     )
 
 
-async def _tell_tourist(
-    uow: UnitOfWork, kind: OutboxKind, order: Order, now: datetime, **extra: Any
-) -> None:
+async def _tell_tourist(uow: UnitOfWork, kind: OutboxKind, order: Order, now: datetime, **extra: Any) -> None:
     if order.user_id is None:  # the tourist asked us to forget them
         return
-    await uow.outbox.add(
-        _message(
-            kind, order.user_id, {"order_id": order.id, **extra}, now, str(order.id)
-        )
-    )
+    await uow.outbox.add(_message(kind, order.user_id, {"order_id": order.id, **extra}, now, str(order.id)))
 
 
 # ---- when an order is confirmed -------------------------------------------------------------------------------------
 
 
-async def schedule_order_reminders(
-    uow: UnitOfWork, order: Order, now: datetime
-) -> None:
+async def schedule_order_reminders(uow: UnitOfWork, order: Order, now: datetime) -> None:
     """Inside the caller's transaction, when ``order`` becomes confirmed (or moves to another session): its
     reminders before the start (those still ahead), its rating request, and the session's participant list.
 
@@ -126,15 +112,11 @@ async def schedule_order_reminders(
     for offset in sorted(set(organiser.reminders), reverse=True):
         due = session.starts_at - offset
         if due > now:
-            await uow.reminders.add(
-                Reminder(order.id, before_kind(offset, session.id), due)
-            )
+            await uow.reminders.add(Reminder(order.id, before_kind(offset, session.id), due))
     rating_due = session.starts_at + event.duration + RATING_AFTER_END
     await uow.reminders.add(Reminder(order.id, rating_kind(session.id), rating_due))
     lead = min(organiser.reminders, default=PARTICIPANTS_BEFORE)
-    added = await uow.reminders.add_notice(
-        SessionNotice(session.id, PARTICIPANTS, session.starts_at - lead)
-    )
+    added = await uow.reminders.add_notice(SessionNotice(session.id, PARTICIPANTS, session.starts_at - lead))
     if not added and now < session.starts_at:
         await uow.reminders.rearm_notice(session.id, PARTICIPANTS, now)
 
@@ -142,9 +124,7 @@ async def schedule_order_reminders(
 # ---- the organiser is silent ----------------------------------------------------------------------------------------
 
 
-async def nudge_silent_organisers(
-    uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH
-) -> Swept:
+async def nudge_silent_organisers(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH) -> Swept:
     """Orders awaiting the organiser past ``confirm_by``: the organiser is nudged once."""
 
     async def handle(order_id: int) -> Outcome:
@@ -186,17 +166,13 @@ async def nudge_silent_organisers(
         await _audit(uow, now, "order.organiser_nudged", order)
         return Outcome.DONE
 
-    return await sweep(
-        uow, limit, lambda seen: uow.reminders.claim_silent_order(now, seen), handle
-    )
+    return await sweep(uow, limit, lambda seen: uow.reminders.claim_silent_order(now, seen), handle)
 
 
 # ---- the tourist does not pay ---------------------------------------------------------------------------------------
 
 
-async def remind_unpaid(
-    uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH
-) -> Swept:
+async def remind_unpaid(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH) -> Swept:
     """Confirmed orders awaiting payment past ``pay_by``: one reminder; the seats stay held for the grace period."""
 
     async def handle(order_id: int) -> Outcome:
@@ -215,14 +191,8 @@ async def remind_unpaid(
         organiser = await uow.catalog.organiser(event.organiser_id)
         before = {"hold_until": order.hold_until.isoformat()}
         order.pay_reminded_at = now
-        if (
-            session is None
-            or session.status is SessionStatus.CANCELLED
-            or session.starts_at <= now
-        ):
-            order.hold_until = (
-                now  # nothing left to pay for: expire_overdue takes it at once
-            )
+        if session is None or session.status is SessionStatus.CANCELLED or session.starts_at <= now:
+            order.hold_until = now  # nothing left to pay for: expire_overdue takes it at once
             await uow.orders.save(order)
             await _audit(
                 uow,
@@ -247,9 +217,7 @@ async def remind_unpaid(
         )
         return Outcome.DONE
 
-    return await sweep(
-        uow, limit, lambda seen: uow.reminders.claim_unpaid_order(now, seen), handle
-    )
+    return await sweep(uow, limit, lambda seen: uow.reminders.claim_unpaid_order(now, seen), handle)
 
 
 # ---- expiry ---------------------------------------------------------------------------------------------------------
@@ -258,9 +226,7 @@ UNPAID = "unpaid"
 UNCONFIRMED = "unconfirmed"
 
 
-def _expiry_reason(
-    order: Order, session_starts_at: datetime | None, now: datetime
-) -> str | None:
+def _expiry_reason(order: Order, session_starts_at: datetime | None, now: datetime) -> str | None:
     if (
         order.booking is BookingStatus.CONFIRMED
         and order.payment is PaymentStatus.AWAITING
@@ -277,9 +243,7 @@ def _expiry_reason(
     return None
 
 
-async def expire_overdue(
-    uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH
-) -> Swept:
+async def expire_overdue(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH) -> Swept:
     """Unpaid after the grace period, or still unconfirmed when the session is about to start: the order expires,
     its seats go back on sale (once: the state change and the release are one transaction) and the tourist is
     told."""
@@ -369,9 +333,7 @@ def reminder_skip_reason(
     return "unknown_kind"
 
 
-async def send_due_reminders(
-    uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH
-) -> Swept:
+async def send_due_reminders(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH) -> Swept:
     """Due order reminders: a session reminder or a rating request to the tourist, or skipped (recorded with the
     reason) when it no longer makes sense: the order is not confirmed any more, moved to another session, the
     session was cancelled or has started (a late reminder after downtime)."""
@@ -430,17 +392,13 @@ async def send_due_reminders(
     )
 
 
-async def send_participant_lists(
-    uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH
-) -> Swept:
+async def send_participant_lists(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH) -> Swept:
     """Due participant lists: to the organiser before the session (rendered at send time from the orders then
     active); skipped once the session has started or was cancelled, or when nobody is booked."""
 
     async def handle(notice: SessionNotice) -> Outcome:
         session = await uow.catalog.session(notice.session_id)
-        orders = (
-            await uow.reminders.session_orders(notice.session_id) if session else []
-        )
+        orders = await uow.reminders.session_orders(notice.session_id) if session else []
         if notice.kind != PARTICIPANTS:
             reason = "unknown_kind"
         elif session is None or session.status is SessionStatus.CANCELLED:
@@ -465,9 +423,7 @@ async def send_participant_lists(
             return Outcome.SKIPPED
         event = await uow.catalog.event(session.event_id)
         organiser = await uow.catalog.organiser(event.organiser_id)
-        updated = (
-            notice.done_at is not None
-        )  # it went out before: this is an updated list
+        updated = notice.done_at is not None  # it went out before: this is an updated list
         revision = int(notice.due_at.timestamp() * 1000)
         await uow.outbox.add(
             _message(
@@ -508,9 +464,7 @@ class Rated:
     new: bool  # False: it was rated before and nothing changed
 
 
-async def rate_order(
-    uow: UnitOfWork, user_id: int, order_id: int, stars: int, now: datetime
-) -> Rated:
+async def rate_order(uow: UnitOfWork, user_id: int, order_id: int, stars: int, now: datetime) -> Rated:
     """The tourist rates their order 1-5, once (a second rating changes nothing); 1 or 2 stars make the order a
     problem on the operator desk (domain/problems.py).
 
@@ -519,9 +473,7 @@ async def rate_order(
     """
     if isinstance(stars, bool) or not isinstance(stars, int) or stars not in STARS:
         raise InvalidRating(stars=stars)
-    for attempt in range(
-        2
-    ):  # a double tap racing itself: the second one re-reads and finds the rating
+    for attempt in range(2):  # a double tap racing itself: the second one re-reads and finds the rating
         try:
             return await _rate_once(uow, user_id, order_id, stars, now)
         except ConcurrentChange:
@@ -530,9 +482,7 @@ async def rate_order(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _rate_once(
-    uow: UnitOfWork, user_id: int, order_id: int, stars: int, now: datetime
-) -> Rated:
+async def _rate_once(uow: UnitOfWork, user_id: int, order_id: int, stars: int, now: datetime) -> Rated:
     async with uow:
         order = await uow.orders.get(order_id)
         if order is None or order.user_id is None or order.user_id != user_id:

@@ -50,28 +50,19 @@ def _card_message(card: Card, chat_id: int, now: datetime) -> OutboxMessage:
     )
 
 
-async def _show(
-    uow: UnitOfWork, card: Card, settings: DeskSettings, now: datetime
-) -> None:
+async def _show(uow: UnitOfWork, card: Card, settings: DeskSettings, now: datetime) -> None:
     """Write the card's change and, unless it was only announced in a digest, the row that shows it."""
     card.version += 1
     card.updated_at = now
     await uow.desk.save_card(card)
-    if settings.chat_id is not None and (
-        card.message_id is not None or card.digest_id is None
-    ):
+    if settings.chat_id is not None and (card.message_id is not None or card.digest_id is None):
         await uow.outbox.add(_card_message(card, settings.chat_id, now))
 
 
-async def _open(
-    uow: UnitOfWork, card: Card, settings: DeskSettings, now: datetime
-) -> Card:
+async def _open(uow: UnitOfWork, card: Card, settings: DeskSettings, now: datetime) -> Card:
     """A new card: posted on its own while the group's budget lasts, else announced in this minute's digest."""
     card.remind_at = now + settings.reraise_after
-    if (
-        await uow.desk.cards_opened_since(now - timedelta(minutes=1))
-        >= settings.digest_after
-    ):
+    if await uow.desk.cards_opened_since(now - timedelta(minutes=1)) >= settings.digest_after:
         card.digest_id = digest_window(now)
     card = await uow.desk.add_card(card)
     if card.digest_id is None:
@@ -194,16 +185,12 @@ async def check_orders(
         if order is None:
             return Outcome.LEFT
         session = await uow.catalog.session(order.session_id)
-        facts = order_facts(
-            order, session.starts_at, session.status is SessionStatus.CANCELLED, now
-        )
+        facts = order_facts(order, session.starts_at, session.status is SessionStatus.CANCELLED, now)
         all_kinds = open_problems(facts, [])
         acknowledged = [k for k in order.desk_ack if k in {p.value for p in all_kinds}]
         kinds = sort_kinds([k for k in all_kinds if k.value not in acknowledged])
         seen = await uow.desk.order_seen_version(order_id)
-        await uow.desk.mark_order_checked(
-            order_id, order.version, acknowledged, _next_check(order, session, now)
-        )
+        await uow.desk.mark_order_checked(order_id, order.version, acknowledged, _next_check(order, session, now))
         return await _sync(
             uow,
             order_subject(order_id),
@@ -215,9 +202,7 @@ async def check_orders(
             user_id=order.user_id,
         )
 
-    return await sweep(
-        uow, limit, lambda seen: uow.desk.claim_order_to_check(now, seen), handle
-    )
+    return await sweep(uow, limit, lambda seen: uow.desk.claim_order_to_check(now, seen), handle)
 
 
 def _next_check(order: Order, session: EventSession, now: datetime) -> datetime | None:
@@ -256,9 +241,7 @@ async def check_questions(
             settled="answered",
         )
 
-    return await sweep(
-        uow, limit, lambda seen: uow.desk.claim_question_to_check(now, seen), handle
-    )
+    return await sweep(uow, limit, lambda seen: uow.desk.claim_question_to_check(now, seen), handle)
 
 
 async def reraise_cards(
@@ -272,12 +255,7 @@ async def reraise_cards(
 
     async def handle(card_id: int) -> Outcome:
         card = await uow.desk.card(card_id)
-        if (
-            card is None
-            or not card.is_open
-            or card.remind_at is None
-            or card.remind_at > now
-        ):
+        if card is None or not card.is_open or card.remind_at is None or card.remind_at > now:
             return Outcome.LEFT
         card.remind_at = None
         card.reraised_at = now
@@ -305,9 +283,7 @@ async def reraise_cards(
         )
         return Outcome.DONE
 
-    return await sweep(
-        uow, limit, lambda seen: uow.desk.claim_card_to_reraise(now, seen), handle
-    )
+    return await sweep(uow, limit, lambda seen: uow.desk.claim_card_to_reraise(now, seen), handle)
 
 
 # ---- what operators do on a card ----------------------------------------------------------------------------------
@@ -318,15 +294,11 @@ async def _open_card(uow: UnitOfWork, card_id: int) -> Card:
     if card is None:
         raise NotFound(card=card_id)
     if not card.is_open:
-        raise CardClosed(
-            card=card_id, resolved_by=card.resolved_by_name, resolution=card.resolution
-        )
+        raise CardClosed(card=card_id, resolved_by=card.resolved_by_name, resolution=card.resolution)
     return card
 
 
-def _action(
-    actor: str, name: str, action: str, now: datetime, **extra: Any
-) -> dict[str, Any]:
+def _action(actor: str, name: str, action: str, now: datetime, **extra: Any) -> dict[str, Any]:
     return {
         "actor": actor,
         "by": name,
@@ -383,9 +355,7 @@ async def snooze_card(
         card = await _open_card(uow, card_id)
         card.snoozed_until = now + snooze
         card.remind_at = card.snoozed_until
-        card.last_action = _action(
-            actor, name, "snooze", now, minutes=int(snooze.total_seconds() // 60)
-        )
+        card.last_action = _action(actor, name, "snooze", now, minutes=int(snooze.total_seconds() // 60))
         await _show(uow, card, settings, now)
         await uow.audit.add(
             AuditEntry(
@@ -416,9 +386,7 @@ async def resolve_card(
         if card.order_id is not None:
             await uow.desk.acknowledge(card.order_id, card.kinds)
         elif card.subject.startswith("question:"):
-            await uow.desk.close_question(
-                int(card.subject.split(":", 1)[1]), actor, now
-            )
+            await uow.desk.close_question(int(card.subject.split(":", 1)[1]), actor, now)
         card.last_action = _action(actor, name, "resolve", now)
         await _close(uow, card, settings, now, actor, name, "resolve")
         await uow.commit()
@@ -445,9 +413,7 @@ async def note_action(
         await uow.commit()
 
 
-async def show_card_again(
-    uow: UnitOfWork, card_id: int, now: datetime, settings: DeskSettings
-) -> Card:
+async def show_card_again(uow: UnitOfWork, card_id: int, now: datetime, settings: DeskSettings) -> Card:
     """Post an open card as a new message (it was only in a digest, or its message was lost)."""
     async with uow:
         card = await _open_card(uow, card_id)

@@ -55,9 +55,7 @@ def classify_find_query(text: str) -> FindQuery:
         raise BadFindQuery(reason="too_short" if len(name) < 5 else "unrecognised")
     if ticket := normalize_ticket_code(query):
         return FindQuery(FindKind.TICKET, ticket)
-    if query.upper().startswith(
-        TICKET_PREFIX
-    ):  # part of a ticket code (never an order code that looks alike)
+    if query.upper().startswith(TICKET_PREFIX):  # part of a ticket code (never an order code that looks alike)
         raise BadFindQuery(reason="unrecognised")
     if code := normalize_order_code(query):
         return FindQuery(FindKind.ORDER, code)
@@ -72,9 +70,7 @@ def classify_find_query(text: str) -> FindQuery:
     raise BadFindQuery(reason="too_short" if len(query) < 5 else "unrecognised")
 
 
-async def reveal_contacts(
-    uow: UnitOfWork, user_id: int, actor: str, now: datetime
-) -> User:
+async def reveal_contacts(uow: UnitOfWork, user_id: int, actor: str, now: datetime) -> User:
     """The tourist with their full contacts, for the operator who asked; the look is logged (who, whose, when)."""
     async with uow:
         user = await uow.users.get(user_id)

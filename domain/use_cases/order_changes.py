@@ -78,24 +78,16 @@ def owed_minor(order: Order) -> int:
     return whole + order.partial_refund_minor + order.stray_minor
 
 
-def session_over(
-    order: Order, session: EventSession, event: Event, now: datetime
-) -> bool:
+def session_over(order: Order, session: EventSession, event: Event, now: datetime) -> bool:
     return session.starts_at + event.duration <= now
 
 
 def can_edit(order: Order, session: EventSession, now: datetime) -> bool:
     """Session, quantities and hotel can change while the order is active and its session has not started."""
-    return (
-        order.is_active
-        and session.status is SessionStatus.SCHEDULED
-        and session.starts_at > now
-    )
+    return order.is_active and session.status is SessionStatus.SCHEDULED and session.starts_at > now
 
 
-def can_cancel(
-    order: Order, session: EventSession, event: Event, now: datetime
-) -> bool:
+def can_cancel(order: Order, session: EventSession, event: Event, now: datetime) -> bool:
     return order.is_active and not session_over(order, session, event, now)
 
 
@@ -105,10 +97,7 @@ def can_reissue(order: Order) -> bool:
 
 def nudge_topic(order: Order, session: EventSession, now: datetime) -> str | None:
     """What the tourist must do next, or None when there is nothing for them to do."""
-    if (
-        order.booking is not BookingStatus.CONFIRMED
-        or session.status is not SessionStatus.SCHEDULED
-    ):
+    if order.booking is not BookingStatus.CONFIRMED or session.status is not SessionStatus.SCHEDULED:
         return None
     if session.starts_at <= now:
         return None
@@ -140,9 +129,7 @@ def _clean_reason(reason: str | None) -> str | None:
 # ---- plumbing ------------------------------------------------------------------------------------------------------
 
 
-async def _order(
-    uow: UnitOfWork, order_id: int
-) -> tuple[Order, EventSession, Event, Organiser]:
+async def _order(uow: UnitOfWork, order_id: int) -> tuple[Order, EventSession, Event, Organiser]:
     order = await uow.orders.get(order_id)
     if order is None:
         raise NotFound(order=order_id)
@@ -243,10 +230,7 @@ async def _tell_organiser(
 async def _fresh_invoice(uow: UnitOfWork, order: Order, now: datetime) -> None:
     """The amount changed while the tourist still has to pay: the open invoice is refused at pre-checkout (its amount
     differs), so a new one goes out (its own dedup key: the first invoice's key is taken)."""
-    if (
-        order.booking is BookingStatus.CONFIRMED
-        and order.payment is PaymentStatus.AWAITING
-    ):
+    if order.booking is BookingStatus.CONFIRMED and order.payment is PaymentStatus.AWAITING:
         await _tell_tourist(uow, OutboxKind.INVOICE, order, now, "reissued")
 
 
@@ -299,9 +283,7 @@ async def decline_for_organiser(
 # ---- remind the tourist --------------------------------------------------------------------------------------------
 
 
-async def remind_tourist(
-    uow: UnitOfWork, order_id: int, actor: str, now: datetime
-) -> Order:
+async def remind_tourist(uow: UnitOfWork, order_id: int, actor: str, now: datetime) -> Order:
     """A nudge about what the tourist must do next: pay (with a fresh invoice), pay at the meeting point, come."""
     async with uow:
         order, session, _event, _organiser = await _order(uow, order_id)
@@ -359,17 +341,11 @@ async def _refund_in_tx(
     if owed <= 0:
         raise NothingOwed(order=order.id)
     amount = owed if amount_minor is None else amount_minor
-    if (
-        isinstance(amount, bool)
-        or not isinstance(amount, int)
-        or not 1 <= amount <= owed
-    ):
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 1 <= amount <= owed:
         raise InvalidAmount(order=order.id, owed=owed, amount=amount_minor)
     before = {**order.snapshot(), **_money(order)}
     left = amount
-    stray = min(
-        left, order.stray_minor
-    )  # money that never paid the order goes back first
+    stray = min(left, order.stray_minor)  # money that never paid the order goes back first
     left -= stray
     partial = min(left, order.partial_refund_minor)
     left -= partial
@@ -384,18 +360,14 @@ async def _refund_in_tx(
             order.partial_refund_minor += order.total_minor - whole
             order.payment = PaymentStatus.PARTIALLY_REFUNDED
     elif order.money_held and partial:
-        order.payment = (
-            PaymentStatus.PARTIALLY_REFUNDED
-        )  # the booking keeps the rest of the money
+        order.payment = PaymentStatus.PARTIALLY_REFUNDED  # the booking keeps the rest of the money
     if (
         order.payment is PaymentStatus.PARTIALLY_REFUNDED
         and not order.is_active
         and order.booking not in (BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
         and owed_minor(order) == 0
     ):
-        order.payment = (
-            PaymentStatus.REFUNDED
-        )  # the booking is over and everything went back
+        order.payment = PaymentStatus.REFUNDED  # the booking is over and everything went back
     order.refunded_minor += amount
     if (stray and order.stray_minor == 0) or owed_minor(order) == 0:
         # payments that did not pay the order are back with the tourist (a late payment on an expired order is
@@ -500,9 +472,7 @@ async def cancel_order(
 # ---- the ticket ------------------------------------------------------------------------------------------------------
 
 
-async def reissue_ticket(
-    uow: UnitOfWork, order_id: int, actor: str, now: datetime
-) -> Order:
+async def reissue_ticket(uow: UnitOfWork, order_id: int, actor: str, now: datetime) -> Order:
     """A new ticket code (the old one no longer admits anyone), sent to the tourist with its QR."""
     async with uow:
         order = await uow.orders.get(order_id)
@@ -540,9 +510,7 @@ async def reissue_ticket(
 # ---- another session -------------------------------------------------------------------------------------------------
 
 
-async def change_session(
-    uow: UnitOfWork, order_id: int, session_id: int, actor: str, now: datetime
-) -> Order:
+async def change_session(uow: UnitOfWork, order_id: int, session_id: int, actor: str, now: datetime) -> Order:
     """Move the order to another upcoming session of the same event: seats taken there first (:class:`SoldOut`
     otherwise), then released on the old one; the ticket code stays; reminders follow the new time."""
     async with uow:
@@ -568,10 +536,7 @@ async def change_session(
         order.session_id = target.id
         await uow.orders.save(order)
         for reminder in await uow.reminders.for_order(order.id):
-            if (
-                reminder.status is DueStatus.PENDING
-                and reminder.session_id == session.id
-            ):
+            if reminder.status is DueStatus.PENDING and reminder.session_id == session.id:
                 await uow.reminders.close(reminder.id, DueStatus.SKIPPED, now)
         if order.booking is BookingStatus.CONFIRMED:
             await schedule_order_reminders(uow, order, now)
@@ -584,9 +549,7 @@ async def change_session(
             change=SESSION,
             from_session_id=session.id,
         )
-        await _tell_organiser(
-            uow, organiser, order, now, SESSION, from_session_id=session.id
-        )
+        await _tell_organiser(uow, organiser, order, now, SESSION, from_session_id=session.id)
         await _audit(
             uow,
             now,
@@ -604,13 +567,9 @@ async def change_session(
 # ---- quantities and the hotel: re-priced -----------------------------------------------------------------------------
 
 
-def _priced(
-    items: list[OrderItem], discount_percent: int, currency: str
-) -> tuple[int, int]:
+def _priced(items: list[OrderItem], discount_percent: int, currency: str) -> tuple[int, int]:
     subtotal = sum(item.total_minor for item in items)
-    return subtotal, Money(subtotal, currency).percent_off(
-        discount_percent
-    ).amount_minor
+    return subtotal, Money(subtotal, currency).percent_off(discount_percent).amount_minor
 
 
 def _apply_price(order: Order, subtotal: int, total: int) -> int:
@@ -624,19 +583,12 @@ def _apply_price(order: Order, subtotal: int, total: int) -> int:
     return saved
 
 
-def requote(
-    event: Event, order: Order, quantities: dict[str, int]
-) -> tuple[list[OrderItem], int, int]:
+def requote(event: Event, order: Order, quantities: dict[str, int]) -> tuple[list[OrderItem], int, int]:
     """New items, subtotal and total for ``quantities`` with the order's discount; ticket types the order has keep
     the price they were booked at. :class:`InvalidQuantity` for unknown types, negatives, none or too many."""
     priced = quote(event, quantities, order.discount_percent)
     booked = {item.ticket_type: item.unit_price_minor for item in order.items}
-    items = [
-        OrderItem(
-            i.ticket_type, i.quantity, booked.get(i.ticket_type, i.unit_price_minor)
-        )
-        for i in priced.items
-    ]
+    items = [OrderItem(i.ticket_type, i.quantity, booked.get(i.ticket_type, i.unit_price_minor)) for i in priced.items]
     subtotal, total = _priced(items, order.discount_percent, order.currency)
     return items, subtotal, total
 
@@ -655,9 +607,7 @@ async def change_quantities(
         order, session, event, organiser = await _order(uow, order_id)
         if not can_edit(order, session, now):
             raise _refuse(order)
-        items, subtotal, total = requote(
-            event, order, quantities
-        )  # InvalidQuantity for bad input
+        items, subtotal, total = requote(event, order, quantities)  # InvalidQuantity for bad input
         old = {item.ticket_type: item.quantity for item in order.items}
         if {item.ticket_type: item.quantity for item in items} == old:
             raise NoChange(order=order.id)
@@ -700,9 +650,7 @@ async def change_quantities(
     return order
 
 
-async def set_hotel(
-    uow: UnitOfWork, order_id: int, hotel_id: int | None, actor: str, now: datetime
-) -> Order:
+async def set_hotel(uow: UnitOfWork, order_id: int, hotel_id: int | None, actor: str, now: datetime) -> Order:
     """The tourist's partner hotel (or none): re-priced with its discount. A paid order only gets cheaper (the
     difference becomes owed back); an unpaid one gets the new price and, if it awaits payment, a fresh invoice."""
     async with uow:
@@ -761,9 +709,7 @@ async def set_hotel(
 # ---- the internal note -----------------------------------------------------------------------------------------------
 
 
-async def add_note(
-    uow: UnitOfWork, order_id: int, actor: str, text: str, now: datetime
-) -> None:
+async def add_note(uow: UnitOfWork, order_id: int, actor: str, text: str, now: datetime) -> None:
     """An internal note on the order: in the audit log only, never told to anyone."""
     note = clean_note(text)
     async with uow:

@@ -44,9 +44,7 @@ if TYPE_CHECKING:
 
 _TICKET_ATTEMPTS = 20
 # An order in one of these owes nothing back yet: money for it after its booking ended makes it refund due.
-_NOTHING_PAID = frozenset(
-    {PaymentStatus.NOT_DUE, PaymentStatus.AWAITING, PaymentStatus.ON_SITE}
-)
+_NOTHING_PAID = frozenset({PaymentStatus.NOT_DUE, PaymentStatus.AWAITING, PaymentStatus.ON_SITE})
 _SAVE_ATTEMPTS = 5  # a concurrent change of the same order (another charge) is re-read and decided again
 
 
@@ -61,9 +59,7 @@ async def unique_ticket_code(uow: UnitOfWork) -> str:
         code = new_ticket_code()
         if not await uow.orders.ticket_code_exists(code):
             return code
-    raise RuntimeError(
-        "could not find a free ticket code"
-    )  # 24**9 codes: practically never
+    raise RuntimeError("could not find a free ticket code")  # 24**9 codes: practically never
 
 
 # ---- is it payable? ------------------------------------------------------------------------------------------------
@@ -84,10 +80,7 @@ def _why_not_payable(order: Order, user_id: int) -> str | None:
             return EXPIRED
         case BookingStatus.ATTENDED | BookingStatus.NO_SHOW:
             return SESSION_STARTED
-    if (
-        order.booking is not BookingStatus.CONFIRMED
-        or order.payment is not PaymentStatus.AWAITING
-    ):
+    if order.booking is not BookingStatus.CONFIRMED or order.payment is not PaymentStatus.AWAITING:
         return NOT_DUE
     return None
 
@@ -193,10 +186,7 @@ async def _record_payment_once(
         if order is None:
             raise NotFound(order=order_id)
         reason = _why_not_payable(order, user_id)
-        if reason is None and (
-            total_minor != order.total_minor
-            or currency.upper() != order.currency.upper()
-        ):
+        if reason is None and (total_minor != order.total_minor or currency.upper() != order.currency.upper()):
             reason = AMOUNT
         payment = Payment(
             order_id=order.id,
@@ -215,14 +205,8 @@ async def _record_payment_once(
             order.ticket = TicketStatus.ISSUED
             if order.ticket_code is None:
                 order.ticket_code = await unique_ticket_code(uow)
-        elif (
-            order.booking not in ACTIVE_BOOKINGS
-            and order.payment in _NOTHING_PAID
-            and reason != NOT_YOURS
-        ):
-            order.payment = (
-                PaymentStatus.REFUND_DUE
-            )  # nothing left to pay for: the money goes back
+        elif order.booking not in ACTIVE_BOOKINGS and order.payment in _NOTHING_PAID and reason != NOT_YOURS:
+            order.payment = PaymentStatus.REFUND_DUE  # nothing left to pay for: the money goes back
         else:
             stray = total_minor  # a second payment, or one that did not fit: it goes back too
         # The order first, the payment row second: a racing payment for the same order waits on the order's row and
@@ -245,9 +229,7 @@ async def _record_payment_once(
         }
         if reason is None:
             if order.user_id is not None:
-                await uow.outbox.add(
-                    order_message(OutboxKind.TICKET, order.user_id, order.id, now)
-                )
+                await uow.outbox.add(order_message(OutboxKind.TICKET, order.user_id, order.id, now))
             await uow.audit.add(
                 AuditEntry(
                     at=now,

@@ -81,9 +81,7 @@ async def set_hotel(uow: UnitOfWork, user_id: int, hotel_id: int | None) -> User
             hotel = await uow.catalog.hotel(hotel_id)
         if hotel is None:
             raise NotFound(hotel=hotel_id)
-        return await _update_user(
-            uow, user_id, hotel_id=hotel_id, region_id=hotel.region_id
-        )
+        return await _update_user(uow, user_id, hotel_id=hotel_id, region_id=hotel.region_id)
     return await _update_user(uow, user_id, hotel_id=None)
 
 
@@ -93,9 +91,7 @@ class Forgotten:
     kept: tuple[str, ...]  # codes of paid, still valid bookings, now anonymous
 
 
-async def delete_personal_data(
-    uow: UnitOfWork, user_id: int, now: datetime
-) -> Forgotten:
+async def delete_personal_data(uow: UnitOfWork, user_id: int, now: datetime) -> Forgotten:
     """Forget the tourist: unpaid upcoming bookings are cancelled (seats released), every order is kept for
     accounting without anything that points at the person, and the user record is removed."""
     cancelled: list[str] = []
@@ -107,9 +103,7 @@ async def delete_personal_data(
                 session = await uow.catalog.session(order.session_id)
                 upcoming = session is not None and session.starts_at > now
                 if upcoming and not order.money_held:
-                    await cancel_in_tx(
-                        uow, order, now, "order.cancelled_on_data_deletion"
-                    )
+                    await cancel_in_tx(uow, order, now, "order.cancelled_on_data_deletion")
                     cancelled.append(order.code)
                 elif upcoming:
                     kept.append(order.code)

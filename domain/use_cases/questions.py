@@ -80,15 +80,11 @@ async def ask_question(
     return number
 
 
-def _pass_on(
-    kind: OutboxKind, chat_id: int, message: TeamMessage, now: datetime, payload: dict
-) -> list[OutboxMessage]:
+def _pass_on(kind: OutboxKind, chat_id: int, message: TeamMessage, now: datetime, payload: dict) -> list[OutboxMessage]:
     """One message when it is short text; else a header and a copy of the operator's message (in this order)."""
     key = f"{kind.value}:{message.chat_id}:{message.message_id}:{chat_id}"
     if message.text is not None and 0 < len(message.text) <= TEXT_INLINE_LIMIT:
-        return [
-            OutboxMessage(kind, chat_id, {**payload, "text": message.text}, now, key)
-        ]
+        return [OutboxMessage(kind, chat_id, {**payload, "text": message.text}, now, key)]
     return [
         OutboxMessage(kind, chat_id, payload, now, key),
         OutboxMessage(
@@ -121,22 +117,16 @@ async def _remember_answer(
     )
 
 
-async def answer_question(
-    uow: UnitOfWork, user_id: int, message: TeamMessage, actor: str, now: datetime
-) -> str:
+async def answer_question(uow: UnitOfWork, user_id: int, message: TeamMessage, actor: str, now: datetime) -> str:
     """Pass an operator's answer on to the tourist and mark their thread answered; returns the tourist's name."""
     async with uow:
         user = await uow.users.get(user_id)
         if user is None:
             raise NotFound(user=user_id)
-        for row in _pass_on(
-            OutboxKind.TEAM_ANSWER, user_id, message, now, {"user_id": user_id}
-        ):
+        for row in _pass_on(OutboxKind.TEAM_ANSWER, user_id, message, now, {"user_id": user_id}):
             await uow.outbox.add(row)
         thread = await uow.questions.mark_answered(user_id, actor, now)
-        await _remember_answer(
-            uow, user_id, message, thread.id if thread else None, now
-        )
+        await _remember_answer(uow, user_id, message, thread.id if thread else None, now)
         await uow.audit.add(
             AuditEntry(
                 at=now,
@@ -194,9 +184,7 @@ async def send_canned_reply(
     return user.first_name or str(user_id)
 
 
-async def close_question(
-    uow: UnitOfWork, user_id: int, actor: str, now: datetime
-) -> bool:
+async def close_question(uow: UnitOfWork, user_id: int, actor: str, now: datetime) -> bool:
     """Mark the tourist's thread answered without writing to them (answered by phone, a duplicate); False when
     it was answered already (nothing changes)."""
     async with uow:
@@ -242,11 +230,7 @@ async def write_to(
                 order = await uow.orders.get(target.order_id)
                 event = await uow.catalog.event(order.event_id) if order else None
                 organiser_id = event.organiser_id if event else None
-            organiser = (
-                await uow.catalog.organiser(organiser_id)
-                if organiser_id is not None
-                else None
-            )
+            organiser = await uow.catalog.organiser(organiser_id) if organiser_id is not None else None
             if organiser is None:
                 raise NotFound(organiser=organiser_id)
             chat_id, name = organiser.chat_id, organiser.name
@@ -261,9 +245,7 @@ async def write_to(
             thread = await uow.questions.thread(chat_id)
             if thread is not None and thread.is_open:
                 await uow.questions.mark_answered(chat_id, actor, now)
-            await _remember_answer(
-                uow, chat_id, message, thread.id if thread else None, now
-            )
+            await _remember_answer(uow, chat_id, message, thread.id if thread else None, now)
         await uow.audit.add(
             AuditEntry(
                 at=now,

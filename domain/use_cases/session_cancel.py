@@ -53,9 +53,7 @@ def clean_reason(reason: str | None) -> str | None:
     return text or None
 
 
-async def _cancellable(
-    uow: UnitOfWork, session_id: int, now: datetime
-) -> tuple[EventSession, Event]:
+async def _cancellable(uow: UnitOfWork, session_id: int, now: datetime) -> tuple[EventSession, Event]:
     session = await uow.catalog.session(session_id)
     event = await uow.catalog.event(session.event_id) if session else None
     if session is None or event is None:
@@ -67,9 +65,7 @@ async def _cancellable(
     return session, event
 
 
-async def preview_session_cancel(
-    uow: UnitOfWork, session_id: int, now: datetime
-) -> SessionCancelPreview:
+async def preview_session_cancel(uow: UnitOfWork, session_id: int, now: datetime) -> SessionCancelPreview:
     """What cancelling would do; raises like :func:`cancel_session` when it cannot be done."""
     async with uow:
         session, event = await _cancellable(uow, session_id, now)

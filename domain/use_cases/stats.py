@@ -16,9 +16,7 @@ class DayFacts:
     placed: int  # orders created
     paid: int  # orders paid
     revenue: Mapping[str, int]  # currency -> minor units received (applied payments)
-    ended: Mapping[
-        str, int
-    ]  # booking status -> orders that ended (cancelled, declined, expired)
+    ended: Mapping[str, int]  # booking status -> orders that ended (cancelled, declined, expired)
     problems_opened: int
     resolve_times: Iterable[timedelta]  # of the problem cards resolved in the day
     open_problems: int  # open now
@@ -45,9 +43,7 @@ def day_window(now: datetime, timezone: str) -> tuple[date, datetime, datetime]:
     zone = ZoneInfo(timezone)
     today = now.astimezone(zone).date()
     start = datetime.combine(today, time(0), tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone).astimezone(
-        UTC
-    )
+    end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     return today, start, end
 
 

@@ -66,9 +66,7 @@ async def sweep(
         except Exception:
             if current is None:
                 raise  # the claim itself failed: nothing to go on with
-            log.exception(
-                "job: item %s failed; it stays due for the next pass", current
-            )
+            log.exception("job: item %s failed; it stays due for the next pass", current)
             swept.failed.append(current)
             continue
         getattr(swept, outcome.value).append(current)

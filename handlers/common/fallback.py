@@ -40,8 +40,7 @@ async def on_free_text(message: Message, tr: Translator, state: FSMContext, sett
         text = _("That is a long message! To reach our team, press “Ask a question” and write it there.")
     else:
         text = _(
-            "I didn't catch that. Use the buttons below — or press “Ask a question” and our team will answer "
-            "you here."
+            "I didn't catch that. Use the buttons below — or press “Ask a question” and our team will answer you here."
         )
     await message.answer(text, reply_markup=main_menu_kb(tr))
 

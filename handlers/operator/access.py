@@ -58,8 +58,9 @@ class OperatorDirectory:
     "not a member" and is not cached, so access comes back as soon as Telegram answers again.
     """
 
-    def __init__(self, settings: Settings, ttl: float = CACHE_TTL_S,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, settings: Settings, ttl: float = CACHE_TTL_S, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.chat_id = settings.operator_chat_id
         self.admins = frozenset(settings.admin_ids)
         self.ttl = ttl

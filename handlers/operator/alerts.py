@@ -49,8 +49,13 @@ async def _card(uow: UnitOfWork, card_id: int) -> Card | None:
 
 @router.callback_query(CardCb.filter(F.action.in_(set(_ORDER_ACTIONS))))
 async def on_card_order_action(
-    query: CallbackQuery, callback_data: CardCb, uow: UnitOfWork, operator: Operator, tr: Translator,
-    clock: Clock, settings: Settings,
+    query: CallbackQuery,
+    callback_data: CardCb,
+    uow: UnitOfWork,
+    operator: Operator,
+    tr: Translator,
+    clock: Clock,
+    settings: Settings,
 ) -> None:
     card = await _card(uow, callback_data.card)
     if card is None or card.order_id is None:
@@ -71,12 +76,14 @@ async def on_card_order_action(
     await answer_query(query, _done_text(action, format_order_code(order.code), tr))
 
 
-async def _run_order_action(action: CardAction, uow: UnitOfWork, order_id: int, operator: Operator,
-                            now: datetime, settings: Settings):  # noqa: ANN202
+async def _run_order_action(
+    action: CardAction, uow: UnitOfWork, order_id: int, operator: Operator, now: datetime, settings: Settings
+):
     match action:
         case CardAction.CONFIRM:
-            return await order_changes.confirm_for_organiser(uow, order_id, operator.actor, now,
-                                                             settings.payments_enabled)
+            return await order_changes.confirm_for_organiser(
+                uow, order_id, operator.actor, now, settings.payments_enabled
+            )
         case CardAction.DECLINE:
             return await order_changes.decline_for_organiser(uow, order_id, operator.actor, now)
         case CardAction.REMIND:
@@ -114,8 +121,9 @@ async def on_card_ask(query: CallbackQuery, callback_data: CardCb, uow: UnitOfWo
     """Money and cancellations are confirmed by a second press on the same card."""
     card = await _card(uow, callback_data.card)
     if card is None or not card.is_open or card.order_id is None:
-        await answer_query(query, _closed_text(card, tr) if card else tr.gettext("This card no longer exists."),
-                           alert=True)
+        await answer_query(
+            query, _closed_text(card, tr) if card else tr.gettext("This card no longer exists."), alert=True
+        )
         return
     _ = tr.gettext
     async with uow:
@@ -143,11 +151,17 @@ async def on_card_back(query: CallbackQuery, callback_data: CardCb, uow: UnitOfW
         await _restore_buttons(query, card, uow, tr)
 
 
-@router.callback_query(CardCb.filter(F.action.in_({CardAction.TAKE, CardAction.SNOOZE_15, CardAction.SNOOZE_60,
-                                                   CardAction.RESOLVE})))
+@router.callback_query(
+    CardCb.filter(F.action.in_({CardAction.TAKE, CardAction.SNOOZE_15, CardAction.SNOOZE_60, CardAction.RESOLVE}))
+)
 async def on_card_handle(
-    query: CallbackQuery, callback_data: CardCb, uow: UnitOfWork, operator: Operator, tr: Translator,
-    clock: Clock, settings: Settings,
+    query: CallbackQuery,
+    callback_data: CardCb,
+    uow: UnitOfWork,
+    operator: Operator,
+    tr: Translator,
+    clock: Clock,
+    settings: Settings,
 ) -> None:
     _ = tr.gettext
     now = clock.now()
@@ -161,8 +175,9 @@ async def on_card_handle(
                 text = _("Resolved.")
             case _:
                 snooze = SNOOZES[0] if callback_data.action is CardAction.SNOOZE_15 else SNOOZES[1]
-                card = await desk.snooze_card(uow, callback_data.card, operator.id, operator.name, snooze, now,
-                                              settings.desk)
+                card = await desk.snooze_card(
+                    uow, callback_data.card, operator.id, operator.name, snooze, now, settings.desk
+                )
                 text = _("Snoozed until {time}.").format(time=tr.time(card.snoozed_until, "UTC") + " UTC")
     except CardClosed:
         card = await _card(uow, callback_data.card)
@@ -176,7 +191,12 @@ async def on_card_handle(
 
 @router.callback_query(CardCb.filter(F.action == CardAction.SHOW))
 async def on_card_show(
-    query: CallbackQuery, callback_data: CardCb, uow: UnitOfWork, bot: Bot, tr: Translator, clock: Clock,
+    query: CallbackQuery,
+    callback_data: CardCb,
+    uow: UnitOfWork,
+    bot: Bot,
+    tr: Translator,
+    clock: Clock,
     settings: Settings,
 ) -> None:
     """Post the card as a new message at the bottom of the chat; an older message of it says where it went."""
@@ -195,13 +215,20 @@ async def on_card_show(
         with contextlib.suppress(TelegramBadRequest):
             await bot.edit_message_text(
                 "📌 " + tr.gettext("This card moved to a newer message below."),
-                chat_id=settings.operator_chat_id, message_id=before.message_id, reply_markup=None,
+                chat_id=settings.operator_chat_id,
+                message_id=before.message_id,
+                reply_markup=None,
             )
 
 
 @router.callback_query(CardCb.filter(F.action == CardAction.OPEN))
 async def on_card_open_order(
-    query: CallbackQuery, callback_data: CardCb, uow: UnitOfWork, bot: Bot, tr: Translator, clock: Clock,
+    query: CallbackQuery,
+    callback_data: CardCb,
+    uow: UnitOfWork,
+    bot: Bot,
+    tr: Translator,
+    clock: Clock,
 ) -> None:
     from handlers.operator.orders import send_order_card
 
@@ -215,24 +242,30 @@ async def on_card_open_order(
 
 @router.callback_query(CardCb.filter(F.action.in_({CardAction.WRITE_TOURIST, CardAction.WRITE_ORGANISER})))
 async def on_card_write(
-    query: CallbackQuery, callback_data: CardCb, uow: UnitOfWork, state: FSMContext, tr: Translator,
+    query: CallbackQuery,
+    callback_data: CardCb,
+    uow: UnitOfWork,
+    state: FSMContext,
+    tr: Translator,
 ) -> None:
     from handlers.operator.replies import WriteTarget, start_writing
 
     card = await _card(uow, callback_data.card)
     if card is None or not card.is_open:
-        await answer_query(query, _closed_text(card, tr) if card else tr.gettext("This card no longer exists."),
-                           alert=True)
+        await answer_query(
+            query, _closed_text(card, tr) if card else tr.gettext("This card no longer exists."), alert=True
+        )
         return
     target = await _write_target(uow, card, callback_data.action is CardAction.WRITE_TOURIST, WriteTarget)
     if target is None:
-        await answer_query(query, tr.gettext("There is nobody to write to: the tourist's data was deleted."),
-                           alert=True)
+        await answer_query(
+            query, tr.gettext("There is nobody to write to: the tourist's data was deleted."), alert=True
+        )
         return
     await start_writing(state, tr, query, target)
 
 
-async def _write_target(uow: UnitOfWork, card: Card, tourist: bool, make):  # noqa: ANN001, ANN202
+async def _write_target(uow: UnitOfWork, card: Card, tourist: bool, make):
     """The tourist (of the order, or who asked) or the order's organiser; None when there is nobody."""
     async with uow:
         order = await uow.orders.get(card.order_id) if card.order_id else None
@@ -246,8 +279,9 @@ async def _write_target(uow: UnitOfWork, card: Card, tourist: bool, make):  # no
             return None
         event = await uow.catalog.event(order.event_id)
         organiser = await uow.catalog.organiser(event.organiser_id)
-    return make(kind="organiser", chat_id=organiser.chat_id, order_id=order.id, organiser_id=organiser.id,
-                name=organiser.name)
+    return make(
+        kind="organiser", chat_id=organiser.chat_id, order_id=order.id, organiser_id=organiser.id, name=organiser.name
+    )
 
 
 async def _restore_buttons(query: CallbackQuery, card: Card, uow: UnitOfWork, tr: Translator) -> None:
@@ -259,7 +293,7 @@ async def _restore_buttons(query: CallbackQuery, card: Card, uow: UnitOfWork, tr
     await _edit_markup(query, card_kb(fresh, await load_card_side(uow, fresh), tr))
 
 
-async def _edit_markup(query: CallbackQuery, markup) -> None:  # noqa: ANN001
+async def _edit_markup(query: CallbackQuery, markup) -> None:
     if isinstance(query.message, Message):
         with contextlib.suppress(TelegramBadRequest):
             await query.message.edit_reply_markup(reply_markup=markup)

@@ -65,23 +65,21 @@ KIND_TITLES: dict[ProblemKind, str] = {
 }
 
 KIND_HINTS: dict[ProblemKind, str] = {
-    ProblemKind.SESSION_CANCELLED: N_(
-        "Cancel the order (with a refund if paid) and offer the tourist another date."),
-    ProblemKind.REFUND_DUE: N_(
-        "Return the money in the payment provider's dashboard, then record the refund here."),
+    ProblemKind.SESSION_CANCELLED: N_("Cancel the order (with a refund if paid) and offer the tourist another date."),
+    ProblemKind.REFUND_DUE: N_("Return the money in the payment provider's dashboard, then record the refund here."),
     ProblemKind.LATE_PAYMENT: N_(
-        "The money arrived after the order expired, or twice: return it and record the refund."),
+        "The money arrived after the order expired, or twice: return it and record the refund."
+    ),
     ProblemKind.PAID_NO_TICKET: N_("Issue the ticket again so the tourist has a valid code."),
     ProblemKind.ORGANISER_SILENT: N_(
-        "Call the organiser, then confirm or decline for them; tell the tourist if it takes longer."),
-    ProblemKind.UNCLEAR_REPLY: N_(
-        "Read the organiser's answer, ask them if needed, then confirm or decline for them."),
-    ProblemKind.UNPAID: N_(
-        "Remind the tourist or write to them; cancel the order if they no longer want it."),
-    ProblemKind.PARTIAL_REFUND_DUE: N_(
-        "The order became cheaper after payment: return the difference and record it."),
+        "Call the organiser, then confirm or decline for them; tell the tourist if it takes longer."
+    ),
+    ProblemKind.UNCLEAR_REPLY: N_("Read the organiser's answer, ask them if needed, then confirm or decline for them."),
+    ProblemKind.UNPAID: N_("Remind the tourist or write to them; cancel the order if they no longer want it."),
+    ProblemKind.PARTIAL_REFUND_DUE: N_("The order became cheaper after payment: return the difference and record it."),
     ProblemKind.UNDELIVERED: N_(
-        "We could not deliver a message about this order: reach the person another way (phone)."),
+        "We could not deliver a message about this order: reach the person another way (phone)."
+    ),
     ProblemKind.LOW_RATING: N_("Write to the tourist to hear what went wrong; tell the organiser if it is about them."),
     ProblemKind.QUESTION_UNANSWERED: N_("Answer the tourist: reply to their question or use a canned reply."),
     ProblemKind.INCONSISTENT: N_("Open the order and check its history; fix it by hand and resolve."),
@@ -170,8 +168,9 @@ def card_text(card: Card, side: OrderSide | QuestionSide | None, tr: Translator,
         timezone = side.region.timezone
         code = format_order_code(side.order.code)
         lines.append(("✅ " if not card.is_open else "🚨 ") + f"<b>{code}</b> · {titles}")
-        lines.append(f"{_e(localized(side.event.title, tr.language))} · "
-                     f"{tr.datetime(side.session.starts_at, timezone)}")
+        lines.append(
+            f"{_e(localized(side.event.title, tr.language))} · {tr.datetime(side.session.starts_at, timezone)}"
+        )
         lines.append("👤 " + _who(side.user, side.order.user_id, tr))
         organiser = _e(side.organiser.name)
         if side.organiser.chat_id > 0:  # a person: the name opens their Telegram profile
@@ -187,8 +186,10 @@ def card_text(card: Card, side: OrderSide | QuestionSide | None, tr: Translator,
         if MONEY_KINDS.intersection(kinds):
             for payment in side.payments:  # what to look for in the provider's dashboard
                 state = _("paid the order") if payment.applied else _("did not pay the order")
-                lines.append(f"💳 {tr.money(payment.amount_minor, payment.currency)} · "
-                             f"<code>{_e(payment.provider_charge_id)}</code> · {state}")
+                lines.append(
+                    f"💳 {tr.money(payment.amount_minor, payment.currency)} · "
+                    f"<code>{_e(payment.provider_charge_id)}</code> · {state}"
+                )
         if ProblemKind.UNDELIVERED in kinds and side.order.undelivered:
             if side.order.undelivered.startswith("organiser."):
                 lines.append("📵 " + _("A message to the organiser could not be delivered."))
@@ -216,7 +217,8 @@ def card_text(card: Card, side: OrderSide | QuestionSide | None, tr: Translator,
         how = _(ACTION_DONE.get(card.resolution or "", ACTION_DONE["back_to_normal"]))
         if card.resolved_by_name:
             done = _("Resolved: {who} — {how}, after {minutes} min.").format(
-                who=_e(card.resolved_by_name), how=how, minutes=minutes)
+                who=_e(card.resolved_by_name), how=how, minutes=minutes
+            )
         else:
             done = _("Resolved — {how}, after {minutes} min.").format(how=how, minutes=minutes)
         lines += ["", "✔️ " + done]
@@ -256,18 +258,27 @@ def card_kb(card: Card, side: OrderSide | QuestionSide | None, tr: Translator) -
             continue
         icon, label, code = _ACTION_BUTTONS[action]
         buttons.append(_button(f"{icon} {_(label)}", code, card))
-    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([_button("💤 " + _("15 min"), CardAction.SNOOZE_15, card),
-                 _button("💤 " + _("1 hour"), CardAction.SNOOZE_60, card)])
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append(
+        [
+            _button("💤 " + _("15 min"), CardAction.SNOOZE_15, card),
+            _button("💤 " + _("1 hour"), CardAction.SNOOZE_60, card),
+        ]
+    )
     if isinstance(side, OrderSide) and side.organiser.phone and (url := whatsapp_url(side.organiser.phone)):
         rows.append([InlineKeyboardButton(text="📞 " + _("Organiser on WhatsApp"), url=url)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def confirm_kb(card: Card, yes: CardAction, yes_label: str, tr: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        _button(yes_label, yes, card), _button("↩️ " + tr.gettext("Back"), CardAction.BACK, card),
-    ]])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _button(yes_label, yes, card),
+                _button("↩️ " + tr.gettext("Back"), CardAction.BACK, card),
+            ]
+        ]
+    )
 
 
 def whatsapp_url(phone: str) -> str | None:

@@ -43,7 +43,8 @@ def domain_error_text(error: DomainError, tr: Translator, currency: str = "EUR")
             return _("Nothing is owed to the tourist.")
         case InvalidAmount():
             return _("The amount must be between {low} and {high}.").format(
-                low=tr.money(1, currency), high=tr.money(int(error.data.get("owed", 0)), currency))
+                low=tr.money(1, currency), high=tr.money(int(error.data.get("owed", 0)), currency)
+            )
         case InvalidNote():
             if error.data.get("reason") == "too_long":
                 return _("The note is too long: at most {limit} characters.").format(limit=oc.NOTE_MAX_LENGTH)

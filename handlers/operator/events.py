@@ -127,9 +127,7 @@ def parse_events_args(
     if tokens:
         wanted = " ".join(tokens).casefold()
         known = categories_of.get(region.id, [])
-        category = next(
-            (c for c in known if c.casefold() == wanted or category_name(c, tr).casefold() == wanted), None
-        )
+        category = next((c for c in known if c.casefold() == wanted or category_name(c, tr).casefold() == wanted), None)
         if category is None:
             raise EventsArgsError("category", " ".join(tokens), region)
     return EventsArgs(region, day, category)
@@ -187,12 +185,19 @@ async def events_screen(
             cb = cb.model_copy(update={"page": 0})
             found, total = await queries.open_sessions(region.id, start, end, cb.category or None, now, 0, PAGE_SIZE)
     when = tr.date(day) if day else _("next {n} days").format(n=UPCOMING_DAYS)
-    heading = " · ".join(p for p in (
-        localized(region.name, tr.language), when, category_name(cb.category, tr) if cb.category else "") if p)
+    heading = " · ".join(
+        p
+        for p in (localized(region.name, tr.language), when, category_name(cb.category, tr) if cb.category else "")
+        if p
+    )
     lines = [f"🗓 <b>{_e(heading)}</b>"]
     if tourist is not None:
-        lines.append("👤 " + _("For {name} ({language}): press “Send” to send an event to them.").format(
-            name=_e(tourist.first_name or str(tourist.id)), language=tr.language_in_mine(tourist.language)))
+        lines.append(
+            "👤 "
+            + _("For {name} ({language}): press “Send” to send an event to them.").format(
+                name=_e(tourist.first_name or str(tourist.id)), language=tr.language_in_mine(tourist.language)
+            )
+        )
     elif cb.user:
         lines.append(_("That tourist is no longer known (their data was deleted)."))
     lines.append("")
@@ -202,14 +207,21 @@ async def events_screen(
     for number, item in enumerate(found, start=cb.page * PAGE_SIZE + 1):
         title = localized(item.event.title, tr.language)
         seats = tr.ngettext("{n} seat left", "{n} seats left", item.session.seats_left).format(
-            n=item.session.seats_left)
-        lines.append(f"{number}. {tr.datetime(item.session.starts_at, region.timezone)} · <b>{_e(title)}</b>\n"
-                     f"    {seats} · {_price(tr, item.event)} · <code>{_e(item.event.code)}</code>")
+            n=item.session.seats_left
+        )
+        lines.append(
+            f"{number}. {tr.datetime(item.session.starts_at, region.timezone)} · <b>{_e(title)}</b>\n"
+            f"    {seats} · {_price(tr, item.event)} · <code>{_e(item.event.code)}</code>"
+        )
         if tourist is not None:
-            rows.append([InlineKeyboardButton(
-                text=f"📤 {number}. " + _("Send") + f" · {title[:TITLE_IN_BUTTON]}",
-                callback_data=SendSessionCb(session=item.session.id, user=tourist.id).pack(),
-            )])
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        text=f"📤 {number}. " + _("Send") + f" · {title[:TITLE_IN_BUTTON]}",
+                        callback_data=SendSessionCb(session=item.session.id, user=tourist.id).pack(),
+                    )
+                ]
+            )
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     nav = []
     if cb.page > 0:
@@ -221,8 +233,10 @@ async def events_screen(
     if nav:
         rows.append(nav)
     if tourist is None and not cb.user:
-        lines += ["", "ℹ️ " + _("To send one to a tourist, reply with /events to their message (or use it in "
-                                "their topic).")]
+        lines += [
+            "",
+            "ℹ️ " + _("To send one to a tourist, reply with /events to their message (or use it in their topic)."),
+        ]
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
@@ -255,26 +269,38 @@ async def cmd_events(message: Message, command: CommandObject, uow: UnitOfWork, 
     if args.day is not None and args.day < local_today(now, args.region.timezone):
         await message.answer(_("That day is over. Pick today or a later date."))
         return
-    cb = EventsPageCb(region=args.region.id, day=args.day.toordinal() if args.day else 0,
-                      category=args.category or "", user=user_id or 0)
+    cb = EventsPageCb(
+        region=args.region.id,
+        day=args.day.toordinal() if args.day else 0,
+        category=args.category or "",
+        user=user_id or 0,
+    )
     text, markup = await events_screen(uow, tr, cb, now)
     await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(EventsPageCb.filter())
-async def on_events_page(query: CallbackQuery, callback_data: EventsPageCb, uow: UnitOfWork, tr: Translator,
-                         clock: Clock) -> None:
+async def on_events_page(
+    query: CallbackQuery, callback_data: EventsPageCb, uow: UnitOfWork, tr: Translator, clock: Clock
+) -> None:
     await answer_query(query)
     await show(query, *await events_screen(uow, tr, callback_data, clock.now()))
 
 
 @router.callback_query(SendSessionCb.filter())
-async def on_session_send(query: CallbackQuery, callback_data: SendSessionCb, uow: UnitOfWork, tr: Translator,
-                          clock: Clock, operator: Operator) -> None:
+async def on_session_send(
+    query: CallbackQuery,
+    callback_data: SendSessionCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    operator: Operator,
+) -> None:
     _ = tr.gettext
     try:
-        user, _session = await suggest_session(uow, callback_data.user, callback_data.session, operator.actor,
-                                               clock.now())
+        user, _session = await suggest_session(
+            uow, callback_data.user, callback_data.session, operator.actor, clock.now()
+        )
     except NotFound:
         await answer_query(query, _("That tourist or session no longer exists."), alert=True)
         return

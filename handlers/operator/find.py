@@ -77,12 +77,16 @@ def hint_text(tr: Translator, reason: str) -> str:
         "too_short": _("That is too short to be an exact phone, username or code."),
         "invalid_phone": _("That is not a valid phone number: give it in full, with the country code."),
     }.get(reason, _("That is not a phone number, @username, ticket code or order code."))
-    return "\n".join([
-        first,
-        _("Usage: {usage}").format(usage=_e("/find <+372 5555 0001 | @username | TKT-… | K7M-A4X>")),
-        _("Only exact matches are found: a full phone number with the country code, a whole @username, a whole "
-          "ticket or order code."),
-    ])
+    return "\n".join(
+        [
+            first,
+            _("Usage: {usage}").format(usage=_e("/find <+372 5555 0001 | @username | TKT-… | K7M-A4X>")),
+            _(
+                "Only exact matches are found: a full phone number with the country code, a whole @username, a whole "
+                "ticket or order code."
+            ),
+        ]
+    )
 
 
 async def _orders_lines(
@@ -142,7 +146,8 @@ async def find_screen(
         if not users and order is None:
             shown = _e(text.strip()[:QUERY_SHOWN])
             return "🔎 " + _("Nothing found for {query} (exact matches only).").format(
-                query=f"<code>{shown}</code>"), None
+                query=f"<code>{shown}</code>"
+            ), None
         lines = ["🔎 " + _("Found:")]
         rows: list[list[InlineKeyboardButton]] = []
         if not users and order is not None:
@@ -161,12 +166,18 @@ async def find_screen(
             buttons = [_order_button(o) for o in orders]
             rows += [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
             who = f" · {user.first_name}"[:30] if len(users) > 1 and user.first_name else ""
-            rows.append([
-                InlineKeyboardButton(text="👁 " + _("Reveal contacts") + who,
-                                     callback_data=FindCb(action=FindAction.REVEAL, user=user.id).pack()),
-                InlineKeyboardButton(text="✍️ " + _("Write to the tourist") + who,
-                                     callback_data=WriteCb(action=WriteAction.TOURIST, id=user.id).pack()),
-            ])
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        text="👁 " + _("Reveal contacts") + who,
+                        callback_data=FindCb(action=FindAction.REVEAL, user=user.id).pack(),
+                    ),
+                    InlineKeyboardButton(
+                        text="✍️ " + _("Write to the tourist") + who,
+                        callback_data=WriteCb(action=WriteAction.TOURIST, id=user.id).pack(),
+                    ),
+                ]
+            )
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
@@ -177,8 +188,9 @@ async def cmd_find(message: Message, command: CommandObject, uow: UnitOfWork, tr
 
 
 @router.callback_query(FindCb.filter())
-async def on_contacts_reveal(query: CallbackQuery, callback_data: FindCb, uow: UnitOfWork, tr: Translator,
-                             clock: Clock, operator: Operator) -> None:
+async def on_contacts_reveal(
+    query: CallbackQuery, callback_data: FindCb, uow: UnitOfWork, tr: Translator, clock: Clock, operator: Operator
+) -> None:
     _ = tr.gettext
     try:
         user = await reveal_contacts(uow, callback_data.user, operator.actor, clock.now())

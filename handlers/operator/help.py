@@ -27,8 +27,10 @@ DESK_COMMANDS: tuple[tuple[str, str], ...] = (
 def help_text(tr: Translator) -> str:
     _ = tr.gettext
     lines = ["🧭 <b>" + _("The operator desk") + "</b>", ""]
-    lines += [f"/{command} — {_(description)}".replace("<", "&lt;").replace(">", "&gt;")
-              for command, description in DESK_COMMANDS]
+    lines += [
+        f"/{command} — {_(description)}".replace("<", "&lt;").replace(">", "&gt;")
+        for command, description in DESK_COMMANDS
+    ]
     lines += ["", _("Problem cards come by themselves. Reply to a tourist's question to answer them.")]
     return "\n".join(lines)
 

@@ -50,6 +50,7 @@ AUDIT_ENTRY_LIMIT = 1200  # in the history: a whole note
 ANSWER_LIMIT = 200
 ANSWERS_BUDGET = 1500  # characters of the questions' answers on the card
 
+
 class OrderDeskAction(enum.StrEnum):
     VIEW = "v"  # the card as a new message (from /find, a problem card, a digest)
     REFRESH = "r"  # the card again, in place
@@ -120,8 +121,9 @@ async def load_order_view(uow: UnitOfWork, order_id: int, history: int = CARD_AU
             return None
         payments = tuple(await uow.payments.for_order(order_id))
         entries = tuple(await uow.audit.for_order(order_id, history))
-    return OrderView(ctx.order, ctx.event, ctx.session, ctx.region, ctx.organiser, ctx.hotel, ctx.user, payments,
-                     entries)
+    return OrderView(
+        ctx.order, ctx.event, ctx.session, ctx.region, ctx.organiser, ctx.hotel, ctx.user, payments, entries
+    )
 
 
 def booking_words(status: BookingStatus, tr: Translator) -> str:
@@ -241,7 +243,11 @@ def paid_minor(view: OrderView) -> int:
     if applied:
         return applied
     held_once = view.order.paid_at is not None or view.order.payment in (
-        PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUND_DUE, PaymentStatus.REFUNDED)
+        PaymentStatus.PAID,
+        PaymentStatus.PARTIALLY_REFUNDED,
+        PaymentStatus.REFUND_DUE,
+        PaymentStatus.REFUNDED,
+    )
     return view.order.total_minor if held_once else 0
 
 
@@ -267,21 +273,34 @@ def order_card_text(tr: Translator, view: OrderView, now: datetime, done: str | 
         "",
     ]
     for item in order.items:
-        lines.append("🎟 " + _("{ticket} × {quantity}: {amount}").format(
-            ticket=_e(ticket_type_name(item.ticket_type, tr)), quantity=item.quantity, amount=money(item.total_minor)))
+        lines.append(
+            "🎟 "
+            + _("{ticket} × {quantity}: {amount}").format(
+                ticket=_e(ticket_type_name(item.ticket_type, tr)),
+                quantity=item.quantity,
+                amount=money(item.total_minor),
+            )
+        )
     if order.discount_percent:
-        lines.append(_("Discount {percent}%: −{amount}").format(
-            percent=order.discount_percent, amount=money(order.subtotal_minor - order.total_minor)))
+        lines.append(
+            _("Discount {percent}%: −{amount}").format(
+                percent=order.discount_percent, amount=money(order.subtotal_minor - order.total_minor)
+            )
+        )
     lines.append(_("<b>Total: {amount}</b>").format(amount=money(order.total_minor)))
-    lines.append(_("Paid: {paid} · refunded: {refunded} · owed back: {owed}").format(
-        paid=money(paid_minor(view)), refunded=money(order.refunded_minor), owed=money(oc.owed_minor(order))))
+    lines.append(
+        _("Paid: {paid} · refunded: {refunded} · owed back: {owed}").format(
+            paid=money(paid_minor(view)), refunded=money(order.refunded_minor), owed=money(oc.owed_minor(order))
+        )
+    )
     if order.stray_minor:
         lines.append("⚠️ " + _("Payments that did not pay the order: {amount}").format(amount=money(order.stray_minor)))
     if order.partial_refund_minor:
         lines.append("⚠️ " + _("Partial refund due: {amount}").format(amount=money(order.partial_refund_minor)))
     if view.hotel is not None:
-        lines.append("🏨 " + _e(view.hotel.name) + (f" ({view.hotel.discount_percent}%)" if view.hotel.discount_percent
-                                                    else ""))
+        lines.append(
+            "🏨 " + _e(view.hotel.name) + (f" ({view.hotel.discount_percent}%)" if view.hotel.discount_percent else "")
+        )
     else:
         lines.append("🏨 " + _("no hotel"))
     answers = 0
@@ -291,8 +310,9 @@ def order_card_text(tr: Translator, view: OrderView, now: datetime, done: str | 
             continue
         choice = next((c for c in question.choices if c.id == answer), None)
         shown = localized(choice.text, tr.language) if choice else answer
-        line = (f"❓ {_e(_cut(localized(question.text, tr.language), ANSWER_LIMIT))} "
-                f"<i>{_e(_cut(shown, ANSWER_LIMIT))}</i>")
+        line = (
+            f"❓ {_e(_cut(localized(question.text, tr.language), ANSWER_LIMIT))} <i>{_e(_cut(shown, ANSWER_LIMIT))}</i>"
+        )
         answers += len(line)
         if answers > ANSWERS_BUDGET:
             lines.append("❓ …")
@@ -301,13 +321,21 @@ def order_card_text(tr: Translator, view: OrderView, now: datetime, done: str | 
     if order.booking is BookingStatus.AWAITING_ORGANISER and order.confirm_by:
         lines.append("⏳ " + _("Organiser to answer by {time}").format(time=tr.datetime(order.confirm_by, tz)))
     if order.payment is PaymentStatus.AWAITING and order.pay_by:
-        lines.append("⏳ " + _("To be paid by {time}; seats held until {held}").format(
-            time=tr.datetime(order.pay_by, tz), held=tr.datetime(max(order.hold_until, order.pay_by), tz)))
+        lines.append(
+            "⏳ "
+            + _("To be paid by {time}; seats held until {held}").format(
+                time=tr.datetime(order.pay_by, tz), held=tr.datetime(max(order.hold_until, order.pay_by), tz)
+            )
+        )
     if order.cancelled_at:
         lines.append(_("Ended: {time}").format(time=tr.datetime(order.cancelled_at, tz)))
     if order.unclear_reply:
-        lines.append("🤔 " + _("Organiser's unclear answer: {text}").format(
-            text=f"<i>{_e(_cut(order.unclear_reply, ANSWER_LIMIT))}</i>"))
+        lines.append(
+            "🤔 "
+            + _("Organiser's unclear answer: {text}").format(
+                text=f"<i>{_e(_cut(order.unclear_reply, ANSWER_LIMIT))}</i>"
+            )
+        )
     if order.rating is not None:
         lines.append("⭐ " + _("Rating: {stars}").format(stars=order.rating))
     lines.append("")
@@ -341,8 +369,12 @@ def order_card_kb(tr: Translator, view: OrderView, now: datetime) -> InlineKeybo
     rows: list[list[InlineKeyboardButton]] = []
     editable = oc.can_edit(view.order, view.session, now)
     if editable:
-        rows.append([_button("🗓 " + _("Change session"), OrderDeskAction.SESSIONS, order_id),
-                     _button("🎟 " + _("Quantities"), OrderDeskAction.QUANTITIES, order_id)])
+        rows.append(
+            [
+                _button("🗓 " + _("Change session"), OrderDeskAction.SESSIONS, order_id),
+                _button("🎟 " + _("Quantities"), OrderDeskAction.QUANTITIES, order_id),
+            ]
+        )
     row = []
     if editable:
         row.append(_button("🏨 " + _("Hotel"), OrderDeskAction.HOTEL, order_id))
@@ -357,9 +389,13 @@ def order_card_kb(tr: Translator, view: OrderView, now: datetime) -> InlineKeybo
         row.append(_button("💶 " + _("Refund"), OrderDeskAction.REFUND, order_id))
     if row:
         rows.append(row)
-    rows.append([_button("📝 " + _("Note"), OrderDeskAction.NOTE, order_id),
-                 _button("📜 " + _("History"), OrderDeskAction.HISTORY, order_id),
-                 _button("🔄", OrderDeskAction.REFRESH, order_id)])
+    rows.append(
+        [
+            _button("📝 " + _("Note"), OrderDeskAction.NOTE, order_id),
+            _button("📜 " + _("History"), OrderDeskAction.HISTORY, order_id),
+            _button("🔄", OrderDeskAction.REFRESH, order_id),
+        ]
+    )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -380,8 +416,12 @@ def back_kb(tr: Translator, order_id: int, *extra: list[InlineKeyboardButton]) -
 
 
 def _title(tr: Translator, view: OrderView) -> str:
-    return "🧾 " + tr.gettext("<b>Order {code}</b>").format(code=format_order_code(view.order.code)) + " · " + _e(
-        localized(view.event.title, tr.language))
+    return (
+        "🧾 "
+        + tr.gettext("<b>Order {code}</b>").format(code=format_order_code(view.order.code))
+        + " · "
+        + _e(localized(view.event.title, tr.language))
+    )
 
 
 # ---- the history -----------------------------------------------------------------------------------------------------

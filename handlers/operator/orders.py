@@ -87,8 +87,9 @@ MY_STATES = {OrderDeskInput.hotel.state, OrderDeskInput.refund_amount.state, Ord
 # ---- talking back --------------------------------------------------------------------------------------------------
 
 
-async def _edit_card(bot: Bot, chat_id: int, message_id: int | None, text: str, markup: InlineKeyboardMarkup,
-                     fallback: Message) -> None:
+async def _edit_card(
+    bot: Bot, chat_id: int, message_id: int | None, text: str, markup: InlineKeyboardMarkup, fallback: Message
+) -> None:
     """Put the card back into the message it came from; answer ``fallback`` with it if that is impossible."""
     if message_id:
         try:
@@ -104,8 +105,9 @@ def done_line(operator: Operator, what: str) -> str:
     return f"✅ <i>{_e(_cut(operator.name, 64))}: {what}</i>"
 
 
-async def _refresh(query: CallbackQuery, uow: UnitOfWork, order_id: int, tr: Translator, now: datetime,
-                   alert: str | None = None) -> None:
+async def _refresh(
+    query: CallbackQuery, uow: UnitOfWork, order_id: int, tr: Translator, now: datetime, alert: str | None = None
+) -> None:
     """Answer the press (with ``alert`` if given) and show the card as it is now."""
     card = await order_card(uow, order_id, tr, now)
     if card is None:
@@ -115,8 +117,9 @@ async def _refresh(query: CallbackQuery, uow: UnitOfWork, order_id: int, tr: Tra
     await show(query, *card)
 
 
-async def _done(query: CallbackQuery, uow: UnitOfWork, order_id: int, tr: Translator, now: datetime,
-                operator: Operator, what: str) -> None:
+async def _done(
+    query: CallbackQuery, uow: UnitOfWork, order_id: int, tr: Translator, now: datetime, operator: Operator, what: str
+) -> None:
     card = await order_card(uow, order_id, tr, now, done_line(operator, what))
     await answer_query(query, tr.gettext("Done."))
     if card is not None:
@@ -124,7 +127,11 @@ async def _done(query: CallbackQuery, uow: UnitOfWork, order_id: int, tr: Transl
 
 
 async def _view_or_refuse(
-    query: CallbackQuery, uow: UnitOfWork, order_id: int, tr: Translator, now: datetime,
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    order_id: int,
+    tr: Translator,
+    now: datetime,
     applies: Any = None,
 ) -> OrderView | None:
     """The order's view if the press still applies to it; otherwise the press is answered with the fresh card."""
@@ -163,7 +170,10 @@ async def cmd_order(
 ) -> None:
     await _leave_my_state(state)
     code, answer = _order_code_or_usage(
-        command, tr, tr.gettext("Usage: /order and the order code, e.g. /order K7M-A4X: the order's card with its actions."))
+        command,
+        tr,
+        tr.gettext("Usage: /order and the order code, e.g. /order K7M-A4X: the order's card with its actions."),
+    )
     if code is None:
         await message.answer(answer)
         return
@@ -182,7 +192,10 @@ async def cmd_audit(
 ) -> None:
     await _leave_my_state(state)
     code, answer = _order_code_or_usage(
-        command, tr, tr.gettext("Usage: /audit and the order code, e.g. /audit K7M-A4X: the order's history, oldest first."))
+        command,
+        tr,
+        tr.gettext("Usage: /audit and the order code, e.g. /audit K7M-A4X: the order's history, oldest first."),
+    )
     if code is None:
         await message.answer(answer)
         return
@@ -198,8 +211,7 @@ async def cmd_audit(
 # ---- opening and refreshing ----------------------------------------------------------------------------------------
 
 
-async def send_order_card(query: CallbackQuery, order_id: int, uow: UnitOfWork, tr: Translator,
-                          clock: Clock) -> bool:
+async def send_order_card(query: CallbackQuery, order_id: int, uow: UnitOfWork, tr: Translator, clock: Clock) -> bool:
     """Post the order's card as a new message into the chat (and forum topic) of the pressed message; the caller
     answers the query. False (nothing sent) if there is no such order."""
     card = await order_card(uow, order_id, tr, clock.now())
@@ -212,8 +224,9 @@ async def send_order_card(query: CallbackQuery, order_id: int, uow: UnitOfWork, 
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.VIEW))
-async def on_order_view(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
-                        clock: Clock) -> None:
+async def on_order_view(
+    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock
+) -> None:
     async with uow:
         exists = await uow.orders.get(callback_data.order) is not None
     if not exists or query.message is None:
@@ -224,15 +237,15 @@ async def on_order_view(query: CallbackQuery, callback_data: OrderDeskCb, uow: U
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.REFRESH))
-async def on_order_refresh(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
-                           clock: Clock, state: FSMContext) -> None:
+async def on_order_refresh(
+    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, state: FSMContext
+) -> None:
     await _leave_my_state(state)
     await _refresh(query, uow, callback_data.order, tr, clock.now())
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.HISTORY))
-async def on_order_history(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork,
-                           tr: Translator) -> None:
+async def on_order_history(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator) -> None:
     screen = await history_screen(uow, callback_data.order, callback_data.arg, tr)
     if screen is None:
         await answer_query(query, tr.gettext("There is no such order."), alert=True)
@@ -245,37 +258,55 @@ async def on_order_history(query: CallbackQuery, callback_data: OrderDeskCb, uow
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.SESSIONS))
-async def on_order_sessions(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
-                            clock: Clock) -> None:
+async def on_order_sessions(
+    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock
+) -> None:
     now = clock.now()
-    view = await _view_or_refuse(query, uow, callback_data.order, tr, now,
-                                 lambda v: oc.can_edit(v.order, v.session, now))
+    view = await _view_or_refuse(
+        query, uow, callback_data.order, tr, now, lambda v: oc.can_edit(v.order, v.session, now)
+    )
     if view is None:
         return
     async with uow:
         upcoming = await uow.catalog.upcoming_sessions(view.event.id, now + BOOKING_CUTOFF, 50)
-    choices = [s for s in upcoming if s.id != view.session.id and s.bookable(now)
-               and s.seats_left >= view.order.seats][:SESSION_CHOICES]
+    choices = [s for s in upcoming if s.id != view.session.id and s.bookable(now) and s.seats_left >= view.order.seats][
+        :SESSION_CHOICES
+    ]
     if not choices:
-        await answer_query(query, tr.gettext("No other session of this event has {n} free seats.").format(
-            n=view.order.seats), alert=True)
+        await answer_query(
+            query,
+            tr.gettext("No other session of this event has {n} free seats.").format(n=view.order.seats),
+            alert=True,
+        )
         return
-    rows = [[_button(f"{tr.datetime(s.starts_at, view.region.timezone)} · "
-                     + tr.ngettext("{n} seat left", "{n} seats left", s.seats_left).format(n=s.seats_left),
-                     OrderDeskAction.SESSION, view.order.id, s.id)] for s in choices]
-    text = "\n".join([
-        _title(tr, view),
-        "🗓 " + tr.gettext("Now: {time}").format(time=tr.datetime(view.session.starts_at, view.region.timezone)),
-        "",
-        tr.gettext("Move the order ({n} seats) to:").format(n=view.order.seats),
-    ])
+    rows = [
+        [
+            _button(
+                f"{tr.datetime(s.starts_at, view.region.timezone)} · "
+                + tr.ngettext("{n} seat left", "{n} seats left", s.seats_left).format(n=s.seats_left),
+                OrderDeskAction.SESSION,
+                view.order.id,
+                s.id,
+            )
+        ]
+        for s in choices
+    ]
+    text = "\n".join(
+        [
+            _title(tr, view),
+            "🗓 " + tr.gettext("Now: {time}").format(time=tr.datetime(view.session.starts_at, view.region.timezone)),
+            "",
+            tr.gettext("Move the order ({n} seats) to:").format(n=view.order.seats),
+        ]
+    )
     await answer_query(query)
     await show(query, text, back_kb(tr, view.order.id, *rows))
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.SESSION))
-async def on_order_session_pick(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork,
-                                tr: Translator, clock: Clock, operator: Operator) -> None:
+async def on_order_session_pick(
+    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, operator: Operator
+) -> None:
     now = clock.now()
     try:
         order = await oc.change_session(uow, callback_data.order, callback_data.arg, operator.actor, now)
@@ -317,13 +348,16 @@ def quantities_screen(tr: Translator, view: OrderView, draft: list[int]) -> tupl
     for index, (ticket, count) in enumerate(zip(event.ticket_types, draft)):
         name = ticket_type_name(ticket.code, tr)
         price = booked.get(ticket.code, ticket.price_minor)
-        lines.append(_("{ticket} × {quantity}: {amount}").format(
-            ticket=_e(name), quantity=count, amount=money(count * price)))
-        rows.append([
-            _button("➖", OrderDeskAction.QTY_DEC, order.id, index, q),
-            _button(f"{name}: {count}", OrderDeskAction.QUANTITIES, order.id, 0, q),
-            _button("➕", OrderDeskAction.QTY_INC, order.id, index, q),
-        ])
+        lines.append(
+            _("{ticket} × {quantity}: {amount}").format(ticket=_e(name), quantity=count, amount=money(count * price))
+        )
+        rows.append(
+            [
+                _button("➖", OrderDeskAction.QTY_DEC, order.id, index, q),
+                _button(f"{name}: {count}", OrderDeskAction.QUANTITIES, order.id, 0, q),
+                _button("➕", OrderDeskAction.QTY_INC, order.id, index, q),
+            ]
+        )
     quantities = {t.code: n for t, n in zip(event.ticket_types, draft) if n}
     lines.append("")
     try:
@@ -335,8 +369,9 @@ def quantities_screen(tr: Translator, view: OrderView, draft: list[int]) -> tupl
         if order.money_held and total > order.total_minor:
             lines.append("⚠️ " + _("A paid order can only get cheaper: we never charge more after payment."))
         elif order.money_held and total < order.total_minor:
-            lines.append(_("The difference of {amount} becomes a refund due.").format(
-                amount=money(order.total_minor - total)))
+            lines.append(
+                _("The difference of {amount} becomes a refund due.").format(amount=money(order.total_minor - total))
+            )
     extra = sum(draft) - order.seats
     if extra > 0:
         lines.append(_("Free seats in the session: {n}").format(n=view.session.seats_left))
@@ -344,34 +379,50 @@ def quantities_screen(tr: Translator, view: OrderView, draft: list[int]) -> tupl
     return "\n".join(lines), back_kb(tr, order.id, *rows)
 
 
-@router.callback_query(OrderDeskCb.filter(F.action.in_({OrderDeskAction.QUANTITIES, OrderDeskAction.QTY_INC,
-                                                         OrderDeskAction.QTY_DEC})))
-async def on_order_quantities(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
-                              clock: Clock) -> None:
+@router.callback_query(
+    OrderDeskCb.filter(F.action.in_({OrderDeskAction.QUANTITIES, OrderDeskAction.QTY_INC, OrderDeskAction.QTY_DEC}))
+)
+async def on_order_quantities(
+    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock
+) -> None:
     now = clock.now()
-    view = await _view_or_refuse(query, uow, callback_data.order, tr, now,
-                                 lambda v: oc.can_edit(v.order, v.session, now))
+    view = await _view_or_refuse(
+        query, uow, callback_data.order, tr, now, lambda v: oc.can_edit(v.order, v.session, now)
+    )
     if view is None:
         return
     types = view.event.ticket_types
     if callback_data.q:
         draft = parse_draft(callback_data.q, len(types))
         if draft is None:
-            await _refresh(query, uow, view.order.id, tr, now,
-                           tr.gettext("This button is no longer valid. Here is the order as it is now."))
+            await _refresh(
+                query,
+                uow,
+                view.order.id,
+                tr,
+                now,
+                tr.gettext("This button is no longer valid. Here is the order as it is now."),
+            )
             return
     else:
         booked = {item.ticket_type: item.quantity for item in view.order.items}
         draft = [booked.get(t.code, 0) for t in types]
     index = callback_data.arg
     if callback_data.action is not OrderDeskAction.QUANTITIES and not 0 <= index < len(types):
-        await _refresh(query, uow, view.order.id, tr, now,
-                       tr.gettext("This button is no longer valid. Here is the order as it is now."))
+        await _refresh(
+            query,
+            uow,
+            view.order.id,
+            tr,
+            now,
+            tr.gettext("This button is no longer valid. Here is the order as it is now."),
+        )
         return
     if callback_data.action is OrderDeskAction.QTY_INC:
         if sum(draft) >= MAX_TICKETS_PER_ORDER:
-            await answer_query(query, tr.gettext("Choose between 1 and {limit} tickets.").format(
-                limit=MAX_TICKETS_PER_ORDER))
+            await answer_query(
+                query, tr.gettext("Choose between 1 and {limit} tickets.").format(limit=MAX_TICKETS_PER_ORDER)
+            )
             return
         draft[index] += 1
     elif callback_data.action is OrderDeskAction.QTY_DEC:
@@ -384,16 +435,23 @@ async def on_order_quantities(query: CallbackQuery, callback_data: OrderDeskCb, 
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.QTY_SAVE))
-async def on_order_quantities_save(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork,
-                                   tr: Translator, clock: Clock, operator: Operator) -> None:
+async def on_order_quantities_save(
+    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, operator: Operator
+) -> None:
     now = clock.now()
     async with uow:
         order = await uow.orders.get(callback_data.order)
         event = await uow.catalog.event(order.event_id) if order else None
     draft = parse_draft(callback_data.q, len(event.ticket_types)) if event else None
     if order is None or event is None or draft is None:
-        await _refresh(query, uow, callback_data.order, tr, now,
-                       tr.gettext("This button is no longer valid. Here is the order as it is now."))
+        await _refresh(
+            query,
+            uow,
+            callback_data.order,
+            tr,
+            now,
+            tr.gettext("This button is no longer valid. Here is the order as it is now."),
+        )
         return
     quantities = {t.code: n for t, n in zip(event.ticket_types, draft) if n}
     try:
@@ -406,7 +464,8 @@ async def on_order_quantities_save(query: CallbackQuery, callback_data: OrderDes
         return
     tickets = ", ".join(f"{ticket_type_name(i.ticket_type, tr)} × {i.quantity}" for i in order.items)
     what = tr.gettext("tickets changed to {tickets}, total {amount}").format(
-        tickets=_e(tickets), amount=tr.money(order.total_minor, order.currency))
+        tickets=_e(tickets), amount=tr.money(order.total_minor, order.currency)
+    )
     await _done(query, uow, order.id, tr, now, operator, what)
 
 
@@ -414,26 +473,33 @@ async def on_order_quantities_save(query: CallbackQuery, callback_data: OrderDes
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.TICKET))
-async def on_order_ticket(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
-                          clock: Clock) -> None:
+async def on_order_ticket(
+    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock
+) -> None:
     now = clock.now()
     view = await _view_or_refuse(query, uow, callback_data.order, tr, now, lambda v: oc.can_reissue(v.order))
     if view is None:
         return
     _ = tr.gettext
-    text = "\n".join([
-        _title(tr, view), "",
-        _("Replace the ticket {ticket}? The old code stops working at once; the tourist gets the new one with its "
-          "QR image.").format(ticket=f"<code>{_e(view.order.ticket_code or '')}</code>"),
-    ])
+    text = "\n".join(
+        [
+            _title(tr, view),
+            "",
+            _(
+                "Replace the ticket {ticket}? The old code stops working at once; the tourist gets the new one with its "
+                "QR image."
+            ).format(ticket=f"<code>{_e(view.order.ticket_code or '')}</code>"),
+        ]
+    )
     yes = [_button("🎫 " + _("Yes, replace the ticket"), OrderDeskAction.TICKET_YES, view.order.id)]
     await answer_query(query)
     await show(query, text, back_kb(tr, view.order.id, yes))
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.TICKET_YES))
-async def on_order_ticket_replace(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork,
-                                  tr: Translator, clock: Clock, operator: Operator) -> None:
+async def on_order_ticket_replace(
+    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, operator: Operator
+) -> None:
     now = clock.now()
     try:
         order = await oc.reissue_ticket(uow, callback_data.order, operator.actor, now)
@@ -441,7 +507,8 @@ async def on_order_ticket_replace(query: CallbackQuery, callback_data: OrderDesk
         await _refresh(query, uow, callback_data.order, tr, now, domain_error_text(error, tr))
         return
     what = tr.gettext("ticket replaced, new code {ticket} sent").format(
-        ticket=f"<code>{_e(order.ticket_code or '')}</code>")
+        ticket=f"<code>{_e(order.ticket_code or '')}</code>"
+    )
     await _done(query, uow, order.id, tr, now, operator, what)
 
 
@@ -453,23 +520,35 @@ def _no_hotel_row(tr: Translator, order_id: int) -> list[InlineKeyboardButton]:
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.HOTEL))
-async def on_order_hotel(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
-                         clock: Clock, state: FSMContext) -> None:
+async def on_order_hotel(
+    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, state: FSMContext
+) -> None:
     now = clock.now()
-    view = await _view_or_refuse(query, uow, callback_data.order, tr, now,
-                                 lambda v: oc.can_edit(v.order, v.session, now))
+    view = await _view_or_refuse(
+        query, uow, callback_data.order, tr, now, lambda v: oc.can_edit(v.order, v.session, now)
+    )
     if view is None:
         return
     _ = tr.gettext
     current = _e(view.hotel.name) if view.hotel else _("no hotel")
-    text = "\n".join([
-        _title(tr, view), "",
-        "🏨 " + _("Hotel now: {hotel}").format(hotel=current),
-        _("Reply to this message with (part of) the hotel's name; I will list the matching hotels of {region}.")
-        .format(region=_e(localized(view.region.name, tr.language))),
-    ])
-    await _ask(state, OrderDeskInput.hotel, view.order.id, query, text,
-               back_kb(tr, view.order.id, _no_hotel_row(tr, view.order.id)))
+    text = "\n".join(
+        [
+            _title(tr, view),
+            "",
+            "🏨 " + _("Hotel now: {hotel}").format(hotel=current),
+            _(
+                "Reply to this message with (part of) the hotel's name; I will list the matching hotels of {region}."
+            ).format(region=_e(localized(view.region.name, tr.language))),
+        ]
+    )
+    await _ask(
+        state,
+        OrderDeskInput.hotel,
+        view.order.id,
+        query,
+        text,
+        back_kb(tr, view.order.id, _no_hotel_row(tr, view.order.id)),
+    )
 
 
 @router.message(OrderDeskInput.hotel, F.text, ~F.text.startswith("/"))
@@ -478,9 +557,13 @@ async def on_order_hotel_name(message: Message, uow: UnitOfWork, tr: Translator,
     order_id = int(data.get("do_order", 0))
     text = " ".join(message.text.split())
     if not HOTEL_QUERY_MIN <= len(text) <= HOTEL_QUERY_MAX:
-        await _reply_prompt(message, state, tr.gettext(
-            "Please type between {low} and {high} characters of the hotel's name.").format(
-            low=HOTEL_QUERY_MIN, high=HOTEL_QUERY_MAX))
+        await _reply_prompt(
+            message,
+            state,
+            tr.gettext("Please type between {low} and {high} characters of the hotel's name.").format(
+                low=HOTEL_QUERY_MIN, high=HOTEL_QUERY_MAX
+            ),
+        )
         return
     async with uow:
         order = await uow.orders.get(order_id)
@@ -490,20 +573,37 @@ async def on_order_hotel_name(message: Message, uow: UnitOfWork, tr: Translator,
         await state.clear()
         await message.reply(tr.gettext("There is no such order."))
         return
-    rows = [[_button(f"{h.name} ({h.discount_percent}%)" if h.discount_percent else h.name,
-                     OrderDeskAction.HOTEL_PICK, order.id, h.id)] for h in hotels]
+    rows = [
+        [
+            _button(
+                f"{h.name} ({h.discount_percent}%)" if h.discount_percent else h.name,
+                OrderDeskAction.HOTEL_PICK,
+                order.id,
+                h.id,
+            )
+        ]
+        for h in hotels
+    ]
     rows.append(_no_hotel_row(tr, order.id))
     if hotels:
         answer = tr.gettext("Hotels matching “{text}” for order {code}:").format(
-            text=_e(text), code=format_order_code(order.code))
+            text=_e(text), code=format_order_code(order.code)
+        )
     else:
         answer = tr.gettext("No hotel matches “{text}”. Reply with another name, or:").format(text=_e(text))
     await _reply_prompt(message, state, answer, back_kb(tr, order.id, *rows))
 
 
 @router.callback_query(OrderDeskCb.filter(F.action.in_({OrderDeskAction.HOTEL_PICK, OrderDeskAction.HOTEL_NONE})))
-async def on_order_hotel_pick(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
-                              clock: Clock, operator: Operator, state: FSMContext) -> None:
+async def on_order_hotel_pick(
+    query: CallbackQuery,
+    callback_data: OrderDeskCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    operator: Operator,
+    state: FSMContext,
+) -> None:
     now = clock.now()
     await _leave_my_state(state)
     hotel_id = callback_data.arg if callback_data.action is OrderDeskAction.HOTEL_PICK else None
@@ -514,8 +614,9 @@ async def on_order_hotel_pick(query: CallbackQuery, callback_data: OrderDeskCb, 
         return
     async with uow:
         hotel = await uow.catalog.hotel(order.hotel_id) if order.hotel_id else None
-    what = (tr.gettext("hotel set to {hotel}, total {amount}") if hotel else tr.gettext("hotel removed, total {amount}")
-            ).format(hotel=_e(hotel.name) if hotel else "", amount=tr.money(order.total_minor, order.currency))
+    what = (
+        tr.gettext("hotel set to {hotel}, total {amount}") if hotel else tr.gettext("hotel removed, total {amount}")
+    ).format(hotel=_e(hotel.name) if hotel else "", amount=tr.money(order.total_minor, order.currency))
     await _done(query, uow, order.id, tr, now, operator, what)
 
 
@@ -529,11 +630,13 @@ NO_REFUND_API = N_(
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.CANCEL))
-async def on_order_cancel(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
-                          clock: Clock) -> None:
+async def on_order_cancel(
+    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock
+) -> None:
     now = clock.now()
-    view = await _view_or_refuse(query, uow, callback_data.order, tr, now,
-                                 lambda v: oc.can_cancel(v.order, v.session, v.event, now))
+    view = await _view_or_refuse(
+        query, uow, callback_data.order, tr, now, lambda v: oc.can_cancel(v.order, v.session, v.event, now)
+    )
     if view is None:
         return
     _ = tr.gettext
@@ -542,8 +645,11 @@ async def on_order_cancel(query: CallbackQuery, callback_data: OrderDeskCb, uow:
     rows = []
     if order.money_held:
         held = order.total_minor + order.partial_refund_minor + order.stray_minor
-        lines += ["", _("The tourist has paid {amount}.").format(amount=tr.money(held, order.currency)),
-                  _(NO_REFUND_API)]
+        lines += [
+            "",
+            _("The tourist has paid {amount}.").format(amount=tr.money(held, order.currency)),
+            _(NO_REFUND_API),
+        ]
         rows.append([_button("💶 " + _("Cancel, money returned"), OrderDeskAction.CANCEL_REFUND, order.id)])
         rows.append([_button("⏳ " + _("Cancel, refund later"), OrderDeskAction.CANCEL_KEEP, order.id)])
     else:
@@ -553,8 +659,9 @@ async def on_order_cancel(query: CallbackQuery, callback_data: OrderDeskCb, uow:
 
 
 @router.callback_query(OrderDeskCb.filter(F.action.in_({OrderDeskAction.CANCEL_REFUND, OrderDeskAction.CANCEL_KEEP})))
-async def on_order_cancel_confirm(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork,
-                                  tr: Translator, clock: Clock, operator: Operator) -> None:
+async def on_order_cancel_confirm(
+    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, operator: Operator
+) -> None:
     now = clock.now()
     refund = callback_data.action is OrderDeskAction.CANCEL_REFUND
     try:
@@ -564,7 +671,8 @@ async def on_order_cancel_confirm(query: CallbackQuery, callback_data: OrderDesk
         return
     if order.refunded_minor and refund:
         what = tr.gettext("cancelled, refund of {amount} recorded").format(
-            amount=tr.money(order.refunded_minor, order.currency))
+            amount=tr.money(order.refunded_minor, order.currency)
+        )
     elif order.payment is PaymentStatus.REFUND_DUE:
         what = tr.gettext("cancelled, refund due")
     else:
@@ -576,8 +684,9 @@ async def on_order_cancel_confirm(query: CallbackQuery, callback_data: OrderDesk
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.REFUND))
-async def on_order_refund(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
-                          clock: Clock) -> None:
+async def on_order_refund(
+    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock
+) -> None:
     now = clock.now()
     view = await _view_or_refuse(query, uow, callback_data.order, tr, now, lambda v: oc.owed_minor(v.order) > 0)
     if view is None:
@@ -587,15 +696,18 @@ async def on_order_refund(query: CallbackQuery, callback_data: OrderDeskCb, uow:
     owed = tr.money(oc.owed_minor(order), order.currency)
     lines = [_title(tr, view), "", "💶 " + _("Owed to the tourist: {amount}").format(amount=owed)]
     if order.stray_minor:
-        lines.append(_("of which payments that did not pay the order: {amount}").format(
-            amount=tr.money(order.stray_minor, order.currency)))
+        lines.append(
+            _("of which payments that did not pay the order: {amount}").format(
+                amount=tr.money(order.stray_minor, order.currency)
+            )
+        )
     if order.partial_refund_minor:
-        lines.append(_("of which a partial refund: {amount}").format(
-            amount=tr.money(order.partial_refund_minor, order.currency)))
+        lines.append(
+            _("of which a partial refund: {amount}").format(amount=tr.money(order.partial_refund_minor, order.currency))
+        )
     lines += ["", _(NO_REFUND_API)]
     rows = [
-        [_button("💶 " + _("Returned everything: {amount}").format(amount=owed), OrderDeskAction.REFUND_ALL,
-                 order.id)],
+        [_button("💶 " + _("Returned everything: {amount}").format(amount=owed), OrderDeskAction.REFUND_ALL, order.id)],
         [_button("✏️ " + _("Returned another amount"), OrderDeskAction.REFUND_AMOUNT, order.id)],
     ]
     await answer_query(query)
@@ -603,8 +715,9 @@ async def on_order_refund(query: CallbackQuery, callback_data: OrderDeskCb, uow:
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.REFUND_ALL))
-async def on_order_refund_all(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
-                              clock: Clock, operator: Operator) -> None:
+async def on_order_refund_all(
+    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, operator: Operator
+) -> None:
     now = clock.now()
     async with uow:
         before = await uow.orders.get(callback_data.order)
@@ -619,26 +732,32 @@ async def on_order_refund_all(query: CallbackQuery, callback_data: OrderDeskCb, 
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.REFUND_AMOUNT))
-async def on_order_refund_amount(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork,
-                                 tr: Translator, clock: Clock, state: FSMContext) -> None:
+async def on_order_refund_amount(
+    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, state: FSMContext
+) -> None:
     now = clock.now()
     view = await _view_or_refuse(query, uow, callback_data.order, tr, now, lambda v: oc.owed_minor(v.order) > 0)
     if view is None:
         return
     _ = tr.gettext
     owed = tr.money(oc.owed_minor(view.order), view.order.currency)
-    text = "\n".join([
-        _title(tr, view), "",
-        _("Reply to this message with the amount you returned in {currency}, e.g. 12.50 (at most {owed}).").format(
-            currency=view.order.currency, owed=owed),
-        _(NO_REFUND_API),
-    ])
+    text = "\n".join(
+        [
+            _title(tr, view),
+            "",
+            _("Reply to this message with the amount you returned in {currency}, e.g. 12.50 (at most {owed}).").format(
+                currency=view.order.currency, owed=owed
+            ),
+            _(NO_REFUND_API),
+        ]
+    )
     await _ask(state, OrderDeskInput.refund_amount, view.order.id, query, text, back_kb(tr, view.order.id))
 
 
 @router.message(OrderDeskInput.refund_amount, F.text, ~F.text.startswith("/"))
-async def on_order_refund_typed(message: Message, bot: Bot, uow: UnitOfWork, tr: Translator, clock: Clock,
-                                operator: Operator, state: FSMContext) -> None:
+async def on_order_refund_typed(
+    message: Message, bot: Bot, uow: UnitOfWork, tr: Translator, clock: Clock, operator: Operator, state: FSMContext
+) -> None:
     now = clock.now()
     data = await _answer_data(message, state)
     order_id = int(data.get("do_order", 0))
@@ -676,22 +795,30 @@ async def on_order_refund_typed(message: Message, bot: Bot, uow: UnitOfWork, tr:
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.NOTE))
-async def on_order_note(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator,
-                        clock: Clock, state: FSMContext) -> None:
+async def on_order_note(
+    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, state: FSMContext
+) -> None:
     view = await _view_or_refuse(query, uow, callback_data.order, tr, clock.now())
     if view is None:
         return
-    text = "\n".join([
-        _title(tr, view), "",
-        "📝 " + tr.gettext("Reply to this message with the note (at most {limit} characters). Only operators see "
-                          "it, in the order's history.").format(limit=oc.NOTE_MAX_LENGTH),
-    ])
+    text = "\n".join(
+        [
+            _title(tr, view),
+            "",
+            "📝 "
+            + tr.gettext(
+                "Reply to this message with the note (at most {limit} characters). Only operators see "
+                "it, in the order's history."
+            ).format(limit=oc.NOTE_MAX_LENGTH),
+        ]
+    )
     await _ask(state, OrderDeskInput.note, view.order.id, query, text, back_kb(tr, view.order.id))
 
 
 @router.message(OrderDeskInput.note, F.text, ~F.text.startswith("/"))
-async def on_order_note_typed(message: Message, bot: Bot, uow: UnitOfWork, tr: Translator, clock: Clock,
-                              operator: Operator, state: FSMContext) -> None:
+async def on_order_note_typed(
+    message: Message, bot: Bot, uow: UnitOfWork, tr: Translator, clock: Clock, operator: Operator, state: FSMContext
+) -> None:
     now = clock.now()
     data = await _answer_data(message, state)
     order_id = int(data.get("do_order", 0))
@@ -710,8 +837,9 @@ async def on_order_note_typed(message: Message, bot: Bot, uow: UnitOfWork, tr: T
         await _edit_card(bot, message.chat.id, data.get("do_message"), *card, fallback=message)
 
 
-async def _ask(state: FSMContext, wanted: State, order_id: int, query: CallbackQuery, prompt: str,
-               markup: InlineKeyboardMarkup) -> None:
+async def _ask(
+    state: FSMContext, wanted: State, order_id: int, query: CallbackQuery, prompt: str, markup: InlineKeyboardMarkup
+) -> None:
     """Show ``prompt`` in the pressed message and wait for the operator's typed answer: a reply to that message
     (``do_prompts``)."""
     message_id = query.message.message_id if query.message is not None else None
@@ -721,8 +849,9 @@ async def _ask(state: FSMContext, wanted: State, order_id: int, query: CallbackQ
     await show(query, prompt, markup)
 
 
-async def _reply_prompt(message: Message, state: FSMContext, text: str,
-                        markup: InlineKeyboardMarkup | None = None) -> None:
+async def _reply_prompt(
+    message: Message, state: FSMContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
     """Answer the operator's input; a reply to this answer counts as the next try."""
     sent = await message.reply(text, reply_markup=markup)
     data = await state.get_data()
@@ -737,4 +866,3 @@ async def _answer_data(message: Message, state: FSMContext) -> dict[str, Any]:
     if replied is None or replied.message_id not in data.get("do_prompts", []):
         raise SkipHandler
     return data
-

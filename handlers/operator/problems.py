@@ -1,8 +1,8 @@
 """/problems: the open problem cards, newest or oldest first, filtered by kind, a page at a time.
 
-    /problems                 newest first
-    /problems oldest          oldest first
-    /problems refund_due      one kind (its code; the list's buttons filter too)
+/problems                 newest first
+/problems oldest          oldest first
+/problems refund_due      one kind (its code; the list's buttons filter too)
 """
 
 from __future__ import annotations
@@ -61,8 +61,9 @@ def _parse(args: str | None) -> tuple[bool, str | None] | None:
     return oldest, kind
 
 
-async def _page(uow: UnitOfWork, page: int, oldest: bool, kind: str | None, tr: Translator, clock: Clock,
-                chat_id: int) -> tuple[str, InlineKeyboardMarkup]:
+async def _page(
+    uow: UnitOfWork, page: int, oldest: bool, kind: str | None, tr: Translator, clock: Clock, chat_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
     _ = tr.gettext
     async with uow:
         cards, total = await uow.desk.open_cards(kind, not oldest, page * PAGE, PAGE)
@@ -86,8 +87,11 @@ async def _page(uow: UnitOfWork, page: int, oldest: bool, kind: str | None, tr: 
         minutes = max(int((now - card.opened_at).total_seconds() // 60), 0)
         titles = ", ".join(kind_title(k, tr) for k in card.kinds)
         extra = f" · {escape(card.taken_by_name, quote=False)}" if card.taken_by_name else ""
-        lines.append(f"{number}. <b>{label}</b> — {escape(titles, quote=False)} · "
-                     + _("{minutes} min").format(minutes=minutes) + extra)
+        lines.append(
+            f"{number}. <b>{label}</b> — {escape(titles, quote=False)} · "
+            + _("{minutes} min").format(minutes=minutes)
+            + extra
+        )
         rows.append([_card_button(card, label, chat_id, tr)])
     navigation = []
     if page > 0:
@@ -101,7 +105,7 @@ async def _page(uow: UnitOfWork, page: int, oldest: bool, kind: str | None, tr: 
     filters = [_list_button(("• " if k == kind else "") + kind_title(k, tr), 0, oldest, k) for k in present]
     if kind:
         filters.insert(0, _list_button(_("All kinds"), 0, oldest, None))
-    rows += [filters[i:i + 2] for i in range(0, len(filters), 2)]
+    rows += [filters[i : i + 2] for i in range(0, len(filters), 2)]
     if pages > 1:
         lines.append(_("Page {page} of {pages}").format(page=page + 1, pages=pages))
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
@@ -111,8 +115,10 @@ def _card_button(card: Card, label: str, chat_id: int, tr: Translator) -> Inline
     """To the card's message when it has one, else a button that posts it."""
     if card.message_id is not None and (url := message_link(chat_id, card.message_id)):
         return InlineKeyboardButton(text="↗️ " + label, url=url)
-    return InlineKeyboardButton(text="📌 " + label + " · " + tr.gettext("show the card"),
-                                callback_data=CardCb(action=CardAction.SHOW, card=card.id).pack())
+    return InlineKeyboardButton(
+        text="📌 " + label + " · " + tr.gettext("show the card"),
+        callback_data=CardCb(action=CardAction.SHOW, card=card.id).pack(),
+    )
 
 
 def _list_button(text: str, page: int, oldest: bool, kind: str | None) -> InlineKeyboardButton:
@@ -120,8 +126,7 @@ def _list_button(text: str, page: int, oldest: bool, kind: str | None) -> Inline
 
 
 @router.message(Command("problems"))
-async def cmd_problems(message: Message, command: CommandObject, uow: UnitOfWork, tr: Translator,
-                       clock: Clock) -> None:
+async def cmd_problems(message: Message, command: CommandObject, uow: UnitOfWork, tr: Translator, clock: Clock) -> None:
     parsed = _parse(command.args)
     if parsed is None:
         kinds = ", ".join(k.value for k in ProblemKind)
@@ -133,8 +138,9 @@ async def cmd_problems(message: Message, command: CommandObject, uow: UnitOfWork
 
 
 @router.callback_query(ProblemsCb.filter())
-async def on_problems_page(query: CallbackQuery, callback_data: ProblemsCb, uow: UnitOfWork, tr: Translator,
-                           clock: Clock) -> None:
+async def on_problems_page(
+    query: CallbackQuery, callback_data: ProblemsCb, uow: UnitOfWork, tr: Translator, clock: Clock
+) -> None:
     kind = callback_data.kind if callback_data.kind in {k.value for k in ProblemKind} else None
     page = max(callback_data.page, 0)
     chat_id = query.message.chat.id if query.message else 0

@@ -51,30 +51,51 @@ __all__ = ["CANNED", "QuestionCb", "WriteCb", "WriteTarget", "question_kb", "rou
 # The canned replies: (button emoji, button label for the operators, the text the tourist gets in their language).
 CANNED: dict[CannedReply, tuple[str, str, str]] = {
     CannedReply.CHECKING: ("⏳", N_("Checking"), N_("We are checking and will write back shortly.")),
-    CannedReply.CONFIRMED: (
-        "✅", N_("Confirmed"), N_("Your booking is confirmed — you can see it under “My orders”.")),
+    CannedReply.CONFIRMED: ("✅", N_("Confirmed"), N_("Your booking is confirmed — you can see it under “My orders”.")),
     CannedReply.MEETING_POINT: (
-        "📍", N_("Meeting point"),
-        N_("The meeting point and time are in your ticket: open “My orders” and then the order.")),
+        "📍",
+        N_("Meeting point"),
+        N_("The meeting point and time are in your ticket: open “My orders” and then the order."),
+    ),
     CannedReply.SHARE_PHONE: (
-        "📞", N_("Share phone"),
-        N_("Please share your phone number via “Profile” so that the organiser can reach you on the day.")),
+        "📞",
+        N_("Share phone"),
+        N_("Please share your phone number via “Profile” so that the organiser can reach you on the day."),
+    ),
     CannedReply.REFUNDED: (
-        "💸", N_("Refunded"), N_("We have refunded you; it takes 3–10 days to arrive, depending on your bank.")),
+        "💸",
+        N_("Refunded"),
+        N_("We have refunded you; it takes 3–10 days to arrive, depending on your bank."),
+    ),
     CannedReply.OTHER_DATES: (
-        "🗓", N_("Other dates"),
-        N_("This date cannot take your booking, but the event has other dates: open it under “Events” to pick one.")),
+        "🗓",
+        N_("Other dates"),
+        N_("This date cannot take your booking, but the event has other dates: open it under “Events” to pick one."),
+    ),
     CannedReply.WEATHER: (
-        "🌦", N_("Weather"),
-        N_("The trip goes ahead in light rain. If the weather cancels it, we will tell you here and refund you.")),
+        "🌦",
+        N_("Weather"),
+        N_("The trip goes ahead in light rain. If the weather cancels it, we will tell you here and refund you."),
+    ),
 }
 
 # Content an operator may pass on (service messages such as "topic created" or "X joined" are not).
-PASSABLE = frozenset({
-    ContentType.TEXT, ContentType.PHOTO, ContentType.VIDEO, ContentType.DOCUMENT, ContentType.AUDIO,
-    ContentType.VOICE, ContentType.VIDEO_NOTE, ContentType.STICKER, ContentType.ANIMATION, ContentType.LOCATION,
-    ContentType.VENUE, ContentType.CONTACT,
-})
+PASSABLE = frozenset(
+    {
+        ContentType.TEXT,
+        ContentType.PHOTO,
+        ContentType.VIDEO,
+        ContentType.DOCUMENT,
+        ContentType.AUDIO,
+        ContentType.VOICE,
+        ContentType.VIDEO_NOTE,
+        ContentType.STICKER,
+        ContentType.ANIMATION,
+        ContentType.LOCATION,
+        ContentType.VENUE,
+        ContentType.CONTACT,
+    }
+)
 
 
 class QuestionAction(enum.StrEnum):
@@ -97,7 +118,7 @@ class WriteAction(enum.StrEnum):
 
 
 class WriteCb(CallbackData, prefix="dw"):
-    """"Write to the tourist / organiser" for any desk message: ``order`` 0 means no order."""
+    """ "Write to the tourist / organiser" for any desk message: ``order`` 0 means no order."""
 
     action: WriteAction
     id: int = 0
@@ -115,10 +136,14 @@ def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
 def question_kb(tr: Translator, user_id: int) -> InlineKeyboardMarkup:
     """The buttons under a relayed question."""
     _ = tr.gettext
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        _button("📋 " + _("Canned reply"), QuestionCb(action=QuestionAction.CANNED, user=user_id)),
-        _button("✅ " + _("Answered"), QuestionCb(action=QuestionAction.ANSWERED, user=user_id)),
-    ]])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _button("📋 " + _("Canned reply"), QuestionCb(action=QuestionAction.CANNED, user=user_id)),
+                _button("✅ " + _("Answered"), QuestionCb(action=QuestionAction.ANSWERED, user=user_id)),
+            ]
+        ]
+    )
 
 
 def canned_kb(tr: Translator, user_id: int) -> InlineKeyboardMarkup:
@@ -165,10 +190,15 @@ async def start_writing(
     posted where the operator acted; a Cancel press or any command ends it. Answers the callback query."""
     _ = tr.gettext
     await state.set_state(WriteForm.message)
-    await state.update_data(write={
-        "kind": target.kind, "chat_id": target.chat_id, "order_id": target.order_id,
-        "organiser_id": target.organiser_id, "name": target.name,
-    })
+    await state.update_data(
+        write={
+            "kind": target.kind,
+            "chat_id": target.chat_id,
+            "order_id": target.order_id,
+            "organiser_id": target.organiser_id,
+            "name": target.name,
+        }
+    )
     name = escape(target.name, quote=False)
     if target.kind == "tourist":
         who = _("the tourist {name}").format(name=name) if name else _("the tourist")
@@ -191,8 +221,13 @@ def _write_target(data: dict) -> WriteTarget | None:
     raw = data.get("write")
     if not isinstance(raw, dict) or raw.get("kind") not in ("tourist", "organiser"):
         return None
-    return WriteTarget(kind=raw["kind"], chat_id=int(raw["chat_id"]), order_id=raw.get("order_id"),
-                       organiser_id=raw.get("organiser_id"), name=raw.get("name") or "")
+    return WriteTarget(
+        kind=raw["kind"],
+        chat_id=int(raw["chat_id"]),
+        order_id=raw.get("order_id"),
+        organiser_id=raw.get("organiser_id"),
+        name=raw.get("name") or "",
+    )
 
 
 @router.callback_query(WriteCb.filter(F.action.in_({WriteAction.TOURIST, WriteAction.ORGANISER})))
@@ -320,7 +355,11 @@ async def on_question_back(query: CallbackQuery, callback_data: QuestionCb, tr: 
 
 @router.callback_query(QuestionCb.filter(F.action == QuestionAction.PICK))
 async def on_question_pick(
-    query: CallbackQuery, callback_data: QuestionCb, uow: UnitOfWork, clock: Clock, operator: Operator,
+    query: CallbackQuery,
+    callback_data: QuestionCb,
+    uow: UnitOfWork,
+    clock: Clock,
+    operator: Operator,
     tr: Translator,
 ) -> None:
     _ = tr.gettext
@@ -328,8 +367,14 @@ async def on_question_pick(
         await answer_query(query, _("This button is no longer valid."), alert=True)
         return
     try:
-        name = await send_canned_reply(uow, callback_data.user, callback_data.reply, operator.actor, clock.now(),
-                                       about_message=query.message.message_id)
+        name = await send_canned_reply(
+            uow,
+            callback_data.user,
+            callback_data.reply,
+            operator.actor,
+            clock.now(),
+            about_message=query.message.message_id,
+        )
     except NotFound:
         await answer_query(query, _("Not found: they are no longer in our records. Nothing was sent."), alert=True)
         return
@@ -340,7 +385,11 @@ async def on_question_pick(
 
 @router.callback_query(QuestionCb.filter(F.action == QuestionAction.ANSWERED))
 async def on_question_answered(
-    query: CallbackQuery, callback_data: QuestionCb, uow: UnitOfWork, clock: Clock, operator: Operator,
+    query: CallbackQuery,
+    callback_data: QuestionCb,
+    uow: UnitOfWork,
+    clock: Clock,
+    operator: Operator,
     tr: Translator,
 ) -> None:
     _ = tr.gettext

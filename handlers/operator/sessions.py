@@ -114,20 +114,19 @@ def parse_session_args(text: str | None) -> SessionArgs:
 
 def usage_text(tr: Translator) -> str:
     _ = tr.gettext
-    return "\n".join([
-        _("Usage: {usage}").format(usage=_e("/session <event code> <YYYY-MM-DD> <HH:MM> cancel [reason]")),
-        _("For example: {example}").format(example="<code>/session islands-cruise 2026-12-01 10:00 cancel storm "
-                                                   "warning</code>"),
-        _("The time is the region's local time."),
-    ])
+    return "\n".join(
+        [
+            _("Usage: {usage}").format(usage=_e("/session <event code> <YYYY-MM-DD> <HH:MM> cancel [reason]")),
+            _("For example: {example}").format(
+                example="<code>/session islands-cruise 2026-12-01 10:00 cancel storm warning</code>"
+            ),
+            _("The time is the region's local time."),
+        ]
+    )
 
 
 def session_title(tr: Translator, event: Event, session: EventSession, region: Region) -> str:
-    return "<b>{title}</b> · {when} ({region})".format(
-        title=_e(localized(event.title, tr.language)),
-        when=tr.datetime(session.starts_at, region.timezone),
-        region=_e(localized(region.name, tr.language)),
-    )
+    return f"<b>{_e(localized(event.title, tr.language))}</b> · {tr.datetime(session.starts_at, region.timezone)} ({_e(localized(region.name, tr.language))})"
 
 
 def confirm_screen(
@@ -135,8 +134,9 @@ def confirm_screen(
 ) -> tuple[str, InlineKeyboardMarkup]:
     _ = tr.gettext
     orders = tr.ngettext("{n} active order", "{n} active orders", preview.orders).format(n=preview.orders)
-    paid = tr.ngettext("{n} paid: the refund becomes due", "{n} paid: their refunds become due",
-                       preview.refund_due).format(n=preview.refund_due)
+    paid = tr.ngettext(
+        "{n} paid: the refund becomes due", "{n} paid: their refunds become due", preview.refund_due
+    ).format(n=preview.refund_due)
     lines = [
         "⚠️ " + _("Cancel this session?"),
         session_title(tr, preview.event, preview.session, region),
@@ -144,15 +144,27 @@ def confirm_screen(
         f"{orders} · {paid}",
         _("Reason: {reason}").format(reason=f"<i>{_e(reason)}</i>" if reason else "—"),
         "",
-        _("Every order on it will be cancelled; each tourist is told in their language and offered other dates; "
-          "the organiser is told. Seats are not sold again."),
+        _(
+            "Every order on it will be cancelled; each tourist is told in their language and offered other dates; "
+            "the organiser is told. Seats are not sold again."
+        ),
     ]
-    markup = InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text="🚫 " + _("Cancel the session"), callback_data=SessionCancelCb(
-            action=SessionCancelAction.CONFIRM, session=preview.session.id).pack()),
-        InlineKeyboardButton(text="↩️ " + _("Keep it"), callback_data=SessionCancelCb(
-            action=SessionCancelAction.KEEP, session=preview.session.id).pack()),
-    ]])
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text="🚫 " + _("Cancel the session"),
+                    callback_data=SessionCancelCb(
+                        action=SessionCancelAction.CONFIRM, session=preview.session.id
+                    ).pack(),
+                ),
+                InlineKeyboardButton(
+                    text="↩️ " + _("Keep it"),
+                    callback_data=SessionCancelCb(action=SessionCancelAction.KEEP, session=preview.session.id).pack(),
+                ),
+            ]
+        ]
+    )
     return "\n".join(lines), markup
 
 
@@ -198,7 +210,8 @@ async def cmd_session(
     if event is None or region is None:
         await message.answer(
             _("No event with the code {code}.").format(code=f"<code>{_e(args.event_code[:64])}</code>")
-            + "\n\n" + usage_text(tr)
+            + "\n\n"
+            + usage_text(tr)
         )
         return
     zone = ZoneInfo(region.timezone)
@@ -230,9 +243,11 @@ async def cmd_session(
         return
     if not args.cancel:
         await message.answer(
-            session_title(tr, event, session, region) + "\n\n"
+            session_title(tr, event, session, region)
+            + "\n\n"
             + _("To cancel it, add {word} and the reason.").format(word="<code>cancel</code>")
-            + "\n\n" + usage_text(tr)
+            + "\n\n"
+            + usage_text(tr)
         )
         return
     try:
@@ -255,18 +270,23 @@ async def _forget(state: FSMContext, session_id: int) -> None:
 
 
 @router.callback_query(SessionCancelCb.filter(F.action == SessionCancelAction.KEEP))
-async def on_session_keep(query: CallbackQuery, callback_data: SessionCancelCb, state: FSMContext,
-                          tr: Translator, operator: Operator) -> None:
+async def on_session_keep(
+    query: CallbackQuery, callback_data: SessionCancelCb, state: FSMContext, tr: Translator, operator: Operator
+) -> None:
     await _forget(state, callback_data.session)
     await answer_query(query, tr.gettext("Nothing changed."))
-    await show(query, "↩️ " + tr.gettext("{name} kept the session: nothing changed.").format(
-        name=_e(operator.name)))
+    await show(query, "↩️ " + tr.gettext("{name} kept the session: nothing changed.").format(name=_e(operator.name)))
 
 
 @router.callback_query(SessionCancelCb.filter(F.action == SessionCancelAction.CONFIRM))
 async def on_session_cancel(
-    query: CallbackQuery, callback_data: SessionCancelCb, state: FSMContext, uow: UnitOfWork, tr: Translator,
-    clock: Clock, operator: Operator,
+    query: CallbackQuery,
+    callback_data: SessionCancelCb,
+    state: FSMContext,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    operator: Operator,
 ) -> None:
     _ = tr.gettext
     pending = await _pending(state)

@@ -25,18 +25,24 @@ def stats_text(tr: Translator, stats: DayStats) -> str:
     _ = tr.gettext
     revenue = ", ".join(tr.money(amount, currency) for currency, amount in stats.revenue) or "—"
     median = tr.duration(stats.median_resolve) if stats.median_resolve is not None else "—"
-    return "\n".join([
-        "📊 " + _("<b>Today, {day}</b> ({timezone})").format(day=tr.date(stats.day), timezone=stats.timezone),
-        "",
-        "🆕 " + _("Orders placed: {n}").format(n=stats.placed),
-        "💳 " + _("Paid: {n} · revenue: {revenue}").format(n=stats.paid, revenue=revenue),
-        "🚫 " + _("Cancelled: {cancelled} · declined: {declined} · expired: {expired}").format(
-            cancelled=stats.cancelled, declined=stats.declined, expired=stats.expired),
-        "🚨 " + _("Problems opened: {opened} · resolved: {resolved}").format(
-            opened=stats.problems_opened, resolved=stats.problems_resolved),
-        "⏱ " + _("Median time to resolve: {time}").format(time=median),
-        "📂 " + _("Open problems now: {n}").format(n=stats.open_problems),
-    ])
+    return "\n".join(
+        [
+            "📊 " + _("<b>Today, {day}</b> ({timezone})").format(day=tr.date(stats.day), timezone=stats.timezone),
+            "",
+            "🆕 " + _("Orders placed: {n}").format(n=stats.placed),
+            "💳 " + _("Paid: {n} · revenue: {revenue}").format(n=stats.paid, revenue=revenue),
+            "🚫 "
+            + _("Cancelled: {cancelled} · declined: {declined} · expired: {expired}").format(
+                cancelled=stats.cancelled, declined=stats.declined, expired=stats.expired
+            ),
+            "🚨 "
+            + _("Problems opened: {opened} · resolved: {resolved}").format(
+                opened=stats.problems_opened, resolved=stats.problems_resolved
+            ),
+            "⏱ " + _("Median time to resolve: {time}").format(time=median),
+            "📂 " + _("Open problems now: {n}").format(n=stats.open_problems),
+        ]
+    )
 
 
 @router.message(Command("stats"))

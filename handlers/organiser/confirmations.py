@@ -60,8 +60,14 @@ def outcome_text(answered: Answered, tr: Translator) -> str:
 
 
 async def _answer(
-    uow: UnitOfWork, order_id: int, chat_id: int, reply: OrganiserReply, text: str, clock: Clock,
-    settings: Settings, tr: Translator,
+    uow: UnitOfWork,
+    order_id: int,
+    chat_id: int,
+    reply: OrganiserReply,
+    text: str,
+    clock: Clock,
+    settings: Settings,
+    tr: Translator,
 ) -> tuple[str, bool]:
     """The text to show the organiser, and whether the request is settled (its buttons can go)."""
     _ = tr.gettext
@@ -77,7 +83,8 @@ async def _answer(
         booking = BookingStatus(error.data.get("booking", order.booking if order else "cancelled"))
         code = format_order_code(order.code) if order else ""
         return _("Booking {code} is no longer awaiting an answer: {state}.").format(
-            code=code, state=state_words(booking, tr)), True
+            code=code, state=state_words(booking, tr)
+        ), True
     return outcome_text(answered, tr), answered.verdict is not Verdict.UNCLEAR
 
 
@@ -106,7 +113,12 @@ async def on_request_reply(
 
 @router.callback_query(RequestCb.filter())
 async def on_request_button(
-    query: CallbackQuery, callback_data: RequestCb, bot: Bot, uow: UnitOfWork, tr: Translator, clock: Clock,
+    query: CallbackQuery,
+    callback_data: RequestCb,
+    bot: Bot,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
     settings: Settings,
 ) -> None:
     message = query.message

@@ -69,7 +69,11 @@ class Context:
         self, session: EventSession, event: Event, region: Region, organiser: Organiser, discount: int
     ) -> None:
         self.session, self.event, self.region, self.organiser, self.discount = (
-            session, event, region, organiser, discount,
+            session,
+            event,
+            region,
+            organiser,
+            discount,
         )
 
 
@@ -151,9 +155,7 @@ def summary_screen(
     lines += ["", "<b>" + _("Your booking") + "</b>"]
     for item in priced.items:
         name = _e(ticket_type_name(item.ticket_type, tr))
-        lines.append(
-            f"• {name} × {item.quantity} = {money(item.total_minor, priced.currency)}"
-        )
+        lines.append(f"• {name} × {item.quantity} = {money(item.total_minor, priced.currency)}")
     if priced.discount_percent:
         lines.append(
             _("Partner hotel discount {percent}%: −{amount}").format(
@@ -172,8 +174,10 @@ def summary_screen(
     hold = tr.duration(ctx.organiser.hold)
     if ctx.event.needs_confirmation:
         lines.append(
-            _("After you confirm, we hold your seats for {hold} and ask the organiser; they usually answer within "
-              "{confirm}.").format(hold=hold, confirm=tr.duration(ctx.organiser.confirm_within))
+            _(
+                "After you confirm, we hold your seats for {hold} and ask the organiser; they usually answer within "
+                "{confirm}."
+            ).format(hold=hold, confirm=tr.duration(ctx.organiser.confirm_within))
         )
     else:
         lines.append(_("Instant confirmation: your seats are booked as soon as you confirm."))
@@ -203,8 +207,14 @@ async def _stale(query: CallbackQuery, uow: UnitOfWork, tr: Translator, clock: C
 
 
 async def _current(
-    query: CallbackQuery, callback_data: BookCb, step: State, state: FSMContext, uow: UnitOfWork, tr: Translator,
-    user: User, clock: Clock,
+    query: CallbackQuery,
+    callback_data: BookCb,
+    step: State,
+    state: FSMContext,
+    uow: UnitOfWork,
+    tr: Translator,
+    user: User,
+    clock: Clock,
 ) -> tuple[Context, dict] | None:
     """The context and draft of the pressed screen if it is the current draft at ``step``; otherwise the tourist
     is told the screen is stale, shown the fresh event card, and None is returned."""
@@ -256,7 +266,12 @@ async def _refused(
 
 @router.callback_query(BookCb.filter(F.action == BookAction.START))
 async def on_booking_start(
-    query: CallbackQuery, callback_data: BookCb, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User,
+    query: CallbackQuery,
+    callback_data: BookCb,
+    state: FSMContext,
+    uow: UnitOfWork,
+    tr: Translator,
+    user: User,
     clock: Clock,
 ) -> None:
     ctx = await load_context(uow, callback_data.session, user)
@@ -279,7 +294,12 @@ async def on_booking_start(
 
 @router.callback_query(BookCb.filter(F.action.in_({BookAction.INC, BookAction.DEC})))
 async def on_booking_quantity(
-    query: CallbackQuery, callback_data: BookCb, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User,
+    query: CallbackQuery,
+    callback_data: BookCb,
+    state: FSMContext,
+    uow: UnitOfWork,
+    tr: Translator,
+    user: User,
     clock: Clock,
 ) -> None:
     _ = tr.gettext
@@ -314,7 +334,12 @@ async def on_booking_quantity(
 
 @router.callback_query(BookCb.filter(F.action == BookAction.NEXT))
 async def on_booking_tickets_done(
-    query: CallbackQuery, callback_data: BookCb, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User,
+    query: CallbackQuery,
+    callback_data: BookCb,
+    state: FSMContext,
+    uow: UnitOfWork,
+    tr: Translator,
+    user: User,
     clock: Clock,
 ) -> None:
     _ = tr.gettext
@@ -385,7 +410,12 @@ async def on_booking_non_text_answer(message: Message, tr: Translator) -> None:
 
 @router.callback_query(BookCb.filter(F.action.in_({BookAction.CHOICE, BookAction.SKIP})))
 async def on_booking_choice(
-    query: CallbackQuery, callback_data: BookCb, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User,
+    query: CallbackQuery,
+    callback_data: BookCb,
+    state: FSMContext,
+    uow: UnitOfWork,
+    tr: Translator,
+    user: User,
     clock: Clock,
 ) -> None:
     if (current := await _current(query, callback_data, BookingForm.answering, state, uow, tr, user, clock)) is None:
@@ -399,8 +429,10 @@ async def on_booking_choice(
     choices = question.choices
     if callback_data.action is BookAction.SKIP and not question.required:
         raw = ""
-    elif callback_data.action is BookAction.CHOICE and question.kind is QuestionKind.CHOICE and (
-        0 <= callback_data.value < len(choices)
+    elif (
+        callback_data.action is BookAction.CHOICE
+        and question.kind is QuestionKind.CHOICE
+        and (0 <= callback_data.value < len(choices))
     ):
         raw = choices[callback_data.value].id
     else:  # a button of an earlier question
@@ -413,14 +445,21 @@ async def on_booking_choice(
 
 @router.callback_query(BookCb.filter(F.action == BookAction.CONFIRM))
 async def on_booking_confirm(
-    query: CallbackQuery, callback_data: BookCb, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User,
-    clock: Clock, settings: Settings,
+    query: CallbackQuery,
+    callback_data: BookCb,
+    state: FSMContext,
+    uow: UnitOfWork,
+    tr: Translator,
+    user: User,
+    clock: Clock,
+    settings: Settings,
 ) -> None:
     ctx = await load_context(uow, callback_data.session, user)
     data = await _draft(state, callback_data.session)
     if ctx is None or data is None or await state.get_state() != BookingForm.summary.state:
         await answer_query(
-            query, tr.gettext("This booking screen is out of date. Your bookings are under “My orders”."),
+            query,
+            tr.gettext("This booking screen is out of date. Your bookings are under “My orders”."),
             alert=True,
         )
         return
@@ -444,13 +483,20 @@ async def on_booking_confirm(
         await _refused(query, uow, tr, clock, ctx, error)
         return
     await state.clear()
-    await answer_query(query, tr.gettext("Booking placed! Your order code is {code}.").format(code=format_order_code(order.code)))
+    await answer_query(
+        query, tr.gettext("Booking placed! Your order code is {code}.").format(code=format_order_code(order.code))
+    )
     await show(query, *await order_card(uow, order.id, user.id, tr, clock.now()))
 
 
 @router.callback_query(BookCb.filter(F.action == BookAction.ABORT))
 async def on_booking_abort(
-    query: CallbackQuery, callback_data: BookCb, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User,
+    query: CallbackQuery,
+    callback_data: BookCb,
+    state: FSMContext,
+    uow: UnitOfWork,
+    tr: Translator,
+    user: User,
     clock: Clock,
 ) -> None:
     if await _draft(state, callback_data.session) is not None:
@@ -460,5 +506,3 @@ async def on_booking_abort(
     if ctx is None:
         return
     await show(query, *await event_card(uow, ctx.event.id, tr, clock.now()))
-
-

@@ -118,8 +118,7 @@ def categories_screen(
     total = sum(count for _c, count in categories)
     rows = [[button(_("All categories") + f" ({total})", BrowseCb(**base, category=""))]]
     rows += [
-        [button(f"{category_name(code, tr)} ({count})", BrowseCb(**base, category=code))]
-        for code, count in categories
+        [button(f"{category_name(code, tr)} ({count})", BrowseCb(**base, category=code))] for code, count in categories
     ]
     rows.append([button("⬅️ " + _("Back"), BrowseCb(region=region.id, step="when")), home_button(tr)])
     text = _("{region}, {when}: choose a category").format(
@@ -188,9 +187,7 @@ def _window(cb: BrowseCb, region: Region, now: datetime) -> tuple[datetime, date
     return browse_window(window, now, region.timezone, day)
 
 
-def event_card_text(
-    event: Event, region: Region, sessions: list[EventSession], tr: Translator
-) -> str:
+def event_card_text(event: Event, region: Region, sessions: list[EventSession], tr: Translator) -> str:
     _ = tr.gettext
     lines = [f"<b>{_e(localized(event.title, tr.language))}</b>"]
     if description := localized(event.description, tr.language):
@@ -210,14 +207,16 @@ def event_card_text(
         lines.append("⚡ " + _("Instant confirmation"))
     lines.append("")
     if sessions:
-        lines.append("<b>" + _("Upcoming dates") + "</b> " + _("(time in {region})").format(
-            region=_e(localized(region.name, tr.language))))
+        lines.append(
+            "<b>"
+            + _("Upcoming dates")
+            + "</b> "
+            + _("(time in {region})").format(region=_e(localized(region.name, tr.language)))
+        )
         for session in sessions:
             when = tr.datetime(session.starts_at, region.timezone)
             if session.seats_left:
-                seats = tr.ngettext("{n} seat left", "{n} seats left", session.seats_left).format(
-                    n=session.seats_left
-                )
+                seats = tr.ngettext("{n} seat left", "{n} seats left", session.seats_left).format(n=session.seats_left)
             else:
                 seats = _("sold out")
             lines.append(f"• {when} — {seats}")
@@ -228,9 +227,7 @@ def event_card_text(
     return "\n".join(lines)
 
 
-async def event_card(
-    uow: UnitOfWork, event_id: int, tr: Translator, now: datetime
-) -> tuple[str, InlineKeyboardMarkup]:
+async def event_card(uow: UnitOfWork, event_id: int, tr: Translator, now: datetime) -> tuple[str, InlineKeyboardMarkup]:
     """The event card with its next sessions as booking buttons; a missing event gets a short notice."""
     _ = tr.gettext
     async with uow:
@@ -278,9 +275,7 @@ async def cmd_events(message: Message, state: FSMContext, uow: UnitOfWork, tr: T
 
 
 @router.callback_query(MenuCb.filter(F.action == MenuAction.EVENTS))
-async def on_menu_events(
-    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User
-) -> None:
+async def on_menu_events(query: CallbackQuery, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User) -> None:
     await state.clear()
     await answer_query(query)
     await show(query, *await _entry_screen(uow, tr, user))

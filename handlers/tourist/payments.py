@@ -50,12 +50,16 @@ def refusal_text(reason: str, tr: Translator) -> str:
         ALREADY_PAID: _("This order is already paid — there is nothing more to pay."),
         CANCELLED: _("This booking is cancelled, so there is nothing to pay."),
         DECLINED: _("The organiser could not accept this booking, so there is nothing to pay."),
-        EXPIRED: _("The time to pay for this booking has run out and the seats went back on sale. "
-                   "You are welcome to book again."),
+        EXPIRED: _(
+            "The time to pay for this booking has run out and the seats went back on sale. "
+            "You are welcome to book again."
+        ),
         SESSION_STARTED: _("This session has already started, so it can no longer be paid for."),
         NOT_DUE: _("This order is not waiting for a payment. Please check it under “My orders”."),
-        AMOUNT: _("The price of this order has changed since this invoice was sent. Please ask us a question and "
-                  "our team will sort it out."),
+        AMOUNT: _(
+            "The price of this order has changed since this invoice was sent. Please ask us a question and "
+            "our team will sort it out."
+        ),
         NOT_YOURS: _("This invoice belongs to someone else's booking. Please book for yourself in the bot."),
         UNKNOWN: _("We cannot find this order. Please check it under “My orders”."),
     }
@@ -69,24 +73,35 @@ def outcome_text(outcome: PaymentOutcome, amount: str, tr: Translator) -> str:
     match outcome.result:
         case PaymentResult.APPLIED:
             return "✅ " + _("Payment of {amount} received for booking <b>{code}</b>. Your ticket follows.").format(
-                amount=amount, code=code)
+                amount=amount, code=code
+            )
         case PaymentResult.DUPLICATE:
             return _("This payment is already recorded — nothing more to do.")
     if outcome.reason == ALREADY_PAID:
-        text = _("Booking <b>{code}</b> was already paid, so this second payment of {amount} will be refunded by "
-                 "our team. We will message you here.")
+        text = _(
+            "Booking <b>{code}</b> was already paid, so this second payment of {amount} will be refunded by "
+            "our team. We will message you here."
+        )
     elif outcome.reason == EXPIRED:
-        text = _("Booking <b>{code}</b> had expired before your payment arrived. Our team will refund {amount} and "
-                 "message you here.")
+        text = _(
+            "Booking <b>{code}</b> had expired before your payment arrived. Our team will refund {amount} and "
+            "message you here."
+        )
     elif outcome.reason == CANCELLED:
-        text = _("Booking <b>{code}</b> is cancelled, so we cannot accept this payment. Our team will refund "
-                 "{amount} and message you here.")
+        text = _(
+            "Booking <b>{code}</b> is cancelled, so we cannot accept this payment. Our team will refund "
+            "{amount} and message you here."
+        )
     elif outcome.reason == DECLINED:
-        text = _("The organiser could not accept booking <b>{code}</b>, so we cannot accept this payment. Our team "
-                 "will refund {amount} and message you here.")
+        text = _(
+            "The organiser could not accept booking <b>{code}</b>, so we cannot accept this payment. Our team "
+            "will refund {amount} and message you here."
+        )
     else:
-        text = _("We could not apply this payment to booking <b>{code}</b>. Our team will refund {amount} and "
-                 "message you here.")
+        text = _(
+            "We could not apply this payment to booking <b>{code}</b>. Our team will refund {amount} and "
+            "message you here."
+        )
     return "💸 " + text.format(code=code, amount=amount)
 
 
@@ -143,10 +158,16 @@ async def on_successful_payment(
             clock.now(),
         )
     except NotFound:
-        log.error("payment %s of %s for an unknown order (%r): refund it by hand",
-                  paid.telegram_payment_charge_id, amount, paid.invoice_payload)
-        await message.answer(tr.gettext(
-            "We received your payment of {amount} but cannot match it to a booking. Our team will contact you."
-        ).format(amount=amount))
+        log.error(
+            "payment %s of %s for an unknown order (%r): refund it by hand",
+            paid.telegram_payment_charge_id,
+            amount,
+            paid.invoice_payload,
+        )
+        await message.answer(
+            tr.gettext(
+                "We received your payment of {amount} but cannot match it to a booking. Our team will contact you."
+            ).format(amount=amount)
+        )
         return
     await message.answer(outcome_text(outcome, amount, tr))

@@ -157,9 +157,7 @@ def render_deleted(tr: Translator, forgotten: Forgotten) -> str:
                 codes=codes
             )
         )
-    lines.append(
-        _("If you write to me again, you start with a fresh, empty profile. Goodbye — and thank you!")
-    )
+    lines.append(_("If you write to me again, you start with a fresh, empty profile. Goodbye — and thank you!"))
     return "\n\n".join(lines)
 
 
@@ -201,9 +199,7 @@ async def cmd_profile(message: Message, state: FSMContext, uow: UnitOfWork, user
 
 
 @router.callback_query(MenuCb.filter(F.action == MenuAction.PROFILE))
-async def on_profile_open(
-    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator
-) -> None:
+async def on_profile_open(query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator) -> None:
     await state.clear()
     text, markup = await profile_screen(uow, user, tr)
     await answer_query(query)
@@ -234,16 +230,13 @@ async def on_profile_phone(query: CallbackQuery, state: FSMContext, tr: Translat
 
 
 @router.message(StateFilter(ProfileForm.phone, None), F.contact)
-async def on_phone_contact(
-    message: Message, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator
-) -> None:
+async def on_phone_contact(message: Message, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator) -> None:
     """A shared contact is accepted whenever it arrives (the share button may outlive the form), if it is the
     sender's own."""
     if message.contact.user_id != message.from_user.id:
         await message.answer(
             tr.gettext(
-                "That is someone else's contact. Please share your own number with the button below — "
-                "or type it."
+                "That is someone else's contact. Please share your own number with the button below — or type it."
             ),
             reply_markup=phone_kb(tr),
         )
@@ -312,7 +305,11 @@ async def on_profile_hotel(
 
 @router.callback_query(HotelRegionCb.filter())
 async def on_hotel_region_pick(
-    query: CallbackQuery, callback_data: HotelRegionCb, state: FSMContext, uow: UnitOfWork, user: User,
+    query: CallbackQuery,
+    callback_data: HotelRegionCb,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
     tr: Translator,
 ) -> None:
     if callback_data.region == PICK_REGION:
@@ -378,9 +375,7 @@ async def on_hotel_pick(
 
 
 @router.callback_query(ProfileCb.filter(F.action == ProfileAction.HOTEL_CLEAR))
-async def on_hotel_clear(
-    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator
-) -> None:
+async def on_hotel_clear(query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator) -> None:
     user = await set_hotel(uow, user.id, None)
     await state.clear()
     text, markup = await profile_screen(uow, user, tr)

@@ -39,7 +39,7 @@ OFFER_KEY = "question_offer"  # FSM data: {"message": the offer's message id, "t
 
 
 class OfferCb(CallbackData, prefix="qo"):
-    """"Send this to our team" under the fallback's answer to free text."""
+    """ "Send this to our team" under the fallback's answer to free text."""
 
     send: bool = True
 
@@ -60,9 +60,7 @@ async def remember_offer(state: FSMContext, message_id: int, text: str) -> None:
 
 
 def cancel_kb(tr: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[button("✖️ " + tr.gettext("Cancel"), MenuCb(action=MenuAction.HOME))]]
-    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button("✖️ " + tr.gettext("Cancel"), MenuCb(action=MenuAction.HOME))]])
 
 
 def prompt(tr: Translator) -> str:
@@ -102,18 +100,29 @@ async def on_question_open(query: CallbackQuery, state: FSMContext, tr: Translat
 
 @router.message(QuestionForm.text, F.text & ~F.text.startswith("/"))
 async def on_question_text(
-    message: Message, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator, clock: Clock,
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    tr: Translator,
+    clock: Clock,
     settings: Settings,
 ) -> None:
     _ = tr.gettext
     try:
-        await ask_question(uow, user.id, message.text, clock.now(), operator_chat_id=settings.operator_chat_id,
-                           answer_within=settings.question_answer_within)
+        await ask_question(
+            uow,
+            user.id,
+            message.text,
+            clock.now(),
+            operator_chat_id=settings.operator_chat_id,
+            answer_within=settings.question_answer_within,
+        )
     except InvalidQuestion as error:
         if error.data.get("reason") == "too_long":
-            text = _(
-                "That is {length} characters — please shorten your question to {limit} and send it again."
-            ).format(length=error.data["length"], limit=error.data["limit"])
+            text = _("That is {length} characters — please shorten your question to {limit} and send it again.").format(
+                length=error.data["length"], limit=error.data["limit"]
+            )
         else:
             text = _("Your message is empty. Please write your question.")
         await message.answer(text, reply_markup=cancel_kb(tr))
@@ -123,14 +132,17 @@ async def on_question_text(
         await message.answer(unavailable(tr), reply_markup=main_menu_kb(tr))
         return
     await state.clear()
-    await message.answer(
-        "✅ " + _("Thanks! Our team will answer here in this chat."), reply_markup=main_menu_kb(tr)
-    )
+    await message.answer("✅ " + _("Thanks! Our team will answer here in this chat."), reply_markup=main_menu_kb(tr))
 
 
 @router.callback_query(OfferCb.filter())
 async def on_question_offer(
-    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator, clock: Clock,
+    query: CallbackQuery,
+    state: FSMContext,
+    uow: UnitOfWork,
+    user: User,
+    tr: Translator,
+    clock: Clock,
     settings: Settings,
 ) -> None:
     _ = tr.gettext
@@ -142,8 +154,14 @@ async def on_question_offer(
         return
     await state.update_data({OFFER_KEY: None})
     try:
-        await ask_question(uow, user.id, str(offer.get("text", "")), clock.now(),
-                           operator_chat_id=settings.operator_chat_id, answer_within=settings.question_answer_within)
+        await ask_question(
+            uow,
+            user.id,
+            str(offer.get("text", "")),
+            clock.now(),
+            operator_chat_id=settings.operator_chat_id,
+            answer_within=settings.question_answer_within,
+        )
     except (InvalidQuestion, NoOperators):
         await answer_query(query)
         await show(query, unavailable(tr), main_menu_kb(tr))

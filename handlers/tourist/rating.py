@@ -27,7 +27,12 @@ router.callback_query.filter(F.message.chat.type == "private")
 
 @router.callback_query(RateCb.filter())
 async def on_order_rate(
-    query: CallbackQuery, callback_data: RateCb, uow: UnitOfWork, user: User | None, tr: Translator, clock: Clock,
+    query: CallbackQuery,
+    callback_data: RateCb,
+    uow: UnitOfWork,
+    user: User | None,
+    tr: Translator,
+    clock: Clock,
 ) -> None:
     _ = tr.gettext
     if user is None:

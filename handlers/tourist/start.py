@@ -48,7 +48,12 @@ def _escape(text: str) -> str:
 
 @router.message(CommandStart(deep_link=True))
 async def cmd_start_deep_link(
-    message: Message, command: CommandObject, state: FSMContext, uow: UnitOfWork, tr: Translator, clock: Clock,
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
     user: User,
 ) -> None:
     await state.clear()

@@ -43,13 +43,14 @@ async def book_cruise(tourist: Tourist, seeded: Seeded, pickup: str = PICKUP) ->
     await tourist.press(dates[0])
     await tourist.press(BookCb(action=BookAction.NEXT, session=seeded.session_id))
     question = await tourist.send(pickup)
-    summary = await tourist.press(BookCb(action=BookAction.CHOICE, session=seeded.session_id, value=VEGETARIAN),
-                                  question)
+    summary = await tourist.press(
+        BookCb(action=BookAction.CHOICE, session=seeded.session_id, value=VEGETARIAN), question
+    )
     assert callback_data(summary)[0] == BookCb(action=BookAction.CONFIRM, session=seeded.session_id).pack()
     return summary, menu
 
 
-async def seats_left(sessions, session_id: int) -> int:  # noqa: ANN001
+async def seats_left(sessions, session_id: int) -> int:
     async with sessions() as db:
         return await db.scalar(select(SessionRow.seats_left).where(SessionRow.id == session_id))
 
@@ -67,13 +68,15 @@ SNAPSHOT = {
 }
 
 
-async def snapshot(sessions) -> dict[str, list[tuple]]:  # noqa: ANN001
+async def snapshot(sessions) -> dict[str, list[tuple]]:
     """Every row that a booking, a cancellation or a message to someone else would add or change."""
     async with sessions() as db:
-        return {name: [tuple(r) for r in (await db.execute(text(f"{query} ORDER BY id"))).all()]
-                for name, query in SNAPSHOT.items()}
+        return {
+            name: [tuple(r) for r in (await db.execute(text(f"{query} ORDER BY id"))).all()]
+            for name, query in SNAPSHOT.items()
+        }
 
 
-async def orders_of(sessions, *user_ids: int) -> list[OrderRow]:  # noqa: ANN001
+async def orders_of(sessions, *user_ids: int) -> list[OrderRow]:
     async with sessions() as db:
         return list(await db.scalars(select(OrderRow).where(OrderRow.user_id.in_(user_ids)).order_by(OrderRow.id)))

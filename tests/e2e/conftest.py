@@ -73,7 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
@@ -205,8 +205,9 @@ async def wait_or_exit(
     condition = asyncio.ensure_future(world.wait_for(predicate, timeout))
     exited = asyncio.ensure_future(process.wait())
     try:
-        done, _pending = await asyncio.wait({condition, exited}, timeout=timeout + 1,
-                                            return_when=asyncio.FIRST_COMPLETED)
+        done, _pending = await asyncio.wait(
+            {condition, exited}, timeout=timeout + 1, return_when=asyncio.FIRST_COMPLETED
+        )
     finally:
         for task in (condition, exited):
             task.cancel()
@@ -261,7 +262,10 @@ async def bot_process(
     log_path = tmp_path_factory.mktemp("bot") / "bot.log"
     with open(log_path, "wb") as log_file:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run",
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
             cwd=REPO,
             env=bot_environment(emulator, database, operators),
             stdin=asyncio.subprocess.DEVNULL,
@@ -288,8 +292,9 @@ async def _each_test(
     request: pytest.FixtureRequest, emulator: Emulator, bot_process: BotProcess
 ) -> AsyncIterator[None]:
     if not bot_process.running:
-        pytest.fail(f"the bot process is not running (exit code {bot_process.process.returncode}):\n"
-                    f"{bot_process.tail()}")
+        pytest.fail(
+            f"the bot process is not running (exit code {bot_process.process.returncode}):\n{bot_process.tail()}"
+        )
     world = emulator.world
     world.limits = Limits() if request.node.get_closest_marker("telegram_limits") else Limits.off()
     since = bot_process.log_size()
@@ -301,10 +306,14 @@ async def _each_test(
         world.limits = Limits.off()
         failed = any(getattr(getattr(request.node, f"rep_{w}", None), "failed", False) for w in ("setup", "call"))
         if failed:
-            print(f"\n---- the bot's log during this test ({bot_process.log_path}) ----\n"
-                  f"{bot_process.tail(since=since)}")
-    refused = [f"{c.method} {c.params} -> {c.status} {c.description}" for c in world.calls[mark:]
-               if c.status in (400, 401, 404, 409) and c.description != NOT_MODIFIED]
+            print(
+                f"\n---- the bot's log during this test ({bot_process.log_path}) ----\n{bot_process.tail(since=since)}"
+            )
+    refused = [
+        f"{c.method} {c.params} -> {c.status} {c.description}"
+        for c in world.calls[mark:]
+        if c.status in (400, 401, 404, 409) and c.description != NOT_MODIFIED
+    ]
     assert not refused, "the emulator refused requests of the bot (invalid for the Bot API?):\n" + "\n".join(refused)
     assert bot_process.running, f"the bot process exited ({bot_process.process.returncode}):\n{bot_process.tail()}"
     if not request.node.get_closest_marker("bot_errors_expected"):

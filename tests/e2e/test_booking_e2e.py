@@ -32,7 +32,7 @@ async def test_two_tourists_book_the_cruise_each_in_their_language(tourist_facto
     dmitry = await tourist_factory("Дмитрий", "ru")
     seats = await seats_left(database.sessions, seeded.session_id)
 
-    async def book(tourist):  # noqa: ANN001, ANN202
+    async def book(tourist):
         summary, menu = await book_cruise(tourist, seeded)
         card = await tourist.press(BookCb(action=BookAction.CONFIRM, session=seeded.session_id), summary)
         return menu, summary, card
@@ -72,8 +72,9 @@ async def test_two_tourists_book_the_cruise_each_in_their_language(tourist_facto
 
     # the organiser gets one booking request per order, in their own language (Estonian), from the outbox
     et = I18N.translator("et")
-    heads = {plain(et.gettext("Booking request <b>{code}</b>")).format(code=format_order_code(row.code))
-             for row in rows}
+    heads = {
+        plain(et.gettext("Booking request <b>{code}</b>")).format(code=format_order_code(row.code)) for row in rows
+    }
 
     def requests() -> list[str]:
         texts = [m.get("text", "") for m in world.transcript(ORGANISER_CHAT_ID)]

@@ -144,16 +144,32 @@ async def blocked_organiser(database, world) -> str:
         existing = await db.scalar(select(OrganiserRow).where(OrganiserRow.chat_id == BLOCKED_ORGANISER_CHAT_ID))
         assert existing is None
         organiser = OrganiserRow(
-            code="harbour-tours", name="Harbour Tours", chat_id=BLOCKED_ORGANISER_CHAT_ID, language="en",
-            phone=None, confirm_within_s=600, pay_within_s=1800, hold_s=900, reminders_s=[], questions=[],
+            code="harbour-tours",
+            name="Harbour Tours",
+            chat_id=BLOCKED_ORGANISER_CHAT_ID,
+            language="en",
+            phone=None,
+            confirm_within_s=600,
+            pay_within_s=1800,
+            hold_s=900,
+            reminders_s=[],
+            questions=[],
         )
         db.add(organiser)
         await db.flush()
         event = EventRow(
-            code="harbour-tour", organiser_id=organiser.id, region_id=database.seeded.region_id, category="sea",
-            title={"en": "Harbour tour"}, description={"en": "An hour around the harbour."},
-            meeting_point={"en": "Pier 1"}, duration_s=3600, languages=["en"], currency="EUR",
-            prices=[{"code": "adult", "price_minor": 2000}], confirmation="required",
+            code="harbour-tour",
+            organiser_id=organiser.id,
+            region_id=database.seeded.region_id,
+            category="sea",
+            title={"en": "Harbour tour"},
+            description={"en": "An hour around the harbour."},
+            meeting_point={"en": "Pier 1"},
+            duration_s=3600,
+            languages=["en"],
+            currency="EUR",
+            prices=[{"code": "adult", "price_minor": 2000}],
+            confirmation="required",
         )
         db.add(event)
         await db.flush()
@@ -176,8 +192,11 @@ async def test_an_organiser_who_blocked_the_bot_is_not_messaged_again(
     tourist_factory, world, blocked_organiser
 ) -> None:
     def sends() -> list[CallRecord]:
-        return [c for c in world.calls if c.params.get("chat_id") == BLOCKED_ORGANISER_CHAT_ID
-                and c.method.startswith("send")]
+        return [
+            c
+            for c in world.calls
+            if c.params.get("chat_id") == BLOCKED_ORGANISER_CHAT_ID and c.method.startswith("send")
+        ]
 
     first = await tourist_factory("First", "en")
     card = await book_by_link(first, blocked_organiser)

@@ -91,6 +91,7 @@ class Tourist:
 
     async def wait_reply(self, after: int, what: str = "reply") -> dict[str, Any]:
         """The first bot message newer than message id ``after``."""
+
         def newer() -> dict[str, Any] | None:
             return next((m for m in self.bot_messages() if m["message_id"] > after), None)
 

@@ -28,7 +28,7 @@ from tests.seed import seed_catalog
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
@@ -62,8 +62,11 @@ async def _checked(request: pytest.FixtureRequest, emulator: Emulator, bot: BotP
     failed = getattr(getattr(request.node, "rep_call", None), "failed", False)
     if failed:
         print(f"---- the bot's log during this test ({bot.log_path}) ----\n{bot.tail(since=since)}")
-    refused = [f"{c.method} {c.params} -> {c.status} {c.description}" for c in world.calls[mark:]
-               if c.status in (400, 401, 404, 409) and c.description != NOT_MODIFIED]
+    refused = [
+        f"{c.method} {c.params} -> {c.status} {c.description}"
+        for c in world.calls[mark:]
+        if c.status in (400, 401, 404, 409) and c.description != NOT_MODIFIED
+    ]
     assert not refused, "the emulator refused requests of the bot:\n" + "\n".join(refused)
     assert bot.running, f"the bot process exited ({bot.process.returncode}):\n{bot.tail()}"
     crashes = bot.backstop_lines(since)

@@ -65,9 +65,7 @@ def _polling_since(world: World, mark: int) -> bool:
     return world.bot.allowed_updates is not None or any(c.method == "getUpdates" for c in world.calls[mark:])
 
 
-async def start_bot(
-    emulator: Emulator, database_url: str, operators: int, log_path: Path, **env: str
-) -> BotProcess:
+async def start_bot(emulator: Emulator, database_url: str, operators: int, log_path: Path, **env: str) -> BotProcess:
     """``python -m bot run`` against ``emulator`` and ``database_url`` (its output appended to ``log_path``), with
     ``env`` on top of the e2e environment; returns once it long-polls. Fails the test (with the log) otherwise."""
     world = emulator.world
@@ -81,9 +79,15 @@ async def start_bot(
     environment.update(env)
     with open(log_path, "ab") as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run",
-            cwd=REPO, env=environment,
-            stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=REPO,
+            env=environment,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
         )
     bot = BotProcess(process, log_path)
     try:
@@ -128,17 +132,20 @@ async def wait_db(
         await asyncio.sleep(DB_POLL_S)
 
 
-async def inbox(sessions) -> dict[int, tuple[str, int]]:  # noqa: ANN001
+async def inbox(sessions) -> dict[int, tuple[str, int]]:
     """The bot's inbox: update id -> (status, attempts)."""
     async with sessions() as db:
         rows = await db.execute(select(InboxRow.update_id, InboxRow.status, InboxRow.attempts))
         return {update_id: (status, attempts) for update_id, status, attempts in rows}
 
 
-async def wait_idle(sessions) -> None:  # noqa: ANN001
+async def wait_idle(sessions) -> None:
     """Until the bot has handled every update it stored (a screen shows before its update is marked done)."""
-    await wait_db(lambda: inbox(sessions), "idle inbox (every stored update handled)",
-                  until=lambda rows: all(status != "pending" for status, _attempts in rows.values()))
+    await wait_db(
+        lambda: inbox(sessions),
+        "idle inbox (every stored update handled)",
+        until=lambda rows: all(status != "pending" for status, _attempts in rows.values()),
+    )
 
 
 def queued_update(world: World, predicate: Callable[[dict[str, Any]], bool]) -> int:
@@ -153,15 +160,17 @@ def confirmed(world: World, update_id: int) -> bool:
 
 def fetched(world: World, update_id: int, mark: int = 0) -> bool:
     """A getUpdates (after call ``mark``) returned the update to the bot."""
-    return any(c.method == "getUpdates" and c.status == 200
-               and any(u["update_id"] == update_id for u in c.result or [])
-               for c in world.calls[mark:])
+    return any(
+        c.method == "getUpdates" and c.status == 200 and any(u["update_id"] == update_id for u in c.result or [])
+        for c in world.calls[mark:]
+    )
 
 
-async def order_row(sessions, order_id: int) -> OrderRow:  # noqa: ANN001
+async def order_row(sessions, order_id: int) -> OrderRow:
     async with sessions() as db:
-        return await db.scalar(select(OrderRow).where(OrderRow.id == order_id).execution_options(
-            populate_existing=True))
+        return await db.scalar(
+            select(OrderRow).where(OrderRow.id == order_id).execution_options(populate_existing=True)
+        )
 
 
 # ---- the tourist's journey -----------------------------------------------------------------------------------------
@@ -186,7 +195,11 @@ async def book(tourist: Tourist, seeded: Seeded, session_id: int, pickup: str = 
 
 
 async def booked_and_invoiced(
-    world: World, tourist: Tourist, seeded: Seeded, sessions, organiser_chat_id: int = ORGANISER_CHAT_ID  # noqa: ANN001
+    world: World,
+    tourist: Tourist,
+    seeded: Seeded,
+    sessions,
+    organiser_chat_id: int = ORGANISER_CHAT_ID,
 ) -> tuple[OrderRow, dict[str, Any]]:
     """The tourist books the cruise's first date, the organiser replies "+" to the request, the invoice arrives
     (payments must be on). Returns the order (as placed) and the invoice message."""
@@ -223,7 +236,12 @@ class Organiser:
     """The organiser's private chat with the bot (their Telegram id is the organiser's ``chat_id``)."""
 
     def __init__(
-        self, world: World, chat_id: int, language: str = "et", timeout: float = 10.0, sessions=None  # noqa: ANN001
+        self,
+        world: World,
+        chat_id: int,
+        language: str = "et",
+        timeout: float = 10.0,
+        sessions=None,
     ) -> None:
         self.world = world
         self.sessions = sessions  # the database, for answer_request
@@ -255,7 +273,8 @@ class Organiser:
 
     def nudge_head(self, code: str) -> str:
         return plain(self.tr.gettext("Booking request <b>{code}</b> is still waiting for your answer.")).format(
-            code=format_order_code(code))
+            code=format_order_code(code)
+        )
 
     def requests(self, code: str) -> list[dict[str, Any]]:
         """The booking request for order ``code`` (the nudge is another message with its own text)."""
@@ -282,9 +301,13 @@ class Organiser:
 
         async def recorded() -> int | None:
             async with self.sessions() as db:
-                return await db.scalar(select(OutboxRow.id).where(
-                    OutboxRow.kind == OutboxKind.BOOKING_REQUEST.value, OutboxRow.chat_id == self.id,
-                    OutboxRow.sent_message_id == request["message_id"]))
+                return await db.scalar(
+                    select(OutboxRow.id).where(
+                        OutboxRow.kind == OutboxKind.BOOKING_REQUEST.value,
+                        OutboxRow.chat_id == self.id,
+                        OutboxRow.sent_message_id == request["message_id"],
+                    )
+                )
 
         await wait_db(recorded, f"booking request {code} marked sent with its message id")
         return request, await self.reply(request["message_id"], text)
@@ -294,7 +317,6 @@ class Organiser:
         sent = await self.world.user_sends(self.id, text, reply_to=message_id)
 
         def answer() -> dict[str, Any] | None:
-            return next((m for m in self.bot_messages() if m.get("reply_to_message_id") == sent["message_id"]),
-                        None)
+            return next((m for m in self.bot_messages() if m.get("reply_to_message_id") == sent["message_id"]), None)
 
         return await self.wait(answer, f"the bot's answer to {text!r}")

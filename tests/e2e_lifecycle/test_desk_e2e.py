@@ -63,14 +63,14 @@ def operator_id(world: World, chat_id: int) -> int:
     return next(iter(world.chat(chat_id).members))
 
 
-async def wait_for(world: World, predicate, what: str) -> Any:  # noqa: ANN001
+async def wait_for(world: World, predicate, what: str) -> Any:
     try:
         return await world.wait_for(predicate, WAIT_S)
     except TimeoutError:
         raise AssertionError(f"no {what} within {WAIT_S} s") from None
 
 
-async def test_a_silent_organiser_raises_one_card_that_an_operator_resolves(world, database, operators, bot) -> None:  # noqa: ANN001
+async def test_a_silent_organiser_raises_one_card_that_an_operator_resolves(world, database, operators, bot) -> None:
     sessions = database.sessions
     anna = Tourist(world, world.add_user(first_name="Anna", language_code="en"))
     summary, _menu = await book_cruise(anna, database.seeded)
@@ -79,8 +79,11 @@ async def test_a_silent_organiser_raises_one_card_that_an_operator_resolves(worl
     code = format_order_code(order.code)
 
     def cards() -> list[dict[str, Any]]:
-        return [m for m in group_messages(world, operators) if code in (m.get("text") or "")
-                and "Organiser silent" in (m.get("text") or "")]
+        return [
+            m
+            for m in group_messages(world, operators)
+            if code in (m.get("text") or "") and "Organiser silent" in (m.get("text") or "")
+        ]
 
     [card] = await wait_for(world, cards, "problem card in the operator group")
     await asyncio.sleep(1.5)  # a few more passes of the desk job: still one card
@@ -116,7 +119,7 @@ async def _cards_of(database: Database, order_id: int) -> list[DeskCardRow]:
         return list(await db.scalars(select(DeskCardRow).where(DeskCardRow.order_id == order_id)))
 
 
-async def test_a_question_reaches_the_group_and_the_reply_comes_back(world, database, operators, bot) -> None:  # noqa: ANN001
+async def test_a_question_reaches_the_group_and_the_reply_comes_back(world, database, operators, bot) -> None:
     dmitri = Tourist(world, world.add_user(first_name="Dmitri", language_code="ru"))
     await dmitri.send("/start")
     await dmitri.send("/question")

@@ -80,8 +80,9 @@ async def bot(
     emulator: Emulator, database: Database, operators: int, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[BotProcess]:
     log_path = tmp_path_factory.mktemp("lifecycle-bot") / "bot.log"
-    process = await start_bot(emulator, database.url, operators, log_path,
-                              PAYMENT_PROVIDER_TOKEN=PROVIDER_TOKEN, SCHEDULER_INTERVAL_S="0.5")
+    process = await start_bot(
+        emulator, database.url, operators, log_path, PAYMENT_PROVIDER_TOKEN=PROVIDER_TOKEN, SCHEDULER_INTERVAL_S="0.5"
+    )
     try:
         yield process
     finally:
@@ -101,8 +102,9 @@ async def set_organiser(database: Database, **values: object) -> None:
 async def outbox_kinds(database: Database, order_id: int) -> dict[str, list[str]]:
     """The outbox rows about one order (payload order_id), by kind: their statuses."""
     async with database.sessions() as db:
-        rows = (await db.execute(select(OutboxRow.kind, OutboxRow.status, OutboxRow.payload)
-                                 .order_by(OutboxRow.id))).all()
+        rows = (
+            await db.execute(select(OutboxRow.kind, OutboxRow.status, OutboxRow.payload).order_by(OutboxRow.id))
+        ).all()
     kinds: dict[str, list[str]] = {}
     for kind, status, payload in rows:
         if payload.get("order_id") == order_id:
@@ -113,22 +115,29 @@ async def outbox_kinds(database: Database, order_id: int) -> dict[str, list[str]
 async def wait_outbox(database: Database, order_id: int, expected: dict[str, list[str]]) -> None:
     """The order's outbox rows are ``expected`` (kind -> statuses): a message shows in the chat a moment before the
     sender marks its row sent, so this waits (briefly) for the marks."""
-    await wait_db(lambda: outbox_kinds(database, order_id), f"outbox of order {order_id} = {expected}",
-                  until=lambda kinds: kinds == expected)
+    await wait_db(
+        lambda: outbox_kinds(database, order_id),
+        f"outbox of order {order_id} = {expected}",
+        until=lambda kinds: kinds == expected,
+    )
 
 
 async def audit_actions(database: Database, order_id: int, desk: bool = False) -> list[str]:
     """The order's audit trail; the operator desk's own entries (``problem.*``) only with ``desk``."""
     async with database.sessions() as db:
-        actions = list(await db.scalars(select(AuditRow.action).where(AuditRow.order_id == order_id)
-                                        .order_by(AuditRow.id)))
+        actions = list(
+            await db.scalars(select(AuditRow.action).where(AuditRow.order_id == order_id).order_by(AuditRow.id))
+        )
     return [a for a in actions if desk == a.startswith("problem.")]
 
 
 async def reminders_of(database: Database, order_id: int) -> dict[str, OrderReminderRow]:
     async with database.sessions() as db:
-        rows = await db.scalars(select(OrderReminderRow).where(OrderReminderRow.order_id == order_id)
-                                .execution_options(populate_existing=True))
+        rows = await db.scalars(
+            select(OrderReminderRow)
+            .where(OrderReminderRow.order_id == order_id)
+            .execution_options(populate_existing=True)
+        )
         return {row.kind.split("@")[0]: row for row in rows}
 
 
@@ -146,8 +155,11 @@ async def move_session(database: Database, session_id: int, starts_at: datetime)
         )
         for reminder in reminders:
             reminder.due_at -= shift
-        notices = await db.scalars(select(SessionNoticeRow).where(SessionNoticeRow.session_id == session_id,
-                                                                  SessionNoticeRow.status == "pending"))
+        notices = await db.scalars(
+            select(SessionNoticeRow).where(
+                SessionNoticeRow.session_id == session_id, SessionNoticeRow.status == "pending"
+            )
+        )
         for notice in notices:
             notice.due_at -= shift
 
@@ -155,7 +167,7 @@ async def move_session(database: Database, session_id: int, starts_at: datetime)
 # ---- the whole life of an order --------------------------------------------------------------------------------------
 
 
-async def test_an_order_from_booking_to_rating(world, database, bot) -> None:  # noqa: ANN001, PLR0915
+async def test_an_order_from_booking_to_rating(world, database, bot) -> None:
     seeded = database.seeded
     sessions = database.sessions
     await set_organiser(database, reminders_s=[REMINDER_S], confirm_within_s=10 * 60, pay_within_s=30 * 60)
@@ -176,10 +188,10 @@ async def test_an_order_from_booking_to_rating(world, database, bot) -> None:  #
     # 2. the organiser gets the booking request and replies "+" to it
     request, answer = await organiser.answer_request(order.code, "+")
     assert callback_data(request), "the request has Confirm / Decline buttons"
-    assert answer["text"] == "✅ " + et.gettext("Booking {code} confirmed. We have told the tourist.").format(
-        code=code)
-    await organiser.wait(lambda: not organiser.message(request["message_id"]).get("reply_markup"),
-                         "the request losing its buttons")
+    assert answer["text"] == "✅ " + et.gettext("Booking {code} confirmed. We have told the tourist.").format(code=code)
+    await organiser.wait(
+        lambda: not organiser.message(request["message_id"]).get("reply_markup"), "the request losing its buttons"
+    )
 
     # 3. Anna is told and gets the invoice
     confirmed_head = plain("✅ " + _("Your booking <b>{code}</b> is confirmed!").format(code=code))
@@ -219,15 +231,17 @@ async def test_an_order_from_booking_to_rating(world, database, bot) -> None:  #
     # the session reminder ("before:20") reaches Anna before the start, with her ticket code
     title = CRUISE_TITLE["en"]
     reminder_head = plain("⏰ " + _("Reminder: <b>{title}</b>").format(title=title))
-    [reminder] = await anna.wait(lambda: texts_with(anna.bot_messages(), reminder_head), "the session reminder",
-                                 timeout=LEAD_S - REMINDER_S + 8)
+    [reminder] = await anna.wait(
+        lambda: texts_with(anna.bot_messages(), reminder_head), "the session reminder", timeout=LEAD_S - REMINDER_S + 8
+    )
     assert reminder["date"] < starts_at.timestamp()
     assert order.ticket_code in reminder["text"]
     assert _("Show the order code at the meeting point. Have a great time!") in reminder["text"]
 
     # the organiser gets the participant list: Anna's order, paid
     list_head = plain("👥 " + et.gettext("Participant list: <b>{title}</b>")).format(
-        title=localized(CRUISE_TITLE, "et"))
+        title=localized(CRUISE_TITLE, "et")
+    )
     [participants] = await organiser.wait(lambda: organiser.with_text(list_head), "the participant list")
     assert code in participants["text"] and et.gettext("paid") in participants["text"]
     assert participants["date"] < starts_at.timestamp()
@@ -238,9 +252,11 @@ async def test_an_order_from_booking_to_rating(world, database, bot) -> None:  #
     # Time travel: the rating request is due an hour after the session's end (3 h cruise + 1 h); the session has
     # started, so "now" stands in for that moment.
     async with sessions() as db, db.begin():
-        await db.execute(update(OrderReminderRow)
-                         .where(OrderReminderRow.order_id == order.id, OrderReminderRow.kind.like("rating%"))
-                         .values(due_at=datetime.now(UTC)))
+        await db.execute(
+            update(OrderReminderRow)
+            .where(OrderReminderRow.order_id == order.id, OrderReminderRow.kind.like("rating%"))
+            .values(due_at=datetime.now(UTC))
+        )
     rating_head = plain("⭐ " + _("How was <b>{title}</b>? Please rate it from 1 to 5 stars.").format(title=title))
     [rating] = await anna.wait(lambda: texts_with(anna.bot_messages(), rating_head), "the rating request")
     assert callback_data(rating) == [RateCb(order=order.id, stars=n).pack() for n in range(1, 6)]
@@ -265,19 +281,30 @@ async def test_an_order_from_booking_to_rating(world, database, bot) -> None:  #
     assert len(organiser.requests(order.code)) == 1 and len(organiser.with_text(list_head)) == 1
     assert organiser.nudges(order.code) == []
     async with sessions() as db:
-        assert await db.scalar(select(func.count()).select_from(PaymentRow).where(
-            PaymentRow.order_id == order.id)) == 1
+        assert await db.scalar(select(func.count()).select_from(PaymentRow).where(PaymentRow.order_id == order.id)) == 1
         notice = await db.scalar(select(SessionNoticeRow).where(SessionNoticeRow.session_id == seeded.session_id))
         assert notice.status == "sent"
         assert await db.scalar(select(func.count()).select_from(InboxRow).where(InboxRow.status != "done")) == 0
     reminders = await reminders_of(database, order.id)
     assert {kind: row.status for kind, row in reminders.items()} == {f"before:{REMINDER_S}": "sent", "rating": "sent"}
-    await wait_outbox(database, order.id, {
-        K.BOOKING_REQUEST: ["sent"], K.ORDER_CONFIRMED: ["sent"], K.INVOICE: ["sent"], K.TICKET: ["sent"],
-        K.SESSION_REMINDER: ["sent"], K.RATING_REQUEST: ["sent"],
-    })
+    await wait_outbox(
+        database,
+        order.id,
+        {
+            K.BOOKING_REQUEST: ["sent"],
+            K.ORDER_CONFIRMED: ["sent"],
+            K.INVOICE: ["sent"],
+            K.TICKET: ["sent"],
+            K.SESSION_REMINDER: ["sent"],
+            K.RATING_REQUEST: ["sent"],
+        },
+    )
     assert await audit_actions(database, order.id) == [
-        "order.placed", "order.confirmed_by_organiser", "payment.received", "reminder.sent", "reminder.sent",
+        "order.placed",
+        "order.confirmed_by_organiser",
+        "payment.received",
+        "reminder.sent",
+        "reminder.sent",
         "order.rated",
     ]
     assert await seats_left(sessions, seeded.session_id) == seats - 1
@@ -286,8 +313,10 @@ async def test_an_order_from_booking_to_rating(world, database, bot) -> None:  #
 # ---- deadlines -------------------------------------------------------------------------------------------------------
 
 
-async def test_a_silent_organiser_is_nudged_once_and_an_unpaid_booking_expires(  # noqa: PLR0915
-    world, database, bot  # noqa: ANN001
+async def test_a_silent_organiser_is_nudged_once_and_an_unpaid_booking_expires(
+    world,
+    database,
+    bot,
 ) -> None:
     seeded = database.seeded
     sessions = database.sessions
@@ -320,8 +349,7 @@ async def test_a_silent_organiser_is_nudged_once_and_an_unpaid_booking_expires( 
 
     # 3. unpaid past pay_by: one reminder (the seats are held for half the pay window more: 2 s) ...
     reminder_head = plain("⏰ " + _("Your booking <b>{code}</b> is not paid yet.").format(code=code))
-    [reminder] = await lea.wait(lambda: texts_with(lea.bot_messages(), reminder_head), "the pay reminder",
-                                timeout=10)
+    [reminder] = await lea.wait(lambda: texts_with(lea.bot_messages(), reminder_head), "the pay reminder", timeout=10)
     # ... then the booking expires: the seat goes back on sale, Lea is told, with a button to book again
     expired_head = plain("⌛ " + _("Your booking <b>{code}</b> has expired.").format(code=code))
     [expired] = await lea.wait(lambda: texts_with(lea.bot_messages(), expired_head), "the expiry", timeout=10)
@@ -337,9 +365,12 @@ async def test_a_silent_organiser_is_nudged_once_and_an_unpaid_booking_expires( 
 
     # the stale invoice can no longer be paid: the pre-checkout query is refused with the reason
     refused = await world.user_pays(lea.id, lea.id, invoice["message_id"])
-    assert refused == {"ok": False, "error": _(
-        "The time to pay for this booking has run out and the seats went back on sale. You are welcome to book again."
-    )}
+    assert refused == {
+        "ok": False,
+        "error": _(
+            "The time to pay for this booking has run out and the seats went back on sale. You are welcome to book again."
+        ),
+    }
 
     # "Book again" opens the event card, with the session bookable again
     event_card = await lea.press(book_again, expired)
@@ -352,13 +383,23 @@ async def test_a_silent_organiser_is_nudged_once_and_an_unpaid_booking_expires( 
     assert len(sent_with(lea.bot_messages(), expired_head)) == 1
     assert (await order_row(sessions, silent.id)).booking == "awaiting_organiser"
     await wait_outbox(database, silent.id, {K.BOOKING_REQUEST: ["sent"], K.CONFIRM_NUDGE: ["sent"]})
-    await wait_outbox(database, unpaid.id, {
-        K.BOOKING_REQUEST: ["sent"], K.ORDER_CONFIRMED: ["sent"], K.INVOICE: ["sent"], K.PAY_REMINDER: ["sent"],
-        K.ORDER_EXPIRED: ["sent"],
-    })
+    await wait_outbox(
+        database,
+        unpaid.id,
+        {
+            K.BOOKING_REQUEST: ["sent"],
+            K.ORDER_CONFIRMED: ["sent"],
+            K.INVOICE: ["sent"],
+            K.PAY_REMINDER: ["sent"],
+            K.ORDER_EXPIRED: ["sent"],
+        },
+    )
     assert await audit_actions(database, silent.id) == ["order.placed", "order.organiser_nudged"]
     assert await audit_actions(database, silent.id, desk=True) == ["problem.opened"]  # one card, still open
     assert await audit_actions(database, unpaid.id) == [
-        "order.placed", "order.confirmed_by_organiser", "order.pay_reminded", "order.expired",
+        "order.placed",
+        "order.confirmed_by_organiser",
+        "order.pay_reminded",
+        "order.expired",
     ]
     assert reminder["date"] <= expired["date"]

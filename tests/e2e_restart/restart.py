@@ -24,12 +24,12 @@ def orders_and_card(tourist: Tourist) -> bool:
     return any(ORDER_CODE.search(m.get("text") or "") for m in tourist.bot_messages())
 
 
-async def payment_count(sessions) -> int:  # noqa: ANN001
+async def payment_count(sessions) -> int:
     async with sessions() as db:
         return await db.scalar(select(func.count()).select_from(PaymentRow))
 
 
-async def assert_paid_once(sessions, tourist: Tourist, order_id: int, ticket: dict) -> None:  # noqa: ANN001
+async def assert_paid_once(sessions, tourist: Tourist, order_id: int, ticket: dict) -> None:
     """The payment recorded once, the order paid with its ticket, one ticket and one receipt in the chat."""
     row = await order_row(sessions, order_id)
     assert (row.booking, row.payment, row.ticket) == ("confirmed", "paid", "issued")

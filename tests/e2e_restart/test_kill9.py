@@ -47,8 +47,9 @@ from tests.seed import seed_catalog
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
+
 @pytest_asyncio.fixture
-async def database(tmp_path) -> AsyncIterator[tuple[Database, str]]:  # noqa: ANN001
+async def database(tmp_path) -> AsyncIterator[tuple[Database, str]]:
     path = tmp_path / "kill9.db"
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     await upgrade(engine)
@@ -58,7 +59,7 @@ async def database(tmp_path) -> AsyncIterator[tuple[Database, str]]:  # noqa: AN
     await engine.dispose()
 
 
-async def test_a_booking_being_handled_when_the_bot_is_killed_is_not_lost(  # noqa: ANN001
+async def test_a_booking_being_handled_when_the_bot_is_killed_is_not_lost(
     emulator, operators, database, tmp_path
 ) -> None:
     db, path = database
@@ -92,8 +93,9 @@ async def test_a_booking_being_handled_when_the_bot_is_killed_is_not_lost(  # no
 
         second = await start_bot(emulator, db.url, operators, log_path)
         try:
-            await tourist.wait(lambda: orders_and_card(tourist), "the order card after the restart",
-                               timeout=RESTART_TIMEOUT)
+            await tourist.wait(
+                lambda: orders_and_card(tourist), "the order card after the restart", timeout=RESTART_TIMEOUT
+            )
             [order] = await orders_of(db.sessions, tourist.id)
             assert await seats_left(db.sessions, db.seeded.session_id) == before - 1
             assert order.booking == "awaiting_organiser"
@@ -139,7 +141,7 @@ def write_lock_on_push(world: World, path: str, when: Callable[[str, dict[str, A
             lock.close()
 
 
-async def test_a_payment_being_handled_when_the_bot_is_killed_is_recorded_once(  # noqa: ANN001
+async def test_a_payment_being_handled_when_the_bot_is_killed_is_recorded_once(
     emulator, operators, database, tmp_path
 ) -> None:
     db, path = database

@@ -114,20 +114,25 @@ async def locked(url: str, table: str) -> AsyncIterator[None]:
         await engine.dispose()
 
 
-async def waiting_for_lock(sessions) -> list[str]:  # noqa: ANN001
+async def waiting_for_lock(sessions) -> list[str]:
     """The statements other backends of this database are waiting to run because of a lock (whitespace folded)."""
     async with sessions() as db:
-        rows = await db.execute(text(
-            "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND wait_event_type = 'Lock'"
-        ))
+        rows = await db.execute(
+            text(
+                "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND wait_event_type = 'Lock'"
+            )
+        )
         return [" ".join(row.query.split()) for row in rows]
 
 
-async def wait_blocked(sessions, statement: str) -> None:  # noqa: ANN001
+async def wait_blocked(sessions, statement: str) -> None:
     """Until a backend (of the bot) waits for the test's lock to run a statement containing ``statement``."""
-    await wait_db(lambda: waiting_for_lock(sessions), f"bot statement waiting for the lock: {statement!r}",
-                  until=lambda queries: any(statement in q for q in queries))
+    await wait_db(
+        lambda: waiting_for_lock(sessions),
+        f"bot statement waiting for the lock: {statement!r}",
+        until=lambda queries: any(statement in q for q in queries),
+    )
 
 
 # ---- the booking --------------------------------------------------------------------------------------------------
@@ -138,7 +143,7 @@ STUCK_AT = {"inbox": "FROM inbox WHERE inbox.update_id IN", "orders": "WHERE ord
 
 
 @pytest.mark.parametrize("table", ["inbox", "orders"])
-async def test_a_booking_being_handled_when_the_bot_is_killed_is_not_lost(  # noqa: ANN001
+async def test_a_booking_being_handled_when_the_bot_is_killed_is_not_lost(
     table, emulator, operators, database, tmp_path
 ) -> None:
     db = database
@@ -169,8 +174,9 @@ async def test_a_booking_being_handled_when_the_bot_is_killed_is_not_lost(  # no
         assert await seats_left(db.sessions, db.seeded.session_id) == before
 
         second = await start_bot(emulator, db.url, operators, log_path)
-        await tourist.wait(lambda: orders_and_card(tourist), "the order card after the restart",
-                           timeout=RESTART_TIMEOUT)
+        await tourist.wait(
+            lambda: orders_and_card(tourist), "the order card after the restart", timeout=RESTART_TIMEOUT
+        )
         [order] = await orders_of(db.sessions, tourist.id)
         assert order.booking == "awaiting_organiser"
         assert await seats_left(db.sessions, db.seeded.session_id) == before - 1
@@ -187,7 +193,7 @@ async def test_a_booking_being_handled_when_the_bot_is_killed_is_not_lost(  # no
 # ---- the payment --------------------------------------------------------------------------------------------------
 
 
-async def test_a_payment_being_handled_when_the_bot_is_killed_is_recorded_once(  # noqa: ANN001
+async def test_a_payment_being_handled_when_the_bot_is_killed_is_recorded_once(
     emulator, operators, database, tmp_path
 ) -> None:
     db = database
@@ -207,9 +213,11 @@ async def test_a_payment_being_handled_when_the_bot_is_killed_is_recorded_once( 
             await world.wait_for(lambda: fetched(world, update_id, polls), timeout=10)
             await wait_blocked(db.sessions, "WHERE payments.telegram_charge_id =")
             await world.wait_for(lambda: confirmed(world, update_id), timeout=10)
-            await wait_db(lambda: inbox(db.sessions), "the payment stored pending, everything else done",
-                          until=lambda rows: {k: v for k, v in rows.items() if v[0] == "pending"}
-                          == {update_id: ("pending", 0)})
+            await wait_db(
+                lambda: inbox(db.sessions),
+                "the payment stored pending, everything else done",
+                until=lambda rows: {k: v for k, v in rows.items() if v[0] == "pending"} == {update_id: ("pending", 0)},
+            )
             await kill9(first)
         row = await order_row(db.sessions, order.id)
         assert (row.payment, row.ticket) == ("awaiting", "none")

@@ -103,8 +103,14 @@ class Chat:
 
     async def send_sticker(self, emoji: str = "👍") -> Message:
         sticker = {
-            "file_id": "sticker-1", "file_unique_id": "u-sticker-1", "type": "regular", "width": 512, "height": 512,
-            "is_animated": False, "is_video": False, "emoji": emoji,
+            "file_id": "sticker-1",
+            "file_unique_id": "u-sticker-1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
         }
         return await self._send({"sticker": sticker})
 

@@ -145,12 +145,28 @@ def operator_members(recorder: RecordingSession) -> set[int]:
 @pytest.fixture
 def operator_chat(dp: Dispatcher, bot: Bot, recorder: RecordingSession, operator_members: set[int]) -> Chat:
     """The operator group (a supergroup), as operator 4001 (Olga) speaks and presses in it."""
-    return Chat(dp, bot, recorder, OPERATOR_ID, first_name="Olga", chat_id=OPERATOR_CHAT_ID, chat_type="supergroup",
-                title="Tripdesk operators")
+    return Chat(
+        dp,
+        bot,
+        recorder,
+        OPERATOR_ID,
+        first_name="Olga",
+        chat_id=OPERATOR_CHAT_ID,
+        chat_type="supergroup",
+        title="Tripdesk operators",
+    )
 
 
 @pytest.fixture
 def stranger(dp: Dispatcher, bot: Bot, recorder: RecordingSession, operator_members: set[int]) -> Chat:
     """Someone in the operator group who is not an operator (a former member, a guest)."""
-    return Chat(dp, bot, recorder, STRANGER_ID, first_name="Mallory", chat_id=OPERATOR_CHAT_ID,
-                chat_type="supergroup", title="Tripdesk operators")
+    return Chat(
+        dp,
+        bot,
+        recorder,
+        STRANGER_ID,
+        first_name="Mallory",
+        chat_id=OPERATOR_CHAT_ID,
+        chat_type="supergroup",
+        title="Tripdesk operators",
+    )

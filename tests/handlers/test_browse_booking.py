@@ -37,12 +37,12 @@ def starting(prefix: str) -> Callable[[InlineKeyboardButton], bool]:
     return lambda button: bool(button.callback_data and button.callback_data.startswith(prefix))
 
 
-async def seats_left(sessions, session_id: int) -> int:  # noqa: ANN001
+async def seats_left(sessions, session_id: int) -> int:
     async with sessions() as db:
         return await db.scalar(select(SessionRow.seats_left).where(SessionRow.id == session_id))
 
 
-async def order_rows(sessions) -> list[OrderRow]:  # noqa: ANN001
+async def order_rows(sessions) -> list[OrderRow]:
     async with sessions() as db:
         return list(await db.scalars(select(OrderRow).order_by(OrderRow.id)))
 
@@ -109,7 +109,7 @@ async def test_tourist_books_and_sees_the_order_in_each_language(
 
 
 @pytest.fixture
-def i18n_for(dp: Dispatcher):  # noqa: ANN201
+def i18n_for(dp: Dispatcher):
     return dp["i18n"].translator
 
 
@@ -164,9 +164,7 @@ async def test_double_confirm_places_one_order(chat: Chat, seeded: Seeded, sessi
     assert await seats_left(sessions, seeded.session_id) == 19
 
 
-async def test_seats_taken_meanwhile_refuses_with_the_fresh_state(
-    chat: Chat, seeded: Seeded, sessions, clock
-) -> None:
+async def test_seats_taken_meanwhile_refuses_with_the_fresh_state(chat: Chat, seeded: Seeded, sessions, clock) -> None:
     await chat.send("/start")
     await book_to_summary(chat, seeded, adults=2)
     async with sessions() as db, db.begin():  # someone else buys all but one seat
@@ -180,7 +178,7 @@ async def test_seats_taken_meanwhile_refuses_with_the_fresh_state(
 
 
 async def test_plus_is_bounded_by_seats_left(chat: Chat, seeded: Seeded) -> None:
-    await chat.send(f"/start ev-islands-cruise")
+    await chat.send("/start ev-islands-cruise")
     await chat.press(data(BookCb(action=BookAction.START, session=seeded.small_session_id)))
     await chat.press(data(BookCb(action=BookAction.INC, session=seeded.small_session_id, value=0)))
     assert chat.alerts() == []

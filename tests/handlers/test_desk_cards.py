@@ -27,54 +27,69 @@ TOURIST = 5001
 
 
 @pytest.fixture
-def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:  # noqa: ANN001
+def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:
     return OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited())
 
 
 @pytest.fixture
-def jobs(sessions, clock, settings) -> DeskJobs:  # noqa: ANN001
+def jobs(sessions, clock, settings) -> DeskJobs:
     return DeskJobs(sessions, clock, settings.desk)
 
 
-async def book(sessions, seeded: Seeded, clock, user_id: int = TOURIST, session: str = "session_id",  # noqa: ANN001, ANN201
-               payments: bool = True):
+async def book(
+    sessions,
+    seeded: Seeded,
+    clock,
+    user_id: int = TOURIST,
+    session: str = "session_id",
+    payments: bool = True,
+):
     await seed_user(sessions, user_id, language="ru", now=clock.now())
     return await place_order(
         SqlUnitOfWork(sessions),
-        PlaceOrder(user_id=user_id, session_id=getattr(seeded, session), quantities={"adult": 2},
-                   answers={"pickup": "Hotel Viru", "lunch": "veg"}, payments_enabled=payments),
+        PlaceOrder(
+            user_id=user_id,
+            session_id=getattr(seeded, session),
+            quantities={"adult": 2},
+            answers={"pickup": "Hotel Viru", "lunch": "veg"},
+            payments_enabled=payments,
+        ),
         clock.now(),
     )
 
 
-async def cards(sessions) -> list[DeskCardRow]:  # noqa: ANN001
+async def cards(sessions) -> list[DeskCardRow]:
     async with sessions() as db:
         return list(await db.scalars(select(DeskCardRow).order_by(DeskCardRow.id)))
 
 
-async def audit_actions(sessions, order_id: int) -> list[str]:  # noqa: ANN001
+async def audit_actions(sessions, order_id: int) -> list[str]:
     async with sessions() as db:
-        return list(await db.scalars(select(AuditRow.action).where(AuditRow.order_id == order_id)
-                                     .order_by(AuditRow.id)))
+        return list(
+            await db.scalars(select(AuditRow.action).where(AuditRow.order_id == order_id).order_by(AuditRow.id))
+        )
 
 
-async def set_order(sessions, order_id: int, **values) -> None:  # noqa: ANN001, ANN003
+async def set_order(sessions, order_id: int, **values) -> None:
     async with sessions() as db, db.begin():
-        await db.execute(update(OrderRow).where(OrderRow.id == order_id)
-                         .values(**values, version=OrderRow.version + 1))
+        await db.execute(update(OrderRow).where(OrderRow.id == order_id).values(**values, version=OrderRow.version + 1))
 
 
 def group_posts(recorder: RecordingSession, since: int = 0) -> list:
-    return [r for r in recorder.requests[since:] if r.method == "sendMessage"
-            and r.params["chat_id"] == OPERATOR_CHAT_ID]
+    return [
+        r for r in recorder.requests[since:] if r.method == "sendMessage" and r.params["chat_id"] == OPERATOR_CHAT_ID
+    ]
 
 
 def group_edits(recorder: RecordingSession, since: int = 0) -> list:
-    return [r for r in recorder.requests[since:] if r.method == "editMessageText"
-            and r.params["chat_id"] == OPERATOR_CHAT_ID]
+    return [
+        r
+        for r in recorder.requests[since:]
+        if r.method == "editMessageText" and r.params["chat_id"] == OPERATOR_CHAT_ID
+    ]
 
 
-async def silent_order_card(sessions, seeded, clock, jobs, sender, recorder):  # noqa: ANN001, ANN201
+async def silent_order_card(sessions, seeded, clock, jobs, sender, recorder):
     order = await book(sessions, seeded, clock)
     await jobs.check_orders()
     assert await cards(sessions) == []  # in time: normal
@@ -86,7 +101,13 @@ async def silent_order_card(sessions, seeded, clock, jobs, sender, recorder):  #
 
 
 async def test_a_silent_organiser_raises_one_card_with_the_fitting_buttons(
-    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat  # noqa: ANN001
+    sessions,
+    seeded,
+    clock,
+    jobs,
+    sender,
+    recorder,
+    operator_chat: Chat,
 ) -> None:
     order, card = await silent_order_card(sessions, seeded, clock, jobs, sender, recorder)
     [post] = group_posts(recorder)
@@ -95,8 +116,16 @@ async def test_a_silent_organiser_raises_one_card_with_the_fitting_buttons(
     assert "Islands cruise" in text and "Baltic Boats" in text and "Call the organiser" in text
     assert card.message_id is not None and card.kinds == ["organiser_silent"]
     assert operator_chat.buttons(card.message_id) == [
-        "✅ Confirm", "❌ Decline", "✍️ Write to the organiser", "✍️ Write to the tourist", "📄 Order", "🙋 Take",
-        "✔️ Resolve", "💤 15 min", "💤 1 hour", "📞 Organiser on WhatsApp",
+        "✅ Confirm",
+        "❌ Decline",
+        "✍️ Write to the organiser",
+        "✍️ Write to the tourist",
+        "📄 Order",
+        "🙋 Take",
+        "✔️ Resolve",
+        "💤 15 min",
+        "💤 1 hour",
+        "📞 Organiser on WhatsApp",
     ]
     # the job runs again and again: still one card, no second message
     clock.advance(minutes=1)
@@ -107,7 +136,13 @@ async def test_a_silent_organiser_raises_one_card_with_the_fitting_buttons(
 
 
 async def test_confirm_from_the_card_acts_audits_and_resolves_the_card_in_place(
-    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat  # noqa: ANN001
+    sessions,
+    seeded,
+    clock,
+    jobs,
+    sender,
+    recorder,
+    operator_chat: Chat,
 ) -> None:
     order, card = await silent_order_card(sessions, seeded, clock, jobs, sender, recorder)
     mark = len(recorder.requests)
@@ -135,7 +170,14 @@ async def test_confirm_from_the_card_acts_audits_and_resolves_the_card_in_place(
 
 
 async def test_a_stranger_s_press_is_refused_and_changes_nothing(
-    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat, stranger: Chat  # noqa: ANN001
+    sessions,
+    seeded,
+    clock,
+    jobs,
+    sender,
+    recorder,
+    operator_chat: Chat,
+    stranger: Chat,
 ) -> None:
     order, card = await silent_order_card(sessions, seeded, clock, jobs, sender, recorder)
     for action in (CardAction.CONFIRM, CardAction.RESOLVE, CardAction.TAKE, CardAction.DECLINE):
@@ -150,14 +192,23 @@ async def test_a_stranger_s_press_is_refused_and_changes_nothing(
 
 
 async def test_take_snooze_and_the_reraise(
-    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat, dp, bot  # noqa: ANN001
+    sessions,
+    seeded,
+    clock,
+    jobs,
+    sender,
+    recorder,
+    operator_chat: Chat,
+    dp,
+    bot,
 ) -> None:
     order, card = await silent_order_card(sessions, seeded, clock, jobs, sender, recorder)
     await operator_chat.press("🙋 Take", message_id=card.message_id)
     await sender.deliver_due()
     assert "taken by Olga" in group_edits(recorder)[-1].params["text"]
-    second = Chat(dp, bot, recorder, SECOND_OPERATOR_ID, first_name="Piret", chat_id=OPERATOR_CHAT_ID,
-                  chat_type="supergroup")
+    second = Chat(
+        dp, bot, recorder, SECOND_OPERATOR_ID, first_name="Piret", chat_id=OPERATOR_CHAT_ID, chat_type="supergroup"
+    )
     await second.press("💤 15 min", message_id=card.message_id)
     await sender.deliver_due()
     assert "snoozed until" in group_edits(recorder)[-1].params["text"]
@@ -177,7 +228,13 @@ async def test_take_snooze_and_the_reraise(
 
 
 async def test_resolve_closes_and_the_same_problem_does_not_come_back(
-    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat  # noqa: ANN001
+    sessions,
+    seeded,
+    clock,
+    jobs,
+    sender,
+    recorder,
+    operator_chat: Chat,
 ) -> None:
     order, card = await silent_order_card(sessions, seeded, clock, jobs, sender, recorder)
     await operator_chat.press("✔️ Resolve", message_id=card.message_id)
@@ -190,18 +247,30 @@ async def test_resolve_closes_and_the_same_problem_does_not_come_back(
     assert first.status == "resolved" and second.status == "open" and second.kinds == ["unclear_reply"]
     assert "maybe tomorrow?" in group_posts(recorder)[-1].params["text"]
     # a press on the old, resolved card is answered with who resolved it
-    await operator_chat.press_data(CardCb(action=CardAction.CONFIRM, card=first.id).pack(),
-                                   message_id=first.message_id)
+    await operator_chat.press_data(CardCb(action=CardAction.CONFIRM, card=first.id).pack(), message_id=first.message_id)
     [alert] = operator_chat.alerts()
     assert "already resolved by Olga" in alert.text
 
 
 async def test_refund_from_the_card_asks_first(
-    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat  # noqa: ANN001
+    sessions,
+    seeded,
+    clock,
+    jobs,
+    sender,
+    recorder,
+    operator_chat: Chat,
 ) -> None:
     order = await book(sessions, seeded, clock)
-    await set_order(sessions, order.id, booking="cancelled", payment="refund_due", ticket="voided",
-                    paid_at=clock.now(), ticket_code="TKT-ACD-EFH-JKM")
+    await set_order(
+        sessions,
+        order.id,
+        booking="cancelled",
+        payment="refund_due",
+        ticket="voided",
+        paid_at=clock.now(),
+        ticket_code="TKT-ACD-EFH-JKM",
+    )
     await jobs.check_orders()
     await sender.deliver_due()
     [card] = await cards(sessions)
@@ -227,25 +296,51 @@ async def test_refund_from_the_card_asks_first(
         ({"booking": "confirmed", "payment": "awaiting", "pay_by": "past"}, ProblemKind.UNPAID),
         ({"booking": "declined", "payment": "refund_due", "paid_at": "now"}, ProblemKind.REFUND_DUE),
         ({"booking": "expired", "payment": "refund_due"}, ProblemKind.LATE_PAYMENT),
-        ({"booking": "confirmed", "payment": "paid", "ticket": "none", "paid_at": "now"},
-         ProblemKind.PAID_NO_TICKET),
+        ({"booking": "confirmed", "payment": "paid", "ticket": "none", "paid_at": "now"}, ProblemKind.PAID_NO_TICKET),
         ({"unclear_reply": "hmm?"}, ProblemKind.UNCLEAR_REPLY),
-        ({"booking": "confirmed", "payment": "paid", "ticket": "issued", "partial_refund_minor": 900,
-          "paid_at": "now", "ticket_code": "TKT-ACD-EFH-JKM"}, ProblemKind.PARTIAL_REFUND_DUE),
-        ({"booking": "confirmed", "payment": "paid", "ticket": "issued", "stray_minor": 9000, "paid_at": "now",
-          "ticket_code": "TKT-ACD-EFH-JKM"}, ProblemKind.LATE_PAYMENT),
+        (
+            {
+                "booking": "confirmed",
+                "payment": "paid",
+                "ticket": "issued",
+                "partial_refund_minor": 900,
+                "paid_at": "now",
+                "ticket_code": "TKT-ACD-EFH-JKM",
+            },
+            ProblemKind.PARTIAL_REFUND_DUE,
+        ),
+        (
+            {
+                "booking": "confirmed",
+                "payment": "paid",
+                "ticket": "issued",
+                "stray_minor": 9000,
+                "paid_at": "now",
+                "ticket_code": "TKT-ACD-EFH-JKM",
+            },
+            ProblemKind.LATE_PAYMENT,
+        ),
         ({"undelivered": "tourist.ticket"}, ProblemKind.UNDELIVERED),
         ({"booking": "declined", "ticket": "issued"}, ProblemKind.INCONSISTENT),
     ],
 )
 async def test_each_problem_kind_raises_exactly_one_card(
-    values: dict, kind: ProblemKind, sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat  # noqa: ANN001
+    values: dict,
+    kind: ProblemKind,
+    sessions,
+    seeded,
+    clock,
+    jobs,
+    sender,
+    recorder,
+    operator_chat: Chat,
 ) -> None:
     order = await book(sessions, seeded, clock)
     await jobs.check_orders()
     moments = {"past": clock.now() - timedelta(minutes=1), "now": clock.now()}
-    await set_order(sessions, order.id, **{k: moments.get(v, v) if isinstance(v, str) else v
-                                           for k, v in values.items()})
+    await set_order(
+        sessions, order.id, **{k: moments.get(v, v) if isinstance(v, str) else v for k, v in values.items()}
+    )
     for _ in range(2):
         await jobs.check_orders()
         await sender.deliver_due()
@@ -257,7 +352,13 @@ async def test_each_problem_kind_raises_exactly_one_card(
 
 
 async def test_a_cancelled_session_with_orders_on_it(
-    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat  # noqa: ANN001
+    sessions,
+    seeded,
+    clock,
+    jobs,
+    sender,
+    recorder,
+    operator_chat: Chat,
 ) -> None:
     order = await book(sessions, seeded, clock)
     async with sessions() as db, db.begin():
@@ -271,7 +372,14 @@ async def test_a_cancelled_session_with_orders_on_it(
 
 
 async def test_a_burst_of_100_problems_stays_within_the_group_limit(
-    sessions, seeded, clock, jobs, bot, dp, recorder, operator_chat: Chat  # noqa: ANN001
+    sessions,
+    seeded,
+    clock,
+    jobs,
+    bot,
+    dp,
+    recorder,
+    operator_chat: Chat,
 ) -> None:
     sender = OutboxSender(bot, sessions, dp["i18n"], clock)  # the production limits: 20 a minute for a group
     async with sessions() as db, db.begin():
@@ -294,8 +402,9 @@ async def test_a_burst_of_100_problems_stays_within_the_group_limit(
     # an operator opens one of them from the digest: it gets its own card
     digested = next(c for c in opened if c.digest_id is not None)
     mark = len(recorder.requests)
-    await operator_chat.press_data(CardCb(action=CardAction.SHOW, card=digested.id).pack(),
-                                   message_id=digests[0].result.message_id)
+    await operator_chat.press_data(
+        CardCb(action=CardAction.SHOW, card=digested.id).pack(), message_id=digests[0].result.message_id
+    )
     clock.advance(minutes=1)
     await sender.drain(budget=1)
     [own] = group_posts(recorder, mark)
@@ -303,7 +412,13 @@ async def test_a_burst_of_100_problems_stays_within_the_group_limit(
 
 
 async def test_a_message_that_cannot_be_delivered_becomes_a_problem(
-    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat  # noqa: ANN001
+    sessions,
+    seeded,
+    clock,
+    jobs,
+    sender,
+    recorder,
+    operator_chat: Chat,
 ) -> None:
     from tests.telegram.recorder import forbidden
 
@@ -322,7 +437,14 @@ async def test_a_message_that_cannot_be_delivered_becomes_a_problem(
 
 
 async def test_problems_lists_filters_and_pages(
-    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat, stranger: Chat  # noqa: ANN001
+    sessions,
+    seeded,
+    clock,
+    jobs,
+    sender,
+    recorder,
+    operator_chat: Chat,
+    stranger: Chat,
 ) -> None:
     async with sessions() as db, db.begin():
         await db.execute(update(SessionRow).values(capacity=100, seats_left=100))
@@ -355,7 +477,13 @@ async def test_problems_lists_filters_and_pages(
 
 
 async def test_in_a_forum_cards_go_to_the_problems_topic(
-    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat  # noqa: ANN001
+    sessions,
+    seeded,
+    clock,
+    jobs,
+    sender,
+    recorder,
+    operator_chat: Chat,
 ) -> None:
     info = recorder.example("ChatFullInfo")
     info.update(id=OPERATOR_CHAT_ID, type="supergroup", title="Tripdesk operators", is_forum=True)
@@ -377,7 +505,14 @@ async def test_in_a_forum_cards_go_to_the_problems_topic(
 
 
 async def test_an_unanswered_question_becomes_a_card_and_the_answer_closes_it(
-    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat, chat: Chat  # noqa: ANN001
+    sessions,
+    seeded,
+    clock,
+    jobs,
+    sender,
+    recorder,
+    operator_chat: Chat,
+    chat: Chat,
 ) -> None:
     await chat.send("/question")
     await chat.send("Is there a toilet on the boat?")
@@ -405,7 +540,7 @@ async def test_an_unanswered_question_becomes_a_card_and_the_answer_closes_it(
     assert operator_chat.keyboard(card.message_id) == []
 
 
-async def test_help_and_the_group_s_command_menu(operator_chat: Chat, stranger: Chat, recorder) -> None:  # noqa: ANN001
+async def test_help_and_the_group_s_command_menu(operator_chat: Chat, stranger: Chat, recorder) -> None:
     menus = [r for r in recorder.calls("setMyCommands") if r.params["scope"]["type"] == "chat"]
     [menu] = menus
     assert menu.params["scope"]["chat_id"] == OPERATOR_CHAT_ID
@@ -419,7 +554,15 @@ async def test_help_and_the_group_s_command_menu(operator_chat: Chat, stranger: 
 
 
 async def test_write_to_the_tourist_and_open_the_order_from_a_card(
-    sessions, seeded, clock, jobs, sender, recorder, operator_chat: Chat, dp, bot  # noqa: ANN001
+    sessions,
+    seeded,
+    clock,
+    jobs,
+    sender,
+    recorder,
+    operator_chat: Chat,
+    dp,
+    bot,
 ) -> None:
     tourist = Chat(dp, bot, recorder, TOURIST, language_code="ru", first_name="Ivan")
     order, card = await silent_order_card(sessions, seeded, clock, jobs, sender, recorder)

@@ -37,7 +37,7 @@ PHOTO = [{"file_id": "photo-m", "file_unique_id": "u-photo-m", "width": 800, "he
 
 
 @pytest.fixture
-def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:  # noqa: ANN001
+def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:
     return OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited())
 
 
@@ -93,14 +93,23 @@ async def relayed_question(sender: OutboxSender, recorder: RecordingSession) -> 
 
 
 async def test_the_question_arrives_with_its_context_and_a_reply_goes_back(
-    chat: Chat, operator_chat: Chat, sender: OutboxSender, recorder: RecordingSession, sessions, seeded: Seeded,
+    chat: Chat,
+    operator_chat: Chat,
+    sender: OutboxSender,
+    recorder: RecordingSession,
+    sessions,
+    seeded: Seeded,
     clock,
 ) -> None:
     await chat.send("/start")
     order = await place_order(
         SqlUnitOfWork(sessions),
-        PlaceOrder(user_id=TOURIST_ID, session_id=seeded.session_id, quantities={"adult": 1},
-                   answers={"pickup": "Hotel Viru", "lunch": "veg"}),
+        PlaceOrder(
+            user_id=TOURIST_ID,
+            session_id=seeded.session_id,
+            quantities={"adult": 1},
+            answers={"pickup": "Hotel Viru", "lunch": "veg"},
+        ),
         clock.now(),
     )
     await ask(chat)
@@ -117,17 +126,26 @@ async def test_the_question_arrives_with_its_context_and_a_reply_goes_back(
     assert operator_chat.buttons(relay_id) == ["📋 Canned reply", "✅ Answered"]
     [relay] = await rows(sessions, RelayMessageRow)
     assert (relay.chat_id, relay.message_id, relay.user_id, relay.direction, relay.thread_id) == (
-        OPERATOR_CHAT_ID, relay_id, TOURIST_ID, "to_operators", thread.id)
+        OPERATOR_CHAT_ID,
+        relay_id,
+        TOURIST_ID,
+        "to_operators",
+        thread.id,
+    )
 
     clock.advance(minutes=3)
     bold = [{"type": "bold", "offset": 14, "length": 8}]
-    answer = await operator_chat._send({"text": "Yes, lunch is included. <Really>", "entities": bold},
-                                       reply_to=relay_id)
+    answer = await operator_chat._send(
+        {"text": "Yes, lunch is included. <Really>", "entities": bold}, reply_to=relay_id
+    )
     [ack] = operator_chat.replies("sendMessage")
     assert ack.text == "✅ Sent to Anna." and ack.params["reply_parameters"]["message_id"] == answer.message_id
     thread = await thread_of(sessions, TOURIST_ID)
-    assert (thread.status, thread.answered_by, thread.desk_check_at) == ("answered", f"operator:{OPERATOR_ID}",
-                                                                         clock.now())
+    assert (thread.status, thread.answered_by, thread.desk_check_at) == (
+        "answered",
+        f"operator:{OPERATOR_ID}",
+        clock.now(),
+    )
     [entry] = await audit(sessions, "question.answered")
     assert entry.actor == f"operator:{OPERATOR_ID}" and entry.after["user"] == TOURIST_ID
     assert "Our team answers" not in chat.last_text()  # nothing to the tourist yet: the outbox sends it
@@ -189,8 +207,16 @@ async def test_talk_and_replies_to_other_messages_fall_through(
 
 
 async def test_a_forum_gets_a_topic_per_tourist_and_answers_inside_it(
-    chat: Chat, operator_chat: Chat, sender: OutboxSender, recorder: RecordingSession, sessions, seeded,
-    forum: list[int], dp: Dispatcher, bot: Bot, clock,
+    chat: Chat,
+    operator_chat: Chat,
+    sender: OutboxSender,
+    recorder: RecordingSession,
+    sessions,
+    seeded,
+    forum: list[int],
+    dp: Dispatcher,
+    bot: Bot,
+    clock,
 ) -> None:
     await ask(chat)
     relay_id = await relayed_question(sender, recorder)
@@ -221,11 +247,19 @@ async def test_a_forum_gets_a_topic_per_tourist_and_answers_inside_it(
     assert sent(recorder, OPERATOR_CHAT_ID)[-1].params["message_thread_id"] == 102
 
 
-@pytest.mark.parametrize("reason", ["Bad Request: message thread not found", "Bad Request: TOPIC_DELETED",
-                                    "Bad Request: TOPIC_CLOSED"])
+@pytest.mark.parametrize(
+    "reason", ["Bad Request: message thread not found", "Bad Request: TOPIC_DELETED", "Bad Request: TOPIC_CLOSED"]
+)
 async def test_a_deleted_topic_is_made_again(
-    chat: Chat, operator_chat: Chat, sender: OutboxSender, recorder: RecordingSession, sessions, seeded,
-    forum: list[int], reason: str, clock,
+    chat: Chat,
+    operator_chat: Chat,
+    sender: OutboxSender,
+    recorder: RecordingSession,
+    sessions,
+    seeded,
+    forum: list[int],
+    reason: str,
+    clock,
 ) -> None:
     await ask(chat)
     await relayed_question(sender, recorder)
@@ -244,7 +278,12 @@ async def test_a_deleted_topic_is_made_again(
 
 
 async def test_without_the_right_to_make_topics_it_posts_into_the_group(
-    chat: Chat, operator_chat: Chat, sender: OutboxSender, recorder: RecordingSession, sessions, seeded,
+    chat: Chat,
+    operator_chat: Chat,
+    sender: OutboxSender,
+    recorder: RecordingSession,
+    sessions,
+    seeded,
     forum: list[int],
 ) -> None:
     recorder.fail_next("createForumTopic", bad_request("Bad Request: not enough rights to create a topic"))
@@ -256,8 +295,14 @@ async def test_without_the_right_to_make_topics_it_posts_into_the_group(
 
 
 async def test_a_canned_reply_goes_in_the_tourist_s_language(
-    dp: Dispatcher, bot: Bot, operator_chat: Chat, sender: OutboxSender, recorder: RecordingSession, sessions,
-    seeded, clock,
+    dp: Dispatcher,
+    bot: Bot,
+    operator_chat: Chat,
+    sender: OutboxSender,
+    recorder: RecordingSession,
+    sessions,
+    seeded,
+    clock,
 ) -> None:
     tourist = Chat(dp, bot, recorder, 1002, language_code="ru", first_name="Иван")
     await ask(tourist, "Где место встречи?")
@@ -313,8 +358,12 @@ async def test_write_to_the_tourist_sends_the_next_message(
     await chat.send("/start")
     order = await place_order(
         SqlUnitOfWork(sessions),
-        PlaceOrder(user_id=TOURIST_ID, session_id=seeded.session_id, quantities={"adult": 1},
-                   answers={"pickup": "Hotel Viru", "lunch": "veg"}),
+        PlaceOrder(
+            user_id=TOURIST_ID,
+            session_id=seeded.session_id,
+            quantities={"adult": 1},
+            answers={"pickup": "Hotel Viru", "lunch": "veg"},
+        ),
         clock.now(),
     )
     note = await operator_chat.send("Anna's order looks odd")
@@ -332,20 +381,27 @@ async def test_write_to_the_tourist_sends_the_next_message(
 
     await sender.drain()
     code = format_order_code(order.code)
-    assert chat.last_text() == (f"💬 A message from our team\nAbout booking {code}\n\n"
-                                "Hello Anna, the boat leaves at 10 sharp.")
+    assert chat.last_text() == (
+        f"💬 A message from our team\nAbout booking {code}\n\nHello Anna, the boat leaves at 10 sharp."
+    )
     assert len(await rows(sessions, OutboxRow, OutboxRow.kind == "team.message")) == 1
     # a reply to what the operator wrote reaches the tourist too
     assert [r.message_id for r in await rows(sessions, RelayMessageRow)] == [message.message_id]
 
 
 async def test_write_to_the_organiser_in_their_language_with_a_voice_note(
-    dp: Dispatcher, operator_chat: Chat, sender: OutboxSender, recorder: RecordingSession, sessions,
-    seeded: Seeded, clock,
+    dp: Dispatcher,
+    operator_chat: Chat,
+    sender: OutboxSender,
+    recorder: RecordingSession,
+    sessions,
+    seeded: Seeded,
+    clock,
 ) -> None:
     note = await operator_chat.send("Baltic Boats is slow today")
-    await operator_chat.press_data(WriteCb(action=WriteAction.ORGANISER, id=seeded.organiser_id).pack(),
-                                   message_id=note.message_id)
+    await operator_chat.press_data(
+        WriteCb(action=WriteAction.ORGANISER, id=seeded.organiser_id).pack(), message_id=note.message_id
+    )
     assert "the organiser Baltic Boats" in operator_chat.last_text()
     voice = await operator_chat.send_voice()
     assert operator_chat.last_text() == "✅ Sent to Baltic Boats."
@@ -390,7 +446,12 @@ async def test_writing_ends_with_cancel_or_a_command(
 
 
 async def test_a_reply_before_the_relay_is_recorded_still_reaches_the_tourist(
-    chat: Chat, operator_chat: Chat, sender: OutboxSender, recorder: RecordingSession, sessions, seeded,
+    chat: Chat,
+    operator_chat: Chat,
+    sender: OutboxSender,
+    recorder: RecordingSession,
+    sessions,
+    seeded,
 ) -> None:
     """The operator answers the moment the question shows up, before the sender recorded which message it is."""
     await ask(chat)

@@ -49,7 +49,7 @@ ANSWERS = {"pickup": "Hotel Viru", "lunch": "veg"}
 
 
 @pytest.fixture
-def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:  # noqa: ANN001
+def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:
     return OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited())
 
 
@@ -60,47 +60,68 @@ def organiser(dp: Dispatcher, bot: Bot, recorder: RecordingSession) -> Chat:
 
 @pytest.fixture
 def tourists(dp: Dispatcher, bot: Bot, recorder: RecordingSession) -> dict[int, Chat]:
-    return {uid: Chat(dp, bot, recorder, uid, language_code=lang, first_name=name)
-            for uid, lang, name in ((EN, "en", "Emma"), (RU, "ru", "Ivan"), (DE, "de", "Dora"))}
+    return {
+        uid: Chat(dp, bot, recorder, uid, language_code=lang, first_name=name)
+        for uid, lang, name in ((EN, "en", "Emma"), (RU, "ru", "Ivan"), (DE, "de", "Dora"))
+    }
 
 
-async def book(  # noqa: ANN201
-    sessions, seeded: Seeded, clock, user_id: int, seats: int = 2, session_id: int | None = None  # noqa: ANN001
+async def book(
+    sessions,
+    seeded: Seeded,
+    clock,
+    user_id: int,
+    seats: int = 2,
+    session_id: int | None = None,
 ):
     return await place_order(
         SqlUnitOfWork(sessions),
-        PlaceOrder(user_id=user_id, session_id=session_id or seeded.session_id, quantities={"adult": seats},
-                   answers=ANSWERS, payments_enabled=True),
+        PlaceOrder(
+            user_id=user_id,
+            session_id=session_id or seeded.session_id,
+            quantities={"adult": seats},
+            answers=ANSWERS,
+            payments_enabled=True,
+        ),
         clock.now(),
     )
 
 
-async def confirm(sessions, clock, order_id: int) -> None:  # noqa: ANN001
-    await answer_booking_request(SqlUnitOfWork(sessions), order_id, ORGANISER_CHAT_ID, OrganiserReply(Verdict.YES),
-                                 "+", clock.now(), True)
+async def confirm(sessions, clock, order_id: int) -> None:
+    await answer_booking_request(
+        SqlUnitOfWork(sessions), order_id, ORGANISER_CHAT_ID, OrganiserReply(Verdict.YES), "+", clock.now(), True
+    )
 
 
-async def pay(sessions, clock, order) -> None:  # noqa: ANN001
-    await record_payment(SqlUnitOfWork(sessions), order.id, order.user_id, f"charge-{order.id}", f"p-{order.id}",
-                         order.total_minor, order.currency, clock.now())
+async def pay(sessions, clock, order) -> None:
+    await record_payment(
+        SqlUnitOfWork(sessions),
+        order.id,
+        order.user_id,
+        f"charge-{order.id}",
+        f"p-{order.id}",
+        order.total_minor,
+        order.currency,
+        clock.now(),
+    )
 
 
-async def rows(sessions, table, *where):  # noqa: ANN001, ANN201
+async def rows(sessions, table, *where):
     async with sessions() as db:
         return list(await db.scalars(select(table).where(*where)))
 
 
-async def count(sessions, table, *where) -> int:  # noqa: ANN001
+async def count(sessions, table, *where) -> int:
     async with sessions() as db:
         return await db.scalar(select(func.count()).select_from(table).where(*where))
 
 
-def local(clock, delta: timedelta) -> str:  # noqa: ANN001
+def local(clock, delta: timedelta) -> str:
     return (clock.now() + delta).astimezone(TALLINN).strftime("%Y-%m-%d %H:%M")
 
 
 @pytest.fixture
-async def three_orders(sessions, seeded: Seeded, clock) -> dict[str, object]:  # noqa: ANN001
+async def three_orders(sessions, seeded: Seeded, clock) -> dict[str, object]:
     """On the main cruise session: an English tourist awaiting the organiser, a Russian one paid, a German one
     confirmed but unpaid."""
     for uid, lang, name in ((EN, "en", "Emma"), (RU, "ru", "Ivan"), (DE, "de", "Dora")):
@@ -169,28 +190,35 @@ async def test_keep_it_changes_nothing(operator_chat, sessions, seeded, clock, t
     assert await count(sessions, AuditRow, AuditRow.action.like("%session%")) == 0
 
 
-@pytest.mark.parametrize(("args", "answer"), [
-    ("", "Usage: /session"),
-    ("islands-cruise", "Usage: /session"),
-    ("no-such-event 2026-12-02 11:00 cancel", "No event with the code no-such-event"),
-    ("islands-cruise 2026-13-02 11:00 cancel", "That is not a date"),
-    ("islands-cruise 2026-12-02 25:00 cancel", "That is not a time"),
-    ("islands-cruise 9999-12-31 cancel", "That is not a date"),
-    ("islands-cruise 0001-01-01 00:00 cancel", "That is not a date"),
-    ("islands-cruise 2026-12-02T1100 cancel", "That is not a time"),
-    ("islands-cruise 2026-12-02 07:13 cancel", "has no session at 2026-12-02 07:13"),
-    ("islands-cruise {main_day} cancel", "Which session? Give the time too."),
-    ("islands-cruise {main} delete", "To cancel it, add cancel"),
-    ("islands-cruise {past} cancel", "already started"),
-    ("islands-cruise {cancelled} cancel", "already cancelled"),
-])
+@pytest.mark.parametrize(
+    ("args", "answer"),
+    [
+        ("", "Usage: /session"),
+        ("islands-cruise", "Usage: /session"),
+        ("no-such-event 2026-12-02 11:00 cancel", "No event with the code no-such-event"),
+        ("islands-cruise 2026-13-02 11:00 cancel", "That is not a date"),
+        ("islands-cruise 2026-12-02 25:00 cancel", "That is not a time"),
+        ("islands-cruise 9999-12-31 cancel", "That is not a date"),
+        ("islands-cruise 0001-01-01 00:00 cancel", "That is not a date"),
+        ("islands-cruise 2026-12-02T1100 cancel", "That is not a time"),
+        ("islands-cruise 2026-12-02 07:13 cancel", "has no session at 2026-12-02 07:13"),
+        ("islands-cruise {main_day} cancel", "Which session? Give the time too."),
+        ("islands-cruise {main} delete", "To cancel it, add cancel"),
+        ("islands-cruise {past} cancel", "already started"),
+        ("islands-cruise {cancelled} cancel", "already cancelled"),
+    ],
+)
 async def test_session_refusals_change_nothing(
     args, answer, operator_chat, sessions, seeded, clock, three_orders
 ) -> None:
     from tests.seed import CANCELLED_SESSION_IN, PAST_SESSION_IN
 
-    args = args.format(main=local(clock, SESSION_IN), main_day=local(clock, SESSION_IN)[:10],
-                       past=local(clock, PAST_SESSION_IN), cancelled=local(clock, CANCELLED_SESSION_IN))
+    args = args.format(
+        main=local(clock, SESSION_IN),
+        main_day=local(clock, SESSION_IN)[:10],
+        past=local(clock, PAST_SESSION_IN),
+        cancelled=local(clock, CANCELLED_SESSION_IN),
+    )
     await operator_chat.send(f"/session {args}".strip())
     assert answer in operator_chat.last_text()
     if "Which session" in answer:
@@ -209,8 +237,16 @@ async def test_strangers_and_other_operators_cannot_cancel(
     message_id = operator_chat.last_message().message_id
     await stranger.press("Cancel the session", message_id=message_id)
     assert stranger.alerts()[0].text.startswith("Not allowed")
-    colleague = Chat(dp, bot, recorder, SECOND_OPERATOR_ID, first_name="Peeter", chat_id=OPERATOR_CHAT_ID,
-                     chat_type="supergroup", title="Tripdesk operators")
+    colleague = Chat(
+        dp,
+        bot,
+        recorder,
+        SECOND_OPERATOR_ID,
+        first_name="Peeter",
+        chat_id=OPERATOR_CHAT_ID,
+        chat_type="supergroup",
+        title="Tripdesk operators",
+    )
     await colleague.press("Cancel the session", message_id=message_id)
     assert "Only the operator who asked" in colleague.alerts()[0].text
     [session] = await rows(sessions, SessionRow, SessionRow.id == seeded.session_id)
@@ -222,11 +258,13 @@ async def test_strangers_and_other_operators_cannot_cancel(
 
 
 @pytest.fixture
-async def findable(sessions, seeded: Seeded, clock):  # noqa: ANN001, ANN201
-    await seed_user(sessions, EN, language="en", now=clock.now(), first_name="Emma", username="Emma_Stone",
-                    phone="+37255550001")
-    await seed_user(sessions, RU, language="ru", now=clock.now(), first_name="Ivan", username="ivan_the_great",
-                    phone="+37255550002")
+async def findable(sessions, seeded: Seeded, clock):
+    await seed_user(
+        sessions, EN, language="en", now=clock.now(), first_name="Emma", username="Emma_Stone", phone="+37255550001"
+    )
+    await seed_user(
+        sessions, RU, language="ru", now=clock.now(), first_name="Ivan", username="ivan_the_great", phone="+37255550002"
+    )
     order = await book(sessions, seeded, clock, EN)
     await confirm(sessions, clock, order.id)
     await pay(sessions, clock, order)
@@ -234,8 +272,9 @@ async def findable(sessions, seeded: Seeded, clock):  # noqa: ANN001, ANN201
     return row
 
 
-@pytest.mark.parametrize("query", ["+372 5555 0001", "3725555-0001", "@emma_stone", "@EMMA_STONE", "{code}",
-                                   "{code_lower}", "{ticket}"])
+@pytest.mark.parametrize(
+    "query", ["+372 5555 0001", "3725555-0001", "@emma_stone", "@EMMA_STONE", "{code}", "{code_lower}", "{ticket}"]
+)
 async def test_find_by_exact_value(query, operator_chat, findable) -> None:
     code = format_order_code(findable.code)
     query = query.format(code=code, code_lower=code.lower(), ticket=findable.ticket_code)
@@ -259,19 +298,22 @@ async def test_find_links_to_the_order_card_and_to_writing(operator_chat, findab
     assert "Your next message here goes to" in operator_chat.last_text()
 
 
-@pytest.mark.parametrize(("query", "answer"), [
-    ("+372 5555 0003", "Nothing found"),  # a near miss
-    ("+372 5555 000", "not a valid phone number"),  # a prefix of a phone
-    ("@emma_ston", "Nothing found"),  # a prefix of a username
-    ("@emm", "too short"),
-    ("@", "too short"),
-    ("", "Find whom?"),
-    ("{partial_code}", "too short"),
-    ("{partial_ticket}", "not a phone number"),
-    ("Emma", "too short"),
-    ("%", "too short"),
-    ("@%%%%%", "not a phone number"),
-])
+@pytest.mark.parametrize(
+    ("query", "answer"),
+    [
+        ("+372 5555 0003", "Nothing found"),  # a near miss
+        ("+372 5555 000", "not a valid phone number"),  # a prefix of a phone
+        ("@emma_ston", "Nothing found"),  # a prefix of a username
+        ("@emm", "too short"),
+        ("@", "too short"),
+        ("", "Find whom?"),
+        ("{partial_code}", "too short"),
+        ("{partial_ticket}", "not a phone number"),
+        ("Emma", "too short"),
+        ("%", "too short"),
+        ("@%%%%%", "not a phone number"),
+    ],
+)
 async def test_find_returns_nothing_but_exact_matches(query, answer, operator_chat, findable) -> None:
     query = query.format(partial_code=findable.code[:4], partial_ticket=findable.ticket_code[:8])
     await operator_chat.send(f"/find {query}".strip())
@@ -297,10 +339,14 @@ async def test_reveal_shows_the_presser_only_and_is_audited(operator_chat, stran
 # ---- /events and "Send to tourist" ---------------------------------------------------------------------------------
 
 
-async def add_sessions(sessions, event_id: int, start, n: int) -> None:  # noqa: ANN001
+async def add_sessions(sessions, event_id: int, start, n: int) -> None:
     async with sessions() as db, db.begin():
-        db.add_all(SessionRow(event_id=event_id, starts_at=start + timedelta(hours=i), capacity=10, seats_left=10,
-                              status="scheduled") for i in range(n))
+        db.add_all(
+            SessionRow(
+                event_id=event_id, starts_at=start + timedelta(hours=i), capacity=10, seats_left=10, status="scheduled"
+            )
+            for i in range(n)
+        )
 
 
 async def test_events_lists_sessions_with_free_seats_and_pages(operator_chat, sessions, seeded, clock) -> None:
@@ -321,17 +367,20 @@ async def test_events_lists_sessions_with_free_seats_and_pages(operator_chat, se
     assert "Old Town walk" in text and "Islands cruise" not in text
 
 
-@pytest.mark.parametrize(("args", "answer"), [
-    ("", "Usage: /events"),
-    ("atlantis", "No region atlantis"),
-    ("tallinn 2026-02-30", "That is not a date"),
-    ("tallinn 2020-01-01", "That day is over"),
-    ("tallinn 0001-01-01", "That day is over"),
-    ("tallinn 9999-12-31", "That is not a date"),
-    ("tallinn tomorrow opera", "No category opera there"),
-    ("Tallinn opera house", "Categories: city, sea"),
-    ("tartu", "No sessions with free seats"),
-])
+@pytest.mark.parametrize(
+    ("args", "answer"),
+    [
+        ("", "Usage: /events"),
+        ("atlantis", "No region atlantis"),
+        ("tallinn 2026-02-30", "That is not a date"),
+        ("tallinn 2020-01-01", "That day is over"),
+        ("tallinn 0001-01-01", "That day is over"),
+        ("tallinn 9999-12-31", "That is not a date"),
+        ("tallinn tomorrow opera", "No category opera there"),
+        ("Tallinn opera house", "Categories: city, sea"),
+        ("tartu", "No sessions with free seats"),
+    ],
+)
 async def test_events_refusals(args, answer, operator_chat, seeded) -> None:
     await operator_chat.send(f"/events {args}".strip())
     assert answer in operator_chat.last_text()
@@ -343,8 +392,15 @@ async def test_send_to_tourist_from_a_reply_to_their_message(
     await seed_user(sessions, RU, language="ru", now=clock.now(), first_name="Ivan")
     relayed = await operator_chat.send("(a tourist's question, as relayed)")
     async with sessions() as db, db.begin():
-        db.add(RelayMessageRow(chat_id=OPERATOR_CHAT_ID, message_id=relayed.message_id, user_id=RU,
-                               direction="to_operators", created_at=clock.now()))
+        db.add(
+            RelayMessageRow(
+                chat_id=OPERATOR_CHAT_ID,
+                message_id=relayed.message_id,
+                user_id=RU,
+                direction="to_operators",
+                created_at=clock.now(),
+            )
+        )
     await operator_chat.send("/events tallinn", reply_to=relayed.message_id)
     assert "For Ivan" in operator_chat.last_text()
     send = [b for b in operator_chat.buttons() if "Send" in b]
@@ -381,11 +437,17 @@ async def test_stats_today(operator_chat, stranger, sessions, seeded, clock, thr
     now = clock.now()
     async with sessions() as db, db.begin():
         for opened, resolved in ((10, 4), (50, 20), (30, None)):
-            db.add(DeskCardRow(
-                subject=f"order:{opened}", open_subject=None if resolved else f"order:{opened}", kinds=["x"],
-                status="resolved" if resolved else "open", opened_at=now - timedelta(minutes=opened),
-                updated_at=now, resolved_at=now - timedelta(minutes=resolved) if resolved else None,
-            ))
+            db.add(
+                DeskCardRow(
+                    subject=f"order:{opened}",
+                    open_subject=None if resolved else f"order:{opened}",
+                    kinds=["x"],
+                    status="resolved" if resolved else "open",
+                    opened_at=now - timedelta(minutes=opened),
+                    updated_at=now,
+                    resolved_at=now - timedelta(minutes=resolved) if resolved else None,
+                )
+            )
     await operator_chat.send("/stats")
     text = operator_chat.last_text()
     assert "Europe/Tallinn" in text
@@ -400,11 +462,25 @@ async def test_stats_today(operator_chat, stranger, sessions, seeded, clock, thr
 # ---- forged and stale buttons -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("data", [
-    "ds:y:999", "ds:n:999", "ds:y:99999999999999999999999", "ds:y:abc", "df:r:999", "df:r:99999999999999999999999",
-    "des:999:5002", "des:99999999999999999999999:1", "de:999", "de:1:99999999999:sea:0:0", "de:1:0::-3:0",
-    "de:1:0::99999999999999999999:0", "de:1:3652059::0:0", "de:1:0::0:99999999999999999999999",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "ds:y:999",
+        "ds:n:999",
+        "ds:y:99999999999999999999999",
+        "ds:y:abc",
+        "df:r:999",
+        "df:r:99999999999999999999999",
+        "des:999:5002",
+        "des:99999999999999999999999:1",
+        "de:999",
+        "de:1:99999999999:sea:0:0",
+        "de:1:0::-3:0",
+        "de:1:0::99999999999999999999:0",
+        "de:1:3652059::0:0",
+        "de:1:0::0:99999999999999999999999",
+    ],
+)
 async def test_forged_buttons_are_answered_and_change_nothing(data, operator_chat, sessions, seeded) -> None:
     await operator_chat.send("/stats")  # a bot message to press on
     await operator_chat.press_data(data)

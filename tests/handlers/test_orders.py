@@ -201,8 +201,10 @@ async def test_card_in_every_language(
     text = chat.last_text()
     lines = text.splitlines()
     assert format_order_code(order.code) in lines[0]
-    assert lines[1] == {"en": "Islands cruise", "ru": "Круиз по островам", "de": "Inselkreuzfahrt",
-                        "et": "Saarte kruiis"}[language]
+    assert (
+        lines[1]
+        == {"en": "Islands cruise", "ru": "Круиз по островам", "de": "Inselkreuzfahrt", "et": "Saarte kruiis"}[language]
+    )
     assert start in lines[2]
     assert sum(money in line for line in lines) == 2  # the line of adults and the total
     assert "11:10" in lines[-1]  # what happens next, by when (the organiser's deadline)
@@ -214,9 +216,20 @@ def test_every_stage_has_words_in_every_language() -> None:
 
     now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     order = Order(
-        code="K7MA4X", user_id=1, session_id=1, event_id=1, currency="EUR", items=[OrderItem("adult", 1, 4500)],
-        subtotal_minor=4500, discount_percent=0, total_minor=4500, created_at=now, hold_until=now,
-        language="en", confirm_by=now + timedelta(minutes=10), pay_by=now + timedelta(minutes=30),
+        code="K7MA4X",
+        user_id=1,
+        session_id=1,
+        event_id=1,
+        currency="EUR",
+        items=[OrderItem("adult", 1, 4500)],
+        subtotal_minor=4500,
+        discount_percent=0,
+        total_minor=4500,
+        created_at=now,
+        hold_until=now,
+        language="en",
+        confirm_by=now + timedelta(minutes=10),
+        pay_by=now + timedelta(minutes=30),
     )
     i18n = I18n()
     for language in i18n.languages:

@@ -32,7 +32,7 @@ TOURIST = 5001
 
 
 @pytest.fixture
-def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:  # noqa: ANN001
+def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:
     return OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited())
 
 
@@ -41,22 +41,26 @@ def organiser(dp: Dispatcher, bot: Bot, recorder: RecordingSession) -> Chat:
     return Chat(dp, bot, recorder, ORGANISER_CHAT, language_code="et", first_name="Kapten")
 
 
-async def book(sessions, seeded: Seeded, clock, user_id: int = TOURIST, language: str = "ru", seats: int = 2):  # noqa: ANN001, ANN201
+async def book(sessions, seeded: Seeded, clock, user_id: int = TOURIST, language: str = "ru", seats: int = 2):
     await seed_user(sessions, user_id, language=language, now=clock.now())
     return await place_order(
         SqlUnitOfWork(sessions),
-        PlaceOrder(user_id=user_id, session_id=seeded.session_id, quantities={"adult": seats},
-                   answers={"pickup": "Hotel Viru", "lunch": "veg"}),
+        PlaceOrder(
+            user_id=user_id,
+            session_id=seeded.session_id,
+            quantities={"adult": seats},
+            answers={"pickup": "Hotel Viru", "lunch": "veg"},
+        ),
         clock.now(),
     )
 
 
-async def order_row(sessions, order_id: int) -> OrderRow:  # noqa: ANN001
+async def order_row(sessions, order_id: int) -> OrderRow:
     async with sessions() as db:
         return await db.get(OrderRow, order_id)
 
 
-async def outbox(sessions) -> list[OutboxRow]:  # noqa: ANN001
+async def outbox(sessions) -> list[OutboxRow]:
     async with sessions() as db:
         return list(await db.scalars(select(OutboxRow).order_by(OutboxRow.id)))
 
@@ -65,7 +69,7 @@ def sent_to(recorder: RecordingSession, chat_id: int) -> list:
     return [r for r in recorder.calls("sendMessage") if r.params["chat_id"] == chat_id]
 
 
-async def request_message(sender: OutboxSender, recorder: RecordingSession, organiser: Chat):  # noqa: ANN201
+async def request_message(sender: OutboxSender, recorder: RecordingSession, organiser: Chat):
     assert await sender.deliver_due() == 1
     [request] = sent_to(recorder, ORGANISER_CHAT)
     return request
@@ -80,7 +84,9 @@ async def test_the_organiser_gets_the_request_in_their_language(
     text = organiser.last_text()
     assert format_order_code(order.code) in text
     assert "Saarte kruiis" in text and "Hotel Viru" in text and "Taimetoit" in text  # event, answers in Estonian
-    assert et.gettext("Reply to this message with + to confirm, or − and a reason to decline.") in request.params["text"]
+    assert (
+        et.gettext("Reply to this message with + to confirm, or − and a reason to decline.") in request.params["text"]
+    )
     assert organiser.buttons() == ["✅ " + et.gettext("Confirm"), "❌ " + et.gettext("Decline")]
     assert [r.status for r in await outbox(sessions)] == ["sent"]
     assert await sender.deliver_due() == 0  # nothing twice
@@ -101,8 +107,13 @@ async def test_a_yes_reply_confirms_and_the_tourist_is_told(
     assert await sender.deliver_due() == 1
     [told] = sent_to(recorder, TOURIST)
     ru = dp["i18n"].translator("ru")
-    assert ru.gettext("Your booking <b>{code}</b> is confirmed!").format(code=format_order_code(order.code)).replace(
-        "<b>", "").replace("</b>", "") in tourist.last_text()
+    assert (
+        ru.gettext("Your booking <b>{code}</b> is confirmed!")
+        .format(code=format_order_code(order.code))
+        .replace("<b>", "")
+        .replace("</b>", "")
+        in tourist.last_text()
+    )
 
 
 async def test_a_no_reply_declines_with_the_reason_and_frees_the_seats(
@@ -257,8 +268,9 @@ async def test_a_busy_chat_waits_while_other_chats_go_on(bot, dp, sessions, cloc
     from bot.ratelimit import Rate
 
     ticks = [0.0]
-    sender = OutboxSender(bot, sessions, dp["i18n"], clock,
-                          limits=Limits(per_chat=Rate(1.0, 2), clock=lambda: ticks[0]))
+    sender = OutboxSender(
+        bot, sessions, dp["i18n"], clock, limits=Limits(per_chat=Rate(1.0, 2), clock=lambda: ticks[0])
+    )
     for user in range(4):
         await book(sessions, seeded, clock, user_id=TOURIST + user, seats=1)
     Chat(dp, bot, recorder, 1, chat_id=OPERATOR_CHAT_ID, chat_type="supergroup", title="Operators")

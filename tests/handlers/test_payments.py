@@ -53,8 +53,10 @@ def settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:  # noqa: ANN001
-    return OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited(), payment_provider_token=PROVIDER_TOKEN)
+def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:
+    return OutboxSender(
+        bot, sessions, dp["i18n"], clock, limits=Limits.unlimited(), payment_provider_token=PROVIDER_TOKEN
+    )
 
 
 @pytest.fixture
@@ -88,8 +90,11 @@ async def pre_checkout(chat: Chat, payload: str, total: int, currency: str = "EU
     query_id = f"pcq-{next(_query_ids)}"
     query = {"id": query_id, "from": chat.user, "currency": currency, "total_amount": total, "invoice_payload": payload}
     mark = await _feed(chat, {"pre_checkout_query": query})
-    answers = [r for r in chat.recorder.calls("answerPreCheckoutQuery", since=mark)
-               if r.params["pre_checkout_query_id"] == query_id]
+    answers = [
+        r
+        for r in chat.recorder.calls("answerPreCheckoutQuery", since=mark)
+        if r.params["pre_checkout_query_id"] == query_id
+    ]
     assert len(answers) == 1, f"the pre-checkout query was answered {len(answers)} times"
     return answers[0]
 
@@ -124,17 +129,17 @@ def sent(recorder: RecordingSession, method: str, chat_id: int) -> list[Request]
     return [r for r in recorder.calls(method) if r.params["chat_id"] == chat_id]
 
 
-async def order_row(sessions, order_id: int) -> OrderRow:  # noqa: ANN001
+async def order_row(sessions, order_id: int) -> OrderRow:
     async with sessions() as db:
         return await db.get(OrderRow, order_id)
 
 
-async def payment_rows(sessions) -> list[PaymentRow]:  # noqa: ANN001
+async def payment_rows(sessions) -> list[PaymentRow]:
     async with sessions() as db:
         return list(await db.scalars(select(PaymentRow).order_by(PaymentRow.id)))
 
 
-async def outbox_kinds(sessions) -> list[str]:  # noqa: ANN001
+async def outbox_kinds(sessions) -> list[str]:
     async with sessions() as db:
         return list(await db.scalars(select(OutboxRow.kind).order_by(OutboxRow.id)))
 
@@ -147,13 +152,18 @@ def png_size(data: bytes) -> tuple[int, int]:
 # ---- getting an order to pay ---------------------------------------------------------------------------------------
 
 
-async def confirmed_order(sender, recorder, organiser, sessions, seeded, clock, language="ru", hotel_id=None):  # noqa: ANN001, ANN201
+async def confirmed_order(sender, recorder, organiser, sessions, seeded, clock, language="ru", hotel_id=None):
     """A cruise booking the organiser confirms by replying "+": the tourist is then asked to pay."""
     await seed_user(sessions, TOURIST, language=language, now=clock.now(), hotel_id=hotel_id)
     order = await place_order(
         SqlUnitOfWork(sessions),
-        PlaceOrder(user_id=TOURIST, session_id=seeded.session_id, quantities={"adult": 2, "child": 1},
-                   answers={"pickup": "Hotel Viru", "lunch": "fish"}, payments_enabled=True),
+        PlaceOrder(
+            user_id=TOURIST,
+            session_id=seeded.session_id,
+            quantities={"adult": 2, "child": 1},
+            answers={"pickup": "Hotel Viru", "lunch": "fish"},
+            payments_enabled=True,
+        ),
         clock.now(),
     )
     assert await sender.deliver_due() == 1
@@ -162,7 +172,7 @@ async def confirmed_order(sender, recorder, organiser, sessions, seeded, clock, 
     return order
 
 
-async def paid_order(sender, recorder, tourist, organiser, sessions, seeded, clock):  # noqa: ANN001, ANN201
+async def paid_order(sender, recorder, tourist, organiser, sessions, seeded, clock):
     order = await confirmed_order(sender, recorder, organiser, sessions, seeded, clock)
     assert await sender.deliver_due() == 2  # confirmed + invoice
     answer = await pre_checkout(tourist, invoice_payload(order.id), order.total_minor)
@@ -210,8 +220,9 @@ async def test_an_instant_booking_is_invoiced_at_once(sender, recorder, tourist,
     await seed_user(sessions, TOURIST, language="en", now=clock.now())
     order = await place_order(
         SqlUnitOfWork(sessions),
-        PlaceOrder(user_id=TOURIST, session_id=seeded.instant_session_id, quantities={"adult": 1},
-                   payments_enabled=True),
+        PlaceOrder(
+            user_id=TOURIST, session_id=seeded.instant_session_id, quantities={"adult": 1}, payments_enabled=True
+        ),
         clock.now(),
     )
     assert await sender.deliver_due() == 1
@@ -224,15 +235,20 @@ async def test_long_catalog_texts_are_cut_to_the_invoice_limits(
     sender, recorder, tourist, sessions, seeded, clock
 ) -> None:
     async with sessions() as db, db.begin():
-        await db.execute(update(EventRow).where(EventRow.id == seeded.instant_event_id).values(
-            title={"en": "A very long walk through every single street of the Old Town"},
-            meeting_point={"en": "At the fountain " * 30},
-        ))
+        await db.execute(
+            update(EventRow)
+            .where(EventRow.id == seeded.instant_event_id)
+            .values(
+                title={"en": "A very long walk through every single street of the Old Town"},
+                meeting_point={"en": "At the fountain " * 30},
+            )
+        )
     await seed_user(sessions, TOURIST, language="en", now=clock.now())
     await place_order(
         SqlUnitOfWork(sessions),
-        PlaceOrder(user_id=TOURIST, session_id=seeded.instant_session_id, quantities={"adult": 1},
-                   payments_enabled=True),
+        PlaceOrder(
+            user_id=TOURIST, session_id=seeded.instant_session_id, quantities={"adult": 1}, payments_enabled=True
+        ),
         clock.now(),
     )
     assert await sender.deliver_due() == 1  # the recorder checked the 32 and 255 character limits
@@ -313,7 +329,8 @@ async def test_a_second_charge_for_a_paid_order_is_due_back_and_becomes_a_proble
     answer = await pre_checkout(tourist, invoice_payload(order.id), order.total_minor)
     assert answer.params["ok"] is False
     assert answer.params["error_message"] == dp["i18n"].translator("ru").gettext(
-        "This order is already paid — there is nothing more to pay.")
+        "This order is already paid — there is nothing more to pay."
+    )
     # ... and if money arrives anyway (a second charge), it is recorded as not applied and due back
     replies = await successful_payment(tourist, invoice_payload(order.id), order.total_minor, charge="tg-charge-2")
     [said] = texts(replies)
@@ -338,7 +355,8 @@ async def test_a_pre_checkout_for_a_cancelled_order_is_refused_in_the_tourist_s_
     answer = await pre_checkout(tourist, invoice_payload(order.id), order.total_minor)
     assert answer.params["ok"] is False
     assert answer.params["error_message"] == dp["i18n"].translator("ru").gettext(
-        "This booking is cancelled, so there is nothing to pay.")
+        "This booking is cancelled, so there is nothing to pay."
+    )
     assert await payment_rows(sessions) == []
 
 
@@ -359,14 +377,18 @@ async def test_a_pre_checkout_after_the_pay_deadline_and_its_grace_is_refused(
     await sender.deliver_due()
     clock.advance(minutes=31)  # past pay_by: reminded, and the seats are held a little longer
     async with sessions() as db, db.begin():
-        await db.execute(update(OrderRow).where(OrderRow.id == order.id).values(
-            pay_reminded_at=clock.now(), hold_until=clock.now() + timedelta(minutes=15)))
+        await db.execute(
+            update(OrderRow)
+            .where(OrderRow.id == order.id)
+            .values(pay_reminded_at=clock.now(), hold_until=clock.now() + timedelta(minutes=15))
+        )
     assert (await pre_checkout(tourist, invoice_payload(order.id), order.total_minor)).params["ok"] is True
     clock.advance(minutes=15)
     answer = await pre_checkout(tourist, invoice_payload(order.id), order.total_minor)
     assert answer.params["ok"] is False
     assert answer.params["error_message"] == dp["i18n"].translator("ru").gettext(
-        "The time to pay for this booking has run out and the seats went back on sale. You are welcome to book again.")
+        "The time to pay for this booking has run out and the seats went back on sale. You are welcome to book again."
+    )
 
 
 async def test_someone_else_s_invoice_is_refused(
@@ -378,11 +400,12 @@ async def test_someone_else_s_invoice_is_refused(
     answer = await pre_checkout(stranger, invoice_payload(order.id), order.total_minor)
     assert answer.params["ok"] is False
     assert answer.params["error_message"] == dp["i18n"].translator("de").gettext(
-        "This invoice belongs to someone else's booking. Please book for yourself in the bot.")
+        "This invoice belongs to someone else's booking. Please book for yourself in the bot."
+    )
 
 
 @pytest.mark.parametrize("payload", ["order:999999", "garbage", "order:"])
-async def test_an_unknown_payload_is_refused(payload, tourist, seeded) -> None:  # noqa: ANN001
+async def test_an_unknown_payload_is_refused(payload, tourist, seeded) -> None:
     answer = await pre_checkout(tourist, payload, 100)
     assert answer.params["ok"] is False and answer.params["error_message"]
 
@@ -416,7 +439,11 @@ async def test_a_payment_after_expiry_is_refund_due_and_becomes_a_problem_card(
     assert said.startswith("💸") and format_order_code(order.code) in said
     row = await order_row(sessions, order.id)
     assert (row.booking, row.payment, row.ticket, row.ticket_code) == (
-        BookingStatus.EXPIRED, PaymentStatus.REFUND_DUE, TicketStatus.NONE, None)
+        BookingStatus.EXPIRED,
+        PaymentStatus.REFUND_DUE,
+        TicketStatus.NONE,
+        None,
+    )
     [payment] = await payment_rows(sessions)
     assert not payment.applied and payment.amount_minor == order.total_minor
     await DeskJobs(sessions, clock, settings.desk).check_orders()
@@ -442,13 +469,14 @@ async def test_a_payment_during_another_conversation_is_still_recorded(
     assert await state.get_state() == BookingForm.answering.state  # the other conversation goes on
 
 
-async def test_without_a_provider_token_nobody_is_invoiced(bot, sessions, dp, clock, recorder, seeded) -> None:  # noqa: ANN001
+async def test_without_a_provider_token_nobody_is_invoiced(bot, sessions, dp, clock, recorder, seeded) -> None:
     sender = OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited(), payment_provider_token=None)
     await seed_user(sessions, TOURIST, language="en", now=clock.now())
     await place_order(
         SqlUnitOfWork(sessions),
-        PlaceOrder(user_id=TOURIST, session_id=seeded.instant_session_id, quantities={"adult": 1},
-                   payments_enabled=True),
+        PlaceOrder(
+            user_id=TOURIST, session_id=seeded.instant_session_id, quantities={"adult": 1}, payments_enabled=True
+        ),
         clock.now(),
     )
     assert await sender.deliver_due() == 0

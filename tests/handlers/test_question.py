@@ -46,7 +46,11 @@ async def test_question_reaches_the_operators(chat: Chat, seeded: Seeded, sessio
         "thread": thread.id,
     }
     assert (thread.user_id, thread.status, thread.asked_at, thread.desk_check_at) == (
-        chat.user_id, "open", clock.now(), clock.now() + timedelta(minutes=15))
+        chat.user_id,
+        "open",
+        clock.now(),
+        clock.now() + timedelta(minutes=15),
+    )
     assert row.status == "pending"
     async with sessions() as db:
         actions = list(await db.scalars(select(AuditRow.action)))
@@ -147,8 +151,11 @@ async def test_a_second_question_reopens_the_one_thread(
     await chat.send("Second?")
     assert [r.payload["text"] for r in await questions(sessions)] == ["First?", "Second?"]
     [thread] = await threads(sessions)
-    assert (thread.status, thread.asked_at, thread.desk_check_at) == ("open", clock.now(),
-                                                                      clock.now() + timedelta(minutes=5))
+    assert (thread.status, thread.asked_at, thread.desk_check_at) == (
+        "open",
+        clock.now(),
+        clock.now() + timedelta(minutes=5),
+    )
 
 
 OFFER = "💬 Send this to our team"

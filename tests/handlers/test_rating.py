@@ -25,12 +25,12 @@ WALK_LASTS = timedelta(hours=2)
 
 
 @pytest.fixture
-def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:  # noqa: ANN001
+def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:
     return OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited())
 
 
 @pytest.fixture
-async def walked(sessions, seeded: Seeded, clock) -> Order:  # noqa: ANN001
+async def walked(sessions, seeded: Seeded, clock) -> Order:
     """Tourist 1001 booked the instant walk (tomorrow, two hours), and it has taken place."""
     await seed_user(sessions, TOURIST_ID, language="en", now=clock.now())
     order = await place_order(
@@ -42,19 +42,19 @@ async def walked(sessions, seeded: Seeded, clock) -> Order:  # noqa: ANN001
     return order
 
 
-async def rating_message(sender: OutboxSender, sessions, clock, chat: Chat) -> int:  # noqa: ANN001
+async def rating_message(sender: OutboxSender, sessions, clock, chat: Chat) -> int:
     swept = await DeadlineJobs(sessions, clock).send_due_reminders()
     assert len(swept.done) == 1  # the rating request (the reminders before were skipped: too late)
     assert await sender.deliver_due() == 1
     return chat.last_message().message_id
 
 
-async def rating(sessions, order_id: int) -> int | None:  # noqa: ANN001
+async def rating(sessions, order_id: int) -> int | None:
     async with sessions() as db:
         return (await db.get(OrderRow, order_id)).rating
 
 
-async def test_the_tourist_rates_with_a_star_once(chat, sender, sessions, clock, walked, dp) -> None:  # noqa: ANN001
+async def test_the_tourist_rates_with_a_star_once(chat, sender, sessions, clock, walked, dp) -> None:
     message_id = await rating_message(sender, sessions, clock, chat)
     assert "Old Town walk" in chat.last_text()
     assert chat.buttons() == ["⭐1", "⭐2", "⭐3", "⭐4", "⭐5"]
@@ -74,7 +74,15 @@ async def test_the_tourist_rates_with_a_star_once(chat, sender, sessions, clock,
 
 
 async def test_a_low_rating_becomes_a_problem_card(
-    chat, sender, sessions, clock, walked, dp, bot, recorder, settings  # noqa: ANN001
+    chat,
+    sender,
+    sessions,
+    clock,
+    walked,
+    dp,
+    bot,
+    recorder,
+    settings,
 ) -> None:
     operators = Chat(dp, bot, recorder, 1, chat_id=OPERATOR_CHAT_ID, chat_type="supergroup", title="Operators")
     message_id = await rating_message(sender, sessions, clock, chat)
@@ -91,7 +99,14 @@ async def test_a_low_rating_becomes_a_problem_card(
 
 
 async def test_a_stranger_cannot_rate_someone_else_s_order(
-    chat, sender, sessions, clock, walked, dp, bot, recorder: RecordingSession  # noqa: ANN001
+    chat,
+    sender,
+    sessions,
+    clock,
+    walked,
+    dp,
+    bot,
+    recorder: RecordingSession,
 ) -> None:
     await rating_message(sender, sessions, clock, chat)
     stranger = Chat(dp, bot, recorder, 6001, first_name="Eve")
@@ -105,7 +120,12 @@ async def test_a_stranger_cannot_rate_someone_else_s_order(
 
 @pytest.mark.parametrize("stars", [0, 6, 99, -3])
 async def test_stars_outside_one_to_five_are_refused(
-    chat, sender, sessions, clock, walked, stars: int  # noqa: ANN001
+    chat,
+    sender,
+    sessions,
+    clock,
+    walked,
+    stars: int,
 ) -> None:
     message_id = await rating_message(sender, sessions, clock, chat)
     await chat.press_data(RateCb(order=walked.id, stars=stars).pack(), message_id=message_id)
@@ -116,7 +136,11 @@ async def test_stars_outside_one_to_five_are_refused(
 
 
 async def test_rating_data_that_does_not_parse_falls_through(
-    chat, sender, sessions, clock, walked  # noqa: ANN001
+    chat,
+    sender,
+    sessions,
+    clock,
+    walked,
 ) -> None:
     message_id = await rating_message(sender, sessions, clock, chat)
     await chat.press_data("rt:x:5", message_id=message_id)
@@ -125,7 +149,7 @@ async def test_rating_data_that_does_not_parse_falls_through(
     assert await rating(sessions, walked.id) is None
 
 
-async def test_an_order_cannot_be_rated_before_its_session(chat, sessions, seeded, clock) -> None:  # noqa: ANN001
+async def test_an_order_cannot_be_rated_before_its_session(chat, sessions, seeded, clock) -> None:
     await chat.send("/start")
     order = await place_order(
         SqlUnitOfWork(sessions),

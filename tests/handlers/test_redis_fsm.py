@@ -23,7 +23,9 @@ from tests.seed import Seeded
 from tests.telegram.recorder import RecordingSession
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
-pytestmark = pytest.mark.skipif(not REDIS_URL, reason="Redis not configured: set TEST_REDIS_URL (redis://127.0.0.1:6379/15)")
+pytestmark = pytest.mark.skipif(
+    not REDIS_URL, reason="Redis not configured: set TEST_REDIS_URL (redis://127.0.0.1:6379/15)"
+)
 
 
 @pytest.fixture
@@ -39,11 +41,13 @@ async def redis_prefix() -> AsyncIterator[str]:
     await redis.aclose()
 
 
-def replica(settings, sessions, clock, prefix: str) -> Dispatcher:  # noqa: ANN001
+def replica(settings, sessions, clock, prefix: str) -> Dispatcher:
     from aiogram.fsm.storage.redis import RedisStorage
 
     storage = RedisStorage.from_url(REDIS_URL, key_builder=DefaultKeyBuilder(prefix=prefix))
-    return build_dispatcher(settings.model_copy(update={"redis_url": REDIS_URL}), sessions, clock=clock, storage=storage)
+    return build_dispatcher(
+        settings.model_copy(update={"redis_url": REDIS_URL}), sessions, clock=clock, storage=storage
+    )
 
 
 async def test_a_booking_started_on_one_replica_is_confirmed_on_another(
@@ -55,7 +59,9 @@ async def test_a_booking_started_on_one_replica_is_confirmed_on_another(
     await chat.press(lambda b: b.callback_data == BookCb(action=BookAction.START, session=seeded.session_id).pack())
     await chat.press(lambda b: b.callback_data == BookCb(action=BookAction.NEXT, session=seeded.session_id).pack())
     await chat.send("Pier 3")
-    await chat.press(lambda b: b.callback_data == BookCb(action=BookAction.CHOICE, session=seeded.session_id, value=0).pack())
+    await chat.press(
+        lambda b: b.callback_data == BookCb(action=BookAction.CHOICE, session=seeded.session_id, value=0).pack()
+    )
     await first.storage.close()
     detach_routers(first)
 

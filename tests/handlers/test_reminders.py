@@ -28,43 +28,61 @@ TOURIST = 5001
 
 
 @pytest.fixture
-def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:  # noqa: ANN001
+def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:
     return OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited())
 
 
 @pytest.fixture
-def jobs(sessions, clock) -> DeadlineJobs:  # noqa: ANN001
+def jobs(sessions, clock) -> DeadlineJobs:
     return DeadlineJobs(sessions, clock)
 
 
-async def walk(sessions, seeded: Seeded, clock, language: str = "ru", payments: bool = False,  # noqa: ANN001
-               user_id: int = TOURIST) -> Order:
+async def walk(
+    sessions,
+    seeded: Seeded,
+    clock,
+    language: str = "ru",
+    payments: bool = False,
+    user_id: int = TOURIST,
+) -> Order:
     await seed_user(sessions, user_id, language=language, now=clock.now(), hotel_id=seeded.hotel_id)
     return await place_order(
         SqlUnitOfWork(sessions),
-        PlaceOrder(user_id=user_id, session_id=seeded.instant_session_id, quantities={"adult": 2},
-                   payments_enabled=payments),
+        PlaceOrder(
+            user_id=user_id, session_id=seeded.instant_session_id, quantities={"adult": 2}, payments_enabled=payments
+        ),
         clock.now(),
     )
 
 
-async def cruise(sessions, seeded: Seeded, clock) -> Order:  # noqa: ANN001
+async def cruise(sessions, seeded: Seeded, clock) -> Order:
     await seed_user(sessions, TOURIST, language="en", now=clock.now(), hotel_id=seeded.hotel_id)
     return await place_order(
         SqlUnitOfWork(sessions),
-        PlaceOrder(user_id=TOURIST, session_id=seeded.session_id, quantities={"adult": 2},
-                   answers={"pickup": "Hotel Viru", "lunch": "veg"}),
+        PlaceOrder(
+            user_id=TOURIST,
+            session_id=seeded.session_id,
+            quantities={"adult": 2},
+            answers={"pickup": "Hotel Viru", "lunch": "veg"},
+        ),
         clock.now(),
     )
 
 
-async def statuses(sessions) -> dict[str, str]:  # noqa: ANN001
+async def statuses(sessions) -> dict[str, str]:
     async with sessions() as db:
         return {kind: status for kind, status in await db.execute(select(OutboxRow.kind, OutboxRow.status))}
 
 
 async def test_the_session_reminder_in_the_tourist_s_language_and_the_region_s_time(
-    dp, bot, recorder: RecordingSession, sender, jobs, sessions, seeded, clock  # noqa: ANN001
+    dp,
+    bot,
+    recorder: RecordingSession,
+    sender,
+    jobs,
+    sessions,
+    seeded,
+    clock,
 ) -> None:
     tourist = Chat(dp, bot, recorder, TOURIST, language_code="ru")
     order = await walk(sessions, seeded, clock)
@@ -81,7 +99,14 @@ async def test_the_session_reminder_in_the_tourist_s_language_and_the_region_s_t
 
 
 async def test_a_reminder_for_an_order_cancelled_meanwhile_is_not_sent(
-    dp, bot, recorder, sender, jobs, sessions, seeded, clock  # noqa: ANN001
+    dp,
+    bot,
+    recorder,
+    sender,
+    jobs,
+    sessions,
+    seeded,
+    clock,
 ) -> None:
     order = await walk(sessions, seeded, clock)
     clock.advance(seconds=(INSTANT_SESSION_IN - timedelta(hours=2)).total_seconds())
@@ -94,7 +119,14 @@ async def test_a_reminder_for_an_order_cancelled_meanwhile_is_not_sent(
 
 
 async def test_the_pay_reminder_and_the_expiry_with_a_button_to_book_again(
-    dp, bot, recorder, sender, jobs, sessions, seeded, clock  # noqa: ANN001
+    dp,
+    bot,
+    recorder,
+    sender,
+    jobs,
+    sessions,
+    seeded,
+    clock,
 ) -> None:
     tourist = Chat(dp, bot, recorder, TOURIST, language_code="en")
     order = await walk(sessions, seeded, clock, language="en", payments=True)
@@ -119,7 +151,14 @@ async def test_the_pay_reminder_and_the_expiry_with_a_button_to_book_again(
 
 
 async def test_a_pay_reminder_for_an_order_paid_meanwhile_is_not_sent(
-    dp, bot, recorder, sender, jobs, sessions, seeded, clock  # noqa: ANN001
+    dp,
+    bot,
+    recorder,
+    sender,
+    jobs,
+    sessions,
+    seeded,
+    clock,
 ) -> None:
     order = await walk(sessions, seeded, clock, payments=True)
     await sender.deliver_due()  # the invoice
@@ -132,7 +171,14 @@ async def test_a_pay_reminder_for_an_order_paid_meanwhile_is_not_sent(
 
 
 async def test_the_silent_organiser_is_nudged_in_their_language_and_can_confirm_from_the_nudge(
-    dp, bot, recorder, sender, jobs, sessions, seeded, clock  # noqa: ANN001
+    dp,
+    bot,
+    recorder,
+    sender,
+    jobs,
+    sessions,
+    seeded,
+    clock,
 ) -> None:
     organiser = Chat(dp, bot, recorder, ORGANISER_CHAT, language_code="et", first_name="Kapten")
     order = await cruise(sessions, seeded, clock)
@@ -152,7 +198,14 @@ async def test_the_silent_organiser_is_nudged_in_their_language_and_can_confirm_
 
 
 async def test_the_organiser_gets_the_participant_list(
-    dp, bot, recorder, sender, jobs, sessions, seeded, clock  # noqa: ANN001
+    dp,
+    bot,
+    recorder,
+    sender,
+    jobs,
+    sessions,
+    seeded,
+    clock,
 ) -> None:
     organiser = Chat(dp, bot, recorder, ORGANISER_CHAT, language_code="et", first_name="Kapten")
     order = await cruise(sessions, seeded, clock)
@@ -170,7 +223,14 @@ async def test_the_organiser_gets_the_participant_list(
 
 
 async def test_an_order_awaiting_the_organiser_expires_at_the_cutoff_and_the_tourist_is_told(
-    dp, bot, recorder, sender, jobs, sessions, seeded, clock  # noqa: ANN001
+    dp,
+    bot,
+    recorder,
+    sender,
+    jobs,
+    sessions,
+    seeded,
+    clock,
 ) -> None:
     tourist = Chat(dp, bot, recorder, TOURIST, language_code="en")
     order = await cruise(sessions, seeded, clock)
@@ -184,13 +244,23 @@ async def test_an_order_awaiting_the_organiser_expires_at_the_cutoff_and_the_tou
 
 
 async def test_a_paid_order_s_reminder_carries_its_ticket(
-    dp, bot, recorder, sender, jobs, sessions, seeded, clock  # noqa: ANN001
+    dp,
+    bot,
+    recorder,
+    sender,
+    jobs,
+    sessions,
+    seeded,
+    clock,
 ) -> None:
     tourist = Chat(dp, bot, recorder, TOURIST, language_code="en")
     order = await walk(sessions, seeded, clock, language="en")
     async with sessions() as db, db.begin():
-        await db.execute(update(OrderRow).where(OrderRow.id == order.id).values(
-            payment="paid", ticket="issued", ticket_code="TKT-ACD-EFH-JKM"))
+        await db.execute(
+            update(OrderRow)
+            .where(OrderRow.id == order.id)
+            .values(payment="paid", ticket="issued", ticket_code="TKT-ACD-EFH-JKM")
+        )
     clock.advance(seconds=(INSTANT_SESSION_IN - timedelta(hours=2)).total_seconds())
     await jobs.send_due_reminders()
     await sender.deliver_due()

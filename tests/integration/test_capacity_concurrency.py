@@ -32,6 +32,7 @@ ATTEMPTS = 200
 CAPACITY = 10
 FIRST_USER = 1_000_000
 
+
 async def _open_engine(backend: str, tmp_path: Any, **kwargs: Any) -> tuple[AsyncEngine, str | None]:
     """Like the ``engine`` fixture of tests/conftest.py, with engine keyword arguments (pool size...)."""
     if backend == "sqlite":
@@ -39,7 +40,9 @@ async def _open_engine(backend: str, tmp_path: Any, **kwargs: Any) -> tuple[Asyn
         await upgrade(engine)
         return engine, None
     if not POSTGRES_URL:
-        pytest.skip("PostgreSQL not configured: set TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)")
+        pytest.skip(
+            "PostgreSQL not configured: set TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)"
+        )
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL)
     async with admin.begin() as conn:
@@ -117,9 +120,7 @@ async def test_concurrent_single_seat_bookings_sell_exactly_the_capacity(
     async def attempt(user_id: int) -> Order:
         return await place_order(SqlUnitOfWork(sessions), PlaceOrder(user_id, target, {"adult": 1}), NOW)
 
-    results = await asyncio.gather(
-        *(attempt(FIRST_USER + i) for i in range(ATTEMPTS)), return_exceptions=True
-    )
+    results = await asyncio.gather(*(attempt(FIRST_USER + i) for i in range(ATTEMPTS)), return_exceptions=True)
     placed, sold_out = _split(results)
 
     assert len(placed) == CAPACITY
@@ -137,9 +138,7 @@ async def test_concurrent_multi_seat_bookings_never_exceed_the_capacity(
     wanted = random.Random(20261130).choices([1, 2, 3], k=ATTEMPTS)
 
     async def attempt(i: int) -> Order:
-        return await place_order(
-            SqlUnitOfWork(sessions), PlaceOrder(FIRST_USER + i, target, {"adult": wanted[i]}), NOW
-        )
+        return await place_order(SqlUnitOfWork(sessions), PlaceOrder(FIRST_USER + i, target, {"adult": wanted[i]}), NOW)
 
     placed, sold_out = _split(await asyncio.gather(*(attempt(i) for i in range(ATTEMPTS)), return_exceptions=True))
 
@@ -173,16 +172,27 @@ async def test_concurrent_repeats_of_one_confirm_place_one_order(world: tuple[as
 # ---- the same guarantee at the storage port (independent of the catalog reads) ----------------------------------
 
 
-async def _reserve_and_record(sessions: async_sessionmaker, event_id: int, session_id: int, user_id: int, seats: int) -> Order | None:
+async def _reserve_and_record(
+    sessions: async_sessionmaker, event_id: int, session_id: int, user_id: int, seats: int
+) -> Order | None:
     """The storage half of place_order: take seats with the conditional UPDATE, then write the order."""
     async with SqlUnitOfWork(sessions) as uow:
         if not await uow.seats.reserve(session_id, seats):
             return None
         order = await uow.orders.add(
             Order(
-                code=new_order_code(), user_id=user_id, session_id=session_id, event_id=event_id, currency="EUR",
-                items=[OrderItem("adult", seats, 1500)], subtotal_minor=1500 * seats, discount_percent=0,
-                total_minor=1500 * seats, created_at=NOW, hold_until=NOW + timedelta(minutes=15), language="en",
+                code=new_order_code(),
+                user_id=user_id,
+                session_id=session_id,
+                event_id=event_id,
+                currency="EUR",
+                items=[OrderItem("adult", seats, 1500)],
+                subtotal_minor=1500 * seats,
+                discount_percent=0,
+                total_minor=1500 * seats,
+                created_at=NOW,
+                hold_until=NOW + timedelta(minutes=15),
+                language="en",
             )
         )
         await uow.commit()

@@ -38,7 +38,8 @@ async def counts(sessions: async_sessionmaker) -> dict[str, int]:
 async def session_row(sessions: async_sessionmaker, event_code: str, starts_at: datetime) -> SessionRow:
     async with sessions() as s:
         return await s.scalar(
-            select(SessionRow).join(EventRow, EventRow.id == SessionRow.event_id)
+            select(SessionRow)
+            .join(EventRow, EventRow.id == SessionRow.event_id)
             .where(EventRow.code == event_code, SessionRow.starts_at == starts_at)
         )
 
@@ -85,14 +86,18 @@ async def test_the_example_imports(sessions: async_sessionmaker) -> None:
         pickup, lunch = boats.questions
         assert (pickup.id, pickup.kind, pickup.max_length, pickup.required) == ("pickup", QuestionKind.TEXT, 120, True)
         assert lunch.kind is QuestionKind.CHOICE
-        assert lunch.choices[1] == Choice("veg", {"en": "Vegetarian", "ru": "Вегетарианский", "de": "Vegetarisch",
-                                                   "et": "Taimetoit"})
+        assert lunch.choices[1] == Choice(
+            "veg", {"en": "Vegetarian", "ru": "Вегетарианский", "de": "Vegetarisch", "et": "Taimetoit"}
+        )
         walks = await s.scalar(select(OrganiserRow).where(OrganiserRow.code == "nordic-walks"))
         assert walks.chat_id == -1001234567890 and walks.phone is None and walks.pay_within_s == 1800
 
         cruise = event_from_row(await s.scalar(select(EventRow).where(EventRow.code == "islands-cruise")))
-        assert cruise.ticket_types == (TicketType("adult", 4500), TicketType("child", 2500),
-                                       TicketType("family", 12000))
+        assert cruise.ticket_types == (
+            TicketType("adult", 4500),
+            TicketType("child", 2500),
+            TicketType("family", 12000),
+        )
         assert cruise.duration.total_seconds() == 3 * 3600 and cruise.needs_confirmation
         walk = event_from_row(await s.scalar(select(EventRow).where(EventRow.code == "old-town-walk")))
         assert not walk.needs_confirmation and walk.meeting_point["et"] == "Viru värav"
@@ -133,9 +138,10 @@ async def test_changes_are_upserted_by_id(sessions: async_sessionmaker, tmp_path
         example_text()
         .replace("name: Hotel Telegraaf", "name: Hotel Telegraaf Tallinn")
         .replace('prices: {adult: "15.00"}', 'prices: {adult: "17.50"}')
-        .replace("      - {starts_at: 2026-12-05T20:00, capacity: 12}",
-                 "      - {starts_at: 2026-12-05T20:00, capacity: 12}\n"
-                 "      - {starts_at: 2026-12-06T20:00, capacity: 12}")
+        .replace(
+            "      - {starts_at: 2026-12-05T20:00, capacity: 12}",
+            "      - {starts_at: 2026-12-05T20:00, capacity: 12}\n      - {starts_at: 2026-12-06T20:00, capacity: 12}",
+        )
     )
 
     report = await import_catalog(sessions, write(tmp_path, changed))
@@ -154,8 +160,9 @@ async def test_changes_are_upserted_by_id(sessions: async_sessionmaker, tmp_path
 
 async def test_a_bad_file_imports_nothing(sessions: async_sessionmaker, tmp_path: Path) -> None:
     # Valid except one price in the last event.
-    bad = example_text().replace('prices: {adult: "650.00", child: "350.00"}',
-                                 'prices: {adult: "6x0", child: "350.00"}')
+    bad = example_text().replace(
+        'prices: {adult: "650.00", child: "350.00"}', 'prices: {adult: "6x0", child: "350.00"}'
+    )
     assert bad != example_text()
 
     with pytest.raises(CatalogError) as caught:
@@ -174,8 +181,9 @@ async def test_a_bad_file_changes_nothing_in_a_filled_database(sessions: async_s
     bad = (
         example_text()
         .replace("name: Hotel Telegraaf", "name: Hotel Telegraaf Tallinn")
-        .replace("    organiser: baltic-boats\n    region: stockholm",
-                 "    organiser: baltic-boat\n    region: stockholm")
+        .replace(
+            "    organiser: baltic-boats\n    region: stockholm", "    organiser: baltic-boat\n    region: stockholm"
+        )
     )
 
     with pytest.raises(CatalogError) as caught:
@@ -213,8 +221,9 @@ events:
 
 
 async def test_unknown_references_are_refused(sessions: async_sessionmaker, tmp_path: Path) -> None:
-    text = example_text().replace("    region: stockholm\n    name: Gamla Stan Inn",
-                                  "    region: stokholm\n    name: Gamla Stan Inn")
+    text = example_text().replace(
+        "    region: stockholm\n    name: Gamla Stan Inn", "    region: stokholm\n    name: Gamla Stan Inn"
+    )
 
     with pytest.raises(CatalogError) as caught:
         await import_catalog(sessions, write(tmp_path, text))
@@ -248,10 +257,14 @@ async def test_shrinking_below_the_sold_seats_is_refused(sessions: async_session
     await import_catalog(sessions, EXAMPLE)
     await sell(sessions, "islands-cruise", CRUISE_FIRST, 7)
     before = await snapshot(sessions)
-    shrunk = example_text().replace(
-        "      - starts_at: 2026-12-01T10:00     # local time of the region: 08:00 UTC\n        capacity: 20",
-        "      - starts_at: 2026-12-01T10:00\n        capacity: 6",
-    ).replace("name: Hotel Telegraaf", "name: Hotel Telegraaf Tallinn")
+    shrunk = (
+        example_text()
+        .replace(
+            "      - starts_at: 2026-12-01T10:00     # local time of the region: 08:00 UTC\n        capacity: 20",
+            "      - starts_at: 2026-12-01T10:00\n        capacity: 6",
+        )
+        .replace("name: Hotel Telegraaf", "name: Hotel Telegraaf Tallinn")
+    )
 
     with pytest.raises(CatalogError) as caught:
         await import_catalog(sessions, write(tmp_path, shrunk))
@@ -306,8 +319,9 @@ async def test_invalid_yaml_names_the_file_and_the_line(sessions: async_sessionm
 
 
 async def test_a_key_written_twice_is_refused(sessions: async_sessionmaker, tmp_path: Path) -> None:
-    text = example_text().replace('    prices: {adult: "15.00"}\n',
-                                  '    prices: {adult: "15.00"}\n    prices: {adult: "1.00"}\n')
+    text = example_text().replace(
+        '    prices: {adult: "15.00"}\n', '    prices: {adult: "15.00"}\n    prices: {adult: "1.00"}\n'
+    )
     with pytest.raises(CatalogError) as caught:
         await import_catalog(sessions, write(tmp_path, text))
     assert "the key 'prices' appears twice" in str(caught.value) and ", line " in str(caught.value)
@@ -326,9 +340,13 @@ async def test_the_demo_catalog_imports_and_reimports_unchanged(sessions: async_
     first = await import_catalog(sessions, path)
 
     in_db = await counts(sessions)
-    assert in_db == {"regions": written["regions"], "hotels": written["hotels"],
-                     "organisers": written["organisers"], "events": written["events"],
-                     "event_sessions": written["sessions"]}
+    assert in_db == {
+        "regions": written["regions"],
+        "hotels": written["hotels"],
+        "organisers": written["organisers"],
+        "events": written["events"],
+        "event_sessions": written["sessions"],
+    }
     assert in_db["regions"] == 8 and in_db["hotels"] >= 850 and in_db["organisers"] >= 230
     assert in_db["event_sessions"] >= 2000
     assert first.sessions == KindCounts(created=written["sessions"])

@@ -68,8 +68,9 @@ async def seeded(sessions: async_sessionmaker) -> Seeded:
     """The seeded catalog on short durations: 30 s to confirm, 60 s to pay, reminders 5 and 1 minutes before."""
     seeded = await seed_catalog(sessions, NOW)
     async with sessions() as db, db.begin():
-        await db.execute(update(OrganiserRow).values(confirm_within_s=30, pay_within_s=60, hold_s=60,
-                                                     reminders_s=[300, 60]))
+        await db.execute(
+            update(OrganiserRow).values(confirm_within_s=30, pay_within_s=60, hold_s=60, reminders_s=[300, 60])
+        )
         await db.execute(
             update(SessionRow)
             .where(SessionRow.id.in_([seeded.session_id, seeded.instant_session_id]))
@@ -79,10 +80,21 @@ async def seeded(sessions: async_sessionmaker) -> Seeded:
     return seeded
 
 
-async def walk(sessions: async_sessionmaker, seeded: Seeded, user_id: int = TOURIST, payments: bool = False,
-               session_id: int | None = None, seats: int = 2, now: datetime = NOW) -> Order:
-    cmd = PlaceOrder(user_id=user_id, session_id=session_id or seeded.instant_session_id,
-                     quantities={"adult": seats}, payments_enabled=payments)
+async def walk(
+    sessions: async_sessionmaker,
+    seeded: Seeded,
+    user_id: int = TOURIST,
+    payments: bool = False,
+    session_id: int | None = None,
+    seats: int = 2,
+    now: datetime = NOW,
+) -> Order:
+    cmd = PlaceOrder(
+        user_id=user_id,
+        session_id=session_id or seeded.instant_session_id,
+        quantities={"adult": seats},
+        payments_enabled=payments,
+    )
     return await place_order(SqlUnitOfWork(sessions), cmd, now)
 
 
@@ -128,7 +140,7 @@ def nothing(runs: dict[str, Swept]) -> bool:
 # ---- the whole timeline, every job run twice ----------------------------------------------------------------------
 
 
-async def test_every_job_run_twice_does_its_work_once(sessions, seeded) -> None:  # noqa: ANN001
+async def test_every_job_run_twice_does_its_work_once(sessions, seeded) -> None:
     clock = FixedClock(NOW)
     jobs = DeadlineJobs(sessions, clock)
     silent = await cruise(sessions, seeded)  # awaits the organiser, who never answers
@@ -168,16 +180,18 @@ async def test_every_job_run_twice_does_its_work_once(sessions, seeded) -> None:
     first, second = await run_twice(jobs)
     assert len(first[JOB_SEND_REMINDERS].done) == 1 and nothing(second)
 
-    assert await outbox_kinds(sessions) == Counter({
-        OutboxKind.BOOKING_REQUEST.value: 1,
-        OutboxKind.INVOICE.value: 1,
-        OutboxKind.CONFIRM_NUDGE.value: 1,
-        OutboxKind.PAY_REMINDER.value: 1,
-        OutboxKind.ORDER_EXPIRED.value: 2,
-        OutboxKind.SESSION_REMINDER.value: 2,
-        OutboxKind.PARTICIPANTS.value: 1,
-        OutboxKind.RATING_REQUEST.value: 1,
-    })
+    assert await outbox_kinds(sessions) == Counter(
+        {
+            OutboxKind.BOOKING_REQUEST.value: 1,
+            OutboxKind.INVOICE.value: 1,
+            OutboxKind.CONFIRM_NUDGE.value: 1,
+            OutboxKind.PAY_REMINDER.value: 1,
+            OutboxKind.ORDER_EXPIRED.value: 2,
+            OutboxKind.SESSION_REMINDER.value: 2,
+            OutboxKind.PARTICIPANTS.value: 1,
+            OutboxKind.RATING_REQUEST.value: 1,
+        }
+    )
     actions = await audit_actions(sessions)
     assert (actions["order.organiser_nudged"], actions["order.pay_reminded"], actions["order.expired"]) == (1, 1, 2)
     assert (actions["reminder.sent"], actions["session.participants_sent"]) == (3, 1)
@@ -196,8 +210,9 @@ async def test_every_job_run_twice_does_its_work_once(sessions, seeded) -> None:
 @pytest.fixture
 async def big_session(sessions: async_sessionmaker, seeded: Seeded) -> int:
     async with sessions() as db, db.begin():
-        row = SessionRow(event_id=seeded.instant_event_id, starts_at=BIG_START, capacity=500, seats_left=500,
-                         status="scheduled")
+        row = SessionRow(
+            event_id=seeded.instant_event_id, starts_at=BIG_START, capacity=500, seats_left=500, status="scheduled"
+        )
         db.add(row)
         await db.flush()
         session_id = row.id
@@ -205,7 +220,7 @@ async def big_session(sessions: async_sessionmaker, seeded: Seeded) -> int:
     return session_id
 
 
-async def drain(engine: AsyncEngine, use_case, now: datetime, batch: int) -> list[int]:  # noqa: ANN001
+async def drain(engine: AsyncEngine, use_case, now: datetime, batch: int) -> list[int]:
     """One "process": its own engine, passes until nothing is left."""
     sessions = session_factory(engine)
     done: list[int] = []
@@ -219,10 +234,14 @@ async def drain(engine: AsyncEngine, use_case, now: datetime, batch: int) -> lis
 
 
 async def test_two_processes_send_every_reminder_exactly_once(
-    engine, sessions, seeded, big_session  # noqa: ANN001
+    engine,
+    sessions,
+    seeded,
+    big_session,
 ) -> None:
-    orders = [await walk(sessions, seeded, user_id=FIRST_USER + i, session_id=big_session, seats=1)
-              for i in range(MANY)]
+    orders = [
+        await walk(sessions, seeded, user_id=FIRST_USER + i, session_id=big_session, seats=1) for i in range(MANY)
+    ]
     twins = [engine_twin(engine) for _ in range(2)]
     at = BIG_START - timedelta(minutes=4)  # every 5-minute reminder is due
     try:
@@ -244,10 +263,15 @@ async def test_two_processes_send_every_reminder_exactly_once(
 
 
 async def test_two_processes_expire_each_order_once_and_release_its_seats_once(
-    engine, sessions, seeded, big_session  # noqa: ANN001
+    engine,
+    sessions,
+    seeded,
+    big_session,
 ) -> None:
-    orders = [await walk(sessions, seeded, user_id=FIRST_USER + i, session_id=big_session, seats=2, payments=True)
-              for i in range(MANY)]
+    orders = [
+        await walk(sessions, seeded, user_id=FIRST_USER + i, session_id=big_session, seats=2, payments=True)
+        for i in range(MANY)
+    ]
     assert await seats_left(sessions, big_session) == 500 - 2 * MANY
     reminded_at = NOW + timedelta(seconds=60)
     twins = [engine_twin(engine) for _ in range(2)]
@@ -272,7 +296,7 @@ async def test_two_processes_expire_each_order_once_and_release_its_seats_once(
 # ---- downtime, cancellations, moves ---------------------------------------------------------------------------------
 
 
-async def test_after_downtime_a_late_reminder_goes_out_only_before_the_start(sessions, seeded) -> None:  # noqa: ANN001
+async def test_after_downtime_a_late_reminder_goes_out_only_before_the_start(sessions, seeded) -> None:
     before_start = await walk(sessions, seeded)
     swept = await send_due_reminders(SqlUnitOfWork(sessions), START - timedelta(seconds=30), 50)
     assert (len(swept.done), len(swept.skipped)) == (1, 1)  # the 1-minute one goes, the 5-minute one is moot
@@ -283,7 +307,8 @@ async def test_after_downtime_a_late_reminder_goes_out_only_before_the_start(ses
 
 
 async def test_after_downtime_past_the_start_reminders_are_recorded_as_skipped(
-    sessions, seeded  # noqa: ANN001
+    sessions,
+    seeded,
 ) -> None:
     placed = await walk(sessions, seeded)
     swept = await send_due_reminders(SqlUnitOfWork(sessions), START + timedelta(minutes=1), 50)
@@ -294,7 +319,7 @@ async def test_after_downtime_past_the_start_reminders_are_recorded_as_skipped(
     assert (await reminder_statuses(sessions))[(placed.id, f"rating@{seeded.instant_session_id}")] == "pending"
 
 
-async def test_cancelled_expired_and_moved_orders_get_no_reminders(sessions, seeded) -> None:  # noqa: ANN001
+async def test_cancelled_expired_and_moved_orders_get_no_reminders(sessions, seeded) -> None:
     for user_id in (TOURIST + 1, TOURIST + 2):
         await seed_user(sessions, user_id, now=NOW)
     cancelled = await walk(sessions, seeded)
@@ -304,8 +329,13 @@ async def test_cancelled_expired_and_moved_orders_get_no_reminders(sessions, see
     await expire_overdue(SqlUnitOfWork(sessions), NOW + timedelta(seconds=90), 50)
     moved = await walk(sessions, seeded, user_id=TOURIST + 2)
     async with sessions() as db, db.begin():
-        other = SessionRow(event_id=seeded.instant_event_id, starts_at=START + timedelta(days=1), capacity=10,
-                           seats_left=10, status="scheduled")
+        other = SessionRow(
+            event_id=seeded.instant_event_id,
+            starts_at=START + timedelta(days=1),
+            capacity=10,
+            seats_left=10,
+            status="scheduled",
+        )
         db.add(other)
         await db.flush()
         other_id = other.id
@@ -332,7 +362,7 @@ async def test_cancelled_expired_and_moved_orders_get_no_reminders(sessions, see
 # ---- the repository -------------------------------------------------------------------------------------------------
 
 
-async def test_rows_are_added_once_and_a_sent_list_can_be_due_again(sessions, seeded) -> None:  # noqa: ANN001
+async def test_rows_are_added_once_and_a_sent_list_can_be_due_again(sessions, seeded) -> None:
     placed = await walk(sessions, seeded)
     uow = SqlUnitOfWork(sessions)
     async with uow:
@@ -356,15 +386,21 @@ async def test_rows_are_added_once_and_a_sent_list_can_be_due_again(sessions, se
 # ---- the scheduler --------------------------------------------------------------------------------------------------
 
 
-def test_the_scheduler_runs_every_deadline_job_on_an_interval_one_at_a_time(sessions) -> None:  # noqa: ANN001
+def test_the_scheduler_runs_every_deadline_job_on_an_interval_one_at_a_time(sessions) -> None:
     from unittest.mock import Mock
 
     from scheduler.jobs import JOB_DELIVER_OUTBOX, build_scheduler
 
     scheduler = build_scheduler(Mock(), 1.0, DeadlineJobs(sessions, FixedClock(NOW)), deadline_interval_s=5.0)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {JOB_DELIVER_OUTBOX, JOB_NUDGE_ORGANISERS, JOB_REMIND_UNPAID, JOB_EXPIRE_OVERDUE,
-                         JOB_SEND_REMINDERS, JOB_PARTICIPANT_LISTS}
+    assert set(jobs) == {
+        JOB_DELIVER_OUTBOX,
+        JOB_NUDGE_ORGANISERS,
+        JOB_REMIND_UNPAID,
+        JOB_EXPIRE_OVERDUE,
+        JOB_SEND_REMINDERS,
+        JOB_PARTICIPANT_LISTS,
+    }
     for job_id, job in jobs.items():
         assert (job.max_instances, job.coalesce) == (1, True)
         seconds = job.trigger.interval.total_seconds()

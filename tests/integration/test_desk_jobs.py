@@ -36,8 +36,12 @@ async def problem_orders(sessions: async_sessionmaker, count: int) -> list[int]:
     for i in range(count):
         order = await place_order(
             SqlUnitOfWork(sessions),
-            PlaceOrder(user_id=FIRST_USER + i, session_id=seeded.session_id, quantities={"adult": 1},
-                       answers={"pickup": "Viru", "lunch": "veg"}),
+            PlaceOrder(
+                user_id=FIRST_USER + i,
+                session_id=seeded.session_id,
+                quantities={"adult": 1},
+                answers={"pickup": "Viru", "lunch": "veg"},
+            ),
             NOW,
         )
         ids.append(order.id)
@@ -68,7 +72,7 @@ async def card_messages(sessions: async_sessionmaker) -> Counter[int]:
         return Counter(p["card_id"] for p in payloads)
 
 
-async def test_two_processes_open_one_card_per_order(engine, sessions) -> None:  # noqa: ANN001
+async def test_two_processes_open_one_card_per_order(engine, sessions) -> None:
     ids = await problem_orders(sessions, MANY)
     overdue = NOW + timedelta(minutes=11)
     twins = [engine_twin(engine) for _ in range(2)]
@@ -85,7 +89,7 @@ async def test_two_processes_open_one_card_per_order(engine, sessions) -> None: 
     assert await sweep(engine, overdue + timedelta(seconds=1)) == []
 
 
-async def test_a_change_updates_the_card_and_a_normal_order_closes_it(engine, sessions) -> None:  # noqa: ANN001
+async def test_a_change_updates_the_card_and_a_normal_order_closes_it(engine, sessions) -> None:
     [order_id] = await problem_orders(sessions, 1)
     overdue = NOW + timedelta(minutes=11)
     assert await sweep(engine, overdue) == [order_id]
@@ -95,17 +99,18 @@ async def test_a_change_updates_the_card_and_a_normal_order_closes_it(engine, se
     [card] = await card_rows(sessions)
     assert card.kinds == ["organiser_silent", "unclear_reply"] and card.version == 1
     async with sessions() as db, db.begin():
-        await db.execute(update(OrderRow).values(booking="declined", unclear_reply=None,
-                                                 version=OrderRow.version + 1))
+        await db.execute(update(OrderRow).values(booking="declined", unclear_reply=None, version=OrderRow.version + 1))
     assert await sweep(engine, overdue) == [order_id]
     [card] = await card_rows(sessions)
     assert card.status == "resolved" and card.open_subject is None and card.resolution == "back_to_normal"
     assert (await card_messages(sessions))[card.id] == 3  # opened, updated, closed: one row per version
     async with sessions() as db:
-        assert await db.scalar(select(func.count()).select_from(OrderRow).where(OrderRow.desk_check_at.isnot(None))) == 0
+        assert (
+            await db.scalar(select(func.count()).select_from(OrderRow).where(OrderRow.desk_check_at.isnot(None))) == 0
+        )
 
 
-def test_the_scheduler_runs_the_desk_jobs_on_the_interval(sessions) -> None:  # noqa: ANN001
+def test_the_scheduler_runs_the_desk_jobs_on_the_interval(sessions) -> None:
     from unittest.mock import Mock
 
     from scheduler.jobs import (

@@ -19,7 +19,7 @@ class Form(StatesGroup):
 KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
 
 
-async def test_state_and_data_round_trip(engine) -> None:  # noqa: ANN001
+async def test_state_and_data_round_trip(engine) -> None:
     storage = SqlStorage(session_factory(engine))
     assert await storage.get_state(KEY) is None and await storage.get_data(KEY) == {}
     await storage.set_state(KEY, Form.step)
@@ -29,7 +29,7 @@ async def test_state_and_data_round_trip(engine) -> None:  # noqa: ANN001
     assert await storage.get_data(StorageKey(bot_id=1, chat_id=43, user_id=43)) == {}  # others are separate
 
 
-async def test_another_process_sees_it_and_clearing_leaves_no_row(engine) -> None:  # noqa: ANN001
+async def test_another_process_sees_it_and_clearing_leaves_no_row(engine) -> None:
     await SqlStorage(session_factory(engine)).set_state(KEY, Form.step)
     other = engine_twin(engine)  # a restarted process, or another replica
     try:

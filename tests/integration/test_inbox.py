@@ -46,13 +46,13 @@ class RecordingDispatcher:
         self.finished.append(update.update_id)
 
 
-async def test_a_repeated_delivery_is_stored_once(engine) -> None:  # noqa: ANN001
+async def test_a_repeated_delivery_is_stored_once(engine) -> None:
     inbox = Inbox(session_factory(engine), FixedClock())
     assert [u.update_id for u in await inbox.store([message(1, 10), message(2, 10)])] == [1, 2]
     assert [u.update_id for u in await inbox.store([message(2, 10), message(3, 10)])] == [3]
 
 
-async def test_pending_updates_are_handled_again_and_marked(engine) -> None:  # noqa: ANN001
+async def test_pending_updates_are_handled_again_and_marked(engine) -> None:
     inbox = Inbox(session_factory(engine), FixedClock())
     await inbox.store([message(1, 10), message(2, 11)])
     assert [u.update_id for u in await inbox.pending(BOT)] == [1, 2]
@@ -63,7 +63,7 @@ async def test_pending_updates_are_handled_again_and_marked(engine) -> None:  # 
     assert await inbox.pending(BOT) == []  # a crashed handler is recorded as failed, not retried forever
 
 
-async def test_one_chat_in_order_other_chats_alongside(engine) -> None:  # noqa: ANN001
+async def test_one_chat_in_order_other_chats_alongside(engine) -> None:
     inbox = Inbox(session_factory(engine), FixedClock())
     updates = [message(1, 10), message(2, 10), message(3, 20), message(4, 10)]
     await inbox.store(updates)
@@ -73,10 +73,10 @@ async def test_one_chat_in_order_other_chats_alongside(engine) -> None:  # noqa:
     chat_10 = [i for i in dp.finished if i != 3]
     assert chat_10 == [1, 2, 4]
     assert dp.started.index(3) < dp.finished.index(2)  # chat 20 did not wait for chat 10
-    assert polling._locks == {}  # noqa: SLF001 - idle chats keep no lock
+    assert polling._locks == {}
 
 
-async def test_handled_updates_are_forgotten_after_a_while(engine) -> None:  # noqa: ANN001
+async def test_handled_updates_are_forgotten_after_a_while(engine) -> None:
     clock = FixedClock(datetime(2026, 11, 30, tzinfo=UTC))
     inbox = Inbox(session_factory(engine), clock)
     await inbox.store([message(1, 10)])

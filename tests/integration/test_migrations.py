@@ -9,15 +9,13 @@ from bot.storage.migrate import current_revision, upgrade
 from bot.storage.tables import Base
 
 
-async def test_migrations_match_the_models(engine) -> None:  # noqa: ANN001
+async def test_migrations_match_the_models(engine) -> None:
     async with engine.connect() as connection:
-        diff = await connection.run_sync(
-            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
-        )
+        diff = await connection.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
     assert diff == []
 
 
-async def test_upgrade_is_idempotent(engine) -> None:  # noqa: ANN001
+async def test_upgrade_is_idempotent(engine) -> None:
     before = await current_revision(engine)
     await upgrade(engine)
     assert await current_revision(engine) == before is not None

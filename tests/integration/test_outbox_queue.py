@@ -14,12 +14,20 @@ NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 KINDS = ["tourist.order_confirmed"]
 
 
-async def test_two_senders_share_the_rows_without_overlap(engine) -> None:  # noqa: ANN001
+async def test_two_senders_share_the_rows_without_overlap(engine) -> None:
     sessions = session_factory(engine)
     async with sessions() as db, db.begin():
         db.add_all(
-            OutboxRow(kind=KINDS[0], chat_id=i, payload={"order_id": i}, dedup_key=f"k{i}", status="pending",
-                      attempts=0, due_at=NOW, created_at=NOW)
+            OutboxRow(
+                kind=KINDS[0],
+                chat_id=i,
+                payload={"order_id": i},
+                dedup_key=f"k{i}",
+                status="pending",
+                attempts=0,
+                due_at=NOW,
+                created_at=NOW,
+            )
             for i in range(1, 301)
         )
     # each sender has its own engine and pool, as two processes would
@@ -39,11 +47,21 @@ async def test_two_senders_share_the_rows_without_overlap(engine) -> None:  # no
     assert sorted(taken[0] + taken[1]) == list(range(1, 301))
 
 
-async def test_a_row_in_flight_is_not_claimed_again_until_its_lease_ends(engine) -> None:  # noqa: ANN001
+async def test_a_row_in_flight_is_not_claimed_again_until_its_lease_ends(engine) -> None:
     sessions = session_factory(engine)
     async with sessions() as db, db.begin():
-        db.add(OutboxRow(kind=KINDS[0], chat_id=1, payload={}, dedup_key="one", status="pending", attempts=0,
-                         due_at=NOW, created_at=NOW))
+        db.add(
+            OutboxRow(
+                kind=KINDS[0],
+                chat_id=1,
+                payload={},
+                dedup_key="one",
+                status="pending",
+                attempts=0,
+                due_at=NOW,
+                created_at=NOW,
+            )
+        )
     queue = OutboxQueue(sessions)
     [first] = await queue.claim(NOW, KINDS, 10)
     assert await queue.claim(NOW, KINDS, 10) == []

@@ -34,26 +34,33 @@ async def world(sessions: async_sessionmaker) -> tuple[async_sessionmaker, Order
     await seed_user(sessions, TOURIST, now=NOW)
     order = await place_order(
         SqlUnitOfWork(sessions),
-        PlaceOrder(user_id=TOURIST, session_id=seeded.instant_session_id, quantities={"adult": 2},
-                   payments_enabled=True),
+        PlaceOrder(
+            user_id=TOURIST, session_id=seeded.instant_session_id, quantities={"adult": 2}, payments_enabled=True
+        ),
         NOW,
     )
     return sessions, order
 
 
-def pay(sessions: async_sessionmaker, order: Order, charge: str):  # noqa: ANN201
+def pay(sessions: async_sessionmaker, order: Order, charge: str):
     return record_payment(
-        SqlUnitOfWork(sessions), order.id, TOURIST, charge, f"prov-{charge}", order.total_minor, order.currency,
+        SqlUnitOfWork(sessions),
+        order.id,
+        TOURIST,
+        charge,
+        f"prov-{charge}",
+        order.total_minor,
+        order.currency,
         NOW + timedelta(minutes=1),
     )
 
 
-async def count(sessions: async_sessionmaker, *where) -> int:  # noqa: ANN002
+async def count(sessions: async_sessionmaker, *where) -> int:
     async with sessions() as db:
         return await db.scalar(select(func.count()).where(*where))
 
 
-async def test_concurrent_duplicates_of_one_charge_are_recorded_once(world) -> None:  # noqa: ANN001
+async def test_concurrent_duplicates_of_one_charge_are_recorded_once(world) -> None:
     sessions, order = world
     outcomes = await asyncio.gather(*(pay(sessions, order, "tg-same") for _ in range(RACERS)))
     results = sorted(o.result for o in outcomes)
@@ -66,7 +73,7 @@ async def test_concurrent_duplicates_of_one_charge_are_recorded_once(world) -> N
     assert (row.payment, row.ticket, row.version) == (PaymentStatus.PAID, TicketStatus.ISSUED, 1)
 
 
-async def test_concurrent_different_charges_pay_once_and_the_rest_is_due_back(world) -> None:  # noqa: ANN001
+async def test_concurrent_different_charges_pay_once_and_the_rest_is_due_back(world) -> None:
     sessions, order = world
     outcomes = await asyncio.gather(*(pay(sessions, order, f"tg-{i}") for i in range(RACERS)))
     assert sorted(o.result for o in outcomes).count(PaymentResult.APPLIED) == 1
@@ -79,7 +86,7 @@ async def test_concurrent_different_charges_pay_once_and_the_rest_is_due_back(wo
     assert (row.payment, row.stray_minor) == (PaymentStatus.PAID, (RACERS - 1) * order.total_minor)
 
 
-async def test_concurrent_duplicates_of_a_second_charge_are_one_refund(world) -> None:  # noqa: ANN001
+async def test_concurrent_duplicates_of_a_second_charge_are_one_refund(world) -> None:
     """Money for an order already paid is added to the order's money due back: the charge id and the order's
     version stand between the racers, so it is counted once."""
     sessions, order = world
@@ -94,7 +101,7 @@ async def test_concurrent_duplicates_of_a_second_charge_are_one_refund(world) ->
         assert (await db.get(OrderRow, order.id)).stray_minor == order.total_minor  # counted once
 
 
-async def test_an_insert_racing_an_uncommitted_one_waits_and_inserts_nothing(world) -> None:  # noqa: ANN001
+async def test_an_insert_racing_an_uncommitted_one_waits_and_inserts_nothing(world) -> None:
     """The repository's contract: the second insert of a charge id waits for the first transaction; after its
     commit it reports False, and its own transaction is still usable (no aborted transaction on PostgreSQL)."""
     sessions, order = world

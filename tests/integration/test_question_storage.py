@@ -40,7 +40,7 @@ async def seeded(sessions: async_sessionmaker) -> Seeded:
     return await seed_catalog(sessions, NOW)
 
 
-async def count(sessions: async_sessionmaker, column, *where) -> int:  # noqa: ANN001
+async def count(sessions: async_sessionmaker, column, *where) -> int:
     async with sessions() as db:
         return await db.scalar(select(func.count(column)).where(*where))
 
@@ -51,20 +51,32 @@ async def test_a_thread_is_one_row_per_tourist_reopened_by_each_question(session
         first = await uow.questions.open_thread(TOURIST, NOW, NOW + timedelta(minutes=15))
         await uow.commit()
     assert (first.status, first.asked_at, first.desk_check_at, first.answered_by) == (
-        ThreadStatus.OPEN, NOW, NOW + timedelta(minutes=15), None)
+        ThreadStatus.OPEN,
+        NOW,
+        NOW + timedelta(minutes=15),
+        None,
+    )
     later = NOW + timedelta(minutes=3)
     async with uow:
         answered = await uow.questions.mark_answered(TOURIST, "operator:7", later)
         await uow.commit()
     assert (answered.status, answered.answered_by, answered.answered_at, answered.desk_check_at) == (
-        ThreadStatus.ANSWERED, "operator:7", later, later)
+        ThreadStatus.ANSWERED,
+        "operator:7",
+        later,
+        later,
+    )
     again = NOW + timedelta(hours=1)
     async with uow:
         reopened = await uow.questions.open_thread(TOURIST, again, again + timedelta(minutes=15))
         await uow.commit()
     assert reopened.id == first.id
     assert (reopened.status, reopened.asked_at, reopened.answered_by, reopened.answered_at) == (
-        ThreadStatus.OPEN, again, None, None)
+        ThreadStatus.OPEN,
+        again,
+        None,
+        None,
+    )
     assert await count(sessions, QuestionThreadRow.id) == 1
     async with uow:
         assert await uow.questions.mark_answered(TOURIST + 1, "operator:7", later) is None
@@ -109,13 +121,10 @@ async def test_topics_are_saved_replaced_and_forgotten(sessions: async_sessionma
         assert await uow.questions.topic("problems") is not None
 
 
-async def test_ask_answer_canned_close_and_write_on_real_storage(
-    sessions: async_sessionmaker, seeded: Seeded
-) -> None:
+async def test_ask_answer_canned_close_and_write_on_real_storage(sessions: async_sessionmaker, seeded: Seeded) -> None:
     await seed_user(sessions, TOURIST, language="ru", now=NOW, first_name="Иван")
     uow = SqlUnitOfWork(sessions)
-    await ask_question(uow, TOURIST, "  Где причал?  ", NOW, operator_chat_id=DESK,
-                       answer_within=timedelta(minutes=10))
+    await ask_question(uow, TOURIST, "  Где причал?  ", NOW, operator_chat_id=DESK, answer_within=timedelta(minutes=10))
     async with uow:
         thread = await uow.questions.thread(TOURIST)
     assert thread.desk_check_at == NOW + timedelta(minutes=10)
@@ -127,8 +136,10 @@ async def test_ask_answer_canned_close_and_write_on_real_storage(
     await answer_question(uow, TOURIST, photo, "operator:7", later)
     await answer_question(uow, TOURIST, photo, "operator:7", later)  # the same update twice: no second copy
     async with sessions() as db:
-        sent = [(r.kind, r.chat_id, r.payload) for r in await db.scalars(
-            select(OutboxRow).where(OutboxRow.chat_id == TOURIST).order_by(OutboxRow.id))]
+        sent = [
+            (r.kind, r.chat_id, r.payload)
+            for r in await db.scalars(select(OutboxRow).where(OutboxRow.chat_id == TOURIST).order_by(OutboxRow.id))
+        ]
     assert sent == [
         ("tourist.team_answer", TOURIST, {"user_id": TOURIST, "text": "Pier 3"}),
         ("tourist.team_answer", TOURIST, {"user_id": TOURIST}),
@@ -146,13 +157,27 @@ async def test_ask_answer_canned_close_and_write_on_real_storage(
     with pytest.raises(NotFound):
         await close_question(uow, TOURIST + 1, "operator:8", later)
 
-    await write_to(uow, WriteTarget("organiser", 0, organiser_id=seeded.organiser_id), TeamMessage(DESK, 60, "Hi"),
-                   "operator:9", later)
+    await write_to(
+        uow,
+        WriteTarget("organiser", 0, organiser_id=seeded.organiser_id),
+        TeamMessage(DESK, 60, "Hi"),
+        "operator:9",
+        later,
+    )
     async with sessions() as db:
         [row] = await db.scalars(select(OutboxRow).where(OutboxRow.kind == "team.message"))
         actions = list(await db.scalars(select(AuditRow.action).order_by(AuditRow.id)))
     assert row.chat_id == ORGANISER_CHAT_ID and row.payload["organiser_id"] == seeded.organiser_id
-    assert actions == ["question.asked", "question.answered", "question.answered", "question.answered",
-                       "question.canned", "question.canned", "question.asked", "question.closed", "operator.wrote"]
+    assert actions == [
+        "question.asked",
+        "question.answered",
+        "question.answered",
+        "question.answered",
+        "question.canned",
+        "question.canned",
+        "question.asked",
+        "question.closed",
+        "operator.wrote",
+    ]
     with pytest.raises(NotFound):
         await write_to(uow, WriteTarget("tourist", 999), TeamMessage(DESK, 61, "Hi"), "operator:9", later)

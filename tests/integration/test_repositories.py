@@ -32,6 +32,7 @@ OTHER = 43
 
 UowFactory = Callable[[], SqlUnitOfWork]
 
+
 @pytest.fixture
 async def seeded(sessions: async_sessionmaker) -> Seeded:
     return await seed_catalog(sessions, NOW)
@@ -42,7 +43,7 @@ async def seats_left(sessions: async_sessionmaker, session_id: int) -> int:
         return await db.scalar(select(SessionRow.seats_left).where(SessionRow.id == session_id))
 
 
-async def count(sessions: async_sessionmaker, column) -> int:  # noqa: ANN001
+async def count(sessions: async_sessionmaker, column) -> int:
     async with sessions() as db:
         return await db.scalar(select(func.count(column)))
 
@@ -116,7 +117,12 @@ async def test_users_crud(uow_factory: UowFactory, seeded: Seeded) -> None:
     async with uow_factory() as uow:
         user = await uow.users.get(TOURIST)
         assert user == User(TOURIST, "ru", NOW, first_name="Анна", username="anna")
-        user.phone, user.hotel_id, user.region_id, user.language = "+37255550001", seeded.hotel_id, seeded.region_id, "et"
+        user.phone, user.hotel_id, user.region_id, user.language = (
+            "+37255550001",
+            seeded.hotel_id,
+            seeded.region_id,
+            "et",
+        )
         user.blocked_bot = True
         await uow.users.save(user)
         await uow.commit()
@@ -153,7 +159,10 @@ async def test_catalog_lookups(uow_factory: UowFactory, seeded: Seeded) -> None:
         assert await uow.catalog.event_by_code("islands-cruise") == event
         assert await uow.catalog.event_by_code("nope") is None
         assert (event.category, event.confirmation, event.currency, event.languages) == (
-            "sea", Confirmation.REQUIRED, "EUR", ("en", "ru")
+            "sea",
+            Confirmation.REQUIRED,
+            "EUR",
+            ("en", "ru"),
         )
         assert event.duration == timedelta(hours=3)
         assert event.ticket_type("adult").price_minor == 4500
@@ -164,7 +173,9 @@ async def test_catalog_lookups(uow_factory: UowFactory, seeded: Seeded) -> None:
         organiser = await uow.catalog.organiser(seeded.organiser_id)
         assert (organiser.chat_id, organiser.language, organiser.phone) == (700001, "et", "+3725550001")
         assert (organiser.confirm_within, organiser.pay_within, organiser.hold) == (
-            timedelta(minutes=10), timedelta(minutes=30), timedelta(minutes=15)
+            timedelta(minutes=10),
+            timedelta(minutes=30),
+            timedelta(minutes=15),
         )
         assert [q.id for q in organiser.questions] == ["pickup", "lunch"]
         lunch = organiser.questions[1]
@@ -200,9 +211,7 @@ async def test_categories_in_a_window(uow_factory: UowFactory, seeded: Seeded) -
     async with uow_factory() as uow:
         week = (NOW, NOW + timedelta(days=7))
         assert await uow.catalog.categories(seeded.region_id, *week) == [("city", 1), ("sea", 1)]
-        assert await uow.catalog.categories(seeded.region_id, NOW + timedelta(days=1, hours=1), week[1]) == [
-            ("sea", 1)
-        ]
+        assert await uow.catalog.categories(seeded.region_id, NOW + timedelta(days=1, hours=1), week[1]) == [("sea", 1)]
         # only the cancelled session in the window: nothing to show
         assert await uow.catalog.categories(seeded.region_id, NOW + timedelta(days=3, hours=1), week[1]) == []
         assert await uow.catalog.categories(seeded.other_region_id, *week) == []
@@ -215,11 +224,18 @@ async def test_event_summaries(uow_factory: UowFactory, seeded: Seeded) -> None:
         assert total == 2
         walk, cruise = summaries
         assert (walk.event.code, walk.next_start, walk.sessions_in_window, walk.seats_left, walk.price_from_minor) == (
-            "old-town-walk", NOW + timedelta(days=1), 1, 10, 1500
+            "old-town-walk",
+            NOW + timedelta(days=1),
+            1,
+            10,
+            1500,
         )
         # the past and the cancelled sessions do not count
         assert (cruise.event.code, cruise.next_start, cruise.sessions_in_window, cruise.seats_left) == (
-            "islands-cruise", NOW + timedelta(days=2), 2, 22
+            "islands-cruise",
+            NOW + timedelta(days=2),
+            2,
+            22,
         )
         assert cruise.price_from_minor == 2500
 
@@ -234,10 +250,14 @@ async def test_event_summaries(uow_factory: UowFactory, seeded: Seeded) -> None:
         assert (list(page), page_total) == ([], 2)
 
         # a window that starts before the past session includes it
-        earlier, _ = await uow.catalog.event_summaries(seeded.region_id, NOW - timedelta(hours=2), week[1], "sea", 0, 10)
+        earlier, _ = await uow.catalog.event_summaries(
+            seeded.region_id, NOW - timedelta(hours=2), week[1], "sea", 0, 10
+        )
         assert (earlier[0].next_start, earlier[0].sessions_in_window) == (NOW - timedelta(hours=1), 3)
         # the end of the window is exclusive
-        edge, edge_total = await uow.catalog.event_summaries(seeded.region_id, NOW, NOW + timedelta(days=1), None, 0, 10)
+        edge, edge_total = await uow.catalog.event_summaries(
+            seeded.region_id, NOW, NOW + timedelta(days=1), None, 0, 10
+        )
         assert (list(edge), edge_total) == ([], 0)
         assert await uow.catalog.event_summaries(seeded.other_region_id, *week, None, 0, 10) == ([], 0)
 
@@ -245,7 +265,13 @@ async def test_event_summaries(uow_factory: UowFactory, seeded: Seeded) -> None:
 async def _add_hotels(sessions: async_sessionmaker, region_id: int, *names: str) -> None:
     async with sessions() as db, db.begin():
         db.add_all(
-            HotelRow(code=f"r{region_id}-h{i}", region_id=region_id, name=name, search_name=name.casefold(), discount_percent=0)
+            HotelRow(
+                code=f"r{region_id}-h{i}",
+                region_id=region_id,
+                name=name,
+                search_name=name.casefold(),
+                discount_percent=0,
+            )
             for i, name in enumerate(names)
         )
 
@@ -277,8 +303,13 @@ async def test_search_hotels(
     uow_factory: UowFactory, sessions: async_sessionmaker, seeded: Seeded, needle: str, found: list[str]
 ) -> None:
     await _add_hotels(
-        sessions, seeded.region_id,
-        "Отель «Телеграф»", "Gästehaus Straße", "100% Hostel", "Under_score Inn", "Back\\slash House",
+        sessions,
+        seeded.region_id,
+        "Отель «Телеграф»",
+        "Gästehaus Straße",
+        "100% Hostel",
+        "Under_score Inn",
+        "Back\\slash House",
     )
     await _add_hotels(sessions, seeded.other_region_id, "Tartu Telegraaf")  # another region: never found
     async with uow_factory() as uow:
@@ -290,7 +321,8 @@ async def test_search_hotels_orders_by_name_and_limits(
 ) -> None:
     async with uow_factory() as uow:
         assert [h.name for h in await uow.catalog.search_hotels(seeded.region_id, "", 10)] == [
-            "Harbour Inn", "Hotel Telegraaf"
+            "Harbour Inn",
+            "Hotel Telegraaf",
         ]
         assert [h.name for h in await uow.catalog.search_hotels(seeded.region_id, "h", 1)] == ["Harbour Inn"]
         assert await uow.catalog.search_hotels(seeded.other_region_id, "", 10) == []
@@ -351,7 +383,10 @@ async def test_orders_add_get_save(uow_factory: UowFactory, seeded: Seeded) -> N
         again = await uow.orders.get(order.id)
         assert again == stored
         assert (again.booking, again.payment, again.ticket, again.version) == (
-            BookingStatus.CONFIRMED, PaymentStatus.PAID, TicketStatus.ISSUED, 1
+            BookingStatus.CONFIRMED,
+            PaymentStatus.PAID,
+            TicketStatus.ISSUED,
+            1,
         )
         assert again.items == [OrderItem("adult", 2, 4500), OrderItem("child", 1, 2500)]
 
@@ -437,8 +472,12 @@ async def test_outbox_is_deduplicated(uow_factory: UowFactory, sessions: async_s
         await uow.outbox.add(message)
         await uow.commit()
     async with uow_factory() as uow:  # a retry of the same change in another transaction
-        await uow.outbox.add(OutboxMessage(OutboxKind.BOOKING_REQUEST, 700001, {"order_id": 2}, NOW, "booking_request:1"))
-        await uow.outbox.add(OutboxMessage(OutboxKind.BOOKING_CANCELLED, 700001, {"order_id": 1}, NOW, "booking_cancelled:1"))
+        await uow.outbox.add(
+            OutboxMessage(OutboxKind.BOOKING_REQUEST, 700001, {"order_id": 2}, NOW, "booking_request:1")
+        )
+        await uow.outbox.add(
+            OutboxMessage(OutboxKind.BOOKING_CANCELLED, 700001, {"order_id": 1}, NOW, "booking_cancelled:1")
+        )
         await uow.commit()
     async with uow_factory() as uow:  # not committed: not there
         await uow.outbox.add(OutboxMessage(OutboxKind.TOURIST_QUESTION, 1, {}, NOW, "question:1:1"))
@@ -459,7 +498,12 @@ async def test_audit_entries_are_stored(uow_factory: UowFactory, sessions: async
     async with sessions() as db:
         row = await db.scalar(select(AuditRow))
     assert (row.at, row.actor, row.action, row.order_id, row.before, row.after) == (
-        NOW, "user:42", "order.placed", 7, {}, {"booking": "confirmed"}
+        NOW,
+        "user:42",
+        "order.placed",
+        7,
+        {},
+        {"booking": "confirmed"},
     )
 
 
@@ -493,9 +537,7 @@ async def test_naive_datetimes_are_refused(uow_factory: UowFactory) -> None:
 # ---- the use cases on the real storage --------------------------------------------------------------------------
 
 
-async def test_place_and_cancel_an_order(
-    uow_factory: UowFactory, sessions: async_sessionmaker, seeded: Seeded
-) -> None:
+async def test_place_and_cancel_an_order(uow_factory: UowFactory, sessions: async_sessionmaker, seeded: Seeded) -> None:
     await seed_user(sessions, TOURIST, hotel_id=seeded.hotel_id)
     order = await place_order(
         uow_factory(), PlaceOrder(TOURIST, seeded.session_id, {"adult": 1}, {"pickup": "Pier", "lunch": "veg"}), NOW

@@ -27,8 +27,16 @@ URL_LINE = re.compile(r"^Tripdesk sandbox: open (http://\S+/) \(Ctrl-C to stop\)
 async def test_demo_starts_serves_the_page_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k.upper() not in ("BOT_TOKEN", "DATABASE_URL", "REDIS_URL")}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "demo", "--port", "0",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env, cwd=tmp_path,
+        sys.executable,
+        "-m",
+        "bot",
+        "demo",
+        "--port",
+        "0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+        cwd=tmp_path,
         start_new_session=True,  # a process group of its own, like a command typed in a terminal
     )
     lines: list[str] = []
@@ -95,7 +103,7 @@ async def test_a_port_in_use_is_one_line_and_exit_code_2(capsys: pytest.CaptureF
     assert err == [f"tripdesk demo: port {port} on 127.0.0.1 is already in use; choose another with --port"]
 
 
-async def test_the_organiser_is_the_one_with_the_most_upcoming_sessions(sessions) -> None:  # noqa: ANN001
+async def test_the_organiser_is_the_one_with_the_most_upcoming_sessions(sessions) -> None:
     now = datetime.now(UTC)
     await seed_catalog(sessions, now)
     organiser = await pick_organiser(sessions, now)
@@ -121,5 +129,5 @@ def test_the_printed_url_reaches_a_wildcard_host_through_the_loopback() -> None:
 
 
 @pytest.fixture
-def sessions(sqlite_engine):  # noqa: ANN001, ANN201
+def sessions(sqlite_engine):
     return session_factory(sqlite_engine)

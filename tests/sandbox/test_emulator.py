@@ -48,7 +48,7 @@ BOT_ID = 123456
 
 async def close_bot(bot: Bot) -> None:
     """Close the bot's HTTP session without AiohttpSession.close()'s fixed 0.25 s grace sleep (fast tests)."""
-    session = bot.session._session  # noqa: SLF001 - the underlying aiohttp ClientSession
+    session = bot.session._session
     if session is not None and not session.closed:
         await session.close()
 
@@ -60,8 +60,9 @@ def assert_answers_are_valid(world: World) -> None:
     for call in world.calls:
         if call.ok and call.method in spec.methods:
             problems += spec.validate_object(spec.methods[call.method]["returns"], call.result, call.method)
-    newer = {f"unknown field {name!r} for {type_name}" for type_name, fields in AIOGRAM_REQUIRES.items()
-             for name in fields}
+    newer = {
+        f"unknown field {name!r} for {type_name}" for type_name, fields in AIOGRAM_REQUIRES.items() for name in fields
+    }
     problems = [p for p in problems if not any(p.endswith(n) for n in newer)]
     assert problems == [], "the emulator answered with objects Telegram would not send:\n" + "\n".join(problems)
 
@@ -84,8 +85,11 @@ def world(emulator: Emulator) -> World:
 
 @pytest.fixture
 async def bot(emulator: Emulator) -> AsyncIterator[Bot]:
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url)),
-              default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot = Bot(
+        TOKEN,
+        session=AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url)),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
     yield bot
     await close_bot(bot)
 
@@ -97,8 +101,9 @@ async def http(emulator: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def keyboard(*data: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=d[:10] or "-", callback_data=d)
-                                                  for d in data]])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=d[:10] or "-", callback_data=d) for d in data]]
+    )
 
 
 async def raw(http: aiohttp.ClientSession, method: str, token: str = TOKEN, **kwargs: Any) -> tuple[int, dict, Any]:
@@ -133,13 +138,17 @@ async def test_every_wire_format_is_read_and_typed_by_the_spec(world: World, htt
     async with http.get(f"/bot{TOKEN}/sendMessage", params={"chat_id": str(anna.id), "text": "q"}) as resp:
         assert resp.status == 200 and (await resp.json())["result"]["text"] == "q"
     # urlencoded form: numbers, booleans and JSON arrive as strings
-    status, body, _ = await raw(http, "sendMessage", data={"chat_id": str(anna.id), "text": "123",
-                                                            "disable_notification": "true", "reply_markup": markup})
+    status, body, _ = await raw(
+        http,
+        "sendMessage",
+        data={"chat_id": str(anna.id), "text": "123", "disable_notification": "true", "reply_markup": markup},
+    )
     assert status == 200 and body["result"]["text"] == "123"
     assert body["result"]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "go"
     # JSON body
-    status, body, _ = await raw(http, "sendMessage", json={"chat_id": anna.id, "text": "j",
-                                                            "reply_markup": json.loads(markup)})
+    status, body, _ = await raw(
+        http, "sendMessage", json={"chat_id": anna.id, "text": "j", "reply_markup": json.loads(markup)}
+    )
     assert status == 200
     # multipart with a file attached by reference, the way aiogram posts it
     form = aiohttp.FormData()
@@ -149,8 +158,12 @@ async def test_every_wire_format_is_read_and_typed_by_the_spec(world: World, htt
     status, body, _ = await raw(http, "sendPhoto", data=form)
     assert status == 200 and body["result"]["photo"][0]["file_size"] == 7
     params = [c.params for c in world.calls_of("sendMessage")]
-    assert params[1] == {"chat_id": anna.id, "text": "123", "disable_notification": True,
-                         "reply_markup": json.loads(markup)}
+    assert params[1] == {
+        "chat_id": anna.id,
+        "text": "123",
+        "disable_notification": True,
+        "reply_markup": json.loads(markup),
+    }
     assert world.calls_of("sendPhoto")[0].params["photo"] == {"input_file": "map.png", "size": 7}
 
 
@@ -192,10 +205,10 @@ async def expect_400(call: Any, description: str, world: World) -> None:
 
 async def test_callback_data_must_be_1_to_64_bytes(bot: Bot, world: World) -> None:
     anna = world.add_user("Anna")
-    await expect_400(bot.send_message(anna.id, "Pick", reply_markup=keyboard("x" * 65)), "BUTTON_DATA_INVALID",
-                     world)
-    await expect_400(bot.send_message(anna.id, "Pick", reply_markup=keyboard("é" * 33)), "BUTTON_DATA_INVALID",
-                     world)  # 66 bytes in 33 characters
+    await expect_400(bot.send_message(anna.id, "Pick", reply_markup=keyboard("x" * 65)), "BUTTON_DATA_INVALID", world)
+    await expect_400(
+        bot.send_message(anna.id, "Pick", reply_markup=keyboard("é" * 33)), "BUTTON_DATA_INVALID", world
+    )  # 66 bytes in 33 characters
     await expect_400(bot.send_message(anna.id, "Pick", reply_markup=keyboard("")), "BUTTON_DATA_INVALID", world)
     await bot.send_message(anna.id, "Pick", reply_markup=keyboard("x" * 64))
     assert len(world.transcript(anna.id)) == 1
@@ -209,8 +222,9 @@ async def test_text_must_be_1_to_4096_characters_after_parsing(bot: Bot, world: 
     await expect_400(bot.send_message(anna.id, "<b></b>"), "message text is empty", world)
     await bot.send_message(anna.id, "<b>" + "x" * 4096 + "</b>")  # the tags do not count
     sent = await bot.send_message(anna.id, "x" * 4096)
-    await expect_400(bot.edit_message_text("y" * 4097, chat_id=anna.id, message_id=sent.message_id),
-                     "message is too long", world)
+    await expect_400(
+        bot.edit_message_text("y" * 4097, chat_id=anna.id, message_id=sent.message_id), "message is too long", world
+    )
 
 
 async def test_caption_must_be_at_most_1024_characters(bot: Bot, world: World) -> None:
@@ -249,8 +263,9 @@ async def test_missing_fields_and_wrong_types_are_400_with_the_validators_reason
     assert status == 400 and "missing required field 'callback_query_id'" in body["description"]
     status, body, _ = await raw(http, "deleteMessage", data={"chat_id": str(anna.id), "message_id": "first"})
     assert status == 400 and "message_id: expected Integer, got String 'first'" in body["description"]
-    status, body, _ = await raw(http, "sendMessage", data={"chat_id": str(anna.id), "text": "x",
-                                                           "reply_markup": "{broken"})
+    status, body, _ = await raw(
+        http, "sendMessage", data={"chat_id": str(anna.id), "text": "x", "reply_markup": "{broken"}
+    )
     assert status == 400 and "reply_markup" in body["description"]
     status, body, _ = await raw(http, "setMyCommands", json={"commands": [{"command": "Start!", "description": "x"}]})
     assert status == 400 and "must be 1-32 of a-z, 0-9 and _" in body["description"]
@@ -263,15 +278,18 @@ async def test_missing_fields_and_wrong_types_are_400_with_the_validators_reason
 async def test_identical_edit_is_not_modified(bot: Bot, world: World) -> None:
     anna = world.add_user("Anna")
     sent = await bot.send_message(anna.id, "<b>Card</b>", reply_markup=keyboard("a"))
-    await expect_400(bot.edit_message_text("<b>Card</b>", chat_id=anna.id, message_id=sent.message_id,
-                                           reply_markup=keyboard("a")), NOT_MODIFIED.removeprefix("Bad Request: "),
-                     world)
-    await expect_400(bot.edit_message_reply_markup(chat_id=anna.id, message_id=sent.message_id,
-                                                   reply_markup=keyboard("a")),
-                     NOT_MODIFIED.removeprefix("Bad Request: "), world)
+    await expect_400(
+        bot.edit_message_text("<b>Card</b>", chat_id=anna.id, message_id=sent.message_id, reply_markup=keyboard("a")),
+        NOT_MODIFIED.removeprefix("Bad Request: "),
+        world,
+    )
+    await expect_400(
+        bot.edit_message_reply_markup(chat_id=anna.id, message_id=sent.message_id, reply_markup=keyboard("a")),
+        NOT_MODIFIED.removeprefix("Bad Request: "),
+        world,
+    )
     # same text, other formatting: modified
-    await bot.edit_message_text("<i>Card</i>", chat_id=anna.id, message_id=sent.message_id,
-                                reply_markup=keyboard("a"))
+    await bot.edit_message_text("<i>Card</i>", chat_id=anna.id, message_id=sent.message_id, reply_markup=keyboard("a"))
 
 
 async def test_editing_text_without_a_keyboard_removes_the_keyboard(bot: Bot, world: World) -> None:
@@ -291,24 +309,32 @@ async def test_editing_text_without_a_keyboard_removes_the_keyboard(bot: Bot, wo
 async def test_edit_reply_markup_replaces_or_removes_only_the_keyboard(bot: Bot, world: World) -> None:
     anna = world.add_user("Anna")
     sent = await bot.send_message(anna.id, "Order 18", reply_markup=keyboard("a"))
-    changed = await bot.edit_message_reply_markup(chat_id=anna.id, message_id=sent.message_id,
-                                                  reply_markup=keyboard("b"))
+    changed = await bot.edit_message_reply_markup(
+        chat_id=anna.id, message_id=sent.message_id, reply_markup=keyboard("b")
+    )
     assert changed.text == "Order 18" and changed.reply_markup.inline_keyboard[0][0].callback_data == "b"
     removed = await bot.edit_message_reply_markup(chat_id=anna.id, message_id=sent.message_id)
     assert removed.reply_markup is None
-    await expect_400(bot.edit_message_reply_markup(chat_id=anna.id, message_id=sent.message_id),
-                     NOT_MODIFIED.removeprefix("Bad Request: "), world)
+    await expect_400(
+        bot.edit_message_reply_markup(chat_id=anna.id, message_id=sent.message_id),
+        NOT_MODIFIED.removeprefix("Bad Request: "),
+        world,
+    )
 
 
 async def test_edits_of_missing_or_foreign_messages_fail(bot: Bot, world: World) -> None:
     anna = world.add_user("Anna")
     await expect_400(bot.edit_message_text("x", chat_id=anna.id, message_id=99), "message to edit not found", world)
     mine = await world.user_sends(anna.id, "hello")
-    await expect_400(bot.edit_message_text("x", chat_id=anna.id, message_id=mine["message_id"]),
-                     "message can't be edited", world)
+    await expect_400(
+        bot.edit_message_text("x", chat_id=anna.id, message_id=mine["message_id"]), "message can't be edited", world
+    )
     photo = await bot.send_photo(anna.id, BufferedInputFile(b"x", "a.jpg"), caption="old")
-    await expect_400(bot.edit_message_text("x", chat_id=anna.id, message_id=photo.message_id),
-                     "there is no text in the message to edit", world)
+    await expect_400(
+        bot.edit_message_text("x", chat_id=anna.id, message_id=photo.message_id),
+        "there is no text in the message to edit",
+        world,
+    )
     recaptioned = await bot.edit_message_caption(chat_id=anna.id, message_id=photo.message_id, caption="new")
     assert recaptioned.caption == "new"
 
@@ -319,30 +345,38 @@ async def test_deleted_messages_stay_in_the_transcript_marked_deleted(bot: Bot, 
     await bot.send_message(anna.id, "two")
     assert await bot.delete_message(anna.id, first.message_id) is True
     await expect_400(bot.delete_message(anna.id, first.message_id), "message to delete not found", world)
-    await expect_400(bot.edit_message_text("x", chat_id=anna.id, message_id=first.message_id),
-                     "message to edit not found", world)
+    await expect_400(
+        bot.edit_message_text("x", chat_id=anna.id, message_id=first.message_id), "message to edit not found", world
+    )
     assert [(m["text"], m["deleted"]) for m in world.transcript(anna.id)] == [("one", True), ("two", False)]
 
 
 async def test_message_ids_count_up_per_chat(bot: Bot, world: World) -> None:
     anna, ben = world.add_user("Anna"), world.add_user("Ben")
-    ids = [(await bot.send_message(anna.id, "a")).message_id, (await bot.send_message(ben.id, "b")).message_id,
-           (await world.user_sends(anna.id, "c"))["message_id"], (await bot.send_message(anna.id, "d")).message_id]
+    ids = [
+        (await bot.send_message(anna.id, "a")).message_id,
+        (await bot.send_message(ben.id, "b")).message_id,
+        (await world.user_sends(anna.id, "c"))["message_id"],
+        (await bot.send_message(anna.id, "d")).message_id,
+    ]
     assert ids == [1, 1, 2, 3]
 
 
 async def test_bot_reply_resolves_the_replied_to_message(bot: Bot, world: World) -> None:
     anna = world.add_user("Anna")
     question = await world.user_sends(anna.id, "Is there a pickup?")
-    answer = await bot.send_message(anna.id, "Yes", reply_parameters=ReplyParameters(
-        message_id=question["message_id"]))
+    answer = await bot.send_message(anna.id, "Yes", reply_parameters=ReplyParameters(message_id=question["message_id"]))
     assert answer.reply_to_message is not None
     assert answer.reply_to_message.text == "Is there a pickup?"
     assert answer.reply_to_message.from_user.id == anna.id
-    await expect_400(bot.send_message(anna.id, "?", reply_parameters=ReplyParameters(message_id=404)),
-                     "message to be replied not found", world)
-    lenient = await bot.send_message(anna.id, "ok", reply_parameters=ReplyParameters(
-        message_id=404, allow_sending_without_reply=True))
+    await expect_400(
+        bot.send_message(anna.id, "?", reply_parameters=ReplyParameters(message_id=404)),
+        "message to be replied not found",
+        world,
+    )
+    lenient = await bot.send_message(
+        anna.id, "ok", reply_parameters=ReplyParameters(message_id=404, allow_sending_without_reply=True)
+    )
     assert lenient.reply_to_message is None
     assert world.transcript(anna.id)[1]["reply_to_message_id"] == question["message_id"]
 
@@ -363,8 +397,9 @@ async def test_copy_and_forward_put_the_content_into_another_chat(bot: Bot, worl
 
 async def test_reply_keyboards_are_remembered_for_the_chat(bot: Bot, world: World) -> None:
     anna = world.add_user("Anna")
-    markup = ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text="Share phone", request_contact=True)]],
-                                 resize_keyboard=True)
+    markup = ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text="Share phone", request_contact=True)]], resize_keyboard=True
+    )
     sent = await bot.send_message(anna.id, "Your phone?", reply_markup=markup)
     assert sent.reply_markup is None  # only inline keyboards belong to the message
     assert world.chat(anna.id).reply_keyboard["keyboard"][0][0]["request_contact"] is True
@@ -382,10 +417,12 @@ async def test_photos_and_documents_get_file_ids_that_can_be_sent_again(bot: Bot
     again = await bot.send_photo(ben.id, photo.photo[-1].file_id)
     assert again.photo[-1].file_id == photo.photo[-1].file_id
     document = await bot.send_document(anna.id, BufferedInputFile(b"%PDF-1.4", "ticket-17.pdf"))
-    assert (document.document.file_name, document.document.file_size,
-            document.document.mime_type) == ("ticket-17.pdf", 8, "application/pdf")
-    await expect_400(bot.send_document(anna.id, "no-such-file-id"), "wrong file identifier/HTTP URL specified",
-                     world)
+    assert (document.document.file_name, document.document.file_size, document.document.mime_type) == (
+        "ticket-17.pdf",
+        8,
+        "application/pdf",
+    )
+    await expect_400(bot.send_document(anna.id, "no-such-file-id"), "wrong file identifier/HTTP URL specified", world)
     by_url = await bot.send_photo(anna.id, "https://example.org/boat.jpg")
     assert by_url.photo[0].file_id
 
@@ -444,8 +481,9 @@ async def test_commands_are_kept_per_scope_and_language(bot: Bot) -> None:
     assert await bot.set_my_commands(commands) is True
     await bot.set_my_commands(commands[:1], scope=BotCommandScopeAllPrivateChats(), language_code="de")
     assert [c.command for c in await bot.get_my_commands()] == ["start", "orders"]
-    assert [c.command for c in await bot.get_my_commands(scope=BotCommandScopeAllPrivateChats(),
-                                                         language_code="de")] == ["start"]
+    assert [
+        c.command for c in await bot.get_my_commands(scope=BotCommandScopeAllPrivateChats(), language_code="de")
+    ] == ["start"]
     assert await bot.get_my_commands(language_code="et") == []
     assert await bot.delete_my_commands() is True
     assert await bot.get_my_commands() == []
@@ -481,7 +519,8 @@ async def test_callback_queries_are_answered_once(bot: Bot, world: World) -> Non
     await expect_400(bot.answer_callback_query(query_id), QUERY_TOO_OLD.removeprefix("Bad Request: "), world)
     await expect_400(bot.answer_callback_query("nonsense"), QUERY_TOO_OLD.removeprefix("Bad Request: "), world)
     assert [(a["text"], a["show_alert"], a["data"]) for a in world.callback_answers] == [
-        ("Cancelled", True, "cancel:17")]
+        ("Cancelled", True, "cancel:17")
+    ]
     assert world.alerts(0)[0]["text"] == "Cancelled"
 
 
@@ -498,19 +537,34 @@ async def test_forum_topics_lifecycle(bot: Bot, world: World) -> None:
     user_reply = await world.user_sends(anna.id, "on it", chat_id=forum.id, reply_to=inside.message_id)
     assert user_reply["message_thread_id"] == topic.message_thread_id
     assert await bot.edit_forum_topic(forum.id, topic.message_thread_id, name="Order 17 (refund)") is True
-    await expect_400(bot.edit_forum_topic(forum.id, topic.message_thread_id, name="Order 17 (refund)"),
-                     "TOPIC_NOT_MODIFIED", world)
+    await expect_400(
+        bot.edit_forum_topic(forum.id, topic.message_thread_id, name="Order 17 (refund)"), "TOPIC_NOT_MODIFIED", world
+    )
     assert await bot.close_forum_topic(forum.id, topic.message_thread_id) is True
-    await expect_400(bot.send_message(forum.id, "late", message_thread_id=topic.message_thread_id), "TOPIC_CLOSED",
-                     world)
+    await expect_400(
+        bot.send_message(forum.id, "late", message_thread_id=topic.message_thread_id), "TOPIC_CLOSED", world
+    )
     assert await bot.reopen_forum_topic(forum.id, topic.message_thread_id) is True
     assert await bot.delete_forum_topic(forum.id, topic.message_thread_id) is True
-    await expect_400(bot.send_message(forum.id, "gone", message_thread_id=topic.message_thread_id),
-                     "message thread not found", world)
-    kinds = [next(k for k in ("forum_topic_created", "forum_topic_edited", "forum_topic_closed",
-                              "forum_topic_reopened", "text") if k in m) for m in world.transcript(forum.id)]
-    assert kinds == ["forum_topic_created", "text", "text", "forum_topic_edited", "forum_topic_closed",
-                     "forum_topic_reopened"]
+    await expect_400(
+        bot.send_message(forum.id, "gone", message_thread_id=topic.message_thread_id), "message thread not found", world
+    )
+    kinds = [
+        next(
+            k
+            for k in ("forum_topic_created", "forum_topic_edited", "forum_topic_closed", "forum_topic_reopened", "text")
+            if k in m
+        )
+        for m in world.transcript(forum.id)
+    ]
+    assert kinds == [
+        "forum_topic_created",
+        "text",
+        "text",
+        "forum_topic_edited",
+        "forum_topic_closed",
+        "forum_topic_reopened",
+    ]
     assert all(m["deleted"] for m in world.transcript(forum.id))
     plain = world.add_group("Plain")
     await expect_400(bot.create_forum_topic(plain.id, "x"), "the chat is not a forum", world)
@@ -522,13 +576,18 @@ async def test_forum_topics_lifecycle(bot: Bot, world: World) -> None:
 async def test_invoices_need_a_provider_token_except_in_stars(bot: Bot, world: World) -> None:
     anna = world.add_user("Anna")
     prices = [LabeledPrice(label="Adult", amount=4500), LabeledPrice(label="Child", amount=2500)]
-    await expect_400(bot.send_invoice(anna.id, "Islands cruise", "2 tickets", "order:17", "EUR", prices),
-                     "PAYMENT_PROVIDER_INVALID", world)
-    invoice = await bot.send_invoice(anna.id, "Islands cruise", "2 tickets", "order:17", "EUR", prices,
-                                     provider_token="sandbox-provider")
+    await expect_400(
+        bot.send_invoice(anna.id, "Islands cruise", "2 tickets", "order:17", "EUR", prices),
+        "PAYMENT_PROVIDER_INVALID",
+        world,
+    )
+    invoice = await bot.send_invoice(
+        anna.id, "Islands cruise", "2 tickets", "order:17", "EUR", prices, provider_token="sandbox-provider"
+    )
     assert (invoice.invoice.total_amount, invoice.invoice.currency) == (7000, "EUR")
-    stars = await bot.send_invoice(anna.id, "Islands cruise", "2 tickets", "order:18", "XTR",
-                                   [LabeledPrice(label="Ticket", amount=50)])
+    stars = await bot.send_invoice(
+        anna.id, "Islands cruise", "2 tickets", "order:18", "XTR", [LabeledPrice(label="Ticket", amount=50)]
+    )
     assert stars.invoice.total_amount == 50
 
 
@@ -544,9 +603,14 @@ async def test_joining_and_leaving_a_group_are_service_messages(bot: Bot, world:
     with pytest.raises(ValueError, match="not a member"):
         await world.user_sends(anna.id, "still here?", chat_id=group.id)
     updates = await bot.get_updates()  # chat_member is not in the default allowed_updates, as in Telegram
-    assert [u.message.new_chat_members[0].id if u.message.new_chat_members else
-            u.message.left_chat_member.id if u.message.left_chat_member else u.message.text for u in updates] == [
-        anna.id, "hi all", anna.id]
+    assert [
+        u.message.new_chat_members[0].id
+        if u.message.new_chat_members
+        else u.message.left_chat_member.id
+        if u.message.left_chat_member
+        else u.message.text
+        for u in updates
+    ] == [anna.id, "hi all", anna.id]
     world.set_member(BOT_ID, group.id, member=False)
     (update,) = await bot.get_updates(offset=updates[-1].update_id + 1)
     assert update.my_chat_member.new_chat_member.status == "left"

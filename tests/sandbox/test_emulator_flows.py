@@ -60,7 +60,7 @@ async def next_update(bot: Bot, offset: int | None = None, timeout: int = 5) -> 
 async def test_long_poll_wakes_on_a_user_message(bot: Bot, world: World) -> None:
     anna = world.add_user("Anna")
     poll = asyncio.create_task(bot.get_updates(timeout=20))
-    await world.wait_for(lambda: world._poller is not None, timeout=5)  # noqa: SLF001 - the poll is waiting
+    await world.wait_for(lambda: world._poller is not None, timeout=5)
     await world.user_sends(anna.id, "/start promo42")
     (update,) = await asyncio.wait_for(poll, 3)  # far sooner than the 20 s poll timeout
     assert update.message.text == "/start promo42"
@@ -102,14 +102,14 @@ async def test_a_second_concurrent_poller_gets_409(emulator: Emulator, bot: Bot)
     other = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url)))
     try:
         first = asyncio.create_task(bot.get_updates(timeout=10))
-        await emulator.world.wait_for(lambda: emulator.world._poller is not None, timeout=5)  # noqa: SLF001
+        await emulator.world.wait_for(lambda: emulator.world._poller is not None, timeout=5)
         with pytest.raises(TelegramConflictError) as caught:
             await other.get_updates(timeout=1)
         assert caught.value.message == CONFLICT_POLLING
         first.cancel()  # the client goes away: its poll ends and the next poller is welcome
         with pytest.raises(asyncio.CancelledError):
             await first
-        await emulator.world.wait_for(lambda: emulator.world._poller is None, timeout=5)  # noqa: SLF001
+        await emulator.world.wait_for(lambda: emulator.world._poller is None, timeout=5)
         assert await other.get_updates(timeout=0) == []
     finally:
         await close_bot(other)
@@ -140,8 +140,9 @@ async def receiver() -> AsyncIterator[dict[str, Any]]:
     await runner.cleanup()
 
 
-async def test_webhook_gets_each_update_with_the_secret_header(emulator: Emulator, bot: Bot,
-                                                               receiver: dict[str, Any]) -> None:
+async def test_webhook_gets_each_update_with_the_secret_header(
+    emulator: Emulator, bot: Bot, receiver: dict[str, Any]
+) -> None:
     emulator.webhook_backoff = 0.05
     world = emulator.world
     anna = world.add_user("Anna")
@@ -187,8 +188,15 @@ async def test_a_users_reply_carries_the_replied_to_message(bot: Bot, world: Wor
 
 
 async def send_invoice(bot: Bot, chat_id: int, payload: str = "order:17") -> Message:
-    return await bot.send_invoice(chat_id, "Islands cruise", "2 adults", payload, "EUR",
-                                  [LabeledPrice(label="Adults", amount=9000)], provider_token="sandbox")
+    return await bot.send_invoice(
+        chat_id,
+        "Islands cruise",
+        "2 adults",
+        payload,
+        "EUR",
+        [LabeledPrice(label="Adults", amount=9000)],
+        provider_token="sandbox",
+    )
 
 
 async def test_paying_an_invoice_sends_pre_checkout_then_successful_payment(bot: Bot, world: World) -> None:
@@ -198,7 +206,11 @@ async def test_paying_an_invoice_sends_pre_checkout_then_successful_payment(bot:
     first = await next_update(bot)
     query = first.pre_checkout_query
     assert (query.invoice_payload, query.total_amount, query.currency, query.from_user.id) == (
-        "order:17", 9000, "EUR", anna.id)
+        "order:17",
+        9000,
+        "EUR",
+        anna.id,
+    )
     assert await bot.answer_pre_checkout_query(query.id, ok=True) is True
     result = await asyncio.wait_for(paying, 5)
     assert result["ok"] is True
@@ -306,8 +318,12 @@ async def test_429_carries_a_retry_after_header(limited: World, http: aiohttp.Cl
         assert (await raw(http, "sendMessage", json={"chat_id": anna.id, "text": "x"}))[0] == 200
     status, body, headers = await raw(http, "sendMessage", json={"chat_id": anna.id, "text": "x"})
     assert status == 429 and headers["Retry-After"] == "1"
-    assert body == {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
-                    "parameters": {"retry_after": 1}}
+    assert body == {
+        "ok": False,
+        "error_code": 429,
+        "description": "Too Many Requests: retry after 1",
+        "parameters": {"retry_after": 1},
+    }
 
 
 # ---- faults ----------------------------------------------------------------------------------------------------------
@@ -362,14 +378,17 @@ async def test_the_http_test_api_plays_every_role(bot: Bot, world: World, http: 
     status, anna = await api(http, "POST", "/users", json={"first_name": "Anna", "language_code": "de"})
     assert status == 200 and anna["language_code"] == "de"
     _, olga = await api(http, "POST", "/users", json={"first_name": "Olga", "language_code": "en"})
-    _, group = await api(http, "POST", "/groups", json={"title": "Operators", "members": [olga["id"]],
-                                                        "forum": True})
+    _, group = await api(http, "POST", "/groups", json={"title": "Operators", "members": [olga["id"]], "forum": True})
     assert group["id"] < 0 and group["is_forum"] is True
     _, message = await api(http, "POST", "/send", json={"user_id": anna["id"], "text": "/start"})
     assert message["entities"][0]["type"] == "bot_command"
     card = await bot.send_message(anna["id"], "Cancel?", reply_markup=keyboard("cancel:1"))
-    _, pressed = await api(http, "POST", "/press", json={"user_id": anna["id"], "chat_id": anna["id"],
-                                                         "message_id": card.message_id, "callback_data": "cancel:1"})
+    _, pressed = await api(
+        http,
+        "POST",
+        "/press",
+        json={"user_id": anna["id"], "chat_id": anna["id"], "message_id": card.message_id, "callback_data": "cancel:1"},
+    )
     assert pressed["callback_query_id"]
     await bot.answer_callback_query(pressed["callback_query_id"], text="Done")
     _, contact = await api(http, "POST", "/contact", json={"user_id": anna["id"]})
@@ -377,8 +396,9 @@ async def test_the_http_test_api_plays_every_role(bot: Bot, world: World, http: 
     assert (await api(http, "POST", "/block", json={"user_id": anna["id"], "blocked": True}))[1] == {"ok": True}
     assert world.users[anna["id"]].blocked
     await api(http, "POST", "/block", json={"user_id": anna["id"], "blocked": False})
-    assert (await api(http, "POST", "/membership", json={"user_id": anna["id"], "chat_id": group["id"],
-                                                         "member": True}))[0] == 200
+    assert (
+        await api(http, "POST", "/membership", json={"user_id": anna["id"], "chat_id": group["id"], "member": True})
+    )[0] == 200
     _, reply = await api(http, "POST", "/send", json={"user_id": anna["id"], "chat_id": group["id"], "text": "hi"})
     assert reply["chat"]["id"] == group["id"]
     _, state = await api(http, "GET", "/state")
@@ -407,14 +427,16 @@ async def test_pay_over_http_reports_a_refusal(bot: Bot, world: World, http: aio
         await bot.answer_pre_checkout_query(query.id, ok=False, error_message="Session cancelled")
 
     refusing = asyncio.create_task(refuse())
-    status, body = await api(http, "POST", "/pay", json={"user_id": anna.id, "chat_id": anna.id,
-                                                         "message_id": invoice.message_id})
+    status, body = await api(
+        http, "POST", "/pay", json={"user_id": anna.id, "chat_id": anna.id, "message_id": invoice.message_id}
+    )
     await asyncio.wait_for(refusing, 5)
     assert (status, body) == (200, {"ok": False, "error": "Session cancelled"})
 
 
-async def test_events_long_poll_reports_changed_chats_and_alerts(bot: Bot, world: World,
-                                                                 http: aiohttp.ClientSession) -> None:
+async def test_events_long_poll_reports_changed_chats_and_alerts(
+    bot: Bot, world: World, http: aiohttp.ClientSession
+) -> None:
     anna = world.add_user("Anna")
     since = world.version
     waiting = asyncio.create_task(api(http, "GET", "/events", params={"since": since, "timeout": 10}))
@@ -433,8 +455,9 @@ async def test_events_long_poll_reports_changed_chats_and_alerts(bot: Bot, world
     assert quiet["chats"] == [] and quiet["alerts"] == []
 
 
-async def test_transcript_over_http_shows_edits_and_deletions(bot: Bot, world: World,
-                                                              http: aiohttp.ClientSession) -> None:
+async def test_transcript_over_http_shows_edits_and_deletions(
+    bot: Bot, world: World, http: aiohttp.ClientSession
+) -> None:
     anna = world.add_user("Anna")
     card = await bot.send_message(anna.id, "Order 17: awaiting payment", reply_markup=keyboard("pay:17"))
     await bot.edit_message_text("Order 17: paid", chat_id=anna.id, message_id=card.message_id)
@@ -451,8 +474,9 @@ async def test_transcript_over_http_shows_edits_and_deletions(bot: Bot, world: W
     assert second["text"] == "temporary" and second["deleted"] is True
 
 
-async def test_a_crash_inside_a_route_is_a_500_json(world: World, http: aiohttp.ClientSession,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_crash_inside_a_route_is_a_500_json(
+    world: World, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom() -> dict[str, Any]:
         raise RuntimeError("boom")
 
@@ -479,10 +503,14 @@ async def test_a_real_dispatcher_polling_the_emulator_answers_a_user(emulator: E
 
     dp = Dispatcher()
     dp.include_router(router)
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url)),
-              default=DefaultBotProperties(parse_mode=ParseMode.HTML))
-    polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=5,
-                                                   close_bot_session=False))
+    bot = Bot(
+        TOKEN,
+        session=AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url)),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+    polling = asyncio.create_task(
+        dp.start_polling(bot, handle_signals=False, polling_timeout=5, close_bot_session=False)
+    )
     try:
         await world.user_sends(anna.id, "/start promo42")
         await world.user_sends(anna.id, "hello")
@@ -502,7 +530,12 @@ async def test_a_real_dispatcher_polling_the_emulator_answers_a_user(emulator: E
 
 async def test_python_m_bot_sandbox_prints_its_url() -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.sandbox", "--port", "0", stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot.sandbox",
+        "--port",
+        "0",
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
     try:

@@ -65,14 +65,15 @@ PANES = ("tourist1", "tourist2", "organiser", "operators")
 TOLERATED = "message is not modified"  # Telegram's answer to an identical edit; the bot ignores it by design
 
 
-
 @pytest.fixture
 def chromium() -> Path:
     """The system browser, or a skip (a failure under ``TRIPDESK_REQUIRE_BROWSER``) saying what to install."""
     missing = None
     if async_playwright is None:
-        missing = ("the playwright Python package is missing: pip install playwright (the package only; the "
-                   "browser is Debian's chromium, never `playwright install`)")
+        missing = (
+            "the playwright Python package is missing: pip install playwright (the package only; the "
+            "browser is Debian's chromium, never `playwright install`)"
+        )
     elif not os.access(CHROMIUM, os.X_OK):
         missing = f"no browser at {CHROMIUM}: apt-get install -y chromium"
     if missing and os.environ.get("TRIPDESK_REQUIRE_BROWSER"):
@@ -240,7 +241,7 @@ async def test_a_tourist_books_by_clicking(sandbox: Sandbox, chromium: Path, tmp
     assert refused == [], "the emulator refused some of the bot's calls:\n" + "\n".join(refused)
 
 
-async def book_the_cruise(page: Page, pane, _):  # noqa: ANN001, ANN201
+async def book_the_cruise(page: Page, pane, _):
     """/start, then only clicks (and one typed answer) up to the order card, which replaces the summary in place;
     returns the order card's message."""
     await send(pane, "/start")
@@ -271,8 +272,11 @@ async def book_the_cruise(page: Page, pane, _):  # noqa: ANN001, ANN201
     await page.keyboard.press("Enter")
     await expect(dialog).to_be_hidden()
     await click(screen, re.compile(r"^\+ "), expect_text=total)
-    await click(screen, _("Continue"), expect_text=_("Type your answer in a message (up to {limit} characters).")
-                .split("(")[0].strip())
+    await click(
+        screen,
+        _("Continue"),
+        expect_text=_("Type your answer in a message (up to {limit} characters).").split("(")[0].strip(),
+    )
 
     # The first question is answered by replying to it (↩), the second with a button.
     await screen.get_by_role("button", name=re.compile("^Reply to")).click()
@@ -297,14 +301,14 @@ async def book_the_cruise(page: Page, pane, _):  # noqa: ANN001, ANN201
     return summary
 
 
-async def send(pane, text: str) -> None:  # noqa: ANN001
+async def send(pane, text: str) -> None:
     box = pane.get_by_role("textbox")
     await box.fill(text)
     await box.press("Enter")
     await expect(box).to_have_value("", timeout=STEP_MS)
 
 
-async def click(message, label: str | re.Pattern[str], expect_text: str | re.Pattern[str] | None) -> None:  # noqa
+async def click(message, label: str | re.Pattern[str], expect_text: str | re.Pattern[str] | None) -> None:
     await message.get_by_role("button", name=label).first.click(timeout=STEP_MS)
     if expect_text is not None:
         await expect(message).to_contain_text(expect_text, timeout=STEP_MS)

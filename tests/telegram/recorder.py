@@ -284,8 +284,9 @@ class RecordingSession(BaseSession):
         if name in ("sendMessage", "forwardMessage") or name in _MEDIA:
             return self._send(name, params)
         if name == "sendMediaGroup":
-            return [self._send("sendPhoto", {**params, **item, "caption": item.get("caption")})
-                    for item in params["media"]]
+            return [
+                self._send("sendPhoto", {**params, **item, "caption": item.get("caption")}) for item in params["media"]
+            ]
         if name == "copyMessage":
             return {"message_id": self.next_message_id(params["chat_id"])}
         if name.startswith("editMessage"):

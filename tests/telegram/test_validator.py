@@ -50,7 +50,7 @@ def test_spec_is_bot_api_10_1() -> None:
     assert "sendMessage" in spec.methods and "InlineKeyboardButton" in spec.types
 
 
-def test_missing_spec_is_an_error_not_a_skip(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+def test_missing_spec_is_an_error_not_a_skip(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv(spec_module.SPEC_ENV, str(tmp_path / "nope.json"))
     with pytest.raises(SpecNotFound, match="TRIPDESK_BOT_API_SPEC"):
         spec_module.spec_path()
@@ -67,13 +67,17 @@ def test_spec_path_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_valid_requests_pass() -> None:
     assert validate_request("sendMessage", {"chat_id": 1, "text": "Hi"}) == []
     assert validate_request("sendMessage", {"chat_id": "@channel", "text": "Hi"}) == []
-    assert validate_request("sendMessage", message_with(button(callback_data="x" * 64), button(url="https://a.b"))) == []
+    assert (
+        validate_request("sendMessage", message_with(button(callback_data="x" * 64), button(url="https://a.b"))) == []
+    )
     assert validate_request("answerCallbackQuery", {"callback_query_id": "7", "text": "x" * 200}) == []
     assert validate_request("deleteMessage", {"chat_id": 1, "message_id": 3}) == []
     assert validate_request("editMessageText", {"chat_id": 1, "message_id": 3, "text": "New"}) == []
     assert validate_request("editMessageText", {"inline_message_id": "abc", "text": "New"}) == []
     assert validate_request("sendPhoto", {"chat_id": 1, "photo": "file-id", "caption": "c" * 1024}) == []
-    assert validate_request("sendLocation", {"chat_id": 1, "latitude": 59, "longitude": 24.7}) == []  # Integer is a Float
+    assert (
+        validate_request("sendLocation", {"chat_id": 1, "latitude": 59, "longitude": 24.7}) == []
+    )  # Integer is a Float
 
 
 def test_unknown_method() -> None:
@@ -95,7 +99,9 @@ def test_conditionally_required_fields() -> None:
 
 def test_unknown_field() -> None:
     assert_one(validate_request("sendMessage", {"chat_id": 1, "text": "x", "colour": "red"}), "unknown field 'colour'")
-    assert_one(validate_request("sendMessage", message_with(button(callback_data="a", note="n"))), "unknown field 'note'")
+    assert_one(
+        validate_request("sendMessage", message_with(button(callback_data="a", note="n"))), "unknown field 'note'"
+    )
 
 
 def test_wrong_types() -> None:
@@ -227,7 +233,7 @@ def test_html_outside_html_mode_is_just_text() -> None:
         "<b>bold</b> <strong>s</strong> <i>i</i> <em>e</em> <u>u</u> <ins>i</ins> <s>s</s> <strike>s</strike> <del>d</del>",
         '<span class="tg-spoiler">x</span> <tg-spoiler>y</tg-spoiler>',
         '<a href="https://example.org/?a=1&amp;b=2">link</a> <a href="tg://user?id=1">me</a>',
-        "<code>x</code> <pre>y</pre> <pre><code class=\"language-python\">z</code></pre>",
+        '<code>x</code> <pre>y</pre> <pre><code class="language-python">z</code></pre>',
         "<blockquote>q</blockquote> <blockquote expandable>e</blockquote>",
         '<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>',
         "1 &lt; 2 &amp;&amp; 3 &gt; 2 &quot;q&quot; &#8364; &#x20AC; a > b",
@@ -339,8 +345,11 @@ async def test_bad_html_through_the_bot(bot: Bot, recorder: RecordingSession) ->
 
 
 async def test_commands_through_the_bot(bot: Bot, recorder: RecordingSession) -> None:
-    assert await bot.set_my_commands([BotCommand(command="start", description="Main menu")],
-                                     scope=BotCommandScopeAllPrivateChats(), language_code="en")
+    assert await bot.set_my_commands(
+        [BotCommand(command="start", description="Main menu")],
+        scope=BotCommandScopeAllPrivateChats(),
+        language_code="en",
+    )
     with pytest.raises(TelegramBadRequest):
         await bot.set_my_commands([BotCommand(command="Start", description="x")])
     assert len(recorder.violations) == 1

@@ -70,8 +70,14 @@ def test_the_checker_catches_forbidden_imports(source: str, found: set[str]) -> 
 
 @pytest.mark.parametrize(
     "source",
-    ["from domain.model.orders import Order", "from . import orders", "from .orders import Order", "import phonenumbers",
-     "import botocore", "from datetime import datetime"],
+    [
+        "from domain.model.orders import Order",
+        "from . import orders",
+        "from .orders import Order",
+        "import phonenumbers",
+        "import botocore",
+        "from datetime import datetime",
+    ],
 )
 def test_the_checker_allows_the_rest(source: str) -> None:
     assert not imported_roots(source) & FORBIDDEN

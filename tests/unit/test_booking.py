@@ -81,7 +81,9 @@ async def test_an_event_needing_confirmation_awaits_the_organiser(world: tuple[F
     assert order.id is not None
     assert len(order.code) == 6 and set(order.code) <= set(CODE_ALPHABET)
     assert (order.booking, order.payment, order.ticket) == (
-        BookingStatus.AWAITING_ORGANISER, PaymentStatus.NOT_DUE, TicketStatus.NONE
+        BookingStatus.AWAITING_ORGANISER,
+        PaymentStatus.NOT_DUE,
+        TicketStatus.NONE,
     )
     assert order.confirm_by == NOW + timedelta(minutes=10)
     assert order.pay_by is None
@@ -129,13 +131,21 @@ async def test_an_instant_event_with_payments_awaits_payment(world: tuple[FakeUn
     assert order.pay_by == NOW + timedelta(minutes=30)
     assert order.confirm_by is None
     [invoice] = uow.state.outbox  # the tourist is asked to pay; no organiser is involved
-    assert (invoice.kind, invoice.chat_id, invoice.payload) == (OutboxKind.INVOICE, order.user_id, {"order_id": order.id})
+    assert (invoice.kind, invoice.chat_id, invoice.payload) == (
+        OutboxKind.INVOICE,
+        order.user_id,
+        {"order_id": order.id},
+    )
 
 
 async def test_payments_enabled_does_not_skip_the_organiser(world: tuple[FakeUnitOfWork, Seeded]) -> None:
     uow, seeded = world
     order = await place_order(uow, cruise(seeded, payments_enabled=True), NOW)
-    assert (order.booking, order.payment, order.pay_by) == (BookingStatus.AWAITING_ORGANISER, PaymentStatus.NOT_DUE, None)
+    assert (order.booking, order.payment, order.pay_by) == (
+        BookingStatus.AWAITING_ORGANISER,
+        PaymentStatus.NOT_DUE,
+        None,
+    )
 
 
 async def test_partner_hotel_discount_in_the_same_region(world: tuple[FakeUnitOfWork, Seeded]) -> None:
@@ -219,7 +229,10 @@ def test_an_optional_text_question_may_stay_empty() -> None:
 
 def test_an_optional_choice_question_may_stay_empty() -> None:
     question = Question(
-        id="lunch", text={"en": "?"}, kind=QuestionKind.CHOICE, required=False,
+        id="lunch",
+        text={"en": "?"},
+        kind=QuestionKind.CHOICE,
+        required=False,
         choices=(Choice("fish", {"en": "Fish"}),),
     )
     assert check_answer(question, "") == ""
@@ -238,8 +251,9 @@ async def test_sold_out_names_what_is_left_and_writes_nothing(world: tuple[FakeU
     assert seats_left(uow, seeded.small_session_id) == 0
     before = saved(uow)
     with pytest.raises(SoldOut) as raised:
-        await place_order(uow, cruise(seeded, user_id=OTHER, session_id=seeded.small_session_id,
-                                      quantities={"child": 1}), NOW)
+        await place_order(
+            uow, cruise(seeded, user_id=OTHER, session_id=seeded.small_session_id, quantities={"child": 1}), NOW
+        )
     assert raised.value.data == {"left": 0, "wanted": 1}
     assert saved(uow) == before
 
@@ -256,7 +270,7 @@ async def test_past_and_cancelled_sessions_are_not_bookable(world: tuple[FakeUni
 async def test_bookings_close_five_minutes_before_the_start(world: tuple[FakeUnitOfWork, Seeded]) -> None:
     uow, seeded = world
     starts = uow.state.sessions[seeded.session_id].starts_at
-    assert BOOKING_CUTOFF == timedelta(minutes=5)
+    assert timedelta(minutes=5) == BOOKING_CUTOFF
     for now in (starts - BOOKING_CUTOFF, starts - timedelta(minutes=1), starts):
         with pytest.raises(SessionNotBookable):
             await place_order(uow, cruise(seeded), now)
@@ -365,7 +379,9 @@ async def test_a_paid_order_cancelled_becomes_refund_due(world: tuple[FakeUnitOf
     cancelled = await cancel_order(uow, TOURIST, order.id, NOW)
 
     assert (cancelled.booking, cancelled.payment, cancelled.ticket) == (
-        BookingStatus.CANCELLED, PaymentStatus.REFUND_DUE, TicketStatus.VOIDED
+        BookingStatus.CANCELLED,
+        PaymentStatus.REFUND_DUE,
+        TicketStatus.VOIDED,
     )
     assert cancelled.total_minor == 11500
     assert seats_left(uow, seeded.session_id) == 20

@@ -85,16 +85,27 @@ def test_the_design_sample_is_accepted() -> None:
     (region,) = catalog.regions
     assert (region.code, region.timezone, region.name["ru"]) == ("tallinn", "Europe/Tallinn", "Таллин")
     (hotel,) = catalog.hotels
-    assert (hotel.code, hotel.region, hotel.name, hotel.discount_percent) == ("telegraaf", "tallinn",
-                                                                              "Hotel Telegraaf", 10)
+    assert (hotel.code, hotel.region, hotel.name, hotel.discount_percent) == (
+        "telegraaf",
+        "tallinn",
+        "Hotel Telegraaf",
+        10,
+    )
     (organiser,) = catalog.organisers
     assert organiser.chat_id == 700001 and organiser.language == "et" and organiser.phone == "+3725550001"
     assert (organiser.confirm_within, organiser.pay_within, organiser.hold) == (
-        timedelta(minutes=10), timedelta(minutes=30), timedelta(minutes=15))
+        timedelta(minutes=10),
+        timedelta(minutes=30),
+        timedelta(minutes=15),
+    )
     assert organiser.reminders == (timedelta(hours=24), timedelta(hours=2))
     (question,) = organiser.questions
-    assert (question.id, question.kind, question.required, question.max_length) == ("pickup", QuestionKind.TEXT,
-                                                                                    True, 200)
+    assert (question.id, question.kind, question.required, question.max_length) == (
+        "pickup",
+        QuestionKind.TEXT,
+        True,
+        200,
+    )
     assert question.text["et"] == "Kust teid peale võtta?"
     (event,) = catalog.events
     assert event.prices == (TicketType("adult", 4500), TicketType("child", 2500))
@@ -119,7 +130,11 @@ def test_defaults_fill_the_optional_fields() -> None:
     parsed = catalog.organisers[0]
     assert parsed.phone is None and parsed.questions == ()
     assert (parsed.confirm_within, parsed.pay_within, parsed.hold, parsed.reminders) == (
-        timedelta(minutes=10), timedelta(minutes=30), timedelta(minutes=15), (timedelta(hours=24), timedelta(hours=2)))
+        timedelta(minutes=10),
+        timedelta(minutes=30),
+        timedelta(minutes=15),
+        (timedelta(hours=24), timedelta(hours=2)),
+    )
     assert catalog.hotels[0].discount_percent == 0
     assert catalog.events[0].description == {} and catalog.events[0].meeting_point == {}
     assert catalog.events[0].confirmation is Confirmation.REQUIRED and catalog.events[0].sessions == ()
@@ -139,11 +154,15 @@ def test_phone_is_normalised_to_e164() -> None:
 
 def test_choice_questions_and_cancelled_sessions() -> None:
     data = sample()
-    data["organisers"][0]["questions"].append({
-        "id": "lunch", "kind": "choice", "required": False,
-        "text": {"en": "Which lunch?", "et": "Milline lõuna?"},
-        "choices": [{"id": "fish", "text": {"en": "Fish"}}, {"id": "veg", "text": {"en": "Vegetarian"}}],
-    })
+    data["organisers"][0]["questions"].append(
+        {
+            "id": "lunch",
+            "kind": "choice",
+            "required": False,
+            "text": {"en": "Which lunch?", "et": "Milline lõuna?"},
+            "choices": [{"id": "fish", "text": {"en": "Fish"}}, {"id": "veg", "text": {"en": "Vegetarian"}}],
+        }
+    )
     data["events"][0]["sessions"].append({"starts_at": "2026-12-02T10:00", "capacity": 5, "status": "cancelled"})
     data["events"][0]["confirmation"] = "instant"
 
@@ -402,10 +421,16 @@ def test_an_explicit_offset_is_honoured() -> None:
 def test_question_refusals() -> None:
     data = sample()
     questions = data["organisers"][0]["questions"]
-    questions.append({"id": "size", "kind": "choice", "text": {"en": "Size?"}, "choices": [
-        {"id": "s", "text": {"en": "S"}}]})
-    questions.append({"id": "note", "text": {"en": "Note?"}, "choices": [
-        {"id": "a", "text": {"en": "A"}}, {"id": "b", "text": {"en": "B"}}]})
+    questions.append(
+        {"id": "size", "kind": "choice", "text": {"en": "Size?"}, "choices": [{"id": "s", "text": {"en": "S"}}]}
+    )
+    questions.append(
+        {
+            "id": "note",
+            "text": {"en": "Note?"},
+            "choices": [{"id": "a", "text": {"en": "A"}}, {"id": "b", "text": {"en": "B"}}],
+        }
+    )
     questions.append({"id": "pickup", "text": {"en": "Again?"}, "max_length": 5000})
     problems = refusal(data).problems
     assert problems == [
@@ -418,7 +443,7 @@ def test_question_refusals() -> None:
 def test_duplicate_question_id_is_refused() -> None:
     data = sample()
     data["organisers"][0]["questions"].append(copy.deepcopy(data["organisers"][0]["questions"][0]))
-    assert "duplicate question id \"pickup\"" in only_problem(data)
+    assert 'duplicate question id "pickup"' in only_problem(data)
 
 
 def test_every_problem_is_collected_and_the_message_stays_one_line() -> None:
@@ -453,8 +478,16 @@ def test_demo_catalog_is_deterministic_valid_and_sized() -> None:
     assert counts["sessions"] >= 2000
 
     catalog = parse_catalog(first)
-    assert {e.category for e in catalog.events} == {"sea", "city", "food", "nature", "history", "kids", "night",
-                                                    "adventure"}
+    assert {e.category for e in catalog.events} == {
+        "sea",
+        "city",
+        "food",
+        "nature",
+        "history",
+        "kids",
+        "night",
+        "adventure",
+    }
     assert {o.language for o in catalog.organisers} == {"en", "ru", "de", "et"}
     assert all(set(e.title) == {"en", "ru", "de", "et"} for e in catalog.events)
     assert any(e.confirmation is Confirmation.INSTANT for e in catalog.events)

@@ -54,8 +54,11 @@ def world() -> tuple[FakeUnitOfWork, Seeded]:
     state = uow.state
     for organiser_id in (seeded.organiser_id, seeded.instant_organiser_id):
         state.organisers[organiser_id] = dataclasses.replace(
-            state.organisers[organiser_id], confirm_within=CONFIRM_WITHIN, pay_within=PAY_WITHIN,
-            hold=timedelta(seconds=60), reminders=OFFSETS,
+            state.organisers[organiser_id],
+            confirm_within=CONFIRM_WITHIN,
+            pay_within=PAY_WITHIN,
+            hold=timedelta(seconds=60),
+            reminders=OFFSETS,
         )
     for session_id in (seeded.session_id, seeded.instant_session_id):
         state.sessions[session_id] = dataclasses.replace(state.sessions[session_id], starts_at=START)
@@ -66,8 +69,9 @@ def world() -> tuple[FakeUnitOfWork, Seeded]:
 
 async def walk(uow: FakeUnitOfWork, seeded: Seeded, payments: bool = False, user_id: int = TOURIST) -> Order:
     """An instant booking: confirmed at once."""
-    cmd = PlaceOrder(user_id=user_id, session_id=seeded.instant_session_id, quantities={"adult": 2},
-                     payments_enabled=payments)
+    cmd = PlaceOrder(
+        user_id=user_id, session_id=seeded.instant_session_id, quantities={"adult": 2}, payments_enabled=payments
+    )
     return await place_order(uow, cmd, NOW)
 
 
@@ -100,7 +104,7 @@ def seats_left(uow: FakeUnitOfWork, session_id: int) -> int:
 # ---- scheduling -----------------------------------------------------------------------------------------------------
 
 
-async def test_an_instant_booking_schedules_its_reminders_rating_and_participant_list(world) -> None:  # noqa: ANN001
+async def test_an_instant_booking_schedules_its_reminders_rating_and_participant_list(world) -> None:
     uow, seeded = world
     placed = await walk(uow, seeded)
     sid = seeded.instant_session_id
@@ -111,22 +115,27 @@ async def test_an_instant_booking_schedules_its_reminders_rating_and_participant
     }
     [notice] = uow.state.notices
     assert (notice.session_id, notice.kind, notice.due_at, notice.status) == (
-        sid, PARTICIPANTS, START - timedelta(minutes=1), DueStatus.PENDING
+        sid,
+        PARTICIPANTS,
+        START - timedelta(minutes=1),
+        DueStatus.PENDING,
     )
 
 
-async def test_a_booking_awaiting_the_organiser_schedules_nothing_until_confirmed(world) -> None:  # noqa: ANN001
+async def test_a_booking_awaiting_the_organiser_schedules_nothing_until_confirmed(world) -> None:
     uow, seeded = world
     placed = await cruise(uow, seeded)
     assert uow.state.reminders == [] and uow.state.notices == []
     await answer_booking_request(uow, placed.id, ORGANISER_CHAT, OrganiserReply(Verdict.YES), "+", NOW, False)
     assert set(reminders(uow, placed.id)) == {
-        f"before:300@{seeded.session_id}", f"before:60@{seeded.session_id}", f"rating@{seeded.session_id}"
+        f"before:300@{seeded.session_id}",
+        f"before:60@{seeded.session_id}",
+        f"rating@{seeded.session_id}",
     }
     assert len(uow.state.notices) == 1
 
 
-async def test_offsets_already_past_get_no_reminder_and_scheduling_twice_adds_nothing(world) -> None:  # noqa: ANN001
+async def test_offsets_already_past_get_no_reminder_and_scheduling_twice_adds_nothing(world) -> None:
     uow, seeded = world
     organisers = uow.state.organisers
     organisers[seeded.instant_organiser_id] = dataclasses.replace(
@@ -146,7 +155,7 @@ async def test_offsets_already_past_get_no_reminder_and_scheduling_twice_adds_no
 # ---- the silent organiser -------------------------------------------------------------------------------------------
 
 
-async def test_a_silent_organiser_is_nudged_once(world) -> None:  # noqa: ANN001
+async def test_a_silent_organiser_is_nudged_once(world) -> None:
     uow, seeded = world
     placed = await cruise(uow, seeded)
     assert (await nudge_silent_organisers(uow, NOW + CONFIRM_WITHIN - timedelta(seconds=1))).claimed == 0
@@ -162,16 +171,17 @@ async def test_a_silent_organiser_is_nudged_once(world) -> None:  # noqa: ANN001
     assert len(audit(uow, "order.organiser_nudged")) == 1
 
 
-async def test_an_answered_request_is_not_nudged(world) -> None:  # noqa: ANN001
+async def test_an_answered_request_is_not_nudged(world) -> None:
     uow, seeded = world
     placed = await cruise(uow, seeded)
-    await answer_booking_request(uow, placed.id, ORGANISER_CHAT, OrganiserReply(Verdict.NO, "full"), "- full", NOW,
-                                 False)
+    await answer_booking_request(
+        uow, placed.id, ORGANISER_CHAT, OrganiserReply(Verdict.NO, "full"), "- full", NOW, False
+    )
     assert (await nudge_silent_organisers(uow, NOW + timedelta(minutes=1))).claimed == 0
     assert sent(uow, OutboxKind.CONFIRM_NUDGE) == []
 
 
-async def test_nobody_confirms_before_the_start_the_order_expires_and_frees_its_seats(world) -> None:  # noqa: ANN001
+async def test_nobody_confirms_before_the_start_the_order_expires_and_frees_its_seats(world) -> None:
     uow, seeded = world
     placed = await cruise(uow, seeded)
     assert seats_left(uow, seeded.session_id) == 18
@@ -200,7 +210,7 @@ def test_the_grace_period_is_half_the_pay_window_at_most_an_hour() -> None:
     assert pay_grace(timedelta(hours=6)) == timedelta(hours=1)
 
 
-async def test_unpaid_past_the_deadline_one_reminder_then_expiry_after_the_grace(world) -> None:  # noqa: ANN001
+async def test_unpaid_past_the_deadline_one_reminder_then_expiry_after_the_grace(world) -> None:
     uow, seeded = world
     placed = await walk(uow, seeded, payments=True)
     pay_by = NOW + PAY_WITHIN
@@ -232,7 +242,7 @@ async def test_unpaid_past_the_deadline_one_reminder_then_expiry_after_the_grace
     assert sent(uow, OutboxKind.SESSION_REMINDER) == []
 
 
-async def test_the_reminder_comes_before_any_expiry_even_after_long_downtime(world) -> None:  # noqa: ANN001
+async def test_the_reminder_comes_before_any_expiry_even_after_long_downtime(world) -> None:
     uow, seeded = world
     placed = await walk(uow, seeded, payments=True)
     late = NOW + timedelta(minutes=5)  # far past pay_by + grace, before the start
@@ -242,7 +252,7 @@ async def test_the_reminder_comes_before_any_expiry_even_after_long_downtime(wor
     assert (await expire_overdue(uow, late)).claimed == 0
 
 
-async def test_the_grace_never_runs_past_the_start(world) -> None:  # noqa: ANN001
+async def test_the_grace_never_runs_past_the_start(world) -> None:
     uow, seeded = world
     placed = await walk(uow, seeded, payments=True)
     at = START - timedelta(seconds=10)
@@ -250,7 +260,7 @@ async def test_the_grace_never_runs_past_the_start(world) -> None:  # noqa: ANN0
     assert order(uow, placed.id).hold_until == START
 
 
-async def test_a_payment_during_the_grace_stops_the_expiry(world) -> None:  # noqa: ANN001
+async def test_a_payment_during_the_grace_stops_the_expiry(world) -> None:
     uow, seeded = world
     placed = await walk(uow, seeded, payments=True)
     await remind_unpaid(uow, NOW + PAY_WITHIN)
@@ -262,7 +272,7 @@ async def test_a_payment_during_the_grace_stops_the_expiry(world) -> None:  # no
 # ---- reminders before the session -----------------------------------------------------------------------------------
 
 
-async def test_each_reminder_goes_out_once_when_due(world) -> None:  # noqa: ANN001
+async def test_each_reminder_goes_out_once_when_due(world) -> None:
     uow, seeded = world
     placed = await walk(uow, seeded)
     sid = seeded.instant_session_id
@@ -278,7 +288,7 @@ async def test_each_reminder_goes_out_once_when_due(world) -> None:  # noqa: ANN
     assert len(audit(uow, "reminder.sent")) == 2
 
 
-async def test_after_downtime_only_the_latest_reminder_goes_out_before_the_start(world) -> None:  # noqa: ANN001
+async def test_after_downtime_only_the_latest_reminder_goes_out_before_the_start(world) -> None:
     uow, seeded = world
     placed = await walk(uow, seeded)
     sid = seeded.instant_session_id
@@ -292,7 +302,7 @@ async def test_after_downtime_only_the_latest_reminder_goes_out_before_the_start
     assert skipped.after == {"kind": f"before:300@{sid}", "reason": "superseded"}
 
 
-async def test_after_downtime_past_the_start_reminders_are_skipped(world) -> None:  # noqa: ANN001
+async def test_after_downtime_past_the_start_reminders_are_skipped(world) -> None:
     uow, seeded = world
     placed = await walk(uow, seeded)
     swept = await send_due_reminders(uow, START + timedelta(minutes=1))
@@ -303,7 +313,7 @@ async def test_after_downtime_past_the_start_reminders_are_skipped(world) -> Non
     assert reminders(uow, placed.id)[f"rating@{seeded.instant_session_id}"].status is DueStatus.PENDING
 
 
-async def test_no_reminder_for_a_cancelled_order(world) -> None:  # noqa: ANN001
+async def test_no_reminder_for_a_cancelled_order(world) -> None:
     uow, seeded = world
     placed = await walk(uow, seeded)
     await cancel_order(uow, TOURIST, placed.id, NOW)
@@ -313,7 +323,7 @@ async def test_no_reminder_for_a_cancelled_order(world) -> None:  # noqa: ANN001
     assert {a.after["reason"] for a in audit(uow, "reminder.skipped")} == {"cancelled"}
 
 
-async def test_no_reminder_for_an_order_moved_to_another_session(world) -> None:  # noqa: ANN001
+async def test_no_reminder_for_an_order_moved_to_another_session(world) -> None:
     uow, seeded = world
     placed = await walk(uow, seeded)
     other = dataclasses.replace(
@@ -332,7 +342,7 @@ async def test_no_reminder_for_an_order_moved_to_another_session(world) -> None:
     assert message.payload["session_id"] == 99
 
 
-async def test_no_reminder_for_a_cancelled_session(world) -> None:  # noqa: ANN001
+async def test_no_reminder_for_a_cancelled_session(world) -> None:
     uow, seeded = world
     await walk(uow, seeded)
     sid = seeded.instant_session_id
@@ -342,7 +352,7 @@ async def test_no_reminder_for_a_cancelled_session(world) -> None:  # noqa: ANN0
     assert sent(uow, OutboxKind.SESSION_REMINDER) == [] and sent(uow, OutboxKind.PARTICIPANTS) == []
 
 
-async def test_one_broken_item_does_not_block_the_others(world, monkeypatch) -> None:  # noqa: ANN001
+async def test_one_broken_item_does_not_block_the_others(world, monkeypatch) -> None:
     uow, seeded = world
     first = await walk(uow, seeded)
     second = await walk(uow, seeded, user_id=STRANGER)
@@ -367,7 +377,7 @@ async def test_one_broken_item_does_not_block_the_others(world, monkeypatch) -> 
 # ---- the participant list -------------------------------------------------------------------------------------------
 
 
-async def test_the_organiser_gets_the_participant_list_once(world) -> None:  # noqa: ANN001
+async def test_the_organiser_gets_the_participant_list_once(world) -> None:
     uow, seeded = world
     await walk(uow, seeded)
     await walk(uow, seeded, user_id=STRANGER)
@@ -378,12 +388,13 @@ async def test_the_organiser_gets_the_participant_list_once(world) -> None:  # n
     assert len(first.done) == 1 and second.claimed == 0
     [message] = sent(uow, OutboxKind.PARTICIPANTS)
     assert (message.chat_id, message.payload) == (
-        INSTANT_ORGANISER_CHAT, {"session_id": seeded.instant_session_id, "updated": False}
+        INSTANT_ORGANISER_CHAT,
+        {"session_id": seeded.instant_session_id, "updated": False},
     )
     assert audit(uow, "session.participants_sent")[0].after["orders"] == 2
 
 
-async def test_a_booking_after_the_list_went_out_sends_an_updated_list(world) -> None:  # noqa: ANN001
+async def test_a_booking_after_the_list_went_out_sends_an_updated_list(world) -> None:
     uow, seeded = world
     organisers = uow.state.organisers
     organisers[seeded.instant_organiser_id] = dataclasses.replace(
@@ -400,7 +411,7 @@ async def test_a_booking_after_the_list_went_out_sends_an_updated_list(world) ->
     assert [m.payload["updated"] for m in sent(uow, OutboxKind.PARTICIPANTS)] == [False, True]
 
 
-async def test_no_list_for_a_session_nobody_is_booked_on(world) -> None:  # noqa: ANN001
+async def test_no_list_for_a_session_nobody_is_booked_on(world) -> None:
     uow, seeded = world
     placed = await walk(uow, seeded)
     await cancel_order(uow, TOURIST, placed.id, NOW)
@@ -411,7 +422,7 @@ async def test_no_list_for_a_session_nobody_is_booked_on(world) -> None:  # noqa
 # ---- the rating -----------------------------------------------------------------------------------------------------
 
 
-async def test_the_rating_request_goes_out_after_the_session_once(world) -> None:  # noqa: ANN001
+async def test_the_rating_request_goes_out_after_the_session_once(world) -> None:
     uow, seeded = world
     placed = await walk(uow, seeded)
     due = START + timedelta(hours=3)
@@ -421,14 +432,14 @@ async def test_the_rating_request_goes_out_after_the_session_once(world) -> None
     assert (request.chat_id, request.payload) == (TOURIST, {"order_id": placed.id})
 
 
-async def test_a_rating_request_long_after_downtime_is_skipped(world) -> None:  # noqa: ANN001
+async def test_a_rating_request_long_after_downtime_is_skipped(world) -> None:
     uow, seeded = world
     await walk(uow, seeded)
     await send_due_reminders(uow, START + timedelta(days=30))
     assert sent(uow, OutboxKind.RATING_REQUEST) == []
 
 
-async def test_rating_once(world) -> None:  # noqa: ANN001
+async def test_rating_once(world) -> None:
     uow, seeded = world
     placed = await walk(uow, seeded)
     after = START + timedelta(hours=3)
@@ -446,7 +457,7 @@ async def test_rating_once(world) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("stars", [0, 6, -1, 100])
-async def test_stars_outside_one_to_five_are_refused(world, stars: int) -> None:  # noqa: ANN001
+async def test_stars_outside_one_to_five_are_refused(world, stars: int) -> None:
     uow, seeded = world
     placed = await walk(uow, seeded)
     with pytest.raises(InvalidRating):
@@ -454,7 +465,7 @@ async def test_stars_outside_one_to_five_are_refused(world, stars: int) -> None:
     assert order(uow, placed.id).rating is None
 
 
-async def test_only_the_own_order_after_its_session_can_be_rated(world) -> None:  # noqa: ANN001
+async def test_only_the_own_order_after_its_session_can_be_rated(world) -> None:
     uow, seeded = world
     placed = await walk(uow, seeded)
     with pytest.raises(NotAllowed):

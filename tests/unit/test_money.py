@@ -32,8 +32,16 @@ def test_parse_amount(text: str | int | float, currency: str, minor: int) -> Non
 
 @pytest.mark.parametrize(
     ("text", "currency"),
-    [("-1", "EUR"), ("45.001", "EUR"), ("1.5", "JPY"), ("abc", "EUR"), ("", "EUR"), ("NaN", "EUR"),
-     ("Infinity", "EUR"), (True, "EUR")],
+    [
+        ("-1", "EUR"),
+        ("45.001", "EUR"),
+        ("1.5", "JPY"),
+        ("abc", "EUR"),
+        ("", "EUR"),
+        ("NaN", "EUR"),
+        ("Infinity", "EUR"),
+        (True, "EUR"),
+    ],
 )
 def test_parse_amount_refuses(text: str | bool, currency: str) -> None:
     with pytest.raises(ValueError):
@@ -61,7 +69,16 @@ def test_addition_and_multiplication() -> None:
 
 @pytest.mark.parametrize(
     ("amount", "percent", "kept"),
-    [(4500, 10, 4050), (4500, 0, 4500), (4500, 100, 0), (5, 10, 5), (15, 10, 14), (1, 50, 1), (3, 50, 2), (999, 33, 669)],
+    [
+        (4500, 10, 4050),
+        (4500, 0, 4500),
+        (4500, 100, 0),
+        (5, 10, 5),
+        (15, 10, 14),
+        (1, 50, 1),
+        (3, 50, 2),
+        (999, 33, 669),
+    ],
 )
 def test_percent_off_rounds_half_up(amount: int, percent: int, kept: int) -> None:
     assert Money(amount, "EUR").percent_off(percent) == Money(kept, "EUR")

@@ -49,8 +49,12 @@ async def awaiting(uow: FakeUnitOfWork, seeded: Seeded, adults: int = 2, session
     """A booking of the cruise waiting for the organiser."""
     return await place_order(
         uow,
-        PlaceOrder(user_id=TOURIST, session_id=session_id or seeded.session_id, quantities={"adult": adults},
-                   answers={"pickup": "Hotel Viru", "lunch": "fish"}),
+        PlaceOrder(
+            user_id=TOURIST,
+            session_id=session_id or seeded.session_id,
+            quantities={"adult": adults},
+            answers={"pickup": "Hotel Viru", "lunch": "fish"},
+        ),
         NOW,
     )
 
@@ -62,8 +66,9 @@ async def confirmed(uow: FakeUnitOfWork, seeded: Seeded, adults: int = 2) -> Ord
 
 async def paid(uow: FakeUnitOfWork, seeded: Seeded, adults: int = 2) -> Order:
     order = await confirmed(uow, seeded, adults)
-    outcome = await record_payment(uow, order.id, TOURIST, "tg-1", "prov-1", order.total_minor, "EUR",
-                                   NOW + timedelta(minutes=1))
+    outcome = await record_payment(
+        uow, order.id, TOURIST, "tg-1", "prov-1", order.total_minor, "EUR", NOW + timedelta(minutes=1)
+    )
     assert outcome.order.payment is PaymentStatus.PAID
     return outcome.order
 
@@ -160,12 +165,20 @@ async def test_cancel_a_paid_order_without_refund_leaves_refund_due_then_record_
     order = await paid(uow, seeded)
     done = await oc.cancel_order(uow, order.id, ACTOR, NOW, refund=False, reason="storm")
     assert (done.booking, done.payment, done.ticket) == (
-        BookingStatus.CANCELLED, PaymentStatus.REFUND_DUE, TicketStatus.VOIDED)
+        BookingStatus.CANCELLED,
+        PaymentStatus.REFUND_DUE,
+        TicketStatus.VOIDED,
+    )
     assert seats_left(uow, seeded.session_id) == 20
     assert oc.owed_minor(stored(uow, order)) == 2 * ADULT
     [told] = sent(uow, OutboxKind.ORDER_CHANGED)
-    assert told.payload == {"order_id": order.id, "change": "cancelled", "reason": "storm", "refunded_minor": 0,
-                            "currency": "EUR"}
+    assert told.payload == {
+        "order_id": order.id,
+        "change": "cancelled",
+        "reason": "storm",
+        "refunded_minor": 0,
+        "currency": "EUR",
+    }
     assert sent(uow, OutboxKind.ORGANISER_ORDER_CHANGED)[-1].payload["change"] == oc.CANCELLED
     refunded = await oc.record_refund(uow, order.id, ACTOR, NOW)
     assert refunded.payment is PaymentStatus.REFUNDED
@@ -183,7 +196,10 @@ async def test_cancel_with_refund_records_it_in_the_same_transaction(world) -> N
     order = await paid(uow, seeded)
     done = await oc.cancel_order(uow, order.id, ACTOR, NOW, refund=True)
     assert (done.booking, done.payment, done.refunded_minor) == (
-        BookingStatus.CANCELLED, PaymentStatus.REFUNDED, 2 * ADULT)
+        BookingStatus.CANCELLED,
+        PaymentStatus.REFUNDED,
+        2 * ADULT,
+    )
     assert [e.action for e in uow.state.audit[-2:]] == ["order.cancelled_by_operator", "order.refund_recorded"]
     [told] = sent(uow, OutboxKind.ORDER_CHANGED)
     assert told.payload["refunded_minor"] == 2 * ADULT
@@ -239,8 +255,9 @@ async def test_a_late_payment_on_a_cancelled_order_is_refunded_and_marked(world)
     order = await confirmed(uow, seeded)
     await oc.cancel_order(uow, order.id, ACTOR, NOW, refund=False)
     assert stored(uow, order).payment is PaymentStatus.NOT_DUE
-    outcome = await record_payment(uow, order.id, TOURIST, "tg-late", "prov-late", order.total_minor, "EUR",
-                                   NOW + timedelta(minutes=2))
+    outcome = await record_payment(
+        uow, order.id, TOURIST, "tg-late", "prov-late", order.total_minor, "EUR", NOW + timedelta(minutes=2)
+    )
     assert outcome.order.payment is PaymentStatus.REFUND_DUE
     done = await oc.record_refund(uow, order.id, ACTOR, NOW + timedelta(minutes=3))
     assert (done.payment, oc.owed_minor(done), done.refunded_minor) == (PaymentStatus.REFUNDED, 0, 2 * ADULT)
@@ -283,10 +300,13 @@ async def test_change_session_moves_the_seats_keeps_the_ticket_and_moves_the_rem
     assert done.session_id == seeded.small_session_id and done.ticket_code == code
     assert (seats_left(uow, seeded.session_id), seats_left(uow, seeded.small_session_id)) == (20, 0)
     reminders = {r.kind: r.status for r in uow.state.reminders if r.order_id == order.id}
-    assert all(status is DueStatus.SKIPPED for kind, status in reminders.items()
-               if kind.endswith(f"@{seeded.session_id}"))
-    assert any(kind.endswith(f"@{seeded.small_session_id}") and status is DueStatus.PENDING
-               for kind, status in reminders.items())
+    assert all(
+        status is DueStatus.SKIPPED for kind, status in reminders.items() if kind.endswith(f"@{seeded.session_id}")
+    )
+    assert any(
+        kind.endswith(f"@{seeded.small_session_id}") and status is DueStatus.PENDING
+        for kind, status in reminders.items()
+    )
     [told] = sent(uow, OutboxKind.ORDER_CHANGED)
     assert told.payload["from_session_id"] == seeded.session_id
     assert sent(uow, OutboxKind.ORGANISER_ORDER_CHANGED)[-1].payload["change"] == oc.SESSION

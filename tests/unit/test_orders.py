@@ -71,9 +71,7 @@ _TERMINAL = {
 _REFUNDED = {PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED}
 
 
-def expected_stage(
-    booking: BookingStatus, payment: PaymentStatus, session_cancelled: bool, past: bool
-) -> Stage | None:
+def expected_stage(booking: BookingStatus, payment: PaymentStatus, session_cancelled: bool, past: bool) -> Stage | None:
     """The stage the tourist must see, written from the rules rather than from the code; None = not specified."""
     if payment is PaymentStatus.REFUND_DUE:
         return Stage.REFUND_DUE
@@ -149,17 +147,30 @@ def test_stage_deadlines() -> None:
     ("booking", "payment", "ticket", "payment_after", "ticket_after"),
     [
         # free before payment
-        (BookingStatus.AWAITING_ORGANISER, PaymentStatus.NOT_DUE, TicketStatus.NONE, PaymentStatus.NOT_DUE,
-         TicketStatus.NONE),
-        (BookingStatus.CONFIRMED, PaymentStatus.AWAITING, TicketStatus.NONE, PaymentStatus.NOT_DUE,
-         TicketStatus.NONE),
-        (BookingStatus.CONFIRMED, PaymentStatus.ON_SITE, TicketStatus.ISSUED, PaymentStatus.NOT_DUE,
-         TicketStatus.VOIDED),
+        (
+            BookingStatus.AWAITING_ORGANISER,
+            PaymentStatus.NOT_DUE,
+            TicketStatus.NONE,
+            PaymentStatus.NOT_DUE,
+            TicketStatus.NONE,
+        ),
+        (BookingStatus.CONFIRMED, PaymentStatus.AWAITING, TicketStatus.NONE, PaymentStatus.NOT_DUE, TicketStatus.NONE),
+        (
+            BookingStatus.CONFIRMED,
+            PaymentStatus.ON_SITE,
+            TicketStatus.ISSUED,
+            PaymentStatus.NOT_DUE,
+            TicketStatus.VOIDED,
+        ),
         # refund due after
-        (BookingStatus.CONFIRMED, PaymentStatus.PAID, TicketStatus.ISSUED, PaymentStatus.REFUND_DUE,
-         TicketStatus.VOIDED),
-        (BookingStatus.CONFIRMED, PaymentStatus.PAID, TicketStatus.NONE, PaymentStatus.REFUND_DUE,
-         TicketStatus.NONE),
+        (
+            BookingStatus.CONFIRMED,
+            PaymentStatus.PAID,
+            TicketStatus.ISSUED,
+            PaymentStatus.REFUND_DUE,
+            TicketStatus.VOIDED,
+        ),
+        (BookingStatus.CONFIRMED, PaymentStatus.PAID, TicketStatus.NONE, PaymentStatus.REFUND_DUE, TicketStatus.NONE),
     ],
 )
 def test_tourist_cancels(
@@ -202,7 +213,9 @@ def test_no_cancelling_once_the_session_started(starts: datetime) -> None:
     with pytest.raises(InvalidTransition):
         order.cancel_by_tourist(starts, NOW)
     assert (order.booking, order.payment, order.ticket) == (
-        BookingStatus.CONFIRMED, PaymentStatus.PAID, TicketStatus.ISSUED
+        BookingStatus.CONFIRMED,
+        PaymentStatus.PAID,
+        TicketStatus.ISSUED,
     )
 
 
@@ -226,7 +239,7 @@ def test_code_alphabet_keeps_at_most_one_of_each_look_alike_group(look_alikes: s
 
 def test_code_alphabet_is_upper_case_and_unique() -> None:
     assert len(set(CODE_ALPHABET)) == len(CODE_ALPHABET) == 24
-    assert CODE_ALPHABET == CODE_ALPHABET.upper()
+    assert CODE_ALPHABET.upper() == CODE_ALPHABET
 
 
 def test_new_codes_use_the_alphabet() -> None:

@@ -52,8 +52,9 @@ async def payable(uow: FakeUnitOfWork, seeded: Seeded, seats: int = 2, user_id: 
     """An instant booking with payments on: confirmed, awaiting payment for 30 minutes."""
     return await place_order(
         uow,
-        PlaceOrder(user_id=user_id, session_id=seeded.instant_session_id, quantities={"adult": seats},
-                   payments_enabled=True),
+        PlaceOrder(
+            user_id=user_id, session_id=seeded.instant_session_id, quantities={"adult": seats}, payments_enabled=True
+        ),
         NOW,
     )
 
@@ -95,8 +96,21 @@ def test_the_payload_names_the_order_and_reads_back() -> None:
 
 
 @pytest.mark.parametrize(
-    "payload", [None, "", "order:", "order:abc", "order:0", "order:-1", "order:1.5", "order: 1", "ticket:1",
-                "order:１２", "order:" + "9" * 40, "ORDER:1"]
+    "payload",
+    [
+        None,
+        "",
+        "order:",
+        "order:abc",
+        "order:0",
+        "order:-1",
+        "order:1.5",
+        "order: 1",
+        "ticket:1",
+        "order:１２",
+        "order:" + "9" * 40,
+        "ORDER:1",
+    ],
 )
 def test_anything_else_is_not_a_payload(payload: str | None) -> None:
     assert parse_invoice_payload(payload) is None
@@ -126,7 +140,7 @@ def test_what_cannot_be_a_ticket_code_is_refused(typed: str) -> None:
     assert normalize_ticket_code(typed) is None
 
 
-async def test_a_ticket_code_already_taken_is_not_issued_twice(world, monkeypatch) -> None:  # noqa: ANN001
+async def test_a_ticket_code_already_taken_is_not_issued_twice(world, monkeypatch) -> None:
     uow, seeded = world
     first = await payable(uow, seeded)
     second = await payable(uow, seeded, user_id=OTHER)
@@ -141,21 +155,27 @@ async def test_a_ticket_code_already_taken_is_not_issued_twice(world, monkeypatc
 # ---- the pre-checkout check ------------------------------------------------------------------------------------
 
 
-async def test_an_order_awaiting_payment_is_payable(world) -> None:  # noqa: ANN001
+async def test_an_order_awaiting_payment_is_payable(world) -> None:
     uow, seeded = world
     order = await payable(uow, seeded)
     await check_payable(uow, order.id, TOURIST, 2 * WALK_ADULT, "EUR", NOW + timedelta(minutes=29))
     assert uow.commits == 1  # only the booking: the check writes nothing
 
 
-async def refused(uow: FakeUnitOfWork, order_id: int, user_id: int = TOURIST, total: int = 2 * WALK_ADULT,
-                  currency: str = "EUR", now: datetime = NOW) -> str:
+async def refused(
+    uow: FakeUnitOfWork,
+    order_id: int,
+    user_id: int = TOURIST,
+    total: int = 2 * WALK_ADULT,
+    currency: str = "EUR",
+    now: datetime = NOW,
+) -> str:
     with pytest.raises(NotPayable) as error:
         await check_payable(uow, order_id, user_id, total, currency, now)
     return error.value.reason
 
 
-async def test_the_check_refuses_with_a_reason(world) -> None:  # noqa: ANN001
+async def test_the_check_refuses_with_a_reason(world) -> None:
     uow, seeded = world
     order = await payable(uow, seeded)
     assert await refused(uow, 999) == "unknown"
@@ -166,7 +186,7 @@ async def test_the_check_refuses_with_a_reason(world) -> None:  # noqa: ANN001
     assert await refused(uow, order.id, now=NOW + timedelta(days=1)) == "session_started"
 
 
-async def test_past_the_pay_deadline_the_invoice_is_good_until_the_grace_after_the_reminder_ends(world) -> None:  # noqa: ANN001
+async def test_past_the_pay_deadline_the_invoice_is_good_until_the_grace_after_the_reminder_ends(world) -> None:
     uow, seeded = world
     order = await payable(uow, seeded)
     late = NOW + timedelta(minutes=35)  # past pay_by (30 min), not yet reminded: the seats are still held
@@ -188,14 +208,14 @@ async def test_past_the_pay_deadline_the_invoice_is_good_until_the_grace_after_t
         (BookingStatus.CONFIRMED, PaymentStatus.ON_SITE, "not_due"),
     ],
 )
-async def test_an_order_in_another_state_is_not_payable(world, booking, payment, reason) -> None:  # noqa: ANN001
+async def test_an_order_in_another_state_is_not_payable(world, booking, payment, reason) -> None:
     uow, seeded = world
     order = await payable(uow, seeded)
     set_order(uow, order, booking=booking, payment=payment)
     assert await refused(uow, order.id) == reason
 
 
-async def test_a_cancelled_session_is_not_payable(world) -> None:  # noqa: ANN001
+async def test_a_cancelled_session_is_not_payable(world) -> None:
     uow, seeded = world
     order = await payable(uow, seeded)
     session = uow.state.sessions[seeded.instant_session_id]
@@ -206,19 +226,28 @@ async def test_a_cancelled_session_is_not_payable(world) -> None:  # noqa: ANN00
 # ---- recording a payment ---------------------------------------------------------------------------------------
 
 
-async def test_a_payment_pays_the_order_and_issues_the_ticket(world) -> None:  # noqa: ANN001
+async def test_a_payment_pays_the_order_and_issues_the_ticket(world) -> None:
     uow, seeded = world
     order = await payable(uow, seeded)
     outcome = await pay(uow, order)
     assert outcome.result is PaymentResult.APPLIED and outcome.reason is None
     paid = stored(uow, order)
     assert (paid.booking, paid.payment, paid.ticket) == (
-        BookingStatus.CONFIRMED, PaymentStatus.PAID, TicketStatus.ISSUED)
+        BookingStatus.CONFIRMED,
+        PaymentStatus.PAID,
+        TicketStatus.ISSUED,
+    )
     assert paid.paid_at == NOW + timedelta(minutes=5)
     assert normalize_ticket_code(paid.ticket_code) == paid.ticket_code
     [payment] = uow.state.payments
-    assert (payment.order_id, payment.telegram_charge_id, payment.provider_charge_id, payment.amount_minor,
-            payment.currency, payment.applied) == (order.id, "tg-1", "prov-tg-1", 3000, "EUR", True)
+    assert (
+        payment.order_id,
+        payment.telegram_charge_id,
+        payment.provider_charge_id,
+        payment.amount_minor,
+        payment.currency,
+        payment.applied,
+    ) == (order.id, "tg-1", "prov-tg-1", 3000, "EUR", True)
     [ticket] = outbox_of(uow, OutboxKind.TICKET)
     assert (ticket.chat_id, ticket.payload) == (TOURIST, {"order_id": order.id})
     assert paid.stray_minor == 0 and [m.kind for m in uow.state.outbox] == [OutboxKind.INVOICE, OutboxKind.TICKET]
@@ -227,7 +256,7 @@ async def test_a_payment_pays_the_order_and_issues_the_ticket(world) -> None:  #
     assert audit.before["payment"] == "awaiting" and audit.after["payment"] == "paid"
 
 
-async def test_the_same_charge_again_changes_nothing_and_sends_nothing(world) -> None:  # noqa: ANN001
+async def test_the_same_charge_again_changes_nothing_and_sends_nothing(world) -> None:
     uow, seeded = world
     order = await payable(uow, seeded)
     first = await pay(uow, order)
@@ -239,7 +268,7 @@ async def test_the_same_charge_again_changes_nothing_and_sends_nothing(world) ->
     assert vars(uow.state) == before and uow.commits == commits
 
 
-async def test_a_second_payment_keeps_the_order_paid_and_is_due_back(world) -> None:  # noqa: ANN001
+async def test_a_second_payment_keeps_the_order_paid_and_is_due_back(world) -> None:
     uow, seeded = world
     order = await payable(uow, seeded)
     await pay(uow, order, "tg-1")
@@ -261,7 +290,7 @@ async def test_a_second_payment_keeps_the_order_paid_and_is_due_back(world) -> N
     ("booking", "reason"),
     [(BookingStatus.EXPIRED, "expired"), (BookingStatus.CANCELLED, "cancelled"), (BookingStatus.DECLINED, "declined")],
 )
-async def test_money_for_a_booking_that_is_gone_becomes_refund_due(world, booking, reason) -> None:  # noqa: ANN001
+async def test_money_for_a_booking_that_is_gone_becomes_refund_due(world, booking, reason) -> None:
     uow, seeded = world
     order = await payable(uow, seeded)
     set_order(uow, order, booking=booking)
@@ -269,7 +298,11 @@ async def test_money_for_a_booking_that_is_gone_becomes_refund_due(world, bookin
     assert (outcome.result, outcome.reason) == (PaymentResult.NOT_APPLIED, reason)
     late = stored(uow, order)
     assert (late.booking, late.payment, late.ticket, late.ticket_code) == (
-        booking, PaymentStatus.REFUND_DUE, TicketStatus.NONE, None)
+        booking,
+        PaymentStatus.REFUND_DUE,
+        TicketStatus.NONE,
+        None,
+    )
     [payment] = uow.state.payments
     assert not payment.applied
     assert outbox_of(uow, OutboxKind.TICKET) == []
@@ -280,7 +313,7 @@ async def test_money_for_a_booking_that_is_gone_becomes_refund_due(world, bookin
     assert stored(uow, order).stray_minor == order.total_minor
 
 
-async def test_a_payment_after_the_tourist_cancelled_is_refund_due(world) -> None:  # noqa: ANN001
+async def test_a_payment_after_the_tourist_cancelled_is_refund_due(world) -> None:
     uow, seeded = world
     order = await payable(uow, seeded)
     await cancel_order(uow, TOURIST, order.id, NOW + timedelta(minutes=1))
@@ -289,7 +322,7 @@ async def test_a_payment_after_the_tourist_cancelled_is_refund_due(world) -> Non
     assert stored(uow, order).payment is PaymentStatus.REFUND_DUE
 
 
-async def test_a_wrong_amount_leaves_the_order_awaiting(world) -> None:  # noqa: ANN001
+async def test_a_wrong_amount_leaves_the_order_awaiting(world) -> None:
     uow, seeded = world
     order = await payable(uow, seeded)
     outcome = await pay(uow, order, total_minor=100)
@@ -299,7 +332,7 @@ async def test_a_wrong_amount_leaves_the_order_awaiting(world) -> None:  # noqa:
     assert [p.amount_minor for p in uow.state.payments] == [100]
 
 
-async def test_someone_else_s_money_does_not_touch_the_order(world) -> None:  # noqa: ANN001
+async def test_someone_else_s_money_does_not_touch_the_order(world) -> None:
     uow, seeded = world
     order = await payable(uow, seeded)
     outcome = await pay(uow, order, user_id=OTHER)
@@ -307,7 +340,7 @@ async def test_someone_else_s_money_does_not_touch_the_order(world) -> None:  # 
     assert stored(uow, order).payment is PaymentStatus.AWAITING
 
 
-async def test_money_arriving_just_after_the_deadline_still_pays_held_seats(world) -> None:  # noqa: ANN001
+async def test_money_arriving_just_after_the_deadline_still_pays_held_seats(world) -> None:
     """The deadline is enforced at pre-checkout; a payment approved before it that lands a moment later, while the
     seats are still held (the expiry job has not run), pays the order."""
     uow, seeded = world
@@ -316,7 +349,7 @@ async def test_money_arriving_just_after_the_deadline_still_pays_held_seats(worl
     assert outcome.result is PaymentResult.APPLIED
 
 
-async def test_an_unknown_order_writes_nothing(world) -> None:  # noqa: ANN001
+async def test_an_unknown_order_writes_nothing(world) -> None:
     uow, seeded = world
     order = await payable(uow, seeded)
     before = copy.deepcopy(vars(uow.state))
@@ -325,7 +358,7 @@ async def test_an_unknown_order_writes_nothing(world) -> None:  # noqa: ANN001
     assert vars(uow.state) == before
 
 
-async def test_a_concurrent_change_of_the_order_is_decided_again(world, monkeypatch) -> None:  # noqa: ANN001
+async def test_a_concurrent_change_of_the_order_is_decided_again(world, monkeypatch) -> None:
     uow, seeded = world
     order = await payable(uow, seeded)
     save = uow.orders.save
@@ -344,7 +377,7 @@ async def test_a_concurrent_change_of_the_order_is_decided_again(world, monkeypa
     assert len(uow.state.payments) == 1 and len(outbox_of(uow, OutboxKind.TICKET)) == 1
 
 
-async def test_an_issued_ticket_code_is_kept(world) -> None:  # noqa: ANN001
+async def test_an_issued_ticket_code_is_kept(world) -> None:
     """The code belongs to the order, not the session: one already on the order (e.g. moved to another session) stays."""
     uow, seeded = world
     order = await payable(uow, seeded)

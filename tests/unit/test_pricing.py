@@ -44,8 +44,14 @@ def test_zero_quantities_are_left_out() -> None:
 
 @pytest.mark.parametrize(
     "quantities",
-    [{}, {"adult": 0}, {"adult": -1}, {"senior": 1}, {"adult": MAX_TICKETS_PER_ORDER + 1},
-     {"adult": MAX_TICKETS_PER_ORDER, "child": 1}],
+    [
+        {},
+        {"adult": 0},
+        {"adult": -1},
+        {"senior": 1},
+        {"adult": MAX_TICKETS_PER_ORDER + 1},
+        {"adult": MAX_TICKETS_PER_ORDER, "child": 1},
+    ],
 )
 def test_quote_refuses_bad_quantities(quantities: dict[str, int]) -> None:
     with pytest.raises(InvalidQuantity):

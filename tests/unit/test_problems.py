@@ -43,8 +43,7 @@ ORGANISER_CHAT = 700001
 
 
 def facts(**changes: object) -> OrderFacts:
-    base = OrderFacts(BookingStatus.AWAITING_ORGANISER, PaymentStatus.NOT_DUE, TicketStatus.NONE,
-                      SessionState.UPCOMING)
+    base = OrderFacts(BookingStatus.AWAITING_ORGANISER, PaymentStatus.NOT_DUE, TicketStatus.NONE, SessionState.UPCOMING)
     return dataclasses.replace(base, **changes)
 
 
@@ -56,7 +55,7 @@ def test_every_combination_is_normal_or_a_problem_with_actions() -> None:
         assert is_normal(combination) == (kinds == []), combination
         for kind in kinds:
             assert actions_for([kind]), kind
-    assert seen == 7 * 7 * 3 * 3 * 2 ** 8
+    assert seen == 7 * 7 * 3 * 3 * 2**8
 
 
 @pytest.mark.parametrize("language", available_languages())
@@ -74,11 +73,22 @@ def test_every_kind_has_a_title_and_a_hint_in_every_language(language: str) -> N
 def test_the_normal_combinations() -> None:
     assert problems(facts()) == []
     assert problems(facts(booking=BookingStatus.CONFIRMED, payment=PaymentStatus.AWAITING)) == []
-    assert problems(facts(booking=BookingStatus.CONFIRMED, payment=PaymentStatus.PAID,
-                          ticket=TicketStatus.ISSUED, session=SessionState.STARTED)) == []
+    assert (
+        problems(
+            facts(
+                booking=BookingStatus.CONFIRMED,
+                payment=PaymentStatus.PAID,
+                ticket=TicketStatus.ISSUED,
+                session=SessionState.STARTED,
+            )
+        )
+        == []
+    )
     assert problems(facts(booking=BookingStatus.EXPIRED, session=SessionState.CANCELLED)) == []
-    assert problems(facts(booking=BookingStatus.CANCELLED, payment=PaymentStatus.REFUNDED,
-                          ticket=TicketStatus.VOIDED)) == []
+    assert (
+        problems(facts(booking=BookingStatus.CANCELLED, payment=PaymentStatus.REFUNDED, ticket=TicketStatus.VOIDED))
+        == []
+    )
     assert [n.name for n in NORMAL if n.matches(facts())] == ["awaiting the organiser, in time"]
 
 
@@ -89,20 +99,48 @@ def test_the_normal_combinations() -> None:
         ({"session": SessionState.STARTED}, [ProblemKind.ORGANISER_SILENT]),
         ({"unclear_reply": True}, [ProblemKind.UNCLEAR_REPLY]),
         ({"unclear_reply": True, "confirm_overdue": True}, [ProblemKind.ORGANISER_SILENT, ProblemKind.UNCLEAR_REPLY]),
-        ({"booking": BookingStatus.CONFIRMED, "payment": PaymentStatus.AWAITING, "pay_overdue": True},
-         [ProblemKind.UNPAID]),
-        ({"booking": BookingStatus.CANCELLED, "payment": PaymentStatus.REFUND_DUE, "ticket": TicketStatus.VOIDED},
-         [ProblemKind.REFUND_DUE]),
-        ({"booking": BookingStatus.EXPIRED, "payment": PaymentStatus.REFUND_DUE, "late_payment": True},
-         [ProblemKind.LATE_PAYMENT]),
+        (
+            {"booking": BookingStatus.CONFIRMED, "payment": PaymentStatus.AWAITING, "pay_overdue": True},
+            [ProblemKind.UNPAID],
+        ),
+        (
+            {"booking": BookingStatus.CANCELLED, "payment": PaymentStatus.REFUND_DUE, "ticket": TicketStatus.VOIDED},
+            [ProblemKind.REFUND_DUE],
+        ),
+        (
+            {"booking": BookingStatus.EXPIRED, "payment": PaymentStatus.REFUND_DUE, "late_payment": True},
+            [ProblemKind.LATE_PAYMENT],
+        ),
         ({"booking": BookingStatus.CONFIRMED, "payment": PaymentStatus.PAID}, [ProblemKind.PAID_NO_TICKET]),
         ({"session": SessionState.CANCELLED}, [ProblemKind.SESSION_CANCELLED]),
-        ({"booking": BookingStatus.CONFIRMED, "payment": PaymentStatus.PAID, "ticket": TicketStatus.ISSUED,
-          "partial_refund": True}, [ProblemKind.PARTIAL_REFUND_DUE]),
-        ({"booking": BookingStatus.CONFIRMED, "payment": PaymentStatus.PAID, "ticket": TicketStatus.ISSUED,
-          "stray_money": True}, [ProblemKind.LATE_PAYMENT]),
-        ({"booking": BookingStatus.CONFIRMED, "payment": PaymentStatus.PAID, "ticket": TicketStatus.ISSUED,
-          "session": SessionState.STARTED, "low_rating": True}, [ProblemKind.LOW_RATING]),
+        (
+            {
+                "booking": BookingStatus.CONFIRMED,
+                "payment": PaymentStatus.PAID,
+                "ticket": TicketStatus.ISSUED,
+                "partial_refund": True,
+            },
+            [ProblemKind.PARTIAL_REFUND_DUE],
+        ),
+        (
+            {
+                "booking": BookingStatus.CONFIRMED,
+                "payment": PaymentStatus.PAID,
+                "ticket": TicketStatus.ISSUED,
+                "stray_money": True,
+            },
+            [ProblemKind.LATE_PAYMENT],
+        ),
+        (
+            {
+                "booking": BookingStatus.CONFIRMED,
+                "payment": PaymentStatus.PAID,
+                "ticket": TicketStatus.ISSUED,
+                "session": SessionState.STARTED,
+                "low_rating": True,
+            },
+            [ProblemKind.LOW_RATING],
+        ),
         ({"undelivered": True}, [ProblemKind.UNDELIVERED]),
         ({"booking": BookingStatus.DECLINED, "ticket": TicketStatus.ISSUED}, [ProblemKind.INCONSISTENT]),
     ],
@@ -123,16 +161,34 @@ def test_actions_fit_the_kind_and_the_common_ones_come_last() -> None:
 
 
 def test_an_acknowledged_kind_stays_closed_until_it_stops_and_comes_back() -> None:
-    low = facts(booking=BookingStatus.CONFIRMED, payment=PaymentStatus.PAID, ticket=TicketStatus.ISSUED,
-                session=SessionState.STARTED, low_rating=True, undelivered=True)
+    low = facts(
+        booking=BookingStatus.CONFIRMED,
+        payment=PaymentStatus.PAID,
+        ticket=TicketStatus.ISSUED,
+        session=SessionState.STARTED,
+        low_rating=True,
+        undelivered=True,
+    )
     assert open_problems(low, ["low_rating"]) == [ProblemKind.UNDELIVERED]
     assert open_problems(low, []) == [ProblemKind.UNDELIVERED, ProblemKind.LOW_RATING]
 
 
 def test_facts_read_off_an_order() -> None:
-    order = Order(code="ACDEFH", user_id=1, session_id=1, event_id=1, currency="EUR", items=[], subtotal_minor=0,
-                  discount_percent=0, total_minor=1000, created_at=NOW, hold_until=NOW, language="en",
-                  confirm_by=NOW + timedelta(minutes=10))
+    order = Order(
+        code="ACDEFH",
+        user_id=1,
+        session_id=1,
+        event_id=1,
+        currency="EUR",
+        items=[],
+        subtotal_minor=0,
+        discount_percent=0,
+        total_minor=1000,
+        created_at=NOW,
+        hold_until=NOW,
+        language="en",
+        confirm_by=NOW + timedelta(minutes=10),
+    )
     start = NOW + timedelta(hours=2)
     assert order_facts(order, start, False, NOW).confirm_overdue is False
     assert order_facts(order, start, False, NOW + timedelta(minutes=10)).confirm_overdue is True
@@ -149,24 +205,55 @@ def test_facts_read_off_an_order() -> None:
 # ---- reachable states: random sequences of the real use cases never reach a state the table cannot explain ----
 
 STEPS = (
-    "book", "book_instant", "confirm", "decline", "unclear", "tourist_cancel", "pay", "pay_twice", "pay_wrong",
-    "expire", "later", "rate_low", "refund", "operator_cancel", "reissue", "cancel_session", "undelivered",
+    "book",
+    "book_instant",
+    "confirm",
+    "decline",
+    "unclear",
+    "tourist_cancel",
+    "pay",
+    "pay_twice",
+    "pay_wrong",
+    "expire",
+    "later",
+    "rate_low",
+    "refund",
+    "operator_cancel",
+    "reissue",
+    "cancel_session",
+    "undelivered",
 )
 
 
-async def _step(uow: FakeUnitOfWork, seeded, name: str, clock: list[datetime]) -> None:  # noqa: ANN001
+async def _step(uow: FakeUnitOfWork, seeded, name: str, clock: list[datetime]) -> None:
     now = clock[0]
     orders = sorted(uow.state.orders.values(), key=lambda o: o.id)
     last = orders[-1] if orders else None
     try:
         match name:
             case "book":
-                await place_order(uow, PlaceOrder(user_id=TOURIST, session_id=seeded.session_id,
-                                                  quantities={"adult": 1}, payments_enabled=True,
-                                                  answers={"pickup": "Hotel", "lunch": "fish"}), now)
+                await place_order(
+                    uow,
+                    PlaceOrder(
+                        user_id=TOURIST,
+                        session_id=seeded.session_id,
+                        quantities={"adult": 1},
+                        payments_enabled=True,
+                        answers={"pickup": "Hotel", "lunch": "fish"},
+                    ),
+                    now,
+                )
             case "book_instant":
-                await place_order(uow, PlaceOrder(user_id=TOURIST, session_id=seeded.instant_session_id,
-                                                  quantities={"adult": 1}, payments_enabled=True), now)
+                await place_order(
+                    uow,
+                    PlaceOrder(
+                        user_id=TOURIST,
+                        session_id=seeded.instant_session_id,
+                        quantities={"adult": 1},
+                        payments_enabled=True,
+                    ),
+                    now,
+                )
             case "confirm" | "decline" | "unclear" if last:
                 verdict = {"confirm": Verdict.YES, "decline": Verdict.NO, "unclear": Verdict.UNCLEAR}[name]
                 await answer_booking_request(uow, last.id, ORGANISER_CHAT, OrganiserReply(verdict), name, now, True)

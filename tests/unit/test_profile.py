@@ -56,7 +56,11 @@ async def test_first_contact_creates_the_user(world: tuple[FakeUnitOfWork, Seede
     user = await register_user(uow, TOURIST, "ru", "Anna", "anna", NOW)
     assert uow.committed
     assert (user.id, user.language, user.first_name, user.username, user.created_at) == (
-        TOURIST, "ru", "Anna", "anna", NOW
+        TOURIST,
+        "ru",
+        "Anna",
+        "anna",
+        NOW,
     )
     assert user.phone is None and user.hotel_id is None and not user.blocked_bot
     assert uow.state.users[TOURIST] == user
@@ -169,11 +173,23 @@ async def test_an_unknown_hotel_is_not_found(world: tuple[FakeUnitOfWork, Seeded
 
 def _past_order(seeded: Seeded, code: str) -> Order:
     return Order(
-        code=code, user_id=TOURIST, session_id=seeded.past_session_id, event_id=seeded.event_id, currency="EUR",
-        items=[OrderItem("adult", 1, 4500)], subtotal_minor=4500, discount_percent=0, total_minor=4500,
-        created_at=NOW - timedelta(days=3), hold_until=NOW - timedelta(days=3), language="en",
-        booking=BookingStatus.CONFIRMED, payment=PaymentStatus.PAID, ticket=TicketStatus.ISSUED,
-        answers=dict(ANSWERS), hotel_id=seeded.hotel_id,
+        code=code,
+        user_id=TOURIST,
+        session_id=seeded.past_session_id,
+        event_id=seeded.event_id,
+        currency="EUR",
+        items=[OrderItem("adult", 1, 4500)],
+        subtotal_minor=4500,
+        discount_percent=0,
+        total_minor=4500,
+        created_at=NOW - timedelta(days=3),
+        hold_until=NOW - timedelta(days=3),
+        language="en",
+        booking=BookingStatus.CONFIRMED,
+        payment=PaymentStatus.PAID,
+        ticket=TicketStatus.ISSUED,
+        answers=dict(ANSWERS),
+        hotel_id=seeded.hotel_id,
     )
 
 
@@ -214,14 +230,18 @@ async def test_forgetting_a_tourist(world: tuple[FakeUnitOfWork, Seeded]) -> Non
     )
     # paid upcoming: kept, anonymous
     assert (orders[paid.id].booking, orders[paid.id].payment, orders[paid.id].ticket) == (
-        BookingStatus.CONFIRMED, PaymentStatus.PAID, TicketStatus.ISSUED
+        BookingStatus.CONFIRMED,
+        PaymentStatus.PAID,
+        TicketStatus.ISSUED,
     )
     assert uow.state.sessions[seeded.small_session_id].seats_left == 1
     # the past order stays as it was, anonymous
     assert (orders[past.id].booking, orders[past.id].payment) == (BookingStatus.CONFIRMED, PaymentStatus.PAID)
     # amounts (with the partner-hotel discount they got) are kept for accounting
     assert [(orders[o.id].total_minor, orders[o.id].currency, orders[o.id].code) for o in (unpaid, paid, past)] == [
-        (8100, "EUR", unpaid.code), (4050, "EUR", paid.code), (4500, "EUR", "PASTXX")
+        (8100, "EUR", unpaid.code),
+        (4050, "EUR", paid.code),
+        (4500, "EUR", "PASTXX"),
     ]
     # someone else's order is untouched
     assert orders[others.id].user_id == OTHER and orders[others.id].answers == ANSWERS

@@ -32,7 +32,10 @@ async def test_question_goes_to_the_operator_chat_with_the_askers_language(uow: 
     assert message.chat_id == OPERATORS
     [thread] = uow.state.question_threads.values()
     assert message.payload == {
-        "user_id": USER, "text": "Is there a toilet on board?\nThanks", "language": "de", "thread": thread.id,
+        "user_id": USER,
+        "text": "Is there a toilet on board?\nThanks",
+        "language": "de",
+        "thread": thread.id,
     }
     assert (thread.user_id, thread.asked_at, thread.desk_check_at) == (USER, NOW, NOW + timedelta(minutes=15))
     assert message.due_at == NOW

@@ -19,7 +19,7 @@ def test_a_private_chat_gets_a_short_burst_then_one_a_second() -> None:
     for _ in range(3):
         assert limits.chat_wait(42) == 0
         limits.take(42)
-    assert limits.chat_wait(42 ) == 1.0
+    assert limits.chat_wait(42) == 1.0
     clock.now += 0.5
     assert limits.chat_wait(42) == 0.5
     clock.now += 0.5
@@ -64,4 +64,4 @@ def test_idle_chats_are_forgotten_when_too_many() -> None:
         limits.take(chat)
     clock.now += 5  # every bucket is full again
     limits.take(1000)
-    assert len(limits._chats) <= 2  # noqa: SLF001
+    assert len(limits._chats) <= 2

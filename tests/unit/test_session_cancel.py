@@ -52,13 +52,18 @@ def world() -> tuple[FakeUnitOfWork, Seeded]:
     return uow, seeded
 
 
-async def _book(  # noqa: ANN202
+async def _book(
     uow: FakeUnitOfWork, seeded: Seeded, user_id: int, seats: int = 2, session_id: int | None = None
 ):
     return await place_order(
         uow,
-        PlaceOrder(user_id=user_id, session_id=session_id or seeded.session_id, quantities={"adult": seats},
-                   answers=ANSWERS, payments_enabled=True),
+        PlaceOrder(
+            user_id=user_id,
+            session_id=session_id or seeded.session_id,
+            quantities={"adult": seats},
+            answers=ANSWERS,
+            payments_enabled=True,
+        ),
         NOW,
     )
 
@@ -69,8 +74,9 @@ async def _confirm(uow: FakeUnitOfWork, order_id: int) -> None:
 
 async def _pay(uow: FakeUnitOfWork, order_id: int) -> None:
     order = uow.state.orders[order_id]
-    await record_payment(uow, order_id, order.user_id, f"charge-{order_id}", f"p-{order_id}", order.total_minor,
-                         order.currency, NOW)
+    await record_payment(
+        uow, order_id, order.user_id, f"charge-{order_id}", f"p-{order_id}", order.total_minor, order.currency, NOW
+    )
 
 
 async def _orders(uow: FakeUnitOfWork, seeded: Seeded) -> dict[str, int]:
@@ -87,7 +93,7 @@ async def _orders(uow: FakeUnitOfWork, seeded: Seeded) -> dict[str, int]:
     return {"waiting": waiting.id, "unpaid": unpaid.id, "paid": paid.id, "gone": gone.id}
 
 
-async def test_preview_counts_and_changes_nothing(world) -> None:  # noqa: ANN001
+async def test_preview_counts_and_changes_nothing(world) -> None:
     uow, seeded = world
     await _orders(uow, seeded)
     before = copy.deepcopy(vars(uow.state))
@@ -96,7 +102,7 @@ async def test_preview_counts_and_changes_nothing(world) -> None:  # noqa: ANN00
     assert vars(uow.state) == before
 
 
-async def test_cancel_ends_every_active_order_tells_everyone_and_audits(world) -> None:  # noqa: ANN001
+async def test_cancel_ends_every_active_order_tells_everyone_and_audits(world) -> None:
     uow, seeded = world
     ids = await _orders(uow, seeded)
     assert uow.state.orders[ids["paid"]].ticket is TicketStatus.ISSUED
@@ -117,8 +123,9 @@ async def test_cancel_ends_every_active_order_tells_everyone_and_audits(world) -
     assert orders[ids["waiting"]].payment is PaymentStatus.NOT_DUE
     assert orders[ids["gone"]].cancelled_at is None  # was not active: untouched
     # reminders of the ended orders are closed
-    assert [r for r in uow.state.reminders if r.status is DueStatus.PENDING
-            and r.order_id in {ids["unpaid"], ids["paid"]}] == []
+    assert [
+        r for r in uow.state.reminders if r.status is DueStatus.PENDING and r.order_id in {ids["unpaid"], ids["paid"]}
+    ] == []
     new = uow.state.outbox[outbox_before:]
     told = sorted((m.chat_id, m.payload["order_id"]) for m in new if m.kind is OutboxKind.SESSION_CANCELLED)
     assert told == sorted((orders[ids[k]].user_id, ids[k]) for k in ("waiting", "unpaid", "paid"))
@@ -128,14 +135,15 @@ async def test_cancel_ends_every_active_order_tells_everyone_and_audits(world) -
     assert organiser.payload == {"session_id": seeded.session_id, "orders": 3, "reason": "storm warning"}
     audit = [a for a in uow.state.audit if a.actor == ACTOR]
     assert sorted(a.order_id for a in audit if a.action == "order.cancelled_with_session") == sorted(
-        ids[k] for k in ("waiting", "unpaid", "paid"))
+        ids[k] for k in ("waiting", "unpaid", "paid")
+    )
     [whole] = [a for a in audit if a.action == "session.cancelled"]
     assert whole.after["status"] == "cancelled" and whole.after["refund_due"] == 1
     paid_entry = next(a for a in audit if a.order_id == ids["paid"])
     assert paid_entry.before["payment"] == "paid" and paid_entry.after["payment"] == "refund_due"
 
 
-async def test_the_session_takes_no_new_bookings_after(world) -> None:  # noqa: ANN001
+async def test_the_session_takes_no_new_bookings_after(world) -> None:
     uow, seeded = world
     await cancel_session(uow, seeded.session_id, ACTOR, None, NOW)
     with pytest.raises(SessionNotBookable):
@@ -143,16 +151,24 @@ async def test_the_session_takes_no_new_bookings_after(world) -> None:  # noqa: 
 
 
 @pytest.mark.parametrize("case", ["cancelled", "past", "unknown", "twice"])
-async def test_refusals_change_nothing(world, case) -> None:  # noqa: ANN001
+async def test_refusals_change_nothing(world, case) -> None:
     uow, seeded = world
     await _orders(uow, seeded)
-    session_id = {"cancelled": seeded.cancelled_session_id, "past": seeded.past_session_id, "unknown": 999,
-                  "twice": seeded.session_id}[case]
+    session_id = {
+        "cancelled": seeded.cancelled_session_id,
+        "past": seeded.past_session_id,
+        "unknown": 999,
+        "twice": seeded.session_id,
+    }[case]
     if case == "twice":
         await cancel_session(uow, session_id, ACTOR, "first", NOW)
     before = copy.deepcopy(vars(uow.state))
-    expected = {"cancelled": SessionAlreadyCancelled, "past": SessionAlreadyStarted, "unknown": NotFound,
-                "twice": SessionAlreadyCancelled}[case]
+    expected = {
+        "cancelled": SessionAlreadyCancelled,
+        "past": SessionAlreadyStarted,
+        "unknown": NotFound,
+        "twice": SessionAlreadyCancelled,
+    }[case]
     with pytest.raises(expected):
         await cancel_session(uow, session_id, ACTOR, "again", NOW)
     with pytest.raises(expected):
@@ -160,7 +176,7 @@ async def test_refusals_change_nothing(world, case) -> None:  # noqa: ANN001
     assert vars(uow.state) == before
 
 
-async def test_an_empty_session_is_cancelled_with_one_audit_entry(world) -> None:  # noqa: ANN001
+async def test_an_empty_session_is_cancelled_with_one_audit_entry(world) -> None:
     uow, seeded = world
     done = await cancel_session(uow, seeded.small_session_id, ACTOR, "x" * (REASON_MAX + 50), NOW)
     assert done.orders == [] and len(done.reason) == REASON_MAX
@@ -171,30 +187,46 @@ async def test_an_empty_session_is_cancelled_with_one_audit_entry(world) -> None
 # ---- /find queries ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "kind", "value"), [
-    ("+372 5555 0001", FindKind.PHONE, "+37255550001"),
-    ("3725555-0001", FindKind.PHONE, "+37255550001"),
-    ("@Anna_Maria", FindKind.USERNAME, "Anna_Maria"),
-    ("tkt-7km-4xp-9ra", FindKind.TICKET, "TKT-7KM-4XP-9RA"),
-    ("k7m-a4x", FindKind.ORDER, "K7MA4X"),
-])
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("+372 5555 0001", FindKind.PHONE, "+37255550001"),
+        ("3725555-0001", FindKind.PHONE, "+37255550001"),
+        ("@Anna_Maria", FindKind.USERNAME, "Anna_Maria"),
+        ("tkt-7km-4xp-9ra", FindKind.TICKET, "TKT-7KM-4XP-9RA"),
+        ("k7m-a4x", FindKind.ORDER, "K7MA4X"),
+    ],
+)
 def test_find_queries_are_normalized(text: str, kind: FindKind, value: str) -> None:
     query = classify_find_query(text)
     assert (query.kind, query.value) == (kind, value)
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("", "empty"), ("   ", "empty"), ("@ann", "too_short"), ("@", "too_short"), ("+372", "too_short"),
-    ("55", "too_short"), ("+999 1234 5678", "invalid_phone"), ("K7M", "too_short"), ("TKT-7KM", "unrecognised"),
-    ("anna maria", "unrecognised"), ("%", "too_short"), ("@anna%", "unrecognised"), ("@anna.maria", "unrecognised"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("@ann", "too_short"),
+        ("@", "too_short"),
+        ("+372", "too_short"),
+        ("55", "too_short"),
+        ("+999 1234 5678", "invalid_phone"),
+        ("K7M", "too_short"),
+        ("TKT-7KM", "unrecognised"),
+        ("anna maria", "unrecognised"),
+        ("%", "too_short"),
+        ("@anna%", "unrecognised"),
+        ("@anna.maria", "unrecognised"),
+    ],
+)
 def test_partial_or_odd_queries_are_refused(text: str, reason: str) -> None:
     with pytest.raises(BadFindQuery) as caught:
         classify_find_query(text)
     assert caught.value.data["reason"] == reason
 
 
-async def test_reveal_is_audited_without_the_contacts(world) -> None:  # noqa: ANN001
+async def test_reveal_is_audited_without_the_contacts(world) -> None:
     uow, _seeded = world
     add_user(uow.state, 20, phone="+37255550001", username="anna_maria")
     user = await reveal_contacts(uow, 20, ACTOR, NOW)
@@ -206,7 +238,7 @@ async def test_reveal_is_audited_without_the_contacts(world) -> None:  # noqa: A
         await reveal_contacts(uow, 999, ACTOR, NOW)
 
 
-async def test_suggest_session_writes_one_row_per_minute_and_refuses_the_unbookable(world) -> None:  # noqa: ANN001
+async def test_suggest_session_writes_one_row_per_minute_and_refuses_the_unbookable(world) -> None:
     uow, seeded = world
     await suggest_session(uow, 12, seeded.session_id, ACTOR, NOW)
     await suggest_session(uow, 12, seeded.session_id, ACTOR, NOW)  # a double tap
@@ -233,10 +265,19 @@ def test_day_stats_and_the_median() -> None:
     day, start, end = day_window(datetime(2026, 11, 30, 23, 30, tzinfo=UTC), "Europe/Tallinn")
     assert day.isoformat() == "2026-12-01"  # already tomorrow in Tallinn
     assert (start, end) == (datetime(2026, 11, 30, 22, 0, tzinfo=UTC), datetime(2026, 12, 1, 22, 0, tzinfo=UTC))
-    stats = day_stats(day, "Europe/Tallinn", DayFacts(
-        placed=5, paid=2, revenue={"EUR": 9000, "USD": 0}, ended={"cancelled": 1, "expired": 2},
-        problems_opened=3, resolve_times=[timedelta(minutes=10), timedelta(minutes=30)], open_problems=1,
-    ))
+    stats = day_stats(
+        day,
+        "Europe/Tallinn",
+        DayFacts(
+            placed=5,
+            paid=2,
+            revenue={"EUR": 9000, "USD": 0},
+            ended={"cancelled": 1, "expired": 2},
+            problems_opened=3,
+            resolve_times=[timedelta(minutes=10), timedelta(minutes=30)],
+            open_problems=1,
+        ),
+    )
     assert stats.revenue == [("EUR", 9000)]
     assert (stats.cancelled, stats.declined, stats.expired) == (1, 0, 2)
     assert (stats.problems_resolved, stats.median_resolve) == (2, timedelta(minutes=20))
