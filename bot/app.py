@@ -18,12 +18,13 @@ from aiogram.types import (
 )
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.clock import Clock, SystemClock
+from bot.clock import SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.middlewares import UnitOfWorkMiddleware, UserMiddleware
 from bot.storage.fsm import SqlStorage
 from bot.telegram_retry import RetryMiddleware
+from domain.ports import Clock
 from handlers.operator.access import OperatorDirectory
 
 log = logging.getLogger(__name__)

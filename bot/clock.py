@@ -1,13 +1,8 @@
-"""The current time, passed in rather than read deep inside the logic."""
+"""The system clock: the :class:`domain.ports.Clock` the running bot uses (tests pass their own)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Protocol
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
 
 
 class SystemClock:

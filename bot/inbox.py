@@ -26,8 +26,8 @@ from aiogram.types import Update
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.clock import Clock
 from bot.storage.tables import InboxRow
+from domain.ports import Clock
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from aiogram.types import Chat, TelegramObject
 from aiogram.types import User as TgUser
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.clock import Clock
 from bot.i18n import I18n
 from bot.storage.uow import SqlUnitOfWork
+from domain.ports import Clock
 from domain.use_cases.profile import register_user
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]

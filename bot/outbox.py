@@ -30,13 +30,13 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, Message, ReplyParameters
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.clock import Clock
 from bot.desk_topics import forget_topic, topic_gone
 from bot.i18n import I18n
 from bot.notifications import Rendered, Renderer
 from bot.ratelimit import Limits
 from bot.storage.outbox import Claimed, OutboxQueue
 from bot.storage.uow import SqlUnitOfWork
+from domain.ports import Clock
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,12 @@ from domain.model.reminders import DueStatus, Reminder, SessionNotice
 from domain.model.users import User
 
 
+class Clock(Protocol):
+    """The current time, passed in rather than read deep inside the logic (aware, UTC)."""
+
+    def now(self) -> datetime: ...
+
+
 class UserRepository(Protocol):
     async def get(self, user_id: int) -> User | None: ...
     async def add(self, user: User) -> None: ...

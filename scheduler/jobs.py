@@ -20,11 +20,10 @@ from functools import partial
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.clock import Clock
 from bot.outbox import OutboxSender
 from bot.storage.uow import SqlUnitOfWork
 from domain.model.desk import DeskSettings
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
 from domain.use_cases import deadlines, desk
 from domain.use_cases.sweep import DEFAULT_BATCH, Swept
 

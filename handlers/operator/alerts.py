@@ -16,13 +16,12 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator
 from domain.errors import CardClosed, DomainError
 from domain.model.desk import SNOOZES, Card
 from domain.model.orders import format_order_code
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
 from domain.use_cases import desk, order_changes
 from handlers.operator.access import Operator, guard
 from handlers.operator.cards import CardAction, CardCb, card_kb, confirm_kb

@@ -24,13 +24,12 @@ from aiogram.types import (
 )
 from pydantic import Field
 
-from bot.clock import Clock
 from bot.i18n import Translator
 from bot.storage.desk_queries import DeskQueries
 from domain.errors import NotFound, SessionNotBookable, SoldOut, TouristUnreachable
 from domain.model.catalog import Event, Region, localized
 from domain.model.users import User
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
 from domain.rules.calendar import UPCOMING_DAYS, local_today
 from domain.use_cases.desk_tools import suggest_session
 from handlers.operator.access import Operator, guard

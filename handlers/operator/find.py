@@ -21,14 +21,13 @@ from aiogram.types import (
     Message,
 )
 
-from bot.clock import Clock
 from bot.i18n import Translator
 from bot.storage.desk_queries import DeskQueries
 from domain.errors import BadFindQuery, NotFound
 from domain.model.catalog import SessionStatus, localized
 from domain.model.orders import Order, format_order_code, order_stage
 from domain.model.users import User, mask_phone
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
 from domain.use_cases.desk_tools import FindKind, classify_find_query, reveal_contacts
 from handlers.operator.access import Operator, guard
 from handlers.operator.events import RowId

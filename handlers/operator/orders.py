@@ -31,7 +31,6 @@ from aiogram.types import (
     Message,
 )
 
-from bot.clock import Clock
 from bot.i18n import N_, Translator
 from domain.errors import (
     DomainError,
@@ -45,7 +44,7 @@ from domain.errors import (
 )
 from domain.model.catalog import BOOKING_CUTOFF, localized
 from domain.model.orders import PaymentStatus, format_order_code, normalize_order_code
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
 from domain.rules.money import parse_amount
 from domain.rules.pricing import MAX_TICKETS_PER_ORDER
 from domain.use_cases import order_changes as oc

@@ -19,11 +19,10 @@ from aiogram.types import (
     Message,
 )
 
-from bot.clock import Clock
 from bot.i18n import Translator
 from domain.model.desk import Card
 from domain.model.orders import format_order_code
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
 from domain.rules.problems import ProblemKind
 from handlers.operator.access import guard
 from handlers.operator.cards import CardAction, CardCb, kind_title

@@ -27,11 +27,10 @@ from aiogram.types import (
     Message,
 )
 
-from bot.clock import Clock
 from bot.i18n import N_, Translator
 from domain.errors import NotFound
 from domain.model.questions import CannedReply, TeamMessage, WriteTarget, topic_user
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
 from domain.use_cases.questions import (
     answer_question,
     close_question,

@@ -25,7 +25,6 @@ from aiogram.types import (
     Message,
 )
 
-from bot.clock import Clock
 from bot.i18n import Translator
 from bot.storage.desk_queries import DeskQueries
 from domain.errors import (
@@ -35,7 +34,7 @@ from domain.errors import (
     SessionAlreadyStarted,
 )
 from domain.model.catalog import Event, EventSession, Region, localized
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
 from domain.use_cases.session_cancel import (
     SessionCancelPreview,
     cancel_session,

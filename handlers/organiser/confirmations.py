@@ -14,12 +14,11 @@ from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 
-from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator
 from domain.errors import InvalidTransition, NotAllowed, NotFound
 from domain.model.orders import BookingStatus, format_order_code
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
 from domain.rules.replies import OrganiserReply, Verdict, parse_organiser_reply
 from domain.use_cases.confirmation import (
     Answered,

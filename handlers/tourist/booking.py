@@ -14,7 +14,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator
 from domain.errors import (
@@ -37,7 +36,7 @@ from domain.model.catalog import (
 )
 from domain.model.orders import format_order_code
 from domain.model.users import User
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
 from domain.rules.pricing import MAX_TICKETS_PER_ORDER, Quote, hotel_discount, quote
 from domain.use_cases.booking import PlaceOrder, check_answer, place_order
 from handlers.tourist.browse import event_card

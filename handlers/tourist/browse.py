@@ -10,11 +10,10 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.clock import Clock
 from bot.i18n import Translator
 from domain.model.catalog import Event, EventSession, Region, localized
 from domain.model.users import User
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
 from domain.rules.calendar import Window, browse_window, picker_days
 from domain.use_cases.profile import set_region
 from handlers.tourist.callbacks import (

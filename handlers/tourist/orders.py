@@ -19,7 +19,6 @@ from aiogram.types import (
     Message,
 )
 
-from bot.clock import Clock
 from bot.i18n import Translator
 from domain.errors import ConcurrentChange, InvalidTransition, NotAllowed
 from domain.model.catalog import (
@@ -41,7 +40,7 @@ from domain.model.orders import (
     stage_deadline,
 )
 from domain.model.users import User
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
 from domain.use_cases.booking import cancel_order, get_own_order
 from handlers.tourist.callbacks import (
     EventCb,

@@ -15,7 +15,6 @@ from aiogram import F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message, PreCheckoutQuery
 
-from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator
 from domain.errors import NotFound, NotPayable
@@ -34,7 +33,7 @@ from domain.model.payments import (
     PaymentResult,
     parse_invoice_payload,
 )
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
 from domain.use_cases.payments import check_payable, record_payment
 
 router = Router(name=__name__)

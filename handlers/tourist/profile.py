@@ -19,13 +19,12 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
-from bot.clock import Clock
 from bot.i18n import I18n, Translator
 from domain.errors import InvalidPhone, NotFound
 from domain.model.catalog import Hotel, Region, localized
 from domain.model.orders import format_order_code
 from domain.model.users import User, mask_phone
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
 from domain.use_cases.profile import (
     Forgotten,
     delete_personal_data,

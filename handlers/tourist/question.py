@@ -14,13 +14,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator
 from domain.errors import InvalidQuestion, NoOperators
 from domain.model.questions import QUESTION_MAX_LENGTH
 from domain.model.users import User
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
 from domain.use_cases.questions import ask_question
 from handlers.tourist.callbacks import MenuAction, MenuCb
 from handlers.tourist.keyboards import button, main_menu_kb

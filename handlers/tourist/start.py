@@ -7,10 +7,9 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.clock import Clock
 from bot.i18n import I18n, Translator
 from domain.model.users import User
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
 from domain.use_cases.profile import set_language
 from handlers.tourist.browse import event_card
 from handlers.tourist.callbacks import LangCb, MenuAction, MenuCb
