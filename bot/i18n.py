@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime, timedelta
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,13 +25,6 @@ from domain.rules.money import to_decimal
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 CATALOG = Path("LC_MESSAGES") / "messages.po"
-
-
-@cache
-def N_(message: str) -> str:  # noqa: N802
-    """Marks a message for extraction (``tripdesk locales``) where it is defined, e.g. in a table of labels; it is
-    translated where it is shown (``tr.gettext(label)``)."""
-    return message
 
 
 def available_languages(directory: Path = LOCALES_DIR) -> tuple[str, ...]:

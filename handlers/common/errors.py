@@ -9,14 +9,14 @@ from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
-from bot.i18n import I18n
+from handlers.ui import Languages
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
 @router.error()
-async def on_error(event: ErrorEvent, i18n: I18n) -> None:
+async def on_error(event: ErrorEvent, i18n: Languages) -> None:
     update = event.update
     log.error("update %s failed: %r", update.update_id, event.exception, exc_info=event.exception)
     user = update.event.from_user if hasattr(update.event, "from_user") else None

@@ -7,10 +7,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
-from bot.i18n import Translator
 from handlers.tourist.keyboards import main_menu_kb
 from handlers.tourist.messaging import answer_query
 from handlers.tourist.question import can_offer, offer_kb, remember_offer
+from handlers.ui import Translator
 
 router = Router(name=__name__)
 

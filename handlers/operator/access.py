@@ -26,8 +26,8 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.config import Settings
-from bot.i18n import I18n
 from handlers.tourist.messaging import answer_query
+from handlers.ui import Languages
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ async def _query_guard(handler: Handler, query: CallbackQuery, data: dict[str, A
 
 
 def _enrich(data: dict[str, Any], user_id: int, name: str) -> None:
-    i18n: I18n = data["i18n"]
+    i18n: Languages = data["i18n"]
     settings: Settings = data["settings"]
     data["operator"] = Operator(id=user_id, name=name)
     data["tr"] = i18n.translator(settings.default_locale)

@@ -17,7 +17,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
-from bot.i18n import Translator
 from domain.errors import CardClosed, DomainError
 from domain.model.desk import SNOOZES, Card
 from domain.model.orders import format_order_code
@@ -27,6 +26,7 @@ from handlers.operator.access import Operator, guard
 from handlers.operator.cards import CardAction, CardCb, card_kb, confirm_kb
 from handlers.operator.errors import domain_error_text
 from handlers.tourist.messaging import answer_query
+from handlers.ui import Translator
 
 router = guard(Router(name=__name__))
 

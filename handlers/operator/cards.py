@@ -15,13 +15,13 @@ from html import escape
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import N_, Translator
 from domain.model.catalog import Event, EventSession, Organiser, Region, localized
 from domain.model.desk import Card
 from domain.model.orders import Order, format_order_code
 from domain.model.payments import Payment
 from domain.model.users import User, mask_phone
 from domain.rules.problems import Action, ProblemKind, actions_for, sort_kinds
+from handlers.ui import N_, Translator
 
 
 class CardAction(enum.StrEnum):

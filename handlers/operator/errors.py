@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.i18n import Translator
 from domain.errors import (
     CardClosed,
     ConcurrentChange,
@@ -23,6 +22,7 @@ from domain.errors import (
 )
 from domain.rules.pricing import MAX_TICKETS_PER_ORDER
 from domain.use_cases import order_changes as oc
+from handlers.ui import Translator
 
 
 def domain_error_text(error: DomainError, tr: Translator, currency: str = "EUR") -> str:

@@ -24,7 +24,6 @@ from aiogram.types import (
 )
 from pydantic import Field
 
-from bot.i18n import Translator
 from bot.storage.desk_queries import DeskQueries
 from domain.errors import NotFound, SessionNotBookable, SoldOut, TouristUnreachable
 from domain.model.catalog import Event, Region, localized
@@ -36,6 +35,7 @@ from handlers.operator.access import Operator, guard
 from handlers.operator.replies import tourist_of
 from handlers.tourist.labels import category_name
 from handlers.tourist.messaging import answer_query, show
+from handlers.ui import Translator
 
 router = guard(Router(name=__name__))
 

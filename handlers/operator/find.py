@@ -21,7 +21,6 @@ from aiogram.types import (
     Message,
 )
 
-from bot.i18n import Translator
 from bot.storage.desk_queries import DeskQueries
 from domain.errors import BadFindQuery, NotFound
 from domain.model.catalog import SessionStatus, localized
@@ -35,6 +34,7 @@ from handlers.operator.labels import stage_word
 from handlers.operator.order_card import OrderDeskAction, OrderDeskCb
 from handlers.operator.replies import WriteAction, WriteCb
 from handlers.tourist.messaging import answer_query
+from handlers.ui import Translator
 
 router = guard(Router(name=__name__))
 

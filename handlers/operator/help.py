@@ -6,8 +6,8 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from bot.i18n import N_, Translator
 from handlers.operator.access import guard
+from handlers.ui import N_, Translator
 
 router = guard(Router(name=__name__))
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.i18n import N_, Translator
 from domain.model.orders import Stage
+from handlers.ui import N_, Translator
 
 # An order's stage in a word or two (the tourist's own screens say it in longer, friendlier words).
 STAGE_WORDS: dict[Stage, str] = {

@@ -15,7 +15,6 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Translator
 from bot.notifications.booking import read_order_context
 from domain.model.catalog import (
     Event,
@@ -39,6 +38,7 @@ from domain.model.users import User, mask_phone
 from domain.ports import UnitOfWork
 from domain.use_cases import order_changes as oc
 from handlers.tourist.labels import ticket_type_name
+from handlers.ui import Translator
 
 CARD_AUDIT_ENTRIES = 10
 TEXT_LIMIT = 4096

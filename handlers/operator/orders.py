@@ -31,7 +31,6 @@ from aiogram.types import (
     Message,
 )
 
-from bot.i18n import N_, Translator
 from domain.errors import (
     DomainError,
     InvalidAmount,
@@ -65,6 +64,7 @@ from handlers.operator.order_card import (
 )
 from handlers.tourist.labels import ticket_type_name
 from handlers.tourist.messaging import answer_query, show
+from handlers.ui import N_, Translator
 
 router = guard(Router(name=__name__))
 

@@ -19,7 +19,6 @@ from aiogram.types import (
     Message,
 )
 
-from bot.i18n import Translator
 from domain.model.desk import Card
 from domain.model.orders import format_order_code
 from domain.ports import Clock, UnitOfWork
@@ -27,6 +26,7 @@ from domain.rules.problems import ProblemKind
 from handlers.operator.access import guard
 from handlers.operator.cards import CardAction, CardCb, kind_title
 from handlers.tourist.messaging import answer_query, show
+from handlers.ui import Translator
 
 router = guard(Router(name=__name__))
 

@@ -27,7 +27,6 @@ from aiogram.types import (
     Message,
 )
 
-from bot.i18n import N_, Translator
 from domain.errors import NotFound
 from domain.model.questions import CannedReply, TeamMessage, WriteTarget, topic_user
 from domain.ports import Clock, UnitOfWork
@@ -39,6 +38,7 @@ from domain.use_cases.questions import (
 )
 from handlers.operator.access import Operator, guard
 from handlers.tourist.messaging import answer_query
+from handlers.ui import N_, Translator
 
 log = logging.getLogger(__name__)
 

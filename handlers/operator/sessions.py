@@ -25,7 +25,6 @@ from aiogram.types import (
     Message,
 )
 
-from bot.i18n import Translator
 from bot.storage.desk_queries import DeskQueries
 from domain.errors import (
     ConcurrentChange,
@@ -44,6 +43,7 @@ from domain.use_cases.session_cancel import (
 from handlers.operator.access import Operator, guard
 from handlers.operator.events import RowId
 from handlers.tourist.messaging import answer_query, show
+from handlers.ui import Translator
 
 router = guard(Router(name=__name__))
 

@@ -11,11 +11,11 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from bot.i18n import Translator
 from bot.storage.desk_queries import DeskQueries
 from domain.ports import Clock, UnitOfWork
 from domain.use_cases.stats import DayStats, day_stats, day_window
 from handlers.operator.access import guard
+from handlers.ui import Translator
 
 router = guard(Router(name=__name__))
 

@@ -15,7 +15,6 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
-from bot.i18n import Translator
 from domain.errors import InvalidTransition, NotAllowed, NotFound
 from domain.model.orders import BookingStatus, format_order_code
 from domain.ports import Clock, UnitOfWork
@@ -27,6 +26,7 @@ from domain.use_cases.confirmation import (
 )
 from handlers.organiser.callbacks import RequestAction, RequestCb
 from handlers.tourist.messaging import answer_query
+from handlers.ui import Translator
 
 router = Router(name=__name__)
 

@@ -15,7 +15,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.config import Settings
-from bot.i18n import Translator
 from domain.errors import (
     ConcurrentChange,
     DomainError,
@@ -45,6 +44,7 @@ from handlers.tourist.keyboards import button
 from handlers.tourist.labels import ticket_type_name
 from handlers.tourist.messaging import answer_query, show
 from handlers.tourist.orders import order_card
+from handlers.ui import Translator
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")

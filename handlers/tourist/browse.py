@@ -10,7 +10,6 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.i18n import Translator
 from domain.model.catalog import Event, EventSession, Region, localized
 from domain.model.users import User
 from domain.ports import Clock, UnitOfWork
@@ -28,6 +27,7 @@ from handlers.tourist.callbacks import (
 from handlers.tourist.keyboards import button, home_button
 from handlers.tourist.labels import category_name, ticket_type_name
 from handlers.tourist.messaging import answer_query, show
+from handlers.ui import Translator
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Translator
 from handlers.tourist.callbacks import LangCb, MenuAction, MenuCb
+from handlers.ui import Translator
 
 
 def button(text: str, data: object) -> InlineKeyboardButton:

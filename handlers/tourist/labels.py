@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import Translator
+from handlers.ui import Translator
 
 
 def ticket_type_name(code: str, tr: Translator) -> str:

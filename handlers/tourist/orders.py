@@ -19,7 +19,6 @@ from aiogram.types import (
     Message,
 )
 
-from bot.i18n import Translator
 from domain.errors import ConcurrentChange, InvalidTransition, NotAllowed
 from domain.model.catalog import (
     Event,
@@ -53,6 +52,7 @@ from handlers.tourist.callbacks import (
 from handlers.tourist.keyboards import button, home_button
 from handlers.tourist.labels import ticket_type_name
 from handlers.tourist.messaging import answer_query, show
+from handlers.ui import Translator
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")

@@ -16,7 +16,6 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message, PreCheckoutQuery
 
 from bot.config import Settings
-from bot.i18n import Translator
 from domain.errors import NotFound, NotPayable
 from domain.model.orders import format_order_code
 from domain.model.payments import (
@@ -35,6 +34,7 @@ from domain.model.payments import (
 )
 from domain.ports import Clock, UnitOfWork
 from domain.use_cases.payments import check_payable, record_payment
+from handlers.ui import Translator
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)

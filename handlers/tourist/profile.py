@@ -19,7 +19,6 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
-from bot.i18n import I18n, Translator
 from domain.errors import InvalidPhone, NotFound
 from domain.model.catalog import Hotel, Region, localized
 from domain.model.orders import format_order_code
@@ -42,6 +41,7 @@ from handlers.tourist.callbacks import (
 )
 from handlers.tourist.keyboards import button, home_button, home_kb, language_kb
 from handlers.tourist.messaging import answer_query, show
+from handlers.ui import Languages, Translator
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -206,7 +206,7 @@ async def on_profile_open(query: CallbackQuery, state: FSMContext, uow: UnitOfWo
 
 
 @router.callback_query(ProfileCb.filter(F.action == ProfileAction.LANGUAGE))
-async def on_profile_language(query: CallbackQuery, tr: Translator, i18n: I18n, user: User) -> None:
+async def on_profile_language(query: CallbackQuery, tr: Translator, i18n: Languages, user: User) -> None:
     await answer_query(query)
     await show(query, tr.gettext("Choose your language:"), language_kb(tr, i18n.languages, user.language))
 

@@ -15,7 +15,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.config import Settings
-from bot.i18n import Translator
 from domain.errors import InvalidQuestion, NoOperators
 from domain.model.questions import QUESTION_MAX_LENGTH
 from domain.model.users import User
@@ -24,6 +23,7 @@ from domain.use_cases.questions import ask_question
 from handlers.tourist.callbacks import MenuAction, MenuCb
 from handlers.tourist.keyboards import button, main_menu_kb
 from handlers.tourist.messaging import answer_query, show
+from handlers.ui import Translator
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")

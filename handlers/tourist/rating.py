@@ -12,13 +12,13 @@ from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 
-from bot.i18n import Translator
 from domain.errors import InvalidRating, InvalidTransition, NotAllowed
 from domain.model.users import User
 from domain.ports import Clock, UnitOfWork
 from domain.use_cases.deadlines import rate_order
 from handlers.tourist.callbacks import RateCb
 from handlers.tourist.messaging import answer_query
+from handlers.ui import Translator
 
 router = Router(name=__name__)
 router.callback_query.filter(F.message.chat.type == "private")

@@ -7,7 +7,6 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.i18n import I18n, Translator
 from domain.model.users import User
 from domain.ports import Clock, UnitOfWork
 from domain.use_cases.profile import set_language
@@ -15,6 +14,7 @@ from handlers.tourist.browse import event_card
 from handlers.tourist.callbacks import LangCb, MenuAction, MenuCb
 from handlers.tourist.keyboards import language_kb, main_menu_kb
 from handlers.tourist.messaging import answer_query, show
+from handlers.ui import Languages, Translator
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -93,7 +93,7 @@ async def cmd_help(message: Message, state: FSMContext, tr: Translator) -> None:
 
 
 @router.message(Command("language"))
-async def cmd_language(message: Message, state: FSMContext, tr: Translator, i18n: I18n, user: User) -> None:
+async def cmd_language(message: Message, state: FSMContext, tr: Translator, i18n: Languages, user: User) -> None:
     await state.clear()
     await message.answer(
         tr.gettext("Choose your language:"), reply_markup=language_kb(tr, i18n.languages, user.language)
@@ -102,7 +102,7 @@ async def cmd_language(message: Message, state: FSMContext, tr: Translator, i18n
 
 @router.callback_query(LangCb.filter())
 async def on_language_pick(
-    query: CallbackQuery, callback_data: LangCb, uow: UnitOfWork, i18n: I18n, user: User
+    query: CallbackQuery, callback_data: LangCb, uow: UnitOfWork, i18n: Languages, user: User
 ) -> None:
     if callback_data.language not in i18n.languages:
         tr = i18n.translator(user.language)

@@ -1,0 +1,83 @@
+"""What every screen is drawn with: the translator and language ports, the marker for texts translated where they
+are shown, one button helper and one way to shorten a label.
+
+The translator is a port: ``bot/i18n.py`` implements it with Babel and gettext catalogs, the Dispatcher injects it
+as ``tr`` (the user's language) and ``i18n`` (every language). HTML is quoted with aiogram's own ``html.quote``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton
+
+ELLIPSIS = "…"
+
+
+class Translator(Protocol):
+    """Texts and formats in one language: translate first, then format (``tr.gettext("Paid until {time}")``)."""
+
+    @property
+    def language(self) -> str: ...
+
+    def gettext(self, message: str) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+    def money(self, amount_minor: int, currency: str) -> str: ...
+
+    def number(self, value: int | float) -> str: ...
+
+    def datetime(self, moment: datetime, timezone: str) -> str:
+        """``Tue, Dec 1, 10:00`` in the reader's language, in ``timezone``."""
+
+    def time(self, moment: datetime, timezone: str) -> str: ...
+
+    def date(self, day: date) -> str: ...
+
+    def short_date(self, day: date) -> str: ...
+
+    def duration(self, value: timedelta) -> str: ...
+
+    def list(self, items: list[str]) -> str: ...
+
+    def language_name(self, code: str) -> str:
+        """A language's own name, for picking it (``Deutsch``)."""
+
+    def language_in_mine(self, code: str) -> str:
+        """A language's name in the reader's language."""
+
+    def now_local(self, timezone: str, now: datetime | None = None) -> datetime: ...
+
+
+class Languages(Protocol):
+    """Every language we speak; :meth:`translator` for one of them (the default for any other)."""
+
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+
+    @property
+    def default(self) -> str: ...
+
+    def translator(self, language: str | None) -> Translator: ...
+
+    def best(self, language_code: str | None) -> str:
+        """``de-AT`` -> ``de``; anything we do not speak -> the default language."""
+
+
+def N_(message: str) -> str:  # noqa: N802  (gettext's conventional name for "mark, translate later")
+    """Marks a message for extraction (``tripdesk locales``) where it is defined, e.g. in a table of labels; it is
+    translated where it is shown (``tr.gettext(label)``)."""
+    return message
+
+
+def button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    """A callback button: ``data`` is one of our typed :class:`CallbackData` factories."""
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, ending in an ellipsis when shortened."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
