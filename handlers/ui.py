@@ -7,7 +7,7 @@ as ``tr`` (the user's language) and ``i18n`` (every language). HTML is quoted wi
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import datetime as dt
 from typing import Protocol
 
 from aiogram.filters.callback_data import CallbackData
@@ -30,16 +30,16 @@ class Translator(Protocol):
 
     def number(self, value: int | float) -> str: ...
 
-    def datetime(self, moment: datetime, timezone: str) -> str:
+    def datetime(self, moment: dt.datetime, timezone: str) -> str:
         """``Tue, Dec 1, 10:00`` in the reader's language, in ``timezone``."""
 
-    def time(self, moment: datetime, timezone: str) -> str: ...
+    def time(self, moment: dt.datetime, timezone: str) -> str: ...
 
-    def date(self, day: date) -> str: ...
+    def date(self, day: dt.date) -> str: ...
 
-    def short_date(self, day: date) -> str: ...
+    def short_date(self, day: dt.date) -> str: ...
 
-    def duration(self, value: timedelta) -> str: ...
+    def duration(self, value: dt.timedelta) -> str: ...
 
     def list(self, items: list[str]) -> str: ...
 
@@ -49,7 +49,7 @@ class Translator(Protocol):
     def language_in_mine(self, code: str) -> str:
         """A language's name in the reader's language."""
 
-    def now_local(self, timezone: str, now: datetime | None = None) -> datetime: ...
+    def now_local(self, timezone: str, now: dt.datetime | None = None) -> dt.datetime: ...
 
 
 class Languages(Protocol):

@@ -6,7 +6,7 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.config import Settings
+from handlers.settings import HandlerSettings
 from handlers.tourist.keyboards import main_menu_kb
 from handlers.tourist.messaging import answer_query
 from handlers.tourist.question import can_offer, offer_kb, remember_offer
@@ -26,7 +26,7 @@ async def on_unknown_command(message: Message, tr: Translator) -> None:
 
 
 @router.message(F.chat.type == "private", F.text)
-async def on_free_text(message: Message, tr: Translator, state: FSMContext, settings: Settings) -> None:
+async def on_free_text(message: Message, tr: Translator, state: FSMContext, settings: HandlerSettings) -> None:
     _ = tr.gettext
     if can_offer(message.text, settings):  # offer to pass it on as a question; the menu stays below
         text = _(

@@ -25,7 +25,7 @@ from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
-from bot.config import Settings
+from handlers.settings import HandlerSettings
 from handlers.tourist.messaging import answer_query
 from handlers.ui import Languages
 
@@ -59,7 +59,7 @@ class OperatorDirectory:
     """
 
     def __init__(
-        self, settings: Settings, ttl: float = CACHE_TTL_S, monotonic: Callable[[], float] = time.monotonic
+        self, settings: HandlerSettings, ttl: float = CACHE_TTL_S, monotonic: Callable[[], float] = time.monotonic
     ) -> None:
         self.chat_id = settings.operator_chat_id
         self.admins = frozenset(settings.admin_ids)
@@ -94,7 +94,7 @@ class OperatorDirectory:
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-def in_operator_chat(message: Message, settings: Settings) -> bool:
+def in_operator_chat(message: Message, settings: HandlerSettings) -> bool:
     return settings.operator_chat_id is not None and message.chat.id == settings.operator_chat_id
 
 
@@ -120,7 +120,7 @@ async def _query_guard(handler: Handler, query: CallbackQuery, data: dict[str, A
 
 def _enrich(data: dict[str, Any], user_id: int, name: str) -> None:
     i18n: Languages = data["i18n"]
-    settings: Settings = data["settings"]
+    settings: HandlerSettings = data["settings"]
     data["operator"] = Operator(id=user_id, name=name)
     data["tr"] = i18n.translator(settings.default_locale)
     data["desk"] = DeskChat(chat_id=settings.operator_chat_id)

@@ -16,7 +16,6 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.config import Settings
 from domain.errors import CardClosed, DomainError
 from domain.model.desk import SNOOZES, Card
 from domain.model.orders import format_order_code
@@ -25,6 +24,7 @@ from domain.use_cases import desk, order_changes
 from handlers.operator.access import Operator, guard
 from handlers.operator.cards import CardAction, CardCb, card_kb, confirm_kb
 from handlers.operator.errors import domain_error_text
+from handlers.settings import HandlerSettings
 from handlers.tourist.messaging import answer_query
 from handlers.ui import Translator
 
@@ -54,7 +54,7 @@ async def on_card_order_action(
     operator: Operator,
     tr: Translator,
     clock: Clock,
-    settings: Settings,
+    settings: HandlerSettings,
 ) -> None:
     card = await _card(uow, callback_data.card)
     if card is None or card.order_id is None:
@@ -76,7 +76,7 @@ async def on_card_order_action(
 
 
 async def _run_order_action(
-    action: CardAction, uow: UnitOfWork, order_id: int, operator: Operator, now: datetime, settings: Settings
+    action: CardAction, uow: UnitOfWork, order_id: int, operator: Operator, now: datetime, settings: HandlerSettings
 ):
     match action:
         case CardAction.CONFIRM:
@@ -160,7 +160,7 @@ async def on_card_handle(
     operator: Operator,
     tr: Translator,
     clock: Clock,
-    settings: Settings,
+    settings: HandlerSettings,
 ) -> None:
     _ = tr.gettext
     now = clock.now()
@@ -196,7 +196,7 @@ async def on_card_show(
     bot: Bot,
     tr: Translator,
     clock: Clock,
-    settings: Settings,
+    settings: HandlerSettings,
 ) -> None:
     """Post the card as a new message at the bottom of the chat; an older message of it says where it went."""
     before = await _card(uow, callback_data.card)

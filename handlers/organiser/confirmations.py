@@ -14,7 +14,6 @@ from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 
-from bot.config import Settings
 from domain.errors import InvalidTransition, NotAllowed, NotFound
 from domain.model.orders import BookingStatus, format_order_code
 from domain.ports import Clock, UnitOfWork
@@ -25,6 +24,7 @@ from domain.use_cases.confirmation import (
     order_of_request,
 )
 from handlers.organiser.callbacks import RequestAction, RequestCb
+from handlers.settings import HandlerSettings
 from handlers.tourist.messaging import answer_query
 from handlers.ui import Translator
 
@@ -65,7 +65,7 @@ async def _answer(
     reply: OrganiserReply,
     text: str,
     clock: Clock,
-    settings: Settings,
+    settings: HandlerSettings,
     tr: Translator,
 ) -> tuple[str, bool]:
     """The text to show the organiser, and whether the request is settled (its buttons can go)."""
@@ -94,7 +94,7 @@ async def _drop_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
 
 @router.message(F.reply_to_message.from_user.is_bot)
 async def on_request_reply(
-    message: Message, bot: Bot, uow: UnitOfWork, tr: Translator, clock: Clock, settings: Settings
+    message: Message, bot: Bot, uow: UnitOfWork, tr: Translator, clock: Clock, settings: HandlerSettings
 ) -> None:
     replied = message.reply_to_message
     if replied.from_user.id != bot.id:
@@ -118,7 +118,7 @@ async def on_request_button(
     uow: UnitOfWork,
     tr: Translator,
     clock: Clock,
-    settings: Settings,
+    settings: HandlerSettings,
 ) -> None:
     message = query.message
     if message is None:

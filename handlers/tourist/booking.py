@@ -14,7 +14,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.config import Settings
 from domain.errors import (
     ConcurrentChange,
     DomainError,
@@ -38,6 +37,7 @@ from domain.model.users import User
 from domain.ports import Clock, UnitOfWork
 from domain.rules.pricing import MAX_TICKETS_PER_ORDER, Quote, hotel_discount, quote
 from domain.use_cases.booking import PlaceOrder, check_answer, place_order
+from handlers.settings import HandlerSettings
 from handlers.tourist.browse import event_card
 from handlers.tourist.callbacks import BookAction, BookCb
 from handlers.tourist.keyboards import button
@@ -451,7 +451,7 @@ async def on_booking_confirm(
     tr: Translator,
     user: User,
     clock: Clock,
-    settings: Settings,
+    settings: HandlerSettings,
 ) -> None:
     ctx = await load_context(uow, callback_data.session, user)
     data = await _draft(state, callback_data.session)

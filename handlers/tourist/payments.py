@@ -15,7 +15,6 @@ from aiogram import F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message, PreCheckoutQuery
 
-from bot.config import Settings
 from domain.errors import NotFound, NotPayable
 from domain.model.orders import format_order_code
 from domain.model.payments import (
@@ -34,6 +33,7 @@ from domain.model.payments import (
 )
 from domain.ports import Clock, UnitOfWork
 from domain.use_cases.payments import check_payable, record_payment
+from handlers.settings import HandlerSettings
 from handlers.ui import Translator
 
 router = Router(name=__name__)
@@ -138,7 +138,7 @@ async def on_pre_checkout(query: PreCheckoutQuery, uow: UnitOfWork, tr: Translat
 
 @router.message(F.successful_payment)
 async def on_successful_payment(
-    message: Message, uow: UnitOfWork, tr: Translator, clock: Clock, settings: Settings
+    message: Message, uow: UnitOfWork, tr: Translator, clock: Clock, settings: HandlerSettings
 ) -> None:
     paid = message.successful_payment
     amount = tr.money(paid.total_amount, paid.currency)

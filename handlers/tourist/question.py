@@ -14,12 +14,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.config import Settings
 from domain.errors import InvalidQuestion, NoOperators
 from domain.model.questions import QUESTION_MAX_LENGTH
 from domain.model.users import User
 from domain.ports import Clock, UnitOfWork
 from domain.use_cases.questions import ask_question
+from handlers.settings import HandlerSettings
 from handlers.tourist.callbacks import MenuAction, MenuCb
 from handlers.tourist.keyboards import button, main_menu_kb
 from handlers.tourist.messaging import answer_query, show
@@ -43,7 +43,7 @@ class OfferCb(CallbackData, prefix="qo"):
     send: bool = True
 
 
-def can_offer(text: str, settings: Settings) -> bool:
+def can_offer(text: str, settings: HandlerSettings) -> bool:
     return settings.operator_chat_id is not None and bool(text.strip()) and len(text.strip()) <= QUESTION_MAX_LENGTH
 
 
@@ -77,7 +77,7 @@ def unavailable(tr: Translator) -> str:
 
 
 @router.message(Command("question"))
-async def cmd_question(message: Message, state: FSMContext, tr: Translator, settings: Settings) -> None:
+async def cmd_question(message: Message, state: FSMContext, tr: Translator, settings: HandlerSettings) -> None:
     await state.clear()
     if settings.operator_chat_id is None:
         await message.answer(unavailable(tr), reply_markup=main_menu_kb(tr))
@@ -87,7 +87,7 @@ async def cmd_question(message: Message, state: FSMContext, tr: Translator, sett
 
 
 @router.callback_query(MenuCb.filter(F.action == MenuAction.QUESTION))
-async def on_question_open(query: CallbackQuery, state: FSMContext, tr: Translator, settings: Settings) -> None:
+async def on_question_open(query: CallbackQuery, state: FSMContext, tr: Translator, settings: HandlerSettings) -> None:
     await state.clear()
     await answer_query(query)
     if settings.operator_chat_id is None:
@@ -105,7 +105,7 @@ async def on_question_text(
     user: User,
     tr: Translator,
     clock: Clock,
-    settings: Settings,
+    settings: HandlerSettings,
 ) -> None:
     _ = tr.gettext
     try:
@@ -142,7 +142,7 @@ async def on_question_offer(
     user: User,
     tr: Translator,
     clock: Clock,
-    settings: Settings,
+    settings: HandlerSettings,
 ) -> None:
     _ = tr.gettext
     offer = (await state.get_data()).get(OFFER_KEY)
