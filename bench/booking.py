@@ -298,8 +298,9 @@ async def main() -> None:
             openers.append(lambda: open_postgres(postgres_url, pool, max(args.bookings, 1)))
         backends: list[Backend] = []
         try:
-            for opener in openers:
-                backends.append(await opener())
+            for opener in openers:  # one at a time: those opened before a failure are closed below
+                backend = await opener()
+                backends.append(backend)
             print(
                 f"\nThroughput: up to {args.bookings} single-seat bookings (at most {args.budget:g} s per run),"
                 f" one unit of work each, on one session; pool of {pool} connections"

@@ -1,4 +1,4 @@
-"""Operator desk benchmark: what ``domain.use_cases.desk.check_orders`` (the problem-detection job) costs at the field's size.
+"""Operator desk benchmark: the cost of ``domain.use_cases.desk.check_orders`` (problem detection) at the field's size.
 
 Prints figures, asserts nothing about time. Runs on SQLite (a file in a temporary directory, created by the real
 migrations) and, when ``BENCH_POSTGRES_URL`` or ``TEST_POSTGRES_URL`` is set, on PostgreSQL (in a throw-away schema
@@ -58,7 +58,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
-from bot.storage.repositories import _order_values
+from bot.storage.orders import order_values
 from bot.storage.tables import (
     DeskCardRow,
     OrderItemRow,
@@ -66,6 +66,7 @@ from bot.storage.tables import (
     OutboxRow,
     SessionRow,
 )
+from bot.storage.uow import SqlUnitOfWork
 from domain.model.desk import DIGEST_AFTER, DeskSettings
 from domain.model.orders import (
     BookingStatus,
@@ -263,7 +264,7 @@ async def seed(backend: Backend, orders: int, share: float, rng: random.Random) 
             kind = NORMAL_MIX[index % len(NORMAL_MIX)]
         kinds[kind] += 1
         order = _order(kind, index, session_ids[index % SESSIONS], seeded.event_id, codes, tickets)
-        order_rows.append({**_order_values(order), "id": index + 1, "version": 0})
+        order_rows.append({**order_values(order), "id": index + 1, "version": 0})
         item_rows.append({"order_id": index + 1, "ticket_type": "adult", "quantity": 1, "unit_price_minor": 4500})
     async with backend.sessions() as db, db.begin():
         for chunk in range(0, orders, 2000):
@@ -473,7 +474,11 @@ async def run(backend: Backend, args: argparse.Namespace) -> None:
     )
     backend.statements.listen(backend.engine)
     jobs = DeskJobs(
-        backend.sessions, RunningClock(), DeskSettings(chat_id=DESK_CHAT_ID), batch=args.batch, max_passes=MAX_PASSES
+        lambda: SqlUnitOfWork(backend.sessions),
+        RunningClock(),
+        DeskSettings(chat_id=DESK_CHAT_ID),
+        batch=args.batch,
+        max_passes=MAX_PASSES,
     )
     await first_sweep(backend, jobs, problem_ids, args.sweep_budget)
     if backend.postgres:

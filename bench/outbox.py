@@ -9,10 +9,11 @@ Setup: a temporary SQLite database created by the real migrations (or, with ``--
 ``BENCH_POSTGRES_URL`` / ``TEST_POSTGRES_URL``), ``tests/seed.py``'s catalog plus one session starting a little
 under two hours from now, N users, N confirmed and paid orders on it, and for each order the pending
 ``before:7200@<session>`` reminder. The first 50 reminders are turned into outbox rows by the real job
-(``domain.use_cases.deadlines.send_due_reminders``); the rest are written in bulk in exactly the shape the job wrote (checked:
-kind, chat, payload, dedup key, due time), with the reminder closed and the audit entry, so setup takes seconds.
+(``domain.use_cases.deadlines.send_due_reminders``); the rest are written in bulk in exactly the shape the job
+wrote (checked: kind, chat, payload, dedup key, due time), with the reminder closed and the audit entry, so setup
+takes seconds.
 
-The emulator (``bot.sandbox.server.Emulator``, Telegram's limits: 30 messages/s overall with a burst of 30, 1/s per
+The emulator (``sandbox.server.Emulator``, Telegram's limits: 30 messages/s overall with a burst of 30, 1/s per
 chat with a burst of 3) runs in this process, in a thread of its own with its own event loop, so the sender's loop
 and CPU time are its own (like Telegram, the emulator answers 429 with ``retry_after`` in whole seconds). Its world
 has the N users, with the same ids as the database's.
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import statistics
 import sys
@@ -67,11 +69,9 @@ from bot.config import Settings
 from bot.i18n import I18n
 from bot.outbox import OutboxSender
 from bot.ratelimit import OVERALL, Limits, Rate
-from bot.sandbox.limits import Limits as EmulatorLimits
-from bot.sandbox.server import Emulator
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
-from bot.storage.repositories import _order_values
+from bot.storage.orders import order_values
 from bot.storage.tables import (
     AuditRow,
     OrderItemRow,
@@ -98,6 +98,8 @@ from domain.model.payments import new_ticket_code
 from domain.model.reminders import DueStatus, before_kind
 from domain.use_cases.deadlines import send_due_reminders
 from domain.use_cases.sweep import DEFAULT_BATCH
+from sandbox.limits import Limits as EmulatorLimits
+from sandbox.server import Emulator
 from scheduler.jobs import build_scheduler
 from tests.seed import seed_catalog, seed_users
 
@@ -226,7 +228,7 @@ async def prepare(sessions: async_sessionmaker, n: int, now: datetime) -> tuple[
             ticket_code=ticket,
             paid_at=created + timedelta(minutes=20),
         )
-        order_rows.append({**_order_values(order), "id": order_id, "version": 0})
+        order_rows.append({**order_values(order), "id": order_id, "version": 0})
         item_rows.append({"order_id": order_id, "ticket_type": "adult", "quantity": 1, "unit_price_minor": 4500})
         reminder_rows.append({"order_id": order_id, "kind": kind, "due_at": starts_at - OFFSET, "status": "pending"})
         code_of[user_id] = code
@@ -274,7 +276,10 @@ async def prepare(sessions: async_sessionmaker, n: int, now: datetime) -> tuple[
                     for order_id in rest
                 ],
             )
-    note = f"{len(by_job)} outbox rows written by domain.use_cases.deadlines.send_due_reminders, {len(rest)} in bulk in its shape"
+    note = (
+        f"{len(by_job)} outbox rows written by domain.use_cases.deadlines.send_due_reminders,"
+        f" {len(rest)} in bulk in its shape"
+    )
     return code_of, note
 
 
@@ -283,7 +288,7 @@ async def outbox_counts(sessions: async_sessionmaker) -> Counter[str]:
         rows = await db.execute(
             select(OutboxRow.status, func.count()).where(OutboxRow.kind == KIND).group_by(OutboxRow.status)
         )
-        return Counter({status: count for status, count in rows})
+        return Counter(dict(rows.tuples().all()))
 
 
 async def remaining(sessions: async_sessionmaker) -> int:
@@ -333,11 +338,12 @@ class Meter:
 
 
 def instrument(sender: OutboxSender, meter: Meter) -> None:
-    queue = sender.queue
-    for name in DB_PHASES:
-        setattr(queue, name, meter.wrap(name, getattr(queue, name)))
-    sender.renderer.render = meter.wrap("render", sender.renderer.render)  # type: ignore[method-assign]
-    sender._send = meter.wrap("send", sender._send)  # type: ignore[method-assign]
+    """Time the sender's steps by wrapping them on this one instance: the queue's database calls, rendering,
+    sending, each pass, and the pacing sleeps."""
+    steps: list[tuple[object, str, str]] = [(sender.queue, name, name) for name in DB_PHASES]
+    steps += [(sender.renderer, "render", "render"), (sender, "_send", "send"), (sender, "_pass", "pass")]
+    for target, attribute, phase in steps:
+        setattr(target, attribute, meter.wrap(phase, getattr(target, attribute)))
     sleep = sender.sleep
 
     async def pacing(seconds: float) -> object:
@@ -345,7 +351,6 @@ def instrument(sender: OutboxSender, meter: Meter) -> None:
         return await sleep(seconds)
 
     sender.sleep = meter.wrap("pacing sleep", pacing)
-    sender.deliver_due = meter.wrap("pass", sender.deliver_due)  # type: ignore[method-assign]
 
 
 def thread_cpu() -> dict[str, float]:
@@ -377,11 +382,13 @@ async def drain_tight(sender: OutboxSender, sessions: async_sessionmaker, deadli
 
 async def drain_scheduled(sender: OutboxSender, sessions: async_sessionmaker, deadline: float, interval: float) -> None:
     """The production way: APScheduler's interval job (``max_instances=1``, ``coalesce``)."""
-    scheduler = build_scheduler(sender, interval)
+    scheduler = build_scheduler(sender.drain, interval)
     scheduler.start()
     try:
-        while time.monotonic() < deadline and await remaining(sessions) > 0:  # no row is pending or leased
-            await asyncio.sleep(0.2)
+        while time.monotonic() < deadline:
+            if await remaining(sessions) == 0:  # no row is pending or leased
+                return
+            await asyncio.sleep(0.2)  # the database is polled: nothing else tells when the last row went out
     finally:
         scheduler.shutdown(wait=False)
 
@@ -505,7 +512,7 @@ async def run(args: argparse.Namespace, engine: AsyncEngine, db_name: str) -> No
             else ""
         )
     )
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     seconds = Counter(int(t - times[0]) for t in times)
     full = [seconds[s] for s in range(1, int(span))]  # whole seconds, the first (the burst) and the last left out
     print(

@@ -1,4 +1,9 @@
-"""Assembly: the Bot, the Dispatcher with its middlewares and the ordered list of routers."""
+"""Assembly: the Bot, the Dispatcher with its dependencies and middlewares, and the ordered list of routers.
+
+What handlers need reaches them by parameter name: ``settings`` (:class:`handlers.settings.HandlerSettings`),
+``i18n`` (:class:`handlers.ui.Languages`), ``clock`` (:class:`domain.ports.Clock`) and ``operators`` from the
+Dispatcher; ``uow``, ``desk_queries``, ``user`` and ``tr`` per update from :mod:`bot.middlewares`.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from aiogram.types import (
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
 )
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -37,7 +42,7 @@ def build_bot(settings: Settings, token: str) -> Bot:
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
-def build_storage(settings: Settings, sessions: async_sessionmaker) -> BaseStorage:
+def build_storage(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> BaseStorage:
     """FSM state: in Redis when configured, else in the database; either survives a restart and is shared by
     replicas."""
     if settings.redis_url:
@@ -48,59 +53,27 @@ def build_storage(settings: Settings, sessions: async_sessionmaker) -> BaseStora
 
 
 def routers() -> list[Router]:
-    """Every router, in the order updates try them; the catch-all comes last."""
+    """Every audience's parent router, in the order updates try them; the catch-all comes last.
+
+    The tourists' parent starts with payments, so no conversation's state swallows a payment update; nothing before
+    it reacts to one (the organisers' answers are replies to a booking request, the desk reads the operator chat).
+    """
+    from handlers import operator, tourist
     from handlers.common import errors, fallback
-    from handlers.operator import (
-        alerts,
-        events,
-        find,
-        problems,
-        replies,
-        sessions,
-        stats,
-    )
-    from handlers.operator import help as desk_help
-    from handlers.operator import orders as operator_orders
     from handlers.organiser import confirmations
-    from handlers.tourist import (
-        booking,
-        browse,
-        orders,
-        payments,
-        profile,
-        question,
-        rating,
-        start,
-    )
 
     return [
         errors.router,
-        payments.router,  # money first: no conversation's state may swallow a payment update
         confirmations.router,  # replies to booking requests, before any flow reads the text
-        # the operator desk: only the operator chat's messages, only operators' presses (handlers.operator.access)
-        replies.router,  # first: answers to tourists, and "write to…" mode, which any /command ends
-        alerts.router,
-        problems.router,
-        operator_orders.router,
-        sessions.router,
-        find.router,
-        events.router,
-        stats.router,
-        desk_help.router,
-        start.router,
-        browse.router,
-        booking.router,
-        orders.router,
-        profile.router,
-        question.router,
-        rating.router,
+        operator.router,  # the desk: only the operator chat's messages, only operators' presses
+        tourist.router,  # private chats only: payments, then every tourist flow
         fallback.router,
     ]
 
 
 def build_dispatcher(
     settings: Settings,
-    sessions: async_sessionmaker,
+    sessions: async_sessionmaker[AsyncSession],
     i18n: I18n | None = None,
     clock: Clock | None = None,
     storage: BaseStorage | None = None,

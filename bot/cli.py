@@ -1,4 +1,4 @@
-"""``tripdesk`` (also ``python -m bot``): run, demo, migrate, import, demo-data, export, locales."""
+"""``tripdesk`` (also ``python -m bot``): run, demo, migrate, import, demo-data, catalog-schema, export, locales."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", type=Path, required=True, help="the YAML file to write")
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--start", type=date.fromisoformat, default=None, help="first day of sessions (default today)")
+    commands.add_parser("catalog-schema", help="print the JSON Schema of the catalog file (for editors)")
     commands.add_parser("locales", help="update locales/*/messages.po from the code (developers)")
     export = commands.add_parser("export", help="export orders created in a date range (csv or xlsx)")
     export.add_argument("what", choices=["orders"])
@@ -72,7 +73,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
             await run_polling(settings)
         case "demo":
-            from bot.sandbox.demo import run_demo
+            from bot.demo import run_demo
 
             await run_demo(
                 settings,
@@ -93,6 +94,12 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
             counts = write_demo_catalog(args.output, scale=args.scale, seed=args.seed, start=args.start)
             print(f"wrote {args.output}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+        case "catalog-schema":
+            import json
+
+            from bot.catalog.schema import catalog_json_schema
+
+            print(json.dumps(catalog_json_schema(), indent=2, ensure_ascii=False))
         case "export":
             return await _export(settings, args)
         case "locales":
@@ -100,7 +107,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
             missing = sync()
             for language, count in sorted(missing.items()):
-                print(f"{language}: {count} messages need a translation")
+                print(f"{language}: {count} messages need a translator (new, or fuzzy: their English changed)")
             return 1 if missing else 0
     return 0
 
@@ -117,7 +124,8 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _import(settings: Settings, path: Path) -> int:
-    from bot.catalog.importer import CatalogError, import_catalog
+    from bot.catalog.load import CatalogError
+    from bot.catalog.store import import_catalog
     from bot.storage.db import create_engine, session_factory
 
     await _migrate(settings)

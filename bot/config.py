@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -84,11 +84,12 @@ class Settings(BaseSettings):
 
     @field_validator("question_answer_within", "problem_reraise_after", mode="before")
     @classmethod
-    def _duration(cls, value: object) -> object:
+    def _duration(cls, value: object, info: ValidationInfo) -> object:
         from domain.rules.durations import parse_duration
 
         if isinstance(value, str) and not value.strip():
-            return timedelta(minutes=15)
+            assert info.field_name is not None  # a field validator always knows its field
+            return cls.model_fields[info.field_name].default  # blank is unset: the documented default
         if isinstance(value, str):
             value = parse_duration(value)  # its ValueError names the expected form: 90s, 10m, 2h or 1d
         if isinstance(value, timedelta) and value <= timedelta(0):
@@ -130,7 +131,7 @@ class Settings(BaseSettings):
         return self.bot_token.get_secret_value().strip()
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment; a missing or malformed value raises :class:`ConfigError` naming it."""
     try:
         return Settings(**overrides)

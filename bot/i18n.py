@@ -1,4 +1,5 @@
-"""Translations and locale formats.
+"""Translations and locale formats: the :class:`handlers.ui.Translator` and :class:`handlers.ui.Languages` ports,
+implemented with gettext catalogs and Babel.
 
 Each language is one folder: ``locales/<lang>/LC_MESSAGES/messages.po`` (gettext, English message ids). The
 catalogs are compiled in memory at start, so there is no build step; dates, times, numbers and money are
@@ -7,8 +8,8 @@ formatted with Babel in the region's time zone.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
-from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -44,7 +45,8 @@ def load_translations(language: str, directory: Path = LOCALES_DIR) -> Translati
 
 
 class Translator:
-    """Texts and formats for one language. ``_`` translates; formatting happens after translation."""
+    """Texts and formats for one language (:class:`handlers.ui.Translator`). ``_`` translates; formatting happens
+    after translation."""
 
     def __init__(self, language: str, translations: Translations) -> None:
         self.language = language
@@ -67,28 +69,28 @@ class Translator:
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.locale)
 
-    def datetime(self, moment: datetime, timezone: str) -> str:
+    def datetime(self, moment: dt.datetime, timezone: str) -> str:
         """``Tue, Dec 1, 10:00`` in the reader's language, in the region's time zone."""
         local = moment.astimezone(ZoneInfo(timezone))
         return f"{format_skeleton('MMMEd', local, locale=self.locale)}, {self.time(moment, timezone)}"
 
-    def time(self, moment: datetime, timezone: str) -> str:
+    def time(self, moment: dt.datetime, timezone: str) -> str:
         return format_skeleton("Hm", moment.astimezone(ZoneInfo(timezone)), locale=self.locale)
 
-    def date(self, day: date) -> str:
+    def date(self, day: dt.date) -> str:
         return format_skeleton("MMMEd", day, locale=self.locale)
 
-    def short_date(self, day: date) -> str:
+    def short_date(self, day: dt.date) -> str:
         return format_skeleton("MEd", day, locale=self.locale)
 
-    def duration(self, value: timedelta) -> str:
+    def duration(self, value: dt.timedelta) -> str:
         hours, rest = divmod(int(value.total_seconds()), 3600)
         minutes = rest // 60
         parts = []
         if hours:
-            parts.append(format_timedelta(timedelta(hours=hours), threshold=1, locale=self.locale))
+            parts.append(format_timedelta(dt.timedelta(hours=hours), threshold=1, locale=self.locale))
         if minutes or not parts:
-            parts.append(format_timedelta(timedelta(minutes=minutes), threshold=1, locale=self.locale))
+            parts.append(format_timedelta(dt.timedelta(minutes=minutes), threshold=1, locale=self.locale))
         return " ".join(parts)
 
     def list(self, items: list[str]) -> str:
@@ -101,14 +103,15 @@ class Translator:
 
     def language_in_mine(self, code: str) -> str:
         """A language's name in the reader's language (an event's languages: ``английский и русский``)."""
-        return self.locale.languages.get(code, code)
+        return str(self.locale.languages.get(code, code))
 
-    def now_local(self, timezone: str, now: datetime | None = None) -> datetime:
-        return (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone))
+    def now_local(self, timezone: str, now: dt.datetime | None = None) -> dt.datetime:
+        return (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(timezone))
 
 
 class I18n:
-    """All languages of ``locales/``; :meth:`best` picks one for a Telegram ``language_code``."""
+    """All languages of ``locales/`` (:class:`handlers.ui.Languages`); :meth:`best` picks one for a Telegram
+    ``language_code``."""
 
     def __init__(self, default: str = "en", directory: Path = LOCALES_DIR) -> None:
         self.directory = directory

@@ -18,13 +18,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import Update
+from aiogram.types import Chat, Update, User
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.tables import InboxRow
 from domain.ports import Clock
@@ -37,7 +37,7 @@ BACKOFF = (1, 2, 4, 8, 15, 30)
 
 
 class Inbox:
-    def __init__(self, sessions: async_sessionmaker, clock: Clock) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self.sessions = sessions
         self.clock = clock
 
@@ -90,16 +90,22 @@ class Inbox:
 def _chat_key(update: Update) -> int:
     event = update.event
     chat = getattr(event, "chat", None) or getattr(getattr(event, "message", None), "chat", None)
-    if chat is not None:
+    if isinstance(chat, Chat):
         return chat.id
     user = getattr(event, "from_user", None)
-    return user.id if user is not None else 0
+    return user.id if isinstance(user, User) else 0
+
+
+class UpdateFeeder(Protocol):
+    """What the polling needs of aiogram's ``Dispatcher``: to feed it an update."""
+
+    async def feed_update(self, bot: Bot, update: Update) -> object: ...
 
 
 class InboxPolling:
     """Runs the dispatcher on updates from ``getUpdates`` through the inbox (see the module's docstring)."""
 
-    def __init__(self, dp: Dispatcher, bot: Bot, inbox: Inbox, allowed_updates: list[str] | None = None) -> None:
+    def __init__(self, dp: UpdateFeeder, bot: Bot, inbox: Inbox, allowed_updates: list[str] | None = None) -> None:
         self.dp, self.bot, self.inbox = dp, bot, inbox
         self.allowed_updates = allowed_updates
         self._locks: dict[int, list[Any]] = {}  # chat -> [lock, users]
@@ -134,9 +140,9 @@ class InboxPolling:
         task.add_done_callback(self._tasks.discard)
 
     async def run(self, stop: asyncio.Event) -> None:
-        for update in await self.inbox.pending(self.bot):  # left over by a process that died
-            log.info("handling update %s again after a restart", update.update_id)
-            self._spawn(update)
+        for leftover in await self.inbox.pending(self.bot):  # left over by a process that died
+            log.info("handling update %s again after a restart", leftover.update_id)
+            self._spawn(leftover)
         offset: int | None = None
         failures = 0
         tidied = None

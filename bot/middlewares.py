@@ -1,8 +1,10 @@
 """Outer middlewares: per-update context reaches handlers by parameter name.
 
 - ``uow``: a :class:`~bot.storage.uow.SqlUnitOfWork` (each ``async with`` is one transaction)
-- ``user``: the tourist (:class:`domain.model.users.User`), registered on first contact in a private chat; None elsewhere
-- ``tr``: the :class:`bot.i18n.Translator` for the user's language
+- ``desk_queries``: the desk's read side (:class:`~bot.storage.desk_queries.SqlDeskQueries`) on that unit of work
+- ``user``: the tourist (:class:`domain.model.users.User`), registered on first contact in a private chat; None
+  elsewhere
+- ``tr``: the :class:`handlers.ui.Translator` for the user's language
 """
 
 from __future__ import annotations
@@ -14,27 +16,30 @@ from aiogram import BaseMiddleware
 from aiogram.enums import ChatType
 from aiogram.types import Chat, TelegramObject
 from aiogram.types import User as TgUser
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import I18n
+from bot.storage.desk_queries import SqlDeskQueries
 from bot.storage.uow import SqlUnitOfWork
 from domain.ports import Clock
 from domain.use_cases.profile import register_user
+from handlers.ui import Languages
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
-    def __init__(self, sessions: async_sessionmaker) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        data["uow"] = SqlUnitOfWork(self.sessions)
+        uow = SqlUnitOfWork(self.sessions)
+        data["uow"] = uow
+        data["desk_queries"] = SqlDeskQueries(uow)  # the operator desk's read side, on the same transactions
         return await handler(event, data)
 
 
 class UserMiddleware(BaseMiddleware):
-    def __init__(self, i18n: I18n, clock: Clock) -> None:
+    def __init__(self, i18n: Languages, clock: Clock) -> None:
         self.i18n = i18n
         self.clock = clock
 

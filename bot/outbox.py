@@ -2,11 +2,12 @@
 is lost while Telegram is down.
 
 Telegram's limits are kept with token buckets (:mod:`bot.ratelimit`): a chat that had its share waits in the
-queue while other chats' rows go on; the overall rate paces the batch. Per row: a user who blocked the bot is not messaged again (the row is closed, no request made); 403 marks them;
-other 4xx close the row with Telegram's reason; 5xx and network errors are retried with backoff until
-``max_attempts``, then the row is dead-lettered; 429 pauses the batch for ``retry_after`` without counting as a
-failure. (The bot's retry middleware has already retried each request a few times before we see an error.)
-Delivery is at least once: a sender killed between Telegram's answer and the database update sends that row again.
+queue while other chats' rows go on; the overall rate paces the batch. Per row: a user who blocked the bot is not
+messaged again (the row is closed, no request made); 403 marks them; other 4xx close the row with Telegram's
+reason; 5xx and network errors are retried with backoff until ``max_attempts``, then the row is dead-lettered; 429
+pauses the batch for ``retry_after`` without counting as a failure. (The bot's retry middleware has already
+retried each request a few times before we see an error.) Delivery is at least once: a sender killed between
+Telegram's answer and the database update sends that row again.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -28,15 +30,16 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import BufferedInputFile, Message, ReplyParameters
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.desk_topics import forget_topic, topic_gone
 from bot.i18n import I18n
-from bot.notifications import Rendered, Renderer
 from bot.ratelimit import Limits
+from bot.rendering import Renderer
 from bot.storage.outbox import Claimed, OutboxQueue
 from bot.storage.uow import SqlUnitOfWork
 from domain.ports import Clock
+from handlers.notifications import Rendered
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,7 @@ class OutboxSender:
     def __init__(
         self,
         bot: Bot,
-        sessions: async_sessionmaker,
+        sessions: async_sessionmaker[AsyncSession],
         i18n: I18n,
         clock: Clock,
         batch: int = 20,
@@ -216,7 +219,7 @@ class OutboxSender:
                 log.info(
                     "message %s in %s is gone (%s): sending it anew", rendered.edit_message_id, chat_id, error.message
                 )
-        extra: dict = {}
+        extra: dict[str, Any] = {}
         if rendered.thread_id is not None:
             extra["message_thread_id"] = rendered.thread_id
         if rendered.reply_to_message_id is not None:
@@ -234,7 +237,7 @@ class OutboxSender:
             return copied.message_id
         return (await self._post(chat_id, rendered, extra)).message_id
 
-    async def _post(self, chat_id: int, rendered: Rendered, extra: dict) -> Message:
+    async def _post(self, chat_id: int, rendered: Rendered, extra: dict[str, Any]) -> Message:
         if rendered.invoice is not None:
             invoice = rendered.invoice
             return await self.bot.send_invoice(

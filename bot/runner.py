@@ -15,6 +15,7 @@ from bot.inbox import Inbox, InboxPolling
 from bot.outbox import OutboxSender
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
+from bot.storage.uow import SqlUnitOfWork
 from scheduler.jobs import DeadlineJobs, DeskJobs, build_scheduler
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,15 @@ async def run_polling(settings: Settings) -> None:
             settings.payment_provider_token.get_secret_value() if settings.payment_provider_token else None
         ),
     )
+
+    def uows() -> SqlUnitOfWork:
+        return SqlUnitOfWork(sessions)
+
     scheduler = build_scheduler(
-        sender,
+        sender.drain,
         settings.scheduler_interval_s,
-        DeadlineJobs(sessions, dp["clock"]),
-        desk_jobs=DeskJobs(sessions, dp["clock"], settings.desk),
+        DeadlineJobs(uows, dp["clock"]),
+        desk_jobs=DeskJobs(uows, dp["clock"], settings.desk),
     )
     log.info("starting: api=%s database=%s", settings.telegram_api_url, engine.url.render_as_string())
     stop = asyncio.Event()

@@ -43,6 +43,11 @@ class RetryPolicy:
     backoff_max: float = 8.0
 
 
+def _is_polling(method: TelegramMethod[Any]) -> bool:
+    """``getUpdates``: the polling loop has its own backoff."""
+    return isinstance(method, GetUpdates)
+
+
 class RetryMiddleware(BaseRequestMiddleware):
     def __init__(self, policy: RetryPolicy | None = None, sleep: Sleep = asyncio.sleep) -> None:
         self.policy = policy or RetryPolicy()
@@ -54,7 +59,7 @@ class RetryMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        if isinstance(method, GetUpdates):
+        if _is_polling(method):
             return await make_request(bot, method)
         policy = self.policy
         for attempt in range(1, policy.attempts + 1):

@@ -1,26 +1,19 @@
-"""What the domain needs from storage. ``bot/storage`` implements it with SQLAlchemy; tests use fakes."""
+"""What the domain needs from storage (and the clock). ``bot/storage`` implements it with SQLAlchemy; tests use fakes.
+
+The ports import only the model (:mod:`domain.model`): the use cases depend on them, never the other way round."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import Protocol, Self
 
-from domain.model.catalog import (
-    Event,
-    EventSession,
-    EventSummary,
-    Hotel,
-    Organiser,
-    Region,
-)
+from domain.model.catalog import Event, EventSession, EventSummary, Hotel, Organiser, Region
+from domain.model.desk import Card
 from domain.model.messages import AuditEntry, OutboxMessage
 from domain.model.orders import Order
 from domain.model.payments import Payment
-
-if TYPE_CHECKING:  # annotations only: these modules use the ports themselves
-    from domain.model.desk import Card
-    from domain.model.questions import DeskTopic, QuestionThread, RelayMessage
+from domain.model.questions import DeskTopic, QuestionThread, RelayMessage
 from domain.model.reminders import DueStatus, Reminder, SessionNotice
 from domain.model.users import User
 

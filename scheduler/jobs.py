@@ -1,27 +1,28 @@
-"""APScheduler triggers only short interval jobs; the database holds what is due (see DESIGN.md).
+"""APScheduler triggers only short interval jobs; the database holds what is due (see docs/design.md).
 
-A job claims due rows and calls the same services as the handlers. ``max_instances=1`` and ``coalesce`` keep a
+A job claims due rows and calls the same use cases as the handlers. ``max_instances=1`` and ``coalesce`` keep a
 slow pass from piling up behind itself.
 
-The deadline jobs (:class:`DeadlineJobs`) each run a use case of :mod:`domain.use_cases.deadlines`, which claims one due item
-per transaction (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two processes running the same job never
-take the same item; SQLite runs one writer at a time), re-checks it under that lock and marks it done in the same
-transaction as its effect. Nothing lives in APScheduler: a restart, a crash mid-pass or downtime leaves the rows
-due, and the next pass picks them up (a reminder that no longer makes sense is recorded as skipped).
+The deadline jobs (:class:`DeadlineJobs`) each run a use case of :mod:`domain.use_cases.deadlines`, which claims
+one due item per transaction (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two processes running the
+same job never take the same item; SQLite runs one writer at a time), re-checks it under that lock and marks it
+done in the same transaction as its effect. Nothing lives in APScheduler: a restart, a crash mid-pass or downtime
+leaves the rows due, and the next pass picks them up (a reminder that no longer makes sense is recorded as skipped).
+
+The jobs know only the domain: the application (``bot/runner.py``) injects a unit-of-work factory, the clock and
+the outbox drain.
 """
 
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.outbox import OutboxSender
-from bot.storage.uow import SqlUnitOfWork
 from domain.model.desk import DeskSettings
 from domain.ports import Clock, UnitOfWork
 from domain.use_cases import deadlines, desk
@@ -41,16 +42,18 @@ JOB_RERAISE_CARDS = "reraise_problem_cards"
 
 MAX_PASSES = 20  # per run: a backlog after downtime drains in a few runs without hogging the loop
 
+UnitOfWorkFactory = Callable[[], UnitOfWork]  # a fresh unit of work per call
 UseCase = Callable[[UnitOfWork, datetime, int], Awaitable[Swept]]
+Job = Callable[[], Awaitable[object]]
 
 
-class _Jobs:
+class _Jobs(ABC):
     """Jobs over one database, each a method APScheduler calls on an interval; :meth:`jobs` lists them."""
 
     def __init__(
-        self, sessions: async_sessionmaker, clock: Clock, batch: int = DEFAULT_BATCH, max_passes: int = MAX_PASSES
+        self, uows: UnitOfWorkFactory, clock: Clock, batch: int = DEFAULT_BATCH, max_passes: int = MAX_PASSES
     ) -> None:
-        self.sessions = sessions
+        self.uows = uows
         self.clock = clock
         self.batch = batch
         self.max_passes = max_passes
@@ -59,17 +62,20 @@ class _Jobs:
         """Passes of up to ``batch`` items while they are full and make progress."""
         total = Swept()
         for _ in range(self.max_passes):
-            swept = await use_case(SqlUnitOfWork(self.sessions), self.clock.now(), self.batch)
-            for part in ("done", "skipped", "left", "failed"):
-                getattr(total, part).extend(getattr(swept, part))
+            swept = await use_case(self.uows(), self.clock.now(), self.batch)
+            total.done.extend(swept.done)
+            total.skipped.extend(swept.skipped)
+            total.left.extend(swept.left)
+            total.failed.extend(swept.failed)
             if swept.claimed < self.batch or not (swept.done or swept.skipped):
                 break
         if total.done or total.skipped or total.failed:
             log.info("%s: %d done, %d skipped, %d failed", name, len(total.done), len(total.skipped), len(total.failed))
         return total
 
+    @abstractmethod
     def jobs(self) -> dict[str, Callable[[], Awaitable[Swept]]]:
-        raise NotImplementedError
+        """Job id -> the job, in the order of a tick."""
 
     async def run_all(self) -> dict[str, Swept]:
         """Every job once, in order (tests, the sandbox and a manual catch-up use this)."""
@@ -106,10 +112,18 @@ class DeadlineJobs(_Jobs):
 
 
 class DeskJobs(_Jobs):
-    """The operator desk's jobs (domain/desk.py): problem cards derived from the orders and question threads."""
+    """The operator desk's jobs (:mod:`domain.use_cases.desk`): problem cards derived from the orders and question
+    threads."""
 
-    def __init__(self, sessions: async_sessionmaker, clock: Clock, desk: DeskSettings, **options: int) -> None:
-        super().__init__(sessions, clock, **options)
+    def __init__(
+        self,
+        uows: UnitOfWorkFactory,
+        clock: Clock,
+        desk: DeskSettings,
+        batch: int = DEFAULT_BATCH,
+        max_passes: int = MAX_PASSES,
+    ) -> None:
+        super().__init__(uows, clock, batch=batch, max_passes=max_passes)
         self.desk = desk
 
     async def check_orders(self) -> Swept:
@@ -129,9 +143,7 @@ class DeskJobs(_Jobs):
         }
 
 
-def _interval(
-    scheduler: AsyncIOScheduler, function: Callable[[], Awaitable[object]], job_id: str, interval_s: float
-) -> None:
+def _interval(scheduler: AsyncIOScheduler, function: Job, job_id: str, interval_s: float) -> None:
     scheduler.add_job(
         function,
         "interval",
@@ -144,14 +156,16 @@ def _interval(
 
 
 def build_scheduler(
-    sender: OutboxSender,
+    deliver_outbox: Job,
     interval_s: float,
     deadline_jobs: DeadlineJobs | None = None,
     deadline_interval_s: float | None = None,
     desk_jobs: DeskJobs | None = None,
 ) -> AsyncIOScheduler:
+    """The scheduler (not started): ``deliver_outbox`` (the sender's drain, which goes on while rows are due) every
+    ``interval_s``, the deadline and desk jobs every ``deadline_interval_s`` (default: ``interval_s``)."""
     scheduler = AsyncIOScheduler(timezone="UTC")
-    _interval(scheduler, sender.drain, JOB_DELIVER_OUTBOX, interval_s)  # drains while rows are due
+    _interval(scheduler, deliver_outbox, JOB_DELIVER_OUTBOX, interval_s)
     for jobs in (deadline_jobs, desk_jobs):
         for job_id, function in (jobs.jobs() if jobs else {}).items():
             _interval(scheduler, function, job_id, deadline_interval_s or interval_s)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
@@ -18,26 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.uow import SqlUnitOfWork
+from tests.fakes import FixedClock
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
-
-
-class FixedClock:
-    """A clock tests move by hand."""
-
-    def __init__(self, now: datetime | None = None) -> None:
-        self._now = now or datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self._now
-
-    def set(self, now: datetime) -> None:
-        self._now = now
-
-    def advance(self, **delta: float) -> None:
-        from datetime import timedelta
-
-        self._now += timedelta(**delta)
 
 
 @pytest.fixture
@@ -79,7 +61,7 @@ async def _postgres_engine() -> tuple[AsyncEngine, str]:
     return engine, schema
 
 
-async def _drop_schema(schema: str) -> None:
+async def drop_schema(schema: str) -> None:
     admin = create_engine(POSTGRES_URL)
     async with admin.begin() as conn:
         await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -98,7 +80,7 @@ async def pg_engine() -> AsyncIterator[AsyncEngine]:
     engine, schema = await _postgres_engine()
     yield engine
     await engine.dispose()
-    await _drop_schema(schema)
+    await drop_schema(schema)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -112,7 +94,7 @@ async def engine(request, tmp_path) -> AsyncIterator[AsyncEngine]:
         engine, schema = await _postgres_engine()
         yield engine
         await engine.dispose()
-        await _drop_schema(schema)
+        await drop_schema(schema)
 
 
 @pytest.fixture

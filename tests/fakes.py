@@ -2,8 +2,9 @@
 
 They keep the contracts the SQL implementations keep: a unit of work rolls back unless committed (by restoring a
 deep-copied snapshot), seats are taken only if enough are left on a scheduled session, ``orders.save`` refuses a
-stale version with :class:`ConcurrentChange`, outbox rows are deduplicated by ``dedup_key``, and every read returns
-a copy, so a change is only stored when the domain saves it.
+stale version with :class:`ConcurrentChange`, outbox rows are deduplicated by ``dedup_key``, the desk sees an order
+again when its version moved past the one it saw, and every read of a mutable record returns a copy, so a change is
+only stored when the domain saves it. ``tests/unit/test_fakes.py`` checks them against the ports.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import copy
 import dataclasses
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
 from domain.errors import ConcurrentChange
@@ -30,14 +31,45 @@ from domain.model.catalog import (
     SessionStatus,
     TicketType,
 )
+from domain.model.desk import Card
 from domain.model.messages import AuditEntry, OutboxMessage
 from domain.model.orders import ACTIVE_BOOKINGS, BookingStatus, Order, PaymentStatus
 from domain.model.payments import Payment
 from domain.model.questions import DeskTopic, QuestionThread, RelayMessage, ThreadStatus
 from domain.model.reminders import DueStatus, Reminder, SessionNotice
 from domain.model.users import User
+from domain.ports import (
+    AuditRepository,
+    CatalogRepository,
+    DeskRepository,
+    OrderRepository,
+    OutboxRepository,
+    PaymentRepository,
+    QuestionRepository,
+    ReminderRepository,
+    SeatRepository,
+    UserRepository,
+)
 from tests import seed
 from tests.seed import Seeded
+
+UNSEEN = -1  # the version the desk saw of an order it never looked at (the SQL default of desk_seen_version)
+
+
+class FixedClock:
+    """The :class:`domain.ports.Clock` tests move by hand."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self._now = now or datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, now: datetime) -> None:
+        self._now = now
+
+    def advance(self, **delta: float) -> None:
+        self._now += timedelta(**delta)
 
 
 @dataclass
@@ -52,6 +84,7 @@ class FakeState:
     users: dict[int, User] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
     outbox: list[OutboxMessage] = field(default_factory=list)
+    sent_messages: dict[tuple[int, int], OutboxMessage] = field(default_factory=dict)  # (chat id, message id)
     audit: list[AuditEntry] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     refunded_payments: dict[str, datetime] = field(default_factory=dict)  # telegram charge id -> refunded at
@@ -62,6 +95,10 @@ class FakeState:
     relays: dict[tuple[int, int], RelayMessage] = field(default_factory=dict)  # by (chat id, message id)
     desk_topics: dict[str, DeskTopic] = field(default_factory=dict)
     next_thread_id: int = 1
+    cards: dict[int, Card] = field(default_factory=dict)
+    next_card_id: int = 1
+    desk_seen: dict[int, int] = field(default_factory=dict)  # order id -> the version the desk saw (else UNSEEN)
+    desk_check_at: dict[int, datetime] = field(default_factory=dict)  # order id -> when the desk looks again
 
 
 class _Repository:
@@ -209,21 +246,27 @@ class FakeOrderRepository(_Repository):
     async def ticket_code_exists(self, code: str) -> bool:
         return any(o.ticket_code == code for o in self._state.orders.values())
 
+    def _stored(self, order: Order) -> Order:
+        """The stored order itself (not a copy): the repository changes it in place."""
+        if order.id is None or order.id not in self._state.orders:
+            raise LookupError(f"order {order.id} is not stored")
+        return self._state.orders[order.id]
+
     async def save(self, order: Order) -> None:
         stored = self._state.orders.get(order.id) if order.id is not None else None
-        if stored is None or stored.version != order.version:
+        if order.id is None or stored is None or stored.version != order.version:
             raise ConcurrentChange(order=order.id)
         order.version += 1
         self._state.orders[order.id] = copy.deepcopy(order)
 
     async def add_stray(self, order: Order, amount_minor: int) -> None:
-        stored = self._state.orders[order.id]
+        stored = self._stored(order)
         stored.stray_minor += amount_minor
         stored.version += 1
         order.stray_minor, order.version = stored.stray_minor, stored.version
 
     async def replace_items(self, order: Order) -> None:
-        self._state.orders[order.id].items = copy.deepcopy(order.items)  # saved with the order itself
+        self._stored(order).items = copy.deepcopy(order.items)  # saved with the order itself
 
     async def for_user(self, user_id: int, offset: int, limit: int) -> tuple[Sequence[Order], int]:
         mine = [o for o in self._state.orders.values() if o.user_id == user_id]
@@ -235,10 +278,18 @@ class FakeOrderRepository(_Repository):
 
 
 class FakeOutboxRepository(_Repository):
+    """``state.sent_messages`` stands for the rows the sender delivered (tests fill it, as the sender would)."""
+
     async def add(self, message: OutboxMessage) -> None:
         if any(m.dedup_key == message.dedup_key for m in self._state.outbox):
             return
         self._state.outbox.append(message)
+
+    async def order_for_message(self, kind: str, chat_id: int, message_id: int) -> int | None:
+        message = self._state.sent_messages.get((chat_id, message_id))
+        if message is None or message.kind.value != kind or "order_id" not in message.payload:
+            return None
+        return int(message.payload["order_id"])
 
 
 class FakePaymentRepository(_Repository):
@@ -430,11 +481,147 @@ class FakeQuestionRepository(_Repository):
         self._state.desk_topics.pop(key, None)
 
 
+class FakeDeskRepository(_Repository):
+    """Cards, and which orders and question threads the desk must look at (the contracts of
+    :class:`bot.storage.desk.SqlDeskRepository`). Claims take the first matching item: no other process to skip."""
+
+    async def card(self, card_id: int) -> Card | None:
+        return copy.deepcopy(self._state.cards.get(card_id))
+
+    async def open_card(self, subject: str) -> Card | None:
+        found = next((c for c in self._state.cards.values() if c.subject == subject and c.is_open), None)
+        return copy.deepcopy(found)
+
+    async def latest_card(self, subject: str) -> Card | None:
+        found = [c for c in self._state.cards.values() if c.subject == subject]
+        return copy.deepcopy(max(found, key=lambda c: c.id or 0, default=None))
+
+    async def add_card(self, card: Card) -> Card:
+        state = self._state
+        if card.is_open and any(c.subject == card.subject and c.is_open for c in state.cards.values()):
+            raise ValueError(f"an open card on {card.subject} exists")  # the unique open subject would refuse it
+        card.id = state.next_card_id
+        state.next_card_id += 1
+        state.cards[card.id] = copy.deepcopy(card)
+        return card
+
+    async def save_card(self, card: Card) -> None:
+        if card.id in self._state.cards:  # an UPDATE of a missing row changes nothing
+            self._state.cards[card.id] = copy.deepcopy(card)
+
+    async def set_card_message(self, card_id: int, message_id: int, thread_id: int | None) -> None:
+        card = self._state.cards.get(card_id)
+        if card is not None:
+            card.message_id, card.thread_id = message_id, thread_id
+
+    async def cards_opened_since(self, since: datetime) -> int:
+        return sum(1 for c in self._state.cards.values() if c.opened_at >= since and c.digest_id is None)
+
+    async def digest_cards(self, digest_id: int) -> Sequence[Card]:
+        found = sorted((c for c in self._state.cards.values() if c.digest_id == digest_id), key=lambda c: c.id or 0)
+        return copy.deepcopy(found)
+
+    async def open_cards(
+        self, kind: str | None, newest_first: bool, offset: int, limit: int
+    ) -> tuple[Sequence[Card], int]:
+        found = [c for c in self._state.cards.values() if c.is_open and (not kind or kind in c.kinds)]
+        found.sort(key=lambda c: (c.opened_at, c.id or 0), reverse=newest_first)
+        return copy.deepcopy(found[offset : offset + limit]), len(found)
+
+    async def claim_card_to_reraise(self, now: datetime, exclude: Collection[int]) -> int | None:
+        due = [
+            (c.remind_at, c.id)
+            for c in self._state.cards.values()
+            if c.is_open and c.remind_at is not None and c.remind_at <= now and c.id not in exclude
+        ]
+        return min(due)[1] if due else None
+
+    async def claim_order_to_check(self, now: datetime, exclude: Collection[int]) -> int | None:
+        """An order changed since the desk saw it, else one whose next check is due."""
+        state = self._state
+        unseen = sorted(
+            order_id
+            for order_id, order in state.orders.items()
+            if order.version != state.desk_seen.get(order_id, UNSEEN) and order_id not in exclude
+        )
+        if unseen:
+            return unseen[0]
+        due = [(at, order_id) for order_id, at in state.desk_check_at.items() if at <= now and order_id not in exclude]
+        return min(due)[1] if due else None
+
+    async def order_seen_version(self, order_id: int) -> int:
+        if order_id not in self._state.orders:
+            raise LookupError(f"order {order_id} does not exist")
+        return self._state.desk_seen.get(order_id, UNSEEN)
+
+    async def mark_order_checked(
+        self, order_id: int, version: int, acknowledged: list[str], next_check_at: datetime | None
+    ) -> None:
+        """Seen at ``version`` (the order's own version is not touched: no use case sees a concurrent change)."""
+        state = self._state
+        if order_id not in state.orders:
+            return
+        state.desk_seen[order_id] = version
+        state.orders[order_id].desk_ack = list(acknowledged)
+        if next_check_at is None:
+            state.desk_check_at.pop(order_id, None)
+        else:
+            state.desk_check_at[order_id] = next_check_at
+
+    async def acknowledge(self, order_id: int, kinds: list[str]) -> None:
+        order = self._state.orders.get(order_id)
+        if order is None:
+            return
+        order.desk_ack = sorted({*order.desk_ack, *kinds} - {"undelivered"})
+        if "undelivered" in kinds:
+            order.undelivered = None
+
+    def _thread(self, thread_id: int) -> QuestionThread | None:
+        return next((t for t in self._state.question_threads.values() if t.id == thread_id), None)
+
+    def _replace_thread(self, thread: QuestionThread, **changes: Any) -> None:
+        self._state.question_threads[thread.user_id] = dataclasses.replace(thread, **changes)
+
+    async def claim_question_to_check(self, now: datetime, exclude: Collection[int]) -> int | None:
+        due = [
+            (t.desk_check_at, t.id)
+            for t in self._state.question_threads.values()
+            if t.desk_check_at is not None and t.desk_check_at <= now and t.id not in exclude
+        ]
+        return min(due)[1] if due else None
+
+    async def question_thread(self, thread_id: int) -> QuestionThread | None:
+        return self._thread(thread_id)
+
+    async def mark_question_checked(self, thread_id: int) -> None:
+        if (thread := self._thread(thread_id)) is not None:
+            self._replace_thread(thread, desk_check_at=None)
+
+    async def close_question(self, thread_id: int, actor: str, now: datetime) -> None:
+        """An operator resolved the unanswered-question card: the thread counts as answered."""
+        thread = self._thread(thread_id)
+        if thread is not None and thread.status is ThreadStatus.OPEN:
+            self._replace_thread(
+                thread, status=ThreadStatus.ANSWERED, answered_at=now, answered_by=actor, desk_check_at=None
+            )
+
+
 class FakeUnitOfWork:
     """Re-enterable like :class:`bot.storage.uow.SqlUnitOfWork`; each ``async with`` is one transaction.
 
     ``committed`` tells whether the last transaction was committed; ``commits`` counts them all.
     """
+
+    users: UserRepository
+    catalog: CatalogRepository
+    seats: SeatRepository
+    orders: OrderRepository
+    outbox: OutboxRepository
+    audit: AuditRepository
+    payments: PaymentRepository
+    reminders: ReminderRepository
+    questions: QuestionRepository
+    desk: DeskRepository
 
     def __init__(self, state: FakeState | None = None) -> None:
         self.state = state if state is not None else FakeState()
@@ -447,6 +634,7 @@ class FakeUnitOfWork:
         self.payments = FakePaymentRepository(self)
         self.reminders = FakeReminderRepository(self)
         self.questions = FakeQuestionRepository(self)
+        self.desk = FakeDeskRepository(self)
         self.committed = False
         self.commits = 0
         self.rollbacks = 0

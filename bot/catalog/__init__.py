@@ -1,0 +1,1 @@
+"""The catalog file: its format (schema, fields), reading it (load), importing it (store) and the demo catalog."""

@@ -1,12 +1,15 @@
-"""Engine creation: SQLite (WAL, busy timeout, write lock taken up front) or PostgreSQL (asyncpg)."""
+"""Engine creation: SQLite (WAL, busy timeout, write lock taken up front) or PostgreSQL (asyncpg); and the two
+statements whose form differs per backend or per result type (an INSERT that can take ON CONFLICT, a counted DML)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import CursorResult, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.dml import Delete, Update
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -40,5 +43,21 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker:
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def insert_on_conflict(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into ``table`` in the session's dialect, so it can take ``ON CONFLICT DO NOTHING / UPDATE``: a
+    concurrent insert of the same key then waits for that transaction instead of aborting ours."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+async def changed_rows(session: AsyncSession, statement: Update | Delete) -> int:
+    """Run an UPDATE or DELETE; how many rows it changed (a conditional one tells whether it won)."""
+    result = await session.execute(statement)
+    if not isinstance(result, CursorResult):  # what SQLAlchemy returns for DML; the check narrows the type
+        raise TypeError(f"expected a CursorResult for {statement!r}, got {type(result).__name__}")
+    return result.rowcount

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
+from bot.storage.questions import thread_from_row
 from bot.storage.tables import DeskCardRow, OrderRow, QuestionThreadRow
 from domain.model.desk import Card, CardStatus
 from domain.model.questions import QuestionThread, ThreadStatus
@@ -44,7 +47,7 @@ def card_from_row(row: DeskCardRow) -> Card:
     return Card(**{name: getattr(row, name) for name in _CARD_FIELDS}, status=CardStatus(row.status), id=row.id)
 
 
-def _card_values(card: Card) -> dict:
+def _card_values(card: Card) -> dict[str, Any]:
     values = {name: getattr(card, name) for name in _CARD_FIELDS}
     values["kinds"] = list(card.kinds)
     values["status"] = card.status.value
@@ -130,7 +133,9 @@ class SqlDeskRepository:
         )
         return await self._claim(query, DeskCardRow.id, exclude)
 
-    async def _claim(self, query, column, exclude: Collection[int]) -> int | None:
+    async def _claim(
+        self, query: Select[int], column: InstrumentedAttribute[int], exclude: Collection[int]
+    ) -> int | None:
         if exclude:
             query = query.where(column.not_in(list(exclude)))
         return await self._db.scalar(query.limit(1).with_for_update(skip_locked=True))
@@ -147,7 +152,10 @@ class SqlDeskRepository:
         return await self._claim(due, OrderRow.id, exclude)
 
     async def order_seen_version(self, order_id: int) -> int:
-        return int(await self._db.scalar(select(OrderRow.desk_seen_version).where(OrderRow.id == order_id)))
+        seen = await self._db.scalar(select(OrderRow.desk_seen_version).where(OrderRow.id == order_id))
+        if seen is None:
+            raise LookupError(f"order {order_id} does not exist")
+        return seen
 
     async def mark_order_checked(
         self, order_id: int, version: int, acknowledged: list[str], next_check_at: datetime | None
@@ -164,7 +172,7 @@ class SqlDeskRepository:
         """The kinds stay closed while they apply; an undelivered message is forgotten instead (the next one that
         fails is a new problem)."""
         acked = await self._db.scalar(select(OrderRow.desk_ack).where(OrderRow.id == order_id)) or []
-        values: dict = {"desk_ack": sorted({*acked, *kinds} - {"undelivered"})}
+        values: dict[str, Any] = {"desk_ack": sorted({*acked, *kinds} - {"undelivered"})}
         if "undelivered" in kinds:
             values["undelivered"] = None
         await self._db.execute(
@@ -186,17 +194,7 @@ class SqlDeskRepository:
 
     async def question_thread(self, thread_id: int) -> QuestionThread | None:
         row = await self._db.get(QuestionThreadRow, thread_id, populate_existing=True)
-        if row is None:
-            return None
-        return QuestionThread(
-            id=row.id,
-            user_id=row.user_id,
-            status=ThreadStatus(row.status),
-            asked_at=row.asked_at,
-            answered_at=row.answered_at,
-            answered_by=row.answered_by,
-            desk_check_at=row.desk_check_at,
-        )
+        return thread_from_row(row) if row else None
 
     async def mark_question_checked(self, thread_id: int) -> None:
         await self._db.execute(
@@ -210,7 +208,7 @@ class SqlDeskRepository:
         """An operator resolved the unanswered-question card: the thread counts as answered."""
         await self._db.execute(
             update(QuestionThreadRow)
-            .where(QuestionThreadRow.id == thread_id, QuestionThreadRow.status == "open")
-            .values(status="answered", answered_at=now, answered_by=actor, desk_check_at=None)
+            .where(QuestionThreadRow.id == thread_id, QuestionThreadRow.status == ThreadStatus.OPEN.value)
+            .values(status=ThreadStatus.ANSWERED.value, answered_at=now, answered_by=actor, desk_check_at=None)
             .execution_options(synchronize_session=False)
         )

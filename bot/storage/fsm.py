@@ -15,13 +15,13 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.tables import FsmRow
 
 
 class SqlStorage(BaseStorage):
-    def __init__(self, sessions: async_sessionmaker, key_builder: KeyBuilder | None = None) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], key_builder: KeyBuilder | None = None) -> None:
         self.sessions = sessions
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
 
@@ -34,7 +34,7 @@ class SqlStorage(BaseStorage):
         async with self.sessions() as db, db.begin():
             row = await db.get(FsmRow, name, with_for_update=True)
             new = row is None
-            if new:
+            if row is None:
                 row = FsmRow(key=name, state=None, data={})
             for field, value in values.items():
                 setattr(row, field, value)

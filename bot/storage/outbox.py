@@ -1,4 +1,6 @@
-"""The outbox as a queue for the sender: claim due rows under a lease, then mark each sent, retried or dead.
+"""The outbox: :class:`SqlOutboxRepository` (``domain.ports.OutboxRepository``) adds messages inside a use case's
+transaction, so a message exists only if its change was committed; :class:`OutboxQueue` is the same table as a
+queue for the sender: claim due rows under a lease, then mark each sent, retried or dead.
 
 Claiming sets ``status='sending'`` and moves ``due_at`` to the end of the lease; a sender that dies mid-batch leaves
 its rows to be claimed again when the lease runs out (at least once). On PostgreSQL the claim skips rows another
@@ -11,12 +13,45 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.db import changed_rows
 from bot.storage.tables import OrderRow, OutboxRow, UserRow
+from domain.model.messages import OutboxMessage
 
 LEASE = timedelta(seconds=60)
+
+
+class SqlOutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._db = session
+
+    async def add(self, message: OutboxMessage) -> None:
+        exists = await self._db.scalar(select(func.count()).where(OutboxRow.dedup_key == message.dedup_key))
+        if exists:
+            return  # the same change asked twice: one message
+        self._db.add(
+            OutboxRow(
+                kind=message.kind.value,
+                chat_id=message.chat_id,
+                payload=message.payload,
+                dedup_key=message.dedup_key,
+                status="pending",
+                attempts=0,
+                due_at=message.due_at,
+                created_at=message.due_at,
+            )
+        )
+        await self._db.flush()
+
+    async def order_for_message(self, kind: str, chat_id: int, message_id: int) -> int | None:
+        payload = await self._db.scalar(
+            select(OutboxRow.payload).where(
+                OutboxRow.chat_id == chat_id, OutboxRow.sent_message_id == message_id, OutboxRow.kind == kind
+            )
+        )
+        return int(payload["order_id"]) if payload and "order_id" in payload else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +64,7 @@ class Claimed:
 
 
 class OutboxQueue:
-    def __init__(self, sessions: async_sessionmaker) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
 
     async def claim(self, now: datetime, kinds: list[str], limit: int) -> list[Claimed]:
@@ -102,6 +137,5 @@ class OutboxQueue:
         """Remember that this private chat refuses the bot, even for someone who has no profile with us (an
         organiser who never wrote to the bot); writing to the bot again clears it."""
         async with self.sessions() as db, db.begin():
-            result = await db.execute(update(UserRow).where(UserRow.id == user_id).values(blocked_bot=True))
-            if result.rowcount == 0:
+            if not await changed_rows(db, update(UserRow).where(UserRow.id == user_id).values(blocked_bot=True)):
                 db.add(UserRow(id=user_id, language=language, created_at=now, blocked_bot=True))

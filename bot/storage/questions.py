@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.db import insert_on_conflict
 from bot.storage.tables import DeskTopicRow, QuestionThreadRow, RelayMessageRow
 from domain.model.questions import (
     DeskTopic,
@@ -52,13 +51,9 @@ class SqlQuestionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._db = session
 
-    def _insert(self):
-        return postgresql_insert if self._db.get_bind().dialect.name == "postgresql" else sqlite_insert
-
     async def open_thread(self, user_id: int, now: datetime, check_at: datetime) -> QuestionThread:
         # An upsert: two questions of the same tourist at once both end in the one row (user_id is unique).
-        insert = self._insert()
-        statement = insert(QuestionThreadRow).values(
+        statement = insert_on_conflict(self._db, QuestionThreadRow).values(
             user_id=user_id, status=ThreadStatus.OPEN.value, asked_at=now, desk_check_at=check_at, created_at=now
         )
         statement = statement.on_conflict_do_update(
@@ -77,6 +72,8 @@ class SqlQuestionRepository:
             .where(QuestionThreadRow.user_id == user_id)
             .execution_options(populate_existing=True)
         )
+        if row is None:  # the upsert above wrote it in this transaction
+            raise RuntimeError(f"the question thread of user {user_id} is missing after its upsert")
         return thread_from_row(row)
 
     async def thread(self, user_id: int) -> QuestionThread | None:
@@ -112,9 +109,8 @@ class SqlQuestionRepository:
         return [thread_from_row(r) for r in rows]
 
     async def add_relay(self, relay: RelayMessage) -> None:
-        insert = self._insert()
         await self._db.execute(
-            insert(RelayMessageRow)
+            insert_on_conflict(self._db, RelayMessageRow)
             .values(
                 chat_id=relay.chat_id,
                 message_id=relay.message_id,
@@ -146,9 +142,8 @@ class SqlQuestionRepository:
         return topic_from_row(row) if row else None
 
     async def save_topic(self, topic: DeskTopic) -> None:
-        insert = self._insert()
         await self._db.execute(
-            insert(DeskTopicRow)
+            insert_on_conflict(self._db, DeskTopicRow)
             .values(key=topic.key, chat_id=topic.chat_id, thread_id=topic.thread_id, created_at=topic.created_at)
             .on_conflict_do_update(
                 index_elements=[DeskTopicRow.key],

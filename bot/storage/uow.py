@@ -1,4 +1,5 @@
-"""The SQLAlchemy unit of work: one AsyncSession per ``async with``, rolled back unless committed."""
+"""The SQLAlchemy unit of work (``domain.ports.UnitOfWork``): one AsyncSession per ``async with``, rolled back
+unless committed."""
 
 from __future__ import annotations
 
@@ -6,24 +7,48 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.audit import SqlAuditRepository
+from bot.storage.catalog import SqlCatalogRepository
 from bot.storage.desk import SqlDeskRepository
+from bot.storage.orders import SqlOrderRepository
+from bot.storage.outbox import SqlOutboxRepository
+from bot.storage.payments import SqlPaymentRepository
 from bot.storage.questions import SqlQuestionRepository
-from bot.storage.repositories import (
-    SqlAuditRepository,
-    SqlCatalogRepository,
-    SqlOrderRepository,
-    SqlOutboxRepository,
-    SqlPaymentRepository,
-    SqlReminderRepository,
-    SqlSeatRepository,
-    SqlUserRepository,
+from bot.storage.reminders import SqlReminderRepository
+from bot.storage.seats import SqlSeatRepository
+from bot.storage.users import SqlUserRepository
+from domain.ports import (
+    AuditRepository,
+    CatalogRepository,
+    DeskRepository,
+    OrderRepository,
+    OutboxRepository,
+    PaymentRepository,
+    QuestionRepository,
+    ReminderRepository,
+    SeatRepository,
+    UserRepository,
 )
 
 
 class SqlUnitOfWork:
-    """Re-enterable: each ``async with`` is a new transaction, so one instance serves a whole update."""
+    """Re-enterable: each ``async with`` is a new transaction, so one instance serves a whole update.
 
-    def __init__(self, sessions: async_sessionmaker) -> None:
+    The repositories are typed as the ports, so mypy checks that each SQL repository implements its port.
+    """
+
+    users: UserRepository
+    catalog: CatalogRepository
+    seats: SeatRepository
+    orders: OrderRepository
+    outbox: OutboxRepository
+    audit: AuditRepository
+    payments: PaymentRepository
+    reminders: ReminderRepository
+    questions: QuestionRepository
+    desk: DeskRepository
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None
 
@@ -46,7 +71,7 @@ class SqlUnitOfWork:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        session, self._session = self._session, None
+        session, self._session = self.session, None
         try:
             await session.rollback()  # a no-op after commit
         finally:

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from domain.errors import InvalidTransition
+from domain.errors import InvalidAmount, InvalidRating, InvalidTransition, NothingOwed, PaidPriceUp
 
 # Easy to read aloud and to type: none of the look-alikes 0/O, 1/I/L, 2/Z, S, G, 8/B, Q.
 CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY345679"
@@ -66,6 +66,13 @@ class Stage(enum.StrEnum):
 ACTIVE_BOOKINGS = frozenset({BookingStatus.AWAITING_ORGANISER, BookingStatus.CONFIRMED})
 # We hold the tourist's money (all of it, or what is left after a partial refund).
 MONEY_HELD = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED})
+# Nothing paid yet (or nothing due): money that arrives after such a booking ended is the order's refund due.
+NOTHING_PAID = frozenset({PaymentStatus.NOT_DUE, PaymentStatus.AWAITING, PaymentStatus.ON_SITE})
+# How a booking ends before its session (:meth:`Order.end`).
+ENDINGS = frozenset({BookingStatus.CANCELLED, BookingStatus.DECLINED, BookingStatus.EXPIRED})
+# A placed order before anyone acted on it.
+JUST_PLACED = (BookingStatus.AWAITING_ORGANISER, PaymentStatus.NOT_DUE, TicketStatus.NONE)
+STARS = range(1, 6)  # a rating
 
 
 def new_order_code() -> str:
@@ -86,6 +93,12 @@ def normalize_order_code(text: str) -> str | None:
     if len(code) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in code):
         return None
     return code
+
+
+def check_stars(stars: object) -> None:
+    """:class:`InvalidRating` unless ``stars`` is a whole number 1..5."""
+    if isinstance(stars, bool) or not isinstance(stars, int) or stars not in STARS:
+        raise InvalidRating(stars=stars)
 
 
 @dataclass(slots=True)
@@ -149,6 +162,20 @@ class Order:
     def money_held(self) -> bool:
         return self.payment in MONEY_HELD
 
+    @property
+    def owed_minor(self) -> int:
+        """Money owed back to the tourist now: the whole amount while the payment is REFUND_DUE, plus what a change
+        made cheaper after payment, plus payments that did not pay the order."""
+        whole = self.total_minor if self.payment is PaymentStatus.REFUND_DUE else 0
+        return whole + self.partial_refund_minor + self.stray_minor
+
+    @property
+    def stored_id(self) -> int:
+        """The id storage gave the order; asking an order that was never stored is a programming error."""
+        if self.id is None:
+            raise ValueError(f"order {self.code} is not stored yet")
+        return self.id
+
     def snapshot(self) -> dict[str, str | None]:
         """The status dimensions, for the audit log's before/after."""
         return {
@@ -156,6 +183,77 @@ class Order:
             "payment": self.payment.value,
             "ticket": self.ticket.value,
         }
+
+    def money_snapshot(self) -> dict[str, int]:
+        """The amounts a change of price or a refund moves, for the audit log's before/after."""
+        return {
+            "total_minor": self.total_minor,
+            "partial_refund_minor": self.partial_refund_minor,
+            "stray_minor": self.stray_minor,
+            "refunded_minor": self.refunded_minor,
+        }
+
+    def refused(self, **data: object) -> InvalidTransition:
+        """The error for an action this order's state does not allow, with its status dimensions."""
+        return InvalidTransition(
+            order=self.id, booking=self.booking.value, payment=self.payment.value, ticket=self.ticket.value, **data
+        )
+
+    # ---- placing ---------------------------------------------------------------------------------------------------
+
+    def _require_new(self) -> None:
+        if (self.booking, self.payment, self.ticket) != JUST_PLACED:
+            raise self.refused()
+
+    def await_organiser(self, now: datetime, confirm_within: timedelta) -> None:
+        """Just placed on an event that needs the organiser's confirmation: they answer by ``confirm_by``."""
+        self._require_new()
+        self.confirm_by = now + confirm_within
+
+    def confirm_instantly(self, now: datetime, pay_within: timedelta, payments_enabled: bool) -> None:
+        """Just placed on an event without confirmation: confirmed at once; paid in chat by the pay deadline, or at
+        the meeting point."""
+        self._require_new()
+        self.booking = BookingStatus.CONFIRMED
+        if payments_enabled:
+            self.payment = PaymentStatus.AWAITING
+            self.pay_by = now + pay_within
+        else:
+            self.payment = PaymentStatus.ON_SITE
+
+    # ---- the organiser answers -------------------------------------------------------------------------------------
+
+    def confirm_by_organiser(self, now: datetime, pay_within: timedelta, payments_enabled: bool) -> None:
+        """Confirmed: now the tourist pays in chat by the pay deadline, or at the meeting point."""
+        if self.booking is not BookingStatus.AWAITING_ORGANISER:
+            raise InvalidTransition(booking=self.booking.value)
+        self.booking = BookingStatus.CONFIRMED
+        self.unclear_reply = None
+        if payments_enabled:
+            self.payment = PaymentStatus.AWAITING
+            self.pay_by = now + pay_within
+            self.hold_until = max(self.hold_until, self.pay_by)
+        else:
+            self.payment = PaymentStatus.ON_SITE
+
+    def decline_by_organiser(self, now: datetime) -> None:
+        if self.booking is not BookingStatus.AWAITING_ORGANISER:
+            raise InvalidTransition(booking=self.booking.value)
+        self.end(BookingStatus.DECLINED, now)
+
+    def note_unclear_reply(self, text: str) -> None:
+        """The organiser answered neither yes nor no: the operator desk shows the answer on the order's card."""
+        if self.booking is not BookingStatus.AWAITING_ORGANISER:
+            raise InvalidTransition(booking=self.booking.value)
+        self.unclear_reply = text
+
+    def mark_organiser_nudged(self, now: datetime) -> None:
+        """The silent organiser was reminded (once) of the booking request."""
+        if self.booking is not BookingStatus.AWAITING_ORGANISER or self.confirm_nudged_at is not None:
+            raise self.refused(nudged=self.confirm_nudged_at is not None)
+        self.confirm_nudged_at = now
+
+    # ---- ending ----------------------------------------------------------------------------------------------------
 
     def can_be_cancelled_by_tourist(self, session_starts_at: datetime, now: datetime) -> bool:
         return self.is_active and session_starts_at > now
@@ -169,6 +267,8 @@ class Order:
     def end(self, booking: BookingStatus, now: datetime) -> None:
         """The booking is over before the session (cancelled, declined, expired): money held becomes refund due,
         money not yet paid is no longer due, an issued ticket is void."""
+        if not self.is_active or booking not in ENDINGS:
+            raise self.refused(to=booking.value)
         self.booking = booking
         self.cancelled_at = now
         if self.money_held:
@@ -178,22 +278,126 @@ class Order:
         if self.ticket is TicketStatus.ISSUED:
             self.ticket = TicketStatus.VOIDED
 
-    def confirm_by_organiser(self, now: datetime, pay_within: timedelta, payments_enabled: bool) -> None:
-        """Confirmed: now the tourist pays in chat by the pay deadline, or at the meeting point."""
-        if self.booking is not BookingStatus.AWAITING_ORGANISER:
-            raise InvalidTransition(booking=self.booking.value)
-        self.booking = BookingStatus.CONFIRMED
-        if payments_enabled:
-            self.payment = PaymentStatus.AWAITING
-            self.pay_by = now + pay_within
-            self.hold_until = max(self.hold_until, self.pay_by)
-        else:
-            self.payment = PaymentStatus.ON_SITE
+    # ---- money -----------------------------------------------------------------------------------------------------
 
-    def decline_by_organiser(self, now: datetime) -> None:
-        if self.booking is not BookingStatus.AWAITING_ORGANISER:
-            raise InvalidTransition(booking=self.booking.value)
-        self.end(BookingStatus.DECLINED, now)
+    def remind_to_pay(self, now: datetime, hold_until: datetime) -> None:
+        """Unpaid past the pay deadline: reminded once; the seats stay held until ``hold_until``."""
+        if (
+            self.booking is not BookingStatus.CONFIRMED
+            or self.payment is not PaymentStatus.AWAITING
+            or self.pay_reminded_at is not None
+        ):
+            raise self.refused(reminded=self.pay_reminded_at is not None)
+        self.pay_reminded_at = now
+        self.hold_until = hold_until
+
+    def pay(self, now: datetime, ticket_code: str) -> None:
+        """The money for the order arrived: paid, and its ticket issued with ``ticket_code`` (an order moved to
+        another session passes the code it has)."""
+        if self.booking is not BookingStatus.CONFIRMED or self.payment is not PaymentStatus.AWAITING:
+            raise self.refused()
+        self.payment = PaymentStatus.PAID
+        self.paid_at = now
+        self.ticket = TicketStatus.ISSUED
+        self.ticket_code = ticket_code
+
+    def receive_after_end(self) -> None:
+        """Money arrived for a booking that is over (expired, cancelled, declined) and had nothing paid: it is due
+        back as the order's refund."""
+        if self.is_active or self.payment not in NOTHING_PAID:
+            raise self.refused()
+        self.payment = PaymentStatus.REFUND_DUE
+
+    def refund(self, amount_minor: int | None) -> int:
+        """Record ``amount_minor`` (None: everything owed) as returned to the tourist; the amount.
+
+        It pays the stray money first, then the partial refund, then the order's own amount (only while REFUND_DUE);
+        what is left stays owed. :class:`NothingOwed` when nothing is owed, :class:`InvalidAmount` outside 1..owed.
+        """
+        owed = self.owed_minor
+        if owed <= 0:
+            raise NothingOwed(order=self.id)
+        amount = owed if amount_minor is None else amount_minor
+        if isinstance(amount, bool) or not isinstance(amount, int) or not 1 <= amount <= owed:
+            raise InvalidAmount(order=self.id, owed=owed, amount=amount_minor)
+        stray = min(amount, self.stray_minor)  # money that never paid the order goes back first
+        partial = min(amount - stray, self.partial_refund_minor)
+        whole = amount - stray - partial  # of the order's own amount (only while REFUND_DUE: owed says so)
+        self.stray_minor -= stray
+        self.partial_refund_minor -= partial
+        if self.payment is PaymentStatus.REFUND_DUE:
+            if whole == self.total_minor:
+                self.payment = PaymentStatus.REFUNDED
+            elif whole > 0:
+                # part of the booking's money returned: the rest stays owed, as a partial refund due
+                self.partial_refund_minor += self.total_minor - whole
+                self.payment = PaymentStatus.PARTIALLY_REFUNDED
+        elif self.money_held and partial:
+            self.payment = PaymentStatus.PARTIALLY_REFUNDED  # the booking keeps the rest of the money
+        if (
+            self.payment is PaymentStatus.PARTIALLY_REFUNDED
+            and not self.is_active
+            and self.booking not in (BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
+            and self.owed_minor == 0
+        ):
+            self.payment = PaymentStatus.REFUNDED  # the booking is over and everything went back
+        self.refunded_minor += amount
+        return amount
+
+    # ---- an operator edits it --------------------------------------------------------------------------------------
+
+    def _require_active(self) -> None:
+        if not self.is_active:
+            raise self.refused()
+
+    def _reprice(self, subtotal_minor: int, total_minor: int) -> int:
+        """Set the new price; a paid order's saving becomes owed back (returned). :class:`PaidPriceUp` if a paid order
+        would cost more."""
+        if self.money_held and total_minor > self.total_minor:
+            raise PaidPriceUp(order=self.id, total=self.total_minor, new_total=total_minor)
+        saved = self.total_minor - total_minor if self.money_held else 0
+        self.subtotal_minor, self.total_minor = subtotal_minor, total_minor
+        self.partial_refund_minor += saved
+        return saved
+
+    def change_items(self, items: list[OrderItem], subtotal_minor: int, total_minor: int) -> int:
+        """New quantities at a new price (see :meth:`change_hotel` for the money); what became owed back."""
+        self._require_active()
+        saved = self._reprice(subtotal_minor, total_minor)
+        self.items = items
+        return saved
+
+    def change_hotel(self, hotel_id: int | None, discount_percent: int, subtotal_minor: int, total_minor: int) -> int:
+        """Another partner hotel (or none) and the price with its discount: a paid order only gets cheaper (the
+        difference becomes owed back, and is returned), :class:`PaidPriceUp` otherwise."""
+        self._require_active()
+        saved = self._reprice(subtotal_minor, total_minor)
+        self.hotel_id = hotel_id
+        self.discount_percent = discount_percent
+        return saved
+
+    def move_to(self, session_id: int) -> None:
+        """Another session of the same event (the caller took its seats); the ticket code stays."""
+        self._require_active()
+        self.session_id = session_id
+
+    def reissue_ticket(self, ticket_code: str) -> str:
+        """A new code for the issued ticket (the old one no longer admits anyone); returns the old code."""
+        old = self.ticket_code
+        if self.ticket is not TicketStatus.ISSUED or old is None:
+            raise self.refused()
+        self.ticket_code = ticket_code
+        return old
+
+    # ---- after the session -----------------------------------------------------------------------------------------
+
+    def rate(self, stars: int, now: datetime) -> None:
+        """The tourist's 1-5 stars, once, for an order that took place (the caller checks the session started)."""
+        check_stars(stars)
+        if self.booking not in (BookingStatus.CONFIRMED, BookingStatus.ATTENDED) or self.rating is not None:
+            raise self.refused(rated=self.rating is not None)
+        self.rating = stars
+        self.rated_at = now
 
     def anonymize(self) -> None:
         """Drop everything personal; amounts, dates and statuses stay for accounting."""

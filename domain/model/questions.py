@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from domain.errors import InvalidQuestion
-
 QUESTION_MAX_LENGTH = 2000
 ANSWER_WITHIN = timedelta(minutes=15)  # the default of QUESTION_ANSWER_WITHIN
 TEXT_INLINE_LIMIT = 3800  # an operator's text longer than this goes as a copy after a header (4096 per message)
@@ -103,13 +101,3 @@ class WriteTarget:
     order_id: int | None = None
     organiser_id: int | None = None
     name: str = ""
-
-
-def clean_question(raw: str) -> str:
-    """The question as the operators will read it: trimmed, line breaks kept; refused if empty or too long."""
-    text = raw.strip()
-    if not text:
-        raise InvalidQuestion(reason="empty")
-    if len(text) > QUESTION_MAX_LENGTH:
-        raise InvalidQuestion(reason="too_long", limit=QUESTION_MAX_LENGTH, length=len(text))
-    return text

@@ -41,6 +41,13 @@ class Reminder:
     id: int | None = None
 
     @property
+    def stored_id(self) -> int:
+        """The id storage gave it; asking a reminder that was never stored is a programming error."""
+        if self.id is None:
+            raise ValueError(f"reminder {self.kind} of order {self.order_id} is not stored yet")
+        return self.id
+
+    @property
     def what(self) -> str:
         """``before`` or ``rating``."""
         return self.kind.split("@", 1)[0].split(":", 1)[0]
@@ -67,3 +74,10 @@ class SessionNotice:
     status: DueStatus = DueStatus.PENDING
     done_at: datetime | None = None  # when it last went out (kept when an updated list is due again)
     id: int | None = None
+
+    @property
+    def stored_id(self) -> int:
+        """The id storage gave it; asking a notice that was never stored is a programming error."""
+        if self.id is None:
+            raise ValueError(f"notice {self.kind} of session {self.session_id} is not stored yet")
+        return self.id

@@ -16,7 +16,7 @@ def parse_duration(text: str | int) -> timedelta:
     Raises ``ValueError`` with a short reason for anything else (empty, negative, unknown unit).
     """
     if isinstance(text, bool):
-        raise ValueError("expected a duration like 90s, 10m, 2h or 1d")
+        raise ValueError("expected a duration like 90s, 10m, 2h or 1d")  # noqa: TRY004 (true/false is a bad value)
     if isinstance(text, int):
         if text < 0:
             raise ValueError("a duration cannot be negative")

@@ -41,7 +41,7 @@ def currency_exponent(currency: str) -> int:
 def parse_amount(text: str | int | float, currency: str) -> int:
     """A decimal string such as ``"45.00"`` to minor units; refuses negatives and excess precision."""
     if isinstance(text, bool):
-        raise ValueError('expected a decimal amount such as "45.00"')
+        raise ValueError('expected a decimal amount such as "45.00"')  # noqa: TRY004 (true/false is a bad value)
     if isinstance(text, float):
         text = repr(text)
     try:

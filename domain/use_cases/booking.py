@@ -18,11 +18,12 @@ from domain.errors import (
     SoldOut,
 )
 from domain.model.catalog import Organiser, Question, QuestionKind
-from domain.model.messages import TOURIST, AuditEntry, OutboxKind, order_message
-from domain.model.orders import BookingStatus, Order, PaymentStatus, new_order_code
+from domain.model.messages import TOURIST, OutboxKind
+from domain.model.orders import BookingStatus, Order, new_order_code
 from domain.ports import UnitOfWork
 from domain.rules.pricing import hotel_discount, quote
 from domain.use_cases.deadlines import schedule_order_reminders
+from domain.use_cases.support import audit_order, event_of, organiser_of, session_of, tell_organiser, tell_tourist
 
 _CODE_ATTEMPTS = 20
 
@@ -110,38 +111,20 @@ async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
             request_key=cmd.request_key,
         )
         if event.needs_confirmation:
-            order.booking = BookingStatus.AWAITING_ORGANISER
-            order.confirm_by = now + organiser.confirm_within
+            order.await_organiser(now, organiser.confirm_within)
         else:
-            order.booking = BookingStatus.CONFIRMED
-            if cmd.payments_enabled:
-                order.payment = PaymentStatus.AWAITING
-                order.pay_by = now + organiser.pay_within
-            else:
-                order.payment = PaymentStatus.ON_SITE
+            order.confirm_instantly(now, organiser.pay_within, cmd.payments_enabled)
         order = await uow.orders.add(order)
         if order.booking is BookingStatus.CONFIRMED:
             await schedule_order_reminders(uow, order, now)
 
         if event.needs_confirmation:
-            await _tell_organiser(uow, OutboxKind.BOOKING_REQUEST, organiser, order, now)
+            await tell_organiser(uow, OutboxKind.BOOKING_REQUEST, organiser, order, now)
         elif order.pay_by is not None:
-            await uow.outbox.add(order_message(OutboxKind.INVOICE, user.id, order.id, now))
-        await uow.audit.add(
-            AuditEntry(
-                at=now,
-                actor=TOURIST,
-                action="order.placed",
-                order_id=order.id,
-                after=order.snapshot(),
-            )
-        )
+            await tell_tourist(uow, OutboxKind.INVOICE, order, now)
+        await audit_order(uow, now, TOURIST, "order.placed", order, {})
         await uow.commit()
     return order
-
-
-async def _tell_organiser(uow: UnitOfWork, kind: OutboxKind, organiser: Organiser, order: Order, now: datetime) -> None:
-    await uow.outbox.add(order_message(kind, organiser.chat_id, order.id, now))
 
 
 async def _unique_code(uow: UnitOfWork) -> str:
@@ -154,26 +137,16 @@ async def _unique_code(uow: UnitOfWork) -> str:
 
 async def cancel_in_tx(uow: UnitOfWork, order: Order, now: datetime, action: str) -> None:
     """Cancel ``order`` inside the caller's transaction: release its seats, tell the organiser, audit it."""
-    session = await uow.catalog.session(order.session_id)
+    session = await session_of(uow, order)
     before = order.snapshot()
-    knew = order.booking is BookingStatus.CONFIRMED or order.booking is BookingStatus.AWAITING_ORGANISER
+    knew = order.is_active  # awaiting the organiser or confirmed: the organiser knows of it
     order.cancel_by_tourist(session.starts_at, now)
     await uow.seats.release(order.session_id, order.seats)
     await uow.orders.save(order)
-    event = await uow.catalog.event(order.event_id)
-    organiser = await uow.catalog.organiser(event.organiser_id)
+    event = await event_of(uow, order)
     if knew and event.needs_confirmation:
-        await _tell_organiser(uow, OutboxKind.BOOKING_CANCELLED, organiser, order, now)
-    await uow.audit.add(
-        AuditEntry(
-            at=now,
-            actor=TOURIST,
-            action=action,
-            order_id=order.id,
-            before=before,
-            after=order.snapshot(),
-        )
-    )
+        await tell_organiser(uow, OutboxKind.BOOKING_CANCELLED, await organiser_of(uow, event), order, now)
+    await audit_order(uow, now, TOURIST, action, order, before)
 
 
 async def get_own_order(uow: UnitOfWork, user_id: int, order_id: int) -> Order:
@@ -188,7 +161,7 @@ async def cancel_order(uow: UnitOfWork, user_id: int, order_id: int, now: dateti
     """The tourist cancels: free before payment; after payment it becomes refund due. Seats go back on sale."""
     async with uow:
         order = await get_own_order(uow, user_id, order_id)
-        session = await uow.catalog.session(order.session_id)
+        session = await session_of(uow, order)
         if not order.can_be_cancelled_by_tourist(session.starts_at, now):
             raise InvalidTransition(order=order.id, booking=order.booking.value)
         await cancel_in_tx(uow, order, now, "order.cancelled_by_tourist")

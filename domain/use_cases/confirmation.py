@@ -12,11 +12,14 @@ from datetime import datetime
 
 from domain.errors import InvalidTransition, NotAllowed, NotFound
 from domain.model.catalog import Organiser
-from domain.model.messages import AuditEntry, OutboxKind, order_message
+from domain.model.messages import OutboxKind
 from domain.model.orders import CODE_ALPHABET, BookingStatus, Order
 from domain.ports import UnitOfWork
 from domain.rules.replies import OrganiserReply, Verdict
 from domain.use_cases.deadlines import schedule_order_reminders
+from domain.use_cases.support import audit_order, event_of, organiser_of, tell_tourist
+
+REPLY_KEPT = 1000  # characters of an organiser's answer kept on the order and in the audit log
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,12 +28,11 @@ class Answered:
     verdict: Verdict
 
 
-async def _organisers_order(uow: UnitOfWork, order_id: int, chat_id: int) -> tuple[Order, object]:
+async def _organisers_order(uow: UnitOfWork, order_id: int, chat_id: int) -> tuple[Order, Organiser]:
     order = await uow.orders.get(order_id)
     if order is None:
         raise NotFound(order=order_id)
-    event = await uow.catalog.event(order.event_id)
-    organiser = await uow.catalog.organiser(event.organiser_id)
+    organiser = await organiser_of(uow, await event_of(uow, order))
     if organiser.chat_id != chat_id:
         raise NotAllowed(order=order_id)
     return order, organiser
@@ -79,19 +81,10 @@ async def answer_booking_request(
             await decline_in_tx(uow, order, now, reply.reason)
             action = "order.declined_by_organiser"
         else:
-            order.unclear_reply = reply_text[:1000]  # the operator desk shows it on the order's problem card
+            order.note_unclear_reply(reply_text[:REPLY_KEPT])  # the operator desk shows it on the order's card
             await uow.orders.save(order)
             action = "order.unclear_organiser_reply"
-        await uow.audit.add(
-            AuditEntry(
-                at=now,
-                actor=actor,
-                action=action,
-                order_id=order.id,
-                before=before,
-                after={**order.snapshot(), "reply": reply_text[:1000]},
-            )
-        )
+        await audit_order(uow, now, actor, action, order, before, reply=reply_text[:REPLY_KEPT])
         await uow.commit()
     return Answered(order, reply.verdict)
 
@@ -106,12 +99,11 @@ async def confirm_in_tx(
     """Confirm ``order`` inside the caller's transaction (the organiser's answer, or an operator for them): its
     reminders, the tourist told, an invoice when they pay in chat. The caller audits it."""
     order.confirm_by_organiser(now, organiser.pay_within, payments_enabled)
-    order.unclear_reply = None
     await uow.orders.save(order)
     await schedule_order_reminders(uow, order, now)
-    await tell_tourist(uow, OutboxKind.ORDER_CONFIRMED, order, now, {})
+    await tell_tourist(uow, OutboxKind.ORDER_CONFIRMED, order, now)
     if order.pay_by is not None:
-        await tell_tourist(uow, OutboxKind.INVOICE, order, now, {})
+        await tell_tourist(uow, OutboxKind.INVOICE, order, now)
 
 
 async def decline_in_tx(uow: UnitOfWork, order: Order, now: datetime, reason: str | None) -> None:
@@ -120,10 +112,4 @@ async def decline_in_tx(uow: UnitOfWork, order: Order, now: datetime, reason: st
     order.decline_by_organiser(now)
     await uow.seats.release(order.session_id, order.seats)
     await uow.orders.save(order)
-    await tell_tourist(uow, OutboxKind.ORDER_DECLINED, order, now, {"reason": reason})
-
-
-async def tell_tourist(uow: UnitOfWork, kind: OutboxKind, order: Order, now: datetime, extra: dict) -> None:
-    if order.user_id is None:  # the tourist asked us to forget them
-        return
-    await uow.outbox.add(order_message(kind, order.user_id, order.id, now, **extra))
+    await tell_tourist(uow, OutboxKind.ORDER_DECLINED, order, now, reason=reason)

@@ -31,31 +31,25 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from domain.errors import (
-    ConcurrentChange,
-    InvalidRating,
-    InvalidTransition,
-    NotAllowed,
-)
-from domain.model.catalog import BOOKING_CUTOFF, SessionStatus
+from domain.errors import ConcurrentChange, InvalidTransition, NotAllowed, NotFound
+from domain.model.catalog import BOOKING_CUTOFF, EventSession, Organiser, SessionStatus
 from domain.model.messages import SYSTEM, AuditEntry, OutboxKind, OutboxMessage
-from domain.model.orders import BookingStatus, Order, PaymentStatus
+from domain.model.orders import BookingStatus, Order, PaymentStatus, check_stars
 from domain.model.reminders import (
     BEFORE,
     PARTICIPANTS,
-    RATING,
     DueStatus,
     Reminder,
     SessionNotice,
     before_kind,
     rating_kind,
 )
+from domain.ports import UnitOfWork
+from domain.rules.reminders import reminder_skip_reason
+from domain.use_cases.support import audit_order, event_of, organiser_of, tell_organiser, tell_tourist
 from domain.use_cases.sweep import DEFAULT_BATCH, Outcome, Swept, sweep
-
-if TYPE_CHECKING:
-    from domain.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -66,32 +60,11 @@ log = logging.getLogger(__name__)
 PAY_GRACE_SHARE = 0.5
 PAY_GRACE_MAX = timedelta(hours=1)
 RATING_AFTER_END = timedelta(hours=1)  # the rating request goes out an hour after the session ends
-RATING_WINDOW = timedelta(days=7)  # after downtime, a rating request older than this is skipped
 PARTICIPANTS_BEFORE = timedelta(hours=2)  # when an organiser has no reminder offsets
-STARS = range(1, 6)
-
-# Payment states where the money is (being) returned: nobody is reminded of the session or asked for a rating.
-_REFUNDING = frozenset({PaymentStatus.REFUND_DUE, PaymentStatus.REFUNDED})
 
 
 def pay_grace(pay_within: timedelta) -> timedelta:
     return min(pay_within * PAY_GRACE_SHARE, PAY_GRACE_MAX)
-
-
-def _message(kind: OutboxKind, chat_id: int, payload: dict[str, Any], now: datetime, key: str) -> OutboxMessage:
-    return OutboxMessage(
-        kind=kind,
-        chat_id=chat_id,
-        payload=payload,
-        due_at=now,
-        dedup_key=f"{kind.value}:{key}",
-    )
-
-
-async def _tell_tourist(uow: UnitOfWork, kind: OutboxKind, order: Order, now: datetime, **extra: Any) -> None:
-    if order.user_id is None:  # the tourist asked us to forget them
-        return
-    await uow.outbox.add(_message(kind, order.user_id, {"order_id": order.id, **extra}, now, str(order.id)))
 
 
 # ---- when an order is confirmed -------------------------------------------------------------------------------------
@@ -112,9 +85,9 @@ async def schedule_order_reminders(uow: UnitOfWork, order: Order, now: datetime)
     for offset in sorted(set(organiser.reminders), reverse=True):
         due = session.starts_at - offset
         if due > now:
-            await uow.reminders.add(Reminder(order.id, before_kind(offset, session.id), due))
+            await uow.reminders.add(Reminder(order.stored_id, before_kind(offset, session.id), due))
     rating_due = session.starts_at + event.duration + RATING_AFTER_END
-    await uow.reminders.add(Reminder(order.id, rating_kind(session.id), rating_due))
+    await uow.reminders.add(Reminder(order.stored_id, rating_kind(session.id), rating_due))
     lead = min(organiser.reminders, default=PARTICIPANTS_BEFORE)
     added = await uow.reminders.add_notice(SessionNotice(session.id, PARTICIPANTS, session.starts_at - lead))
     if not added and now < session.starts_at:
@@ -138,31 +111,16 @@ async def nudge_silent_organisers(uow: UnitOfWork, now: datetime, limit: int = D
         ):
             return Outcome.LEFT
         session = await uow.catalog.session(order.session_id)
-        scheduled = session is not None and session.status is SessionStatus.SCHEDULED
-        if scheduled and session.starts_at - BOOKING_CUTOFF <= now:
+        cancelled = session is None or session.status is SessionStatus.CANCELLED
+        if session is not None and not cancelled and session.starts_at - BOOKING_CUTOFF <= now:
             return Outcome.LEFT  # too late to confirm: expire_overdue takes it
-        event = await uow.catalog.event(order.event_id)
-        organiser = await uow.catalog.organiser(event.organiser_id)
-        order.confirm_nudged_at = now
+        organiser = await organiser_of(uow, await event_of(uow, order))
+        order.mark_organiser_nudged(now)
         await uow.orders.save(order)
-        if session is None or session.status is SessionStatus.CANCELLED:
-            await _audit(
-                uow,
-                now,
-                "order.organiser_nudge_skipped",
-                order,
-                reason="session_cancelled",
-            )
+        if cancelled:
+            await _audit(uow, now, "order.organiser_nudge_skipped", order, reason="session_cancelled")
             return Outcome.SKIPPED
-        await uow.outbox.add(
-            _message(
-                OutboxKind.CONFIRM_NUDGE,
-                organiser.chat_id,
-                {"order_id": order.id},
-                now,
-                str(order.id),
-            )
-        )
+        await tell_organiser(uow, OutboxKind.CONFIRM_NUDGE, organiser, order, now)
         await _audit(uow, now, "order.organiser_nudged", order)
         return Outcome.DONE
 
@@ -187,34 +145,19 @@ async def remind_unpaid(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BAT
         ):
             return Outcome.LEFT
         session = await uow.catalog.session(order.session_id)
-        event = await uow.catalog.event(order.event_id)
-        organiser = await uow.catalog.organiser(event.organiser_id)
+        organiser = await organiser_of(uow, await event_of(uow, order))
         before = {"hold_until": order.hold_until.isoformat()}
-        order.pay_reminded_at = now
         if session is None or session.status is SessionStatus.CANCELLED or session.starts_at <= now:
-            order.hold_until = now  # nothing left to pay for: expire_overdue takes it at once
+            order.remind_to_pay(now, hold_until=now)  # nothing left to pay for: expire_overdue takes it at once
             await uow.orders.save(order)
-            await _audit(
-                uow,
-                now,
-                "order.pay_reminder_skipped",
-                order,
-                before,
-                reason="session_over_or_cancelled",
-            )
+            reason = "session_over_or_cancelled"
+            await _audit(uow, now, "order.pay_reminder_skipped", order, before, reason=reason)
             return Outcome.SKIPPED
         # the grace counts from the reminder (after downtime too), and never runs past the start
-        order.hold_until = min(now + pay_grace(organiser.pay_within), session.starts_at)
+        order.remind_to_pay(now, hold_until=min(now + pay_grace(organiser.pay_within), session.starts_at))
         await uow.orders.save(order)
-        await _tell_tourist(uow, OutboxKind.PAY_REMINDER, order, now)
-        await _audit(
-            uow,
-            now,
-            "order.pay_reminded",
-            order,
-            before,
-            hold_until=order.hold_until.isoformat(),
-        )
+        await tell_tourist(uow, OutboxKind.PAY_REMINDER, order, now)
+        await _audit(uow, now, "order.pay_reminded", order, before, hold_until=order.hold_until.isoformat())
         return Outcome.DONE
 
     return await sweep(uow, limit, lambda seen: uow.reminders.claim_unpaid_order(now, seen), handle)
@@ -260,17 +203,8 @@ async def expire_overdue(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BA
         order.end(BookingStatus.EXPIRED, now)
         await uow.orders.save(order)
         await uow.seats.release(order.session_id, order.seats)
-        await _tell_tourist(uow, OutboxKind.ORDER_EXPIRED, order, now, reason=reason)
-        await uow.audit.add(
-            AuditEntry(
-                at=now,
-                actor=SYSTEM,
-                action="order.expired",
-                order_id=order.id,
-                before=before,
-                after={**order.snapshot(), "reason": reason},
-            )
-        )
+        await tell_tourist(uow, OutboxKind.ORDER_EXPIRED, order, now, reason=reason)
+        await audit_order(uow, now, SYSTEM, "order.expired", order, before, reason=reason)
         return Outcome.DONE
 
     return await sweep(
@@ -284,112 +218,42 @@ async def expire_overdue(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BA
 # ---- before and after the session -----------------------------------------------------------------------------------
 
 
-def reminder_skip_reason(
-    reminder: Reminder,
-    order: Order | None,
-    session: Any,
-    others: list[Reminder],
-    now: datetime,
-) -> str | None:
-    """Why a due reminder must not go out (None: send it). ``others`` are the order's other reminders."""
-    if order is None:
-        return "order_gone"
-    if reminder.session_id is not None and order.session_id != reminder.session_id:
-        return "moved"  # made for a session the order has left
-    if session is None or session.status is SessionStatus.CANCELLED:
-        return "session_cancelled"
-    if order.user_id is None:
-        return "anonymised"
-    if order.payment in _REFUNDING:
-        return "refund"
-    if reminder.what == BEFORE:
-        if order.booking is not BookingStatus.CONFIRMED:
-            return order.booking.value
-        if now >= session.starts_at:
-            return "late"
-        offset = reminder.offset
-        if offset is not None and any(
-            other.id != reminder.id
-            and other.what == BEFORE
-            and other.status is DueStatus.PENDING
-            and other.session_id == reminder.session_id
-            and other.offset is not None
-            and other.offset < offset
-            and other.due_at <= now
-            for other in others
-        ):
-            return "superseded"  # after downtime: only the latest of the reminders due goes out
-        return None
-    if reminder.what == RATING:
-        if order.booking not in (BookingStatus.CONFIRMED, BookingStatus.ATTENDED):
-            return order.booking.value
-        if order.payment is PaymentStatus.AWAITING:
-            return "unpaid"
-        if order.rating is not None:
-            return "rated"
-        if now > reminder.due_at + RATING_WINDOW:
-            return "late"
-        return None
-    return "unknown_kind"
-
-
 async def send_due_reminders(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH) -> Swept:
     """Due order reminders: a session reminder or a rating request to the tourist, or skipped (recorded with the
-    reason) when it no longer makes sense: the order is not confirmed any more, moved to another session, the
-    session was cancelled or has started (a late reminder after downtime)."""
+    reason, see :func:`reminder_skip_reason`) when it no longer makes sense: the order is not confirmed any more,
+    moved to another session, the session was cancelled or has started (a late reminder after downtime)."""
 
     async def handle(reminder: Reminder) -> Outcome:
         order = await uow.orders.get(reminder.order_id)
         session = await uow.catalog.session(order.session_id) if order else None
-        others = list(await uow.reminders.for_order(reminder.order_id))
+        others = await uow.reminders.for_order(reminder.order_id)
         reason = reminder_skip_reason(reminder, order, session, others, now)
-        if reason is not None:
-            await uow.reminders.close(reminder.id, DueStatus.SKIPPED, now)
+        if reason is not None or order is None or session is None or order.user_id is None:
+            # (reminder_skip_reason has a reason whenever the order, its session or its tourist is gone)
+            await uow.reminders.close(reminder.stored_id, DueStatus.SKIPPED, now)
+            skipped = {"kind": reminder.kind, "reason": reason}
             await uow.audit.add(
-                AuditEntry(
-                    at=now,
-                    actor=SYSTEM,
-                    action="reminder.skipped",
-                    order_id=reminder.order_id,
-                    after={"kind": reminder.kind, "reason": reason},
-                )
+                AuditEntry(at=now, actor=SYSTEM, action="reminder.skipped", order_id=reminder.order_id, after=skipped)
             )
             return Outcome.SKIPPED
         if reminder.what == BEFORE:
             await uow.outbox.add(
-                _message(
-                    OutboxKind.SESSION_REMINDER,
-                    order.user_id,
-                    {
-                        "order_id": order.id,
-                        "session_id": session.id,
-                        "kind": reminder.kind,
-                    },
-                    now,
-                    f"{order.id}:{reminder.kind}",
+                OutboxMessage(
+                    kind=OutboxKind.SESSION_REMINDER,
+                    chat_id=order.user_id,
+                    payload={"order_id": order.id, "session_id": session.id, "kind": reminder.kind},
+                    due_at=now,
+                    dedup_key=f"{OutboxKind.SESSION_REMINDER.value}:{order.id}:{reminder.kind}",
                 )
             )
         else:
-            await _tell_tourist(uow, OutboxKind.RATING_REQUEST, order, now)
-        await uow.reminders.close(reminder.id, DueStatus.SENT, now)
-        await uow.audit.add(
-            AuditEntry(
-                at=now,
-                actor=SYSTEM,
-                action="reminder.sent",
-                order_id=order.id,
-                after={"kind": reminder.kind},
-            )
-        )
+            await tell_tourist(uow, OutboxKind.RATING_REQUEST, order, now)
+        await uow.reminders.close(reminder.stored_id, DueStatus.SENT, now)
+        sent = {"kind": reminder.kind}
+        await uow.audit.add(AuditEntry(at=now, actor=SYSTEM, action="reminder.sent", order_id=order.id, after=sent))
         return Outcome.DONE
 
-    return await sweep(
-        uow,
-        limit,
-        lambda seen: uow.reminders.claim_due(now, seen),
-        handle,
-        lambda r: r.id,
-    )
+    return await sweep(uow, limit, lambda seen: uow.reminders.claim_due(now, seen), handle, lambda r: r.stored_id)
 
 
 async def send_participant_lists(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH) -> Swept:
@@ -399,59 +263,49 @@ async def send_participant_lists(uow: UnitOfWork, now: datetime, limit: int = DE
     async def handle(notice: SessionNotice) -> Outcome:
         session = await uow.catalog.session(notice.session_id)
         orders = await uow.reminders.session_orders(notice.session_id) if session else []
-        if notice.kind != PARTICIPANTS:
-            reason = "unknown_kind"
-        elif session is None or session.status is SessionStatus.CANCELLED:
-            reason = "session_cancelled"
-        elif now >= session.starts_at:
-            reason = "late"
-        elif not orders:
-            reason = "no_orders"
-        else:
-            reason = None
         after: dict[str, Any] = {"session_id": notice.session_id, "kind": notice.kind}
-        if reason is not None:
-            await uow.reminders.close_notice(notice.id, DueStatus.SKIPPED, now)
-            await uow.audit.add(
-                AuditEntry(
-                    at=now,
-                    actor=SYSTEM,
-                    action="session.notice_skipped",
-                    after={**after, "reason": reason},
-                )
-            )
+
+        async def skip(reason: str) -> Outcome:
+            await uow.reminders.close_notice(notice.stored_id, DueStatus.SKIPPED, now)
+            skipped = {**after, "reason": reason}
+            await uow.audit.add(AuditEntry(at=now, actor=SYSTEM, action="session.notice_skipped", after=skipped))
             return Outcome.SKIPPED
-        event = await uow.catalog.event(session.event_id)
-        organiser = await uow.catalog.organiser(event.organiser_id)
+
+        if notice.kind != PARTICIPANTS:
+            return await skip("unknown_kind")
+        if session is None or session.status is SessionStatus.CANCELLED:
+            return await skip("session_cancelled")
+        if now >= session.starts_at:
+            return await skip("late")
+        if not orders:
+            return await skip("no_orders")
+        organiser = await _organiser_of_session(uow, session)
         updated = notice.done_at is not None  # it went out before: this is an updated list
         revision = int(notice.due_at.timestamp() * 1000)
         await uow.outbox.add(
-            _message(
-                OutboxKind.PARTICIPANTS,
-                organiser.chat_id,
-                {"session_id": session.id, "updated": updated},
-                now,
-                f"{session.id}:{revision}",
+            OutboxMessage(
+                kind=OutboxKind.PARTICIPANTS,
+                chat_id=organiser.chat_id,
+                payload={"session_id": session.id, "updated": updated},
+                due_at=now,
+                dedup_key=f"{OutboxKind.PARTICIPANTS.value}:{session.id}:{revision}",
             )
         )
-        await uow.reminders.close_notice(notice.id, DueStatus.SENT, now)
-        await uow.audit.add(
-            AuditEntry(
-                at=now,
-                actor=SYSTEM,
-                action="session.participants_sent",
-                after={**after, "orders": len(orders), "updated": updated},
-            )
-        )
+        await uow.reminders.close_notice(notice.stored_id, DueStatus.SENT, now)
+        sent = {**after, "orders": len(orders), "updated": updated}
+        await uow.audit.add(AuditEntry(at=now, actor=SYSTEM, action="session.participants_sent", after=sent))
         return Outcome.DONE
 
     return await sweep(
-        uow,
-        limit,
-        lambda seen: uow.reminders.claim_due_notice(now, seen),
-        handle,
-        lambda n: n.id,
+        uow, limit, lambda seen: uow.reminders.claim_due_notice(now, seen), handle, lambda n: n.stored_id
     )
+
+
+async def _organiser_of_session(uow: UnitOfWork, session: EventSession) -> Organiser:
+    event = await uow.catalog.event(session.event_id)
+    if event is None:
+        raise NotFound(event=session.event_id)
+    return await organiser_of(uow, event)
 
 
 # ---- the rating -----------------------------------------------------------------------------------------------------
@@ -466,13 +320,12 @@ class Rated:
 
 async def rate_order(uow: UnitOfWork, user_id: int, order_id: int, stars: int, now: datetime) -> Rated:
     """The tourist rates their order 1-5, once (a second rating changes nothing); 1 or 2 stars make the order a
-    problem on the operator desk (domain/problems.py).
+    problem on the operator desk (:mod:`domain.rules.problems`).
 
     :class:`InvalidRating` for other stars, :class:`NotAllowed` for someone else's (or no) order,
     :class:`InvalidTransition` before the session or for an order that did not take place.
     """
-    if isinstance(stars, bool) or not isinstance(stars, int) or stars not in STARS:
-        raise InvalidRating(stars=stars)
+    check_stars(stars)
     for attempt in range(2):  # a double tap racing itself: the second one re-reads and finds the rating
         try:
             return await _rate_once(uow, user_id, order_id, stars, now)
@@ -490,15 +343,9 @@ async def _rate_once(uow: UnitOfWork, user_id: int, order_id: int, stars: int, n
         if order.rating is not None:
             return Rated(order, order.rating, new=False)
         session = await uow.catalog.session(order.session_id)
-        if (
-            order.booking not in (BookingStatus.CONFIRMED, BookingStatus.ATTENDED)
-            or session is None
-            or session.status is SessionStatus.CANCELLED
-            or session.starts_at > now
-        ):
+        if session is None or session.status is SessionStatus.CANCELLED or session.starts_at > now:
             raise InvalidTransition(order=order.id, booking=order.booking.value)
-        order.rating = stars
-        order.rated_at = now
+        order.rate(stars, now)
         await uow.orders.save(order)
         await uow.audit.add(
             AuditEntry(
@@ -515,20 +362,7 @@ async def _rate_once(uow: UnitOfWork, user_id: int, order_id: int, stars: int, n
 
 
 async def _audit(
-    uow: UnitOfWork,
-    now: datetime,
-    action: str,
-    order: Order,
-    before: dict[str, Any] | None = None,
-    **after: Any,
+    uow: UnitOfWork, now: datetime, action: str, order: Order, before: dict[str, Any] | None = None, **after: Any
 ) -> None:
-    await uow.audit.add(
-        AuditEntry(
-            at=now,
-            actor=SYSTEM,
-            action=action,
-            order_id=order.id,
-            before=before or order.snapshot(),
-            after={**order.snapshot(), **after},
-        )
-    )
+    """A job's change to an order: the status dimensions before (unless ``before`` says more) and after."""
+    await audit_order(uow, now, SYSTEM, action, order, before or order.snapshot(), **after)

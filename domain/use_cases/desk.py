@@ -1,12 +1,13 @@
 """The operator desk: one card per subject (an order, or a tourist's unanswered question) while it has problems.
 
 The cards are derived, never invented: :func:`check_orders` looks at every order that changed since the desk last
-saw it (its version) or whose deadline passed (``desk_check_at``), asks :mod:`domain.rules.problems` what is wrong, and
-opens, updates or closes the order's card in the same transaction, with an outbox row that posts or edits the card
-in the operator chat. :func:`check_questions` does the same for question threads, :func:`reraise_cards` reminds the
-group once of a card nobody handled. Operators act on a card with :func:`take_card`, :func:`snooze_card`,
-:func:`resolve_card` (and the order use cases of :mod:`domain.use_cases.order_changes`, after which :func:`note_action` records
-who did what on the card).
+saw it (its version) or whose deadline passed (``desk_check_at``), asks :mod:`domain.rules.problems` what is wrong,
+and opens, updates or closes the order's card in the same transaction, with an outbox row that posts or edits the
+card in the operator chat. :func:`check_questions` does the same for question threads, :func:`reraise_cards` reminds
+the group once of a card nobody handled. Operators act on a card with :func:`take_card`, :func:`snooze_card`,
+:func:`resolve_card` (and the order use cases of :mod:`domain.use_cases.order_changes`, after which
+:func:`note_action` records who did what on the card). Every change of a card is a method of
+:class:`~domain.model.desk.Card`.
 
 Flood control: the group takes 20 messages a minute. When more than :data:`DIGEST_AFTER` cards open within a
 minute, the rest are not posted one by one: each minute's overflow is announced by one digest message, and an
@@ -16,26 +17,17 @@ operator opens any of them from it or from ``/problems``.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from domain.errors import CardClosed, DomainError, NotFound
+from domain.errors import NotFound
 from domain.model.catalog import EventSession, SessionStatus
-from domain.model.desk import (
-    SNOOZES,
-    Card,
-    CardStatus,
-    DeskSettings,
-    digest_window,
-    order_subject,
-    question_subject,
-)
+from domain.model.desk import NO_DESK, Card, DeskSettings, digest_window, order_subject, question_subject
 from domain.model.messages import SYSTEM, AuditEntry, OutboxKind, OutboxMessage
 from domain.model.orders import BookingStatus, Order, PaymentStatus
+from domain.ports import UnitOfWork
 from domain.rules.problems import ProblemKind, open_problems, order_facts, sort_kinds
+from domain.use_cases.support import session_of
 from domain.use_cases.sweep import DEFAULT_BATCH, Outcome, Swept, sweep
-
-if TYPE_CHECKING:
-    from domain.ports import UnitOfWork
 
 
 def _card_message(card: Card, chat_id: int, now: datetime) -> OutboxMessage:
@@ -52,42 +44,45 @@ def _card_message(card: Card, chat_id: int, now: datetime) -> OutboxMessage:
 
 async def _show(uow: UnitOfWork, card: Card, settings: DeskSettings, now: datetime) -> None:
     """Write the card's change and, unless it was only announced in a digest, the row that shows it."""
-    card.version += 1
-    card.updated_at = now
+    card.new_version(now)
     await uow.desk.save_card(card)
     if settings.chat_id is not None and (card.message_id is not None or card.digest_id is None):
         await uow.outbox.add(_card_message(card, settings.chat_id, now))
 
 
-async def _open(uow: UnitOfWork, card: Card, settings: DeskSettings, now: datetime) -> Card:
+async def _open(uow: UnitOfWork, card: Card, settings: DeskSettings, chat_id: int, now: datetime) -> Card:
     """A new card: posted on its own while the group's budget lasts, else announced in this minute's digest."""
-    card.remind_at = now + settings.reraise_after
-    if await uow.desk.cards_opened_since(now - timedelta(minutes=1)) >= settings.digest_after:
-        card.digest_id = digest_window(now)
     card = await uow.desk.add_card(card)
     if card.digest_id is None:
-        await uow.outbox.add(_card_message(card, settings.chat_id, now))
+        await uow.outbox.add(_card_message(card, chat_id, now))
     else:
         window_end = datetime.fromtimestamp((card.digest_id + 1) * 60, tz=now.tzinfo)
         await uow.outbox.add(
             OutboxMessage(
                 kind=OutboxKind.PROBLEM_DIGEST,
-                chat_id=settings.chat_id,
+                chat_id=chat_id,
                 payload={"digest_id": card.digest_id},
                 due_at=window_end,
                 dedup_key=f"{OutboxKind.PROBLEM_DIGEST.value}:{card.digest_id}",
             )
         )
-    await uow.audit.add(
-        AuditEntry(
-            at=now,
-            actor=SYSTEM,
-            action="problem.opened",
-            order_id=card.order_id,
-            after={"card": card.id, "kinds": card.kinds},
-        )
-    )
+    await _audit(uow, now, SYSTEM, "problem.opened", card, after={"card": card.id, "kinds": card.kinds})
     return card
+
+
+async def _audit(
+    uow: UnitOfWork,
+    now: datetime,
+    actor: str,
+    action: str,
+    card: Card,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any],
+) -> None:
+    """What happened to the card, in the audit log of its order (if it is about one)."""
+    entry = AuditEntry(at=now, actor=actor, action=action, order_id=card.order_id, before=before or {}, after=after)
+    await uow.audit.add(entry)
 
 
 async def _close(
@@ -99,23 +94,10 @@ async def _close(
     name: str | None,
     resolution: str,
 ) -> None:
-    card.status = CardStatus.RESOLVED
-    card.resolved_at = now
-    card.resolved_by = actor
-    card.resolved_by_name = name
-    card.resolution = resolution
-    card.remind_at = None
+    card.resolve(actor, name, resolution, now)
     await _show(uow, card, settings, now)
-    await uow.audit.add(
-        AuditEntry(
-            at=now,
-            actor=actor,
-            action="problem.resolved",
-            order_id=card.order_id,
-            before={"card": card.id, "kinds": card.kinds},
-            after={"resolution": resolution},
-        )
-    )
+    before = {"card": card.id, "kinds": card.kinds}
+    await _audit(uow, now, actor, "problem.resolved", card, before=before, after={"resolution": resolution})
 
 
 async def _sync(
@@ -136,19 +118,18 @@ async def _sync(
     if card is None:
         if not codes or settings.chat_id is None:
             return Outcome.SKIPPED
-        await _open(
-            uow,
-            Card(
-                subject=subject,
-                kinds=codes,
-                opened_at=now,
-                updated_at=now,
-                order_id=order_id,
-                user_id=user_id,
-            ),
-            settings,
-            now,
+        flood = await uow.desk.cards_opened_since(now - timedelta(minutes=1)) >= settings.digest_after
+        new = Card(
+            subject=subject,
+            kinds=codes,
+            opened_at=now,
+            updated_at=now,
+            order_id=order_id,
+            user_id=user_id,
+            remind_at=now + settings.reraise_after,
+            digest_id=digest_window(now) if flood else None,
         )
+        await _open(uow, new, settings, settings.chat_id, now)
         return Outcome.DONE
     if not codes:
         last = card.last_action or {}
@@ -163,7 +144,7 @@ async def _sync(
         )
         return Outcome.DONE
     if codes != card.kinds or changed:
-        card.kinds = codes
+        card.set_kinds(codes)
         await _show(uow, card, settings, now)
         return Outcome.DONE
     return Outcome.SKIPPED
@@ -176,7 +157,7 @@ async def check_orders(
     uow: UnitOfWork,
     now: datetime,
     limit: int = DEFAULT_BATCH,
-    settings: DeskSettings = DeskSettings(None),
+    settings: DeskSettings = NO_DESK,
 ) -> Swept:
     """Orders changed since the desk last saw them, or whose deadline passed: open, update or close their card."""
 
@@ -184,7 +165,7 @@ async def check_orders(
         order = await uow.orders.get(order_id)
         if order is None:
             return Outcome.LEFT
-        session = await uow.catalog.session(order.session_id)
+        session = await session_of(uow, order)
         facts = order_facts(order, session.starts_at, session.status is SessionStatus.CANCELLED, now)
         all_kinds = open_problems(facts, [])
         acknowledged = [k for k in order.desk_ack if k in {p.value for p in all_kinds}]
@@ -220,7 +201,7 @@ async def check_questions(
     uow: UnitOfWork,
     now: datetime,
     limit: int = DEFAULT_BATCH,
-    settings: DeskSettings = DeskSettings(None),
+    settings: DeskSettings = NO_DESK,
 ) -> Swept:
     """Question threads due a look: unanswered past their answer time opens a card; answered closes it."""
 
@@ -248,7 +229,7 @@ async def reraise_cards(
     uow: UnitOfWork,
     now: datetime,
     limit: int = DEFAULT_BATCH,
-    settings: DeskSettings = DeskSettings(None),
+    settings: DeskSettings = NO_DESK,
 ) -> Swept:
     """An open card nobody resolved by its ``remind_at`` is raised once more: a reply to it mentioning the operator
     who took it, or everyone."""
@@ -257,9 +238,7 @@ async def reraise_cards(
         card = await uow.desk.card(card_id)
         if card is None or not card.is_open or card.remind_at is None or card.remind_at > now:
             return Outcome.LEFT
-        card.remind_at = None
-        card.reraised_at = now
-        card.snoozed_until = None
+        card.reraise(now)
         await uow.desk.save_card(card)
         if settings.chat_id is None:
             return Outcome.SKIPPED
@@ -272,15 +251,7 @@ async def reraise_cards(
                 dedup_key=f"{OutboxKind.PROBLEM_RERAISED.value}:{card.id}:{int(now.timestamp())}",
             )
         )
-        await uow.audit.add(
-            AuditEntry(
-                at=now,
-                actor=SYSTEM,
-                action="problem.reraised",
-                order_id=card.order_id,
-                after={"card": card.id, "taken_by": card.taken_by},
-            )
-        )
+        await _audit(uow, now, SYSTEM, "problem.reraised", card, after={"card": card.id, "taken_by": card.taken_by})
         return Outcome.DONE
 
     return await sweep(uow, limit, lambda seen: uow.desk.claim_card_to_reraise(now, seen), handle)
@@ -293,19 +264,8 @@ async def _open_card(uow: UnitOfWork, card_id: int) -> Card:
     card = await uow.desk.card(card_id)
     if card is None:
         raise NotFound(card=card_id)
-    if not card.is_open:
-        raise CardClosed(card=card_id, resolved_by=card.resolved_by_name, resolution=card.resolution)
+    card.check_open()
     return card
-
-
-def _action(actor: str, name: str, action: str, now: datetime, **extra: Any) -> dict[str, Any]:
-    return {
-        "actor": actor,
-        "by": name,
-        "action": action,
-        "at": now.isoformat(),
-        **extra,
-    }
 
 
 async def take_card(
@@ -321,18 +281,10 @@ async def take_card(
     async with uow:
         card = await _open_card(uow, card_id)
         before = {"taken_by": card.taken_by}
-        card.taken_by, card.taken_by_name = operator_id, name
-        card.last_action = _action(actor, name, "take", now)
+        card.take(operator_id, name, now)
         await _show(uow, card, settings, now)
-        await uow.audit.add(
-            AuditEntry(
-                at=now,
-                actor=actor,
-                action="problem.taken",
-                order_id=card.order_id,
-                before=before,
-                after={"card": card.id, "taken_by": operator_id},
-            )
+        await _audit(
+            uow, now, actor, "problem.taken", card, before=before, after={"card": card.id, "taken_by": operator_id}
         )
         await uow.commit()
     return card
@@ -348,23 +300,13 @@ async def snooze_card(
     settings: DeskSettings,
 ) -> Card:
     """Quiet until ``now + snooze``; then it is raised again (once), even if it was raised before."""
-    if snooze not in SNOOZES:
-        raise DomainError(snooze=snooze.total_seconds())
-    actor = f"operator:{operator_id}"
     async with uow:
         card = await _open_card(uow, card_id)
-        card.snoozed_until = now + snooze
-        card.remind_at = card.snoozed_until
-        card.last_action = _action(actor, name, "snooze", now, minutes=int(snooze.total_seconds() // 60))
+        card.snooze(operator_id, name, snooze, now)
         await _show(uow, card, settings, now)
-        await uow.audit.add(
-            AuditEntry(
-                at=now,
-                actor=actor,
-                action="problem.snoozed",
-                order_id=card.order_id,
-                after={"card": card.id, "until": card.snoozed_until.isoformat()},
-            )
+        until = (now + snooze).isoformat()
+        await _audit(
+            uow, now, f"operator:{operator_id}", "problem.snoozed", card, after={"card": card.id, "until": until}
         )
         await uow.commit()
     return card
@@ -387,7 +329,7 @@ async def resolve_card(
             await uow.desk.acknowledge(card.order_id, card.kinds)
         elif card.subject.startswith("question:"):
             await uow.desk.close_question(int(card.subject.split(":", 1)[1]), actor, now)
-        card.last_action = _action(actor, name, "resolve", now)
+        card.record(actor, name, "resolve", now)
         await _close(uow, card, settings, now, actor, name, "resolve")
         await uow.commit()
     return card
@@ -408,7 +350,7 @@ async def note_action(
         card = await uow.desk.card(card_id)
         if card is None or not card.is_open:
             return
-        card.last_action = _action(f"operator:{operator_id}", name, action, now)
+        card.record(f"operator:{operator_id}", name, action, now)
         await _show(uow, card, settings, now)
         await uow.commit()
 
@@ -417,8 +359,7 @@ async def show_card_again(uow: UnitOfWork, card_id: int, now: datetime, settings
     """Post an open card as a new message (it was only in a digest, or its message was lost)."""
     async with uow:
         card = await _open_card(uow, card_id)
-        card.message_id = None
-        card.digest_id = None
+        card.repost()
         await _show(uow, card, settings, now)
         await uow.commit()
     return card

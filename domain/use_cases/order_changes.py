@@ -17,39 +17,20 @@ partial refund, then the order's own amount; what is left stays owed.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
-from domain.errors import (
-    HotelOutsideRegion,
-    InvalidAmount,
-    InvalidNote,
-    InvalidTransition,
-    NoChange,
-    NotFound,
-    NothingOwed,
-    NoTourist,
-    PaidPriceUp,
-    SessionNotBookable,
-    SoldOut,
-)
-from domain.model.catalog import Event, EventSession, Organiser, SessionStatus
+from domain.errors import HotelOutsideRegion, InvalidNote, NoChange, NotFound, NoTourist, SessionNotBookable, SoldOut
+from domain.model.catalog import Event, EventSession, SessionStatus
 from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage
-from domain.model.orders import (
-    BookingStatus,
-    Order,
-    OrderItem,
-    PaymentStatus,
-    TicketStatus,
-)
+from domain.model.orders import BookingStatus, Order, OrderItem, PaymentStatus, TicketStatus
 from domain.model.reminders import DueStatus
+from domain.ports import UnitOfWork
 from domain.rules.money import Money
 from domain.rules.pricing import hotel_discount, quote
+from domain.rules.texts import bounded_text, one_line
 from domain.use_cases.confirmation import confirm_in_tx, decline_in_tx
 from domain.use_cases.deadlines import schedule_order_reminders
 from domain.use_cases.payments import unique_ticket_code
-
-if TYPE_CHECKING:
-    from domain.ports import UnitOfWork
+from domain.use_cases.support import audit_order, load_order, tell_organiser_of_change, tell_tourist_of_change
 
 NOTE_MAX_LENGTH = 1000
 REASON_MAX_LENGTH = 500
@@ -73,9 +54,8 @@ ATTEND = "attend"
 
 
 def owed_minor(order: Order) -> int:
-    """Money owed back to the tourist now."""
-    whole = order.total_minor if order.payment is PaymentStatus.REFUND_DUE else 0
-    return whole + order.partial_refund_minor + order.stray_minor
+    """Money owed back to the tourist now (:attr:`Order.owed_minor`)."""
+    return order.owed_minor
 
 
 def session_over(order: Order, session: EventSession, event: Event, now: datetime) -> bool:
@@ -92,6 +72,7 @@ def can_cancel(order: Order, session: EventSession, event: Event, now: datetime)
 
 
 def can_reissue(order: Order) -> bool:
+    """What :meth:`Order.reissue_ticket` requires."""
     return order.ticket is TicketStatus.ISSUED and order.ticket_code is not None
 
 
@@ -111,127 +92,22 @@ def nudge_topic(order: Order, session: EventSession, now: datetime) -> str | Non
 
 
 def clean_note(text: str) -> str:
-    note = text.strip()
-    if not note:
-        raise InvalidNote(reason="empty")
-    if len(note) > NOTE_MAX_LENGTH:
-        raise InvalidNote(reason="too_long", limit=NOTE_MAX_LENGTH, length=len(note))
-    return note
-
-
-def _clean_reason(reason: str | None) -> str | None:
-    if reason is None:
-        return None
-    text = " ".join(reason.split())
-    return text[:REASON_MAX_LENGTH] or None
+    """The note as kept: trimmed; :class:`InvalidNote` when empty or too long."""
+    return bounded_text(text, NOTE_MAX_LENGTH, InvalidNote)
 
 
 # ---- plumbing ------------------------------------------------------------------------------------------------------
 
 
-async def _order(uow: UnitOfWork, order_id: int) -> tuple[Order, EventSession, Event, Organiser]:
-    order = await uow.orders.get(order_id)
-    if order is None:
-        raise NotFound(order=order_id)
-    session = await uow.catalog.session(order.session_id)
-    event = await uow.catalog.event(order.event_id)
-    organiser = await uow.catalog.organiser(event.organiser_id) if event else None
-    if session is None or event is None or organiser is None:
-        raise NotFound(order=order_id)
-    return order, session, event, organiser
-
-
-def _refuse(order: Order, **data: Any) -> InvalidTransition:
-    return InvalidTransition(
-        order=order.id,
-        booking=order.booking.value,
-        payment=order.payment.value,
-        ticket=order.ticket.value,
-        **data,
-    )
-
-
-def _money(order: Order) -> dict[str, Any]:
-    return {
-        "total_minor": order.total_minor,
-        "partial_refund_minor": order.partial_refund_minor,
-        "stray_minor": order.stray_minor,
-        "refunded_minor": order.refunded_minor,
-    }
-
-
-async def _audit(
-    uow: UnitOfWork,
-    now: datetime,
-    actor: str,
-    action: str,
-    order: Order,
-    before: dict[str, Any],
-    **after: Any,
-) -> None:
-    await uow.audit.add(
-        AuditEntry(
-            at=now,
-            actor=actor,
-            action=action,
-            order_id=order.id,
-            before=before,
-            after={**order.snapshot(), **after},
-        )
-    )
-
-
-def _key(kind: OutboxKind, order: Order, tag: str) -> str:
-    """One message per change: the order's version after the change tells two changes of the same kind apart."""
-    return f"{kind.value}:{order.id}:{tag}:v{order.version}"
-
-
-async def _tell_tourist(
-    uow: UnitOfWork,
-    kind: OutboxKind,
-    order: Order,
-    now: datetime,
-    tag: str,
-    **payload: Any,
-) -> None:
-    if order.user_id is None:  # the tourist asked us to forget them
-        return
-    await uow.outbox.add(
-        OutboxMessage(
-            kind=kind,
-            chat_id=order.user_id,
-            payload={"order_id": order.id, **payload},
-            due_at=now,
-            dedup_key=_key(kind, order, tag),
-        )
-    )
-
-
-async def _tell_organiser(
-    uow: UnitOfWork,
-    organiser: Organiser,
-    order: Order,
-    now: datetime,
-    change: str,
-    **payload: Any,
-) -> None:
-    kind = OutboxKind.ORGANISER_ORDER_CHANGED
-    await uow.outbox.add(
-        OutboxMessage(
-            kind=kind,
-            chat_id=organiser.chat_id,
-            payload={"order_id": order.id, "change": change, **payload},
-            due_at=now,
-            dedup_key=_key(kind, order, change),
-        )
-    )
-
-
-async def _fresh_invoice(uow: UnitOfWork, order: Order, now: datetime) -> None:
-    """The amount changed while the tourist still has to pay: the open invoice is refused at pre-checkout (its amount
-    differs), so a new one goes out (its own dedup key: the first invoice's key is taken)."""
-    if order.booking is BookingStatus.CONFIRMED and order.payment is PaymentStatus.AWAITING:
-        await _tell_tourist(uow, OutboxKind.INVOICE, order, now, "reissued")
+async def _tell_repriced(uow: UnitOfWork, order: Order, now: datetime, change: str, saved: int, old_total: int) -> None:
+    """The tourist hears what changed and what became owed back (``saved``). If the amount changed while they still
+    have to pay, the open invoice is refused at pre-checkout (its amount differs), so a new one goes out (its own
+    dedup key: the first invoice's key is taken)."""
+    repriced = {"change": change, "refund_due_minor": saved, "currency": order.currency}
+    await tell_tourist_of_change(uow, OutboxKind.ORDER_CHANGED, order, now, change, **repriced)
+    awaiting = order.booking is BookingStatus.CONFIRMED and order.payment is PaymentStatus.AWAITING
+    if order.total_minor != old_total and awaiting:
+        await tell_tourist_of_change(uow, OutboxKind.INVOICE, order, now, "reissued")
 
 
 # ---- confirm or decline for the organiser ---------------------------------------------------------------------------
@@ -242,15 +118,15 @@ async def confirm_for_organiser(
 ) -> Order:
     """An operator confirms a booking request for a silent (or unclear) organiser; the organiser is told too."""
     async with uow:
-        order, session, event, organiser = await _order(uow, order_id)
+        order, session, _event, organiser = await load_order(uow, order_id)
         if order.booking is not BookingStatus.AWAITING_ORGANISER:
-            raise _refuse(order)
+            raise order.refused()
         if session.status is not SessionStatus.SCHEDULED or session.starts_at <= now:
-            raise _refuse(order, reason="session_over")
+            raise order.refused(reason="session_over")
         before = order.snapshot()
         await confirm_in_tx(uow, order, organiser, now, payments_enabled)
-        await _tell_organiser(uow, organiser, order, now, CONFIRMED)
-        await _audit(uow, now, actor, "order.confirmed_for_organiser", order, before)
+        await tell_organiser_of_change(uow, organiser, order, now, CONFIRMED)
+        await audit_order(uow, now, actor, "order.confirmed_for_organiser", order, before)
         await uow.commit()
     return order
 
@@ -259,23 +135,15 @@ async def decline_for_organiser(
     uow: UnitOfWork, order_id: int, actor: str, now: datetime, reason: str | None = None
 ) -> Order:
     """An operator declines a booking request for the organiser: seats released, the tourist told."""
-    reason = _clean_reason(reason)
+    reason = one_line(reason, REASON_MAX_LENGTH)
     async with uow:
-        order, _session, _event, organiser = await _order(uow, order_id)
+        order, _session, _event, organiser = await load_order(uow, order_id)
         if order.booking is not BookingStatus.AWAITING_ORGANISER:
-            raise _refuse(order)
+            raise order.refused()
         before = order.snapshot()
         await decline_in_tx(uow, order, now, reason)
-        await _tell_organiser(uow, organiser, order, now, DECLINED, reason=reason)
-        await _audit(
-            uow,
-            now,
-            actor,
-            "order.declined_for_organiser",
-            order,
-            before,
-            reason=reason,
-        )
+        await tell_organiser_of_change(uow, organiser, order, now, DECLINED, reason=reason)
+        await audit_order(uow, now, actor, "order.declined_for_organiser", order, before, reason=reason)
         await uow.commit()
     return order
 
@@ -286,10 +154,10 @@ async def decline_for_organiser(
 async def remind_tourist(uow: UnitOfWork, order_id: int, actor: str, now: datetime) -> Order:
     """A nudge about what the tourist must do next: pay (with a fresh invoice), pay at the meeting point, come."""
     async with uow:
-        order, session, _event, _organiser = await _order(uow, order_id)
+        order, session, _event, _organiser = await load_order(uow, order_id)
         what = nudge_topic(order, session, now)
         if what is None:
-            raise _refuse(order, reason="nothing_to_do")
+            raise order.refused(reason="nothing_to_do")
         if order.user_id is None:
             raise NoTourist(order=order.id)
         stamp = f"{int(now.timestamp() * 1000)}"
@@ -312,15 +180,7 @@ async def remind_tourist(uow: UnitOfWork, order_id: int, actor: str, now: dateti
                     dedup_key=f"{OutboxKind.INVOICE.value}:{order.id}:nudge:{stamp}",
                 )
             )
-        await _audit(
-            uow,
-            now,
-            actor,
-            "order.tourist_reminded",
-            order,
-            order.snapshot(),
-            what=what,
-        )
+        await audit_order(uow, now, actor, "order.tourist_reminded", order, order.snapshot(), what=what)
         await uow.commit()
     return order
 
@@ -329,81 +189,36 @@ async def remind_tourist(uow: UnitOfWork, order_id: int, actor: str, now: dateti
 
 
 async def _refund_in_tx(
-    uow: UnitOfWork,
-    order: Order,
-    actor: str,
-    now: datetime,
-    amount_minor: int | None,
-    tell: bool,
+    uow: UnitOfWork, order: Order, actor: str, now: datetime, amount_minor: int | None, tell: bool
 ) -> int:
     """Record a refund of ``amount_minor`` (None: everything owed) inside the caller's transaction; the amount."""
-    owed = owed_minor(order)
-    if owed <= 0:
-        raise NothingOwed(order=order.id)
-    amount = owed if amount_minor is None else amount_minor
-    if isinstance(amount, bool) or not isinstance(amount, int) or not 1 <= amount <= owed:
-        raise InvalidAmount(order=order.id, owed=owed, amount=amount_minor)
-    before = {**order.snapshot(), **_money(order)}
-    left = amount
-    stray = min(left, order.stray_minor)  # money that never paid the order goes back first
-    left -= stray
-    partial = min(left, order.partial_refund_minor)
-    left -= partial
-    whole = left  # of the order's own amount (only while REFUND_DUE: owed says so)
-    order.stray_minor -= stray
-    order.partial_refund_minor -= partial
-    if order.payment is PaymentStatus.REFUND_DUE:
-        if whole == order.total_minor:
-            order.payment = PaymentStatus.REFUNDED
-        elif whole > 0:
-            # part of the booking's money returned: the rest stays owed, as a partial refund due
-            order.partial_refund_minor += order.total_minor - whole
-            order.payment = PaymentStatus.PARTIALLY_REFUNDED
-    elif order.money_held and partial:
-        order.payment = PaymentStatus.PARTIALLY_REFUNDED  # the booking keeps the rest of the money
-    if (
-        order.payment is PaymentStatus.PARTIALLY_REFUNDED
-        and not order.is_active
-        and order.booking not in (BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
-        and owed_minor(order) == 0
-    ):
-        order.payment = PaymentStatus.REFUNDED  # the booking is over and everything went back
-    order.refunded_minor += amount
-    if (stray and order.stray_minor == 0) or owed_minor(order) == 0:
+    before = {**order.snapshot(), **order.money_snapshot()}
+    stray_before = order.stray_minor
+    amount = order.refund(amount_minor)  # NothingOwed, InvalidAmount
+    if (stray_before and order.stray_minor == 0) or order.owed_minor == 0:
         # payments that did not pay the order are back with the tourist (a late payment on an expired order is
         # the order's refund due itself: settled when nothing is owed any more)
-        await uow.payments.mark_refunded(order.id, now)
+        await uow.payments.mark_refunded(order.stored_id, now)
     await uow.orders.save(order)
     if tell:
-        await _tell_tourist(
-            uow,
-            OutboxKind.ORDER_REFUNDED,
-            order,
-            now,
-            "refund",
-            amount_minor=amount,
-            currency=order.currency,
-        )
-    await _audit(
+        refunded = {"amount_minor": amount, "currency": order.currency}
+        await tell_tourist_of_change(uow, OutboxKind.ORDER_REFUNDED, order, now, "refund", **refunded)
+    await audit_order(
         uow,
         now,
         actor,
         "order.refund_recorded",
         order,
         before,
-        **_money(order),
+        **order.money_snapshot(),
         amount_minor=amount,
-        owed_minor=owed_minor(order),
+        owed_minor=order.owed_minor,
     )
     return amount
 
 
 async def record_refund(
-    uow: UnitOfWork,
-    order_id: int,
-    actor: str,
-    now: datetime,
-    amount_minor: int | None = None,
+    uow: UnitOfWork, order_id: int, actor: str, now: datetime, amount_minor: int | None = None
 ) -> Order:
     """The operator returned money in the payment provider's dashboard: record it (everything owed, or an amount
     1..owed), mark stray payments refunded, settle the payment status; the tourist is told."""
@@ -420,39 +235,25 @@ async def record_refund(
 
 
 async def cancel_order(
-    uow: UnitOfWork,
-    order_id: int,
-    actor: str,
-    now: datetime,
-    refund: bool,
-    reason: str | None = None,
+    uow: UnitOfWork, order_id: int, actor: str, now: datetime, refund: bool, reason: str | None = None
 ) -> Order:
     """An operator cancels an active order before its session ends: seats released, money held becomes refund due
     (and with ``refund`` the refund is recorded at once), the tourist and the organiser told."""
-    reason = _clean_reason(reason)
+    reason = one_line(reason, REASON_MAX_LENGTH)
     async with uow:
-        order, session, event, organiser = await _order(uow, order_id)
+        order, session, event, organiser = await load_order(uow, order_id)
         if not can_cancel(order, session, event, now):
-            raise _refuse(order)
-        before = {**order.snapshot(), **_money(order)}
+            raise order.refused()
+        before = {**order.snapshot(), **order.money_snapshot()}
         knew = order.booking is BookingStatus.CONFIRMED or event.needs_confirmation
         order.end(BookingStatus.CANCELLED, now)
         await uow.seats.release(order.session_id, order.seats)
         await uow.orders.save(order)
-        await _audit(
-            uow,
-            now,
-            actor,
-            "order.cancelled_by_operator",
-            order,
-            before,
-            reason=reason,
-            refund=refund,
-        )
+        await audit_order(uow, now, actor, "order.cancelled_by_operator", order, before, reason=reason, refund=refund)
         refunded = 0
-        if refund and owed_minor(order) > 0:
+        if refund and order.owed_minor > 0:
             refunded = await _refund_in_tx(uow, order, actor, now, None, tell=False)
-        await _tell_tourist(
+        await tell_tourist_of_change(
             uow,
             OutboxKind.ORDER_CHANGED,
             order,
@@ -464,7 +265,7 @@ async def cancel_order(
             currency=order.currency,
         )
         if knew:
-            await _tell_organiser(uow, organiser, order, now, CANCELLED, reason=reason)
+            await tell_organiser_of_change(uow, organiser, order, now, CANCELLED, reason=reason)
         await uow.commit()
     return order
 
@@ -479,30 +280,15 @@ async def reissue_ticket(uow: UnitOfWork, order_id: int, actor: str, now: dateti
         if order is None:
             raise NotFound(order=order_id)
         if not can_reissue(order):
-            raise _refuse(order)
-        old = order.ticket_code
-        before = {**order.snapshot(), "ticket_code": old}
-        order.ticket_code = await unique_ticket_code(uow)
+            raise order.refused()
+        before = {**order.snapshot(), "ticket_code": order.ticket_code}
+        old = order.reissue_ticket(await unique_ticket_code(uow))
         await uow.orders.save(order)
-        await _tell_tourist(
-            uow,
-            OutboxKind.ORDER_CHANGED,
-            order,
-            now,
-            TICKET,
-            change=TICKET,
-            old_ticket_code=old,
+        await tell_tourist_of_change(
+            uow, OutboxKind.ORDER_CHANGED, order, now, TICKET, change=TICKET, old_ticket_code=old
         )
-        await _tell_tourist(uow, OutboxKind.TICKET, order, now, "reissued")
-        await _audit(
-            uow,
-            now,
-            actor,
-            "order.ticket_reissued",
-            order,
-            before,
-            ticket_code=order.ticket_code,
-        )
+        await tell_tourist_of_change(uow, OutboxKind.TICKET, order, now, "reissued")
+        await audit_order(uow, now, actor, "order.ticket_reissued", order, before, ticket_code=order.ticket_code)
         await uow.commit()
     return order
 
@@ -514,9 +300,9 @@ async def change_session(uow: UnitOfWork, order_id: int, session_id: int, actor:
     """Move the order to another upcoming session of the same event: seats taken there first (:class:`SoldOut`
     otherwise), then released on the old one; the ticket code stays; reminders follow the new time."""
     async with uow:
-        order, session, event, organiser = await _order(uow, order_id)
+        order, session, _event, organiser = await load_order(uow, order_id)
         if not can_edit(order, session, now):
-            raise _refuse(order)
+            raise order.refused()
         if session_id == order.session_id:
             raise NoChange(order=order.id, session=session_id)
         target = await uow.catalog.session(session_id)
@@ -528,29 +314,19 @@ async def change_session(uow: UnitOfWork, order_id: int, session_id: int, actor:
             fresh = await uow.catalog.session(target.id)
             raise SoldOut(left=fresh.seats_left if fresh else 0, wanted=order.seats)
         await uow.seats.release(session.id, order.seats)
-        before = {
-            **order.snapshot(),
-            "session_id": session.id,
-            "starts_at": session.starts_at.isoformat(),
-        }
-        order.session_id = target.id
+        before = {**order.snapshot(), "session_id": session.id, "starts_at": session.starts_at.isoformat()}
+        order.move_to(target.id)
         await uow.orders.save(order)
-        for reminder in await uow.reminders.for_order(order.id):
+        for reminder in await uow.reminders.for_order(order.stored_id):
             if reminder.status is DueStatus.PENDING and reminder.session_id == session.id:
-                await uow.reminders.close(reminder.id, DueStatus.SKIPPED, now)
+                await uow.reminders.close(reminder.stored_id, DueStatus.SKIPPED, now)
         if order.booking is BookingStatus.CONFIRMED:
             await schedule_order_reminders(uow, order, now)
-        await _tell_tourist(
-            uow,
-            OutboxKind.ORDER_CHANGED,
-            order,
-            now,
-            SESSION,
-            change=SESSION,
-            from_session_id=session.id,
+        await tell_tourist_of_change(
+            uow, OutboxKind.ORDER_CHANGED, order, now, SESSION, change=SESSION, from_session_id=session.id
         )
-        await _tell_organiser(uow, organiser, order, now, SESSION, from_session_id=session.id)
-        await _audit(
+        await tell_organiser_of_change(uow, organiser, order, now, SESSION, from_session_id=session.id)
+        await audit_order(
             uow,
             now,
             actor,
@@ -572,17 +348,6 @@ def _priced(items: list[OrderItem], discount_percent: int, currency: str) -> tup
     return subtotal, Money(subtotal, currency).percent_off(discount_percent).amount_minor
 
 
-def _apply_price(order: Order, subtotal: int, total: int) -> int:
-    """Set the new price; a paid order's saving becomes owed back. :class:`PaidPriceUp` if a paid order would cost
-    more. Returns what became owed."""
-    if order.money_held and total > order.total_minor:
-        raise PaidPriceUp(order=order.id, total=order.total_minor, new_total=total)
-    saved = order.total_minor - total if order.money_held else 0
-    order.subtotal_minor, order.total_minor = subtotal, total
-    order.partial_refund_minor += saved
-    return saved
-
-
 def requote(event: Event, order: Order, quantities: dict[str, int]) -> tuple[list[OrderItem], int, int]:
     """New items, subtotal and total for ``quantities`` with the order's discount; ticket types the order has keep
     the price they were booked at. :class:`InvalidQuantity` for unknown types, negatives, none or too many."""
@@ -594,49 +359,33 @@ def requote(event: Event, order: Order, quantities: dict[str, int]) -> tuple[lis
 
 
 async def change_quantities(
-    uow: UnitOfWork,
-    order_id: int,
-    quantities: dict[str, int],
-    actor: str,
-    now: datetime,
+    uow: UnitOfWork, order_id: int, quantities: dict[str, int], actor: str, now: datetime
 ) -> Order:
     """New quantities per ticket type, re-priced with the order's discount (its ticket types keep the price they
     were booked at); seats taken or released by the difference; a paid order may only get cheaper (the difference
     becomes owed back)."""
     async with uow:
-        order, session, event, organiser = await _order(uow, order_id)
+        order, session, event, organiser = await load_order(uow, order_id)
         if not can_edit(order, session, now):
-            raise _refuse(order)
+            raise order.refused()
         items, subtotal, total = requote(event, order, quantities)  # InvalidQuantity for bad input
         old = {item.ticket_type: item.quantity for item in order.items}
         if {item.ticket_type: item.quantity for item in items} == old:
             raise NoChange(order=order.id)
-        before = {**order.snapshot(), "items": old, **_money(order)}
+        before = {**order.snapshot(), "items": old, **order.money_snapshot()}
         delta = sum(item.quantity for item in items) - order.seats
         old_total = order.total_minor
-        saved = _apply_price(order, subtotal, total)
+        saved = order.change_items(items, subtotal, total)  # PaidPriceUp
         if delta > 0 and not await uow.seats.reserve(session.id, delta):
             fresh = await uow.catalog.session(session.id)
             raise SoldOut(left=fresh.seats_left if fresh else 0, wanted=delta)
         if delta < 0:
             await uow.seats.release(session.id, -delta)
-        order.items = items
         await uow.orders.replace_items(order)
         await uow.orders.save(order)
-        await _tell_tourist(
-            uow,
-            OutboxKind.ORDER_CHANGED,
-            order,
-            now,
-            QUANTITIES,
-            change=QUANTITIES,
-            refund_due_minor=saved,
-            currency=order.currency,
-        )
-        if total != old_total:
-            await _fresh_invoice(uow, order, now)
-        await _tell_organiser(uow, organiser, order, now, QUANTITIES)
-        await _audit(
+        await _tell_repriced(uow, order, now, QUANTITIES, saved, old_total)
+        await tell_organiser_of_change(uow, organiser, order, now, QUANTITIES)
+        await audit_order(
             uow,
             now,
             actor,
@@ -644,7 +393,7 @@ async def change_quantities(
             order,
             before,
             items={item.ticket_type: item.quantity for item in items},
-            **_money(order),
+            **order.money_snapshot(),
         )
         await uow.commit()
     return order
@@ -654,9 +403,9 @@ async def set_hotel(uow: UnitOfWork, order_id: int, hotel_id: int | None, actor:
     """The tourist's partner hotel (or none): re-priced with its discount. A paid order only gets cheaper (the
     difference becomes owed back); an unpaid one gets the new price and, if it awaits payment, a fresh invoice."""
     async with uow:
-        order, session, event, _organiser = await _order(uow, order_id)
+        order, session, event, _organiser = await load_order(uow, order_id)
         if not can_edit(order, session, now):
-            raise _refuse(order)
+            raise order.refused()
         hotel = None
         if hotel_id is not None:
             hotel = await uow.catalog.hotel(hotel_id)
@@ -672,26 +421,13 @@ async def set_hotel(uow: UnitOfWork, order_id: int, hotel_id: int | None, actor:
             **order.snapshot(),
             "hotel_id": order.hotel_id,
             "discount_percent": order.discount_percent,
-            **_money(order),
+            **order.money_snapshot(),
         }
         old_total = order.total_minor
-        saved = _apply_price(order, subtotal, total)
-        order.hotel_id = hotel_id
-        order.discount_percent = discount
+        saved = order.change_hotel(hotel_id, discount, subtotal, total)  # PaidPriceUp
         await uow.orders.save(order)
-        await _tell_tourist(
-            uow,
-            OutboxKind.ORDER_CHANGED,
-            order,
-            now,
-            HOTEL,
-            change=HOTEL,
-            refund_due_minor=saved,
-            currency=order.currency,
-        )
-        if total != old_total:
-            await _fresh_invoice(uow, order, now)
-        await _audit(
+        await _tell_repriced(uow, order, now, HOTEL, saved, old_total)
+        await audit_order(
             uow,
             now,
             actor,
@@ -700,7 +436,7 @@ async def set_hotel(uow: UnitOfWork, order_id: int, hotel_id: int | None, actor:
             before,
             hotel_id=hotel_id,
             discount_percent=discount,
-            **_money(order),
+            **order.money_snapshot(),
         )
         await uow.commit()
     return order
@@ -717,12 +453,6 @@ async def add_note(uow: UnitOfWork, order_id: int, actor: str, text: str, now: d
         if order is None:
             raise NotFound(order=order_id)
         await uow.audit.add(
-            AuditEntry(
-                at=now,
-                actor=actor,
-                action="order.note",
-                order_id=order.id,
-                after={"note": note},
-            )
+            AuditEntry(at=now, actor=actor, action="order.note", order_id=order.id, after={"note": note})
         )
         await uow.commit()

@@ -10,18 +10,11 @@ expired or was cancelled) is recorded as not applied and is due back, and the op
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from domain.errors import ConcurrentChange, NotFound, NotPayable
 from domain.model.catalog import SessionStatus
-from domain.model.messages import AuditEntry, OutboxKind, order_message
-from domain.model.orders import (
-    ACTIVE_BOOKINGS,
-    BookingStatus,
-    Order,
-    PaymentStatus,
-    TicketStatus,
-)
+from domain.model.messages import OutboxKind
+from domain.model.orders import ACTIVE_BOOKINGS, NOTHING_PAID, BookingStatus, Order, PaymentStatus
 from domain.model.payments import (
     ALREADY_PAID,
     AMOUNT,
@@ -37,18 +30,11 @@ from domain.model.payments import (
     PaymentResult,
     new_ticket_code,
 )
-
-if TYPE_CHECKING:
-    from domain.ports import UnitOfWork
-
+from domain.ports import UnitOfWork
+from domain.use_cases.support import audit_order, tell_tourist
 
 _TICKET_ATTEMPTS = 20
-# An order in one of these owes nothing back yet: money for it after its booking ended makes it refund due.
-_NOTHING_PAID = frozenset({PaymentStatus.NOT_DUE, PaymentStatus.AWAITING, PaymentStatus.ON_SITE})
 _SAVE_ATTEMPTS = 5  # a concurrent change of the same order (another charge) is re-read and decided again
-
-
-# ---- the invoice payload -------------------------------------------------------------------------------------------
 
 
 # ---- the ticket code -----------------------------------------------------------------------------------------------
@@ -86,9 +72,9 @@ def _why_not_payable(order: Order, user_id: int) -> str | None:
 
 
 def seats_released(order: Order, now: datetime) -> bool:
-    """Past the time to pay: the rule the expiry job applies (``domain.use_cases.deadlines``). Past ``pay_by`` the tourist is
-    reminded once and the seats stay held for a grace period (``hold_until``); only after that is the order due to
-    expire. Until then the invoice can still be paid."""
+    """Past the time to pay: the rule the expiry job applies (:mod:`domain.use_cases.deadlines`). Past ``pay_by``
+    the tourist is reminded once and the seats stay held for a grace period (``hold_until``); only after that is the
+    order due to expire. Until then the invoice can still be paid."""
     return (
         order.pay_by is not None
         and order.pay_by <= now
@@ -144,7 +130,8 @@ async def record_payment(
     payment PAID, ticket ISSUED with a new code, a TICKET message to the tourist. Any other money is recorded as not
     applied and is due back: an order without a valid booking any more (expired, cancelled, declined) becomes REFUND
     DUE; otherwise (a second payment, a wrong amount, someone else's) the order keeps its state and the money is
-    added to ``stray_minor``. Either way the operator desk shows the order as a late-payment problem. :class:`NotFound` for an unknown order.
+    added to ``stray_minor``. Either way the operator desk shows the order as a late-payment problem.
+    :class:`NotFound` for an unknown order.
     """
     for attempt in range(_SAVE_ATTEMPTS):
         try:
@@ -189,7 +176,7 @@ async def _record_payment_once(
         if reason is None and (total_minor != order.total_minor or currency.upper() != order.currency.upper()):
             reason = AMOUNT
         payment = Payment(
-            order_id=order.id,
+            order_id=order.stored_id,
             telegram_charge_id=telegram_charge_id,
             provider_charge_id=provider_charge_id,
             amount_minor=total_minor,
@@ -200,13 +187,9 @@ async def _record_payment_once(
         before = order.snapshot()
         stray = 0
         if reason is None:
-            order.payment = PaymentStatus.PAID
-            order.paid_at = now
-            order.ticket = TicketStatus.ISSUED
-            if order.ticket_code is None:
-                order.ticket_code = await unique_ticket_code(uow)
-        elif order.booking not in ACTIVE_BOOKINGS and order.payment in _NOTHING_PAID and reason != NOT_YOURS:
-            order.payment = PaymentStatus.REFUND_DUE  # nothing left to pay for: the money goes back
+            order.pay(now, order.ticket_code or await unique_ticket_code(uow))
+        elif order.booking not in ACTIVE_BOOKINGS and order.payment in NOTHING_PAID and reason != NOT_YOURS:
+            order.receive_after_end()  # nothing left to pay for: the money goes back
         else:
             stray = total_minor  # a second payment, or one that did not fit: it goes back too
         # The order first, the payment row second: a racing payment for the same order waits on the order's row and
@@ -222,36 +205,13 @@ async def _record_payment_once(
             # Recorded by a concurrent duplicate meanwhile: roll back and start again, which finds it recorded.
             raise ConcurrentChange(payment=telegram_charge_id)
         actor = f"user:{user_id}"
-        money = {
-            "amount_minor": total_minor,
-            "currency": payment.currency,
-            "telegram_charge_id": telegram_charge_id,
-        }
+        money = {"amount_minor": total_minor, "currency": payment.currency, "telegram_charge_id": telegram_charge_id}
         if reason is None:
-            if order.user_id is not None:
-                await uow.outbox.add(order_message(OutboxKind.TICKET, order.user_id, order.id, now))
-            await uow.audit.add(
-                AuditEntry(
-                    at=now,
-                    actor=actor,
-                    action="payment.received",
-                    order_id=order.id,
-                    before=before,
-                    after={**order.snapshot(), **money},
-                )
-            )
+            await tell_tourist(uow, OutboxKind.TICKET, order, now)
+            await audit_order(uow, now, actor, "payment.received", order, before, **money)
             await uow.commit()
             return PaymentOutcome(PaymentResult.APPLIED, order)
 
-        await uow.audit.add(
-            AuditEntry(
-                at=now,
-                actor=actor,
-                action="payment.not_applied",
-                order_id=order.id,
-                before=before,
-                after={**order.snapshot(), **money, "reason": reason},
-            )
-        )
+        await audit_order(uow, now, actor, "payment.not_applied", order, before, **money, reason=reason)
         await uow.commit()
         return PaymentOutcome(PaymentResult.NOT_APPLIED, order, reason=reason)

@@ -10,23 +10,28 @@ open thread past it becomes a problem card; an answered one closes that card).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
-from domain.errors import NoOperators, NotFound
+from domain.errors import InvalidQuestion, NoOperators, NotFound
 from domain.model.messages import TOURIST, AuditEntry, OutboxKind, OutboxMessage
 from domain.model.questions import (
     ANSWER_WITHIN,
+    QUESTION_MAX_LENGTH,
     TEXT_INLINE_LIMIT,
     CannedReply,
     RelayDirection,
     RelayMessage,
     TeamMessage,
     WriteTarget,
-    clean_question,
 )
+from domain.ports import UnitOfWork
+from domain.rules.texts import bounded_text
 
-if TYPE_CHECKING:
-    from domain.ports import UnitOfWork
+
+def clean_question(raw: str) -> str:
+    """The question as the operators will read it: trimmed, line breaks kept; :class:`InvalidQuestion` if empty or
+    too long."""
+    return bounded_text(raw, QUESTION_MAX_LENGTH, InvalidQuestion)
 
 
 async def ask_question(
@@ -80,7 +85,9 @@ async def ask_question(
     return number
 
 
-def _pass_on(kind: OutboxKind, chat_id: int, message: TeamMessage, now: datetime, payload: dict) -> list[OutboxMessage]:
+def _pass_on(
+    kind: OutboxKind, chat_id: int, message: TeamMessage, now: datetime, payload: dict[str, Any]
+) -> list[OutboxMessage]:
     """One message when it is short text; else a header and a copy of the operator's message (in this order)."""
     key = f"{kind.value}:{message.chat_id}:{message.message_id}:{chat_id}"
     if message.text is not None and 0 < len(message.text) <= TEXT_INLINE_LIMIT:

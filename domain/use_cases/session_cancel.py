@@ -21,10 +21,12 @@ from domain.errors import (
     SessionAlreadyStarted,
 )
 from domain.model.catalog import Event, EventSession, SessionStatus
-from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage, order_message
+from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage
 from domain.model.orders import BookingStatus, Order
 from domain.model.reminders import DueStatus
 from domain.ports import UnitOfWork
+from domain.rules.texts import one_line
+from domain.use_cases.support import audit_order, tell_tourist
 
 REASON_MAX = 500  # characters of the reason kept and told
 
@@ -49,8 +51,7 @@ class SessionCancelled:
 
 def clean_reason(reason: str | None) -> str | None:
     """One line, at most :data:`REASON_MAX` characters; None when empty."""
-    text = " ".join((reason or "").split())[:REASON_MAX]
-    return text or None
+    return one_line(reason, REASON_MAX)
 
 
 async def _cancellable(uow: UnitOfWork, session_id: int, now: datetime) -> tuple[EventSession, Event]:
@@ -98,32 +99,12 @@ async def cancel_session(
             refund_due += 1 if order.money_held else 0
             order.end(BookingStatus.CANCELLED, now)
             await uow.orders.save(order)
-            for reminder in await uow.reminders.for_order(order.id):
+            for reminder in await uow.reminders.for_order(order.stored_id):
                 if reminder.status is DueStatus.PENDING:
-                    await uow.reminders.close(reminder.id, DueStatus.SKIPPED, now)
-            if order.user_id is not None:  # an anonymised order has no one to tell
-                await uow.outbox.add(
-                    order_message(
-                        OutboxKind.SESSION_CANCELLED,
-                        order.user_id,
-                        order.id,
-                        now,
-                        reason=reason,
-                    )
-                )
-            await uow.audit.add(
-                AuditEntry(
-                    at=now,
-                    actor=actor,
-                    action="order.cancelled_with_session",
-                    order_id=order.id,
-                    before=before,
-                    after={
-                        **order.snapshot(),
-                        "session_id": session_id,
-                        "reason": reason,
-                    },
-                )
+                    await uow.reminders.close(reminder.stored_id, DueStatus.SKIPPED, now)
+            await tell_tourist(uow, OutboxKind.SESSION_CANCELLED, order, now, reason=reason)
+            await audit_order(
+                uow, now, actor, "order.cancelled_with_session", order, before, session_id=session_id, reason=reason
             )
             ended.append(order)
         if organiser is not None:

@@ -8,7 +8,7 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from domain.ports import UnitOfWork
 
@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 
 DEFAULT_BATCH = 50
+Item = TypeVar("Item")
 
 
 class Outcome(enum.StrEnum):
@@ -38,14 +39,34 @@ class Swept:
         return len(self.done) + len(self.skipped) + len(self.left) + len(self.failed)
 
 
+@overload
+async def sweep(
+    uow: UnitOfWork,
+    limit: int,
+    claim: Callable[[set[int]], Awaitable[int | None]],
+    handle: Callable[[int], Awaitable[Outcome]],
+) -> Swept: ...
+
+
+@overload
+async def sweep(
+    uow: UnitOfWork,
+    limit: int,
+    claim: Callable[[set[int]], Awaitable[Item | None]],
+    handle: Callable[[Item], Awaitable[Outcome]],
+    item_id: Callable[[Item], int],
+) -> Swept: ...
+
+
 async def sweep(
     uow: UnitOfWork,
     limit: int,
     claim: Callable[[set[int]], Awaitable[Any]],
     handle: Callable[[Any], Awaitable[Outcome]],
-    item_id: Callable[[Any], int] = lambda item: item,
+    item_id: Callable[[Any], int] | None = None,
 ) -> Swept:
-    """Up to ``limit`` items, one transaction each: claim (locked), handle, commit.
+    """Up to ``limit`` items, one transaction each: claim (locked), handle, commit. An item is an id, or a row
+    (a reminder, a notice) that ``item_id`` gives the id of.
 
     An item that fails is rolled back and left for the next pass (logged); items already seen in this pass are not
     claimed again, so a broken one cannot starve the rest.
@@ -59,7 +80,7 @@ async def sweep(
                 item = await claim(seen)
                 if item is None:
                     break
-                current = item_id(item)
+                current = item if item_id is None else item_id(item)
                 seen.add(current)
                 outcome = await handle(item)
                 await uow.commit()

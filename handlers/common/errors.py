@@ -6,6 +6,7 @@ import contextlib
 import logging
 
 from aiogram import Router
+from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
@@ -25,5 +26,5 @@ async def on_error(event: ErrorEvent, i18n: Languages) -> None:
     with contextlib.suppress(TelegramAPIError):
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)
-        elif update.message is not None and update.message.chat.type == "private":
+        elif update.message is not None and update.message.chat.type == ChatType.PRIVATE:
             await update.message.answer(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.enums import ChatType
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -17,7 +18,7 @@ router = Router(name=__name__)
 LONG_TEXT = 1000
 
 
-@router.message(F.chat.type == "private", F.text.startswith("/"))
+@router.message(F.chat.type == ChatType.PRIVATE, F.text.startswith("/"))
 async def on_unknown_command(message: Message, tr: Translator) -> None:
     await message.answer(
         tr.gettext("I don't know that command. Here is what I can do — or send /help."),
@@ -25,18 +26,20 @@ async def on_unknown_command(message: Message, tr: Translator) -> None:
     )
 
 
-@router.message(F.chat.type == "private", F.text)
-async def on_free_text(message: Message, tr: Translator, state: FSMContext, settings: HandlerSettings) -> None:
+@router.message(F.chat.type == ChatType.PRIVATE, F.text.as_("typed"))
+async def on_free_text(
+    message: Message, typed: str, tr: Translator, state: FSMContext, settings: HandlerSettings
+) -> None:
     _ = tr.gettext
-    if can_offer(message.text, settings):  # offer to pass it on as a question; the menu stays below
+    if can_offer(typed, settings):  # offer to pass it on as a question; the menu stays below
         text = _(
             "I didn't catch that. Shall I send this message to our team? They will answer you here — or use "
             "“Ask a question” and the other buttons below."
         )
         sent = await message.answer(text, reply_markup=offer_kb(tr))
-        await remember_offer(state, sent.message_id, message.text)
+        await remember_offer(state, sent.message_id, typed)
         return
-    if len(message.text) > LONG_TEXT:
+    if len(typed) > LONG_TEXT:
         text = _("That is a long message! To reach our team, press “Ask a question” and write it there.")
     else:
         text = _(
@@ -45,7 +48,7 @@ async def on_free_text(message: Message, tr: Translator, state: FSMContext, sett
     await message.answer(text, reply_markup=main_menu_kb(tr))
 
 
-@router.message(F.chat.type == "private")
+@router.message(F.chat.type == ChatType.PRIVATE)
 async def on_other_content(message: Message, tr: Translator) -> None:
     await message.answer(
         tr.gettext("I can only read text and buttons, sorry. Here is the menu:"), reply_markup=main_menu_kb(tr)

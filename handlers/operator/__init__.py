@@ -1,5 +1,42 @@
 """The operator desk in the operator group chat: problem cards, commands, answers to tourists' questions.
 
-Every router here is guarded by :mod:`handlers.operator.access`: only members of the operator chat and
-``ADMIN_IDS`` get through; anyone else's button press is refused with "not allowed" and changes nothing.
+:data:`router` holds every desk router, behind the operator guard set once (:mod:`handlers.operator.access`): only
+the operator chat's messages, and only members of the operator chat and ``ADMIN_IDS`` get through; anyone else's
+button press is refused with "not allowed" and changes nothing.
 """
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers.operator import (
+    alerts,
+    events,
+    find,
+    order_details,
+    order_money,
+    order_session,
+    orders,
+    problems,
+    replies,
+    sessions,
+    stats,
+)
+from handlers.operator import help as desk_help
+from handlers.operator.access import guard
+
+router = guard(Router(name=__name__))
+router.include_routers(
+    replies.router,  # first: answers to tourists, and "write to…" mode, which any /command ends
+    alerts.router,
+    problems.router,
+    orders.router,
+    order_session.router,
+    order_money.router,
+    order_details.router,
+    sessions.router,
+    find.router,
+    events.router,
+    stats.router,
+    desk_help.router,
+)

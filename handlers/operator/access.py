@@ -1,12 +1,12 @@
 """Who may act on the desk: members of the operator chat (``getChatMember``, cached briefly) and ``ADMIN_IDS``.
 
-A button press proves nothing about who pressed it, so every operator router installs :func:`guard`: it checks
-the presser on the server for every message and callback query, refuses strangers with a localized "not allowed"
-(a callback query) or silence (a message in some other chat), and hands the handlers
+A button press proves nothing about who pressed it, so the desk's parent router (:mod:`handlers.operator`) is put
+behind :func:`guard` once: it checks the presser on the server for every message and callback query a desk handler
+matched, refuses strangers with a localized "not allowed" (a callback query) or silence (a message in some other
+chat), and hands the handlers
 
 - ``operator``: the :class:`Operator` acting (id, display name, ``actor`` string for the audit log),
-- ``tr``: the operators' translator (``DEFAULT_LOCALE``, the language every desk text is in),
-- ``desk``: the :class:`DeskChat` (the operator chat id).
+- ``tr``: the operators' translator (``DEFAULT_LOCALE``, the language every desk text is in).
 
 Messages are only taken from the operator chat itself; commands sent elsewhere fall through to the other routers.
 Callback data of the desk uses prefixes starting with ``d`` (see each module's ``*Cb``).
@@ -44,11 +44,6 @@ class Operator:
     def actor(self) -> str:
         """How the audit log names them."""
         return f"operator:{self.id}"
-
-
-@dataclass(frozen=True, slots=True)
-class DeskChat:
-    chat_id: int
 
 
 class OperatorDirectory:
@@ -98,8 +93,8 @@ def in_operator_chat(message: Message, settings: HandlerSettings) -> bool:
     return settings.operator_chat_id is not None and message.chat.id == settings.operator_chat_id
 
 
-async def _message_guard(handler: Handler, message: Message, data: dict[str, Any]) -> Any:
-    if message.from_user is None or message.from_user.is_bot:
+async def _message_guard(handler: Handler, message: TelegramObject, data: dict[str, Any]) -> Any:
+    if not isinstance(message, Message) or message.from_user is None or message.from_user.is_bot:
         return None
     directory: OperatorDirectory = data["operators"]
     if not await directory.is_operator(data["bot"], message.from_user.id):
@@ -108,7 +103,9 @@ async def _message_guard(handler: Handler, message: Message, data: dict[str, Any
     return await handler(message, data)
 
 
-async def _query_guard(handler: Handler, query: CallbackQuery, data: dict[str, Any]) -> Any:
+async def _query_guard(handler: Handler, query: TelegramObject, data: dict[str, Any]) -> Any:
+    if not isinstance(query, CallbackQuery):
+        return await handler(query, data)
     directory: OperatorDirectory = data["operators"]
     if not await directory.is_operator(data["bot"], query.from_user.id):
         tr = data["i18n"].translator(data["user"].language if data.get("user") else None)
@@ -123,13 +120,12 @@ def _enrich(data: dict[str, Any], user_id: int, name: str) -> None:
     settings: HandlerSettings = data["settings"]
     data["operator"] = Operator(id=user_id, name=name)
     data["tr"] = i18n.translator(settings.default_locale)
-    data["desk"] = DeskChat(chat_id=settings.operator_chat_id)
 
 
 def guard(router: Router) -> Router:
-    """Put ``router`` behind the operator check: its messages only from the operator chat, and every message or
-    button press its filters matched checked on the server (inner middlewares run after a handler's filters, so
-    the tourist's own buttons never meet this check)."""
+    """Put ``router`` and the routers it includes behind the operator check: their messages only from the operator
+    chat, and every message or button press a handler's filters matched checked on the server (inner middlewares
+    run after a handler's filters, so the tourist's own buttons never meet this check)."""
     router.message.filter(in_operator_chat)
     router.message.middleware(_message_guard)
     router.callback_query.middleware(_query_guard)

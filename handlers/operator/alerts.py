@@ -14,24 +14,27 @@ from datetime import datetime
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from domain.errors import CardClosed, DomainError
 from domain.model.desk import SNOOZES, Card
-from domain.model.orders import format_order_code
+from domain.model.orders import Order, format_order_code
+from domain.model.questions import WriteTarget
 from domain.ports import Clock, UnitOfWork
 from domain.use_cases import desk, order_changes
-from handlers.operator.access import Operator, guard
-from handlers.operator.cards import CardAction, CardCb, card_kb, confirm_kb
+from handlers.operator.access import Operator
+from handlers.operator.cards import CardAction, CardCb, card_kb, confirm_kb, load_card_side
 from handlers.operator.errors import domain_error_text
+from handlers.operator.orders import send_order_card
+from handlers.operator.replies import start_writing
 from handlers.settings import HandlerSettings
 from handlers.tourist.messaging import answer_query
 from handlers.ui import Translator
 
-router = guard(Router(name=__name__))
+router = Router(name=__name__)
 
 # Order use cases a card button runs directly, by the action code noted on the card afterwards.
-_ORDER_ACTIONS = {
+ORDER_ACTIONS = {
     CardAction.CONFIRM: "confirm",
     CardAction.DECLINE: "decline",
     CardAction.REMIND: "remind",
@@ -46,7 +49,15 @@ async def _card(uow: UnitOfWork, card_id: int) -> Card | None:
         return await uow.desk.card(card_id)
 
 
-@router.callback_query(CardCb.filter(F.action.in_(set(_ORDER_ACTIONS))))
+def _closed_text(card: Card | None, tr: Translator) -> str:
+    if card is None:
+        return tr.gettext("This card no longer exists.")
+    if card.resolved_by_name:
+        return tr.gettext("This problem is already resolved by {name}.").format(name=card.resolved_by_name)
+    return tr.gettext("This problem is already resolved.")
+
+
+@router.callback_query(CardCb.filter(F.action.in_(set(ORDER_ACTIONS))))
 async def on_card_order_action(
     query: CallbackQuery,
     callback_data: CardCb,
@@ -68,16 +79,16 @@ async def on_card_order_action(
         order = await _run_order_action(callback_data.action, uow, card.order_id, operator, now, settings)
     except DomainError as error:
         await answer_query(query, domain_error_text(error, tr), alert=True)
-        await _restore_buttons(query, card, uow, tr)
+        await _restore_buttons(query, callback_data.card, uow, tr)
         return
-    action = _ORDER_ACTIONS[callback_data.action]
-    await desk.note_action(uow, card.id, operator.id, operator.name, action, now, settings.desk)
+    action = ORDER_ACTIONS[callback_data.action]
+    await desk.note_action(uow, callback_data.card, operator.id, operator.name, action, now, settings.desk)
     await answer_query(query, _done_text(action, format_order_code(order.code), tr))
 
 
 async def _run_order_action(
     action: CardAction, uow: UnitOfWork, order_id: int, operator: Operator, now: datetime, settings: HandlerSettings
-):
+) -> Order:
     match action:
         case CardAction.CONFIRM:
             return await order_changes.confirm_for_organiser(
@@ -109,24 +120,19 @@ def _done_text(action: str, code: str, tr: Translator) -> str:
     return texts[action].format(code=code)
 
 
-def _closed_text(card: Card, tr: Translator) -> str:
-    if card.resolved_by_name:
-        return tr.gettext("This problem is already resolved by {name}.").format(name=card.resolved_by_name)
-    return tr.gettext("This problem is already resolved.")
-
-
 @router.callback_query(CardCb.filter(F.action.in_({CardAction.REFUND, CardAction.CANCEL})))
 async def on_card_ask(query: CallbackQuery, callback_data: CardCb, uow: UnitOfWork, tr: Translator) -> None:
     """Money and cancellations are confirmed by a second press on the same card."""
     card = await _card(uow, callback_data.card)
     if card is None or not card.is_open or card.order_id is None:
-        await answer_query(
-            query, _closed_text(card, tr) if card else tr.gettext("This card no longer exists."), alert=True
-        )
+        await answer_query(query, _closed_text(card, tr), alert=True)
         return
     _ = tr.gettext
     async with uow:
         order = await uow.orders.get(card.order_id)
+    if order is None:
+        await answer_query(query, tr.gettext("There is no such order."), alert=True)
+        return
     if callback_data.action is CardAction.REFUND:
         owed = order_changes.owed_minor(order)
         if owed <= 0:
@@ -144,10 +150,8 @@ async def on_card_ask(query: CallbackQuery, callback_data: CardCb, uow: UnitOfWo
 
 @router.callback_query(CardCb.filter(F.action == CardAction.BACK))
 async def on_card_back(query: CallbackQuery, callback_data: CardCb, uow: UnitOfWork, tr: Translator) -> None:
-    card = await _card(uow, callback_data.card)
     await answer_query(query)
-    if card is not None:
-        await _restore_buttons(query, card, uow, tr)
+    await _restore_buttons(query, callback_data.card, uow, tr)
 
 
 @router.callback_query(
@@ -177,10 +181,10 @@ async def on_card_handle(
                 card = await desk.snooze_card(
                     uow, callback_data.card, operator.id, operator.name, snooze, now, settings.desk
                 )
-                text = _("Snoozed until {time}.").format(time=tr.time(card.snoozed_until, "UTC") + " UTC")
+                until = card.snoozed_until or now + snooze
+                text = _("Snoozed until {time}.").format(time=tr.time(until, "UTC") + " UTC")
     except CardClosed:
-        card = await _card(uow, callback_data.card)
-        await answer_query(query, _closed_text(card, tr), alert=True)
+        await answer_query(query, _closed_text(await _card(uow, callback_data.card), tr), alert=True)
         return
     except DomainError as error:
         await answer_query(query, domain_error_text(error, tr), alert=True)
@@ -203,8 +207,7 @@ async def on_card_show(
     try:
         await desk.show_card_again(uow, callback_data.card, clock.now(), settings.desk)
     except CardClosed:
-        card = await _card(uow, callback_data.card)
-        await answer_query(query, _closed_text(card, tr), alert=True)
+        await answer_query(query, _closed_text(await _card(uow, callback_data.card), tr), alert=True)
         return
     except DomainError as error:
         await answer_query(query, domain_error_text(error, tr), alert=True)
@@ -222,15 +225,8 @@ async def on_card_show(
 
 @router.callback_query(CardCb.filter(F.action == CardAction.OPEN))
 async def on_card_open_order(
-    query: CallbackQuery,
-    callback_data: CardCb,
-    uow: UnitOfWork,
-    bot: Bot,
-    tr: Translator,
-    clock: Clock,
+    query: CallbackQuery, callback_data: CardCb, uow: UnitOfWork, tr: Translator, clock: Clock
 ) -> None:
-    from handlers.operator.orders import send_order_card
-
     card = await _card(uow, callback_data.card)
     if card is None or card.order_id is None:
         await answer_query(query, tr.gettext("This card no longer exists."), alert=True)
@@ -241,21 +237,13 @@ async def on_card_open_order(
 
 @router.callback_query(CardCb.filter(F.action.in_({CardAction.WRITE_TOURIST, CardAction.WRITE_ORGANISER})))
 async def on_card_write(
-    query: CallbackQuery,
-    callback_data: CardCb,
-    uow: UnitOfWork,
-    state: FSMContext,
-    tr: Translator,
+    query: CallbackQuery, callback_data: CardCb, uow: UnitOfWork, state: FSMContext, tr: Translator
 ) -> None:
-    from handlers.operator.replies import WriteTarget, start_writing
-
     card = await _card(uow, callback_data.card)
     if card is None or not card.is_open:
-        await answer_query(
-            query, _closed_text(card, tr) if card else tr.gettext("This card no longer exists."), alert=True
-        )
+        await answer_query(query, _closed_text(card, tr), alert=True)
         return
-    target = await _write_target(uow, card, callback_data.action is CardAction.WRITE_TOURIST, WriteTarget)
+    target = await _write_target(uow, card, tourist=callback_data.action is CardAction.WRITE_TOURIST)
     if target is None:
         await answer_query(
             query, tr.gettext("There is nobody to write to: the tourist's data was deleted."), alert=True
@@ -264,7 +252,7 @@ async def on_card_write(
     await start_writing(state, tr, query, target)
 
 
-async def _write_target(uow: UnitOfWork, card: Card, tourist: bool, make):
+async def _write_target(uow: UnitOfWork, card: Card, tourist: bool) -> WriteTarget | None:
     """The tourist (of the order, or who asked) or the order's organiser; None when there is nobody."""
     async with uow:
         order = await uow.orders.get(card.order_id) if card.order_id else None
@@ -273,26 +261,24 @@ async def _write_target(uow: UnitOfWork, card: Card, tourist: bool, make):
             user = await uow.users.get(user_id) if user_id else None
             if user is None:
                 return None
-            return make(kind="tourist", chat_id=user.id, order_id=card.order_id, name=user.first_name or "")
-        if order is None:
-            return None
-        event = await uow.catalog.event(order.event_id)
-        organiser = await uow.catalog.organiser(event.organiser_id)
-    return make(
+            return WriteTarget(kind="tourist", chat_id=user.id, order_id=card.order_id, name=user.first_name or "")
+        event = await uow.catalog.event(order.event_id) if order else None
+        organiser = await uow.catalog.organiser(event.organiser_id) if event else None
+    if order is None or organiser is None:
+        return None
+    return WriteTarget(
         kind="organiser", chat_id=organiser.chat_id, order_id=order.id, organiser_id=organiser.id, name=organiser.name
     )
 
 
-async def _restore_buttons(query: CallbackQuery, card: Card, uow: UnitOfWork, tr: Translator) -> None:
-    from bot.notifications.desk import load_card_side
-
-    fresh = await _card(uow, card.id)
-    if fresh is None:
+async def _restore_buttons(query: CallbackQuery, card_id: int, uow: UnitOfWork, tr: Translator) -> None:
+    card = await _card(uow, card_id)
+    if card is None:
         return
-    await _edit_markup(query, card_kb(fresh, await load_card_side(uow, fresh), tr))
+    await _edit_markup(query, card_kb(card, await load_card_side(uow, card), tr))
 
 
-async def _edit_markup(query: CallbackQuery, markup) -> None:
+async def _edit_markup(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
     if isinstance(query.message, Message):
         with contextlib.suppress(TelegramBadRequest):
             await query.message.edit_reply_markup(reply_markup=markup)

@@ -1,7 +1,8 @@
-"""How a problem card looks: pure functions from a card and what it is about to text and buttons.
+"""How a problem card looks: pure functions from a card and what it is about to text and buttons; and
+:func:`load_card_side`, which reads what a card is about.
 
-The outbox renders cards with these (bot/notifications/desk.py) and so do the handlers that answer an operator,
-so a card reads the same wherever it appears. Every text is in the operators' language.
+The outbox renders cards with these (the desk's notifications) and so do the handlers that answer an operator, so a
+card reads the same wherever it appears. Every text is in the operators' language.
 """
 
 from __future__ import annotations
@@ -10,18 +11,20 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape
+from typing import Any
 
+from aiogram import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from domain.model.catalog import Event, EventSession, Organiser, Region, localized
+from domain.model.catalog import localized
 from domain.model.desk import Card
 from domain.model.orders import Order, format_order_code
-from domain.model.payments import Payment
 from domain.model.users import User, mask_phone
+from domain.ports import UnitOfWork
 from domain.rules.problems import Action, ProblemKind, actions_for, sort_kinds
-from handlers.ui import N_, Translator
+from handlers.read_models import OrderView, read_order
+from handlers.ui import N_, Translator, button
 
 
 class CardAction(enum.StrEnum):
@@ -117,29 +120,40 @@ ACTION_DONE: dict[str, str] = {
 
 
 @dataclass(frozen=True, slots=True)
-class OrderSide:
-    """What a card about an order shows besides the card itself."""
-
-    order: Order
-    event: Event
-    session: EventSession
-    region: Region
-    organiser: Organiser
-    user: User | None
-    payments: tuple[Payment, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class QuestionSide:
+    """What a card about a tourist's question shows besides the card itself."""
+
     user: User | None
     asked_at: datetime
 
 
+# What a card is about: an order (with its payments), a question, or nothing left to show.
+CardSide = OrderView | QuestionSide | None
+
 MONEY_KINDS = frozenset({ProblemKind.REFUND_DUE, ProblemKind.LATE_PAYMENT, ProblemKind.PARTIAL_REFUND_DUE})
 
 
-def _e(text: str) -> str:
-    return escape(text, quote=False)
+def card_id(card: Card) -> int:
+    """A stored card's id (a card read from storage always has one)."""
+    assert card.id is not None, "a card read from storage has an id"
+    return card.id
+
+
+def card_button(text: str, action: CardAction, card: Card) -> InlineKeyboardButton:
+    """A button acting on ``card``."""
+    return button(text, CardCb(action=action, card=card_id(card)))
+
+
+async def load_card_side(uow: UnitOfWork, card: Card) -> CardSide:
+    """What ``card`` is about, read in a transaction of its own."""
+    async with uow:
+        if card.order_id is not None:
+            return await read_order(uow, card.order_id, payments=True)
+        if card.subject.startswith("question:"):
+            thread = await uow.desk.question_thread(int(card.subject.split(":", 1)[1]))
+            user = await uow.users.get(card.user_id) if card.user_id else None
+            return QuestionSide(user, thread.asked_at if thread else card.opened_at)
+    return None
 
 
 def kind_title(kind: ProblemKind | str, tr: Translator) -> str:
@@ -149,38 +163,38 @@ def kind_title(kind: ProblemKind | str, tr: Translator) -> str:
 def _who(user: User | None, user_id: int | None, tr: Translator) -> str:
     if user is None:
         return tr.gettext("tourist's data deleted") if user_id is None else f"#{user_id}"
-    parts = [f'<a href="tg://user?id={user.id}">{_e(user.first_name or str(user.id))}</a>']
+    parts = [f'<a href="tg://user?id={user.id}">{html.quote(user.first_name or str(user.id))}</a>']
     if user.username:
-        parts.append("@" + _e(user.username))
+        parts.append("@" + html.quote(user.username))
     parts.append(tr.language_in_mine(user.language))
     if user.phone:
         parts.append(mask_phone(user.phone))
     return " · ".join(parts)
 
 
-def card_text(card: Card, side: OrderSide | QuestionSide | None, tr: Translator, digest: bool = False) -> str:
+def card_text(card: Card, side: CardSide, tr: Translator, digest: bool = False) -> str:
     _ = tr.gettext
     kinds = sort_kinds(card.kinds)
     titles = ", ".join(kind_title(k, tr) for k in kinds)
     lines: list[str] = []
     timezone = "UTC"
-    if isinstance(side, OrderSide):
+    if isinstance(side, OrderView):
         timezone = side.region.timezone
         code = format_order_code(side.order.code)
         lines.append(("✅ " if not card.is_open else "🚨 ") + f"<b>{code}</b> · {titles}")
         lines.append(
-            f"{_e(localized(side.event.title, tr.language))} · {tr.datetime(side.session.starts_at, timezone)}"
+            f"{html.quote(localized(side.event.title, tr.language))} · {tr.datetime(side.session.starts_at, timezone)}"
         )
         lines.append("👤 " + _who(side.user, side.order.user_id, tr))
-        organiser = _e(side.organiser.name)
+        organiser = html.quote(side.organiser.name)
         if side.organiser.chat_id > 0:  # a person: the name opens their Telegram profile
             organiser = f'<a href="tg://user?id={side.organiser.chat_id}">{organiser}</a>'
         if side.organiser.phone:
-            organiser += " · " + _e(side.organiser.phone)
+            organiser += " · " + html.quote(side.organiser.phone)
         lines.append("🏢 " + organiser)
         lines.append("💶 " + _money_line(side.order, tr))
         if ProblemKind.UNCLEAR_REPLY in kinds and side.order.unclear_reply:
-            lines.append(_("The organiser wrote:") + f" <i>{_e(side.order.unclear_reply[:500])}</i>")
+            lines.append(_("The organiser wrote:") + f" <i>{html.quote(side.order.unclear_reply[:500])}</i>")
         if ProblemKind.LOW_RATING in kinds and side.order.rating is not None:
             lines.append("⭐" * side.order.rating + " " + _("rating {stars} of 5").format(stars=side.order.rating))
         if MONEY_KINDS.intersection(kinds):
@@ -188,7 +202,7 @@ def card_text(card: Card, side: OrderSide | QuestionSide | None, tr: Translator,
                 state = _("paid the order") if payment.applied else _("did not pay the order")
                 lines.append(
                     f"💳 {tr.money(payment.amount_minor, payment.currency)} · "
-                    f"<code>{_e(payment.provider_charge_id)}</code> · {state}"
+                    f"<code>{html.quote(payment.provider_charge_id)}</code> · {state}"
                 )
         if ProblemKind.UNDELIVERED in kinds and side.order.undelivered:
             if side.order.undelivered.startswith("organiser."):
@@ -206,7 +220,7 @@ def card_text(card: Card, side: OrderSide | QuestionSide | None, tr: Translator,
         lines += ["💡 " + tr.gettext(KIND_HINTS[k]) for k in kinds]
         status = [_("open since {time}").format(time=tr.time(card.opened_at, timezone))]
         if card.taken_by_name:
-            status.append(_("taken by {name}").format(name=_e(card.taken_by_name)))
+            status.append(_("taken by {name}").format(name=html.quote(card.taken_by_name)))
         if card.snoozed_until:
             status.append(_("snoozed until {time}").format(time=tr.time(card.snoozed_until, timezone)))
         lines.append("⏱ " + " · ".join(status))
@@ -217,7 +231,7 @@ def card_text(card: Card, side: OrderSide | QuestionSide | None, tr: Translator,
         how = _(ACTION_DONE.get(card.resolution or "", ACTION_DONE["back_to_normal"]))
         if card.resolved_by_name:
             done = _("Resolved: {who} — {how}, after {minutes} min.").format(
-                who=_e(card.resolved_by_name), how=how, minutes=minutes
+                who=html.quote(card.resolved_by_name), how=how, minutes=minutes
             )
         else:
             done = _("Resolved — {how}, after {minutes} min.").format(how=how, minutes=minutes)
@@ -238,12 +252,12 @@ def _money_line(order: Order, tr: Translator) -> str:
     return " · ".join(parts)
 
 
-def _last_action(action: dict, tr: Translator) -> str:
+def _last_action(action: dict[str, Any], tr: Translator) -> str:
     what = tr.gettext(ACTION_DONE.get(str(action.get("action")), ACTION_DONE["back_to_normal"]))
-    return "↪️ " + f"{_e(str(action.get('by') or ''))}: {what}"
+    return "↪️ " + f"{html.quote(str(action.get('by') or ''))}: {what}"
 
 
-def card_kb(card: Card, side: OrderSide | QuestionSide | None, tr: Translator) -> InlineKeyboardMarkup | None:
+def card_kb(card: Card, side: CardSide, tr: Translator) -> InlineKeyboardMarkup | None:
     """The buttons that fit the card's problems; none once it is resolved."""
     if not card.is_open:
         return None
@@ -252,20 +266,20 @@ def card_kb(card: Card, side: OrderSide | QuestionSide | None, tr: Translator) -
     for action in actions_for(card.kinds):
         if action is Action.SNOOZE:
             continue
-        if action is Action.OPEN and not isinstance(side, OrderSide):
+        if action is Action.OPEN and not isinstance(side, OrderView):
             continue
         if action is Action.WRITE_TOURIST and (side is None or side.user is None):
             continue
         icon, label, code = _ACTION_BUTTONS[action]
-        buttons.append(_button(f"{icon} {_(label)}", code, card))
+        buttons.append(card_button(f"{icon} {_(label)}", code, card))
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append(
         [
-            _button("💤 " + _("15 min"), CardAction.SNOOZE_15, card),
-            _button("💤 " + _("1 hour"), CardAction.SNOOZE_60, card),
+            card_button("💤 " + _("15 min"), CardAction.SNOOZE_15, card),
+            card_button("💤 " + _("1 hour"), CardAction.SNOOZE_60, card),
         ]
     )
-    if isinstance(side, OrderSide) and side.organiser.phone and (url := whatsapp_url(side.organiser.phone)):
+    if isinstance(side, OrderView) and side.organiser.phone and (url := whatsapp_url(side.organiser.phone)):
         rows.append([InlineKeyboardButton(text="📞 " + _("Organiser on WhatsApp"), url=url)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -274,8 +288,8 @@ def confirm_kb(card: Card, yes: CardAction, yes_label: str, tr: Translator) -> I
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                _button(yes_label, yes, card),
-                _button("↩️ " + tr.gettext("Back"), CardAction.BACK, card),
+                card_button(yes_label, yes, card),
+                card_button("↩️ " + tr.gettext("Back"), CardAction.BACK, card),
             ]
         ]
     )
@@ -284,7 +298,3 @@ def confirm_kb(card: Card, yes: CardAction, yes_label: str, tr: Translator) -> I
 def whatsapp_url(phone: str) -> str | None:
     digits = re.sub(r"\D", "", phone)
     return f"https://wa.me/{digits}" if 7 <= len(digits) <= 15 else None
-
-
-def _button(text: str, action: CardAction, card: Card) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=CardCb(action=action, card=card.id).pack())

@@ -42,8 +42,9 @@ def domain_error_text(error: DomainError, tr: Translator, currency: str = "EUR")
         case NothingOwed():
             return _("Nothing is owed to the tourist.")
         case InvalidAmount():
+            owed = error.data.get("owed")
             return _("The amount must be between {low} and {high}.").format(
-                low=tr.money(1, currency), high=tr.money(int(error.data.get("owed", 0)), currency)
+                low=tr.money(1, currency), high=tr.money(owed if isinstance(owed, int) else 0, currency)
             )
         case InvalidNote():
             if error.data.get("reason") == "too_long":

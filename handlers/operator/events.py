@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from html import escape
-from typing import Annotated
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from aiogram import Router
+from aiogram import Router, html
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -22,50 +21,44 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
-from pydantic import Field
 
-from bot.storage.desk_queries import DeskQueries
 from domain.errors import NotFound, SessionNotBookable, SoldOut, TouristUnreachable
 from domain.model.catalog import Event, Region, localized
 from domain.model.users import User
 from domain.ports import Clock, UnitOfWork
 from domain.rules.calendar import UPCOMING_DAYS, local_today
 from domain.use_cases.desk_tools import suggest_session
-from handlers.operator.access import Operator, guard
+from handlers.operator.access import Operator
+from handlers.operator.bounds import DAY, PAGE, ROW_ID, Bounded, Bounds
+from handlers.operator.queries import DeskQueries
 from handlers.operator.replies import tourist_of
 from handlers.tourist.labels import category_name
 from handlers.tourist.messaging import answer_query, show
-from handlers.ui import Translator
+from handlers.ui import Translator, button
 
-router = guard(Router(name=__name__))
+router = Router(name=__name__)
 
 PAGE_SIZE = 8
 TITLE_IN_BUTTON = 24
 
 
-# Bounds on the numbers buttons carry: forged data outside them does not parse (and falls through to the fallback).
-RowId = Annotated[int, Field(ge=0, le=2**53)]
-Day = Annotated[int, Field(ge=0, le=date(9000, 1, 1).toordinal())]
-Page = Annotated[int, Field(ge=0, le=10_000)]
-
-
-class EventsPageCb(CallbackData, prefix="de"):
+class EventsPageCb(Bounded, CallbackData, prefix="de"):
     """A page of ``/events``: ``day`` is a proleptic ordinal (0: the next 30 days), ``user`` the tourist (0: none)."""
 
-    region: RowId
-    day: Day = 0
+    BOUNDS: ClassVar[Bounds] = {"region": ROW_ID, "day": DAY, "page": PAGE, "user": ROW_ID}
+
+    region: int
+    day: int = 0
     category: str = ""
-    page: Page = 0
-    user: RowId = 0
+    page: int = 0
+    user: int = 0
 
 
-class SendSessionCb(CallbackData, prefix="des"):
-    session: RowId
-    user: RowId
+class SendSessionCb(Bounded, CallbackData, prefix="des"):
+    BOUNDS: ClassVar[Bounds] = {"session": ROW_ID, "user": ROW_ID}
 
-
-def _e(text: str) -> str:
-    return escape(text, quote=False)
+    session: int
+    user: int
 
 
 # ---- parsing ------------------------------------------------------------------------------------------------------
@@ -147,11 +140,11 @@ def window(region: Region, day: date | None, now: datetime) -> tuple[datetime, d
 def usage_text(tr: Translator, regions: list[Region]) -> str:
     _ = tr.gettext
     lines = [
-        _("Usage: {usage}").format(usage=_e("/events <region> [YYYY-MM-DD | today | tomorrow] [category]")),
+        _("Usage: {usage}").format(usage=html.quote("/events <region> [YYYY-MM-DD | today | tomorrow] [category]")),
         _("For example: {example}").format(example="<code>/events tallinn tomorrow sea</code>"),
     ]
     if regions:
-        names = ", ".join(f"<code>{_e(r.code)}</code>" for r in regions)
+        names = ", ".join(f"<code>{html.quote(r.code)}</code>" for r in regions)
         lines.append(_("Regions: {regions}").format(regions=names))
     lines.append(_("Reply with it to a tourist's message to get a “Send” button per session."))
     return "\n".join(lines)
@@ -166,7 +159,7 @@ def _price(tr: Translator, event: Event) -> str:
 
 
 async def events_screen(
-    uow: UnitOfWork, tr: Translator, cb: EventsPageCb, now: datetime
+    uow: UnitOfWork, queries: DeskQueries, tr: Translator, cb: EventsPageCb, now: datetime
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     _ = tr.gettext
     async with uow:
@@ -176,7 +169,6 @@ async def events_screen(
             return _("This region is no longer in the catalog."), None
         day = date.fromordinal(cb.day) if cb.day > 0 else None
         start, end = window(region, day, now)
-        queries = DeskQueries.of(uow)
         found, total = await queries.open_sessions(
             region.id, start, end, cb.category or None, now, cb.page * PAGE_SIZE, PAGE_SIZE
         )
@@ -189,12 +181,12 @@ async def events_screen(
         for p in (localized(region.name, tr.language), when, category_name(cb.category, tr) if cb.category else "")
         if p
     )
-    lines = [f"🗓 <b>{_e(heading)}</b>"]
+    lines = [f"🗓 <b>{html.quote(heading)}</b>"]
     if tourist is not None:
         lines.append(
             "👤 "
             + _("For {name} ({language}): press “Send” to send an event to them.").format(
-                name=_e(tourist.first_name or str(tourist.id)), language=tr.language_in_mine(tourist.language)
+                name=html.quote(tourist.first_name or str(tourist.id)), language=tr.language_in_mine(tourist.language)
             )
         )
     elif cb.user:
@@ -209,26 +201,20 @@ async def events_screen(
             n=item.session.seats_left
         )
         lines.append(
-            f"{number}. {tr.datetime(item.session.starts_at, region.timezone)} · <b>{_e(title)}</b>\n"
-            f"    {seats} · {_price(tr, item.event)} · <code>{_e(item.event.code)}</code>"
+            f"{number}. {tr.datetime(item.session.starts_at, region.timezone)} · <b>{html.quote(title)}</b>\n"
+            f"    {seats} · {_price(tr, item.event)} · <code>{html.quote(item.event.code)}</code>"
         )
         if tourist is not None:
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        text=f"📤 {number}. " + _("Send") + f" · {title[:TITLE_IN_BUTTON]}",
-                        callback_data=SendSessionCb(session=item.session.id, user=tourist.id).pack(),
-                    )
-                ]
-            )
+            send = f"📤 {number}. " + _("Send") + f" · {title[:TITLE_IN_BUTTON]}"
+            rows.append([button(send, SendSessionCb(session=item.session.id, user=tourist.id))])
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     nav = []
     if cb.page > 0:
-        nav.append(InlineKeyboardButton(text="◀️", callback_data=cb.model_copy(update={"page": cb.page - 1}).pack()))
+        nav.append(button("◀️", cb.model_copy(update={"page": cb.page - 1})))
     if pages > 1:
-        nav.append(InlineKeyboardButton(text=f"{cb.page + 1}/{pages}", callback_data=cb.pack()))
+        nav.append(button(f"{cb.page + 1}/{pages}", cb))
     if cb.page + 1 < pages:
-        nav.append(InlineKeyboardButton(text="▶️", callback_data=cb.model_copy(update={"page": cb.page + 1}).pack()))
+        nav.append(button("▶️", cb.model_copy(update={"page": cb.page + 1})))
     if nav:
         rows.append(nav)
     if tourist is None and not cb.user:
@@ -243,26 +229,34 @@ async def events_screen(
 
 
 @router.message(Command("events"))
-async def cmd_events(message: Message, command: CommandObject, uow: UnitOfWork, tr: Translator, clock: Clock) -> None:
+async def cmd_events(
+    message: Message,
+    command: CommandObject,
+    uow: UnitOfWork,
+    desk_queries: DeskQueries,
+    tr: Translator,
+    clock: Clock,
+) -> None:
     _ = tr.gettext
     now = clock.now()
     async with uow:
         regions = list(await uow.catalog.regions())
-        queries = DeskQueries.of(uow)
-        categories = {r.id: await queries.categories(r.id) for r in regions}
+        categories = {r.id: await desk_queries.categories(r.id) for r in regions}
     user_id = await tourist_of(message, uow)
     try:
         args = parse_events_args(command.args, regions, now, categories, tr)
     except EventsArgsError as error:
         problem = {
-            "region": _("No region {name}.").format(name=f"<code>{_e(error.detail[:64])}</code>"),
+            "region": _("No region {name}.").format(name=f"<code>{html.quote(error.detail[:64])}</code>"),
             "date": _("That is not a date: write it as YYYY-MM-DD, today or tomorrow."),
-            "category": _("No category {name} there.").format(name=f"<code>{_e(error.detail[:64])}</code>"),
+            "category": _("No category {name} there.").format(name=f"<code>{html.quote(error.detail[:64])}</code>"),
         }.get(error.code)
         text = usage_text(tr, regions)
         if error.code == "category" and error.region is not None:
             known = categories.get(error.region.id, [])
-            text = _("Categories: {names}").format(names=", ".join(f"<code>{_e(c)}</code>" for c in known) or "—")
+            text = _("Categories: {names}").format(
+                names=", ".join(f"<code>{html.quote(c)}</code>" for c in known) or "—"
+            )
         await message.answer("\n\n".join(p for p in (problem, text) if p))
         return
     if args.day is not None and args.day < local_today(now, args.region.timezone):
@@ -274,16 +268,21 @@ async def cmd_events(message: Message, command: CommandObject, uow: UnitOfWork, 
         category=args.category or "",
         user=user_id or 0,
     )
-    text, markup = await events_screen(uow, tr, cb, now)
+    text, markup = await events_screen(uow, desk_queries, tr, cb, now)
     await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(EventsPageCb.filter())
 async def on_events_page(
-    query: CallbackQuery, callback_data: EventsPageCb, uow: UnitOfWork, tr: Translator, clock: Clock
+    query: CallbackQuery,
+    callback_data: EventsPageCb,
+    uow: UnitOfWork,
+    desk_queries: DeskQueries,
+    tr: Translator,
+    clock: Clock,
 ) -> None:
     await answer_query(query)
-    await show(query, *await events_screen(uow, tr, callback_data, clock.now()))
+    await show(query, *await events_screen(uow, desk_queries, tr, callback_data, clock.now()))
 
 
 @router.callback_query(SendSessionCb.filter())

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from html import escape
+from typing import ClassVar
 
-from aiogram import Router
+from aiogram import Router, html
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -21,22 +21,22 @@ from aiogram.types import (
     Message,
 )
 
-from bot.storage.desk_queries import DeskQueries
 from domain.errors import BadFindQuery, NotFound
 from domain.model.catalog import SessionStatus, localized
 from domain.model.orders import Order, format_order_code, order_stage
 from domain.model.users import User, mask_phone
 from domain.ports import Clock, UnitOfWork
 from domain.use_cases.desk_tools import FindKind, classify_find_query, reveal_contacts
-from handlers.operator.access import Operator, guard
-from handlers.operator.events import RowId
-from handlers.operator.labels import stage_word
+from handlers.operator.access import Operator
+from handlers.operator.bounds import ROW_ID, Bounded, Bounds
 from handlers.operator.order_card import OrderDeskAction, OrderDeskCb
+from handlers.operator.queries import DeskQueries
 from handlers.operator.replies import WriteAction, WriteCb
+from handlers.status_words import operator_stage_words
 from handlers.tourist.messaging import answer_query
-from handlers.ui import Translator
+from handlers.ui import Translator, button
 
-router = guard(Router(name=__name__))
+router = Router(name=__name__)
 
 MAX_USERS = 5  # an exact phone is normally one tourist; a few at most share one
 MAX_ORDERS = 10  # per tourist, newest first
@@ -47,13 +47,11 @@ class FindAction(enum.StrEnum):
     REVEAL = "r"
 
 
-class FindCb(CallbackData, prefix="df"):
+class FindCb(Bounded, CallbackData, prefix="df"):
+    BOUNDS: ClassVar[Bounds] = {"user": ROW_ID}
+
     action: FindAction
-    user: RowId
-
-
-def _e(text: str) -> str:
-    return escape(text, quote=False)
+    user: int
 
 
 def mask_username(username: str | None) -> str:
@@ -65,8 +63,8 @@ def mask_username(username: str | None) -> str:
 
 def _order_button(order: Order) -> InlineKeyboardButton:
     """Opens the order's desk card (``/order``'s view) as a new message."""
-    data = OrderDeskCb(action=OrderDeskAction.VIEW, order=order.id)
-    return InlineKeyboardButton(text="🎟 " + format_order_code(order.code), callback_data=data.pack())
+    data = OrderDeskCb(action=OrderDeskAction.VIEW, order=order.stored_id)
+    return button("🎟 " + format_order_code(order.code), data)
 
 
 def hint_text(tr: Translator, reason: str) -> str:
@@ -79,7 +77,7 @@ def hint_text(tr: Translator, reason: str) -> str:
     return "\n".join(
         [
             first,
-            _("Usage: {usage}").format(usage=_e("/find <+372 5555 0001 | @username | TKT-… | K7M-A4X>")),
+            _("Usage: {usage}").format(usage=html.quote("/find <+372 5555 0001 | @username | TKT-… | K7M-A4X>")),
             _(
                 "Only exact matches are found: a full phone number with the country code, a whole @username, a whole "
                 "ticket or order code."
@@ -100,26 +98,27 @@ async def _orders_lines(
             continue
         stage = order_stage(order, session.starts_at, session.status is SessionStatus.CANCELLED, now)
         mark = "🔎" if order.id == highlight else "•"
+        title = html.quote(localized(event.title, tr.language))
         lines.append(
-            f"{mark} <code>{format_order_code(order.code)}</code> · {_e(localized(event.title, tr.language))} · "
-            f"{tr.datetime(session.starts_at, region.timezone)} · <i>{stage_word(tr, stage)}</i>"
+            f"{mark} <code>{format_order_code(order.code)}</code> · {title} · "
+            f"{tr.datetime(session.starts_at, region.timezone)} · <i>{operator_stage_words(tr, stage)}</i>"
         )
     return lines
 
 
 def _user_line(tr: Translator, user: User) -> str:
     _ = tr.gettext
-    parts = [f"👤 <b>{_e(user.first_name or str(user.id))}</b>", tr.language_in_mine(user.language)]
+    parts = [f"👤 <b>{html.quote(user.first_name or str(user.id))}</b>", tr.language_in_mine(user.language)]
     parts.append("📞 " + (mask_phone(user.phone) if user.phone else _("no phone")))
     if user.username:
-        parts.append(_e(mask_username(user.username)))
+        parts.append(html.quote(mask_username(user.username)))
     if user.blocked_bot:
         parts.append("⛔ " + _("blocked the bot"))
     return " · ".join(parts)
 
 
 async def find_screen(
-    uow: UnitOfWork, tr: Translator, text: str, now: datetime
+    uow: UnitOfWork, queries: DeskQueries, tr: Translator, text: str, now: datetime
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     _ = tr.gettext
     try:
@@ -129,7 +128,6 @@ async def find_screen(
     users: list[User] = []
     order: Order | None = None
     async with uow:
-        queries = DeskQueries.of(uow)
         if query.kind is FindKind.PHONE:
             users = await queries.users_by_phone(query.value, MAX_USERS)
         elif query.kind is FindKind.USERNAME:
@@ -143,7 +141,7 @@ async def find_screen(
             user = await uow.users.get(order.user_id) if order and order.user_id else None
             users = [user] if user else []
         if not users and order is None:
-            shown = _e(text.strip()[:QUERY_SHOWN])
+            shown = html.quote(text.strip()[:QUERY_SHOWN])
             return "🔎 " + _("Nothing found for {query} (exact matches only).").format(
                 query=f"<code>{shown}</code>"
             ), None
@@ -167,22 +165,23 @@ async def find_screen(
             who = f" · {user.first_name}"[:30] if len(users) > 1 and user.first_name else ""
             rows.append(
                 [
-                    InlineKeyboardButton(
-                        text="👁 " + _("Reveal contacts") + who,
-                        callback_data=FindCb(action=FindAction.REVEAL, user=user.id).pack(),
-                    ),
-                    InlineKeyboardButton(
-                        text="✍️ " + _("Write to the tourist") + who,
-                        callback_data=WriteCb(action=WriteAction.TOURIST, id=user.id).pack(),
-                    ),
+                    button("👁 " + _("Reveal contacts") + who, FindCb(action=FindAction.REVEAL, user=user.id)),
+                    button("✍️ " + _("Write to the tourist") + who, WriteCb(action=WriteAction.TOURIST, id=user.id)),
                 ]
             )
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
 @router.message(Command("find"))
-async def cmd_find(message: Message, command: CommandObject, uow: UnitOfWork, tr: Translator, clock: Clock) -> None:
-    text, markup = await find_screen(uow, tr, command.args or "", clock.now())
+async def cmd_find(
+    message: Message,
+    command: CommandObject,
+    uow: UnitOfWork,
+    desk_queries: DeskQueries,
+    tr: Translator,
+    clock: Clock,
+) -> None:
+    text, markup = await find_screen(uow, desk_queries, tr, command.args or "", clock.now())
     await message.answer(text, reply_markup=markup)
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Router, html
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from handlers.operator.access import guard
 from handlers.ui import N_, Translator
 
-router = guard(Router(name=__name__))
+router = Router(name=__name__)
 
 # (command, what it does): the menu of the operator group and the body of /help
 DESK_COMMANDS: tuple[tuple[str, str], ...] = (
@@ -27,10 +26,7 @@ DESK_COMMANDS: tuple[tuple[str, str], ...] = (
 def help_text(tr: Translator) -> str:
     _ = tr.gettext
     lines = ["🧭 <b>" + _("The operator desk") + "</b>", ""]
-    lines += [
-        f"/{command} — {_(description)}".replace("<", "&lt;").replace(">", "&gt;")
-        for command, description in DESK_COMMANDS
-    ]
+    lines += [html.quote(f"/{command} — {_(description)}") for command, description in DESK_COMMANDS]
     lines += ["", _("Problem cards come by themselves. Reply to a tourist's question to answer them.")]
     return "\n".join(lines)
 

@@ -7,9 +7,7 @@
 
 from __future__ import annotations
 
-from html import escape
-
-from aiogram import Router
+from aiogram import Router, html
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -23,12 +21,11 @@ from domain.model.desk import Card
 from domain.model.orders import format_order_code
 from domain.ports import Clock, UnitOfWork
 from domain.rules.problems import ProblemKind
-from handlers.operator.access import guard
-from handlers.operator.cards import CardAction, CardCb, kind_title
+from handlers.operator.cards import CardAction, CardCb, card_id, kind_title
 from handlers.tourist.messaging import answer_query, show
-from handlers.ui import Translator
+from handlers.ui import Translator, button
 
-router = guard(Router(name=__name__))
+router = Router(name=__name__)
 
 PAGE = 10
 ALL = "all"
@@ -76,7 +73,7 @@ async def _page(
     what = kind_title(kind, tr) if kind else _("all kinds")
     order_words = _("oldest first") if oldest else _("newest first")
     head = "📋 " + tr.ngettext("{count} open problem", "{count} open problems", total).format(count=total)
-    lines = [f"{head} · {escape(what, quote=False)} · {order_words}"]
+    lines = [f"{head} · {html.quote(what)} · {order_words}"]
     if not cards:
         lines.append(_("Nothing here. 🎉"))
     now = clock.now()
@@ -85,11 +82,9 @@ async def _page(
         label = codes.get(card.id) or _("question")
         minutes = max(int((now - card.opened_at).total_seconds() // 60), 0)
         titles = ", ".join(kind_title(k, tr) for k in card.kinds)
-        extra = f" · {escape(card.taken_by_name, quote=False)}" if card.taken_by_name else ""
+        extra = f" · {html.quote(card.taken_by_name)}" if card.taken_by_name else ""
         lines.append(
-            f"{number}. <b>{label}</b> — {escape(titles, quote=False)} · "
-            + _("{minutes} min").format(minutes=minutes)
-            + extra
+            f"{number}. <b>{label}</b> — {html.quote(titles)} · " + _("{minutes} min").format(minutes=minutes) + extra
         )
         rows.append([_card_button(card, label, chat_id, tr)])
     navigation = []
@@ -114,14 +109,13 @@ def _card_button(card: Card, label: str, chat_id: int, tr: Translator) -> Inline
     """To the card's message when it has one, else a button that posts it."""
     if card.message_id is not None and (url := message_link(chat_id, card.message_id)):
         return InlineKeyboardButton(text="↗️ " + label, url=url)
-    return InlineKeyboardButton(
-        text="📌 " + label + " · " + tr.gettext("show the card"),
-        callback_data=CardCb(action=CardAction.SHOW, card=card.id).pack(),
+    return button(
+        "📌 " + label + " · " + tr.gettext("show the card"), CardCb(action=CardAction.SHOW, card=card_id(card))
     )
 
 
 def _list_button(text: str, page: int, oldest: bool, kind: str | None) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=ProblemsCb(page=page, oldest=oldest, kind=kind or ALL).pack())
+    return button(text, ProblemsCb(page=page, oldest=oldest, kind=kind or ALL))
 
 
 @router.message(Command("problems"))

@@ -10,22 +10,16 @@ from __future__ import annotations
 
 import enum
 import logging
-from html import escape
+from typing import Any
 
-from aiogram import F, Router
+from aiogram import F, Router, html
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.enums import ContentType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    CallbackQuery,
-    InaccessibleMessage,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-)
+from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 
 from domain.errors import NotFound
 from domain.model.questions import CannedReply, TeamMessage, WriteTarget, topic_user
@@ -36,16 +30,13 @@ from domain.use_cases.questions import (
     send_canned_reply,
     write_to,
 )
-from handlers.operator.access import Operator, guard
+from handlers.operator.access import Operator
 from handlers.tourist.messaging import answer_query
-from handlers.ui import N_, Translator
+from handlers.ui import N_, Translator, button
 
 log = logging.getLogger(__name__)
 
-router = guard(Router(name=__name__))
-
-__all__ = ["CANNED", "QuestionCb", "WriteCb", "WriteTarget", "question_kb", "router", "start_writing", "tourist_of"]
-
+router = Router(name=__name__)
 
 # The canned replies: (button emoji, button label for the operators, the text the tourist gets in their language).
 CANNED: dict[CannedReply, tuple[str, str, str]] = {
@@ -128,18 +119,14 @@ class WriteForm(StatesGroup):
     message = State()
 
 
-def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
-
-
 def question_kb(tr: Translator, user_id: int) -> InlineKeyboardMarkup:
     """The buttons under a relayed question."""
     _ = tr.gettext
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                _button("📋 " + _("Canned reply"), QuestionCb(action=QuestionAction.CANNED, user=user_id)),
-                _button("✅ " + _("Answered"), QuestionCb(action=QuestionAction.ANSWERED, user=user_id)),
+                button("📋 " + _("Canned reply"), QuestionCb(action=QuestionAction.CANNED, user=user_id)),
+                button("✅ " + _("Answered"), QuestionCb(action=QuestionAction.ANSWERED, user=user_id)),
             ]
         ]
     )
@@ -147,16 +134,16 @@ def question_kb(tr: Translator, user_id: int) -> InlineKeyboardMarkup:
 
 def canned_kb(tr: Translator, user_id: int) -> InlineKeyboardMarkup:
     rows = [
-        [_button(f"{emoji} {tr.gettext(label)}", QuestionCb(action=QuestionAction.PICK, user=user_id, reply=code))]
+        [button(f"{emoji} {tr.gettext(label)}", QuestionCb(action=QuestionAction.PICK, user=user_id, reply=code))]
         for code, (emoji, label, _text) in CANNED.items()
     ]
-    rows.append([_button("↩️ " + tr.gettext("Back"), QuestionCb(action=QuestionAction.BACK, user=user_id))])
+    rows.append([button("↩️ " + tr.gettext("Back"), QuestionCb(action=QuestionAction.BACK, user=user_id))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def cancel_writing_kb(tr: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[[_button("✖️ " + tr.gettext("Cancel"), WriteCb(action=WriteAction.CANCEL))]]
+        inline_keyboard=[[button("✖️ " + tr.gettext("Cancel"), WriteCb(action=WriteAction.CANCEL))]]
     )
 
 
@@ -168,7 +155,7 @@ def team_message(message: Message) -> TeamMessage:
 
 async def _acknowledge(message: Message, tr: Translator, name: str) -> None:
     """The operator's ✓: a reply to their message (a reaction may be switched off in the group)."""
-    await message.reply("✅ " + tr.gettext("Sent to {name}.").format(name=escape(name, quote=False)))
+    await message.reply("✅ " + tr.gettext("Sent to {name}.").format(name=html.quote(name)))
 
 
 async def _edit_markup(query: CallbackQuery, markup: InlineKeyboardMarkup) -> None:
@@ -198,7 +185,7 @@ async def start_writing(
             "name": target.name,
         }
     )
-    name = escape(target.name, quote=False)
+    name = html.quote(target.name)
     if target.kind == "tourist":
         who = _("the tourist {name}").format(name=name) if name else _("the tourist")
     else:
@@ -210,13 +197,13 @@ async def start_writing(
         message = message_target.message
         if isinstance(message, Message):
             await message.answer(text, reply_markup=markup)
-        elif isinstance(message, InaccessibleMessage):
+        elif isinstance(message, InaccessibleMessage) and message_target.bot is not None:
             await message_target.bot.send_message(message.chat.id, text, reply_markup=markup)
         return
     await message_target.answer(text, reply_markup=markup)
 
 
-def _write_target(data: dict) -> WriteTarget | None:
+def _write_target(data: dict[str, Any]) -> WriteTarget | None:
     raw = data.get("write")
     if not isinstance(raw, dict) or raw.get("kind") not in ("tourist", "organiser"):
         return None
@@ -234,14 +221,17 @@ async def on_write_start(
     query: CallbackQuery, callback_data: WriteCb, state: FSMContext, uow: UnitOfWork, tr: Translator
 ) -> None:
     order_id = callback_data.order or None
+    target: WriteTarget | None = None
     async with uow:
         if callback_data.action is WriteAction.TOURIST:
             user = await uow.users.get(callback_data.id)
-            target = user and WriteTarget("tourist", user.id, order_id, name=user.first_name or str(user.id))
+            if user is not None:
+                target = WriteTarget("tourist", user.id, order_id, name=user.first_name or str(user.id))
         else:
             organiser = await uow.catalog.organiser(callback_data.id)
-            target = organiser and WriteTarget("organiser", organiser.chat_id, order_id, organiser.id, organiser.name)
-    if not target:
+            if organiser is not None:
+                target = WriteTarget("organiser", organiser.chat_id, order_id, organiser.id, organiser.name)
+    if target is None:
         await answer_query(query, tr.gettext("Not found: they are no longer in our records."), alert=True)
         return
     await start_writing(state, tr, query, target)
@@ -292,10 +282,10 @@ def _asker_in_buttons(replied: Message) -> int | None:
     """The tourist of a relayed question, read off its own buttons: a reply can arrive before the sender has
     recorded which message the relay became."""
     for row in replied.reply_markup.inline_keyboard if replied.reply_markup else ():
-        for button in row:
-            if button.callback_data and button.callback_data.startswith(f"{QuestionCb.__prefix__}:"):
+        for pressed in row:
+            if pressed.callback_data and pressed.callback_data.startswith(f"{QuestionCb.__prefix__}:"):
                 try:
-                    return QuestionCb.unpack(button.callback_data).user
+                    return QuestionCb.unpack(pressed.callback_data).user
                 except (TypeError, ValueError):
                     continue
     return None
@@ -310,9 +300,11 @@ async def tourist_of(message: Message, uow: UnitOfWork) -> int | None:
             relay = await uow.questions.relay(message.chat.id, replied.message_id)
             if relay is not None:
                 return relay.user_id
-            if replied.from_user is not None and replied.from_user.id == message.bot.id:
-                if (user_id := _asker_in_buttons(replied)) is not None:
-                    return user_id
+            from_bot = (
+                replied.from_user is not None and message.bot is not None and replied.from_user.id == message.bot.id
+            )
+            if from_bot and (user_id := _asker_in_buttons(replied)) is not None:
+                return user_id
         if message.is_topic_message and message.message_thread_id is not None:
             topic = await uow.questions.topic_by_thread(message.chat.id, message.message_thread_id)
             if topic is not None:

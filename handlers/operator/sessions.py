@@ -11,21 +11,19 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from html import escape
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import F, Router, html
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     CallbackQuery,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
 )
 
-from bot.storage.desk_queries import DeskQueries
 from domain.errors import (
     ConcurrentChange,
     NotFound,
@@ -40,12 +38,13 @@ from domain.use_cases.session_cancel import (
     clean_reason,
     preview_session_cancel,
 )
-from handlers.operator.access import Operator, guard
-from handlers.operator.events import RowId
+from handlers.operator.access import Operator
+from handlers.operator.bounds import ROW_ID, Bounded, Bounds
+from handlers.operator.queries import DeskQueries
 from handlers.tourist.messaging import answer_query, show
-from handlers.ui import Translator
+from handlers.ui import Translator, button
 
-router = guard(Router(name=__name__))
+router = Router(name=__name__)
 
 PENDING_KEY = "desk_session_cancel"  # FSM data: {session id: reason} of the operator who asked
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
@@ -56,13 +55,11 @@ class SessionCancelAction(enum.StrEnum):
     KEEP = "n"
 
 
-class SessionCancelCb(CallbackData, prefix="ds"):
+class SessionCancelCb(Bounded, CallbackData, prefix="ds"):
+    BOUNDS: ClassVar[Bounds] = {"session": ROW_ID}
+
     action: SessionCancelAction
-    session: RowId
-
-
-def _e(text: str) -> str:
-    return escape(text, quote=False)
+    session: int
 
 
 # ---- parsing ------------------------------------------------------------------------------------------------------
@@ -115,7 +112,7 @@ def usage_text(tr: Translator) -> str:
     _ = tr.gettext
     return "\n".join(
         [
-            _("Usage: {usage}").format(usage=_e("/session <event code> <YYYY-MM-DD> <HH:MM> cancel [reason]")),
+            _("Usage: {usage}").format(usage=html.quote("/session <event code> <YYYY-MM-DD> <HH:MM> cancel [reason]")),
             _("For example: {example}").format(
                 example="<code>/session islands-cruise 2026-12-01 10:00 cancel storm warning</code>"
             ),
@@ -125,7 +122,8 @@ def usage_text(tr: Translator) -> str:
 
 
 def session_title(tr: Translator, event: Event, session: EventSession, region: Region) -> str:
-    return f"<b>{_e(localized(event.title, tr.language))}</b> · {tr.datetime(session.starts_at, region.timezone)} ({_e(localized(region.name, tr.language))})"
+    title, place = html.quote(localized(event.title, tr.language)), html.quote(localized(region.name, tr.language))
+    return f"<b>{title}</b> · {tr.datetime(session.starts_at, region.timezone)} ({place})"
 
 
 def confirm_screen(
@@ -141,26 +139,22 @@ def confirm_screen(
         session_title(tr, preview.event, preview.session, region),
         "",
         f"{orders} · {paid}",
-        _("Reason: {reason}").format(reason=f"<i>{_e(reason)}</i>" if reason else "—"),
+        _("Reason: {reason}").format(reason=f"<i>{html.quote(reason)}</i>" if reason else "—"),
         "",
         _(
             "Every order on it will be cancelled; each tourist is told in their language and offered other dates; "
             "the organiser is told. Seats are not sold again."
         ),
     ]
+    session_id = preview.session.id
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                InlineKeyboardButton(
-                    text="🚫 " + _("Cancel the session"),
-                    callback_data=SessionCancelCb(
-                        action=SessionCancelAction.CONFIRM, session=preview.session.id
-                    ).pack(),
+                button(
+                    "🚫 " + _("Cancel the session"),
+                    SessionCancelCb(action=SessionCancelAction.CONFIRM, session=session_id),
                 ),
-                InlineKeyboardButton(
-                    text="↩️ " + _("Keep it"),
-                    callback_data=SessionCancelCb(action=SessionCancelAction.KEEP, session=preview.session.id).pack(),
-                ),
+                button("↩️ " + _("Keep it"), SessionCancelCb(action=SessionCancelAction.KEEP, session=session_id)),
             ]
         ]
     )
@@ -191,7 +185,13 @@ async def _set_pending(state: FSMContext, pending: dict[str, str | None]) -> Non
 
 @router.message(Command("session"))
 async def cmd_session(
-    message: Message, command: CommandObject, state: FSMContext, uow: UnitOfWork, tr: Translator, clock: Clock
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    uow: UnitOfWork,
+    desk_queries: DeskQueries,
+    tr: Translator,
+    clock: Clock,
 ) -> None:
     _ = tr.gettext
     try:
@@ -208,7 +208,7 @@ async def cmd_session(
         region = await uow.catalog.region(event.region_id) if event else None
     if event is None or region is None:
         await message.answer(
-            _("No event with the code {code}.").format(code=f"<code>{_e(args.event_code[:64])}</code>")
+            _("No event with the code {code}.").format(code=f"<code>{html.quote(args.event_code[:64])}</code>")
             + "\n\n"
             + usage_text(tr)
         )
@@ -218,11 +218,11 @@ async def cmd_session(
         if args.at is None:
             first = datetime.combine(args.day, time(0), tzinfo=zone).astimezone(UTC)
             last = datetime.combine(args.day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
-            that_day = await DeskQueries.of(uow).sessions_between(event.id, first, last)
+            that_day = await desk_queries.sessions_between(event.id, first, last)
             session = None
         else:
             starts_at = datetime.combine(args.day, args.at, tzinfo=zone).astimezone(UTC)
-            session = await DeskQueries.of(uow).session_at(event.id, starts_at)
+            session = await desk_queries.session_at(event.id, starts_at)
     if args.at is None:
         times = ", ".join(tr.time(s.starts_at, region.timezone) for s in that_day)
         text = _("Which session? Give the time too.")
@@ -235,7 +235,7 @@ async def cmd_session(
     if session is None:
         await message.answer(
             _("{event} has no session at {time} (the region's local time).").format(
-                event=f"<b>{_e(localized(event.title, tr.language))}</b>",
+                event=f"<b>{html.quote(localized(event.title, tr.language))}</b>",
                 time=f"{args.day.isoformat()} {args.at.strftime('%H:%M')}",
             )
         )
@@ -274,7 +274,9 @@ async def on_session_keep(
 ) -> None:
     await _forget(state, callback_data.session)
     await answer_query(query, tr.gettext("Nothing changed."))
-    await show(query, "↩️ " + tr.gettext("{name} kept the session: nothing changed.").format(name=_e(operator.name)))
+    await show(
+        query, "↩️ " + tr.gettext("{name} kept the session: nothing changed.").format(name=html.quote(operator.name))
+    )
 
 
 @router.callback_query(SessionCancelCb.filter(F.action == SessionCancelAction.CONFIRM))
@@ -311,10 +313,10 @@ async def on_session_cancel(
     orders = tr.ngettext("{n} order cancelled", "{n} orders cancelled", len(done.orders)).format(n=len(done.orders))
     refunds = tr.ngettext("{n} refund due", "{n} refunds due", done.refund_due).format(n=done.refund_due)
     lines = [
-        "🚫 " + _("Session cancelled by {name}.").format(name=_e(operator.name)),
+        "🚫 " + _("Session cancelled by {name}.").format(name=html.quote(operator.name)),
         session_title(tr, done.event, done.session, region) if region else "",
         f"{orders} · {refunds}",
-        _("Reason: {reason}").format(reason=f"<i>{_e(done.reason)}</i>" if done.reason else "—"),
+        _("Reason: {reason}").format(reason=f"<i>{html.quote(done.reason)}</i>" if done.reason else "—"),
         _("The tourists and the organiser are being told."),
     ]
     await answer_query(query, _("Session cancelled."))

@@ -11,13 +11,12 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from bot.storage.desk_queries import DeskQueries
 from domain.ports import Clock, UnitOfWork
 from domain.use_cases.stats import DayStats, day_stats, day_window
-from handlers.operator.access import guard
+from handlers.operator.queries import DeskQueries
 from handlers.ui import Translator
 
-router = guard(Router(name=__name__))
+router = Router(name=__name__)
 
 
 def stats_text(tr: Translator, stats: DayStats) -> str:
@@ -45,11 +44,11 @@ def stats_text(tr: Translator, stats: DayStats) -> str:
 
 
 @router.message(Command("stats"))
-async def cmd_stats(message: Message, uow: UnitOfWork, tr: Translator, clock: Clock) -> None:
+async def cmd_stats(message: Message, uow: UnitOfWork, desk_queries: DeskQueries, tr: Translator, clock: Clock) -> None:
     now = clock.now()
     async with uow:
         regions = list(await uow.catalog.regions())
         timezone = regions[0].timezone if regions else "UTC"
         day, start, end = day_window(now, timezone)
-        facts = await DeskQueries.of(uow).day_facts(start, end)
+        facts = await desk_queries.day_facts(start, end)
     await message.answer(stats_text(tr, day_stats(day, timezone, facts)))

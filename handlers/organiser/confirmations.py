@@ -7,9 +7,8 @@ an order that no longer waits for one gets the order's state; an unclear reply i
 from __future__ import annotations
 
 import contextlib
-from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F, Router, html
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
@@ -25,23 +24,11 @@ from domain.use_cases.confirmation import (
 )
 from handlers.organiser.callbacks import RequestAction, RequestCb
 from handlers.settings import HandlerSettings
+from handlers.status_words import organiser_booking_words
 from handlers.tourist.messaging import answer_query
 from handlers.ui import Translator
 
 router = Router(name=__name__)
-
-
-def state_words(booking: BookingStatus, tr: Translator) -> str:
-    _ = tr.gettext
-    words = {
-        BookingStatus.CONFIRMED: _("it is already confirmed"),
-        BookingStatus.DECLINED: _("it was declined"),
-        BookingStatus.CANCELLED: _("it was cancelled"),
-        BookingStatus.EXPIRED: _("it expired"),
-        BookingStatus.ATTENDED: _("the session is over"),
-        BookingStatus.NO_SHOW: _("the session is over"),
-    }
-    return words.get(booking, booking.value)
 
 
 def outcome_text(answered: Answered, tr: Translator) -> str:
@@ -79,10 +66,10 @@ async def _answer(
     except InvalidTransition as error:
         async with uow:
             order = await uow.orders.get(order_id)
-        booking = BookingStatus(error.data.get("booking", order.booking if order else "cancelled"))
+        booking = BookingStatus(str(error.data.get("booking", order.booking if order else "cancelled")))
         code = format_order_code(order.code) if order else ""
         return _("Booking {code} is no longer awaiting an answer: {state}.").format(
-            code=code, state=state_words(booking, tr)
+            code=code, state=organiser_booking_words(tr, booking)
         ), True
     return outcome_text(answered, tr), answered.verdict is not Verdict.UNCLEAR
 
@@ -92,12 +79,17 @@ async def _drop_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
         await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
 
 
-@router.message(F.reply_to_message.from_user.is_bot)
+@router.message(F.reply_to_message.from_user.is_bot, F.reply_to_message.as_("replied"))
 async def on_request_reply(
-    message: Message, bot: Bot, uow: UnitOfWork, tr: Translator, clock: Clock, settings: HandlerSettings
+    message: Message,
+    replied: Message,
+    bot: Bot,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    settings: HandlerSettings,
 ) -> None:
-    replied = message.reply_to_message
-    if replied.from_user.id != bot.id:
+    if replied.from_user is None or replied.from_user.id != bot.id:
         raise SkipHandler
     order_id = await order_of_request(uow, message.chat.id, replied.message_id, replied.text or replied.caption)
     if order_id is None:
@@ -131,6 +123,6 @@ async def on_request_button(
     )
     await answer_query(query, answer[:200], alert=not settled)
     if settled and isinstance(message, Message):
-        who = escape(query.from_user.full_name, quote=False)
+        who = html.quote(query.from_user.full_name)
         with contextlib.suppress(TelegramBadRequest):
             await message.edit_text(f"{message.html_text}\n\n{answer} ({who})", reply_markup=None)

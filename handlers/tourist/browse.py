@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from html import escape
 
-from aiogram import F, Router
+from aiogram import F, Router, html
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from domain.model.catalog import Event, EventSession, Region, localized
 from domain.model.users import User
@@ -24,14 +23,12 @@ from handlers.tourist.callbacks import (
     MenuCb,
     When,
 )
-from handlers.tourist.keyboards import button, home_button
+from handlers.tourist.keyboards import home_button
 from handlers.tourist.labels import category_name, ticket_type_name
 from handlers.tourist.messaging import answer_query, show
-from handlers.ui import Translator
+from handlers.ui import Translator, button
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
 
 PAGE_SIZE = 5
 _LAST_DAY = date.max.toordinal()
@@ -43,10 +40,6 @@ _WINDOWS = {
     When.UPCOMING: Window.UPCOMING,
     When.DAY: Window.DAY,
 }
-
-
-def _e(text: str) -> str:
-    return escape(text, quote=False)
 
 
 # ---- screens ------------------------------------------------------------------------------------------------------
@@ -62,7 +55,7 @@ def regions_screen(regions: list[Region], tr: Translator) -> tuple[str, InlineKe
 def when_screen(region: Region, tr: Translator) -> tuple[str, InlineKeyboardMarkup]:
     _ = tr.gettext
 
-    def when(label: str, value: When) -> object:
+    def when(label: str, value: When) -> InlineKeyboardButton:
         return button(label, BrowseCb(region=region.id, when=value, step="category"))
 
     rows = [
@@ -71,7 +64,9 @@ def when_screen(region: Region, tr: Translator) -> tuple[str, InlineKeyboardMark
         [button("📅 " + _("Pick a date"), BrowseCb(region=region.id, when=When.PICK, step="when"))],
         [button("⬅️ " + _("Other region"), MenuCb(action=MenuAction.EVENTS)), home_button(tr)],
     ]
-    text = _("<b>{region}</b>: when would you like to go?").format(region=_e(localized(region.name, tr.language)))
+    text = _("<b>{region}</b>: when would you like to go?").format(
+        region=html.quote(localized(region.name, tr.language))
+    )
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -91,7 +86,7 @@ def window_label(cb: BrowseCb, tr: Translator) -> str:
     _ = tr.gettext
     if cb.when is When.DAY:
         return tr.date(date.fromordinal(cb.day))
-    labels = {
+    labels: dict[When | None, str] = {
         When.TODAY: _("Today"),
         When.TOMORROW: _("Tomorrow"),
         When.WEEKEND: _("This weekend"),
@@ -103,7 +98,7 @@ def window_label(cb: BrowseCb, tr: Translator) -> str:
 def nothing_screen(region: Region, cb: BrowseCb, tr: Translator) -> tuple[str, InlineKeyboardMarkup]:
     _ = tr.gettext
     text = _("No events with free seats in {region} ({when}). Try another date?").format(
-        region=_e(localized(region.name, tr.language)), when=window_label(cb, tr)
+        region=html.quote(localized(region.name, tr.language)), when=window_label(cb, tr)
     )
     rows = [[button("📅 " + _("Other dates"), BrowseCb(region=region.id, step="when"))], [home_button(tr)]]
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
@@ -121,7 +116,7 @@ def categories_screen(
     ]
     rows.append([button("⬅️ " + _("Back"), BrowseCb(region=region.id, step="when")), home_button(tr)])
     text = _("{region}, {when}: choose a category").format(
-        region=_e(localized(region.name, tr.language)), when=window_label(cb, tr)
+        region=html.quote(localized(region.name, tr.language)), when=window_label(cb, tr)
     )
     return f"<b>{text}</b>", InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -150,16 +145,15 @@ async def list_screen(
         )
         if part
     )
-    lines = [f"<b>{_e(heading)}</b>", ""]
+    lines = [f"<b>{html.quote(heading)}</b>", ""]
     rows = []
     for number, summary in enumerate(summaries, start=page * PAGE_SIZE + 1):
         event = summary.event
         title = localized(event.title, tr.language)
         seats = tr.ngettext("{n} seat left", "{n} seats left", summary.seats_left).format(n=summary.seats_left)
         price = _("from {price}").format(price=tr.money(summary.price_from_minor, event.currency))
-        lines.append(
-            f"{number}. <b>{_e(title)}</b>\n    {tr.datetime(summary.next_start, region.timezone)} · {price} · {seats}"
-        )
+        when = tr.datetime(summary.next_start, region.timezone)
+        lines.append(f"{number}. <b>{html.quote(title)}</b>\n    {when} · {price} · {seats}")
         rows.append([button(f"{number}. {title}"[:60], EventCb(event=event.id))])
     nav = []
     if page > 0:
@@ -179,7 +173,7 @@ async def list_screen(
 
 
 def _window(cb: BrowseCb, region: Region, now: datetime) -> tuple[datetime, datetime]:
-    window = _WINDOWS.get(cb.when or When.UPCOMING, Window.UPCOMING)
+    window = _WINDOWS.get(cb.when, Window.UPCOMING) if cb.when is not None else Window.UPCOMING
     day = date.fromordinal(cb.day) if cb.when is When.DAY and cb.day > 0 else None
     if window is Window.DAY and day is None:
         window = Window.UPCOMING
@@ -188,20 +182,22 @@ def _window(cb: BrowseCb, region: Region, now: datetime) -> tuple[datetime, date
 
 def event_card_text(event: Event, region: Region, sessions: list[EventSession], tr: Translator) -> str:
     _ = tr.gettext
-    lines = [f"<b>{_e(localized(event.title, tr.language))}</b>"]
+    lines = [f"<b>{html.quote(localized(event.title, tr.language))}</b>"]
     if description := localized(event.description, tr.language):
-        lines += ["", _e(description)]
+        lines += ["", html.quote(description)]
     lines.append("")
     lines.append("⏱ " + _("Duration: {duration}").format(duration=tr.duration(event.duration)))
     if meeting_point := localized(event.meeting_point, tr.language):
-        lines.append("📍 " + _("Meeting point: {place}").format(place=_e(meeting_point)))
+        lines.append("📍 " + _("Meeting point: {place}").format(place=html.quote(meeting_point)))
     if event.languages:
         names = tr.list([tr.language_in_mine(code) for code in event.languages])
         lines.append("🗣 " + _("Languages: {languages}").format(languages=names))
     lines.append("")
     lines.append("<b>" + _("Prices") + "</b>")
     for ticket in event.ticket_types:
-        lines.append(f"• {_e(ticket_type_name(ticket.code, tr))}: {tr.money(ticket.price_minor, event.currency)}")
+        lines.append(
+            f"• {html.quote(ticket_type_name(ticket.code, tr))}: {tr.money(ticket.price_minor, event.currency)}"
+        )
     if not event.needs_confirmation:
         lines.append("⚡ " + _("Instant confirmation"))
     lines.append("")
@@ -210,7 +206,7 @@ def event_card_text(event: Event, region: Region, sessions: list[EventSession], 
             "<b>"
             + _("Upcoming dates")
             + "</b> "
-            + _("(time in {region})").format(region=_e(localized(region.name, tr.language)))
+            + _("(time in {region})").format(region=html.quote(localized(region.name, tr.language)))
         )
         for session in sessions:
             when = tr.datetime(session.starts_at, region.timezone)

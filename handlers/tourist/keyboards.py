@@ -5,11 +5,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers.tourist.callbacks import LangCb, MenuAction, MenuCb
-from handlers.ui import Translator
-
-
-def button(text: str, data: object) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data.pack())  # type: ignore[attr-defined]
+from handlers.ui import Translator, button
 
 
 def main_menu_kb(tr: Translator) -> InlineKeyboardMarkup:

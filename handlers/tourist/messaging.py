@@ -26,6 +26,7 @@ async def show(target: Message | CallbackQuery, text: str, markup: InlineKeyboar
                     return
         chat_id = message.chat.id if message is not None else target.from_user.id
         thread = message.message_thread_id if isinstance(message, Message) and message.is_topic_message else None
+        assert target.bot is not None, "an update fed through the Dispatcher is bound to its bot"
         await target.bot.send_message(chat_id, text, reply_markup=markup, message_thread_id=thread)
         return
     await target.answer(text, reply_markup=markup)

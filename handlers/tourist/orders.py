@@ -7,9 +7,8 @@ where the action makes sense; anything else is refused with an alert and nothing
 from __future__ import annotations
 
 from datetime import datetime
-from html import escape
 
-from aiogram import F, Router
+from aiogram import F, Router, html
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
@@ -19,15 +18,8 @@ from aiogram.types import (
     Message,
 )
 
-from domain.errors import ConcurrentChange, InvalidTransition, NotAllowed
-from domain.model.catalog import (
-    Event,
-    EventSession,
-    Hotel,
-    Region,
-    SessionStatus,
-    localized,
-)
+from domain.errors import ConcurrentChange, InvalidTransition, NotAllowed, NotFound
+from domain.model.catalog import SessionStatus, localized
 from domain.model.orders import (
     BookingStatus,
     Order,
@@ -41,6 +33,8 @@ from domain.model.orders import (
 from domain.model.users import User
 from domain.ports import Clock, UnitOfWork
 from domain.use_cases.booking import cancel_order, get_own_order
+from handlers.read_models import OrderView, read_order, read_session
+from handlers.status_words import TOURIST_STAGE_WORDS, tourist_stage_words
 from handlers.tourist.callbacks import (
     EventCb,
     MenuAction,
@@ -49,37 +43,15 @@ from handlers.tourist.callbacks import (
     OrderCb,
     OrdersPageCb,
 )
-from handlers.tourist.keyboards import button, home_button
+from handlers.tourist.keyboards import home_button
 from handlers.tourist.labels import ticket_type_name
 from handlers.tourist.messaging import answer_query, show
-from handlers.ui import Translator
+from handlers.ui import Translator, button, cut
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
 
 PAGE_SIZE = 5
 TITLE_IN_BUTTON = 28  # characters of the event title on a list button
-
-STAGE_EMOJI = {
-    Stage.AWAITING_ORGANISER: "⏳",
-    Stage.AWAITING_PAYMENT: "💳",
-    Stage.PAY_ON_SITE: "✅",
-    Stage.PAID: "✅",
-    Stage.DECLINED: "❌",
-    Stage.CANCELLED: "🚫",
-    Stage.REFUND_DUE: "💸",
-    Stage.REFUNDED: "↩️",
-    Stage.EXPIRED: "⌛",
-    Stage.SESSION_CANCELLED: "🚫",
-    Stage.ATTENDED: "🎉",
-    Stage.NO_SHOW: "➖",
-    Stage.PAST: "🏁",
-}
-
-
-def _e(text: str) -> str:
-    return escape(text, quote=False)
 
 
 # ---- rendering: pure functions of data and a translator ---------------------------------------------------------
@@ -94,104 +66,46 @@ def _deadline(tr: Translator, moment: datetime, timezone: str, now: datetime) ->
 
 def stage_lines(tr: Translator, order: Order, stage: Stage, timezone: str, now: datetime) -> tuple[str, str | None]:
     """The order's status in plain words and what happens next (and by when), for every stage."""
-    _ = tr.gettext
-    amount = tr.money(order.total_minor, order.currency)
     deadline = stage_deadline(order, stage)
-    by = _deadline(tr, deadline, timezone, now) if deadline else None
-    match stage:
-        case Stage.AWAITING_ORGANISER:
-            status = _("Waiting for the organiser to confirm. Your seats are held.")
-            if by:
-                after = _("The organiser answers by {time} — we will message you here.").format(time=by)
-            else:
-                after = _("The organiser answers soon — we will message you here.")
-        case Stage.AWAITING_PAYMENT:
-            status = _("Confirmed by the organiser — waiting for your payment.")
-            if by:
-                after = _("Please pay {amount} by {time}, otherwise the seats go back on sale.").format(
-                    amount=amount, time=by
-                )
-            else:
-                after = _("Please pay {amount} soon to keep your seats.").format(amount=amount)
-        case Stage.PAY_ON_SITE:
-            status = _("Confirmed.")
-            after = _("Pay at the meeting point: {amount}. Please come a few minutes early.").format(amount=amount)
-        case Stage.PAID:
-            status = _("Confirmed and paid.")
-            after = _("Show the order code at the meeting point. Have a great time!")
-        case Stage.DECLINED:
-            status = _("The organiser could not accept this booking.")
-            after = _("Nothing to pay. Have a look at other dates or events.")
-        case Stage.CANCELLED:
-            status = _("You cancelled this booking.")
-            after = _("Nothing to pay. The seats went back on sale.")
-        case Stage.REFUND_DUE:
-            status = _("Cancelled after payment.")
-            after = _("Refund due: our team will return {amount}. We will message you here when it is done.").format(
-                amount=amount
-            )
-        case Stage.REFUNDED:
-            if order.payment is PaymentStatus.PARTIALLY_REFUNDED:
-                status = _("Part of your payment has been refunded.")
-            else:
-                status = _("Your payment has been refunded.")
-            after = None
-        case Stage.EXPIRED:
-            status = _("This booking expired: it was not confirmed or paid in time.")
-            after = _("Nothing to pay. You are welcome to book again.")
-        case Stage.SESSION_CANCELLED:
-            status = _("The organiser cancelled this session.")
-            after = _("Nothing to pay. We are sorry — have a look at other dates.")
-        case Stage.ATTENDED:
-            status = _("You attended this event. We hope you enjoyed it!")
-            after = None
-        case Stage.NO_SHOW:
-            status = _("You were marked as a no-show.")
-            after = _("If that is a mistake, ask us a question.")
-        case Stage.PAST:
-            status = _("This session has already taken place.")
-            after = None
-        case _:  # pragma: no cover - a new stage must get its words here (the tests cover every stage)
-            raise ValueError(f"no words for stage {stage!r}")
-    return status, after
+    return tourist_stage_words(
+        tr,
+        stage,
+        amount=tr.money(order.total_minor, order.currency),
+        by=_deadline(tr, deadline, timezone, now) if deadline else None,
+        partly_refunded=order.payment is PaymentStatus.PARTIALLY_REFUNDED,
+    )
 
 
-def render_order_card(
-    tr: Translator,
-    order: Order,
-    event: Event,
-    session: EventSession,
-    region: Region,
-    hotel: Hotel | None,
-    now: datetime,
-) -> str:
+def render_order_card(tr: Translator, view: OrderView, now: datetime) -> str:
     _ = tr.gettext
+    order, session, region = view.order, view.session, view.region
     stage = order_stage(order, session.starts_at, session.status is SessionStatus.CANCELLED, now)
     status, after = stage_lines(tr, order, stage, region.timezone, now)
+    place = html.quote(localized(region.name, tr.language))
     lines = [
         "🎟 " + _("<b>Order {code}</b>").format(code=format_order_code(order.code)),
-        f"<b>{_e(localized(event.title, tr.language))}</b>",
-        "📅 " + tr.datetime(session.starts_at, region.timezone) + f" ({_e(localized(region.name, tr.language))})",
+        f"<b>{html.quote(localized(view.event.title, tr.language))}</b>",
+        "📅 " + tr.datetime(session.starts_at, region.timezone) + f" ({place})",
     ]
-    if meeting_point := localized(event.meeting_point, tr.language):
-        lines.append("📍 " + _("Meeting point: {place}").format(place=_e(meeting_point)))
+    if meeting_point := localized(view.event.meeting_point, tr.language):
+        lines.append("📍 " + _("Meeting point: {place}").format(place=html.quote(meeting_point)))
     if order.ticket is TicketStatus.ISSUED and order.ticket_code:
-        lines.append("🎫 " + _("Ticket: {code}").format(code=f"<code>{_e(order.ticket_code)}</code>"))
+        lines.append("🎫 " + _("Ticket: {code}").format(code=f"<code>{html.quote(order.ticket_code)}</code>"))
     lines.append("")
-    for item in order.items:
-        lines.append(
-            _("{ticket} × {quantity}: {amount}").format(
-                ticket=_e(ticket_type_name(item.ticket_type, tr)),
-                quantity=item.quantity,
-                amount=tr.money(item.total_minor, order.currency),
-            )
+    lines.extend(
+        _("{ticket} × {quantity}: {amount}").format(
+            ticket=html.quote(ticket_type_name(item.ticket_type, tr)),
+            quantity=item.quantity,
+            amount=tr.money(item.total_minor, order.currency),
         )
+        for item in order.items
+    )
     if order.discount_percent and order.total_minor < order.subtotal_minor:
         discount = tr.money(order.subtotal_minor - order.total_minor, order.currency)
-        if hotel is not None:
+        if view.hotel is not None:
             lines.append(
                 _("Hotel discount ({hotel}, {percent}%): −{amount}").format(
-                    hotel=_e(hotel.name), percent=order.discount_percent, amount=discount
+                    hotel=html.quote(view.hotel.name), percent=order.discount_percent, amount=discount
                 )
             )
         else:
@@ -200,7 +114,7 @@ def render_order_card(
             )
     lines.append(_("<b>Total: {amount}</b>").format(amount=tr.money(order.total_minor, order.currency)))
     lines.append("")
-    lines.append(f"{STAGE_EMOJI[stage]} <b>{status}</b>")
+    lines.append(f"{TOURIST_STAGE_WORDS[stage].emoji} <b>{status}</b>")
     if after:
         lines.append("👉 " + after)
     return "\n".join(lines)
@@ -210,7 +124,7 @@ def order_card_kb(tr: Translator, order: Order, can_cancel: bool) -> InlineKeybo
     _ = tr.gettext
     rows: list[list[InlineKeyboardButton]] = []
     if can_cancel:
-        rows.append([button("✖️ " + _("Cancel booking"), OrderCb(action=OrderAction.CANCEL, order=order.id))])
+        rows.append([button("✖️ " + _("Cancel booking"), OrderCb(action=OrderAction.CANCEL, order=order.stored_id))])
     rows.append([button("🗺 " + _("Open the event"), EventCb(event=order.event_id))])
     rows.append([button("🎟 " + _("Back to my orders"), MenuCb(action=MenuAction.ORDERS))])
     rows.append([home_button(tr)])
@@ -221,8 +135,8 @@ def cancel_confirm_kb(tr: Translator, order: Order) -> InlineKeyboardMarkup:
     _ = tr.gettext
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [button("✅ " + _("Yes, cancel it"), OrderCb(action=OrderAction.CANCEL_CONFIRM, order=order.id))],
-            [button("↩️ " + _("No, keep it"), OrderCb(action=OrderAction.VIEW, order=order.id))],
+            [button("✅ " + _("Yes, cancel it"), OrderCb(action=OrderAction.CANCEL_CONFIRM, order=order.stored_id))],
+            [button("↩️ " + _("No, keep it"), OrderCb(action=OrderAction.VIEW, order=order.stored_id))],
         ]
     )
 
@@ -252,12 +166,11 @@ async def order_card(
     """The card of one of the user's orders; :class:`NotAllowed` for a foreign, forged or missing order."""
     async with uow:
         order = await get_own_order(uow, user_id, order_id)
-        session = await uow.catalog.session(order.session_id)
-        event = await uow.catalog.event(order.event_id)
-        region = await uow.catalog.region(event.region_id)
-        hotel = await uow.catalog.hotel(order.hotel_id) if order.hotel_id else None
-    text = render_order_card(tr, order, event, session, region, hotel, now)
-    return text, order_card_kb(tr, order, order.can_be_cancelled_by_tourist(session.starts_at, now))
+        view = await read_order(uow, order.stored_id)
+    if view is None:
+        raise NotFound(order=order_id)
+    can_cancel = view.order.can_be_cancelled_by_tourist(view.session.starts_at, now)
+    return render_order_card(tr, view, now), order_card_kb(tr, view.order, can_cancel)
 
 
 async def orders_page(
@@ -293,7 +206,10 @@ async def orders_page(
     if pages > 1:
         header.append(_("Page {page} of {pages}").format(page=page + 1, pages=pages))
     header.append(_("Tap an order to see its status and what happens next."))
-    rows = [[button(line, OrderCb(action=OrderAction.VIEW, order=order.id))] for order, line in zip(orders, lines)]
+    rows = [
+        [button(line, OrderCb(action=OrderAction.VIEW, order=order.stored_id))]
+        for order, line in zip(orders, lines, strict=True)
+    ]
     nav: list[InlineKeyboardButton] = []
     if page > 0:
         nav.append(button("◀️ " + _("Newer"), OrdersPageCb(page=page - 1)))
@@ -307,15 +223,14 @@ async def orders_page(
 
 async def _order_line(uow: UnitOfWork, order: Order, tr: Translator, now: datetime) -> str:
     """``K7M-A4X · Islands cruise · Tue, Dec 1 · ✅`` (buttons are plain text: no HTML here)."""
-    session = await uow.catalog.session(order.session_id)
-    event = await uow.catalog.event(order.event_id)
-    region = await uow.catalog.region(event.region_id)
-    title = localized(event.title, tr.language)
-    if len(title) > TITLE_IN_BUTTON:
-        title = title[: TITLE_IN_BUTTON - 1].rstrip() + "…"
+    code = format_order_code(order.code)
+    if (view := await read_session(uow, order.session_id)) is None:
+        return code
+    session, region = view.session, view.region
+    title = cut(localized(view.event.title, tr.language), TITLE_IN_BUTTON)
     day = tr.date(tr.now_local(region.timezone, session.starts_at).date())
     stage = order_stage(order, session.starts_at, session.status is SessionStatus.CANCELLED, now)
-    return f"{format_order_code(order.code)} · {title} · {day} · {STAGE_EMOJI[stage]}"
+    return f"{code} · {title} · {day} · {TOURIST_STAGE_WORDS[stage].emoji}"
 
 
 # ---- handlers ---------------------------------------------------------------------------------------------------
@@ -374,7 +289,7 @@ async def on_order_cancel(
     except NotAllowed:
         await answer_query(query, tr.gettext("This is not your order."), alert=True)
         return
-    if not order.can_be_cancelled_by_tourist(session.starts_at, now):
+    if session is None or not order.can_be_cancelled_by_tourist(session.starts_at, now):
         await _refuse_stale(query, uow, order, user, tr, now)
         return
     await answer_query(query)
@@ -396,7 +311,7 @@ async def on_order_cancel_confirm(
             order = await get_own_order(uow, user.id, callback_data.order)
         await _refuse_stale(query, uow, order, user, tr, now, changed=isinstance(error, ConcurrentChange))
         return
-    text, markup = await order_card(uow, order.id, user.id, tr, now)
+    text, markup = await order_card(uow, order.stored_id, user.id, tr, now)
     await answer_query(query, tr.gettext("Booking {code} cancelled.").format(code=format_order_code(order.code)))
     await show(query, text, markup)
 
@@ -418,6 +333,6 @@ async def _refuse_stale(
         reason = _("This booking is already cancelled.")
     else:
         reason = _("This booking can no longer be cancelled.")
-    text, markup = await order_card(uow, order.id, user.id, tr, now)
+    text, markup = await order_card(uow, order.stored_id, user.id, tr, now)
     await answer_query(query, reason, alert=True)
     await show(query, text, markup)

@@ -13,7 +13,7 @@ import logging
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import Message, PreCheckoutQuery
+from aiogram.types import Message, PreCheckoutQuery, SuccessfulPayment
 
 from domain.errors import NotFound, NotPayable
 from domain.model.orders import format_order_code
@@ -31,9 +31,9 @@ from domain.model.payments import (
     PaymentResult,
     parse_invoice_payload,
 )
+from domain.model.users import User
 from domain.ports import Clock, UnitOfWork
 from domain.use_cases.payments import check_payable, record_payment
-from handlers.settings import HandlerSettings
 from handlers.ui import Translator
 
 router = Router(name=__name__)
@@ -136,11 +136,10 @@ async def on_pre_checkout(query: PreCheckoutQuery, uow: UnitOfWork, tr: Translat
     await _answer_pre_checkout(query)
 
 
-@router.message(F.successful_payment)
+@router.message(F.successful_payment.as_("paid"))
 async def on_successful_payment(
-    message: Message, uow: UnitOfWork, tr: Translator, clock: Clock, settings: HandlerSettings
+    message: Message, paid: SuccessfulPayment, uow: UnitOfWork, user: User, tr: Translator, clock: Clock
 ) -> None:
-    paid = message.successful_payment
     amount = tr.money(paid.total_amount, paid.currency)
     order_id = parse_invoice_payload(paid.invoice_payload)
     try:
@@ -149,7 +148,7 @@ async def on_successful_payment(
         outcome = await record_payment(
             uow,
             order_id,
-            message.from_user.id,
+            user.id,
             paid.telegram_payment_charge_id,
             paid.provider_payment_charge_id,
             paid.total_amount,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from html import escape
-
-from aiogram import F, Router
+from aiogram import Bot, F, Router, html
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     CallbackQuery,
+    Contact,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -39,13 +38,11 @@ from handlers.tourist.callbacks import (
     ProfileAction,
     ProfileCb,
 )
-from handlers.tourist.keyboards import button, home_button, home_kb, language_kb
+from handlers.tourist.keyboards import home_button, home_kb, language_kb
 from handlers.tourist.messaging import answer_query, show
-from handlers.ui import Languages, Translator
+from handlers.ui import Languages, Translator, button, cut
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
 
 HOTEL_RESULTS = 8
 HOTEL_QUERY_MIN = 2
@@ -59,10 +56,6 @@ class ProfileForm(StatesGroup):
     hotel_search = State()
 
 
-def _e(text: str) -> str:
-    return escape(text, quote=False)
-
-
 # ---- rendering --------------------------------------------------------------------------------------------------
 
 
@@ -73,10 +66,10 @@ def render_profile(tr: Translator, user: User, hotel: Hotel | None) -> str:
         hotel_text = not_set
     elif hotel.discount_percent:
         hotel_text = _("{hotel} — partner discount {percent}%").format(
-            hotel=_e(hotel.name), percent=hotel.discount_percent
+            hotel=html.quote(hotel.name), percent=hotel.discount_percent
         )
     else:
-        hotel_text = _e(hotel.name)
+        hotel_text = html.quote(hotel.name)
     return "\n".join(
         [
             "👤 " + _("<b>Your profile</b>"),
@@ -135,7 +128,7 @@ def hotel_search_kb(tr: Translator, hotels: list[Hotel]) -> InlineKeyboardMarkup
     _ = tr.gettext
     rows = []
     for hotel in hotels:
-        name = hotel.name if len(hotel.name) <= HOTEL_IN_BUTTON else hotel.name[: HOTEL_IN_BUTTON - 1] + "…"
+        name = cut(hotel.name, HOTEL_IN_BUTTON)
         label = name + (f" · −{hotel.discount_percent}%" if hotel.discount_percent else "")
         rows.append([button("🏨 " + label, HotelCb(hotel=hotel.id))])
     rows.append([button("🗺 " + _("Change region"), HotelRegionCb(region=PICK_REGION))])
@@ -180,7 +173,7 @@ async def hotel_prompt(uow: UnitOfWork, region_id: int, tr: Translator) -> tuple
         region = await uow.catalog.region(region_id)
     name = localized(region.name, tr.language) if region else ""
     text = tr.gettext("Region: <b>{region}</b>. Type part of your hotel's name, for example “Park”.").format(
-        region=_e(name)
+        region=html.quote(name)
     )
     return text, hotel_search_kb(tr, [])
 
@@ -215,10 +208,10 @@ async def on_profile_language(query: CallbackQuery, tr: Translator, i18n: Langua
 
 
 @router.callback_query(ProfileCb.filter(F.action == ProfileAction.PHONE))
-async def on_profile_phone(query: CallbackQuery, state: FSMContext, tr: Translator) -> None:
+async def on_profile_phone(query: CallbackQuery, bot: Bot, state: FSMContext, tr: Translator) -> None:
     await state.set_state(ProfileForm.phone)
     await answer_query(query)
-    await query.bot.send_message(
+    await bot.send_message(
         query.from_user.id,
         tr.gettext(
             "Press the button below to share your phone number, or type it with the country code, "
@@ -228,11 +221,13 @@ async def on_profile_phone(query: CallbackQuery, state: FSMContext, tr: Translat
     )
 
 
-@router.message(StateFilter(ProfileForm.phone, None), F.contact)
-async def on_phone_contact(message: Message, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator) -> None:
+@router.message(StateFilter(ProfileForm.phone, None), F.contact.as_("contact"))
+async def on_phone_contact(
+    message: Message, contact: Contact, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator
+) -> None:
     """A shared contact is accepted whenever it arrives (the share button may outlive the form), if it is the
     sender's own."""
-    if message.contact.user_id != message.from_user.id:
+    if contact.user_id != user.id:
         await message.answer(
             tr.gettext(
                 "That is someone else's contact. Please share your own number with the button below — or type it."
@@ -241,18 +236,20 @@ async def on_phone_contact(message: Message, state: FSMContext, uow: UnitOfWork,
         )
         await state.set_state(ProfileForm.phone)
         return
-    await _save_phone(message, state, uow, user, tr, message.contact.phone_number)
+    await _save_phone(message, state, uow, user, tr, contact.phone_number)
 
 
-@router.message(ProfileForm.phone, F.text & ~F.text.startswith("/"))
-async def on_phone_text(message: Message, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator) -> None:
-    if message.text == cancel_label(tr):
+@router.message(ProfileForm.phone, F.text.as_("text"), ~F.text.startswith("/"))
+async def on_phone_text(
+    message: Message, text: str, state: FSMContext, uow: UnitOfWork, user: User, tr: Translator
+) -> None:
+    if text == cancel_label(tr):
         await state.clear()
         await message.answer(tr.gettext("Phone number not changed."), reply_markup=ReplyKeyboardRemove())
-        text, markup = await profile_screen(uow, user, tr)
-        await message.answer(text, reply_markup=markup)
+        screen, markup = await profile_screen(uow, user, tr)
+        await message.answer(screen, reply_markup=markup)
         return
-    await _save_phone(message, state, uow, user, tr, message.text)
+    await _save_phone(message, state, uow, user, tr, text)
 
 
 @router.message(ProfileForm.phone, ~F.text)
@@ -328,10 +325,10 @@ async def on_hotel_region_pick(
     await show(query, text, markup)
 
 
-@router.message(ProfileForm.hotel_search, F.text & ~F.text.startswith("/"))
-async def on_hotel_search(message: Message, uow: UnitOfWork, user: User, tr: Translator) -> None:
+@router.message(ProfileForm.hotel_search, F.text.as_("typed"), ~F.text.startswith("/"))
+async def on_hotel_search(message: Message, typed: str, uow: UnitOfWork, user: User, tr: Translator) -> None:
     _ = tr.gettext
-    needle = " ".join(message.text.split())
+    needle = " ".join(typed.split())
     if user.region_id is None:
         text, markup = await regions_screen(uow, tr)
         await message.answer(text, reply_markup=markup)
@@ -349,7 +346,9 @@ async def on_hotel_search(message: Message, uow: UnitOfWork, user: User, tr: Tra
     if hotels:
         text = _("Pick your hotel — or type another part of its name:")
     else:
-        text = _("Nothing found for “{text}”. Try another spelling, or change the region.").format(text=_e(needle))
+        text = _("Nothing found for “{text}”. Try another spelling, or change the region.").format(
+            text=html.quote(needle)
+        )
     await message.answer(text, reply_markup=hotel_search_kb(tr, hotels))
 
 

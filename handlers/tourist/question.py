@@ -21,13 +21,11 @@ from domain.ports import Clock, UnitOfWork
 from domain.use_cases.questions import ask_question
 from handlers.settings import HandlerSettings
 from handlers.tourist.callbacks import MenuAction, MenuCb
-from handlers.tourist.keyboards import button, main_menu_kb
+from handlers.tourist.keyboards import main_menu_kb
 from handlers.tourist.messaging import answer_query, show
-from handlers.ui import Translator
+from handlers.ui import Translator, button
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
 
 
 class QuestionForm(StatesGroup):
@@ -97,9 +95,10 @@ async def on_question_open(query: CallbackQuery, state: FSMContext, tr: Translat
     await show(query, prompt(tr), cancel_kb(tr))
 
 
-@router.message(QuestionForm.text, F.text & ~F.text.startswith("/"))
+@router.message(QuestionForm.text, F.text.as_("question"), ~F.text.startswith("/"))
 async def on_question_text(
     message: Message,
+    question: str,
     state: FSMContext,
     uow: UnitOfWork,
     user: User,
@@ -112,7 +111,7 @@ async def on_question_text(
         await ask_question(
             uow,
             user.id,
-            message.text,
+            question,
             clock.now(),
             operator_chat_id=settings.operator_chat_id,
             answer_within=settings.question_answer_within,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 
@@ -21,7 +21,6 @@ from handlers.tourist.messaging import answer_query
 from handlers.ui import Translator
 
 router = Router(name=__name__)
-router.callback_query.filter(F.message.chat.type == "private")
 
 
 @router.callback_query(RateCb.filter())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F, Router, html
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -17,15 +17,13 @@ from handlers.tourist.messaging import answer_query, show
 from handlers.ui import Languages, Translator
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
 
 EVENT_LINK_PREFIX = "ev-"
 
 
 def greeting(tr: Translator, name: str | None) -> str:
     _ = tr.gettext
-    hello = _("Hello, {name}!").format(name=_escape(name)) if name else _("Hello!")
+    hello = _("Hello, {name}!").format(name=html.quote(name)) if name else _("Hello!")
     return "\n\n".join(
         [
             f"<b>{hello}</b>",
@@ -37,12 +35,6 @@ def greeting(tr: Translator, name: str | None) -> str:
             _("What would you like to do?"),
         ]
     )
-
-
-def _escape(text: str) -> str:
-    from html import escape
-
-    return escape(text, quote=False)
 
 
 @router.message(CommandStart(deep_link=True))

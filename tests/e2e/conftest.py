@@ -9,7 +9,7 @@ needs a catalog of its own adds it to the database (the bot reads the catalog fr
 
 Package fixtures:
 
-- ``emulator``: :class:`bot.sandbox.server.Emulator` served in-process on 127.0.0.1 (a free port), flood limits off;
+- ``emulator``: :class:`sandbox.server.Emulator` served in-process on 127.0.0.1 (a free port), flood limits off;
   the seeded organisers' chats (700001, 700002) are users in its world.
 - ``operators``: the operator group (the bot's ``OPERATOR_CHAT_ID``).
 - ``database``: a temporary SQLite file, migrated and seeded by :func:`tests.seed.seed_catalog` relative to the real
@@ -44,11 +44,12 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.sandbox.limits import Limits
-from bot.sandbox.server import Emulator
-from bot.sandbox.world import NOT_MODIFIED, World
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
+from sandbox.errors import NOT_MODIFIED
+from sandbox.limits import Limits
+from sandbox.server import Emulator
+from sandbox.world import World
 from tests.e2e.tourist import Tourist
 from tests.seed import (
     INSTANT_ORGANISER_CHAT_ID,

@@ -12,7 +12,6 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from bot.i18n import I18n
-from bot.sandbox.world import CallRecord, World
 from bot.storage.tables import EventRow, OrganiserRow, SessionRow
 from handlers.tourist.callbacks import (
     BookAction,
@@ -22,6 +21,8 @@ from handlers.tourist.callbacks import (
     MenuCb,
     When,
 )
+from sandbox.calls import CallRecord
+from sandbox.world import World
 from tests.e2e.tourist import Tourist, callback_data
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")  # with the package's bot process (see conftest)
@@ -43,7 +44,9 @@ def repeated_until_accepted(refused: CallRecord, calls: list[CallRecord]) -> boo
 async def start_all(tourists: list[Tourist], text: str = "/start") -> list[dict]:
     """Everyone writes at once (the updates reach the bot in one getUpdates), then each waits for their reply."""
     sent = [await t.world.user_sends(t.id, text) for t in tourists]
-    return await asyncio.gather(*(t.wait_reply(m["message_id"], f"reply to {text!r}") for t, m in zip(tourists, sent)))
+    return await asyncio.gather(
+        *(t.wait_reply(m["message_id"], f"reply to {text!r}") for t, m in zip(tourists, sent, strict=True))
+    )
 
 
 @pytest.mark.telegram_limits
@@ -54,7 +57,7 @@ async def test_a_429_storm_loses_no_message(tourist_factory, world, database) ->
 
     world.fail_next(5, kind="429", retry_after=1)  # the next five messages the bot sends
     menus = await start_all(tourists)
-    for tourist, menu in zip(tourists, menus):
+    for menu in menus:
         assert MenuCb(action=MenuAction.EVENTS).pack() in callback_data(menu)
 
     # they browse on while edits and callback answers are refused too

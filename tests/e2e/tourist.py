@@ -16,7 +16,8 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from bot.sandbox.world import SimUser, World
+from sandbox.model import SimUser
+from sandbox.world import World
 
 REPLY_TIMEOUT = 8.0  # generous for CI; a reply normally takes milliseconds (retries after a 429 take seconds)
 
@@ -26,7 +27,7 @@ ButtonMatch = str | object | Callable[[Button], bool]
 
 def packed(data: object) -> str:
     """Callback data as a string: a ``CallbackData`` instance is packed, a string is taken as it is."""
-    return data if isinstance(data, str) else data.pack()  # type: ignore[attr-defined]
+    return data if isinstance(data, str) else data.pack()
 
 
 def buttons(message: dict[str, Any]) -> list[Button]:

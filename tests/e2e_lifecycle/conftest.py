@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.sandbox.server import Emulator
-from bot.sandbox.world import NOT_MODIFIED, World
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
+from sandbox.errors import NOT_MODIFIED
+from sandbox.server import Emulator
+from sandbox.world import World
 from tests.e2e.conftest import (
     BotProcess,
     Database,

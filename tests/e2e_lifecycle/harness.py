@@ -25,8 +25,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.i18n import I18n
-from bot.sandbox.server import Emulator
-from bot.sandbox.world import World
 from bot.storage.tables import InboxRow, OrderRow, OutboxRow
 from domain.model.messages import OutboxKind
 from domain.model.orders import format_order_code
@@ -39,6 +37,8 @@ from handlers.tourist.callbacks import (
     MenuCb,
     When,
 )
+from sandbox.server import Emulator
+from sandbox.world import World
 from tests.e2e.booking import PICKUP, VEGETARIAN, book_cruise, orders_of, plain
 from tests.e2e.conftest import (
     REPO,
@@ -75,7 +75,7 @@ async def start_bot(emulator: Emulator, database_url: str, operators: int, log_p
     # process's first getUpdates shows (until then updates are queued for the default types, which include all the
     # bot's).
     world.bot.allowed_updates = None
-    environment = bot_environment(emulator, SimpleNamespace(url=database_url), operators)  # type: ignore[arg-type]
+    environment = bot_environment(emulator, SimpleNamespace(url=database_url), operators)
     environment.update(env)
     with open(log_path, "ab") as log:
         process = await asyncio.create_subprocess_exec(

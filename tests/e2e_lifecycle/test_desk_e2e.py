@@ -17,12 +17,12 @@ import pytest_asyncio
 from sqlalchemy import select, update
 
 from bot.i18n import I18n
-from bot.sandbox.server import Emulator
-from bot.sandbox.world import World
 from bot.storage.tables import AuditRow, DeskCardRow, OrganiserRow
 from domain.model.orders import format_order_code
 from handlers.operator.cards import CardAction, CardCb
 from handlers.tourist.callbacks import BookAction, BookCb
+from sandbox.server import Emulator
+from sandbox.world import World
 from tests.e2e.booking import book_cruise, orders_of
 from tests.e2e.conftest import BotProcess, Database
 from tests.e2e.tourist import Tourist

@@ -23,7 +23,6 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select, update
 
-from bot.sandbox.server import Emulator
 from bot.storage.tables import (
     AuditRow,
     InboxRow,
@@ -39,6 +38,7 @@ from domain.model.catalog import localized
 from domain.model.messages import OutboxKind as K
 from domain.model.orders import format_order_code
 from handlers.tourist.callbacks import BookAction, BookCb, EventCb, RateCb
+from sandbox.server import Emulator
 from tests.e2e.booking import book_cruise, orders_of, plain, seats_left
 from tests.e2e.conftest import BotProcess, Database
 from tests.e2e.tourist import Tourist, buttons, callback_data
@@ -368,7 +368,8 @@ async def test_a_silent_organiser_is_nudged_once_and_an_unpaid_booking_expires(
     assert refused == {
         "ok": False,
         "error": _(
-            "The time to pay for this booking has run out and the seats went back on sale. You are welcome to book again."
+            "The time to pay for this booking has run out and the seats went back on sale. "
+            "You are welcome to book again."
         ),
     }
 

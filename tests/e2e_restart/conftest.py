@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from bot.sandbox.server import Emulator
+from sandbox.server import Emulator
 from tests.e2e.conftest import add_operator_group, running_emulator
 
 

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.sandbox.world import World
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from handlers.tourist.callbacks import BookAction, BookCb
+from sandbox.world import World
 from tests.e2e.booking import book_cruise, orders_of, seats_left
 from tests.e2e.conftest import BotProcess, Database
 from tests.e2e.tourist import Tourist
@@ -122,7 +122,7 @@ def write_lock_on_push(world: World, path: str, when: Callable[[str, dict[str, A
     inbox stores every update), so the lock cannot be taken before ``user_pays``; and after it returns, the
     successful payment may already be stored."""
     held: dict[str, sqlite3.Connection] = {}
-    push = world._push_update
+    push = world.push_update
 
     def locking_push(kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         if "lock" not in held and when(kind, payload):
@@ -131,11 +131,11 @@ def write_lock_on_push(world: World, path: str, when: Callable[[str, dict[str, A
             held["lock"] = lock
         return push(kind, payload)
 
-    world._push_update = locking_push  # type: ignore[method-assign]
+    world.push_update = locking_push  # type: ignore[method-assign]  # wraps this one World's method for the test
     try:
         yield held
     finally:
-        del world._push_update  # the instance attribute goes: the method is back
+        del world.push_update  # the instance attribute goes: the method is back
         if lock := held.get("lock"):
             lock.execute("ROLLBACK")
             lock.close()

@@ -29,7 +29,7 @@ LANGUAGES = ["en", "ru", "de", "et"]
 
 
 def data(cb: object) -> Callable[[InlineKeyboardButton], bool]:
-    packed = cb.pack()  # type: ignore[attr-defined]
+    packed = cb.pack()
     return lambda button: button.callback_data == packed
 
 

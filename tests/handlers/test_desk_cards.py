@@ -33,7 +33,7 @@ def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:
 
 @pytest.fixture
 def jobs(sessions, clock, settings) -> DeskJobs:
-    return DeskJobs(sessions, clock, settings.desk)
+    return DeskJobs(lambda: SqlUnitOfWork(sessions), clock, settings.desk)
 
 
 async def book(
@@ -489,7 +489,7 @@ async def test_in_a_forum_cards_go_to_the_problems_topic(
     info.update(id=OPERATOR_CHAT_ID, type="supergroup", title="Tripdesk operators", is_forum=True)
     recorder.stub("getChat", info)
     recorder.stub("createForumTopic", {"message_thread_id": 77, "name": "Problems", "icon_color": 7322096})
-    order, card = await silent_order_card(sessions, seeded, clock, jobs, sender, recorder)
+    _order, card = await silent_order_card(sessions, seeded, clock, jobs, sender, recorder)
     [created] = recorder.calls("createForumTopic")
     assert created.params["name"] == "Problems"
     [post] = group_posts(recorder)

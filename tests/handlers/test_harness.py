@@ -11,7 +11,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.sandbox.spec import validate_request
+from sandbox.spec import validate_request
 from tests.handlers.chat import Alert, Chat
 from tests.handlers.conftest import detach_routers
 from tests.telegram.recorder import RecordingSession, forbidden

@@ -105,7 +105,7 @@ async def test_a_yes_reply_confirms_and_the_tourist_is_told(
     assert any(t.startswith("✅") for t in organiser.texts())
     assert organiser.keyboard(request.result.message_id) == []  # the request's buttons are gone
     assert await sender.deliver_due() == 1
-    [told] = sent_to(recorder, TOURIST)
+    [_told] = sent_to(recorder, TOURIST)
     ru = dp["i18n"].translator("ru")
     assert (
         ru.gettext("Your booking <b>{code}</b> is confirmed!")
@@ -141,7 +141,8 @@ async def test_an_unclear_reply_changes_nothing_and_reaches_the_operators(
     assert (await order_row(sessions, order.id)).booking == BookingStatus.AWAITING_ORGANISER
     assert organiser.keyboard(request.result.message_id) != []  # still answerable
     operators = Chat(dp, bot, recorder, 1, chat_id=OPERATOR_CHAT_ID, chat_type="supergroup", title="Operators")
-    await DeskJobs(sessions, clock, settings.desk).check_orders()  # the desk sees the order changed
+    desk_jobs = DeskJobs(lambda: SqlUnitOfWork(sessions), clock, settings.desk)
+    await desk_jobs.check_orders()  # the desk sees the order changed
     await sender.deliver_due()
     card = operators.last_text()
     assert "Unclear answer from the organiser" in card and "maybe tomorrow?" in card and "+3725550001" in card

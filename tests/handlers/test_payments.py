@@ -338,7 +338,7 @@ async def test_a_second_charge_for_a_paid_order_is_due_back_and_becomes_a_proble
     row = await order_row(sessions, order.id)
     assert (row.payment, row.ticket_code, row.stray_minor) == (PaymentStatus.PAID, ticket_code, order.total_minor)
     assert [p.applied for p in await payment_rows(sessions)] == [True, False]
-    await DeskJobs(sessions, clock, settings.desk).check_orders()
+    await DeskJobs(lambda: SqlUnitOfWork(sessions), clock, settings.desk).check_orders()
     assert await sender.deliver_due() == 1
     card = operators.last_text()
     assert format_order_code(order.code) in card and "Payment that did not pay the order" in card
@@ -446,7 +446,7 @@ async def test_a_payment_after_expiry_is_refund_due_and_becomes_a_problem_card(
     )
     [payment] = await payment_rows(sessions)
     assert not payment.applied and payment.amount_minor == order.total_minor
-    await DeskJobs(sessions, clock, settings.desk).check_orders()
+    await DeskJobs(lambda: SqlUnitOfWork(sessions), clock, settings.desk).check_orders()
     assert await sender.deliver_due() == 1
     card = operators.last_text()
     assert "Payment that did not pay the order" in card and "prov-tg-charge-1 · did not pay the order" in card

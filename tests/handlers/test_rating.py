@@ -43,7 +43,7 @@ async def walked(sessions, seeded: Seeded, clock) -> Order:
 
 
 async def rating_message(sender: OutboxSender, sessions, clock, chat: Chat) -> int:
-    swept = await DeadlineJobs(sessions, clock).send_due_reminders()
+    swept = await DeadlineJobs(lambda: SqlUnitOfWork(sessions), clock).send_due_reminders()
     assert len(swept.done) == 1  # the rating request (the reminders before were skipped: too late)
     assert await sender.deliver_due() == 1
     return chat.last_message().message_id
@@ -86,7 +86,7 @@ async def test_a_low_rating_becomes_a_problem_card(
 ) -> None:
     operators = Chat(dp, bot, recorder, 1, chat_id=OPERATOR_CHAT_ID, chat_type="supergroup", title="Operators")
     message_id = await rating_message(sender, sessions, clock, chat)
-    jobs = DeskJobs(sessions, clock, settings.desk)
+    jobs = DeskJobs(lambda: SqlUnitOfWork(sessions), clock, settings.desk)
     await jobs.check_orders()  # a normal order after its session: no card
     await chat.press("⭐2", message_id=message_id)
     assert await rating(sessions, walked.id) == 2

@@ -34,7 +34,7 @@ def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:
 
 @pytest.fixture
 def jobs(sessions, clock) -> DeadlineJobs:
-    return DeadlineJobs(sessions, clock)
+    return DeadlineJobs(lambda: SqlUnitOfWork(sessions), clock)
 
 
 async def walk(
@@ -71,7 +71,7 @@ async def cruise(sessions, seeded: Seeded, clock) -> Order:
 
 async def statuses(sessions) -> dict[str, str]:
     async with sessions() as db:
-        return {kind: status for kind, status in await db.execute(select(OutboxRow.kind, OutboxRow.status))}
+        return dict((await db.execute(select(OutboxRow.kind, OutboxRow.status))).tuples().all())
 
 
 async def test_the_session_reminder_in_the_tourist_s_language_and_the_region_s_time(

@@ -24,7 +24,7 @@ from bot.storage.uow import SqlUnitOfWork
 from domain.errors import ConcurrentChange, SoldOut
 from domain.model.orders import Order, OrderItem, new_order_code
 from domain.use_cases.booking import PlaceOrder, place_order
-from tests.conftest import POSTGRES_URL, _drop_schema
+from tests.conftest import POSTGRES_URL, drop_schema
 from tests.seed import Seeded, seed_catalog, seed_users
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -65,7 +65,7 @@ async def wide_engine(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIte
     finally:
         await engine.dispose()
         if schema:
-            await _drop_schema(schema)
+            await drop_schema(schema)
 
 
 @pytest.fixture

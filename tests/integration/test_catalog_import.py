@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalog.demo import write_demo_catalog
-from bot.catalog.importer import CatalogError, ImportReport, KindCounts, import_catalog
-from bot.storage.repositories import event_from_row, organiser_from_row
+from bot.catalog.load import CatalogError
+from bot.catalog.store import ImportReport, KindCounts, import_catalog
+from bot.storage.catalog import event_from_row, organiser_from_row
 from bot.storage.tables import EventRow, HotelRow, OrganiserRow, RegionRow, SessionRow
 from domain.model.catalog import Choice, QuestionKind, TicketType
 
@@ -19,32 +21,45 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "catalog.yaml"
 TABLES = (RegionRow, HotelRow, OrganiserRow, EventRow, SessionRow)
 
 
-async def snapshot(sessions: async_sessionmaker) -> dict[str, list[tuple]]:
+async def snapshot(sessions: async_sessionmaker[AsyncSession]) -> dict[str, list[tuple[Any, ...]]]:
     """Every catalog row, as plain tuples: two snapshots are equal only if no row changed."""
     async with sessions() as s:
         result = {}
         for row in TABLES:
             table = row.__table__
             rows = await s.execute(select(table).order_by(table.c.id))
-            result[table.name] = [tuple(r) for r in rows]
+            result[row.__tablename__] = [tuple(r) for r in rows]
         return result
 
 
-async def counts(sessions: async_sessionmaker) -> dict[str, int]:
+async def counts(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
     async with sessions() as s:
-        return {row.__tablename__: await s.scalar(select(func.count()).select_from(row)) for row in TABLES}
+        return {row.__tablename__: await s.scalar(select(func.count()).select_from(row)) or 0 for row in TABLES}
 
 
-async def session_row(sessions: async_sessionmaker, event_code: str, starts_at: datetime) -> SessionRow:
+Coded = TypeVar("Coded", HotelRow, OrganiserRow, EventRow)
+
+
+async def by_code(s: AsyncSession, row: type[Coded], code: str) -> Coded:
+    """The row of ``row``'s table with ``code``, which must exist."""
+    found = await s.scalar(select(row).where(row.code == code))
+    assert found is not None, f"no {row.__tablename__} {code}"
+    return found
+
+
+async def session_row(sessions: async_sessionmaker[AsyncSession], event_code: str, starts_at: datetime) -> SessionRow:
+    """The session of ``event_code`` at ``starts_at``, which must exist."""
     async with sessions() as s:
-        return await s.scalar(
+        row = await s.scalar(
             select(SessionRow)
             .join(EventRow, EventRow.id == SessionRow.event_id)
             .where(EventRow.code == event_code, SessionRow.starts_at == starts_at)
         )
+    assert isinstance(row, SessionRow), f"no session of {event_code} at {starts_at}"
+    return row
 
 
-async def sell(sessions: async_sessionmaker, event_code: str, starts_at: datetime, seats: int) -> None:
+async def sell(sessions: async_sessionmaker[AsyncSession], event_code: str, starts_at: datetime, seats: int) -> None:
     row = await session_row(sessions, event_code, starts_at)
     async with sessions() as s, s.begin():
         await s.execute(update(SessionRow).where(SessionRow.id == row.id).values(seats_left=row.seats_left - seats))
@@ -63,7 +78,7 @@ def example_text() -> str:
 CRUISE_FIRST = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # 2026-12-01T10:00 in Tallinn (UTC+2)
 
 
-async def test_the_example_imports(sessions: async_sessionmaker) -> None:
+async def test_the_example_imports(sessions: async_sessionmaker[AsyncSession]) -> None:
     report = await import_catalog(sessions, EXAMPLE)
 
     assert report == ImportReport(
@@ -77,9 +92,9 @@ async def test_the_example_imports(sessions: async_sessionmaker) -> None:
     assert await counts(sessions) == {"regions": 2, "hotels": 3, "organisers": 2, "events": 4, "event_sessions": 10}
 
     async with sessions() as s:
-        hotel = await s.scalar(select(HotelRow).where(HotelRow.code == "telegraaf"))
+        hotel = await by_code(s, HotelRow, "telegraaf")
         assert (hotel.name, hotel.search_name, hotel.discount_percent) == ("Hotel Telegraaf", "hotel telegraaf", 10)
-        boats = organiser_from_row(await s.scalar(select(OrganiserRow).where(OrganiserRow.code == "baltic-boats")))
+        boats = organiser_from_row(await by_code(s, OrganiserRow, "baltic-boats"))
         assert boats.phone == "+3725550001" and boats.language == "et" and boats.chat_id == 700001
         assert [int(r.total_seconds()) for r in boats.reminders] == [86400, 7200]
         assert boats.confirm_within.total_seconds() == 600 and boats.hold.total_seconds() == 900
@@ -89,19 +104,19 @@ async def test_the_example_imports(sessions: async_sessionmaker) -> None:
         assert lunch.choices[1] == Choice(
             "veg", {"en": "Vegetarian", "ru": "Вегетарианский", "de": "Vegetarisch", "et": "Taimetoit"}
         )
-        walks = await s.scalar(select(OrganiserRow).where(OrganiserRow.code == "nordic-walks"))
+        walks = await by_code(s, OrganiserRow, "nordic-walks")
         assert walks.chat_id == -1001234567890 and walks.phone is None and walks.pay_within_s == 1800
 
-        cruise = event_from_row(await s.scalar(select(EventRow).where(EventRow.code == "islands-cruise")))
+        cruise = event_from_row(await by_code(s, EventRow, "islands-cruise"))
         assert cruise.ticket_types == (
             TicketType("adult", 4500),
             TicketType("child", 2500),
             TicketType("family", 12000),
         )
         assert cruise.duration.total_seconds() == 3 * 3600 and cruise.needs_confirmation
-        walk = event_from_row(await s.scalar(select(EventRow).where(EventRow.code == "old-town-walk")))
+        walk = event_from_row(await by_code(s, EventRow, "old-town-walk"))
         assert not walk.needs_confirmation and walk.meeting_point["et"] == "Viru värav"
-        sailing = event_from_row(await s.scalar(select(EventRow).where(EventRow.code == "archipelago-sailing")))
+        sailing = event_from_row(await by_code(s, EventRow, "archipelago-sailing"))
         assert sailing.currency == "SEK" and sailing.ticket_types[0] == TicketType("adult", 65000)
         assert sailing.description == {}
 
@@ -114,7 +129,7 @@ async def test_the_example_imports(sessions: async_sessionmaker) -> None:
     assert cancelled.status == "cancelled"
 
 
-async def test_importing_twice_changes_nothing(sessions: async_sessionmaker) -> None:
+async def test_importing_twice_changes_nothing(sessions: async_sessionmaker[AsyncSession]) -> None:
     await import_catalog(sessions, EXAMPLE)
     before = await snapshot(sessions)
 
@@ -131,7 +146,7 @@ async def test_importing_twice_changes_nothing(sessions: async_sessionmaker) -> 
     assert await snapshot(sessions) == before
 
 
-async def test_changes_are_upserted_by_id(sessions: async_sessionmaker, tmp_path: Path) -> None:
+async def test_changes_are_upserted_by_id(sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
     await import_catalog(sessions, EXAMPLE)
     before = await snapshot(sessions)
     changed = (
@@ -152,13 +167,13 @@ async def test_changes_are_upserted_by_id(sessions: async_sessionmaker, tmp_path
     after = await snapshot(sessions)
     assert [r[0] for r in after["hotels"]] == [r[0] for r in before["hotels"]]  # same rows, same ids
     async with sessions() as s:
-        hotel = await s.scalar(select(HotelRow).where(HotelRow.code == "telegraaf"))
+        hotel = await by_code(s, HotelRow, "telegraaf")
         assert hotel.search_name == "hotel telegraaf tallinn"
-        walk = await s.scalar(select(EventRow).where(EventRow.code == "old-town-walk"))
+        walk = await by_code(s, EventRow, "old-town-walk")
         assert walk.prices == [{"code": "adult", "price_minor": 1750}]
 
 
-async def test_a_bad_file_imports_nothing(sessions: async_sessionmaker, tmp_path: Path) -> None:
+async def test_a_bad_file_imports_nothing(sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
     # Valid except one price in the last event.
     bad = example_text().replace(
         'prices: {adult: "650.00", child: "350.00"}', 'prices: {adult: "6x0", child: "350.00"}'
@@ -174,7 +189,9 @@ async def test_a_bad_file_imports_nothing(sessions: async_sessionmaker, tmp_path
     assert await counts(sessions) == {"regions": 0, "hotels": 0, "organisers": 0, "events": 0, "event_sessions": 0}
 
 
-async def test_a_bad_file_changes_nothing_in_a_filled_database(sessions: async_sessionmaker, tmp_path: Path) -> None:
+async def test_a_bad_file_changes_nothing_in_a_filled_database(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
     await import_catalog(sessions, EXAMPLE)
     before = await snapshot(sessions)
     # Real changes at the top, an unknown organiser at the bottom (only the database can tell it is unknown).
@@ -195,7 +212,9 @@ async def test_a_bad_file_changes_nothing_in_a_filled_database(sessions: async_s
     assert await snapshot(sessions) == before
 
 
-async def test_references_may_point_into_the_database(sessions: async_sessionmaker, tmp_path: Path) -> None:
+async def test_references_may_point_into_the_database(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
     await import_catalog(sessions, EXAMPLE)
     only_event = """
 events:
@@ -220,7 +239,7 @@ events:
     assert row is not None and row.capacity == 40
 
 
-async def test_unknown_references_are_refused(sessions: async_sessionmaker, tmp_path: Path) -> None:
+async def test_unknown_references_are_refused(sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
     text = example_text().replace(
         "    region: stockholm\n    name: Gamla Stan Inn", "    region: stokholm\n    name: Gamla Stan Inn"
     )
@@ -232,7 +251,9 @@ async def test_unknown_references_are_refused(sessions: async_sessionmaker, tmp_
     assert (await counts(sessions))["regions"] == 0
 
 
-async def test_a_capacity_change_keeps_the_sold_seats(sessions: async_sessionmaker, tmp_path: Path) -> None:
+async def test_a_capacity_change_keeps_the_sold_seats(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
     await import_catalog(sessions, EXAMPLE)
     await sell(sessions, "islands-cruise", CRUISE_FIRST, 7)
     grown = example_text().replace(
@@ -253,7 +274,9 @@ async def test_a_capacity_change_keeps_the_sold_seats(sessions: async_sessionmak
     assert (row.capacity, row.seats_left) == (7, 0)
 
 
-async def test_shrinking_below_the_sold_seats_is_refused(sessions: async_sessionmaker, tmp_path: Path) -> None:
+async def test_shrinking_below_the_sold_seats_is_refused(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
     await import_catalog(sessions, EXAMPLE)
     await sell(sessions, "islands-cruise", CRUISE_FIRST, 7)
     before = await snapshot(sessions)
@@ -275,7 +298,7 @@ async def test_shrinking_below_the_sold_seats_is_refused(sessions: async_session
     assert await snapshot(sessions) == before
 
 
-async def test_sessions_left_out_of_the_file_stay(sessions: async_sessionmaker, tmp_path: Path) -> None:
+async def test_sessions_left_out_of_the_file_stay(sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
     await import_catalog(sessions, EXAMPLE)
     before = await snapshot(sessions)
     fewer = example_text().replace("      - {starts_at: 2026-12-13T09:00, capacity: 8}\n", "")
@@ -288,7 +311,7 @@ async def test_sessions_left_out_of_the_file_stay(sessions: async_sessionmaker, 
 
 
 async def test_status_cancels_and_an_omitted_status_keeps_the_current_one(
-    sessions: async_sessionmaker, tmp_path: Path
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     await import_catalog(sessions, EXAMPLE)
     first = "      - {starts_at: 2026-12-06T09:00, capacity: 8}   # 08:00 UTC"
@@ -310,7 +333,9 @@ async def test_status_cancels_and_an_omitted_status_keeps_the_current_one(
     assert (await session_row(sessions, "archipelago-sailing", sailing_first)).status == "scheduled"
 
 
-async def test_invalid_yaml_names_the_file_and_the_line(sessions: async_sessionmaker, tmp_path: Path) -> None:
+async def test_invalid_yaml_names_the_file_and_the_line(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
     path = write(tmp_path, "regions:\n  - id: tallinn\n    name: {en: Tallinn\n  - id: riga\n", "broken.yaml")
     with pytest.raises(CatalogError) as caught:
         await import_catalog(sessions, path)
@@ -318,7 +343,7 @@ async def test_invalid_yaml_names_the_file_and_the_line(sessions: async_sessionm
     assert "invalid YAML" in str(caught.value)
 
 
-async def test_a_key_written_twice_is_refused(sessions: async_sessionmaker, tmp_path: Path) -> None:
+async def test_a_key_written_twice_is_refused(sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
     text = example_text().replace(
         '    prices: {adult: "15.00"}\n', '    prices: {adult: "15.00"}\n    prices: {adult: "1.00"}\n'
     )
@@ -328,12 +353,14 @@ async def test_a_key_written_twice_is_refused(sessions: async_sessionmaker, tmp_
     assert (await counts(sessions))["events"] == 0
 
 
-async def test_a_missing_file_is_named(sessions: async_sessionmaker, tmp_path: Path) -> None:
+async def test_a_missing_file_is_named(sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
     with pytest.raises(CatalogError, match="no such file"):
         await import_catalog(sessions, tmp_path / "nope.yaml")
 
 
-async def test_the_demo_catalog_imports_and_reimports_unchanged(sessions: async_sessionmaker, tmp_path: Path) -> None:
+async def test_the_demo_catalog_imports_and_reimports_unchanged(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
     path = tmp_path / "demo.yaml"
     written = write_demo_catalog(path, scale=1, seed=1, start=date(2026, 12, 1))
 

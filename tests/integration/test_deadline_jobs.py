@@ -46,7 +46,8 @@ from scheduler.jobs import (
     JOB_SEND_REMINDERS,
     DeadlineJobs,
 )
-from tests.conftest import FixedClock, engine_twin
+from tests.conftest import engine_twin
+from tests.fakes import FixedClock
 from tests.seed import Seeded, seed_catalog, seed_user, seed_users
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -140,9 +141,9 @@ def nothing(runs: dict[str, Swept]) -> bool:
 # ---- the whole timeline, every job run twice ----------------------------------------------------------------------
 
 
-async def test_every_job_run_twice_does_its_work_once(sessions, seeded) -> None:
+async def test_every_job_run_twice_does_its_work_once(sessions, seeded, uow_factory) -> None:
     clock = FixedClock(NOW)
-    jobs = DeadlineJobs(sessions, clock)
+    jobs = DeadlineJobs(uow_factory, clock)
     silent = await cruise(sessions, seeded)  # awaits the organiser, who never answers
     unpaid = await walk(sessions, seeded, payments=True)  # confirmed at once, never paid
     await seed_user(sessions, TOURIST + 1, now=NOW)
@@ -386,13 +387,15 @@ async def test_rows_are_added_once_and_a_sent_list_can_be_due_again(sessions, se
 # ---- the scheduler --------------------------------------------------------------------------------------------------
 
 
-def test_the_scheduler_runs_every_deadline_job_on_an_interval_one_at_a_time(sessions) -> None:
-    from unittest.mock import Mock
+def test_the_scheduler_runs_every_deadline_job_on_an_interval_one_at_a_time(uow_factory) -> None:
+    from unittest.mock import AsyncMock
 
     from scheduler.jobs import JOB_DELIVER_OUTBOX, build_scheduler
 
-    scheduler = build_scheduler(Mock(), 1.0, DeadlineJobs(sessions, FixedClock(NOW)), deadline_interval_s=5.0)
+    drain = AsyncMock()
+    scheduler = build_scheduler(drain, 1.0, DeadlineJobs(uow_factory, FixedClock(NOW)), deadline_interval_s=5.0)
     jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert jobs[JOB_DELIVER_OUTBOX].func is drain
     assert set(jobs) == {
         JOB_DELIVER_OUTBOX,
         JOB_NUDGE_ORGANISERS,

@@ -110,8 +110,8 @@ async def test_a_change_updates_the_card_and_a_normal_order_closes_it(engine, se
         )
 
 
-def test_the_scheduler_runs_the_desk_jobs_on_the_interval(sessions) -> None:
-    from unittest.mock import Mock
+def test_the_scheduler_runs_the_desk_jobs_on_the_interval(uow_factory) -> None:
+    from unittest.mock import AsyncMock
 
     from scheduler.jobs import (
         JOB_CHECK_ORDERS,
@@ -121,9 +121,11 @@ def test_the_scheduler_runs_the_desk_jobs_on_the_interval(sessions) -> None:
         DeskJobs,
         build_scheduler,
     )
-    from tests.conftest import FixedClock
+    from tests.fakes import FixedClock
 
-    scheduler = build_scheduler(Mock(), 1.0, desk_jobs=DeskJobs(sessions, FixedClock(NOW), DESK))
+    drain = AsyncMock()
+    scheduler = build_scheduler(drain, 1.0, desk_jobs=DeskJobs(uow_factory, FixedClock(NOW), DESK))
     jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert jobs[JOB_DELIVER_OUTBOX].func is drain
     assert set(jobs) == {JOB_DELIVER_OUTBOX, JOB_CHECK_ORDERS, JOB_CHECK_QUESTIONS, JOB_RERAISE_CARDS}
     assert all((job.max_instances, job.coalesce) == (1, True) for job in jobs.values())

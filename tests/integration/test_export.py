@@ -1,4 +1,5 @@
-"""``tripdesk export orders``: CSV and xlsx content, the date range, batches, bad options (SQLite and PostgreSQL)."""
+"""``tripdesk export orders``: CSV and xlsx content (the workbook read back with openpyxl: cell types and formats),
+the date range, batches, bad options (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,18 @@ import csv
 import io
 import zipfile
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
-from xml.etree import ElementTree
 
 import pytest
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.cli import main
-from bot.export import export_orders
+from bot.export import DATETIME_FORMAT, export_orders, money_format, write_xlsx
 from bot.storage.db import create_engine, session_factory
-from bot.storage.desk_queries import EXPORT_COLUMNS, DeskQueries
+from bot.storage.desk_queries import EXPORT_COLUMNS, export_rows
 from bot.storage.migrate import upgrade
 from bot.storage.uow import SqlUnitOfWork
 from domain.rules.replies import OrganiserReply, Verdict
@@ -26,7 +29,6 @@ from domain.use_cases.payments import record_payment
 from tests.seed import ORGANISER_CHAT_ID, Seeded, seed_catalog, seed_user
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
 async def make_orders(sessions: async_sessionmaker) -> Seeded:
@@ -107,11 +109,8 @@ async def test_csv_has_one_row_per_order_in_the_range_and_no_personal_data(sessi
 async def test_rows_are_read_in_batches(sessions) -> None:
     await make_orders(sessions)
     async with sessions() as db:
-        batched = [
-            row
-            async for row in DeskQueries(db).export_orders(NOW - timedelta(days=1), NOW + timedelta(days=9), batch=1)
-        ]
-        whole = [row async for row in DeskQueries(db).export_orders(NOW - timedelta(days=1), NOW + timedelta(days=9))]
+        batched = [row async for row in export_rows(db, NOW - timedelta(days=1), NOW + timedelta(days=9), batch=1)]
+        whole = [row async for row in export_rows(db, NOW - timedelta(days=1), NOW + timedelta(days=9))]
     assert batched == whole and len(whole) == 4
 
 
@@ -121,32 +120,83 @@ async def test_xlsx_is_a_valid_workbook(sessions) -> None:
     assert await export_orders(sessions, date(2026, 11, 30), date(2026, 12, 1), "xlsx", out) == 3
     with zipfile.ZipFile(io.BytesIO(out.getvalue())) as book:
         assert book.testzip() is None
-        names = set(book.namelist())
-        assert {
-            "[Content_Types].xml",
-            "_rels/.rels",
-            "xl/workbook.xml",
-            "xl/_rels/workbook.xml.rels",
-            "xl/worksheets/sheet1.xml",
-        } <= names
-        for name in names:
-            ElementTree.fromstring(book.read(name))  # every part is well-formed XML
-        sheet = ElementTree.fromstring(book.read("xl/worksheets/sheet1.xml"))
-    table = []
-    for row in sheet.iter(f"{MAIN}row"):
-        cells = {}
-        for cell in row.iter(f"{MAIN}c"):
-            column = cell.get("r").rstrip("0123456789")
-            text = cell.find(f"{MAIN}is/{MAIN}t")
-            cells[column] = text.text if text is not None else cell.find(f"{MAIN}v").text
-        table.append(cells)
-    assert [table[0][c] for c in "ABC"] == ["code", "created", "event"]
+        assert {"[Content_Types].xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"} <= set(book.namelist())
+    sheet = load_workbook(io.BytesIO(out.getvalue()))["orders"]
+    table = [list(row) for row in sheet.iter_rows()]
     assert len(table) == 4
-    header = {table[0][c]: c for c in table[0]}
-    paid = table[1]
-    assert paid[header["total"]] == "103.50" and paid[header["quantity"]] == "3"
-    assert paid[header["hotel"]] == "telegraaf" and paid[header["payment"]] == "paid"
-    assert header["paid_at"] not in table[2]  # empty cells are left out
+    header = {cell.value: cell.column_letter for cell in table[0]}
+    assert [cell.value for cell in table[0][:5]] == [
+        "code",
+        "created (Europe/Tallinn)",
+        "event",
+        "session_start (Europe/Tallinn)",
+        "region",
+    ]
+    assert all(cell.font.bold for cell in table[0])
+    paid = {cell.column_letter: cell for cell in table[1]}
+
+    total = paid[header["total"]]
+    assert isinstance(total.value, float) and total.value == 103.5 and total.data_type == "n"
+    assert total.number_format == "[$EUR] #,##0.00" == money_format("EUR")
+    assert paid[header["refunded"]].value == 0 and paid[header["refunded"]].number_format == total.number_format
+    assert paid[header["quantity"]].value == 3 and paid[header["discount_percent"]].value == 10
+    assert paid[header["hotel"]].value == "telegraaf" and paid[header["payment"]].value == "paid"
+    assert paid[header["time_zone"]].value == "Europe/Tallinn"
+
+    # real datetimes, naive, in the region's wall-clock time (UTC+2 in winter), with a date-time format
+    created = paid[header["created (Europe/Tallinn)"]]
+    assert created.is_date and created.number_format == DATETIME_FORMAT
+    assert created.value == datetime(2026, 11, 30, 11, 0)
+    assert paid[header["paid_at (Europe/Tallinn)"]].value == datetime(2026, 11, 30, 11, 5)
+    assert paid[header["session_start (Europe/Tallinn)"]].value == datetime(2026, 12, 2, 11, 0)
+
+    unpaid = {cell.column_letter: cell.value for cell in table[2]}
+    assert unpaid[header["paid_at (Europe/Tallinn)"]] is None  # empty cells are left out
+    assert unpaid[header["hotel"]] is None and unpaid[header["quantity"]] == 2
+
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(table[0]))}4"
+    widths = {letter: sheet.column_dimensions[letter].width for letter in header.values()}
+    assert all(width >= 10 for width in widths.values()), widths
+    assert widths[header["created (Europe/Tallinn)"]] >= len("created (Europe/Tallinn)")
+
+
+async def test_xlsx_times_follow_each_region_and_amounts_their_currency() -> None:
+    """Regions in two zones: the header points at the time_zone column; a currency without cents has no decimals."""
+    columns = {name: i for i, name in enumerate(EXPORT_COLUMNS)}
+
+    def row(code: str, region: str, currency: str, total: Decimal) -> list[object]:
+        values: list[object] = [None] * len(EXPORT_COLUMNS)
+        values[columns["code"]] = code
+        values[columns["region"]] = region
+        values[columns["created"]] = NOW
+        values[columns["currency"]] = currency
+        values[columns["total"]] = total
+        values[columns["refunded"]] = Decimal(0)
+        return values
+
+    async def rows():
+        yield row("T-1", "tallinn", "EUR", Decimal("45.00"))
+        yield row("S-1", "stockholm", "SEK", Decimal("1250.50"))
+        yield row("K-1", "kyoto", "JPY", Decimal(9000))
+
+    zones = {"tallinn": "Europe/Tallinn", "stockholm": "Europe/Stockholm", "kyoto": "Asia/Tokyo"}
+    out = io.BytesIO()
+    assert await write_xlsx(rows(), out, zones) == 3
+    sheet = load_workbook(io.BytesIO(out.getvalue()))["orders"]
+    table = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    formats = [[cell.number_format for cell in row] for row in sheet.iter_rows()]
+    header = table[0]
+    created = header.index("created (local time, see time_zone)")
+    assert [r[created] for r in table[1:]] == [
+        datetime(2026, 11, 30, 11, 0),
+        datetime(2026, 11, 30, 10, 0),
+        datetime(2026, 11, 30, 18, 0),
+    ]
+    assert [r[header.index("time_zone")] for r in table[1:]] == ["Europe/Tallinn", "Europe/Stockholm", "Asia/Tokyo"]
+    total = header.index("total")
+    assert [r[total] for r in table[1:]] == [45, 1250.5, 9000]
+    assert [f[total] for f in formats[1:]] == ["[$EUR] #,##0.00", "[$SEK] #,##0.00", "[$JPY] #,##0"]
 
 
 @pytest.mark.parametrize(
@@ -214,5 +264,4 @@ def test_the_command_writes_csv_to_stdout_and_xlsx_to_a_file(
         )
         == 0
     )
-    with zipfile.ZipFile(target) as book:
-        assert book.read("xl/worksheets/sheet1.xml").count(b"<row ") == 5  # the header and four orders
+    assert load_workbook(target)["orders"].max_row == 5  # the header and four orders

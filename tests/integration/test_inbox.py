@@ -10,7 +10,7 @@ from aiogram.types import Update
 
 from bot.inbox import Inbox, InboxPolling
 from bot.storage.db import session_factory
-from tests.conftest import FixedClock
+from tests.fakes import FixedClock
 
 BOT = Bot("123456:AAE_test-token-for-tripdesk-000000")
 
@@ -57,7 +57,7 @@ async def test_pending_updates_are_handled_again_and_marked(engine) -> None:
     await inbox.store([message(1, 10), message(2, 11)])
     assert [u.update_id for u in await inbox.pending(BOT)] == [1, 2]
     dp = RecordingDispatcher(fail={2})
-    polling = InboxPolling(dp, BOT, inbox)  # type: ignore[arg-type]
+    polling = InboxPolling(dp, BOT, inbox)
     await asyncio.gather(*(polling.handle(u) for u in await inbox.pending(BOT)))
     assert dp.finished == [1]
     assert await inbox.pending(BOT) == []  # a crashed handler is recorded as failed, not retried forever
@@ -68,7 +68,7 @@ async def test_one_chat_in_order_other_chats_alongside(engine) -> None:
     updates = [message(1, 10), message(2, 10), message(3, 20), message(4, 10)]
     await inbox.store(updates)
     dp = RecordingDispatcher(delay=0.05)
-    polling = InboxPolling(dp, BOT, inbox)  # type: ignore[arg-type]
+    polling = InboxPolling(dp, BOT, inbox)
     await asyncio.gather(*(polling.handle(u) for u in updates))
     chat_10 = [i for i in dp.finished if i != 3]
     assert chat_10 == [1, 2, 4]

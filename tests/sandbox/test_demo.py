@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from bot.config import Settings, load_settings
-from bot.sandbox.demo import bot_environment, page_url, pick_organiser, run_demo
+from bot.demo import bot_environment, page_url, pick_organiser, run_demo
 from bot.storage.db import session_factory
 from tests.seed import ORGANISER_CHAT_ID, seed_catalog
 
@@ -42,7 +42,9 @@ async def test_demo_starts_serves_the_page_and_stops_cleanly_on_ctrl_c(tmp_path:
     lines: list[str] = []
     try:
         url = await asyncio.wait_for(_url_line(process, lines), START_TIMEOUT_S)
-        folder = Path(re.search(r" in (\S+) \.\.\.$", lines[0]).group(1))  # type: ignore[union-attr]
+        prepared = re.search(r" in (\S+) \.\.\.$", lines[0])
+        assert prepared is not None, lines[0]
+        folder = Path(prepared.group(1))
         assert (folder / "demo.db").exists() and (folder / "bot.log").exists()
         async with aiohttp.ClientSession() as http:
             async with http.get(url) as page:
@@ -65,7 +67,7 @@ async def test_demo_starts_serves_the_page_and_stops_cleanly_on_ctrl_c(tmp_path:
     output = "\n".join(lines) + "\n" + rest.decode(errors="replace")
     assert code == 0, output
     assert "tripdesk demo: stopped" in output and "unexpectedly" not in output and "exited with" not in output
-    assert not folder.exists(), "the temporary folder was not removed"
+    assert not await asyncio.to_thread(folder.exists), "the temporary folder was not removed"
 
 
 async def _url_line(process: asyncio.subprocess.Process, lines: list[str]) -> str:

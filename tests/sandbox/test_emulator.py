@@ -1,7 +1,7 @@
 """The Bot API emulator answers a real aiogram Bot over HTTP exactly as Telegram would: methods, wire formats,
 validation with Telegram's statuses and wording, the world's rules (blocked users, groups, topics, files).
 
-Every test talks to a live :class:`~bot.sandbox.server.Emulator` on a free port; after each test every successful
+Every test talks to a live :class:`~sandbox.server.Emulator` on a free port; after each test every successful
 answer it gave is checked against the Bot API types (``bot-api.json``), so the emulator never feeds the bot an
 object real Telegram would not send. Flows (polling, webhook, payments, limits, faults) are in
 ``test_emulator_flows.py``.
@@ -37,10 +37,12 @@ from aiogram.types import (
     ReplyParameters,
 )
 
-from bot.sandbox.limits import Limits
-from bot.sandbox.server import Emulator
-from bot.sandbox.spec import load_spec
-from bot.sandbox.world import AIOGRAM_REQUIRES, NOT_MODIFIED, QUERY_TOO_OLD, World
+from sandbox.errors import NOT_MODIFIED, QUERY_TOO_OLD
+from sandbox.limits import Limits
+from sandbox.server import Emulator
+from sandbox.spec import load_spec
+from sandbox.state import AIOGRAM_REQUIRES
+from sandbox.world import World
 
 TOKEN = "123456:AAE_sandbox-test-token-0000000000"
 BOT_ID = 123456
@@ -450,7 +452,7 @@ async def test_unknown_chat_is_400_chat_not_found(bot: Bot, world: World) -> Non
 
 async def test_bot_outside_a_group_gets_403(bot: Bot, world: World) -> None:
     group = world.add_group("Organisers", bot_status="left", supergroup=False)
-    with pytest.raises(TelegramForbiddenError, match="Forbidden: bot is not a member of the group chat$"):
+    with pytest.raises(TelegramForbiddenError, match=r"Forbidden: bot is not a member of the group chat$"):
         await bot.send_message(group.id, "hi")
     supergroup = world.add_group("Operators")
     await bot.get_me()  # the world learns the bot's id from its token

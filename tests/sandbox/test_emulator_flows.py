@@ -25,10 +25,12 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import LabeledPrice, Message
 from aiohttp import web
 
-from bot.sandbox.limits import Limits, TokenBucket, counts_as_message
-from bot.sandbox.server import SECRET_HEADER, Emulator
-from bot.sandbox.world import CONFLICT_POLLING, CONFLICT_WEBHOOK, World
-from tests.sandbox.test_emulator import (  # noqa: F401
+from sandbox.errors import CONFLICT_POLLING, CONFLICT_WEBHOOK
+from sandbox.limits import Limits, TokenBucket, counts_as_message
+from sandbox.server import Emulator
+from sandbox.webhook import SECRET_HEADER
+from sandbox.world import World
+from tests.sandbox.test_emulator import (  # noqa: F401 - pytest fixtures, requested by parameter name
     BOT_ID,
     TOKEN,
     bot,
@@ -60,7 +62,7 @@ async def next_update(bot: Bot, offset: int | None = None, timeout: int = 5) -> 
 async def test_long_poll_wakes_on_a_user_message(bot: Bot, world: World) -> None:
     anna = world.add_user("Anna")
     poll = asyncio.create_task(bot.get_updates(timeout=20))
-    await world.wait_for(lambda: world._poller is not None, timeout=5)
+    await world.wait_for(lambda: world.poller is not None, timeout=5)
     await world.user_sends(anna.id, "/start promo42")
     (update,) = await asyncio.wait_for(poll, 3)  # far sooner than the 20 s poll timeout
     assert update.message.text == "/start promo42"
@@ -102,14 +104,14 @@ async def test_a_second_concurrent_poller_gets_409(emulator: Emulator, bot: Bot)
     other = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url)))
     try:
         first = asyncio.create_task(bot.get_updates(timeout=10))
-        await emulator.world.wait_for(lambda: emulator.world._poller is not None, timeout=5)
+        await emulator.world.wait_for(lambda: emulator.world.poller is not None, timeout=5)
         with pytest.raises(TelegramConflictError) as caught:
             await other.get_updates(timeout=1)
         assert caught.value.message == CONFLICT_POLLING
         first.cancel()  # the client goes away: its poll ends and the next poller is welcome
         with pytest.raises(asyncio.CancelledError):
             await first
-        await emulator.world.wait_for(lambda: emulator.world._poller is None, timeout=5)
+        await emulator.world.wait_for(lambda: emulator.world.poller is None, timeout=5)
         assert await other.get_updates(timeout=0) == []
     finally:
         await close_bot(other)
@@ -143,7 +145,7 @@ async def receiver() -> AsyncIterator[dict[str, Any]]:
 async def test_webhook_gets_each_update_with_the_secret_header(
     emulator: Emulator, bot: Bot, receiver: dict[str, Any]
 ) -> None:
-    emulator.webhook_backoff = 0.05
+    emulator.webhook.backoff = 0.05
     world = emulator.world
     anna = world.add_user("Anna")
     assert await bot.set_webhook(receiver["url"], secret_token="s3cret_token-1", drop_pending_updates=True)
@@ -514,7 +516,10 @@ async def test_a_real_dispatcher_polling_the_emulator_answers_a_user(emulator: E
     try:
         await world.user_sends(anna.id, "/start promo42")
         await world.user_sends(anna.id, "hello")
-        texts = lambda: [m.get("text") for m in world.transcript(anna.id)]  # noqa: E731
+
+        def texts() -> list[str | None]:
+            return [m.get("text") for m in world.transcript(anna.id)]
+
         await world.wait_for(lambda: len(texts()) == 4, timeout=10)
         assert texts() == ["/start promo42", "hello", "Welcome! code=promo42", "HELLO"]
         assert world.transcript(anna.id)[3]["reply_to_message_id"] == 2
@@ -528,11 +533,11 @@ async def test_a_real_dispatcher_polling_the_emulator_answers_a_user(emulator: E
 # ---- the command line --------------------------------------------------------------------------------------------
 
 
-async def test_python_m_bot_sandbox_prints_its_url() -> None:
+async def test_python_m_sandbox_prints_its_url() -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.sandbox",
+        "sandbox",
         "--port",
         "0",
         stdout=asyncio.subprocess.PIPE,

@@ -27,16 +27,16 @@ from sqlalchemy import select
 
 from bot.app import build_bot, build_dispatcher
 from bot.config import load_settings
+from bot.demo import DemoOrganiser, DemoPeople, cast_for
 from bot.i18n import I18n
 from bot.outbox import OutboxSender
-from bot.sandbox.demo import DemoOrganiser, DemoPeople, cast_for
-from bot.sandbox.limits import Limits
-from bot.sandbox.server import Emulator
-from bot.sandbox.web import add_web_routes
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.tables import OrderRow
 from domain.model.orders import format_order_code
+from sandbox.limits import Limits
+from sandbox.server import Emulator
+from sandbox.web import add_web_routes
 from scheduler.jobs import build_scheduler
 from tests.handlers.conftest import detach_routers
 from tests.seed import CRUISE_TITLE, ORGANISER_CHAT_ID, seed_catalog
@@ -136,7 +136,7 @@ async def sandbox(chromium: Path, tmp_path: Path) -> AsyncIterator[Sandbox]:
         handler_errors.append(event.exception)
 
     sender = OutboxSender(bot, sessions, dp["i18n"], dp["clock"], payment_provider_token=PAYMENT_TOKEN)
-    scheduler = build_scheduler(sender, OUTBOX_INTERVAL_S)
+    scheduler = build_scheduler(sender.drain, OUTBOX_INTERVAL_S)
     scheduler.start()
     polling = asyncio.create_task(
         dp.start_polling(bot, handle_signals=False, allowed_updates=dp.resolve_used_update_types())

@@ -5,7 +5,7 @@
 1. serializes the method exactly as ``AiohttpSession.build_form_data`` does (``model_dump`` + ``prepare_value``,
    empty top-level values dropped, defaults such as ``parse_mode`` resolved), then decodes the JSON strings back so
    nested objects are checked structurally; an uploaded file stays an :class:`aiogram.types.InputFile`;
-2. validates the request against ``bot-api.json`` (:mod:`bot.sandbox.spec`); a problem is appended to
+2. validates the request against ``bot-api.json`` (:mod:`sandbox.spec`); a problem is appended to
    ``violations`` and raised as ``TelegramBadRequest``, as Telegram would answer 400;
 3. records a :class:`Request` in ``requests`` and answers with a plausible result of the method's return type:
    messages get ids counting up per chat (shared with the messages users send), the text as Telegram shows it
@@ -37,7 +37,8 @@ from aiogram.exceptions import (
 from aiogram.methods import Response, TelegramMethod
 from aiogram.types import InputFile, TelegramObject
 
-from bot.sandbox.spec import BotApiSpec, load_spec, visible_text
+from sandbox.spec import BotApiSpec, load_spec
+from sandbox.text import visible_text
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -263,9 +264,8 @@ class RecordingSession(BaseSession):
         except TelegramAPIError as error:
             request.error = error
             raise
-        response = Response[method.__returning__].model_validate(  # type: ignore[name-defined]
-            {"ok": True, "result": raw}, context={"bot": bot}
-        )
+        shape = Response[method.__returning__]  # type: ignore[name-defined]  # a type known at run time, as in aiogram
+        response = shape.model_validate({"ok": True, "result": raw}, context={"bot": bot})
         request.result = response.result
         return response.result
 

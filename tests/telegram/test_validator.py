@@ -16,8 +16,9 @@ from aiogram.methods import SendMessage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BufferedInputFile
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.sandbox import spec as spec_module
-from bot.sandbox.spec import SpecNotFound, load_spec, parse_html, validate_request
+from sandbox import spec as spec_module
+from sandbox.spec import SpecNotFound, load_spec, validate_request
+from sandbox.text import parse_html
 from tests.telegram.recorder import BOT_ID, RecordingSession, forbidden
 
 TOKEN = "123456:AAE_test-token-for-tripdesk-000000"
@@ -197,7 +198,7 @@ def test_parse_mode_must_exist() -> None:
     assert_one(validate_request("sendMessage", {"chat_id": 1, "text": "x", "parse_mode": "Markdown3"}), "parse mode")
 
 
-# ---- HTML --------------------------------------------------------------------------------------------------------------
+# ---- HTML ------------------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -230,7 +231,8 @@ def test_html_outside_html_mode_is_just_text() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "<b>bold</b> <strong>s</strong> <i>i</i> <em>e</em> <u>u</u> <ins>i</ins> <s>s</s> <strike>s</strike> <del>d</del>",
+        "<b>bold</b> <strong>s</strong> <i>i</i> <em>e</em> <u>u</u> <ins>i</ins> "
+        "<s>s</s> <strike>s</strike> <del>d</del>",
         '<span class="tg-spoiler">x</span> <tg-spoiler>y</tg-spoiler>',
         '<a href="https://example.org/?a=1&amp;b=2">link</a> <a href="tg://user?id=1">me</a>',
         '<code>x</code> <pre>y</pre> <pre><code class="language-python">z</code></pre>',
@@ -404,14 +406,14 @@ async def test_photo_upload_is_validated_as_an_input_file(bot: Bot, recorder: Re
 
 
 def test_the_vendored_spec_matches_shared() -> None:
-    """bot/sandbox/bot-api.json is a copy of shared/telegram/bot-api.json; they must not drift apart."""
+    """sandbox/bot-api.json is a copy of shared/telegram/bot-api.json; they must not drift apart."""
     import hashlib
     from pathlib import Path
 
-    from bot.sandbox.spec import DEFAULT_SPEC_PATH
+    from sandbox.spec import DEFAULT_SPEC_PATH
 
     shared = Path(__file__).resolve().parents[3] / "shared" / "telegram" / "bot-api.json"
     if not shared.exists():
         pytest.skip(f"no shared/ beside the repository ({shared})")
     digest = [hashlib.sha256(p.read_bytes()).hexdigest() for p in (DEFAULT_SPEC_PATH, shared)]
-    assert digest[0] == digest[1], "copy shared/telegram/bot-api.json to bot/sandbox/bot-api.json"
+    assert digest[0] == digest[1], "copy shared/telegram/bot-api.json to sandbox/bot-api.json"

@@ -15,11 +15,10 @@ import pytest
 from domain.errors import InvalidRating, InvalidTransition, NotAllowed
 from domain.model.catalog import BOOKING_CUTOFF, SessionStatus
 from domain.model.messages import OutboxKind, OutboxMessage
-from domain.model.orders import BookingStatus, Order, PaymentStatus
-from domain.model.reminders import PARTICIPANTS, DueStatus, Reminder
+from domain.model.orders import STARS, BookingStatus, Order, PaymentStatus
+from domain.model.reminders import PARTICIPANTS, DueStatus, Reminder, SessionNotice
 from domain.rules.problems import LOW_RATING_MAX
 from domain.rules.replies import OrganiserReply, Verdict
-from domain.use_cases import deadlines
 from domain.use_cases.booking import PlaceOrder, cancel_order, place_order
 from domain.use_cases.confirmation import answer_booking_request
 from domain.use_cases.deadlines import (
@@ -481,4 +480,14 @@ async def test_only_the_own_order_after_its_session_can_be_rated(world) -> None:
 
 
 def test_the_jobs_module_constants() -> None:
-    assert LOW_RATING_MAX == 2 and list(deadlines.STARS) == [1, 2, 3, 4, 5]
+    assert LOW_RATING_MAX == 2 and list(STARS) == [1, 2, 3, 4, 5]
+
+
+def test_a_row_not_stored_has_no_stored_id() -> None:
+    """The jobs close reminders and notices by the id storage gave them; one never stored has none to give."""
+    assert Reminder(7, "rating@1", NOW, id=5).stored_id == 5
+    assert SessionNotice(1, PARTICIPANTS, NOW, id=6).stored_id == 6
+    with pytest.raises(ValueError):
+        _ = Reminder(7, "rating@1", NOW).stored_id
+    with pytest.raises(ValueError):
+        _ = SessionNotice(1, PARTICIPANTS, NOW).stored_id

@@ -1,14 +1,19 @@
-"""Every message the code uses exists and is translated in every language, with the same placeholders and tags."""
+"""Every message the code uses exists and is translated (not fuzzy) in every language, with the same placeholders
+and tags; `tripdesk locales` keeps an edited message's translations as fuzzy."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import write_po
 
-from bot.i18n import I18n, available_languages
-from bot.locales_sync import extract_messages, read_catalog
+from bot.i18n import CATALOG, I18n, available_languages
+from bot.locales_sync import extract_messages, read_catalog, update_catalogs
 
 LANGUAGES = available_languages()
 MESSAGES = extract_messages()
@@ -28,17 +33,67 @@ def test_the_code_uses_messages() -> None:
     assert len(MESSAGES) > 100  # extraction works; a broken extractor would make the checks below vacuous
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_every_message_is_translated(language: str) -> None:
-    catalog = read_catalog(language)
+def lacking(catalog: Catalog, messages: Iterable[str | tuple[str, str]]) -> list[str]:
+    """The messages without a finished translation: absent, empty (in any plural form) or fuzzy."""
     missing = []
-    for message_id in MESSAGES:
+    for message_id in messages:
         entry = catalog.get(_key(message_id))
         strings = entry.string if entry is not None else None
         strings = strings if isinstance(strings, tuple) else (strings,)
         if entry is None or entry.fuzzy or not all(s and s.strip() for s in strings):
             missing.append(_key(message_id))
+    return missing
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_message_is_translated(language: str) -> None:
+    missing = lacking(read_catalog(language), MESSAGES)
     assert missing == [], f"{language}: {len(missing)} messages lack a translation, e.g. {missing[:5]}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_fuzzy_entry_is_left(language: str) -> None:
+    """`tripdesk locales` marks a translation whose English changed as fuzzy: a translator checks it, then removes
+    the flag."""
+    fuzzy = [_key(m.id) for m in read_catalog(language) if m.id and m.fuzzy]
+    assert fuzzy == [], f"{language}: {len(fuzzy)} fuzzy translations to check, e.g. {fuzzy[:5]}"
+
+
+def test_editing_an_english_message_keeps_its_translations_as_fuzzy(tmp_path: Path) -> None:
+    """What `pybabel update` does: the changed id keeps the old translation, marked fuzzy with the previous id."""
+    for language in ("en", "ru"):
+        (tmp_path / language / CATALOG).parent.mkdir(parents=True)
+        with open(tmp_path / language / CATALOG, "wb") as po:
+            write_po(po, Catalog(locale=language))
+    seats = ("{n} seat left", "{n} seats left")
+    before = {"Your booking is confirmed.": [("handlers/a.py", 1)], seats: [("handlers/a.py", 2)]}
+    assert update_catalogs(before, tmp_path) == {"ru": 2}  # English takes the code's text; Russian waits
+    russian = read_catalog("ru", tmp_path)
+    russian["Your booking is confirmed."].string = "Ваше бронирование подтверждено."
+    russian[seats].string = ("Осталось {n} место", "Осталось {n} места", "Осталось {n} мест")
+    with open(tmp_path / "ru" / CATALOG, "wb") as po:
+        write_po(po, russian)
+    assert update_catalogs(before, tmp_path) == {}
+
+    after = {"Your booking is confirmed!": [("handlers/a.py", 1)], seats: [("handlers/a.py", 2)]}
+    assert update_catalogs(after, tmp_path) == {"ru": 1}
+    russian = read_catalog("ru", tmp_path)
+    edited = russian["Your booking is confirmed!"]
+    assert edited.string == "Ваше бронирование подтверждено." and edited.fuzzy
+    assert '#| msgid "Your booking is confirmed."' in (tmp_path / "ru" / CATALOG).read_text(
+        "utf-8"
+    )  # for the translator
+    assert "Your booking is confirmed." not in russian and not russian[seats].fuzzy
+    assert lacking(russian, after) == ["Your booking is confirmed!"]  # the locale test refuses it until checked
+    english = read_catalog("en", tmp_path)["Your booking is confirmed!"]
+    assert english.string == "Your booking is confirmed!" and not english.fuzzy
+    assert lacking(read_catalog("en", tmp_path), after) == []
+
+    russian["Your booking is confirmed!"].flags.discard("fuzzy")  # the translator checked it
+    with open(tmp_path / "ru" / CATALOG, "wb") as po:
+        write_po(po, russian)
+    assert update_catalogs(after, tmp_path) == {}
+    assert lacking(read_catalog("ru", tmp_path), after) == []
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

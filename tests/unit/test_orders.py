@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import InvalidTransition
+from domain.errors import InvalidAmount, InvalidRating, InvalidTransition, NothingOwed, PaidPriceUp
 from domain.model.orders import (
     ACTIVE_BOOKINGS,
     CODE_ALPHABET,
@@ -267,3 +270,188 @@ def test_normalize_refuses_non_codes(text: str) -> None:
 def test_formatted_codes_normalize_back(code: str) -> None:
     assert normalize_order_code(format_order_code(code)) == code
     assert normalize_order_code(format_order_code(code).lower()) == code
+
+
+# ---- every status change is a method that refuses a state it does not fit, changing nothing ------------------------
+
+B, P, T = BookingStatus, PaymentStatus, TicketStatus
+MORE_ITEMS = [OrderItem("adult", 3, 4500), OrderItem("child", 1, 2500)]
+REFUSED = [
+    pytest.param(
+        lambda o: o.await_organiser(NOW, timedelta(minutes=10)), (B.CONFIRMED, P.AWAITING, T.NONE), id="await"
+    ),
+    pytest.param(
+        lambda o: o.confirm_instantly(NOW, timedelta(minutes=30), True), (B.CONFIRMED, P.ON_SITE, T.NONE), id="instant"
+    ),
+    pytest.param(
+        lambda o: o.confirm_by_organiser(NOW, timedelta(minutes=30), True),
+        (B.CONFIRMED, P.AWAITING, T.NONE),
+        id="confirm",
+    ),
+    pytest.param(lambda o: o.decline_by_organiser(NOW), (B.CANCELLED, P.NOT_DUE, T.NONE), id="decline"),
+    pytest.param(lambda o: o.note_unclear_reply("maybe"), (B.DECLINED, P.NOT_DUE, T.NONE), id="unclear"),
+    pytest.param(lambda o: o.mark_organiser_nudged(NOW), (B.CONFIRMED, P.AWAITING, T.NONE), id="nudged"),
+    pytest.param(lambda o: o.end(B.EXPIRED, NOW), (B.CANCELLED, P.REFUND_DUE, T.VOIDED), id="end"),
+    pytest.param(lambda o: o.remind_to_pay(NOW, NOW), (B.CONFIRMED, P.ON_SITE, T.NONE), id="remind_to_pay"),
+    pytest.param(lambda o: o.pay(NOW, "TKT-AAA-AAA-AAA"), (B.CONFIRMED, P.PAID, T.ISSUED), id="pay"),
+    pytest.param(lambda o: o.receive_after_end(), (B.CONFIRMED, P.AWAITING, T.NONE), id="receive_after_end"),
+    pytest.param(lambda o: o.change_items(MORE_ITEMS, 16000, 14400), (B.EXPIRED, P.NOT_DUE, T.NONE), id="items"),
+    pytest.param(lambda o: o.change_hotel(None, 0, 11500, 11500), (B.CANCELLED, P.REFUND_DUE, T.VOIDED), id="hotel"),
+    pytest.param(lambda o: o.move_to(2), (B.DECLINED, P.NOT_DUE, T.NONE), id="move_to"),
+    pytest.param(lambda o: o.reissue_ticket("TKT-AAA-AAA-AAA"), (B.CONFIRMED, P.AWAITING, T.NONE), id="reissue"),
+    pytest.param(lambda o: o.rate(5, NOW), (B.CANCELLED, P.NOT_DUE, T.NONE), id="rate"),
+]
+
+
+@pytest.mark.parametrize(("change", "state"), REFUSED)
+def test_a_transition_refuses_a_state_it_does_not_fit(
+    change: Callable[[Order], object], state: tuple[BookingStatus, PaymentStatus, TicketStatus]
+) -> None:
+    order = make_order(*state)
+    order.ticket_code = "TKT-CCC-CCC-CCC" if order.ticket is TicketStatus.ISSUED else None
+    before = copy.deepcopy(order)
+    with pytest.raises(InvalidTransition) as refused:
+        change(order)
+    assert order == before
+    assert refused.value.data["booking"] == state[0].value
+
+
+def test_end_takes_only_an_ending() -> None:
+    order = make_order(BookingStatus.CONFIRMED, PaymentStatus.PAID, TicketStatus.ISSUED)
+    with pytest.raises(InvalidTransition):
+        order.end(BookingStatus.ATTENDED, NOW)
+    assert order.booking is BookingStatus.CONFIRMED and order.cancelled_at is None
+
+
+def test_the_organiser_is_nudged_and_the_tourist_reminded_once() -> None:
+    waiting = make_order()
+    waiting.mark_organiser_nudged(NOW)
+    with pytest.raises(InvalidTransition):
+        waiting.mark_organiser_nudged(NOW + timedelta(minutes=1))
+    assert waiting.confirm_nudged_at == NOW
+
+    unpaid = make_order(BookingStatus.CONFIRMED, PaymentStatus.AWAITING)
+    unpaid.remind_to_pay(NOW, NOW + timedelta(minutes=15))
+    with pytest.raises(InvalidTransition):
+        unpaid.remind_to_pay(NOW + timedelta(minutes=1), NOW + timedelta(hours=1))
+    assert (unpaid.pay_reminded_at, unpaid.hold_until) == (NOW, NOW + timedelta(minutes=15))
+
+
+def test_placing_sets_the_first_deadline() -> None:
+    needs = make_order()
+    needs.confirm_by = None
+    needs.await_organiser(NOW, timedelta(minutes=10))
+    assert (needs.booking, needs.payment, needs.confirm_by) == (
+        BookingStatus.AWAITING_ORGANISER,
+        PaymentStatus.NOT_DUE,
+        NOW + timedelta(minutes=10),
+    )
+    instant = make_order()
+    instant.pay_by = None
+    instant.confirm_instantly(NOW, timedelta(minutes=30), payments_enabled=True)
+    assert (instant.booking, instant.payment, instant.pay_by) == (
+        BookingStatus.CONFIRMED,
+        PaymentStatus.AWAITING,
+        NOW + timedelta(minutes=30),
+    )
+    assert instant.hold_until == NOW + timedelta(minutes=15)  # the hold is not stretched to the pay deadline
+    on_site = make_order()
+    on_site.confirm_instantly(NOW, timedelta(minutes=30), payments_enabled=False)
+    assert (on_site.booking, on_site.payment) == (BookingStatus.CONFIRMED, PaymentStatus.ON_SITE)
+
+
+def test_confirming_clears_an_unclear_reply() -> None:
+    order = make_order()
+    order.note_unclear_reply("maybe tomorrow?")
+    assert order.unclear_reply == "maybe tomorrow?"
+    order.confirm_by_organiser(NOW, timedelta(minutes=30), payments_enabled=False)
+    assert order.unclear_reply is None
+
+
+def test_paying_issues_the_ticket_and_late_money_becomes_refund_due() -> None:
+    order = make_order(BookingStatus.CONFIRMED, PaymentStatus.AWAITING)
+    order.pay(NOW, "TKT-AAA-AAA-AAA")
+    assert (order.payment, order.ticket, order.ticket_code, order.paid_at) == (
+        PaymentStatus.PAID,
+        TicketStatus.ISSUED,
+        "TKT-AAA-AAA-AAA",
+        NOW,
+    )
+    expired = make_order(BookingStatus.EXPIRED, PaymentStatus.NOT_DUE)
+    expired.receive_after_end()
+    assert expired.payment is PaymentStatus.REFUND_DUE
+    refunding = make_order(BookingStatus.CANCELLED, PaymentStatus.REFUND_DUE, TicketStatus.VOIDED)
+    with pytest.raises(InvalidTransition):  # the order's own money is due back already: this one is stray money
+        refunding.receive_after_end()
+
+
+def test_a_refund_refuses_when_nothing_is_owed_or_a_wrong_amount() -> None:
+    paid = make_order(BookingStatus.CONFIRMED, PaymentStatus.PAID, TicketStatus.ISSUED)
+    with pytest.raises(NothingOwed):
+        paid.refund(None)
+    owing = make_order(BookingStatus.CANCELLED, PaymentStatus.REFUND_DUE, TicketStatus.VOIDED)
+    owing.stray_minor = 500
+    before = copy.deepcopy(owing)
+    for amount in (0, -1, owing.owed_minor + 1, True):
+        with pytest.raises(InvalidAmount) as refused:
+            owing.refund(amount)
+        assert refused.value.data["owed"] == 10850
+    assert owing == before
+
+
+def test_a_refund_pays_stray_money_first_then_the_order() -> None:
+    order = make_order(BookingStatus.CANCELLED, PaymentStatus.REFUND_DUE, TicketStatus.VOIDED)
+    order.stray_minor = 500
+    assert order.refund(600) == 600
+    assert (order.stray_minor, order.partial_refund_minor, order.payment) == (
+        0,
+        10250,
+        PaymentStatus.PARTIALLY_REFUNDED,
+    )
+    assert order.refund(None) == 10250
+    assert (order.owed_minor, order.refunded_minor, order.payment) == (0, 10850, PaymentStatus.REFUNDED)
+
+
+def test_a_paid_order_is_only_repriced_cheaper() -> None:
+    order = make_order(BookingStatus.CONFIRMED, PaymentStatus.PAID, TicketStatus.ISSUED)
+    before = copy.deepcopy(order)
+    with pytest.raises(PaidPriceUp):
+        order.change_items(MORE_ITEMS, 16000, 14400)
+    with pytest.raises(PaidPriceUp):
+        order.change_hotel(None, 0, 11500, 11500)
+    assert order == before
+    assert order.change_hotel(2, 20, 11500, 9200) == 1150
+    assert (order.hotel_id, order.discount_percent, order.total_minor, order.partial_refund_minor) == (
+        2,
+        20,
+        9200,
+        1150,
+    )
+
+
+def test_a_ticket_without_a_code_is_not_reissued() -> None:
+    order = make_order(BookingStatus.CONFIRMED, PaymentStatus.PAID, TicketStatus.ISSUED)
+    with pytest.raises(InvalidTransition):
+        order.reissue_ticket("TKT-AAA-AAA-AAA")
+    order.ticket_code = "TKT-CCC-CCC-CCC"
+    assert order.reissue_ticket("TKT-AAA-AAA-AAA") == "TKT-CCC-CCC-CCC"
+    assert order.ticket_code == "TKT-AAA-AAA-AAA"
+
+
+@pytest.mark.parametrize("stars", [0, 6, -1, True, 2.5])
+def test_a_rating_takes_one_to_five_stars_once(stars: Any) -> None:
+    order = make_order(BookingStatus.CONFIRMED, PaymentStatus.PAID, TicketStatus.ISSUED)
+    with pytest.raises(InvalidRating):
+        order.rate(stars, NOW)
+    order.rate(4, NOW)
+    with pytest.raises(InvalidTransition):
+        order.rate(5, NOW)
+    assert (order.rating, order.rated_at) == (4, NOW)
+
+
+def test_an_order_not_stored_has_no_stored_id() -> None:
+    order = make_order()
+    assert order.stored_id == 7
+    order.id = None
+    with pytest.raises(ValueError):
+        _ = order.stored_id

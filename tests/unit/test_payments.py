@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import math
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,7 @@ from domain.model.orders import (
 )
 from domain.model.payments import (
     INVOICE_PAYLOAD_PREFIX,
+    PaymentOutcome,
     PaymentResult,
     invoice_payload,
     new_ticket_code,
@@ -59,8 +61,8 @@ async def payable(uow: FakeUnitOfWork, seeded: Seeded, seats: int = 2, user_id: 
     )
 
 
-async def pay(uow: FakeUnitOfWork, order: Order, charge: str = "tg-1", **changes: object) -> payments.PaymentOutcome:
-    values: dict[str, object] = {
+async def pay(uow: FakeUnitOfWork, order: Order, charge: str = "tg-1", **changes: Any) -> PaymentOutcome:
+    values: dict[str, Any] = {
         "order_id": order.id,
         "user_id": TOURIST,
         "telegram_charge_id": charge,
@@ -70,7 +72,7 @@ async def pay(uow: FakeUnitOfWork, order: Order, charge: str = "tg-1", **changes
         "now": NOW + timedelta(minutes=5),
     }
     values.update(changes)
-    return await record_payment(uow, **values)  # type: ignore[arg-type]
+    return await record_payment(uow, **values)
 
 
 def stored(uow: FakeUnitOfWork, order: Order) -> Order:
@@ -378,7 +380,8 @@ async def test_a_concurrent_change_of_the_order_is_decided_again(world, monkeypa
 
 
 async def test_an_issued_ticket_code_is_kept(world) -> None:
-    """The code belongs to the order, not the session: one already on the order (e.g. moved to another session) stays."""
+    """The code belongs to the order, not the session: one already on the order (e.g. moved to another session)
+    stays."""
     uow, seeded = world
     order = await payable(uow, seeded)
     set_order(uow, order, ticket_code="TKT-AAA-CCC-DDD")

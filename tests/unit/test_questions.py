@@ -8,8 +8,8 @@ import pytest
 
 from domain.errors import InvalidQuestion, NoOperators, NotFound
 from domain.model.messages import OutboxKind
-from domain.model.questions import QUESTION_MAX_LENGTH, clean_question
-from domain.use_cases.questions import ask_question
+from domain.model.questions import QUESTION_MAX_LENGTH
+from domain.use_cases.questions import ask_question, clean_question
 from tests.fakes import FakeUnitOfWork, add_user
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ from domain.errors import (
 )
 from domain.model.catalog import SessionStatus
 from domain.model.messages import OutboxKind
-from domain.model.orders import BookingStatus, PaymentStatus, TicketStatus
+from domain.model.orders import BookingStatus, Order, PaymentStatus, TicketStatus
 from domain.model.reminders import DueStatus
 from domain.rules.replies import OrganiserReply, Verdict
 from domain.use_cases.booking import PlaceOrder, place_order
@@ -54,7 +54,7 @@ def world() -> tuple[FakeUnitOfWork, Seeded]:
 
 async def _book(
     uow: FakeUnitOfWork, seeded: Seeded, user_id: int, seats: int = 2, session_id: int | None = None
-):
+) -> Order:
     return await place_order(
         uow,
         PlaceOrder(

@@ -1,0 +1,43 @@
+"""SQLAlchemy implementation of ``domain.ports.SeatRepository``: a session's seats, taken and given back atomically
+(no oversold seat: the check and the change are one conditional UPDATE on every backend)."""
+
+from __future__ import annotations
+
+from sqlalchemy import case, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.db import changed_rows
+from bot.storage.tables import SessionRow
+from domain.model.catalog import SessionStatus
+
+
+class SqlSeatRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._db = session
+
+    async def reserve(self, session_id: int, seats: int) -> bool:
+        changed = await changed_rows(
+            self._db,
+            update(SessionRow)
+            .where(
+                SessionRow.id == session_id,
+                SessionRow.status == SessionStatus.SCHEDULED.value,
+                SessionRow.seats_left >= seats,
+            )
+            .values(seats_left=SessionRow.seats_left - seats)
+            .execution_options(synchronize_session=False),
+        )
+        return changed == 1
+
+    async def release(self, session_id: int, seats: int) -> None:
+        await self._db.execute(
+            update(SessionRow)
+            .where(SessionRow.id == session_id)
+            .values(
+                seats_left=case(
+                    (SessionRow.seats_left + seats > SessionRow.capacity, SessionRow.capacity),
+                    else_=SessionRow.seats_left + seats,
+                )
+            )
+            .execution_options(synchronize_session=False)
+        )

@@ -1,0 +1,58 @@
+"""SQLAlchemy implementation of ``domain.ports.UserRepository``: the people who talk to the bot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.tables import UserRow
+from domain.model.users import User
+
+
+def user_from_row(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        language=row.language,
+        created_at=row.created_at,
+        first_name=row.first_name,
+        username=row.username,
+        phone=row.phone,
+        hotel_id=row.hotel_id,
+        region_id=row.region_id,
+        blocked_bot=row.blocked_bot,
+    )
+
+
+def _user_values(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "language": user.language,
+        "created_at": user.created_at,
+        "first_name": user.first_name,
+        "username": user.username,
+        "phone": user.phone,
+        "hotel_id": user.hotel_id,
+        "region_id": user.region_id,
+        "blocked_bot": user.blocked_bot,
+    }
+
+
+class SqlUserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._db = session
+
+    async def get(self, user_id: int) -> User | None:
+        row = await self._db.get(UserRow, user_id)
+        return user_from_row(row) if row else None
+
+    async def add(self, user: User) -> None:
+        self._db.add(UserRow(**_user_values(user)))
+        await self._db.flush()
+
+    async def save(self, user: User) -> None:
+        await self._db.execute(update(UserRow).where(UserRow.id == user.id).values(**_user_values(user)))
+
+    async def delete(self, user_id: int) -> None:
+        await self._db.execute(delete(UserRow).where(UserRow.id == user_id))

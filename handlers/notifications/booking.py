@@ -1,0 +1,89 @@
+"""Booking requests to organisers, their outcome to tourists (tourist questions:
+:mod:`handlers.notifications.questions`)."""
+
+from __future__ import annotations
+
+from aiogram import html
+from aiogram.types import InlineKeyboardMarkup
+
+from domain.model.catalog import localized
+from domain.model.messages import OutboxKind
+from domain.model.orders import format_order_code
+from handlers.notifications import RenderContext, Rendered, renders
+from handlers.notifications.parts import answer_lines, order_kb, organiser_tr, summary, tourist_tr
+from handlers.organiser.callbacks import RequestAction, RequestCb
+from handlers.read_models import load_order
+from handlers.tourist.callbacks import EventCb
+from handlers.ui import Translator, button
+
+
+def request_kb(order_id: int, tr: Translator) -> InlineKeyboardMarkup:
+    """The organiser's buttons under a booking request: the same as replying + or −."""
+    _ = tr.gettext
+    confirm = button("✅ " + _("Confirm"), RequestCb(action=RequestAction.CONFIRM, order=order_id))
+    decline = button("❌ " + _("Decline"), RequestCb(action=RequestAction.DECLINE, order=order_id))
+    return InlineKeyboardMarkup(inline_keyboard=[[confirm, decline]])
+
+
+@renders(OutboxKind.BOOKING_REQUEST)
+async def booking_request(rc: RenderContext) -> Rendered | None:
+    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+        return None
+    tr = organiser_tr(view, rc.i18n)
+    _ = tr.gettext
+    code = format_order_code(view.order.code)
+    lines = [
+        "🆕 " + _("Booking request <b>{code}</b>").format(code=code),
+        *summary(view, tr),
+        *answer_lines(view.organiser, view.order, tr),
+    ]
+    if view.hotel:
+        lines.append("🏨 " + html.quote(view.hotel.name))
+    lines += ["", _("Reply to this message with + to confirm, or − and a reason to decline.")]
+    return Rendered("\n".join(lines), request_kb(view.id, tr))
+
+
+@renders(OutboxKind.BOOKING_CANCELLED)
+async def booking_cancelled(rc: RenderContext) -> Rendered | None:
+    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+        return None
+    tr = organiser_tr(view, rc.i18n)
+    head = "🚫 " + tr.gettext("Booking <b>{code}</b> was cancelled by the tourist; the seats are free again.")
+    return Rendered("\n".join([head.format(code=format_order_code(view.order.code)), *summary(view, tr)]))
+
+
+@renders(OutboxKind.ORDER_CONFIRMED)
+async def order_confirmed(rc: RenderContext) -> Rendered | None:
+    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+        return None
+    tr = tourist_tr(view, rc.i18n)
+    _ = tr.gettext
+    code = format_order_code(view.order.code)
+    lines = ["✅ " + _("Your booking <b>{code}</b> is confirmed!").format(code=code), *summary(view, tr)]
+    if meeting_point := localized(view.event.meeting_point, tr.language):
+        lines.append("📍 " + html.quote(meeting_point))
+    amount = tr.money(view.order.total_minor, view.order.currency)
+    if view.order.pay_by is not None:
+        when = tr.datetime(view.order.pay_by, view.region.timezone)
+        lines += ["", _("Please pay {amount} by {time}.").format(amount=amount, time=when)]
+    else:
+        lines += ["", _("Pay at the meeting point: {amount}. Please come a few minutes early.").format(amount=amount)]
+    return Rendered("\n".join(lines), order_kb(view, tr))
+
+
+@renders(OutboxKind.ORDER_DECLINED)
+async def order_declined(rc: RenderContext) -> Rendered | None:
+    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+        return None
+    tr = tourist_tr(view, rc.i18n)
+    _ = tr.gettext
+    code = format_order_code(view.order.code)
+    lines = [
+        "😔 " + _("Sorry, the organiser could not accept your booking <b>{code}</b>.").format(code=code),
+        *summary(view, tr),
+    ]
+    if reason := rc.payload.get("reason"):
+        lines.append(_("The organiser says: {reason}").format(reason=f"<i>{html.quote(str(reason))}</i>"))
+    lines += ["", _("Nothing to pay. Other dates of this event may suit you:")]
+    markup = InlineKeyboardMarkup(inline_keyboard=[[button("🗓 " + _("Other dates"), EventCb(event=view.event.id))]])
+    return Rendered("\n".join(lines), markup)

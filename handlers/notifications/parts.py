@@ -1,0 +1,56 @@
+"""The pieces messages about an order are built from: whose language, the summary lines, the answers to the
+organiser's questions, the button that opens the order."""
+
+from __future__ import annotations
+
+from aiogram import html
+from aiogram.types import InlineKeyboardMarkup
+
+from domain.model.catalog import Organiser, localized
+from domain.model.orders import Order
+from handlers.read_models import OrderView
+from handlers.tourist.callbacks import OrderAction, OrderCb
+from handlers.tourist.labels import ticket_type_name
+from handlers.ui import Languages, Translator, button
+
+
+def tourist_tr(view: OrderView, i18n: Languages) -> Translator:
+    return i18n.translator(view.tourist_language)
+
+
+def organiser_tr(view: OrderView, i18n: Languages) -> Translator:
+    return i18n.translator(view.organiser_language)
+
+
+def tickets(order: Order, tr: Translator) -> str:
+    """``Adult × 2, Child × 1``"""
+    return ", ".join(f"{html.quote(ticket_type_name(i.ticket_type, tr))} × {i.quantity}" for i in order.items)
+
+
+def summary(view: OrderView, tr: Translator) -> list[str]:
+    """Title, date and time in the region, tickets and total: the lines every message about an order has."""
+    total = tr.money(view.order.total_minor, view.order.currency)
+    return [
+        f"<b>{html.quote(localized(view.event.title, tr.language))}</b>",
+        f"🗓 {tr.datetime(view.session.starts_at, view.region.timezone)}",
+        f"🎟 {tickets(view.order, tr)} · {total}",
+    ]
+
+
+def answer_lines(organiser: Organiser, order: Order, tr: Translator) -> list[str]:
+    """The tourist's answers to the organiser's questions, in the reader's language (choices by their text)."""
+    lines = []
+    for question in organiser.questions:
+        answer = order.answers.get(question.id)
+        if not answer:
+            continue
+        choice = next((c for c in question.choices if c.id == answer), None)
+        shown = localized(choice.text, tr.language) if choice else answer
+        lines.append(f"❓ {html.quote(localized(question.text, tr.language))} <i>{html.quote(shown)}</i>")
+    return lines
+
+
+def order_kb(view: OrderView, tr: Translator) -> InlineKeyboardMarkup:
+    """The tourist's way to their order card."""
+    opened = button("🎟 " + tr.gettext("Open the order"), OrderCb(action=OrderAction.VIEW, order=view.id))
+    return InlineKeyboardMarkup(inline_keyboard=[[opened]])

@@ -1,0 +1,120 @@
+"""The invoice and the ticket for tourists."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import html
+from aiogram.types import LabeledPrice
+
+from domain.model.catalog import localized
+from domain.model.messages import OutboxKind
+from domain.model.orders import BookingStatus, PaymentStatus, TicketStatus, format_order_code
+from domain.model.payments import invoice_payload
+from handlers.notifications import Invoice, RenderContext, Rendered, renders
+from handlers.notifications.parts import order_kb, summary, tourist_tr
+from handlers.read_models import OrderView, load_order
+from handlers.tourist.labels import ticket_type_name
+from handlers.ui import Translator, cut
+
+log = logging.getLogger(__name__)
+
+# sendInvoice limits (Bot API): title 1-32 characters, description 1-255, a price's label up to 64.
+TITLE_LIMIT = 32
+DESCRIPTION_LIMIT = 255
+PRICE_LABEL_LIMIT = 64
+
+
+# ---- the invoice ---------------------------------------------------------------------------------------------------
+
+
+def invoice_prices(view: OrderView, tr: Translator) -> list[LabeledPrice]:
+    """One line per ticket type at its list price, and the partner-hotel discount as a negative line (the Bot API's
+    price breakdown lists discounts among its components): the lines sum to exactly the order's total."""
+    order = view.order
+    prices = [
+        LabeledPrice(label=f"{ticket_type_name(i.ticket_type, tr)} × {i.quantity}", amount=i.total_minor)
+        for i in order.items
+    ]
+    if discount := order.subtotal_minor - order.total_minor:
+        label = tr.gettext("Hotel discount ({percent}%)").format(percent=order.discount_percent)
+        prices.append(LabeledPrice(label=label, amount=-discount))
+    if sum(p.amount for p in prices) != order.total_minor:  # the order's own numbers disagree: charge the total
+        title = cut(localized(view.event.title, tr.language), PRICE_LABEL_LIMIT)
+        prices = [LabeledPrice(label=title, amount=order.total_minor)]
+    return prices
+
+
+@renders(OutboxKind.INVOICE)
+async def invoice(rc: RenderContext) -> Rendered | None:
+    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+        return None
+    order = view.order
+    if order.booking is not BookingStatus.CONFIRMED or order.payment is not PaymentStatus.AWAITING:
+        return None  # paid, expired or cancelled since: no stale invoice
+    if order.total_minor <= 0 or not rc.options.get("payment_provider_token"):
+        log.warning(
+            "order %s: no invoice (total %s, provider token set: %s)",
+            order.id,
+            order.total_minor,
+            bool(rc.options.get("payment_provider_token")),
+        )
+        return None
+    tr = tourist_tr(view, rc.i18n)
+    _ = tr.gettext
+    region = localized(view.region.name, tr.language)
+    lines = [f"{tr.datetime(view.session.starts_at, view.region.timezone)} ({region})"]
+    if meeting_point := localized(view.event.meeting_point, tr.language):
+        lines.append(_("Meeting point: {place}").format(place=meeting_point))
+    if order.pay_by is not None:
+        lines.append(
+            _("Order {code}: please pay by {time}").format(
+                code=format_order_code(order.code), time=tr.datetime(order.pay_by, view.region.timezone)
+            )
+        )
+    return Rendered(
+        text="",
+        invoice=Invoice(
+            title=cut(localized(view.event.title, tr.language), TITLE_LIMIT),
+            description=cut("\n".join(lines), DESCRIPTION_LIMIT),
+            payload=invoice_payload(view.id),
+            currency=order.currency,
+            prices=invoice_prices(view, tr),
+        ),
+    )
+
+
+# ---- the ticket ----------------------------------------------------------------------------------------------------
+
+
+@renders(OutboxKind.TICKET)
+async def ticket(rc: RenderContext) -> Rendered | None:
+    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+        return None
+    order = view.order
+    if order.ticket is not TicketStatus.ISSUED or not order.ticket_code:
+        return None  # voided (cancelled) before we got to send it
+    tr = tourist_tr(view, rc.i18n)
+    _ = tr.gettext
+    lines = [
+        "🎫 <b>" + _("Your ticket") + "</b>",
+        f"<code>{html.quote(order.ticket_code)}</code>",
+        "",
+        *summary(view, tr),
+    ]
+    if meeting_point := localized(view.event.meeting_point, tr.language):
+        lines.append("📍 " + _("Meeting point: {place}").format(place=html.quote(meeting_point)))
+    lines += [
+        "",
+        "✅ "
+        + _("Order {code} is paid: {amount}.").format(
+            code=format_order_code(order.code), amount=tr.money(order.total_minor, order.currency)
+        ),
+        _("Show this code or the QR image at the meeting point. Please come a few minutes early."),
+    ]
+    return Rendered(
+        "\n".join(lines),
+        order_kb(view, tr),
+        photo=rc.qr_image(order.ticket_code),
+        photo_name=f"ticket-{order.ticket_code}.png",
+    )

@@ -1,0 +1,62 @@
+"""The desk's read side: what ``/session``, ``/find``, ``/events`` and ``/stats`` look up beyond the unit of work's
+repositories. A port: ``bot/storage/desk_queries.py`` implements it in SQL on the update's unit of work, the tests
+have an in-memory fake; handlers get it injected as ``desk_queries``.
+
+Every method reads only, inside the transaction the caller opened with ``async with uow``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.model.catalog import Event, EventSession
+from domain.model.users import User
+from domain.use_cases.stats import DayFacts
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSession:
+    """A bookable session with free seats, and its event."""
+
+    session: EventSession
+    event: Event
+
+
+class DeskQueries(Protocol):
+    # /session
+    async def session_at(self, event_id: int, starts_at: datetime) -> EventSession | None:
+        """The event's session starting exactly then, whatever its status."""
+
+    async def sessions_between(self, event_id: int, start: datetime, end: datetime) -> list[EventSession]:
+        """The event's sessions starting in ``[start, end)``, soonest first (at most 20)."""
+
+    # /find: exact matches only
+    async def users_by_phone(self, phone: str, limit: int) -> list[User]:
+        """Tourists with exactly this E.164 phone, by id."""
+
+    async def users_by_username(self, username: str, limit: int) -> list[User]:
+        """Tourists with exactly this username, ignoring case (never a pattern), by id."""
+
+    async def order_id_by_ticket(self, ticket_code: str) -> int | None: ...
+
+    # /events
+    async def open_sessions(
+        self,
+        region_id: int,
+        start: datetime,
+        end: datetime,
+        category: str | None,
+        now: datetime,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[OpenSession], int]:
+        """Bookable sessions with free seats in the region, ``[start, end)``, soonest first, and how many there are."""
+
+    async def categories(self, region_id: int) -> list[str]:
+        """The categories of the region's events, sorted."""
+
+    # /stats
+    async def day_facts(self, start: datetime, end: datetime) -> DayFacts:
+        """What happened in ``[start, end)``, and the problems open now."""
