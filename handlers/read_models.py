@@ -57,6 +57,15 @@ class OrderView:
         return self.organiser.language
 
 
+async def _region_and_organiser(uow: UnitOfWork, event: Event) -> tuple[Region, Organiser] | None:
+    """The event's region (its time zone) and organiser; None if either is missing."""
+    region = await uow.catalog.region(event.region_id)
+    organiser = await uow.catalog.organiser(event.organiser_id)
+    if region is None or organiser is None:
+        return None
+    return region, organiser
+
+
 async def read_session(uow: UnitOfWork, session_id: int) -> SessionView | None:
     """The session ``session_id`` with its surroundings, inside the caller's open transaction."""
     session = await uow.catalog.session(session_id)
@@ -65,10 +74,9 @@ async def read_session(uow: UnitOfWork, session_id: int) -> SessionView | None:
     event = await uow.catalog.event(session.event_id)
     if event is None:
         return None
-    region = await uow.catalog.region(event.region_id)
-    organiser = await uow.catalog.organiser(event.organiser_id)
-    if region is None or organiser is None:
+    if (where := await _region_and_organiser(uow, event)) is None:
         return None
+    region, organiser = where
     return SessionView(session, event, region, organiser)
 
 
@@ -88,10 +96,9 @@ async def read_order(uow: UnitOfWork, order_id: int, *, payments: bool = False, 
     event = await uow.catalog.event(order.event_id)
     if session is None or event is None:
         return None
-    region = await uow.catalog.region(event.region_id)
-    organiser = await uow.catalog.organiser(event.organiser_id)
-    if region is None or organiser is None:
+    if (where := await _region_and_organiser(uow, event)) is None:
         return None
+    region, organiser = where
     hotel = await uow.catalog.hotel(order.hotel_id) if order.hotel_id else None
     user = await uow.users.get(order.user_id) if order.user_id else None
     paid = tuple(await uow.payments.for_order(order_id)) if payments else ()

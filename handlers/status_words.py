@@ -6,10 +6,14 @@ the reader's language; placeholders are filled after translation.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+from typing import TypeVar
 
 from domain.model.orders import BookingStatus, PaymentStatus, Stage, TicketStatus
 from handlers.ui import N_, Translator
+
+S = TypeVar("S", bound=enum.StrEnum)  # a status enum that a words table is keyed by
 
 # ---- the tourist: their order's stage, in full sentences ----------------------------------------------------------
 
@@ -111,10 +115,15 @@ ORGANISER_BOOKING_WORDS: dict[BookingStatus, str] = {
 }
 
 
+def words_for(tr: Translator, table: dict[S, str], status: S) -> str:
+    """``status`` in the words of ``table``, translated; its raw value when the table has no words for it."""
+    words = table.get(status)
+    return tr.gettext(words) if words else status.value
+
+
 def organiser_booking_words(tr: Translator, booking: BookingStatus) -> str:
     """``Booking K7M-A4X cannot be answered: {it was cancelled}``."""
-    words = ORGANISER_BOOKING_WORDS.get(booking)
-    return tr.gettext(words) if words else booking.value
+    return words_for(tr, ORGANISER_BOOKING_WORDS, booking)
 
 
 # ---- the operators: an order's state in a word or two, on the desk --------------------------------------------------
@@ -164,20 +173,16 @@ OPERATOR_TICKET_WORDS: dict[TicketStatus, str] = {
 
 def operator_stage_words(tr: Translator, stage: Stage) -> str:
     """An order's stage on the desk (a list line of ``/find``, a question's context): ``awaiting payment``."""
-    words = OPERATOR_STAGE_WORDS.get(stage)
-    return tr.gettext(words) if words else stage.value
+    return words_for(tr, OPERATOR_STAGE_WORDS, stage)
 
 
 def operator_booking_words(tr: Translator, status: BookingStatus) -> str:
-    words = OPERATOR_BOOKING_WORDS.get(status)
-    return tr.gettext(words) if words else status.value
+    return words_for(tr, OPERATOR_BOOKING_WORDS, status)
 
 
 def operator_payment_words(tr: Translator, status: PaymentStatus) -> str:
-    words = OPERATOR_PAYMENT_WORDS.get(status)
-    return tr.gettext(words) if words else status.value
+    return words_for(tr, OPERATOR_PAYMENT_WORDS, status)
 
 
 def operator_ticket_words(tr: Translator, status: TicketStatus) -> str:
-    words = OPERATOR_TICKET_WORDS.get(status)
-    return tr.gettext(words) if words else status.value
+    return words_for(tr, OPERATOR_TICKET_WORDS, status)

@@ -7,7 +7,7 @@ UnitOfWork middleware injects it as ``desk_queries``); :func:`export_rows` on a 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
@@ -29,14 +29,10 @@ from bot.storage.tables import (
 )
 from bot.storage.uow import SqlUnitOfWork
 from bot.storage.users import user_from_row
-from domain.model.catalog import BOOKING_CUTOFF, EventSession, SessionStatus
-from domain.model.orders import BookingStatus
+from domain.model.catalog import EventSession, SessionStatus
 from domain.model.users import User
 from domain.use_cases.stats import DayFacts
-from handlers.operator.queries import OpenSession
-
-_ENDED = (BookingStatus.CANCELLED.value, BookingStatus.DECLINED.value, BookingStatus.EXPIRED.value)
-SESSIONS_A_DAY = 20
+from handlers.operator.queries import ENDED_BOOKINGS, SESSIONS_BETWEEN_MAX, OpenSession, first_open_start
 
 
 class SqlDeskQueries:
@@ -62,7 +58,7 @@ class SqlDeskQueries:
             select(SessionRow)
             .where(SessionRow.event_id == event_id, SessionRow.starts_at >= start, SessionRow.starts_at < end)
             .order_by(SessionRow.starts_at)
-            .limit(SESSIONS_A_DAY)
+            .limit(SESSIONS_BETWEEN_MAX)
         )
         return [session_from_row(r) for r in rows]
 
@@ -95,7 +91,7 @@ class SqlDeskQueries:
     ) -> tuple[list[OpenSession], int]:
         conditions = [
             EventRow.region_id == region_id,
-            SessionRow.starts_at >= max(start, now + BOOKING_CUTOFF + timedelta(seconds=1)),
+            SessionRow.starts_at >= first_open_start(start, now),
             SessionRow.starts_at < end,
             SessionRow.status == SessionStatus.SCHEDULED.value,
             SessionRow.seats_left > 0,
@@ -130,7 +126,7 @@ class SqlDeskQueries:
         )
         ended = await db.execute(
             select(OrderRow.booking, func.count())
-            .where(within(OrderRow.cancelled_at), OrderRow.booking.in_(_ENDED))
+            .where(within(OrderRow.cancelled_at), OrderRow.booking.in_([b.value for b in ENDED_BOOKINGS]))
             .group_by(OrderRow.booking)
         )
         opened = await db.scalar(select(func.count()).select_from(DeskCardRow).where(within(DeskCardRow.opened_at)))

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.errors import CardClosed, DomainError, InvalidTransition
+from domain.model.messages import operator_actor
 
 DIGEST_AFTER = 10  # cards posted one by one per minute; the rest of that minute goes into one digest
 RERAISE_AFTER = timedelta(minutes=30)
@@ -81,14 +82,14 @@ class Card:
 
     def take(self, operator_id: int, name: str, now: datetime) -> None:
         """Assigned to this operator (taken from whoever had it)."""
-        self.record(f"operator:{operator_id}", name, "take", now)
+        self.record(operator_actor(operator_id), name, "take", now)
         self.taken_by, self.taken_by_name = operator_id, name
 
     def snooze(self, operator_id: int, name: str, snooze: timedelta, now: datetime) -> None:
         """Quiet until ``now + snooze`` (one of :data:`SNOOZES`); then raised again, even if it was raised before."""
         if snooze not in SNOOZES:
             raise DomainError(snooze=snooze.total_seconds())
-        self.record(f"operator:{operator_id}", name, "snooze", now, minutes=int(snooze.total_seconds() // 60))
+        self.record(operator_actor(operator_id), name, "snooze", now, minutes=int(snooze.total_seconds() // 60))
         self.snoozed_until = now + snooze
         self.remind_at = self.snoozed_until
 

@@ -56,15 +56,18 @@ class OutboxMessage:
     dedup_key: str  # one message per (kind, subject): a retry of the same change cannot send it twice
 
 
+def keyed_message(
+    kind: OutboxKind, chat_id: int, payload: dict[str, Any], due_at: datetime, *key: object
+) -> OutboxMessage:
+    """A message whose dedup key is its kind followed by ``key`` (the subject: ids, a version, a time stamp), joined
+    by colons: ``keyed_message(PROBLEM_CARD, chat, payload, now, card.id, card.version)`` is sent once per card
+    version."""
+    return OutboxMessage(kind, chat_id, payload, due_at, ":".join([kind.value, *map(str, key)]))
+
+
 def order_message(kind: OutboxKind, chat_id: int, order_id: int, now: datetime, **extra: Any) -> OutboxMessage:
     """A message about an order, due now: one per kind and order (its dedup key), however often it is asked for."""
-    return OutboxMessage(
-        kind=kind,
-        chat_id=chat_id,
-        payload={"order_id": order_id, **extra},
-        due_at=now,
-        dedup_key=f"{kind.value}:{order_id}",
-    )
+    return keyed_message(kind, chat_id, {"order_id": order_id, **extra}, now, order_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +84,8 @@ TOURIST = "tourist"
 
 
 SYSTEM = "system"
+
+
+def operator_actor(operator_id: int) -> str:
+    """The audit actor (and a card's ``last_action`` actor) for an operator: ``operator:<id>``."""
+    return f"operator:{operator_id}"

@@ -31,6 +31,13 @@ def rating_kind(session_id: int) -> str:
     return f"{RATING}@{session_id}"
 
 
+def _stored(row_id: int | None, what: str) -> int:
+    """A due row's storage id; :class:`ValueError` naming ``what`` when it was never stored."""
+    if row_id is None:
+        raise ValueError(f"{what} is not stored yet")
+    return row_id
+
+
 @dataclass(frozen=True, slots=True)
 class Reminder:
     order_id: int
@@ -43,9 +50,7 @@ class Reminder:
     @property
     def stored_id(self) -> int:
         """The id storage gave it; asking a reminder that was never stored is a programming error."""
-        if self.id is None:
-            raise ValueError(f"reminder {self.kind} of order {self.order_id} is not stored yet")
-        return self.id
+        return _stored(self.id, f"reminder {self.kind} of order {self.order_id}")
 
     @property
     def what(self) -> str:
@@ -78,6 +83,4 @@ class SessionNotice:
     @property
     def stored_id(self) -> int:
         """The id storage gave it; asking a notice that was never stored is a programming error."""
-        if self.id is None:
-            raise ValueError(f"notice {self.kind} of session {self.session_id} is not stored yet")
-        return self.id
+        return _stored(self.id, f"notice {self.kind} of session {self.session_id}")

@@ -22,6 +22,11 @@ class User:
     region_id: int | None = None  # the region last browsed; hotel search happens in it
     blocked_bot: bool = False
 
+    @property
+    def display_name(self) -> str:
+        """What operators call the tourist: their first name, else their Telegram id."""
+        return self.first_name or str(self.id)
+
 
 def normalize_phone(raw: str) -> str:
     """A phone number as E.164 (``+3725550001``); raises :class:`InvalidPhone` if it is not a valid number.

@@ -15,7 +15,6 @@ from domain.errors import (
     NotAllowed,
     NotFound,
     SessionNotBookable,
-    SoldOut,
 )
 from domain.model.catalog import Organiser, Question, QuestionKind
 from domain.model.messages import TOURIST, OutboxKind
@@ -23,7 +22,15 @@ from domain.model.orders import BookingStatus, Order, new_order_code
 from domain.ports import UnitOfWork
 from domain.rules.pricing import hotel_discount, quote
 from domain.use_cases.deadlines import schedule_order_reminders
-from domain.use_cases.support import audit_order, event_of, organiser_of, session_of, tell_organiser, tell_tourist
+from domain.use_cases.support import (
+    audit_order,
+    event_of,
+    organiser_of,
+    reserve_seats,
+    session_of,
+    tell_organiser,
+    tell_tourist,
+)
 
 _CODE_ATTEMPTS = 20
 
@@ -89,9 +96,7 @@ async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
         discount = hotel_discount(hotel, event)
         priced = quote(event, cmd.quantities, discount)
 
-        if not await uow.seats.reserve(session.id, priced.seats):
-            fresh = await uow.catalog.session(session.id)
-            raise SoldOut(left=fresh.seats_left if fresh else 0, wanted=priced.seats)
+        await reserve_seats(uow, session.id, priced.seats)
 
         order = Order(
             code=await _unique_code(uow),

@@ -10,14 +10,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.errors import InvalidTransition, NotAllowed, NotFound
+from domain.errors import InvalidTransition, NotAllowed
 from domain.model.catalog import Organiser
 from domain.model.messages import OutboxKind
 from domain.model.orders import CODE_ALPHABET, BookingStatus, Order
 from domain.ports import UnitOfWork
 from domain.rules.replies import OrganiserReply, Verdict
 from domain.use_cases.deadlines import schedule_order_reminders
-from domain.use_cases.support import audit_order, event_of, organiser_of, tell_tourist
+from domain.use_cases.support import audit_order, event_of, get_order, organiser_of, tell_tourist
 
 REPLY_KEPT = 1000  # characters of an organiser's answer kept on the order and in the audit log
 
@@ -29,9 +29,7 @@ class Answered:
 
 
 async def _organisers_order(uow: UnitOfWork, order_id: int, chat_id: int) -> tuple[Order, Organiser]:
-    order = await uow.orders.get(order_id)
-    if order is None:
-        raise NotFound(order=order_id)
+    order = await get_order(uow, order_id)
     organiser = await organiser_of(uow, await event_of(uow, order))
     if organiser.chat_id != chat_id:
         raise NotAllowed(order=order_id)

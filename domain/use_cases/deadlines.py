@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain.errors import ConcurrentChange, InvalidTransition, NotAllowed, NotFound
+from domain.errors import InvalidTransition, NotAllowed, NotFound
 from domain.model.catalog import BOOKING_CUTOFF, EventSession, Organiser, SessionStatus
-from domain.model.messages import SYSTEM, AuditEntry, OutboxKind, OutboxMessage
+from domain.model.messages import SYSTEM, AuditEntry, OutboxKind, keyed_message
 from domain.model.orders import BookingStatus, Order, PaymentStatus, check_stars
 from domain.model.reminders import (
     BEFORE,
@@ -48,7 +48,14 @@ from domain.model.reminders import (
 )
 from domain.ports import UnitOfWork
 from domain.rules.reminders import reminder_skip_reason
-from domain.use_cases.support import audit_order, event_of, organiser_of, tell_organiser, tell_tourist
+from domain.use_cases.support import (
+    audit_order,
+    event_of,
+    organiser_of,
+    retry_concurrent,
+    tell_organiser,
+    tell_tourist,
+)
 from domain.use_cases.sweep import DEFAULT_BATCH, Outcome, Swept, sweep
 
 log = logging.getLogger(__name__)
@@ -97,6 +104,11 @@ async def schedule_order_reminders(uow: UnitOfWork, order: Order, now: datetime)
 # ---- the organiser is silent ----------------------------------------------------------------------------------------
 
 
+def _due_once(deadline: datetime | None, done_at: datetime | None, now: datetime) -> bool:
+    """A deadline has passed and the one thing a job does about it (a nudge, a reminder) has not been done yet."""
+    return done_at is None and deadline is not None and deadline <= now
+
+
 async def nudge_silent_organisers(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BATCH) -> Swept:
     """Orders awaiting the organiser past ``confirm_by``: the organiser is nudged once."""
 
@@ -105,9 +117,7 @@ async def nudge_silent_organisers(uow: UnitOfWork, now: datetime, limit: int = D
         if (
             order is None
             or order.booking is not BookingStatus.AWAITING_ORGANISER
-            or order.confirm_nudged_at is not None
-            or order.confirm_by is None
-            or order.confirm_by > now
+            or not _due_once(order.confirm_by, order.confirm_nudged_at, now)
         ):
             return Outcome.LEFT
         session = await uow.catalog.session(order.session_id)
@@ -139,9 +149,7 @@ async def remind_unpaid(uow: UnitOfWork, now: datetime, limit: int = DEFAULT_BAT
             order is None
             or order.booking is not BookingStatus.CONFIRMED
             or order.payment is not PaymentStatus.AWAITING
-            or order.pay_reminded_at is not None
-            or order.pay_by is None
-            or order.pay_by > now
+            or not _due_once(order.pay_by, order.pay_reminded_at, now)
         ):
             return Outcome.LEFT
         session = await uow.catalog.session(order.session_id)
@@ -237,15 +245,9 @@ async def send_due_reminders(uow: UnitOfWork, now: datetime, limit: int = DEFAUL
             )
             return Outcome.SKIPPED
         if reminder.what == BEFORE:
-            await uow.outbox.add(
-                OutboxMessage(
-                    kind=OutboxKind.SESSION_REMINDER,
-                    chat_id=order.user_id,
-                    payload={"order_id": order.id, "session_id": session.id, "kind": reminder.kind},
-                    due_at=now,
-                    dedup_key=f"{OutboxKind.SESSION_REMINDER.value}:{order.id}:{reminder.kind}",
-                )
-            )
+            payload = {"order_id": order.id, "session_id": session.id, "kind": reminder.kind}
+            kind = OutboxKind.SESSION_REMINDER
+            await uow.outbox.add(keyed_message(kind, order.user_id, payload, now, order.id, reminder.kind))
         else:
             await tell_tourist(uow, OutboxKind.RATING_REQUEST, order, now)
         await uow.reminders.close(reminder.stored_id, DueStatus.SENT, now)
@@ -282,14 +284,9 @@ async def send_participant_lists(uow: UnitOfWork, now: datetime, limit: int = DE
         organiser = await _organiser_of_session(uow, session)
         updated = notice.done_at is not None  # it went out before: this is an updated list
         revision = int(notice.due_at.timestamp() * 1000)
+        payload = {"session_id": session.id, "updated": updated}
         await uow.outbox.add(
-            OutboxMessage(
-                kind=OutboxKind.PARTICIPANTS,
-                chat_id=organiser.chat_id,
-                payload={"session_id": session.id, "updated": updated},
-                due_at=now,
-                dedup_key=f"{OutboxKind.PARTICIPANTS.value}:{session.id}:{revision}",
-            )
+            keyed_message(OutboxKind.PARTICIPANTS, organiser.chat_id, payload, now, session.id, revision)
         )
         await uow.reminders.close_notice(notice.stored_id, DueStatus.SENT, now)
         sent = {**after, "orders": len(orders), "updated": updated}
@@ -326,13 +323,8 @@ async def rate_order(uow: UnitOfWork, user_id: int, order_id: int, stars: int, n
     :class:`InvalidTransition` before the session or for an order that did not take place.
     """
     check_stars(stars)
-    for attempt in range(2):  # a double tap racing itself: the second one re-reads and finds the rating
-        try:
-            return await _rate_once(uow, user_id, order_id, stars, now)
-        except ConcurrentChange:
-            if attempt == 1:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
+    # a double tap racing itself: the second one re-reads and finds the rating
+    return await retry_concurrent(2, lambda: _rate_once(uow, user_id, order_id, stars, now))
 
 
 async def _rate_once(uow: UnitOfWork, user_id: int, order_id: int, stars: int, now: datetime) -> Rated:

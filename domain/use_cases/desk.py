@@ -22,7 +22,7 @@ from typing import Any
 from domain.errors import NotFound
 from domain.model.catalog import EventSession, SessionStatus
 from domain.model.desk import NO_DESK, Card, DeskSettings, digest_window, order_subject, question_subject
-from domain.model.messages import SYSTEM, AuditEntry, OutboxKind, OutboxMessage
+from domain.model.messages import SYSTEM, AuditEntry, OutboxKind, OutboxMessage, keyed_message, operator_actor
 from domain.model.orders import BookingStatus, Order, PaymentStatus
 from domain.ports import UnitOfWork
 from domain.rules.problems import ProblemKind, open_problems, order_facts, sort_kinds
@@ -33,13 +33,8 @@ from domain.use_cases.sweep import DEFAULT_BATCH, Outcome, Swept, sweep
 def _card_message(card: Card, chat_id: int, now: datetime) -> OutboxMessage:
     """Post or edit the card: one row per version, so every change is shown once and the renderer skips rows a
     newer version superseded."""
-    return OutboxMessage(
-        kind=OutboxKind.PROBLEM_CARD,
-        chat_id=chat_id,
-        payload={"card_id": card.id, "version": card.version},
-        due_at=now,
-        dedup_key=f"{OutboxKind.PROBLEM_CARD.value}:{card.id}:{card.version}",
-    )
+    payload = {"card_id": card.id, "version": card.version}
+    return keyed_message(OutboxKind.PROBLEM_CARD, chat_id, payload, now, card.id, card.version)
 
 
 async def _show(uow: UnitOfWork, card: Card, settings: DeskSettings, now: datetime) -> None:
@@ -57,15 +52,8 @@ async def _open(uow: UnitOfWork, card: Card, settings: DeskSettings, chat_id: in
         await uow.outbox.add(_card_message(card, chat_id, now))
     else:
         window_end = datetime.fromtimestamp((card.digest_id + 1) * 60, tz=now.tzinfo)
-        await uow.outbox.add(
-            OutboxMessage(
-                kind=OutboxKind.PROBLEM_DIGEST,
-                chat_id=chat_id,
-                payload={"digest_id": card.digest_id},
-                due_at=window_end,
-                dedup_key=f"{OutboxKind.PROBLEM_DIGEST.value}:{card.digest_id}",
-            )
-        )
+        digest = {"digest_id": card.digest_id}
+        await uow.outbox.add(keyed_message(OutboxKind.PROBLEM_DIGEST, chat_id, digest, window_end, card.digest_id))
     await _audit(uow, now, SYSTEM, "problem.opened", card, after={"card": card.id, "kinds": card.kinds})
     return card
 
@@ -85,6 +73,22 @@ async def _audit(
     await uow.audit.add(entry)
 
 
+async def _show_and_audit(
+    uow: UnitOfWork,
+    card: Card,
+    settings: DeskSettings,
+    now: datetime,
+    actor: str,
+    action: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any],
+) -> None:
+    """A change someone made to the card: shown (:func:`_show`) and written to the audit log."""
+    await _show(uow, card, settings, now)
+    await _audit(uow, now, actor, action, card, before=before, after=after)
+
+
 async def _close(
     uow: UnitOfWork,
     card: Card,
@@ -95,9 +99,10 @@ async def _close(
     resolution: str,
 ) -> None:
     card.resolve(actor, name, resolution, now)
-    await _show(uow, card, settings, now)
     before = {"card": card.id, "kinds": card.kinds}
-    await _audit(uow, now, actor, "problem.resolved", card, before=before, after={"resolution": resolution})
+    await _show_and_audit(
+        uow, card, settings, now, actor, "problem.resolved", before=before, after={"resolution": resolution}
+    )
 
 
 async def _sync(
@@ -242,15 +247,10 @@ async def reraise_cards(
         await uow.desk.save_card(card)
         if settings.chat_id is None:
             return Outcome.SKIPPED
-        await uow.outbox.add(
-            OutboxMessage(
-                kind=OutboxKind.PROBLEM_RERAISED,
-                chat_id=settings.chat_id,
-                payload={"card_id": card.id},
-                due_at=now,
-                dedup_key=f"{OutboxKind.PROBLEM_RERAISED.value}:{card.id}:{int(now.timestamp())}",
-            )
+        reraised = keyed_message(
+            OutboxKind.PROBLEM_RERAISED, settings.chat_id, {"card_id": card.id}, now, card.id, int(now.timestamp())
         )
+        await uow.outbox.add(reraised)
         await _audit(uow, now, SYSTEM, "problem.reraised", card, after={"card": card.id, "taken_by": card.taken_by})
         return Outcome.DONE
 
@@ -277,14 +277,13 @@ async def take_card(
     settings: DeskSettings,
 ) -> Card:
     """Assign the card to this operator (taking it from whoever had it)."""
-    actor = f"operator:{operator_id}"
     async with uow:
         card = await _open_card(uow, card_id)
         before = {"taken_by": card.taken_by}
         card.take(operator_id, name, now)
-        await _show(uow, card, settings, now)
-        await _audit(
-            uow, now, actor, "problem.taken", card, before=before, after={"card": card.id, "taken_by": operator_id}
+        taken = {"card": card.id, "taken_by": operator_id}
+        await _show_and_audit(
+            uow, card, settings, now, operator_actor(operator_id), "problem.taken", before=before, after=taken
         )
         await uow.commit()
     return card
@@ -303,11 +302,8 @@ async def snooze_card(
     async with uow:
         card = await _open_card(uow, card_id)
         card.snooze(operator_id, name, snooze, now)
-        await _show(uow, card, settings, now)
-        until = (now + snooze).isoformat()
-        await _audit(
-            uow, now, f"operator:{operator_id}", "problem.snoozed", card, after={"card": card.id, "until": until}
-        )
+        snoozed = {"card": card.id, "until": (now + snooze).isoformat()}
+        await _show_and_audit(uow, card, settings, now, operator_actor(operator_id), "problem.snoozed", after=snoozed)
         await uow.commit()
     return card
 
@@ -322,7 +318,7 @@ async def resolve_card(
 ) -> Card:
     """Handled (outside the bot, or nothing to do): the card closes and its kinds are acknowledged on the order,
     so the same problem does not come back while the order stays as it is; a new problem opens a new card."""
-    actor = f"operator:{operator_id}"
+    actor = operator_actor(operator_id)
     async with uow:
         card = await _open_card(uow, card_id)
         if card.order_id is not None:
@@ -350,7 +346,7 @@ async def note_action(
         card = await uow.desk.card(card_id)
         if card is None or not card.is_open:
             return
-        card.record(f"operator:{operator_id}", name, action, now)
+        card.record(operator_actor(operator_id), name, action, now)
         await _show(uow, card, settings, now)
         await uow.commit()
 

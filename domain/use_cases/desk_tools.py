@@ -17,11 +17,12 @@ from domain.errors import (
     TouristUnreachable,
 )
 from domain.model.catalog import EventSession
-from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage
+from domain.model.messages import AuditEntry, OutboxKind, keyed_message
 from domain.model.orders import normalize_order_code
 from domain.model.payments import TICKET_PREFIX, normalize_ticket_code
 from domain.model.users import User, normalize_phone
 from domain.ports import UnitOfWork
+from domain.use_cases.support import get_user
 
 USERNAME = re.compile(r"[A-Za-z0-9_]{5,32}")  # Telegram's rule for usernames
 _PHONE_CHARS = re.compile(r"[\s\-().]")
@@ -73,9 +74,7 @@ def classify_find_query(text: str) -> FindQuery:
 async def reveal_contacts(uow: UnitOfWork, user_id: int, actor: str, now: datetime) -> User:
     """The tourist with their full contacts, for the operator who asked; the look is logged (who, whose, when)."""
     async with uow:
-        user = await uow.users.get(user_id)
-        if user is None:
-            raise NotFound(user=user_id)
+        user = await get_user(uow, user_id)
         await uow.audit.add(
             AuditEntry(
                 at=now,
@@ -98,9 +97,7 @@ async def suggest_session(
     """Send the session's event card to the tourist (rendered in their language, with a Book button). A second
     press within the same minute sends nothing more."""
     async with uow:
-        user = await uow.users.get(user_id)
-        if user is None:
-            raise NotFound(user=user_id)
+        user = await get_user(uow, user_id)
         if user.blocked_bot:
             raise TouristUnreachable(user=user_id)
         session = await uow.catalog.session(session_id)
@@ -111,14 +108,9 @@ async def suggest_session(
         if session.seats_left <= 0:
             raise SoldOut(left=0, wanted=1)
         minute = int(now.timestamp()) // 60
+        suggestion = {"session_id": session_id, "event_id": session.event_id}
         await uow.outbox.add(
-            OutboxMessage(
-                kind=OutboxKind.EVENT_SUGGESTION,
-                chat_id=user_id,
-                payload={"session_id": session_id, "event_id": session.event_id},
-                due_at=now,
-                dedup_key=f"{OutboxKind.EVENT_SUGGESTION.value}:{user_id}:{session_id}:{minute}",
-            )
+            keyed_message(OutboxKind.EVENT_SUGGESTION, user_id, suggestion, now, user_id, session_id, minute)
         )
         await uow.audit.add(
             AuditEntry(

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.errors import HotelOutsideRegion, InvalidNote, NoChange, NotFound, NoTourist, SessionNotBookable, SoldOut
+from domain.errors import HotelOutsideRegion, InvalidNote, NoChange, NotFound, NoTourist, SessionNotBookable
 from domain.model.catalog import Event, EventSession, SessionStatus
-from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage
+from domain.model.messages import AuditEntry, OutboxKind, keyed_message
 from domain.model.orders import BookingStatus, Order, OrderItem, PaymentStatus, TicketStatus
 from domain.model.reminders import DueStatus
 from domain.ports import UnitOfWork
@@ -30,7 +30,14 @@ from domain.rules.texts import bounded_text, one_line
 from domain.use_cases.confirmation import confirm_in_tx, decline_in_tx
 from domain.use_cases.deadlines import schedule_order_reminders
 from domain.use_cases.payments import unique_ticket_code
-from domain.use_cases.support import audit_order, load_order, tell_organiser_of_change, tell_tourist_of_change
+from domain.use_cases.support import (
+    audit_order,
+    get_order,
+    load_order,
+    reserve_seats,
+    tell_organiser_of_change,
+    tell_tourist_of_change,
+)
 
 NOTE_MAX_LENGTH = 1000
 REASON_MAX_LENGTH = 500
@@ -160,25 +167,13 @@ async def remind_tourist(uow: UnitOfWork, order_id: int, actor: str, now: dateti
             raise order.refused(reason="nothing_to_do")
         if order.user_id is None:
             raise NoTourist(order=order.id)
-        stamp = f"{int(now.timestamp() * 1000)}"
-        await uow.outbox.add(
-            OutboxMessage(
-                kind=OutboxKind.TOURIST_NUDGE,
-                chat_id=order.user_id,
-                payload={"order_id": order.id, "what": what},
-                due_at=now,
-                dedup_key=f"{OutboxKind.TOURIST_NUDGE.value}:{order.id}:{stamp}",
-            )
-        )
+        stamp = int(now.timestamp() * 1000)
+        nudge = {"order_id": order.id, "what": what}
+        await uow.outbox.add(keyed_message(OutboxKind.TOURIST_NUDGE, order.user_id, nudge, now, order.id, stamp))
         if what == PAY:
+            invoice = {"order_id": order.id}
             await uow.outbox.add(
-                OutboxMessage(
-                    kind=OutboxKind.INVOICE,
-                    chat_id=order.user_id,
-                    payload={"order_id": order.id},
-                    due_at=now,
-                    dedup_key=f"{OutboxKind.INVOICE.value}:{order.id}:nudge:{stamp}",
-                )
+                keyed_message(OutboxKind.INVOICE, order.user_id, invoice, now, order.id, "nudge", stamp)
             )
         await audit_order(uow, now, actor, "order.tourist_reminded", order, order.snapshot(), what=what)
         await uow.commit()
@@ -223,9 +218,7 @@ async def record_refund(
     """The operator returned money in the payment provider's dashboard: record it (everything owed, or an amount
     1..owed), mark stray payments refunded, settle the payment status; the tourist is told."""
     async with uow:
-        order = await uow.orders.get(order_id)
-        if order is None:
-            raise NotFound(order=order_id)
+        order = await get_order(uow, order_id)
         await _refund_in_tx(uow, order, actor, now, amount_minor, tell=True)
         await uow.commit()
     return order
@@ -276,9 +269,7 @@ async def cancel_order(
 async def reissue_ticket(uow: UnitOfWork, order_id: int, actor: str, now: datetime) -> Order:
     """A new ticket code (the old one no longer admits anyone), sent to the tourist with its QR."""
     async with uow:
-        order = await uow.orders.get(order_id)
-        if order is None:
-            raise NotFound(order=order_id)
+        order = await get_order(uow, order_id)
         if not can_reissue(order):
             raise order.refused()
         before = {**order.snapshot(), "ticket_code": order.ticket_code}
@@ -310,9 +301,7 @@ async def change_session(uow: UnitOfWork, order_id: int, session_id: int, actor:
             raise NotFound(session=session_id)
         if not target.bookable(now):
             raise SessionNotBookable(session=session_id)
-        if not await uow.seats.reserve(target.id, order.seats):
-            fresh = await uow.catalog.session(target.id)
-            raise SoldOut(left=fresh.seats_left if fresh else 0, wanted=order.seats)
+        await reserve_seats(uow, target.id, order.seats)
         await uow.seats.release(session.id, order.seats)
         before = {**order.snapshot(), "session_id": session.id, "starts_at": session.starts_at.isoformat()}
         order.move_to(target.id)
@@ -376,9 +365,8 @@ async def change_quantities(
         delta = sum(item.quantity for item in items) - order.seats
         old_total = order.total_minor
         saved = order.change_items(items, subtotal, total)  # PaidPriceUp
-        if delta > 0 and not await uow.seats.reserve(session.id, delta):
-            fresh = await uow.catalog.session(session.id)
-            raise SoldOut(left=fresh.seats_left if fresh else 0, wanted=delta)
+        if delta > 0:
+            await reserve_seats(uow, session.id, delta)
         if delta < 0:
             await uow.seats.release(session.id, -delta)
         await uow.orders.replace_items(order)
@@ -449,9 +437,7 @@ async def add_note(uow: UnitOfWork, order_id: int, actor: str, text: str, now: d
     """An internal note on the order: in the audit log only, never told to anyone."""
     note = clean_note(text)
     async with uow:
-        order = await uow.orders.get(order_id)
-        if order is None:
-            raise NotFound(order=order_id)
+        order = await get_order(uow, order_id)
         await uow.audit.add(
             AuditEntry(at=now, actor=actor, action="order.note", order_id=order.id, after={"note": note})
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.errors import ConcurrentChange, NotFound, NotPayable
+from domain.errors import ConcurrentChange, NotPayable
 from domain.model.catalog import SessionStatus
 from domain.model.messages import OutboxKind
 from domain.model.orders import ACTIVE_BOOKINGS, NOTHING_PAID, BookingStatus, Order, PaymentStatus
@@ -31,7 +31,7 @@ from domain.model.payments import (
     new_ticket_code,
 )
 from domain.ports import UnitOfWork
-from domain.use_cases.support import audit_order, tell_tourist
+from domain.use_cases.support import audit_order, get_order, retry_concurrent, tell_tourist
 
 _TICKET_ATTEMPTS = 20
 _SAVE_ATTEMPTS = 5  # a concurrent change of the same order (another charge) is re-read and decided again
@@ -71,6 +71,11 @@ def _why_not_payable(order: Order, user_id: int) -> str | None:
     return None
 
 
+def _amount_differs(order: Order, total_minor: int, currency: str) -> bool:
+    """Not exactly the order's amount (the currency compared without regard to case)."""
+    return total_minor != order.total_minor or currency.upper() != order.currency.upper()
+
+
 def seats_released(order: Order, now: datetime) -> bool:
     """Past the time to pay: the rule the expiry job applies (:mod:`domain.use_cases.deadlines`). Past ``pay_by``
     the tourist is reminded once and the seats stay held for a grace period (``hold_until``); only after that is the
@@ -106,7 +111,7 @@ async def check_payable(
         raise NotPayable(order=order_id, reason=SESSION_STARTED)
     if seats_released(order, now):
         raise NotPayable(order=order_id, reason=EXPIRED)
-    if total_minor != order.total_minor or currency.upper() != order.currency.upper():
+    if _amount_differs(order, total_minor, currency):
         raise NotPayable(order=order_id, reason=AMOUNT)
 
 
@@ -133,85 +138,64 @@ async def record_payment(
     added to ``stray_minor``. Either way the operator desk shows the order as a late-payment problem.
     :class:`NotFound` for an unknown order.
     """
-    for attempt in range(_SAVE_ATTEMPTS):
-        try:
-            return await _record_payment_once(
-                uow,
-                order_id,
-                user_id,
-                telegram_charge_id,
-                provider_charge_id,
-                total_minor,
-                currency,
-                now,
-            )
-        except ConcurrentChange:
-            if attempt == _SAVE_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
 
-
-async def _record_payment_once(
-    uow: UnitOfWork,
-    order_id: int,
-    user_id: int,
-    telegram_charge_id: str,
-    provider_charge_id: str,
-    total_minor: int,
-    currency: str,
-    now: datetime,
-) -> PaymentOutcome:
-    async with uow:
-        recorded = await uow.payments.by_charge_id(telegram_charge_id)
-        if recorded is not None:
-            return PaymentOutcome(
-                PaymentResult.DUPLICATE,
-                await uow.orders.get(recorded.order_id),
-                payment=recorded,
+    async def once() -> PaymentOutcome:
+        async with uow:
+            recorded = await uow.payments.by_charge_id(telegram_charge_id)
+            if recorded is not None:
+                return PaymentOutcome(
+                    PaymentResult.DUPLICATE,
+                    await uow.orders.get(recorded.order_id),
+                    payment=recorded,
+                )
+            order = await get_order(uow, order_id)
+            reason = _why_not_payable(order, user_id)
+            if reason is None and _amount_differs(order, total_minor, currency):
+                reason = AMOUNT
+            payment = Payment(
+                order_id=order.stored_id,
+                telegram_charge_id=telegram_charge_id,
+                provider_charge_id=provider_charge_id,
+                amount_minor=total_minor,
+                currency=currency.upper(),
+                paid_at=now,
+                applied=reason is None,
             )
-        order = await uow.orders.get(order_id)
-        if order is None:
-            raise NotFound(order=order_id)
-        reason = _why_not_payable(order, user_id)
-        if reason is None and (total_minor != order.total_minor or currency.upper() != order.currency.upper()):
-            reason = AMOUNT
-        payment = Payment(
-            order_id=order.stored_id,
-            telegram_charge_id=telegram_charge_id,
-            provider_charge_id=provider_charge_id,
-            amount_minor=total_minor,
-            currency=currency.upper(),
-            paid_at=now,
-            applied=reason is None,
-        )
-        before = order.snapshot()
-        stray = 0
-        if reason is None:
-            order.pay(now, order.ticket_code or await unique_ticket_code(uow))
-        elif order.booking not in ACTIVE_BOOKINGS and order.payment in NOTHING_PAID and reason != NOT_YOURS:
-            order.receive_after_end()  # nothing left to pay for: the money goes back
-        else:
-            stray = total_minor  # a second payment, or one that did not fit: it goes back too
-        # The order first, the payment row second: a racing payment for the same order waits on the order's row and
-        # is decided again after our commit (ConcurrentChange); a racing duplicate of this very charge that got past
-        # the order waits on the charge id and finds it recorded. (The other order deadlocks on PostgreSQL: the
-        # payment's foreign key share-locks the order row both transactions then want to update.) Money due back is
-        # added in one statement, so racing second charges queue on the row instead of failing on its version.
-        if order.snapshot() != before:
-            await uow.orders.save(order)
-        elif stray:
-            await uow.orders.add_stray(order, stray)
-        if not await uow.payments.add(payment):
-            # Recorded by a concurrent duplicate meanwhile: roll back and start again, which finds it recorded.
-            raise ConcurrentChange(payment=telegram_charge_id)
-        actor = f"user:{user_id}"
-        money = {"amount_minor": total_minor, "currency": payment.currency, "telegram_charge_id": telegram_charge_id}
-        if reason is None:
-            await tell_tourist(uow, OutboxKind.TICKET, order, now)
-            await audit_order(uow, now, actor, "payment.received", order, before, **money)
+            before = order.snapshot()
+            stray = 0
+            if reason is None:
+                order.pay(now, order.ticket_code or await unique_ticket_code(uow))
+            elif order.booking not in ACTIVE_BOOKINGS and order.payment in NOTHING_PAID and reason != NOT_YOURS:
+                order.receive_after_end()  # nothing left to pay for: the money goes back
+            else:
+                stray = total_minor  # a second payment, or one that did not fit: it goes back too
+            # The order first, the payment row second: a racing payment for the same order waits on the order's row
+            # and is decided again after our commit (ConcurrentChange); a racing duplicate of this very charge that
+            # got past the order waits on the charge id and finds it recorded. (The other order deadlocks on
+            # PostgreSQL: the payment's foreign key share-locks the order row both transactions then want to
+            # update.) Money due back is added in one statement, so racing second charges queue on the row instead
+            # of failing on its version.
+            if order.snapshot() != before:
+                await uow.orders.save(order)
+            elif stray:
+                await uow.orders.add_stray(order, stray)
+            if not await uow.payments.add(payment):
+                # Recorded by a concurrent duplicate meanwhile: roll back and start again, which finds it recorded.
+                raise ConcurrentChange(payment=telegram_charge_id)
+            actor = f"user:{user_id}"
+            money = {
+                "amount_minor": total_minor,
+                "currency": payment.currency,
+                "telegram_charge_id": telegram_charge_id,
+            }
+            if reason is None:
+                await tell_tourist(uow, OutboxKind.TICKET, order, now)
+                await audit_order(uow, now, actor, "payment.received", order, before, **money)
+                await uow.commit()
+                return PaymentOutcome(PaymentResult.APPLIED, order)
+
+            await audit_order(uow, now, actor, "payment.not_applied", order, before, **money, reason=reason)
             await uow.commit()
-            return PaymentOutcome(PaymentResult.APPLIED, order)
+            return PaymentOutcome(PaymentResult.NOT_APPLIED, order, reason=reason)
 
-        await audit_order(uow, now, actor, "payment.not_applied", order, before, **money, reason=reason)
-        await uow.commit()
-        return PaymentOutcome(PaymentResult.NOT_APPLIED, order, reason=reason)
+    return await retry_concurrent(_SAVE_ATTEMPTS, once)

@@ -11,6 +11,7 @@ from domain.model.orders import Order
 from domain.model.users import User, normalize_phone
 from domain.ports import UnitOfWork
 from domain.use_cases.booking import cancel_in_tx
+from domain.use_cases.support import get_user
 
 
 async def register_user(
@@ -52,9 +53,7 @@ async def register_user(
 
 async def _update_user(uow: UnitOfWork, user_id: int, **changes: object) -> User:
     async with uow:
-        user = await uow.users.get(user_id)
-        if user is None:
-            raise NotFound(user=user_id)
+        user = await get_user(uow, user_id)
         for name, value in changes.items():
             setattr(user, name, value)
         await uow.users.save(user)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.errors import InvalidQuestion, NoOperators, NotFound
-from domain.model.messages import TOURIST, AuditEntry, OutboxKind, OutboxMessage
+from domain.model.messages import TOURIST, AuditEntry, OutboxKind, OutboxMessage, keyed_message
 from domain.model.questions import (
     ANSWER_WITHIN,
     QUESTION_MAX_LENGTH,
@@ -26,6 +26,7 @@ from domain.model.questions import (
 )
 from domain.ports import UnitOfWork
 from domain.rules.texts import bounded_text
+from domain.use_cases.support import get_user
 
 
 def clean_question(raw: str) -> str:
@@ -50,9 +51,7 @@ async def ask_question(
         raise NoOperators()
     number = int(now.timestamp() * 1000)
     async with uow:
-        user = await uow.users.get(user_id)
-        if user is None:
-            raise NotFound(user=user_id)
+        user = await get_user(uow, user_id)
         thread = await uow.questions.open_thread(user_id, now, now + answer_within)
         await uow.outbox.add(
             OutboxMessage(
@@ -89,18 +88,13 @@ def _pass_on(
     kind: OutboxKind, chat_id: int, message: TeamMessage, now: datetime, payload: dict[str, Any]
 ) -> list[OutboxMessage]:
     """One message when it is short text; else a header and a copy of the operator's message (in this order)."""
-    key = f"{kind.value}:{message.chat_id}:{message.message_id}:{chat_id}"
+    key = (message.chat_id, message.message_id, chat_id)
     if message.text is not None and 0 < len(message.text) <= TEXT_INLINE_LIMIT:
-        return [OutboxMessage(kind, chat_id, {**payload, "text": message.text}, now, key)]
+        return [keyed_message(kind, chat_id, {**payload, "text": message.text}, now, *key)]
+    copy = {"from_chat": message.chat_id, "message_id": message.message_id}
     return [
-        OutboxMessage(kind, chat_id, payload, now, key),
-        OutboxMessage(
-            OutboxKind.TEAM_COPY,
-            chat_id,
-            {"from_chat": message.chat_id, "message_id": message.message_id},
-            now,
-            f"{OutboxKind.TEAM_COPY.value}:{message.chat_id}:{message.message_id}:{chat_id}",
-        ),
+        keyed_message(kind, chat_id, payload, now, *key),
+        keyed_message(OutboxKind.TEAM_COPY, chat_id, copy, now, *key),
     ]
 
 
@@ -124,30 +118,29 @@ async def _remember_answer(
     )
 
 
+async def _mark_answered(
+    uow: UnitOfWork, user_id: int, actor: str, now: datetime, action: str, **after: Any
+) -> int | None:
+    """The tourist's thread is answered (by ``actor``, with ``action``): marked so and audited; the thread's id (None
+    when the tourist never asked)."""
+    thread = await uow.questions.mark_answered(user_id, actor, now)
+    thread_id = thread.id if thread else None
+    await uow.audit.add(
+        AuditEntry(at=now, actor=actor, action=action, after={"user": user_id, "thread": thread_id, **after})
+    )
+    return thread_id
+
+
 async def answer_question(uow: UnitOfWork, user_id: int, message: TeamMessage, actor: str, now: datetime) -> str:
     """Pass an operator's answer on to the tourist and mark their thread answered; returns the tourist's name."""
     async with uow:
-        user = await uow.users.get(user_id)
-        if user is None:
-            raise NotFound(user=user_id)
+        user = await get_user(uow, user_id)
         for row in _pass_on(OutboxKind.TEAM_ANSWER, user_id, message, now, {"user_id": user_id}):
             await uow.outbox.add(row)
-        thread = await uow.questions.mark_answered(user_id, actor, now)
-        await _remember_answer(uow, user_id, message, thread.id if thread else None, now)
-        await uow.audit.add(
-            AuditEntry(
-                at=now,
-                actor=actor,
-                action="question.answered",
-                after={
-                    "user": user_id,
-                    "thread": thread.id if thread else None,
-                    "message": message.message_id,
-                },
-            )
-        )
+        thread_id = await _mark_answered(uow, user_id, actor, now, "question.answered", message=message.message_id)
+        await _remember_answer(uow, user_id, message, thread_id, now)
         await uow.commit()
-    return user.first_name or str(user_id)
+    return user.display_name
 
 
 async def send_canned_reply(
@@ -162,33 +155,14 @@ async def send_canned_reply(
     """Send a template to the tourist (rendered in their language) and mark their thread answered; once per
     template and relayed question (``about_message``), however often it is pressed. Returns the tourist's name."""
     async with uow:
-        user = await uow.users.get(user_id)
-        if user is None:
-            raise NotFound(user=user_id)
+        user = await get_user(uow, user_id)
+        canned = {"user_id": user_id, "reply": reply.value}
         await uow.outbox.add(
-            OutboxMessage(
-                OutboxKind.CANNED_REPLY,
-                user_id,
-                {"user_id": user_id, "reply": reply.value},
-                now,
-                f"{OutboxKind.CANNED_REPLY.value}:{user_id}:{about_message}:{reply.value}",
-            )
+            keyed_message(OutboxKind.CANNED_REPLY, user_id, canned, now, user_id, about_message, reply.value)
         )
-        thread = await uow.questions.mark_answered(user_id, actor, now)
-        await uow.audit.add(
-            AuditEntry(
-                at=now,
-                actor=actor,
-                action="question.canned",
-                after={
-                    "user": user_id,
-                    "thread": thread.id if thread else None,
-                    "reply": reply.value,
-                },
-            )
-        )
+        await _mark_answered(uow, user_id, actor, now, "question.canned", reply=reply.value)
         await uow.commit()
-    return user.first_name or str(user_id)
+    return user.display_name
 
 
 async def close_question(uow: UnitOfWork, user_id: int, actor: str, now: datetime) -> bool:
@@ -226,10 +200,8 @@ async def write_to(
     question too."""
     async with uow:
         if target.kind == "tourist":
-            user = await uow.users.get(target.chat_id)
-            if user is None:
-                raise NotFound(user=target.chat_id)
-            chat_id, name = user.id, user.first_name or str(user.id)
+            user = await get_user(uow, target.chat_id)
+            chat_id, name = user.id, user.display_name
             payload = {"to": "tourist", "user_id": user.id, "order_id": target.order_id}
         else:
             organiser_id = target.organiser_id

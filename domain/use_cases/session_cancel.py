@@ -21,7 +21,7 @@ from domain.errors import (
     SessionAlreadyStarted,
 )
 from domain.model.catalog import Event, EventSession, SessionStatus
-from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage
+from domain.model.messages import AuditEntry, OutboxKind, keyed_message
 from domain.model.orders import BookingStatus, Order
 from domain.model.reminders import DueStatus
 from domain.ports import UnitOfWork
@@ -108,19 +108,9 @@ async def cancel_session(
             )
             ended.append(order)
         if organiser is not None:
-            await uow.outbox.add(
-                OutboxMessage(
-                    kind=OutboxKind.SESSION_CANCELLED_ORGANISER,
-                    chat_id=organiser.chat_id,
-                    payload={
-                        "session_id": session_id,
-                        "orders": len(ended),
-                        "reason": reason,
-                    },
-                    due_at=now,
-                    dedup_key=f"{OutboxKind.SESSION_CANCELLED_ORGANISER.value}:{session_id}",
-                )
-            )
+            told = {"session_id": session_id, "orders": len(ended), "reason": reason}
+            kind = OutboxKind.SESSION_CANCELLED_ORGANISER
+            await uow.outbox.add(keyed_message(kind, organiser.chat_id, told, now, session_id))
         await uow.audit.add(
             AuditEntry(
                 at=now,

@@ -1,16 +1,56 @@
-"""What the order use cases share: an order read with what it is about (:class:`NotFound` when any of it is gone),
-the outbox rows that tell the tourist or the organiser about it, and the audit entry of a change."""
+"""What the order use cases share: an order (or a user) read with what it is about (:class:`NotFound` when any of it
+is gone), seats taken or :class:`SoldOut`, a transaction tried again after a :class:`ConcurrentChange`, the outbox
+rows that tell the tourist or the organiser about it, and the audit entry of a change."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from domain.errors import NotFound
+from domain.errors import ConcurrentChange, NotFound, SoldOut
 from domain.model.catalog import Event, EventSession, Organiser
 from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage, order_message
 from domain.model.orders import Order
+from domain.model.users import User
 from domain.ports import UnitOfWork
+
+Result = TypeVar("Result")
+
+
+async def get_order(uow: UnitOfWork, order_id: int) -> Order:
+    """The order; :class:`NotFound` (naming it) when there is none."""
+    order = await uow.orders.get(order_id)
+    if order is None:
+        raise NotFound(order=order_id)
+    return order
+
+
+async def get_user(uow: UnitOfWork, user_id: int) -> User:
+    """The user; :class:`NotFound` (naming them) when there is none."""
+    user = await uow.users.get(user_id)
+    if user is None:
+        raise NotFound(user=user_id)
+    return user
+
+
+async def reserve_seats(uow: UnitOfWork, session_id: int, seats: int) -> None:
+    """Take ``seats`` on the session; :class:`SoldOut` with what is left when there are not that many."""
+    if not await uow.seats.reserve(session_id, seats):
+        fresh = await uow.catalog.session(session_id)
+        raise SoldOut(left=fresh.seats_left if fresh else 0, wanted=seats)
+
+
+async def retry_concurrent(attempts: int, once: Callable[[], Awaitable[Result]]) -> Result:
+    """Run the transaction ``once`` up to ``attempts`` times: a :class:`ConcurrentChange` (someone changed the same
+    row meanwhile) starts it again, re-reading and deciding afresh; the last one is raised."""
+    for attempt in range(attempts):
+        try:
+            return await once()
+        except ConcurrentChange:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def session_of(uow: UnitOfWork, order: Order) -> EventSession:
@@ -36,9 +76,7 @@ async def organiser_of(uow: UnitOfWork, event: Event) -> Organiser:
 
 async def load_order(uow: UnitOfWork, order_id: int) -> tuple[Order, EventSession, Event, Organiser]:
     """The order with its session, event and organiser; :class:`NotFound` (naming the order) if any is missing."""
-    order = await uow.orders.get(order_id)
-    if order is None:
-        raise NotFound(order=order_id)
+    order = await get_order(uow, order_id)
     session = await uow.catalog.session(order.session_id)
     event = await uow.catalog.event(order.event_id)
     organiser = await uow.catalog.organiser(event.organiser_id) if event else None

@@ -10,9 +10,9 @@ from domain.model.catalog import localized
 from domain.model.messages import OutboxKind
 from domain.model.orders import format_order_code
 from handlers.notifications import RenderContext, Rendered, renders
-from handlers.notifications.parts import answer_lines, order_kb, organiser_tr, summary, tourist_tr
+from handlers.notifications.parts import answer_lines, order_kb, organiser_tr, payload_order, summary, tourist_tr
 from handlers.organiser.callbacks import RequestAction, RequestCb
-from handlers.read_models import load_order
+from handlers.read_models import OrderView
 from handlers.tourist.callbacks import EventCb
 from handlers.ui import Translator, button
 
@@ -25,27 +25,33 @@ def request_kb(order_id: int, tr: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[confirm, decline]])
 
 
+def request_lines(view: OrderView, tr: Translator) -> list[str]:
+    """What the organiser decides a booking request on: the summary, the tourist's answers and hotel."""
+    lines = [*summary(view, tr), *answer_lines(view.organiser, view.order, tr)]
+    if view.hotel:
+        lines.append("🏨 " + html.quote(view.hotel.name))
+    return lines
+
+
 @renders(OutboxKind.BOOKING_REQUEST)
 async def booking_request(rc: RenderContext) -> Rendered | None:
-    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+    if (view := await payload_order(rc)) is None:
         return None
     tr = organiser_tr(view, rc.i18n)
     _ = tr.gettext
     code = format_order_code(view.order.code)
     lines = [
         "🆕 " + _("Booking request <b>{code}</b>").format(code=code),
-        *summary(view, tr),
-        *answer_lines(view.organiser, view.order, tr),
+        *request_lines(view, tr),
+        "",
+        _("Reply to this message with + to confirm, or − and a reason to decline."),
     ]
-    if view.hotel:
-        lines.append("🏨 " + html.quote(view.hotel.name))
-    lines += ["", _("Reply to this message with + to confirm, or − and a reason to decline.")]
     return Rendered("\n".join(lines), request_kb(view.id, tr))
 
 
 @renders(OutboxKind.BOOKING_CANCELLED)
 async def booking_cancelled(rc: RenderContext) -> Rendered | None:
-    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+    if (view := await payload_order(rc)) is None:
         return None
     tr = organiser_tr(view, rc.i18n)
     head = "🚫 " + tr.gettext("Booking <b>{code}</b> was cancelled by the tourist; the seats are free again.")
@@ -54,7 +60,7 @@ async def booking_cancelled(rc: RenderContext) -> Rendered | None:
 
 @renders(OutboxKind.ORDER_CONFIRMED)
 async def order_confirmed(rc: RenderContext) -> Rendered | None:
-    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+    if (view := await payload_order(rc)) is None:
         return None
     tr = tourist_tr(view, rc.i18n)
     _ = tr.gettext
@@ -73,7 +79,7 @@ async def order_confirmed(rc: RenderContext) -> Rendered | None:
 
 @renders(OutboxKind.ORDER_DECLINED)
 async def order_declined(rc: RenderContext) -> Rendered | None:
-    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+    if (view := await payload_order(rc)) is None:
         return None
     tr = tourist_tr(view, rc.i18n)
     _ = tr.gettext

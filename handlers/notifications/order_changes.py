@@ -14,8 +14,8 @@ from domain.model.messages import OutboxKind
 from domain.model.orders import BookingStatus, PaymentStatus, format_order_code
 from domain.use_cases import order_changes as oc
 from handlers.notifications import RenderContext, Rendered, renders
-from handlers.notifications.parts import order_kb, organiser_tr, summary, tourist_tr
-from handlers.read_models import OrderView, load_order
+from handlers.notifications.parts import order_kb, organiser_tr, payload_order, summary, tourist_tr
+from handlers.read_models import OrderView
 from handlers.tourist.callbacks import EventCb
 from handlers.ui import Translator, button
 
@@ -43,7 +43,7 @@ def _reason_line(tr: Translator, reason: object) -> str:
 
 @renders(OutboxKind.ORDER_CHANGED)
 async def order_changed(rc: RenderContext) -> Rendered | None:
-    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+    if (view := await payload_order(rc)) is None:
         return None
     tr = tourist_tr(view, rc.i18n)
     _ = tr.gettext
@@ -119,7 +119,7 @@ async def order_changed(rc: RenderContext) -> Rendered | None:
 
 @renders(OutboxKind.ORDER_REFUNDED)
 async def order_refunded(rc: RenderContext) -> Rendered | None:
-    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+    if (view := await payload_order(rc)) is None:
         return None
     tr = tourist_tr(view, rc.i18n)
     _ = tr.gettext
@@ -139,7 +139,7 @@ async def order_refunded(rc: RenderContext) -> Rendered | None:
 
 @renders(OutboxKind.TOURIST_NUDGE)
 async def tourist_nudge(rc: RenderContext) -> Rendered | None:
-    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+    if (view := await payload_order(rc)) is None:
         return None
     tr = tourist_tr(view, rc.i18n)
     _ = tr.gettext
@@ -169,7 +169,7 @@ async def tourist_nudge(rc: RenderContext) -> Rendered | None:
 
 @renders(OutboxKind.ORGANISER_ORDER_CHANGED)
 async def organiser_order_changed(rc: RenderContext) -> Rendered | None:
-    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+    if (view := await payload_order(rc)) is None:
         return None
     tr = organiser_tr(view, rc.i18n)
     _ = tr.gettext

@@ -8,7 +8,8 @@ from aiogram.types import InlineKeyboardMarkup
 
 from domain.model.catalog import Organiser, localized
 from domain.model.orders import Order
-from handlers.read_models import OrderView
+from handlers.notifications import RenderContext
+from handlers.read_models import OrderView, load_order
 from handlers.tourist.callbacks import OrderAction, OrderCb
 from handlers.tourist.labels import ticket_type_name
 from handlers.ui import Languages, Translator, button
@@ -54,3 +55,8 @@ def order_kb(view: OrderView, tr: Translator) -> InlineKeyboardMarkup:
     """The tourist's way to their order card."""
     opened = button("🎟 " + tr.gettext("Open the order"), OrderCb(action=OrderAction.VIEW, order=view.id))
     return InlineKeyboardMarkup(inline_keyboard=[[opened]])
+
+
+async def payload_order(rc: RenderContext) -> OrderView | None:
+    """The order the outbox row is about (``payload["order_id"]``), re-read at send time; None if it is gone."""
+    return await load_order(rc.uow, int(rc.payload["order_id"]))

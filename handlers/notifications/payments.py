@@ -12,8 +12,8 @@ from domain.model.messages import OutboxKind
 from domain.model.orders import BookingStatus, PaymentStatus, TicketStatus, format_order_code
 from domain.model.payments import invoice_payload
 from handlers.notifications import Invoice, RenderContext, Rendered, renders
-from handlers.notifications.parts import order_kb, summary, tourist_tr
-from handlers.read_models import OrderView, load_order
+from handlers.notifications.parts import order_kb, payload_order, summary, tourist_tr
+from handlers.read_models import OrderView
 from handlers.tourist.labels import ticket_type_name
 from handlers.ui import Translator, cut
 
@@ -47,7 +47,7 @@ def invoice_prices(view: OrderView, tr: Translator) -> list[LabeledPrice]:
 
 @renders(OutboxKind.INVOICE)
 async def invoice(rc: RenderContext) -> Rendered | None:
-    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+    if (view := await payload_order(rc)) is None:
         return None
     order = view.order
     if order.booking is not BookingStatus.CONFIRMED or order.payment is not PaymentStatus.AWAITING:
@@ -89,7 +89,7 @@ async def invoice(rc: RenderContext) -> Rendered | None:
 
 @renders(OutboxKind.TICKET)
 async def ticket(rc: RenderContext) -> Rendered | None:
-    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+    if (view := await payload_order(rc)) is None:
         return None
     order = view.order
     if order.ticket is not TicketStatus.ISSUED or not order.ticket_code:

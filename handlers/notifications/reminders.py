@@ -18,9 +18,17 @@ from domain.model.orders import BookingStatus, Order, PaymentStatus, TicketStatu
 from domain.ports import UnitOfWork
 from domain.use_cases.deadlines import UNCONFIRMED
 from handlers.notifications import RenderContext, Rendered, renders
-from handlers.notifications.booking import request_kb
-from handlers.notifications.parts import answer_lines, order_kb, organiser_tr, summary, tickets, tourist_tr
-from handlers.read_models import SessionView, load_order, read_session
+from handlers.notifications.booking import request_kb, request_lines
+from handlers.notifications.parts import (
+    answer_lines,
+    order_kb,
+    organiser_tr,
+    payload_order,
+    summary,
+    tickets,
+    tourist_tr,
+)
+from handlers.read_models import SessionView, read_session
 from handlers.tourist.callbacks import EventCb, RateCb
 from handlers.ui import Translator, button
 
@@ -38,7 +46,7 @@ def rating_kb(order_id: int) -> InlineKeyboardMarkup:
 
 @renders(OutboxKind.PAY_REMINDER)
 async def pay_reminder(rc: RenderContext) -> Rendered | None:
-    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+    if (view := await payload_order(rc)) is None:
         return None
     order = view.order
     if order.booking is not BookingStatus.CONFIRMED or order.payment is not PaymentStatus.AWAITING:
@@ -59,7 +67,7 @@ async def pay_reminder(rc: RenderContext) -> Rendered | None:
 
 @renders(OutboxKind.ORDER_EXPIRED)
 async def order_expired(rc: RenderContext) -> Rendered | None:
-    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+    if (view := await payload_order(rc)) is None:
         return None
     if view.order.booking is not BookingStatus.EXPIRED:
         return None
@@ -81,7 +89,7 @@ async def order_expired(rc: RenderContext) -> Rendered | None:
 
 @renders(OutboxKind.SESSION_REMINDER)
 async def session_reminder(rc: RenderContext) -> Rendered | None:
-    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+    if (view := await payload_order(rc)) is None:
         return None
     order = view.order
     if (
@@ -115,7 +123,7 @@ async def session_reminder(rc: RenderContext) -> Rendered | None:
 
 @renders(OutboxKind.RATING_REQUEST)
 async def rating_request(rc: RenderContext) -> Rendered | None:
-    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+    if (view := await payload_order(rc)) is None:
         return None
     order = view.order
     if order.rating is not None or order.booking not in (BookingStatus.CONFIRMED, BookingStatus.ATTENDED):
@@ -132,7 +140,7 @@ async def rating_request(rc: RenderContext) -> Rendered | None:
 
 @renders(OutboxKind.CONFIRM_NUDGE)
 async def confirm_nudge(rc: RenderContext) -> Rendered | None:
-    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+    if (view := await payload_order(rc)) is None:
         return None
     if view.order.booking is not BookingStatus.AWAITING_ORGANISER:
         return None  # answered meanwhile
@@ -141,12 +149,7 @@ async def confirm_nudge(rc: RenderContext) -> Rendered | None:
     code = format_order_code(view.order.code)
     lines = [
         "⏰ " + _("Booking request <b>{code}</b> is still waiting for your answer.").format(code=code),
-        *summary(view, tr),
-        *answer_lines(view.organiser, view.order, tr),
-    ]
-    if view.hotel:
-        lines.append("🏨 " + html.quote(view.hotel.name))
-    lines += [
+        *request_lines(view, tr),
         "",
         _(
             "Please reply to the original request with + to confirm, or − and a reason to decline, "

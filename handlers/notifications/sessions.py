@@ -12,8 +12,8 @@ from domain.model.catalog import localized
 from domain.model.messages import OutboxKind
 from domain.model.orders import PaymentStatus, format_order_code
 from handlers.notifications import RenderContext, Rendered, renders
-from handlers.notifications.parts import summary, tourist_tr
-from handlers.read_models import load_order, load_session, read_session
+from handlers.notifications.parts import payload_order, summary, tourist_tr
+from handlers.read_models import load_session, read_session
 from handlers.tourist.browse import event_card, event_card_text
 from handlers.tourist.callbacks import BookAction, BookCb, EventCb, MenuAction, MenuCb
 from handlers.ui import button
@@ -27,7 +27,7 @@ def _now(rc: RenderContext) -> datetime:
 
 @renders(OutboxKind.SESSION_CANCELLED)
 async def session_cancelled(rc: RenderContext) -> Rendered | None:
-    if (view := await load_order(rc.uow, int(rc.payload["order_id"]))) is None:
+    if (view := await payload_order(rc)) is None:
         return None
     tr = tourist_tr(view, rc.i18n)
     _ = tr.gettext

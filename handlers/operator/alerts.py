@@ -57,6 +57,15 @@ def _closed_text(card: Card | None, tr: Translator) -> str:
     return tr.gettext("This problem is already resolved.")
 
 
+async def _refuse(query: CallbackQuery, error: DomainError, card_id: int, uow: UnitOfWork, tr: Translator) -> None:
+    """A card's own action was refused: a closed card says who closed it, any other refusal its reason."""
+    if isinstance(error, CardClosed):
+        text = _closed_text(await _card(uow, card_id), tr)
+    else:
+        text = domain_error_text(error, tr)
+    await answer_query(query, text, alert=True)
+
+
 @router.callback_query(CardCb.filter(F.action.in_(set(ORDER_ACTIONS))))
 async def on_card_order_action(
     query: CallbackQuery,
@@ -183,11 +192,8 @@ async def on_card_handle(
                 )
                 until = card.snoozed_until or now + snooze
                 text = _("Snoozed until {time}.").format(time=tr.time(until, "UTC") + " UTC")
-    except CardClosed:
-        await answer_query(query, _closed_text(await _card(uow, callback_data.card), tr), alert=True)
-        return
     except DomainError as error:
-        await answer_query(query, domain_error_text(error, tr), alert=True)
+        await _refuse(query, error, callback_data.card, uow, tr)
         return
     await answer_query(query, text)
 
@@ -206,11 +212,8 @@ async def on_card_show(
     before = await _card(uow, callback_data.card)
     try:
         await desk.show_card_again(uow, callback_data.card, clock.now(), settings.desk)
-    except CardClosed:
-        await answer_query(query, _closed_text(await _card(uow, callback_data.card), tr), alert=True)
-        return
     except DomainError as error:
-        await answer_query(query, domain_error_text(error, tr), alert=True)
+        await _refuse(query, error, callback_data.card, uow, tr)
         return
     await answer_query(query, tr.gettext("The card is posted below."))
     if before is not None and before.message_id is not None and settings.operator_chat_id is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from aiogram import F, Router, html
@@ -153,8 +154,14 @@ def team_message(message: Message) -> TeamMessage:
     return TeamMessage(chat_id=message.chat.id, message_id=message.message_id, text=text)
 
 
-async def _acknowledge(message: Message, tr: Translator, name: str) -> None:
-    """The operator's ✓: a reply to their message (a reaction may be switched off in the group)."""
+async def _pass_on(message: Message, tr: Translator, sending: Coroutine[Any, Any, str]) -> None:
+    """Run ``sending`` (a use case passing the operator's message on, naming the recipient) and reply to the
+    operator: their ✓ (a reaction may be switched off in the group), or that nobody is there any more."""
+    try:
+        name = await sending
+    except NotFound:
+        await message.reply(tr.gettext("Not found: they are no longer in our records. Nothing was sent."))
+        return
     await message.reply("✅ " + tr.gettext("Sent to {name}.").format(name=html.quote(name)))
 
 
@@ -267,12 +274,7 @@ async def on_write_message(
     await state.clear()
     if target is None:
         raise SkipHandler()
-    try:
-        name = await write_to(uow, target, team_message(message), operator.actor, clock.now())
-    except NotFound:
-        await message.reply(tr.gettext("Not found: they are no longer in our records. Nothing was sent."))
-        return
-    await _acknowledge(message, tr, name)
+    await _pass_on(message, tr, write_to(uow, target, team_message(message), operator.actor, clock.now()))
 
 
 # ---- answers by reply ----------------------------------------------------------------------------------------------
@@ -321,27 +323,20 @@ async def on_question_answer(
     user_id = await tourist_of(message, uow)
     if user_id is None:
         raise SkipHandler()  # a reply to something else (a card, a booking request): not ours
-    try:
-        name = await answer_question(uow, user_id, team_message(message), operator.actor, clock.now())
-    except NotFound:
-        await message.reply(tr.gettext("Not found: they are no longer in our records. Nothing was sent."))
-        return
-    await _acknowledge(message, tr, name)
+    await _pass_on(message, tr, answer_question(uow, user_id, team_message(message), operator.actor, clock.now()))
 
 
 # ---- the buttons under a relayed question -------------------------------------------------------------------------
 
 
-@router.callback_query(QuestionCb.filter(F.action == QuestionAction.CANNED))
-async def on_question_canned(query: CallbackQuery, callback_data: QuestionCb, tr: Translator) -> None:
-    await answer_query(query)
-    await _edit_markup(query, canned_kb(tr, callback_data.user))
+# The buttons a press puts under the question: the canned replies to pick from, or back to the question's own.
+QUESTION_BUTTONS = {QuestionAction.CANNED: canned_kb, QuestionAction.BACK: question_kb}
 
 
-@router.callback_query(QuestionCb.filter(F.action == QuestionAction.BACK))
-async def on_question_back(query: CallbackQuery, callback_data: QuestionCb, tr: Translator) -> None:
+@router.callback_query(QuestionCb.filter(F.action.in_(set(QUESTION_BUTTONS))))
+async def on_question_buttons(query: CallbackQuery, callback_data: QuestionCb, tr: Translator) -> None:
     await answer_query(query)
-    await _edit_markup(query, question_kb(tr, callback_data.user))
+    await _edit_markup(query, QUESTION_BUTTONS[callback_data.action](tr, callback_data.user))
 
 
 @router.callback_query(QuestionCb.filter(F.action == QuestionAction.PICK))

@@ -66,10 +66,27 @@ async def _draft(state: FSMContext, session_id: int) -> Draft | None:
     return None
 
 
+async def _show_event(query: CallbackQuery, uow: UnitOfWork, tr: Translator, clock: Clock, ctx: Booking) -> None:
+    """Back to the booking's event card, as it is now."""
+    await show(query, *await event_card(uow, ctx.view.event.id, tr, clock.now()))
+
+
 async def _stale(query: CallbackQuery, uow: UnitOfWork, tr: Translator, clock: Clock, ctx: Booking | None) -> None:
     await answer_query(query, tr.gettext("This booking screen is out of date. Here is the current one."), alert=True)
     if ctx is not None:
-        await show(query, *await event_card(uow, ctx.view.event.id, tr, clock.now()))
+        await _show_event(query, uow, tr, clock, ctx)
+
+
+async def _pressed(
+    callback_data: BookCb, step: State, state: FSMContext, uow: UnitOfWork, user: User
+) -> tuple[Booking | None, Draft | None]:
+    """The booking context of the pressed screen, and its draft only if that screen is the current draft at
+    ``step`` (None for a stale, foreign or finished one)."""
+    ctx = await load_booking(uow, callback_data.session, user)
+    data = await _draft(state, callback_data.session)
+    if ctx is None or data is None or await state.get_state() != step.state:
+        return ctx, None
+    return ctx, data
 
 
 async def _current(
@@ -84,9 +101,8 @@ async def _current(
 ) -> tuple[Booking, Draft] | None:
     """The context and draft of the pressed screen if it is the current draft at ``step``; otherwise the tourist
     is told the screen is stale, shown the fresh event card, and None is returned."""
-    ctx = await load_booking(uow, callback_data.session, user)
-    data = await _draft(state, callback_data.session)
-    if ctx is None or data is None or await state.get_state() != step.state:
+    ctx, data = await _pressed(callback_data, step, state, uow, user)
+    if ctx is None or data is None:
         await _stale(query, uow, tr, clock, ctx)
         return None
     return ctx, data
@@ -125,7 +141,7 @@ async def _refused(
     else:
         text = _("Something in this booking has changed. Please start again.")
     await answer_query(query, text, alert=True)
-    await show(query, *await event_card(uow, ctx.view.event.id, tr, clock.now()))
+    await _show_event(query, uow, tr, clock, ctx)
 
 
 # ---- handlers -----------------------------------------------------------------------------------------------------
@@ -323,9 +339,8 @@ async def on_booking_confirm(
     clock: Clock,
     settings: HandlerSettings,
 ) -> None:
-    ctx = await load_booking(uow, callback_data.session, user)
-    data = await _draft(state, callback_data.session)
-    if ctx is None or data is None or await state.get_state() != BookingForm.summary.state:
+    ctx, data = await _pressed(callback_data, BookingForm.summary, state, uow, user)
+    if ctx is None or data is None:
         await answer_query(
             query,
             tr.gettext("This booking screen is out of date. Your bookings are under “My orders”."),
@@ -376,4 +391,4 @@ async def on_booking_abort(
     await answer_query(query, tr.gettext("Booking cancelled. Nothing was reserved."))
     if ctx is None:
         return
-    await show(query, *await event_card(uow, ctx.view.event.id, tr, clock.now()))
+    await _show_event(query, uow, tr, clock, ctx)

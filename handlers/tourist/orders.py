@@ -271,7 +271,7 @@ async def on_order_view(
     try:
         text, markup = await order_card(uow, callback_data.order, user.id, tr, clock.now())
     except NotAllowed:
-        await answer_query(query, tr.gettext("This is not your order."), alert=True)
+        await _refuse_not_yours(query, tr)
         return
     await answer_query(query)
     await show(query, text, markup)
@@ -287,7 +287,7 @@ async def on_order_cancel(
             order = await get_own_order(uow, user.id, callback_data.order)
             session = await uow.catalog.session(order.session_id)
     except NotAllowed:
-        await answer_query(query, tr.gettext("This is not your order."), alert=True)
+        await _refuse_not_yours(query, tr)
         return
     if session is None or not order.can_be_cancelled_by_tourist(session.starts_at, now):
         await _refuse_stale(query, uow, order, user, tr, now)
@@ -304,7 +304,7 @@ async def on_order_cancel_confirm(
     try:
         order = await cancel_order(uow, user.id, callback_data.order, now)
     except NotAllowed:
-        await answer_query(query, tr.gettext("This is not your order."), alert=True)
+        await _refuse_not_yours(query, tr)
         return
     except (InvalidTransition, ConcurrentChange) as error:
         async with uow:
@@ -314,6 +314,11 @@ async def on_order_cancel_confirm(
     text, markup = await order_card(uow, order.stored_id, user.id, tr, now)
     await answer_query(query, tr.gettext("Booking {code} cancelled.").format(code=format_order_code(order.code)))
     await show(query, text, markup)
+
+
+async def _refuse_not_yours(query: CallbackQuery, tr: Translator) -> None:
+    """The button names someone else's order (forged, or from a forwarded message): refuse, change nothing."""
+    await answer_query(query, tr.gettext("This is not your order."), alert=True)
 
 
 async def _refuse_stale(

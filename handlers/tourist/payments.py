@@ -76,31 +76,28 @@ def outcome_text(outcome: PaymentOutcome, amount: str, tr: Translator) -> str:
             )
         case PaymentResult.DUPLICATE:
             return _("This payment is already recorded — nothing more to do.")
-    if outcome.reason == ALREADY_PAID:
-        text = _(
+    due_back = {  # why the money could not pay the order, so it goes back
+        ALREADY_PAID: _(
             "Booking <b>{code}</b> was already paid, so this second payment of {amount} will be refunded by "
             "our team. We will message you here."
-        )
-    elif outcome.reason == EXPIRED:
-        text = _(
+        ),
+        EXPIRED: _(
             "Booking <b>{code}</b> had expired before your payment arrived. Our team will refund {amount} and "
             "message you here."
-        )
-    elif outcome.reason == CANCELLED:
-        text = _(
+        ),
+        CANCELLED: _(
             "Booking <b>{code}</b> is cancelled, so we cannot accept this payment. Our team will refund "
             "{amount} and message you here."
-        )
-    elif outcome.reason == DECLINED:
-        text = _(
+        ),
+        DECLINED: _(
             "The organiser could not accept booking <b>{code}</b>, so we cannot accept this payment. Our team "
             "will refund {amount} and message you here."
-        )
-    else:
-        text = _(
-            "We could not apply this payment to booking <b>{code}</b>. Our team will refund {amount} and "
-            "message you here."
-        )
+        ),
+    }
+    otherwise = _(
+        "We could not apply this payment to booking <b>{code}</b>. Our team will refund {amount} and message you here."
+    )
+    text = due_back.get(outcome.reason or "", otherwise)
     return "💸 " + text.format(code=code, amount=amount)
 
 

@@ -74,25 +74,43 @@ def unavailable(tr: Translator) -> str:
     return tr.gettext("Sorry, questions cannot be received right now. Please try again later.")
 
 
-@router.message(Command("question"))
-async def cmd_question(message: Message, state: FSMContext, tr: Translator, settings: HandlerSettings) -> None:
+def thanks(tr: Translator) -> str:
+    return "✅ " + tr.gettext("Thanks! Our team will answer here in this chat.")
+
+
+async def open_question_form(
+    target: Message | CallbackQuery, state: FSMContext, tr: Translator, settings: HandlerSettings
+) -> None:
+    """Start the form with its prompt, or say questions cannot be received when there is no operator chat."""
     await state.clear()
     if settings.operator_chat_id is None:
-        await message.answer(unavailable(tr), reply_markup=main_menu_kb(tr))
+        await show(target, unavailable(tr), main_menu_kb(tr))
         return
     await state.set_state(QuestionForm.text)
-    await message.answer(prompt(tr), reply_markup=cancel_kb(tr))
+    await show(target, prompt(tr), cancel_kb(tr))
+
+
+async def send_question(uow: UnitOfWork, user: User, text: str, clock: Clock, settings: HandlerSettings) -> None:
+    """:func:`ask_question` with this deployment's operator chat and answer time."""
+    await ask_question(
+        uow,
+        user.id,
+        text,
+        clock.now(),
+        operator_chat_id=settings.operator_chat_id,
+        answer_within=settings.question_answer_within,
+    )
+
+
+@router.message(Command("question"))
+async def cmd_question(message: Message, state: FSMContext, tr: Translator, settings: HandlerSettings) -> None:
+    await open_question_form(message, state, tr, settings)
 
 
 @router.callback_query(MenuCb.filter(F.action == MenuAction.QUESTION))
 async def on_question_open(query: CallbackQuery, state: FSMContext, tr: Translator, settings: HandlerSettings) -> None:
-    await state.clear()
     await answer_query(query)
-    if settings.operator_chat_id is None:
-        await show(query, unavailable(tr), main_menu_kb(tr))
-        return
-    await state.set_state(QuestionForm.text)
-    await show(query, prompt(tr), cancel_kb(tr))
+    await open_question_form(query, state, tr, settings)
 
 
 @router.message(QuestionForm.text, F.text.as_("question"), ~F.text.startswith("/"))
@@ -108,14 +126,7 @@ async def on_question_text(
 ) -> None:
     _ = tr.gettext
     try:
-        await ask_question(
-            uow,
-            user.id,
-            question,
-            clock.now(),
-            operator_chat_id=settings.operator_chat_id,
-            answer_within=settings.question_answer_within,
-        )
+        await send_question(uow, user, question, clock, settings)
     except InvalidQuestion as error:
         if error.data.get("reason") == "too_long":
             text = _("That is {length} characters — please shorten your question to {limit} and send it again.").format(
@@ -130,7 +141,7 @@ async def on_question_text(
         await message.answer(unavailable(tr), reply_markup=main_menu_kb(tr))
         return
     await state.clear()
-    await message.answer("✅ " + _("Thanks! Our team will answer here in this chat."), reply_markup=main_menu_kb(tr))
+    await message.answer(thanks(tr), reply_markup=main_menu_kb(tr))
 
 
 @router.callback_query(OfferCb.filter())
@@ -152,20 +163,13 @@ async def on_question_offer(
         return
     await state.update_data({OFFER_KEY: None})
     try:
-        await ask_question(
-            uow,
-            user.id,
-            str(offer.get("text", "")),
-            clock.now(),
-            operator_chat_id=settings.operator_chat_id,
-            answer_within=settings.question_answer_within,
-        )
+        await send_question(uow, user, str(offer.get("text", "")), clock, settings)
     except (InvalidQuestion, NoOperators):
         await answer_query(query)
         await show(query, unavailable(tr), main_menu_kb(tr))
         return
     await answer_query(query)
-    await show(query, "✅ " + _("Thanks! Our team will answer here in this chat."), main_menu_kb(tr))
+    await show(query, thanks(tr), main_menu_kb(tr))
 
 
 @router.message(QuestionForm.text, ~F.text)

@@ -1,21 +1,22 @@
 """An in-memory :class:`handlers.operator.queries.DeskQueries` over a :class:`tests.fakes.FakeUnitOfWork`'s state:
 the desk's screens run on fakes with it. It keeps the SQL implementation's contracts (exact matches only, the same
-orderings and limits) and, like it, reads only inside the unit of work's open transaction."""
+orderings and limits) and, like it, reads only inside the unit of work's open transaction.
+
+Also the problem cards the desk's ``/stats`` tests open, told the same to the database and to the fake."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain.model.catalog import BOOKING_CUTOFF, EventSession, SessionStatus
-from domain.model.desk import CardStatus
-from domain.model.orders import BookingStatus
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.storage.tables import DeskCardRow
+from domain.model.catalog import EventSession, SessionStatus
+from domain.model.desk import Card, CardStatus
 from domain.model.users import User
 from domain.use_cases.stats import DayFacts
-from handlers.operator.queries import OpenSession
+from handlers.operator.queries import ENDED_BOOKINGS, SESSIONS_BETWEEN_MAX, OpenSession, first_open_start
 from tests.fakes import FakeState, FakeUnitOfWork
-
-SESSIONS_A_DAY = 20
-ENDED = frozenset({BookingStatus.CANCELLED, BookingStatus.DECLINED, BookingStatus.EXPIRED})
 
 
 class FakeDeskQueries:
@@ -32,7 +33,7 @@ class FakeDeskQueries:
 
     async def sessions_between(self, event_id: int, start: datetime, end: datetime) -> list[EventSession]:
         found = [s for s in self._state.sessions.values() if s.event_id == event_id and start <= s.starts_at < end]
-        return sorted(found, key=lambda s: s.starts_at)[:SESSIONS_A_DAY]
+        return sorted(found, key=lambda s: s.starts_at)[:SESSIONS_BETWEEN_MAX]
 
     async def users_by_phone(self, phone: str, limit: int) -> list[User]:
         return sorted((u for u in self._state.users.values() if u.phone == phone), key=lambda u: u.id)[:limit]
@@ -56,7 +57,7 @@ class FakeDeskQueries:
         limit: int,
     ) -> tuple[list[OpenSession], int]:
         state = self._state
-        first = max(start, now + BOOKING_CUTOFF + timedelta(seconds=1))
+        first = first_open_start(start, now)
         found = [
             OpenSession(session, event)
             for session in state.sessions.values()
@@ -84,7 +85,7 @@ class FakeDeskQueries:
                 revenue[payment.currency] = revenue.get(payment.currency, 0) + payment.amount_minor
         ended: dict[str, int] = {}
         for order in state.orders.values():
-            if order.booking in ENDED and within(order.cancelled_at):
+            if order.booking in ENDED_BOOKINGS and within(order.cancelled_at):
                 ended[order.booking.value] = ended.get(order.booking.value, 0) + 1
         cards = list(state.cards.values())
         return DayFacts(
@@ -99,4 +100,41 @@ class FakeDeskQueries:
                 if c.status is CardStatus.RESOLVED and c.resolved_at is not None and within(c.resolved_at)
             ],
             open_problems=sum(1 for c in cards if c.is_open),
+        )
+
+
+# ---- problem cards for /stats ----------------------------------------------------------------------------------------
+
+# (opened this many minutes ago, resolved this many minutes ago or None: still open)
+PROBLEM_CARDS = ((10, 4), (50, 20), (30, None))
+
+
+async def add_problem_cards(sessions: async_sessionmaker, now: datetime) -> None:
+    """:data:`PROBLEM_CARDS` as rows in the database."""
+    async with sessions() as db, db.begin():
+        for opened, resolved in PROBLEM_CARDS:
+            db.add(
+                DeskCardRow(
+                    subject=f"order:{opened}",
+                    open_subject=None if resolved else f"order:{opened}",
+                    kinds=["x"],
+                    status="resolved" if resolved else "open",
+                    opened_at=now - timedelta(minutes=opened),
+                    updated_at=now,
+                    resolved_at=now - timedelta(minutes=resolved) if resolved else None,
+                )
+            )
+
+
+def add_fake_problem_cards(state: FakeState, now: datetime) -> None:
+    """:data:`PROBLEM_CARDS` in a fake unit of work's state."""
+    for number, (opened, resolved) in enumerate(PROBLEM_CARDS, start=1):
+        state.cards[number] = Card(
+            subject=f"order:{opened}",
+            kinds=["x"],
+            opened_at=now - timedelta(minutes=opened),
+            updated_at=now,
+            status=CardStatus.RESOLVED if resolved else CardStatus.OPEN,
+            resolved_at=now - timedelta(minutes=resolved) if resolved else None,
+            id=number,
         )

@@ -18,9 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from bot.i18n import I18n
 from bot.storage.db import session_factory
 from bot.storage.desk_queries import SqlDeskQueries
-from bot.storage.tables import DeskCardRow
 from bot.storage.uow import SqlUnitOfWork
-from domain.model.desk import Card, CardStatus
 from domain.model.orders import Order
 from domain.ports import UnitOfWork
 from domain.rules.replies import OrganiserReply, Verdict
@@ -33,12 +31,11 @@ from handlers.operator.find import find_screen
 from handlers.operator.queries import DeskQueries
 from handlers.operator.stats import stats_text
 from tests.fakes import FakeUnitOfWork, add_user, fake_world
-from tests.handlers.desk_fakes import FakeDeskQueries
+from tests.handlers.desk_fakes import FakeDeskQueries, add_fake_problem_cards, add_problem_cards
 from tests.seed import ORGANISER_CHAT_ID, Seeded, seed_user
 
 EN, RU = 5001, 5002
 ANSWERS = {"pickup": "Hotel Viru", "lunch": "veg"}
-CARDS = ((10, 4), (50, 20), (30, None))  # minutes ago opened, resolved (None: open)
 
 
 @dataclass
@@ -83,19 +80,7 @@ async def sql(sessions: async_sessionmaker, seeded: Seeded, clock) -> Side:
     await seed_user(sessions, RU, language="ru", now=now, first_name="Ivan", username="ivan", phone="+37255550002")
     uow = SqlUnitOfWork(sessions)
     paid, waiting = await tell(uow, seeded, now)
-    async with sessions() as db, db.begin():
-        for opened, resolved in CARDS:
-            db.add(
-                DeskCardRow(
-                    subject=f"order:{opened}",
-                    open_subject=None if resolved else f"order:{opened}",
-                    kinds=["x"],
-                    status="resolved" if resolved else "open",
-                    opened_at=now - timedelta(minutes=opened),
-                    updated_at=now,
-                    resolved_at=now - timedelta(minutes=resolved) if resolved else None,
-                )
-            )
+    await add_problem_cards(sessions, now)
     return Side(uow, SqlDeskQueries(uow), seeded, paid, waiting)
 
 
@@ -106,16 +91,7 @@ async def fake(clock) -> Side:
     add_user(uow.state, EN, now=now, first_name="Emma", username="Emma_Stone", phone="+37255550001")
     add_user(uow.state, RU, language="ru", now=now, first_name="Ivan", username="ivan", phone="+37255550002")
     paid, waiting = await tell(uow, seeded, now)
-    for number, (opened, resolved) in enumerate(CARDS, start=1):
-        uow.state.cards[number] = Card(
-            subject=f"order:{opened}",
-            kinds=["x"],
-            opened_at=now - timedelta(minutes=opened),
-            updated_at=now,
-            status=CardStatus.RESOLVED if resolved else CardStatus.OPEN,
-            resolved_at=now - timedelta(minutes=resolved) if resolved else None,
-            id=number,
-        )
+    add_fake_problem_cards(uow.state, now)
     return Side(uow, FakeDeskQueries(uow), seeded, paid, waiting)
 
 

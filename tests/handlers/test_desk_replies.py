@@ -23,7 +23,7 @@ from bot.storage.tables import (
     RelayMessageRow,
 )
 from bot.storage.uow import SqlUnitOfWork
-from domain.model.orders import format_order_code
+from domain.model.orders import Order, format_order_code
 from domain.model.questions import CannedReply
 from domain.use_cases.booking import PlaceOrder, place_order
 from handlers.operator.replies import CANNED, WriteAction, WriteCb
@@ -85,6 +85,21 @@ async def audit(sessions: async_sessionmaker, action: str) -> list[AuditRow]:
     return await rows(sessions, AuditRow, AuditRow.action == action)
 
 
+async def anna_books(chat: Chat, sessions: async_sessionmaker, seeded: Seeded, clock: Any) -> Order:
+    """Anna (the ``chat`` tourist) starts the bot and books one adult on the seeded cruise."""
+    await chat.send("/start")
+    return await place_order(
+        SqlUnitOfWork(sessions),
+        PlaceOrder(
+            user_id=TOURIST_ID,
+            session_id=seeded.session_id,
+            quantities={"adult": 1},
+            answers={"pickup": "Hotel Viru", "lunch": "veg"},
+        ),
+        clock.now(),
+    )
+
+
 async def relayed_question(sender: OutboxSender, recorder: RecordingSession) -> int:
     """Deliver what is due; the id of the (newest) question the operator group got."""
     await sender.drain()
@@ -101,17 +116,7 @@ async def test_the_question_arrives_with_its_context_and_a_reply_goes_back(
     seeded: Seeded,
     clock,
 ) -> None:
-    await chat.send("/start")
-    order = await place_order(
-        SqlUnitOfWork(sessions),
-        PlaceOrder(
-            user_id=TOURIST_ID,
-            session_id=seeded.session_id,
-            quantities={"adult": 1},
-            answers={"pickup": "Hotel Viru", "lunch": "veg"},
-        ),
-        clock.now(),
-    )
+    order = await anna_books(chat, sessions, seeded, clock)
     await ask(chat)
     thread = await thread_of(sessions, TOURIST_ID)
     assert thread.status == "open" and thread.desk_check_at == clock.now() + timedelta(minutes=15)
@@ -355,17 +360,7 @@ async def test_answered_marks_without_writing_and_a_stranger_may_not(
 async def test_write_to_the_tourist_sends_the_next_message(
     chat: Chat, operator_chat: Chat, sender: OutboxSender, recorder: RecordingSession, sessions, seeded, clock
 ) -> None:
-    await chat.send("/start")
-    order = await place_order(
-        SqlUnitOfWork(sessions),
-        PlaceOrder(
-            user_id=TOURIST_ID,
-            session_id=seeded.session_id,
-            quantities={"adult": 1},
-            answers={"pickup": "Hotel Viru", "lunch": "veg"},
-        ),
-        clock.now(),
-    )
+    order = await anna_books(chat, sessions, seeded, clock)
     note = await operator_chat.send("Anna's order looks odd")
     data = WriteCb(action=WriteAction.TOURIST, id=TOURIST_ID, order=order.id).pack()
     await operator_chat.press_data(data, message_id=note.message_id)

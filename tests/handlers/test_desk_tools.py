@@ -14,7 +14,6 @@ from bot.outbox import OutboxSender
 from bot.ratelimit import Limits
 from bot.storage.tables import (
     AuditRow,
-    DeskCardRow,
     OrderRow,
     OutboxRow,
     RelayMessageRow,
@@ -34,6 +33,7 @@ from domain.use_cases.confirmation import answer_booking_request
 from domain.use_cases.payments import record_payment
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_CHAT_ID, OPERATOR_ID, SECOND_OPERATOR_ID
+from tests.handlers.desk_fakes import add_problem_cards
 from tests.seed import (
     INSTANT_SESSION_IN,
     ORGANISER_CHAT_ID,
@@ -434,20 +434,7 @@ async def test_events_without_a_tourist_context_has_no_send_buttons(operator_cha
 
 
 async def test_stats_today(operator_chat, stranger, sessions, seeded, clock, three_orders) -> None:
-    now = clock.now()
-    async with sessions() as db, db.begin():
-        for opened, resolved in ((10, 4), (50, 20), (30, None)):
-            db.add(
-                DeskCardRow(
-                    subject=f"order:{opened}",
-                    open_subject=None if resolved else f"order:{opened}",
-                    kinds=["x"],
-                    status="resolved" if resolved else "open",
-                    opened_at=now - timedelta(minutes=opened),
-                    updated_at=now,
-                    resolved_at=now - timedelta(minutes=resolved) if resolved else None,
-                )
-            )
+    await add_problem_cards(sessions, clock.now())
     await operator_chat.send("/stats")
     text = operator_chat.last_text()
     assert "Europe/Tallinn" in text

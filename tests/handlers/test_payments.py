@@ -172,6 +172,18 @@ async def confirmed_order(sender, recorder, organiser, sessions, seeded, clock, 
     return order
 
 
+async def instant_order(sessions, seeded, clock):
+    """One adult on the Old Town walk, booked in English without the organiser's confirmation: due at once."""
+    await seed_user(sessions, TOURIST, language="en", now=clock.now())
+    return await place_order(
+        SqlUnitOfWork(sessions),
+        PlaceOrder(
+            user_id=TOURIST, session_id=seeded.instant_session_id, quantities={"adult": 1}, payments_enabled=True
+        ),
+        clock.now(),
+    )
+
+
 async def paid_order(sender, recorder, tourist, organiser, sessions, seeded, clock):
     order = await confirmed_order(sender, recorder, organiser, sessions, seeded, clock)
     assert await sender.deliver_due() == 2  # confirmed + invoice
@@ -217,14 +229,7 @@ async def test_a_hotel_discount_is_a_negative_line_and_the_sum_is_exact(
 
 
 async def test_an_instant_booking_is_invoiced_at_once(sender, recorder, tourist, sessions, seeded, clock) -> None:
-    await seed_user(sessions, TOURIST, language="en", now=clock.now())
-    order = await place_order(
-        SqlUnitOfWork(sessions),
-        PlaceOrder(
-            user_id=TOURIST, session_id=seeded.instant_session_id, quantities={"adult": 1}, payments_enabled=True
-        ),
-        clock.now(),
-    )
+    order = await instant_order(sessions, seeded, clock)
     assert await sender.deliver_due() == 1
     [invoice] = sent(recorder, "sendInvoice", TOURIST)
     assert invoice.params["title"] == "Old Town walk"
@@ -243,14 +248,7 @@ async def test_long_catalog_texts_are_cut_to_the_invoice_limits(
                 meeting_point={"en": "At the fountain " * 30},
             )
         )
-    await seed_user(sessions, TOURIST, language="en", now=clock.now())
-    await place_order(
-        SqlUnitOfWork(sessions),
-        PlaceOrder(
-            user_id=TOURIST, session_id=seeded.instant_session_id, quantities={"adult": 1}, payments_enabled=True
-        ),
-        clock.now(),
-    )
+    await instant_order(sessions, seeded, clock)
     assert await sender.deliver_due() == 1  # the recorder checked the 32 and 255 character limits
     [invoice] = sent(recorder, "sendInvoice", TOURIST)
     assert len(invoice.params["title"]) <= 32 and invoice.params["title"].endswith("…")
@@ -471,14 +469,7 @@ async def test_a_payment_during_another_conversation_is_still_recorded(
 
 async def test_without_a_provider_token_nobody_is_invoiced(bot, sessions, dp, clock, recorder, seeded) -> None:
     sender = OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited(), payment_provider_token=None)
-    await seed_user(sessions, TOURIST, language="en", now=clock.now())
-    await place_order(
-        SqlUnitOfWork(sessions),
-        PlaceOrder(
-            user_id=TOURIST, session_id=seeded.instant_session_id, quantities={"adult": 1}, payments_enabled=True
-        ),
-        clock.now(),
-    )
+    await instant_order(sessions, seeded, clock)
     assert await sender.deliver_due() == 0
     assert recorder.calls("sendInvoice") == []
     async with sessions() as db:

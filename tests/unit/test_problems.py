@@ -231,29 +231,15 @@ async def _step(uow: FakeUnitOfWork, seeded, name: str, clock: list[datetime]) -
     last = orders[-1] if orders else None
     try:
         match name:
-            case "book":
-                await place_order(
-                    uow,
-                    PlaceOrder(
-                        user_id=TOURIST,
-                        session_id=seeded.session_id,
-                        quantities={"adult": 1},
-                        payments_enabled=True,
-                        answers={"pickup": "Hotel", "lunch": "fish"},
-                    ),
-                    now,
+            case "book" | "book_instant":
+                # the session that needs the organiser (and asks questions), or the instant one (asks none)
+                session_id, answers = (
+                    (seeded.session_id, {"pickup": "Hotel", "lunch": "fish"})
+                    if name == "book"
+                    else (seeded.instant_session_id, {})
                 )
-            case "book_instant":
-                await place_order(
-                    uow,
-                    PlaceOrder(
-                        user_id=TOURIST,
-                        session_id=seeded.instant_session_id,
-                        quantities={"adult": 1},
-                        payments_enabled=True,
-                    ),
-                    now,
-                )
+                cmd = PlaceOrder(TOURIST, session_id, {"adult": 1}, answers=answers, payments_enabled=True)
+                await place_order(uow, cmd, now)
             case "confirm" | "decline" | "unclear" if last:
                 verdict = {"confirm": Verdict.YES, "decline": Verdict.NO, "unclear": Verdict.UNCLEAR}[name]
                 await answer_booking_request(uow, last.id, ORGANISER_CHAT, OrganiserReply(verdict), name, now, True)
