@@ -1,10 +1,13 @@
 """``tripdesk demo``: the emulator, a fresh SQLite database filled with demo data, the bot as its own process, and the
-web page where one person plays every role. Ctrl-C (or SIGTERM) stops everything and removes the temporary files.
+web page where one person plays every role. Ctrl-C (or SIGTERM) stops everything within about a second and removes
+the temporary files (a second Ctrl-C only hurries the bot along; the clean-up still happens).
 
     tripdesk demo [--host 127.0.0.1] [--port 8700] [--scale 1] [--keep]
 
 The bot is started exactly as in production (``python -m bot run``); only its environment points it at the
-emulator (``TELEGRAM_API_URL``) and at the demo database.
+emulator (``TELEGRAM_API_URL``) and at the demo database. In the demo database one person plays every organiser:
+all of them share the organiser pane's chat (and its language) and answer within two minutes, so a booking of any
+event reaches that pane.
 """
 
 from __future__ import annotations
@@ -14,22 +17,19 @@ import contextlib
 import errno
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import webbrowser
-from collections import deque
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import bot
 from bot.config import Settings
+from bot.demo_process import Signals, Stopped, died_line, on_signals, stop_process, stopping, unless_stopped
 from sandbox.server import Emulator
 from sandbox.web import Pane, add_web_routes
 from sandbox.world import World
@@ -41,15 +41,12 @@ DB_NAME = "demo.db"
 CATALOG_NAME = "demo-catalog.yaml"
 LOG_NAME = "bot.log"
 READY_TIMEOUT_S = 60.0
-STOP_TIMEOUT_S = 5.0
-STOP_GRACE_S = 1.0
-LOG_TAIL_LINES = 25
 UPCOMING = timedelta(days=7)
-DEMO_CONFIRM_WITHIN = timedelta(minutes=2)  # the demo organiser's answer time (the desk's card comes after it)
+DEMO_CONFIRM_WITHIN = timedelta(minutes=2)  # the demo organisers' answer time (the desk's card comes after it)
+DEMO_ORGANISER_LANGUAGE = "en"  # the one person playing every organiser reads their requests in English
+DEMO_ORGANISER_NAME = "Organiser"
 DEMO_QUESTION_ANSWER_WITHIN = "3m"  # an unanswered question becomes a problem card this soon in the demo
 OPERATOR_GROUP_TITLE = "Tripdesk operators"
-
-T = TypeVar("T")
 
 PROJECT_ROOT = Path(bot.__file__).resolve().parent.parent
 # Settings the bot reads from the environment: the demo sets its own and keeps none of the caller's.
@@ -84,6 +81,7 @@ class DemoPeople:
     organiser: int
     operators: tuple[int, int]
     group: int
+    organisers: int = 1  # how many of the catalog's organisers the organiser pane plays
 
 
 async def run_demo(
@@ -124,24 +122,27 @@ async def _run(
     own_workdir = workdir is None
     folder = workdir if workdir is not None else Path(tempfile.mkdtemp(prefix="tripdesk-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
+    log_path = folder / LOG_NAME
     api_url = page_url(emulator.base_url, host).rstrip("/")  # a wildcard host is reached via the loopback
     process: asyncio.subprocess.Process | None = None
     failed = False
-    stop = asyncio.Event()
-    restore = _on_signals(stop)
+    signals = Signals()
+    stop = signals.stop
+    restore = on_signals(signals)
     try:
-        print(f"tripdesk demo: preparing the demo catalog (scale {scale}) in {folder} ...", flush=True)
+        kept = "kept at the end" if keep or not own_workdir else "removed at the end unless you pass --keep"
+        print(f"tripdesk demo: working in {folder}; the bot's log is {log_path} ({kept})", flush=True)
+        print(f"tripdesk demo: preparing the demo catalog (scale {scale}) ...", flush=True)
         operators, group = create_operators(emulator.world)
         database = folder / DB_NAME
-        await _unless_stopped(fresh_database(database), stop)
+        await unless_stopped(fresh_database(database), stop)
         # The bot starts while the catalog imports (its own migration check waits for the import's transaction).
-        log_path = folder / LOG_NAME
         process = await start_bot(settings, api_url, database, operators, group, log_path)
-        print(f"tripdesk demo: the bot runs as process {process.pid}; its log is {log_path}", flush=True)
-        organiser = await _unless_stopped(import_demo_catalog(database, folder / CATALOG_NAME, scale), stop)
-        people = create_guests(emulator.world, organiser, operators, group)
+        print(f"tripdesk demo: the bot runs as process {process.pid}", flush=True)
+        organiser, count = await unless_stopped(import_demo_catalog(database, folder / CATALOG_NAME, scale), stop)
+        people = create_guests(emulator.world, organiser, operators, group, organisers=count)
         cast.panes = cast_for(people, organiser)
-        await _unless_stopped(_wait_until_polling(emulator.world, process, log_path), stop)
+        await unless_stopped(_wait_until_polling(emulator.world, process, log_path), stop)
 
         print(f"Tripdesk sandbox: open {api_url}/ (Ctrl-C to stop)", flush=True)
         print(
@@ -151,16 +152,16 @@ async def _run(
         )
         if open_browser:
             asyncio.get_running_loop().run_in_executor(None, webbrowser.open, f"{api_url}/")
-        with contextlib.suppress(_Stopped):
-            await _unless_stopped(process.wait(), stop)
-            raise BotDied(_died(process.returncode, log_path))
+        with contextlib.suppress(Stopped):
+            await unless_stopped(process.wait(), stop)
+            raise BotDied(died_line(process.returncode, log_path))
         print("tripdesk demo: stopping ...", flush=True)
-    except _Stopped:
+    except Stopped:
         print("tripdesk demo: stopping ...", flush=True)
     except (KeyboardInterrupt, asyncio.CancelledError):
         raise  # stopped from outside: clean up as for Ctrl-C
     except BotDied as error:
-        if not await _stopping(stop):
+        if not await stopping(stop):
             failed = True
             raise _told(error) from None
         print("tripdesk demo: stopping ...", flush=True)  # Ctrl-C in the terminal reached the bot first
@@ -171,44 +172,21 @@ async def _run(
         failed = True
         raise
     finally:
-        restore()
-        if process is not None:
-            await stop_process(process)
-        with contextlib.suppress(Exception):
-            await emulator.stop()
-        if own_workdir and not keep and not failed:
-            shutil.rmtree(folder, ignore_errors=True)
-        elif own_workdir:
-            print(f"tripdesk demo: kept {folder}", file=sys.stderr if failed else sys.stdout, flush=True)
+        # The signal handlers stay until the end: a second Ctrl-C hurries the bot along instead of interrupting
+        # the clean-up (which would leave the temporary folder behind).
+        try:
+            if process is not None:
+                await stop_process(process, hurry=signals.hurry)
+            with contextlib.suppress(Exception):
+                await emulator.stop()
+        finally:
+            if own_workdir and not keep and not failed:
+                shutil.rmtree(folder, ignore_errors=True)
+            elif own_workdir:
+                where = sys.stderr if failed else sys.stdout
+                print(f"tripdesk demo: kept {folder} (the bot's log: {log_path})", file=where, flush=True)
+            restore()
     print("tripdesk demo: stopped", flush=True)
-
-
-class _Stopped(Exception):
-    """Ctrl-C or SIGTERM arrived while the demo was waiting for something."""
-
-
-async def _unless_stopped(awaitable: Awaitable[T], stop: asyncio.Event) -> T:
-    """``await awaitable``, unless ``stop`` is set first: then it is cancelled and :class:`_Stopped` raised."""
-    work = asyncio.ensure_future(awaitable)
-    stopped = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopped.cancel()
-        if not work.done():
-            work.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await work
-    if work.cancelled():
-        raise _Stopped
-    return work.result()
-
-
-async def _stopping(stop: asyncio.Event, grace: float = STOP_GRACE_S) -> bool:
-    """Whether a stop was asked for, or is within ``grace`` seconds (its signal may still be on its way)."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), grace)
-    return stop.is_set()
 
 
 def _told(error: DemoError) -> DemoError:
@@ -233,8 +211,9 @@ async def fresh_database(database: Path) -> None:
         await engine.dispose()
 
 
-async def import_demo_catalog(database: Path, catalog: Path, scale: int) -> DemoOrganiser:
-    """Write the demo catalog to ``catalog``, import it into ``database``; returns the demo's organiser."""
+async def import_demo_catalog(database: Path, catalog: Path, scale: int) -> tuple[DemoOrganiser, int]:
+    """Write the demo catalog to ``catalog``, import it into ``database`` and seat every organiser in the organiser
+    pane's chat; returns the organiser whose event the page suggests, and how many organisers the pane plays."""
     from bot.catalog.demo import write_demo_catalog
     from bot.catalog.load import CatalogError
     from bot.catalog.store import import_catalog
@@ -249,23 +228,30 @@ async def import_demo_catalog(database: Path, catalog: Path, scale: int) -> Demo
         except CatalogError as error:
             raise DemoError(f"the demo catalog did not import: {error}") from None
         organiser = await pick_organiser(sessions, datetime.now(UTC))
-        await quicken_organiser(sessions, organiser)
-        return organiser
+        count = await seat_every_organiser(sessions, organiser.chat_id)
+        return organiser, count
     finally:
         await engine.dispose()
 
 
-async def quicken_organiser(sessions: async_sessionmaker[AsyncSession], organiser: DemoOrganiser) -> None:
-    """The demo's organiser answers within two minutes, not ten: a booking left unanswered shows the operator
-    desk's problem card soon enough to try it."""
+async def seat_every_organiser(
+    sessions: async_sessionmaker[AsyncSession], chat_id: int, language: str = DEMO_ORGANISER_LANGUAGE
+) -> int:
+    """One person plays every organiser of the demo: each organiser's chat becomes ``chat_id`` (the organiser
+    pane's), in one ``language``, answering within two minutes (not ten: a booking left unanswered shows the
+    operator desk's problem card soon enough to try it). Booking any event then reaches the pane; without this
+    only one organiser had a chat and every other booking request ended in "chat not found".
+
+    Returns how many organisers the pane plays."""
     from bot.storage.tables import OrganiserRow
 
     async with sessions() as db, db.begin():
         await db.execute(
-            update(OrganiserRow)
-            .where(OrganiserRow.chat_id == organiser.chat_id)
-            .values(confirm_within_s=int(DEMO_CONFIRM_WITHIN.total_seconds()))
+            update(OrganiserRow).values(
+                chat_id=chat_id, language=language, confirm_within_s=int(DEMO_CONFIRM_WITHIN.total_seconds())
+            )
         )
+        return int(await db.scalar(select(func.count(OrganiserRow.id))) or 0)
 
 
 async def pick_organiser(sessions: async_sessionmaker[AsyncSession], now: datetime) -> DemoOrganiser:
@@ -313,15 +299,22 @@ def create_operators(world: World) -> tuple[tuple[int, int], int]:
     return (olga.id, mark.id), group.id
 
 
-def create_guests(world: World, organiser: DemoOrganiser, operators: tuple[int, int], group: int) -> DemoPeople:
-    """Two tourists in two languages and the organiser, whose user id is the organiser's chat id (so booking
-    requests arrive in the organiser's private chat)."""
+def create_guests(
+    world: World, organiser: DemoOrganiser, operators: tuple[int, int], group: int, organisers: int = 1
+) -> DemoPeople:
+    """Two tourists in two languages and the person playing the organisers, whose user id is the organisers' chat id
+    (so booking requests arrive in that private chat; see :func:`seat_every_organiser`)."""
     anna = world.add_user(first_name="Anna", language_code="en", username="anna_travels")
     dmitri = world.add_user(first_name="Dmitri", language_code="ru", username="dmitri_p")
     boss = world.add_user(
-        first_name=organiser.name, language_code=organiser.language, username=None, user_id=organiser.chat_id
+        first_name=DEMO_ORGANISER_NAME,
+        language_code=DEMO_ORGANISER_LANGUAGE,
+        username=None,
+        user_id=organiser.chat_id,
     )
-    return DemoPeople(tourists=(anna.id, dmitri.id), organiser=boss.id, operators=operators, group=group)
+    return DemoPeople(
+        tourists=(anna.id, dmitri.id), organiser=boss.id, operators=operators, group=group, organisers=organisers
+    )
 
 
 def cast_for(people: DemoPeople, organiser: DemoOrganiser) -> list[Pane]:
@@ -330,7 +323,8 @@ def cast_for(people: DemoPeople, organiser: DemoOrganiser) -> list[Pane]:
     suggest = ("/start", f"/start ev-{organiser.event_code}") if organiser.event_code else ("/start",)
     hint = "Type /start to begin."
     if organiser.event_code:
-        hint = f"Start here, or open {organiser.event_title} straight away (its organiser is on this page too):"
+        hint = f"Start here, or open {organiser.event_title} straight away; any event can be booked:"
+    plays = f"all {people.organisers} organisers" if people.organisers > 1 else "the organiser"
     return [
         Pane("tourist1", "tourist", "Tourist 1", first, (first,), hint=hint, suggest=suggest),
         Pane("tourist2", "tourist", "Tourist 2", second, (second,), hint=hint, suggest=suggest),
@@ -340,8 +334,9 @@ def cast_for(people: DemoPeople, organiser: DemoOrganiser) -> list[Pane]:
             "Organiser",
             people.organiser,
             (people.organiser,),
-            note=f"runs {organiser.event_title}",
-            hint=f"Booking requests for {organiser.event_title} arrive here. Reply to one to confirm or decline it.",
+            note=f"plays {plays}",
+            hint="Booking requests for every event that needs confirming arrive here: one person plays every "
+            "organiser. Press Confirm or Decline, or reply + to confirm, − and a reason to decline.",
         ),
         Pane(
             "operators",
@@ -403,20 +398,6 @@ async def start_bot(
         )
 
 
-async def stop_process(process: asyncio.subprocess.Process, timeout: float = STOP_TIMEOUT_S) -> None:
-    """SIGTERM, up to ``timeout`` seconds for a clean exit, then SIGKILL."""
-    if process.returncode is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        process.terminate()
-    try:
-        await asyncio.wait_for(process.wait(), timeout)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        await process.wait()
-
-
 async def _wait_until_polling(world: World, process: asyncio.subprocess.Process, log_path: Path) -> None:
     """Until the bot has migrated and started polling (aiogram's start_polling asks getMe, then polls; a pending
     long poll is recorded only when it returns); fails if the bot exits or takes too long."""
@@ -424,26 +405,10 @@ async def _wait_until_polling(world: World, process: asyncio.subprocess.Process,
     deadline = loop.time() + READY_TIMEOUT_S
     while not any(call.method == "getMe" for call in world.calls):
         if process.returncode is not None:
-            raise BotDied(_died(process.returncode, log_path))
+            raise BotDied(died_line(process.returncode, log_path))
         if loop.time() > deadline:
             raise DemoError(f"the bot did not start polling within {READY_TIMEOUT_S:.0f} s; see {log_path}")
         await asyncio.sleep(0.1)
-
-
-def _died(code: int | None, log_path: Path) -> str:
-    tail = _tail(log_path, LOG_TAIL_LINES)
-    how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
-    lines = [f"the bot process {how}; the end of its log {log_path}:"]
-    lines += [f"  | {line}" for line in tail] or ["  | (the log is empty)"]
-    return "\n".join(lines)
-
-
-def _tail(path: Path, count: int) -> list[str]:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as file:
-            return [line.rstrip("\n") for line in deque(file, maxlen=count)]
-    except OSError:
-        return []
 
 
 def page_url(base_url: str, host: str) -> str:
@@ -451,21 +416,3 @@ def page_url(base_url: str, host: str) -> str:
     port = base_url.rsplit(":", 1)[1]
     shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else (f"[{host}]" if ":" in host else host)
     return f"http://{shown}:{port}/"
-
-
-def _on_signals(stop: asyncio.Event) -> Callable[[], None]:
-    """Ctrl-C and SIGTERM set ``stop`` instead of raising; returns the function that restores the handlers."""
-    loop = asyncio.get_running_loop()
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
-            pass
-
-    def restore() -> None:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-
-    return restore

@@ -4,11 +4,12 @@ change (``/events``, a long poll) and asks for faults. See docs/sandbox.md for t
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Any
 
 from aiohttp import web
 
-from sandbox.errors import SandboxError
+from sandbox.errors import NotFoundError, SandboxError
 from sandbox.world import World
 
 API_PREFIX = "/sandbox/api"
@@ -32,6 +33,7 @@ def add_control_routes(app: web.Application, world: World) -> None:
         ("GET", "/transcript", _transcript),
         ("GET", "/events", _events),
         ("GET", "/calls", _calls),
+        ("GET", "/file", _file),
         ("POST", "/faults", _faults),
     ]
     for verb, path, handler in routes:
@@ -180,8 +182,19 @@ async def _events(request: web.Request) -> web.Response:
     except ValueError:
         raise SandboxError("timeout must be a number") from None
     timeout = min(max(timeout, 0.0), EVENTS_MAX_TIMEOUT)
+    # A page that knew another emulator (or a later version: this one restarted) is answered at once.
+    known = request.query.get("instance")
+    if (known and known != world.instance) or since > world.version:
+        timeout = 0.0
     version = await world.wait_changed(since, timeout)
-    return web.json_response({"version": version, "chats": world.changed_chats(since), "alerts": world.alerts(since)})
+    return web.json_response(
+        {
+            "version": version,
+            "chats": world.changed_chats(since),
+            "alerts": world.alerts(since),
+            "instance": world.instance,
+        }
+    )
 
 
 async def _calls(request: web.Request) -> web.Response:
@@ -189,6 +202,26 @@ async def _calls(request: web.Request) -> web.Response:
     since = max(_int(request.query.get("since", "0"), "since"), 0)
     calls = world.calls[since:]
     return web.json_response({"calls": [c.to_json() for c in calls], "next": len(world.calls)})
+
+
+async def _file(request: web.Request) -> web.Response:
+    """The bytes of a file the bot uploaded (a photo the page shows), with its type; 404 for anything else."""
+    world = request.app[WORLD_KEY]
+    file_id = request.query.get("file_id", "")
+    data = world.file_bytes.get(file_id)
+    if data is None:
+        raise NotFoundError(f"no uploaded file {file_id!r}")
+    name = str(world.files[file_id].get("file_name") or "")
+    kind = mimetypes.guess_type(name)[0] or _sniff(data)
+    headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+    return web.Response(body=data, content_type=kind, headers=headers)
+
+
+def _sniff(data: bytes) -> str:
+    for magic, kind in ((b"\x89PNG", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif")):
+        if data.startswith(magic):
+            return kind
+    return "application/octet-stream"
 
 
 async def _faults(request: web.Request) -> web.Response:

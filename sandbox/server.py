@@ -27,6 +27,7 @@ from sandbox.world import World
 log = logging.getLogger(__name__)
 
 EMULATOR_KEY: web.AppKey[Emulator] = web.AppKey("sandbox_emulator")
+SHUTDOWN_TIMEOUT_S = 0.5  # what a request still running at stop() gets before it is cancelled
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -59,7 +60,10 @@ class Emulator:
     # -- lifecycle -------------------------------------------------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> web.AppRunner:
-        self.runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None)
+        self.runner = web.AppRunner(
+            self.app, handler_cancellation=True, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        )
+        self.world.closing = False  # a world may be served again after a stop
         await self.runner.setup()
         site = web.TCPSite(self.runner, host, port)
         await site.start()
@@ -70,6 +74,9 @@ class Emulator:
         return self.runner
 
     async def stop(self) -> None:
+        """Stop serving: held long polls (the bot's ``getUpdates``, the page's ``/events``) answer at once, and a
+        request still running after :data:`SHUTDOWN_TIMEOUT_S` is cancelled."""
+        self.world.close()
         if self._delivery is not None:
             self._delivery.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -14,6 +14,7 @@ import contextlib
 import copy
 import itertools
 import re
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -95,6 +96,9 @@ class WorldState:
         self.calls: list[CallRecord] = []
         self.callback_answers: list[dict[str, Any]] = []
         self.files: dict[str, dict[str, Any]] = {}
+        self.file_bytes: dict[str, bytes] = {}  # file_id -> the uploaded bytes (the page shows the pictures)
+        self.instance = secrets.token_hex(8)  # tells the page a restarted emulator from the one it knew
+        self.closing = False  # set by close(): whoever waits for a change stops waiting
         self.faults: list[Fault] = []
         self.version = 0
         self.alert_log: list[tuple[int, dict[str, Any]]] = []  # (version, callback answer the page shows)
@@ -124,8 +128,15 @@ class WorldState:
         if event is not None:
             event.set()
 
+    def close(self) -> None:
+        """The emulator is stopping: every wait for a change ends now (long polls answer at once)."""
+        self.closing = True
+        self.bump()
+
     async def changed(self, timeout: float | None) -> bool:
-        """Wait for the next change; False when ``timeout`` passed first."""
+        """Wait for the next change; False when ``timeout`` passed first (at once once the world is closing)."""
+        if self.closing:
+            return False
         if self._event is None:
             self._event = asyncio.Event()
         event = self._event
@@ -144,7 +155,7 @@ class WorldState:
             if value:
                 return value
             remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
+            if self.closing or (remaining is not None and remaining <= 0):
                 raise TimeoutError(f"sandbox: condition not met within {timeout} s")
             await self.changed(remaining)
 
@@ -263,6 +274,7 @@ class WorldState:
             "users": [u.state() for u in self.users.values()],
             "chats": [c.state() for c in self.chats.values()],
             "version": self.version,
+            "instance": self.instance,
         }
 
     def transcript(self, chat_id: int) -> list[dict[str, Any]]:

@@ -3,23 +3,32 @@ thousand sessions over three weeks, with texts in English, Russian, German and E
 
 The numbers follow the marketplace the design describes (905 partner hotels, 237 suppliers, 8 regions); ``scale``
 multiplies hotels, organisers and events. The same ``seed`` and ``start`` always give the same file.
+
+It reads like a real catalog for the weeks after ``start``: boats, kayaks and rope parks in the open-water season
+(May to September), icebreakers, skis and Christmas markets in winter; a sunset trip starts an hour before that
+day's sunset where it runs; an organiser's events are guided in its guides' languages, and only an organiser with
+more than one asks which one (offering exactly those); questions fit the kinds of events asked about; descriptions
+tell what the trip is like, not the duration, group size and languages the event's facts lines already show.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import unicodedata
-from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 import yaml
 
-from bot.catalog.demo_regions import REGIONS, DemoRegion, T
+from bot.catalog.demo_regions import POSITIONS, REGIONS, DemoRegion, T
 from bot.catalog.demo_tables import (
+    CATEGORIES,
     CONFIRM_WITHIN,
     HOLDS,
     HOTEL_BRANDS,
@@ -30,10 +39,15 @@ from bot.catalog.demo_tables import (
     PAY_WITHIN,
     PITCHES,
     PROFILES,
+    QUESTION_FITS,
     QUESTIONS,
     REMINDERS,
+    SUMMER,
+    SUMMER_MONTHS,
     TITLES,
     WATER_TITLES,
+    WINTER,
+    Title,
 )
 
 DAYS = 21
@@ -74,30 +88,39 @@ def _money(amount: float, currency: str, whole: bool = False) -> str:
     return f"{round(amount):.2f}" if whole else f"{round(amount * 2) / 2:.2f}"
 
 
-def _hours(minutes: int) -> T:
-    h, m = divmod(minutes, 60)
-    return {
-        "en": " ".join(p for p in (f"{h} h" if h else "", f"{m} min" if m else "") if p),
-        "ru": " ".join(p for p in (f"{h} ч" if h else "", f"{m} мин" if m else "") if p),
-        "de": " ".join(p for p in (f"{h} Std." if h else "", f"{m} Min." if m else "") if p),
-        "et": " ".join(p for p in (f"{h} h" if h else "", f"{m} min" if m else "") if p),
-    }
+def _description(category: str, title: Title) -> T:
+    """What the trip is like; the duration, group size and languages are the event's facts lines, not repeated."""
+    return dict(title.pitch or PITCHES[category])
 
 
-def _description(category: str, minutes: int, capacity: int, languages: Sequence[str]) -> T:
-    hours = _hours(minutes)
-    hours = {lang: text if text.endswith(".") else text + "." for lang, text in hours.items()}
-    spoken = {lang: ", ".join(LANGUAGE_NAMES[code][lang] for code in languages) for lang in LANGS}
-    return {
-        "en": f"{PITCHES[category]['en']} Duration: {hours['en']} Groups of up to {capacity} people. "
-        f"Languages: {spoken['en']}.",
-        "ru": f"{PITCHES[category]['ru']} Продолжительность: {hours['ru']} Группы до {capacity} человек. "
-        f"Языки: {spoken['ru']}.",
-        "de": f"{PITCHES[category]['de']} Dauer: {hours['de']} Gruppen bis zu {capacity} Personen. "
-        f"Sprachen: {spoken['de']}.",
-        "et": f"{PITCHES[category]['et']} Kestus: {hours['et']} Grupis kuni {capacity} inimest. "
-        f"Keeled: {spoken['et']}.",
-    }
+def season_of(start: date) -> str:
+    return SUMMER if start.month in SUMMER_MONTHS else WINTER
+
+
+def sunset(day: date, region: DemoRegion) -> datetime:
+    """When the sun sets on ``day`` in ``region``, local wall time (the NOAA approximation: within minutes)."""
+    latitude, longitude = POSITIONS[region.code]
+    n = day.timetuple().tm_yday
+    declination = math.radians(-23.44) * math.cos(2 * math.pi / 365 * (n + 10))
+    lat = math.radians(latitude)
+    cos_hour = (math.sin(math.radians(-0.833)) - math.sin(lat) * math.sin(declination)) / (
+        math.cos(lat) * math.cos(declination)
+    )
+    hour_angle = math.degrees(math.acos(max(-1.0, min(1.0, cos_hour))))
+    b = 2 * math.pi * (n - 81) / 364
+    equation_of_time = 9.87 * math.sin(2 * b) - 7.53 * math.cos(b) - 1.5 * math.sin(b)  # minutes
+    minutes = 720 - 4 * longitude - equation_of_time + 4 * hour_angle  # UTC
+    at = datetime.combine(day, time(), UTC) + timedelta(minutes=minutes)
+    return at.astimezone(ZoneInfo(region.timezone)).replace(tzinfo=None)
+
+
+def _an_hour_before_sunset(region: DemoRegion) -> Callable[[date], time]:
+    def starts(day: date) -> time:
+        at = sunset(day, region) - timedelta(hours=1)
+        quarter = round((at.hour * 60 + at.minute) / 15) * 15
+        return time(quarter // 60, quarter % 60)
+
+    return starts
 
 
 def _duration(minutes: int) -> str:
@@ -134,8 +157,8 @@ def _hotels(rng: random.Random, scale: int, taken: set[str]) -> list[dict[str, A
 
 def _organiser(
     rng: random.Random, region: DemoRegion, n: int, names: set[str], taken: set[str]
-) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """An organiser of ``region`` and the categories it runs."""
+) -> tuple[dict[str, Any], tuple[str, ...], list[str]]:
+    """An organiser of ``region``, the categories it runs and the languages its guides speak."""
     for attempt in range(30):
         first = rng.choice((*ORGANISER_BRANDS, *region.places)) if attempt < 20 else f"{region.name['en']} {n}"
         kind = rng.choice(tuple(ORGANISER_KINDS))
@@ -154,13 +177,38 @@ def _organiser(
         "hold": rng.choice(HOLDS),
         "reminders": list(rng.choice(REMINDERS)),
     }
-    count = rng.choices((0, 1, 2), weights=(4, 4, 2))[0]
+    categories = ORGANISER_KINDS[kind]
+    languages = ["en", *rng.sample(region.guide_languages, rng.choices((0, 1, 2), weights=(3, 5, 2))[0])]
+    if rng.random() < 0.15:
+        languages.remove("en")
+        languages = languages or [region.guide_languages[0]]
+    fitting = [
+        q
+        for q in QUESTIONS
+        if set(QUESTION_FITS[q["id"]]) & set(categories) and (q["id"] != "guide-language" or len(languages) > 1)
+    ]
+    count = min(rng.choices((0, 1, 2), weights=(4, 4, 2))[0], len(fitting))
     if count:
-        organiser["questions"] = [dict(q) for q in rng.sample(QUESTIONS, count)]
-    return organiser, ORGANISER_KINDS[kind]
+        organiser["questions"] = [_question(q, languages) for q in rng.sample(fitting, count)]
+    return organiser, categories, languages
 
 
-def _sessions(rng: random.Random, start: date, times: Sequence[str], capacity: int) -> list[dict[str, Any]]:
+def _question(question: dict[str, Any], languages: Sequence[str]) -> dict[str, Any]:
+    """The question as this organiser asks it: the guide's language offers the languages its guides speak."""
+    asked = dict(question)
+    if asked["id"] == "guide-language":
+        asked["choices"] = [{"id": code, "text": dict(LANGUAGE_NAMES[code])} for code in languages]
+    return asked
+
+
+def _sessions(
+    rng: random.Random,
+    start: date,
+    times: Sequence[str],
+    capacity: int,
+    starts_on: Callable[[date], time] | None = None,
+) -> list[dict[str, Any]]:
+    """Sessions on some weekdays for :data:`DAYS` days, at one or two of ``times`` (or at ``starts_on(day)``)."""
     weekdays = set(rng.sample(range(7), rng.choices((1, 2, 3, 4, 5, 7), weights=(6, 8, 4, 2, 1, 1))[0]))
     slots = sorted(rng.sample(list(times), rng.choices((1, 2), weights=(4, 1))[0]))
     sessions = []
@@ -168,8 +216,8 @@ def _sessions(rng: random.Random, start: date, times: Sequence[str], capacity: i
         day = start + timedelta(days=offset)
         if day.weekday() not in weekdays:
             continue
-        for slot in slots:
-            starts_at = datetime.combine(day, time.fromisoformat(slot))
+        for slot in [starts_on(day)] if starts_on else [time.fromisoformat(slot) for slot in slots]:
+            starts_at = datetime.combine(day, slot)
             session: dict[str, Any] = {"starts_at": starts_at.strftime("%Y-%m-%dT%H:%M"), "capacity": capacity}
             if rng.random() < 0.01:
                 session["status"] = "cancelled"
@@ -180,19 +228,17 @@ def _sessions(rng: random.Random, start: date, times: Sequence[str], capacity: i
 def _event(
     rng: random.Random,
     organiser: dict[str, Any],
+    languages: list[str],
     region: DemoRegion,
     category: str,
-    title: T,
+    spec: Title,
     taken: set[str],
     start: date,
 ) -> dict[str, Any]:
     (low, high), durations, times, (cap_low, cap_high) = PROFILES[category]
+    title = spec.text
     minutes = rng.choice(durations)
     capacity = rng.randint(cap_low, cap_high)
-    languages = ["en", *rng.sample(region.guide_languages, rng.choices((0, 1, 2), weights=(3, 5, 2))[0])]
-    if rng.random() < 0.15:
-        languages.remove("en")
-        languages = languages or [region.guide_languages[0]]
     on_water = category == "sea" or title["en"] in WATER_TITLES
     points = [p for p, water in region.meeting_points if water == on_water] or [p for p, _ in region.meeting_points]
     adult = rng.uniform(low, high)
@@ -209,20 +255,21 @@ def _event(
         "region": region.code,
         "category": category,
         "title": {lang: f"{title[lang]} · {organiser['name']}" for lang in LANGS},
-        "description": _description(category, minutes, capacity, languages),
+        "description": _description(category, spec),
         "meeting_point": dict(rng.choice(points)),
         "duration": _duration(minutes),
-        "languages": languages,
+        "languages": list(languages),
         "currency": region.currency,
         "prices": prices,
         "confirmation": "instant" if rng.random() < 0.25 else "required",
-        "sessions": _sessions(rng, start, times, capacity),
+        "sessions": _sessions(rng, start, times, capacity, _an_hour_before_sunset(region) if spec.sunset else None),
     }
     return event
 
 
 def build_demo_catalog(scale: int = 1, seed: int = 1, start: date | None = None) -> dict[str, Any]:
-    """The demo catalog as a YAML-ready dict; sessions run for 21 days from ``start`` (default: today)."""
+    """The demo catalog as a YAML-ready dict; sessions run for 21 days from ``start`` (default: today), and the
+    events are those of ``start``'s season."""
     if scale < 1:
         raise ValueError("scale must be 1 or more")
     rng = random.Random(seed)
@@ -234,17 +281,21 @@ def build_demo_catalog(scale: int = 1, seed: int = 1, start: date | None = None)
     organiser_codes: set[str] = set()
     organiser_names: set[str] = set()
     event_codes: set[str] = set()
+    season = season_of(start)
+    in_season = {c: [t for t in TITLES[c] if t.runs_in(season)] for c in CATEGORIES}
     for region in REGIONS:
         for _ in range(region.organisers * scale):
-            organiser, categories = _organiser(rng, region, len(organisers) + 1, organiser_names, organiser_codes)
+            organiser, categories, languages = _organiser(
+                rng, region, len(organisers) + 1, organiser_names, organiser_codes
+            )
             organisers.append(organiser)
             specialities = rng.sample(categories, rng.randint(1, min(3, len(categories))))
-            titles = [(category, title) for category in specialities for title in TITLES[category]]
+            titles = [(category, title) for category in specialities for title in in_season[category]]
             # Most events run in the organiser's home region; a few in a neighbour of the same country.
             neighbours = [r for r in REGIONS if r.timezone == region.timezone]
             for category, title in rng.sample(titles, min(len(titles), rng.randint(2, 4))):
                 where = rng.choice(neighbours) if rng.random() < 0.15 else region
-                events.append(_event(rng, organiser, where, category, title, event_codes, start))
+                events.append(_event(rng, organiser, languages, where, category, title, event_codes, start))
     return {"regions": regions, "hotels": hotels, "organisers": organisers, "events": events}
 
 

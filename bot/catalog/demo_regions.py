@@ -301,3 +301,15 @@ REGIONS: tuple[DemoRegion, ...] = (
         ),
     ),
 )
+
+# Where each region is (latitude, longitude in degrees): when its sun sets, for the sunset trips.
+POSITIONS: dict[str, tuple[float, float]] = {
+    "tallinn": (59.437, 24.745),
+    "riga": (56.949, 24.105),
+    "vilnius": (54.687, 25.280),
+    "helsinki": (60.170, 24.938),
+    "stockholm": (59.329, 18.069),
+    "parnu": (58.385, 24.497),
+    "jurmala": (56.968, 23.770),
+    "klaipeda": (55.703, 21.144),
+}

@@ -1,8 +1,10 @@
 """The word and number tables the demo catalog is drawn from: hotel and organiser names, the eight categories with
-their titles, pitches and price profiles, the organisers' questions and their deadlines."""
+their titles (each with its season and, for a sunset trip, its time of day), pitches and price profiles, the
+organisers' questions (and which kinds of events each fits) and their deadlines."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bot.catalog.demo_regions import T, tr
@@ -90,68 +92,155 @@ ORGANISER_BRANDS = (
 
 CATEGORIES = ("sea", "city", "food", "nature", "history", "kids", "night", "adventure")
 
-TITLES: dict[str, tuple[T, ...]] = {
+ANY, SUMMER, WINTER = "any", "summer", "winter"  # seasons: the open-water season is May to September
+SUMMER_MONTHS = range(5, 10)
+
+
+@dataclass(frozen=True, slots=True)
+class Title:
+    """An event's title, when it runs (``season``; ``sunset``: each session starts an hour before the sun sets),
+    and a pitch of its own (else the category's)."""
+
+    text: T
+    season: str = ANY
+    sunset: bool = False
+    pitch: T | None = None
+
+    def runs_in(self, season: str) -> bool:
+        return self.season in (ANY, season)
+
+
+def _title(
+    en: str, ru: str, de: str, et: str, season: str = ANY, sunset: bool = False, pitch: T | None = None
+) -> Title:
+    return Title(tr(en, ru, de, et), season, sunset, pitch)
+
+
+TITLES: dict[str, tuple[Title, ...]] = {
     "sea": (
-        tr("Islands cruise", "Круиз по островам", "Inselkreuzfahrt", "Saarte kruiis"),
-        tr(
+        _title("Islands cruise", "Круиз по островам", "Inselkreuzfahrt", "Saarte kruiis", SUMMER),
+        _title(
             "Sunset sailing",
             "Парусная прогулка на закате",
             "Segeltörn bei Sonnenuntergang",
             "Päikeseloojangu purjetamine",
+            SUMMER,
+            sunset=True,
         ),
-        tr("Harbour boat tour", "Экскурсия на катере по гавани", "Hafenrundfahrt", "Sadama paadiretk"),
-        tr("Seal watching trip", "Поездка к тюленям", "Robbenbeobachtung per Boot", "Hüljeste vaatlusretk"),
+        _title("Harbour boat tour", "Экскурсия на катере по гавани", "Hafenrundfahrt", "Sadama paadiretk", SUMMER),
+        _title("Seal watching trip", "Поездка к тюленям", "Robbenbeobachtung per Boot", "Hüljeste vaatlusretk", SUMMER),
+        _title(
+            "Icebreaker cruise",
+            "Круиз на ледоколе",
+            "Eisbrecherfahrt",
+            "Jäälõhkuja kruiis",
+            WINTER,
+            pitch=tr(
+                "Hear the ice crack under the bow and warm up with hot tea on deck.",
+                "Слушайте, как трещит лёд под носом судна, и грейтесь горячим чаем на палубе.",
+                "Hören Sie das Eis unter dem Bug krachen und wärmen Sie sich an Deck mit heißem Tee auf.",
+                "Kuulake, kuidas jää laevanina all praguneb, ja soojendage end tekil kuuma teega.",
+            ),
+        ),
+        _title(
+            "Sea sauna and ice swim",
+            "Морская сауна и купание в проруби",
+            "Meeressauna und Eisbaden",
+            "Meresaun ja jääauguujumine",
+            WINTER,
+            pitch=tr(
+                "A wood-fired sauna by the shore and a dip in the ice hole, as the locals do in winter.",
+                "Сауна на дровах у самого берега и купание в проруби — как зимой делают местные.",
+                "Eine holzbefeuerte Sauna am Ufer und ein Bad im Eisloch, wie es die Einheimischen im Winter tun.",
+                "Puuküttega saun kaldal ja sulps jääauku, nagu kohalikud talvel teevad.",
+            ),
+        ),
     ),
     "city": (
-        tr("Old Town walk", "Прогулка по Старому городу", "Altstadtrundgang", "Vanalinna jalutuskäik"),
-        tr("Architecture tour", "Архитектурная экскурсия", "Architekturführung", "Arhitektuuriekskursioon"),
-        tr(
+        _title("Old Town walk", "Прогулка по Старому городу", "Altstadtrundgang", "Vanalinna jalutuskäik"),
+        _title("Architecture tour", "Архитектурная экскурсия", "Architekturführung", "Arhitektuuriekskursioon"),
+        _title(
             "Hidden courtyards walk",
             "Прогулка по тайным дворикам",
             "Rundgang durch versteckte Innenhöfe",
             "Varjatud hoovide jalutuskäik",
         ),
-        tr("City bike tour", "Велоэкскурсия по городу", "Stadtrundfahrt mit dem Fahrrad", "Linna rattaekskursioon"),
+        _title(
+            "City bike tour",
+            "Велоэкскурсия по городу",
+            "Stadtrundfahrt mit dem Fahrrad",
+            "Linna rattaekskursioon",
+            SUMMER,
+        ),
+        _title(
+            "Christmas market walk",
+            "Прогулка по рождественской ярмарке",
+            "Weihnachtsmarkt-Rundgang",
+            "Jõuluturu jalutuskäik",
+            WINTER,
+            pitch=tr(
+                "Mulled wine, gingerbread and the stories behind the old town's winter traditions.",
+                "Глинтвейн, имбирные пряники и истории зимних традиций старого города.",
+                "Glühwein, Lebkuchen und die Geschichten hinter den Wintertraditionen der Altstadt.",
+                "Hõõgvein, piparkoogid ja lood vanalinna talvetraditsioonide taga.",
+            ),
+        ),
     ),
     "food": (
-        tr("Market tasting tour", "Дегустационный тур по рынку", "Markt-Verkostungstour", "Turu degusteerimistuur"),
-        tr("Craft beer tasting", "Дегустация крафтового пива", "Craft-Beer-Verkostung", "Käsitööõlle degusteerimine"),
-        tr(
+        _title("Market tasting tour", "Дегустационный тур по рынку", "Markt-Verkostungstour", "Turu degusteerimistuur"),
+        _title(
+            "Craft beer tasting", "Дегустация крафтового пива", "Craft-Beer-Verkostung", "Käsitööõlle degusteerimine"
+        ),
+        _title(
             "Nordic cuisine dinner",
             "Ужин северной кухни",
             "Abendessen mit nordischer Küche",
             "Põhjamaise köögi õhtusöök",
         ),
-        tr("Cooking class", "Кулинарный мастер-класс", "Kochkurs", "Kokakursus"),
+        _title("Cooking class", "Кулинарный мастер-класс", "Kochkurs", "Kokakursus"),
     ),
     "nature": (
-        tr("Bog walk", "Прогулка по болоту", "Moorwanderung", "Rabamatk"),
-        tr("Forest hike", "Поход по лесу", "Waldwanderung", "Metsamatk"),
-        tr(
+        _title("Bog walk", "Прогулка по болоту", "Moorwanderung", "Rabamatk"),
+        _title("Forest hike", "Поход по лесу", "Waldwanderung", "Metsamatk"),
+        _title(
             "Birdwatching morning", "Утро наблюдения за птицами", "Vogelbeobachtung am Morgen", "Hommikune linnuvaatlus"
         ),
-        tr("Coastal cliffs trip", "Поездка к прибрежным скалам", "Ausflug zur Steilküste", "Pankranniku retk"),
+        _title("Coastal cliffs trip", "Поездка к прибрежным скалам", "Ausflug zur Steilküste", "Pankranniku retk"),
+        _title(
+            "Sunset snowshoe walk",
+            "Прогулка на снегоступах на закате",
+            "Schneeschuhwanderung bei Sonnenuntergang",
+            "Päikeseloojangu räätsamatk",
+            WINTER,
+            sunset=True,
+            pitch=tr(
+                "Snowshoes on, through the quiet winter bog as the low sun turns the snow pink.",
+                "Надеваем снегоступы и идём по тихому зимнему болоту, пока низкое солнце окрашивает снег в розовый.",
+                "Mit Schneeschuhen durch das stille Wintermoor, während die tiefe Sonne den Schnee rosa färbt.",
+                "Räätsad jalga ja läbi vaikse talvise raba, kui madal päike värvib lume roosaks.",
+            ),
+        ),
     ),
     "history": (
-        tr(
+        _title(
             "Medieval walls tour",
             "Экскурсия по средневековым стенам",
             "Führung entlang der Stadtmauer",
             "Keskaegse linnamüüri ekskursioon",
         ),
-        tr(
+        _title(
             "Soviet heritage tour",
             "Экскурсия по советскому наследию",
             "Tour zum sowjetischen Erbe",
             "Nõukogude pärandi tuur",
         ),
-        tr(
+        _title(
             "Castle and museum visit",
             "Посещение замка и музея",
             "Burg- und Museumsbesuch",
             "Lossi ja muuseumi külastus",
         ),
-        tr(
+        _title(
             "Hanseatic merchants walk",
             "По следам ганзейских купцов",
             "Auf den Spuren der Hansekaufleute",
@@ -159,27 +248,68 @@ TITLES: dict[str, tuple[T, ...]] = {
         ),
     ),
     "kids": (
-        tr("Pirate treasure hunt", "Пиратские поиски сокровищ", "Piraten-Schatzsuche", "Piraatide aardejaht"),
-        tr(
+        _title("Pirate treasure hunt", "Пиратские поиски сокровищ", "Piraten-Schatzsuche", "Piraatide aardejaht"),
+        _title(
             "Science centre for families",
             "Научный центр для всей семьи",
             "Wissenschaftszentrum für Familien",
             "Teaduskeskus kogu perele",
         ),
-        tr("Puppet workshop", "Кукольная мастерская", "Puppenwerkstatt", "Nukutöötuba"),
-        tr("Morning at the zoo", "Утро в зоопарке", "Vormittag im Zoo", "Hommik loomaaias"),
+        _title("Puppet workshop", "Кукольная мастерская", "Puppenwerkstatt", "Nukutöötuba"),
+        _title("Morning at the zoo", "Утро в зоопарке", "Vormittag im Zoo", "Hommik loomaaias"),
+        _title(
+            "Sledding and snow games",
+            "Санки и снежные игры",
+            "Rodeln und Schneespiele",
+            "Kelgutamine ja lumemängud",
+            WINTER,
+            pitch=tr(
+                "Sledges for everyone, a snow fort to build and hot cocoa at the end.",
+                "Санки для всех, снежная крепость и горячее какао в конце.",
+                "Schlitten für alle, eine Schneeburg zum Bauen und heißer Kakao zum Schluss.",
+                "Kelgud kõigile, lumekindlus ehitamiseks ja lõpuks kuum kakao.",
+            ),
+        ),
     ),
     "night": (
-        tr("Ghost walk", "Прогулка с привидениями", "Geisterführung", "Kummitustuur"),
-        tr("Night kayaking", "Ночная прогулка на каяках", "Nachtkajakfahrt", "Öine süstasõit"),
-        tr("Evening bar tour", "Вечерний тур по барам", "Abendliche Bartour", "Õhtune baaridetuur"),
-        tr("Stargazing evening", "Вечер наблюдения за звёздами", "Sternbeobachtung am Abend", "Tähevaatlusõhtu"),
+        _title("Ghost walk", "Прогулка с привидениями", "Geisterführung", "Kummitustuur"),
+        _title("Night kayaking", "Ночная прогулка на каяках", "Nachtkajakfahrt", "Öine süstasõit", SUMMER),
+        _title("Evening bar tour", "Вечерний тур по барам", "Abendliche Bartour", "Õhtune baaridetuur"),
+        _title(
+            "Stargazing evening", "Вечер наблюдения за звёздами", "Sternbeobachtung am Abend", "Tähevaatlusõhtu", WINTER
+        ),
     ),
     "adventure": (
-        tr("Sea kayaking", "Морской каякинг", "Seekajak-Tour", "Meresüstasõit"),
-        tr("Fat-bike ride", "Прогулка на фэтбайках", "Fatbike-Tour", "Fatbike'i sõit"),
-        tr("Rope park climbing", "Верёвочный парк", "Klettern im Hochseilgarten", "Ronimine seiklusparkis"),
-        tr("Stand-up paddle tour", "Прогулка на сап-бордах", "Stand-up-Paddling-Tour", "Aerulauatuur"),
+        _title("Sea kayaking", "Морской каякинг", "Seekajak-Tour", "Meresüstasõit", SUMMER),
+        _title("Fat-bike ride", "Прогулка на фэтбайках", "Fatbike-Tour", "Fatbike'i sõit"),
+        _title("Rope park climbing", "Верёвочный парк", "Klettern im Hochseilgarten", "Ronimine seiklusparkis", SUMMER),
+        _title("Stand-up paddle tour", "Прогулка на сап-бордах", "Stand-up-Paddling-Tour", "Aerulauatuur", SUMMER),
+        _title(
+            "Cross-country skiing",
+            "Беговые лыжи",
+            "Skilanglauf",
+            "Murdmaasuusatamine",
+            WINTER,
+            pitch=tr(
+                "Skis, boots and poles are provided; an instructor sets the pace for beginners.",
+                "Лыжи, ботинки и палки выдаём; инструктор подберёт темп для новичков.",
+                "Ski, Schuhe und Stöcke werden gestellt; ein Lehrer gibt Anfängern das Tempo vor.",
+                "Suusad, saapad ja kepid anname; instruktor valib algajatele sobiva tempo.",
+            ),
+        ),
+        _title(
+            "Ice skating on the lake",
+            "Коньки на озере",
+            "Schlittschuhlaufen auf dem See",
+            "Uisutamine järvel",
+            WINTER,
+            pitch=tr(
+                "Skates in every size and a warm hut by the ice for breaks.",
+                "Коньки любых размеров и тёплый домик у льда для перерывов.",
+                "Schlittschuhe in jeder Größe und eine warme Hütte am Eis für Pausen.",
+                "Uisud igas suuruses ja soe onn jää ääres puhkepausideks.",
+            ),
+        ),
     ),
 }
 
@@ -257,7 +387,7 @@ PROFILES: dict[str, tuple[tuple[int, int], tuple[int, ...], tuple[str, ...], tup
     "night": ((15, 40), (90, 120, 150), ("19:00", "20:00", "21:00", "22:00"), (8, 20)),
     "adventure": ((35, 90), (120, 180, 240), ("09:00", "10:00", "11:00", "13:00", "15:00"), (6, 14)),
 }
-WATER_TITLES = {"Night kayaking", "Sea kayaking", "Stand-up paddle tour"}
+WATER_TITLES = {"Night kayaking", "Sea kayaking", "Stand-up paddle tour", "Ice skating on the lake"}
 
 QUESTIONS: tuple[dict[str, Any], ...] = (
     {
@@ -325,6 +455,17 @@ QUESTIONS: tuple[dict[str, Any], ...] = (
         ),
     },
 )
+
+# The questions that fit an organiser's kinds of events (the guide's language is asked only when the organiser's
+# guides speak more than one, and then offers exactly those languages).
+QUESTION_FITS: dict[str, tuple[str, ...]] = {
+    "pickup": ("sea", "nature", "adventure", "city", "history"),
+    "diet": ("food", "sea", "nature"),
+    "guide-language": CATEGORIES,
+    "experience": ("adventure", "sea"),
+    "lunch": ("sea", "nature", "adventure"),
+    "shoe-size": ("nature", "adventure"),
+}
 
 CONFIRM_WITHIN = ("5m", "10m", "10m", "15m")
 PAY_WITHIN = ("20m", "30m", "30m", "1h")

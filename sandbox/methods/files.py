@@ -28,6 +28,7 @@ def stored_file(world: WorldState, value: Any, kind: str) -> dict[str, Any]:
             "file_size": len(data),
             "kind": kind,
         }
+        world.file_bytes[stored["file_id"]] = data
     elif isinstance(value, str) and value in world.files:
         return world.files[value]
     elif isinstance(value, str) and re.match(r"^https?://", value):

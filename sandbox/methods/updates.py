@@ -47,7 +47,7 @@ async def get_updates(
             if bot.updates:
                 return copy.deepcopy(bot.updates[:limit])
             remaining = deadline - loop.time()
-            if remaining <= 0:
+            if remaining <= 0 or world.closing:
                 return []
             await world.changed(remaining)
     finally:

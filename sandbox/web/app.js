@@ -8,6 +8,8 @@
 const API = "/sandbox/api";
 const CAST_URL = "/sandbox/web/cast";
 const POLL_TIMEOUT_S = 25;
+const RECONNECT_MS = 250; // after an error the page asks again this soon (a restarted emulator is back at once)
+const RECONNECT_MAX_MS = 1000;
 const PRESS_PENDING_MS = 8000;
 const TOAST_MS = 3000;
 
@@ -18,6 +20,15 @@ const app = {
   panes: [],
   paneByChat: new Map(), // String(chat_id) -> Pane
   liveText: "Live",
+  instance: null, // the emulator's instance: a restarted emulator has another one, and the page reloads
+};
+
+// The payment widget speaks the user's language, as Telegram's own does.
+const INVOICE_WORDS = {
+  en: { pay: "Pay {amount}", paid: "✓ Paid" },
+  ru: { pay: "Оплатить {amount}", paid: "✓ Оплачено" },
+  de: { pay: "{amount} bezahlen", paid: "✓ Bezahlt" },
+  et: { pay: "Maksa {amount}", paid: "✓ Makstud" },
 };
 
 // ---- the test API ----------------------------------------------------------------------------------------------
@@ -93,9 +104,9 @@ function timeOf(unixSeconds) {
   return new Date(unixSeconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
-function formatMoney(minor, currency) {
+function formatMoney(minor, currency, locale = "en") {
   try {
-    const format = new Intl.NumberFormat("en", { style: "currency", currency });
+    const format = new Intl.NumberFormat(locale || "en", { style: "currency", currency });
     const digits = format.resolvedOptions().maximumFractionDigits;
     return format.format(minor / 10 ** digits);
   } catch {
@@ -121,6 +132,22 @@ function snippet(message, limit = 70) {
   if (message.photo) return "Photo";
   if (message.document) return "Document";
   return "a message";
+}
+
+// A photo the bot uploaded is shown from the emulator's copy of its bytes; one sent by URL or file_id only
+// (no bytes kept) stays a placeholder.
+function photoNode(sizes) {
+  const largest = Array.isArray(sizes) && sizes.length ? sizes[sizes.length - 1] : null;
+  const placeholder = () => h("div", { class: "attachment" }, "🖼 Photo");
+  if (!largest || !largest.file_id || !largest.file_size) return placeholder();
+  const image = h("img", {
+    class: "photo",
+    alt: "Photo",
+    loading: "lazy",
+    src: `${API}/file?file_id=${encodeURIComponent(largest.file_id)}`,
+  });
+  image.addEventListener("error", () => image.replaceWith(placeholder()));
+  return h("div", { class: "photo-frame" }, image);
 }
 
 // ---- text with entities ----------------------------------------------------------------------------------------
@@ -272,6 +299,17 @@ class Pane {
     this.el = this.build();
   }
 
+  // the language of the person in this pane (a group's: the chrome's English)
+  get language() {
+    if (this.isGroup) return "en";
+    return app.users.get(String(this.speakers[0]))?.language_code || "en";
+  }
+
+  invoiceWords() {
+    const code = (this.language || "en").slice(0, 2).toLowerCase();
+    return INVOICE_WORDS[code] || INVOICE_WORDS.en;
+  }
+
   get roleLabel() {
     return this.spec.title || (this.isGroup ? "Group" : "Chat");
   }
@@ -354,6 +392,15 @@ class Pane {
     }
 
     this.toasts = h("div", { class: "pane-toasts", "aria-live": "polite" });
+    // Shown when a message arrives while the person has scrolled up to read older ones.
+    this.newBelow = h(
+      "button",
+      { type: "button", class: "new-below", hidden: true, onclick: () => this.scrollToEnd() },
+      "New message below ↓",
+    );
+    this.transcript.addEventListener("scroll", () => {
+      if (this.nearBottom()) this.newBelow.hidden = true;
+    });
     return h(
       "section",
       {
@@ -364,6 +411,7 @@ class Pane {
       head,
       this.toasts,
       this.transcript,
+      this.newBelow,
       this.replyBar,
       this.replyKeyboard,
       composer,
@@ -515,9 +563,20 @@ class Pane {
     if (this.last) this.render(this.last.messages, this.last.chat);
   }
 
+  nearBottom() {
+    return this.transcript.scrollHeight - this.transcript.scrollTop - this.transcript.clientHeight < 80;
+  }
+
+  scrollToEnd() {
+    this.transcript.scrollTop = this.transcript.scrollHeight;
+    this.newBelow.hidden = true;
+  }
+
   render(messages, chat) {
     for (const topic of (chat && chat.topics) || []) this.topics.set(topic.message_thread_id, topic.name);
-    const nearBottom = this.transcript.scrollHeight - this.transcript.scrollTop - this.transcript.clientHeight < 80;
+    const nearBottom = this.nearBottom();
+    const firstRender = this.messages.size === 0;
+    let appendedTheirs = false;
     const live = messages.filter((m) => !m.deleted);
     this.notePayments(live);
     const seen = new Set();
@@ -532,6 +591,7 @@ class Pane {
         entry = { data: message, el: h("li"), sig: "" };
         this.messages.set(id, entry);
         if (this.isMine(message)) appendedMine = true;
+        else appendedTheirs = true;
       }
       entry.data = message;
       if (entry.sig !== sig) {
@@ -550,7 +610,8 @@ class Pane {
     }
     this.empty.hidden = live.length > 0;
     this.renderReplyKeyboard(live, chat);
-    if (nearBottom || appendedMine) this.transcript.scrollTop = this.transcript.scrollHeight;
+    if (nearBottom || appendedMine || firstRender) this.scrollToEnd();
+    else if (appendedTheirs) this.newBelow.hidden = false;
   }
 
   // An invoice followed by a payment of the same amount counts as paid (the emulator refuses a second payment).
@@ -646,7 +707,7 @@ class Pane {
     if (message.text !== undefined && message.text !== null) {
       parts.push(h("div", { class: "text" }, renderText(message.text, message.entities, command)));
     }
-    if (message.photo) parts.push(h("div", { class: "attachment" }, "🖼 Photo"));
+    if (message.photo) parts.push(photoNode(message.photo));
     if (message.document) parts.push(h("div", { class: "attachment" }, `📄 ${message.document.file_name || "Document"}`));
     if (message.sticker) parts.push(h("div", { class: "attachment sticker" }, message.sticker.emoji || "Sticker"));
     if (message.location) {
@@ -673,18 +734,19 @@ class Pane {
 
   invoiceCard(message) {
     const invoice = message.invoice;
-    const amount = formatMoney(invoice.total_amount, invoice.currency);
+    const words = this.invoiceWords();
+    const amount = formatMoney(invoice.total_amount, invoice.currency, this.language);
     const keyboardPays = (message.reply_markup?.inline_keyboard || []).flat().some((b) => b.pay);
     let payButton = null;
     if (this.paidInvoices.has(message.message_id)) {
-      payButton = h("p", { class: "paid" }, "✓ Paid");
+      payButton = h("p", { class: "paid" }, words.paid);
     } else if (!keyboardPays) {
-      payButton = h("button", { type: "button", class: "pay" }, `Pay ${amount}`);
+      payButton = h("button", { type: "button", class: "pay" }, words.pay.replace("{amount}", amount));
       payButton.addEventListener("click", () => this.pay(message, payButton));
     }
     return h(
       "div",
-      { class: "invoice" },
+      { class: "invoice", lang: this.language },
       h("div", { class: "invoice-title" }, invoice.title || "Invoice"),
       invoice.description ? h("div", { class: "invoice-description" }, invoice.description) : null,
       h("div", { class: "invoice-amount" }, amount),
@@ -773,7 +835,8 @@ class Pane {
           const button = typeof raw === "string" ? { text: raw } : raw;
           const node = h("button", { type: "button", class: `kb-btn reply-kb-btn${button.request_contact ? " kb-contact" : ""}` }, button.text);
           if (button.request_contact) {
-            node.prepend(h("span", { "aria-hidden": "true" }, "📱 "));
+            // Telegram marks a contact button itself; a bot that already put 📱 in the text gets only one.
+            if (!/📱/u.test(button.text || "")) node.prepend(h("span", { "aria-hidden": "true" }, "📱 "));
             node.addEventListener("click", async () => {
               await this.shareContact(node);
               if (markup.one_time_keyboard) this.hideOneTime(source.id);
@@ -874,11 +937,12 @@ async function start() {
       break;
     } catch (error) {
       setStatus("offline", `Emulator not reachable (${error.message}); retrying…`);
-      await sleep(Math.min(500 * 2 ** attempt, 5000));
+      await sleep(Math.min(RECONNECT_MS * 2 ** attempt, RECONNECT_MAX_MS));
     }
   }
   app.bot = state.bot || null;
   app.version = state.version || 0;
+  app.instance = state.instance || null;
   for (const user of state.users || []) app.users.set(String(user.id), user);
   if (app.bot && app.bot.id !== undefined) app.users.set(String(app.bot.id), app.bot);
 
@@ -903,10 +967,17 @@ async function start() {
 }
 
 async function poll() {
-  let delay = 500;
+  let delay = RECONNECT_MS;
   for (;;) {
     try {
-      const events = await api("GET", `/events?since=${app.version}&timeout=${POLL_TIMEOUT_S}`);
+      const known = app.instance ? `&instance=${encodeURIComponent(app.instance)}` : "";
+      const events = await api("GET", `/events?since=${app.version}&timeout=${POLL_TIMEOUT_S}${known}`);
+      if (events.instance && app.instance && events.instance !== app.instance) {
+        // another emulator (the demo was restarted): other people, other chats; start afresh
+        setStatus("connecting", "The sandbox restarted; reloading…");
+        window.location.reload();
+        return;
+      }
       if (typeof events.version === "number") {
         if (events.version < app.version) {
           // the emulator restarted: everything we hold is stale
@@ -916,13 +987,13 @@ async function poll() {
         app.version = events.version;
       }
       setStatus("live", app.liveText);
-      delay = 500;
+      delay = RECONNECT_MS;
       for (const chatId of events.chats || []) app.paneByChat.get(String(chatId))?.scheduleRefresh();
       for (const alert of events.alerts || []) showCallbackAlert(alert);
     } catch (error) {
       setStatus("offline", `Reconnecting… (${error.message})`);
       await sleep(delay);
-      delay = Math.min(delay * 2, 5000);
+      delay = Math.min(delay * 2, RECONNECT_MAX_MS);
     }
   }
 }

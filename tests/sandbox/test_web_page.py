@@ -1,4 +1,6 @@
-"""The sandbox page in a real headless browser: a tourist books an excursion by clicking, as a person would.
+"""The sandbox page in a real headless browser: a tourist books an excursion by clicking, as a person would, and a
+second tourist books an event of another organiser, whose request reaches the same organiser pane (the demo seats
+every organiser there); the invoice speaks each tourist's language and the ticket's QR picture is shown.
 
 The emulator and the bot run in this process (the real Dispatcher polling the emulator over HTTP, and the outbox
 sender on its scheduler); the page is Debian's Chromium driven by Playwright. Nothing is downloaded: without
@@ -23,23 +25,23 @@ import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import ErrorEvent
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app import build_bot, build_dispatcher
 from bot.config import load_settings
-from bot.demo import DemoOrganiser, DemoPeople, cast_for
+from bot.demo import DemoOrganiser, DemoPeople, cast_for, create_guests, seat_every_organiser
 from bot.i18n import I18n
 from bot.outbox import OutboxSender
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
-from bot.storage.tables import OrderRow
+from bot.storage.tables import EventRow, OrderRow
 from domain.model.orders import format_order_code
 from sandbox.limits import Limits
 from sandbox.server import Emulator
 from sandbox.web import add_web_routes
 from scheduler.jobs import build_scheduler
 from tests.handlers.conftest import detach_routers
-from tests.seed import CRUISE_TITLE, ORGANISER_CHAT_ID, seed_catalog
+from tests.seed import CRUISE_TITLE, ORGANISER_CHAT_ID, WALK_TITLE, seed_catalog
 
 try:
     from playwright.async_api import Page, async_playwright, expect
@@ -102,19 +104,17 @@ async def sandbox(chromium: Path, tmp_path: Path) -> AsyncIterator[Sandbox]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}")
     await upgrade(engine)
     sessions = session_factory(engine)
-    await seed_catalog(sessions, datetime.now(UTC))
+    seeded = await seed_catalog(sessions, datetime.now(UTC))
+    async with sessions() as db, db.begin():  # the second organiser's walk needs confirming too
+        await db.execute(update(EventRow).where(EventRow.id == seeded.instant_event_id).values(confirmation="required"))
+    organisers = await seat_every_organiser(sessions, ORGANISER_CHAT_ID)  # as the demo does
 
     world = emulator.world
-    anna = world.add_user(first_name="Anna", language_code="en", username="anna_travels")
-    dmitri = world.add_user(first_name="Dmitri", language_code="ru")
-    organiser = world.add_user(first_name="Baltic Boats", language_code="et", user_id=ORGANISER_CHAT_ID)
     olga = world.add_user(first_name="Olga", language_code="en")
     mark = world.add_user(first_name="Mark", language_code="en")
     group = world.add_group(title="Tripdesk operators", members=[olga.id, mark.id])
-    people = DemoPeople(
-        tourists=(anna.id, dmitri.id), organiser=organiser.id, operators=(olga.id, mark.id), group=group.id
-    )
     organiser_row = DemoOrganiser("Baltic Boats", ORGANISER_CHAT_ID, "et", CRUISE_TITLE["en"], 2, "islands-cruise")
+    people = create_guests(world, organiser_row, (olga.id, mark.id), group.id, organisers=organisers)
     cast.panes = cast_for(people, organiser_row)
 
     settings = load_settings(
@@ -174,7 +174,7 @@ async def test_a_tourist_books_by_clicking(sandbox: Sandbox, chromium: Path, tmp
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
-            page = await browser.new_page(viewport={"width": 1600, "height": 1000})
+            page = await browser.new_page(viewport={"width": 1280, "height": 720})  # a laptop screen
             page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
             page.on("console", lambda msg: msg.type == "error" and problems.append(f"console: {msg.text}"))
             await page.goto(sandbox.url)
@@ -208,18 +208,38 @@ async def test_a_tourist_books_by_clicking(sandbox: Sandbox, chromium: Path, tmp
             await expect(invoice.locator(".paid")).to_be_visible(timeout=STEP_MS)
             await expect(anna.locator("li.msg.service")).to_contain_text("Payment of €45.00 received")
 
-            # Tourist 2 speaks Russian (and starts with the empty chat's suggestion); the operators' pane offers
-            # both operators as speakers.
+            # Paid: the ticket arrives with its QR code as a picture the page shows.
+            ticket = anna.locator("li.msg.theirs img.photo").last
+            await expect(ticket).to_be_visible(timeout=STEP_MS)
+            assert await ticket.evaluate("img => img.complete && img.naturalWidth > 0"), "the QR picture is empty"
+
+            # Tourist 2 speaks Russian (and starts with the empty chat's suggestion) and books the walk of another
+            # organiser: the request reaches the same organiser pane, the organiser's Confirm button confirms it,
+            # and the invoice speaks Russian.
             dmitri = page.locator('section[data-role="tourist2"]')
             await dmitri.get_by_role("button", name="/start", exact=True).click()
             await expect(dmitri.locator("li.msg.theirs").last).to_contain_text(ru("What would you like to do?"))
+            walk_card = await book_the_walk(dmitri, ru)
+            walk = await order_of(sandbox, sandbox.people.tourists[1])
+            walk_code = format_order_code(walk.code)
+            await expect(walk_card).to_contain_text(walk_code)
+            walk_request = organiser.locator("li.msg.theirs", has_text=walk_code).first
+            await expect(walk_request).to_contain_text(WALK_TITLE["en"], timeout=STEP_MS)
+            await walk_request.get_by_role("button", name=en("Confirm")).click()
+            await expect(walk_request.locator(".inline-kb")).to_have_count(0, timeout=STEP_MS)
+            invoice = dmitri.locator(".invoice")
+            await expect(invoice).to_be_visible(timeout=STEP_MS)
+            await expect(invoice).to_have_attribute("lang", "ru")
+            await invoice.get_by_role("button", name=re.compile("^Оплатить ")).click()
+            await expect(invoice.locator(".paid")).to_have_text("✓ Оплачено", timeout=STEP_MS)
+
             operators = page.locator('section[data-role="operators"]')
             await expect(operators.locator("select.speaker option")).to_have_text(["Olga", "Mark"])
 
             shot = tmp_path / "sandbox.png"
             await page.screenshot(path=str(shot))
 
-            # Four panes side by side on a wide screen, 2 × 2 on a narrower one.
+            # Four panes side by side on a laptop screen, 2 × 2 on a narrower one.
             boxes = [await page.locator(f'section[data-role="{k}"]').bounding_box() for k in PANES]
             assert len({round(b["y"]) for b in boxes}) == 1, boxes
             await page.set_viewport_size({"width": 1100, "height": 900})
@@ -314,8 +334,31 @@ async def click(message, label: str | re.Pattern[str], expect_text: str | re.Pat
         await expect(message).to_contain_text(expect_text, timeout=STEP_MS)
 
 
+async def book_the_walk(pane, _):
+    """The Old Town walk (the second organiser's, no questions to answer) by clicking; returns the order card."""
+    screen = pane.locator("li.msg.theirs").last
+    screen_id = await screen.get_attribute("data-message-id")
+    screen = pane.locator(f'li.msg[data-message-id="{screen_id}"]')
+    await click(screen, _("Events"), expect_text=_("Where are you? Choose a region:"))
+    await click(screen, "Таллин", expect_text=_("Next 30 days"))
+    await click(screen, _("Next 30 days"), expect_text=_("All categories"))
+    await click(screen, _("City tours"), expect_text=WALK_TITLE["ru"])
+    await click(screen, WALK_TITLE["ru"], expect_text=_("Upcoming dates"))
+    await screen.locator(".inline-kb .kb-btn").first.click()
+    await expect(screen).to_contain_text(_("How many tickets? Use − and +."), timeout=STEP_MS)
+    await click(screen, _("Continue"), expect_text=_("Your booking"))
+    await click(screen, _("Confirm booking"), expect_text=re.compile(r"\b[A-Z0-9]{3}-[A-Z0-9]{3}\b"))
+    return screen
+
+
 async def only_order(sandbox: Sandbox) -> OrderRow:
     async with sandbox.sessions() as db:
         orders = list(await db.scalars(select(OrderRow)))
     assert len(orders) == 1 and orders[0].user_id == sandbox.people.tourists[0]
     return orders[0]
+
+
+async def order_of(sandbox: Sandbox, user_id: int) -> OrderRow:
+    async with sandbox.sessions() as db:
+        (order,) = list(await db.scalars(select(OrderRow).where(OrderRow.user_id == user_id)))
+    return order
