@@ -31,29 +31,25 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from bench.common import ANSWERS, FIRST_USER, NOW, bench_order, scratch_postgres
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.tables import SessionRow
 from bot.storage.uow import SqlUnitOfWork
 from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage
-from domain.model.orders import Order, OrderItem, new_order_code
+from domain.model.orders import new_order_code
 from domain.use_cases.booking import PlaceOrder, place_order
 from tests.seed import Seeded, seed_catalog, seed_users
-
-NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-FIRST_USER = 5_000_000
-ANSWERS = {"pickup": "Hotel Telegraaf", "lunch": "fish"}
 
 
 @dataclass
@@ -93,26 +89,8 @@ async def open_sqlite(directory: str, pool_size: int, users: int) -> Backend:
 
 
 async def open_postgres(url: str, pool_size: int, users: int) -> Backend:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url)
-    async with admin.begin() as conn:
-        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=0,
-        pool_timeout=120,
-        connect_args={"server_settings": {"search_path": schema}},
-    )
-
-    async def cleanup() -> None:
-        await engine.dispose()
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
-
+    engine, cleanup = await scratch_postgres(url, pool_size=pool_size, max_overflow=0, pool_timeout=120)
     try:
-        await upgrade(engine)
         return await _prepare("PostgreSQL", engine, users, cleanup)
     except BaseException:
         await cleanup()
@@ -156,24 +134,7 @@ async def storage_path(backend: Backend, session_id: int, user_id: int) -> None:
     async with SqlUnitOfWork(backend.sessions) as uow:
         if not await uow.seats.reserve(session_id, 1):
             raise RuntimeError("the bench session ran out of seats")
-        order = await uow.orders.add(
-            Order(
-                code=new_order_code(),
-                user_id=user_id,
-                session_id=session_id,
-                event_id=backend.seeded.event_id,
-                currency="EUR",
-                items=[OrderItem("adult", 1, 4500)],
-                subtotal_minor=4500,
-                discount_percent=0,
-                total_minor=4500,
-                created_at=NOW,
-                hold_until=NOW + timedelta(minutes=15),
-                language="en",
-                answers=dict(ANSWERS),
-                confirm_by=NOW + timedelta(minutes=10),
-            )
-        )
+        order = await uow.orders.add(bench_order(new_order_code(), user_id, session_id, backend.seeded.event_id, NOW))
         await uow.outbox.add(
             OutboxMessage(OutboxKind.BOOKING_REQUEST, 700001, {"order_id": order.id}, NOW, f"bench:{order.id}")
         )

@@ -43,11 +43,10 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from bench.common import FIRST_USER, NOW, bench_order, scratch_postgres, unique
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.orders import order_values
@@ -71,7 +71,6 @@ from domain.model.desk import DIGEST_AFTER, DeskSettings
 from domain.model.orders import (
     BookingStatus,
     Order,
-    OrderItem,
     PaymentStatus,
     TicketStatus,
     new_order_code,
@@ -80,11 +79,8 @@ from domain.model.payments import new_ticket_code
 from scheduler.jobs import MAX_PASSES, DeskJobs
 from tests.seed import seed_catalog
 
-NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 DESK_CHAT_ID = -100500
-FIRST_USER = 5_000_000
 SESSIONS = 30
-ANSWERS = {"pickup": "Hotel Telegraaf", "lunch": "fish"}
 PROBLEMS = ("organiser_silent", "refund_due", "unpaid")
 CARD_KINDS = ("operator.problem_card", "operator.problem_digest")
 
@@ -160,23 +156,7 @@ async def open_sqlite(directory: str) -> Backend:
 
 
 async def open_postgres(url: str) -> Backend:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url)
-    async with admin.begin() as conn:
-        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(url, connect_args={"server_settings": {"search_path": schema}})
-
-    async def cleanup() -> None:
-        await engine.dispose()
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
-
-    try:
-        await upgrade(engine)
-    except BaseException:
-        await cleanup()
-        raise
+    engine, cleanup = await scratch_postgres(url)
     return Backend("PostgreSQL", engine, session_factory(engine), cleanup, postgres=True)
 
 
@@ -185,30 +165,10 @@ async def open_postgres(url: str) -> Backend:
 
 def _order(kind: str, index: int, session_id: int, event_id: int, codes: set[str], tickets: set[str]) -> Order:
     """One order in the state ``kind`` names (a problem of :data:`PROBLEMS`, or a normal state)."""
-    while (code := new_order_code()) in codes:
-        pass
-    codes.add(code)
     created = NOW - timedelta(hours=3)
-    order = Order(
-        code=code,
-        user_id=FIRST_USER + index,
-        session_id=session_id,
-        event_id=event_id,
-        currency="EUR",
-        items=[OrderItem("adult", 1, 4500)],
-        subtotal_minor=4500,
-        discount_percent=0,
-        total_minor=4500,
-        created_at=created,
-        hold_until=created + timedelta(minutes=15),
-        language="en",
-        answers=dict(ANSWERS),
-        confirm_by=created + timedelta(minutes=10),
-    )
+    order = bench_order(unique(new_order_code, codes), FIRST_USER + index, session_id, event_id, created)
     if kind in ("paid", "refund_due"):
-        while (ticket := new_ticket_code()) in tickets:
-            pass
-        tickets.add(ticket)
+        ticket = unique(new_ticket_code, tickets)
         order.booking, order.payment, order.ticket = BookingStatus.CONFIRMED, PaymentStatus.PAID, TicketStatus.ISSUED
         order.pay_by, order.paid_at, order.ticket_code = created + timedelta(minutes=40), created, ticket
         if kind == "refund_due":  # the tourist cancelled a paid order; the money is not returned yet

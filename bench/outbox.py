@@ -50,7 +50,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
@@ -60,9 +59,10 @@ from typing import Any, TypeVar
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiohttp import web
-from sqlalchemy import event, func, insert, select, text, update
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from bench.common import FIRST_USER, bench_order, scratch_postgres, unique
 from bot.app import build_bot
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -87,8 +87,6 @@ from domain.model.messages import (
 )
 from domain.model.orders import (
     BookingStatus,
-    Order,
-    OrderItem,
     PaymentStatus,
     TicketStatus,
     format_order_code,
@@ -103,10 +101,8 @@ from sandbox.server import Emulator
 from scheduler.jobs import build_scheduler
 from tests.seed import seed_catalog, seed_users
 
-FIRST_USER = 5_000_000
 TOKEN = "424242:bench-outbox-token-AAAAAAAAAAAAAAAAAAAAAAAA"
 OFFSET = timedelta(hours=2)  # the reminder two hours before the start (the seeded organiser's [24h, 2h])
-ANSWERS = {"pickup": "Hotel Telegraaf", "lunch": "fish"}
 KIND = OutboxKind.SESSION_REMINDER.value
 DB_PHASES = ("claim", "blocked_users", "sent", "retry", "dead", "mark_blocked")
 T = TypeVar("T")
@@ -198,29 +194,16 @@ async def prepare(sessions: async_sessionmaker, n: int, now: datetime) -> tuple[
     order_rows, item_rows, reminder_rows = [], [], []
     code_of: dict[int, str] = {}
     for index, user_id in enumerate(users):
-        while (code := new_order_code()) in codes:
-            pass
-        while (ticket := new_ticket_code()) in tickets:
-            pass
-        codes.add(code)
-        tickets.add(ticket)
+        code = unique(new_order_code, codes)
+        ticket = unique(new_ticket_code, tickets)
         order_id = index + 1
         created = now - timedelta(days=1)
-        order = Order(
-            code=code,
-            user_id=user_id,
-            session_id=session_id,
-            event_id=seeded.event_id,
-            currency="EUR",
-            items=[OrderItem("adult", 1, 4500)],
-            subtotal_minor=4500,
-            discount_percent=0,
-            total_minor=4500,
-            created_at=created,
-            hold_until=created + timedelta(minutes=15),
-            language="en",
-            answers=dict(ANSWERS),
-            confirm_by=created + timedelta(minutes=10),
+        order = bench_order(
+            code,
+            user_id,
+            session_id,
+            seeded.event_id,
+            created,
             pay_by=created + timedelta(minutes=40),
             booking=BookingStatus.CONFIRMED,
             payment=PaymentStatus.PAID,
@@ -578,19 +561,11 @@ async def with_sqlite(args: argparse.Namespace) -> None:
 
 
 async def with_postgres(args: argparse.Namespace, url: str) -> None:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url)
-    async with admin.begin() as conn:
-        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(url, connect_args={"server_settings": {"search_path": schema}})
+    engine, cleanup = await scratch_postgres(url)
     try:
-        await upgrade(engine)
         await run(args, engine, "PostgreSQL")
     finally:
-        await engine.dispose()
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
+        await cleanup()
 
 
 async def main() -> None:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -36,29 +39,32 @@ def engine_twin(engine: AsyncEngine) -> AsyncEngine:
     return create_engine(url, **kwargs)
 
 
-async def _sqlite_engine(tmp_path) -> AsyncEngine:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-    engine = create_engine(url)
-    _TWINS[id(engine)] = (url, {})
-    await upgrade(engine)
-    return engine
-
-
-async def _postgres_engine() -> tuple[AsyncEngine, str]:
-    if not POSTGRES_URL:
-        pytest.skip(
-            "PostgreSQL not configured: set TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)"
-        )
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    async with admin.begin() as conn:
-        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    await admin.dispose()
-    kwargs = {"connect_args": {"server_settings": {"search_path": schema}}}
-    engine = create_engine(POSTGRES_URL, **kwargs)
-    _TWINS[id(engine)] = (POSTGRES_URL, kwargs)
-    await upgrade(engine)
-    return engine, schema
+@asynccontextmanager
+async def migrated_engine(backend: str, tmp_path: Path, **engine_kwargs: Any) -> AsyncIterator[AsyncEngine]:
+    """An engine on a new, migrated database: a SQLite file in ``tmp_path``, or (``backend="postgres"``) a schema of
+    its own on TEST_POSTGRES_URL (the test skips without it); disposed, and the schema dropped, afterwards."""
+    if backend == "sqlite":
+        url, kwargs, schema = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}", dict(engine_kwargs), None
+    else:
+        if not POSTGRES_URL:
+            pytest.skip(
+                "PostgreSQL not configured: set TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)"
+            )
+        url, schema = POSTGRES_URL, f"t_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(url)
+        async with admin.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        await admin.dispose()
+        kwargs = {"connect_args": {"server_settings": {"search_path": schema}}, **engine_kwargs}
+    engine = create_engine(url, **kwargs)
+    _TWINS[id(engine)] = (url, kwargs)
+    try:
+        await upgrade(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+        if schema is not None:
+            await drop_schema(schema)
 
 
 async def drop_schema(schema: str) -> None:
@@ -69,32 +75,22 @@ async def drop_schema(schema: str) -> None:
 
 
 @pytest.fixture
-async def sqlite_engine(tmp_path) -> AsyncIterator[AsyncEngine]:
-    engine = await _sqlite_engine(tmp_path)
-    yield engine
-    await engine.dispose()
+async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    async with migrated_engine("sqlite", tmp_path) as engine:
+        yield engine
 
 
 @pytest.fixture
-async def pg_engine() -> AsyncIterator[AsyncEngine]:
-    engine, schema = await _postgres_engine()
-    yield engine
-    await engine.dispose()
-    await drop_schema(schema)
+async def pg_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    async with migrated_engine("postgres", tmp_path) as engine:
+        yield engine
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def engine(request, tmp_path) -> AsyncIterator[AsyncEngine]:
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """The same test on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        engine = await _sqlite_engine(tmp_path)
+    async with migrated_engine(request.param, tmp_path) as engine:
         yield engine
-        await engine.dispose()
-    else:
-        engine, schema = await _postgres_engine()
-        yield engine
-        await engine.dispose()
-        await drop_schema(schema)
 
 
 @pytest.fixture

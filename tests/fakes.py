@@ -11,25 +11,28 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
+from bot.storage.catalog import (
+    event_from_row,
+    hotel_from_row,
+    organiser_from_row,
+    region_from_row,
+    session_from_row,
+)
+from bot.storage.tables import EventRow, HotelRow, OrganiserRow, RegionRow, SessionRow
 from domain.errors import ConcurrentChange
 from domain.model.catalog import (
-    Choice,
-    Confirmation,
     Event,
     EventSession,
     EventSummary,
     Hotel,
     Organiser,
-    Question,
-    QuestionKind,
     Region,
     SessionStatus,
-    TicketType,
 )
 from domain.model.desk import Card
 from domain.model.messages import AuditEntry, OutboxMessage
@@ -678,107 +681,27 @@ class FakeUnitOfWork:
 
 # ---- the catalog of tests/seed.py, in memory --------------------------------------------------------------------
 
-
-def _questions(data: Iterable[dict[str, Any]]) -> tuple[Question, ...]:
-    return tuple(
-        Question(
-            id=q["id"],
-            text=dict(q["text"]),
-            kind=QuestionKind(q.get("kind", "text")),
-            required=q.get("required", True),
-            max_length=q.get("max_length", 200),
-            choices=tuple(Choice(c["id"], dict(c["text"])) for c in q.get("choices", ())),
-        )
-        for q in data
-    )
-
-
-def _ticket_types(prices: Iterable[dict[str, Any]]) -> tuple[TicketType, ...]:
-    return tuple(TicketType(p["code"], p["price_minor"]) for p in prices)
+# Which state dict a catalog row goes to, and the storage's own mapper that turns it into the entity.
+_CATALOG_ENTITIES: dict[type, tuple[str, Callable[[Any], Any]]] = {
+    RegionRow: ("regions", region_from_row),
+    HotelRow: ("hotels", hotel_from_row),
+    OrganiserRow: ("organisers", organiser_from_row),
+    EventRow: ("events", event_from_row),
+    SessionRow: ("sessions", session_from_row),
+}
 
 
 def build_catalog(state: FakeState, now: datetime) -> Seeded:
-    """Fill ``state`` with the catalog :func:`tests.seed.seed_catalog` writes (same ids on an empty state)."""
-    reminders = (timedelta(days=1), timedelta(hours=2))
-    state.regions[1] = Region(1, "tallinn", "Europe/Tallinn", dict(seed.TALLINN_NAME))
-    state.regions[2] = Region(2, "tartu", "Europe/Tallinn", dict(seed.TARTU_NAME))
-    state.hotels[1] = Hotel(1, "telegraaf", 1, seed.HOTEL_NAME, seed.HOTEL_DISCOUNT)
-    state.hotels[2] = Hotel(2, "harbour-inn", 1, seed.PLAIN_HOTEL_NAME, 0)
-    state.organisers[1] = Organiser(
-        id=1,
-        code="baltic-boats",
-        name="Baltic Boats",
-        chat_id=seed.ORGANISER_CHAT_ID,
-        language="et",
-        phone=seed.ORGANISER_PHONE,
-        confirm_within=timedelta(minutes=10),
-        pay_within=timedelta(minutes=30),
-        hold=timedelta(minutes=15),
-        reminders=reminders,
-        questions=_questions(seed.QUESTIONS),
-    )
-    state.organisers[2] = Organiser(
-        id=2,
-        code="old-town-guides",
-        name="Old Town Guides",
-        chat_id=seed.INSTANT_ORGANISER_CHAT_ID,
-        language="en",
-        reminders=reminders,
-    )
-    state.events[1] = Event(
-        id=1,
-        code="islands-cruise",
-        organiser_id=1,
-        region_id=1,
-        category="sea",
-        title=dict(seed.CRUISE_TITLE),
-        description=dict(seed.CRUISE_DESCRIPTION),
-        meeting_point=dict(seed.CRUISE_MEETING_POINT),
-        duration=timedelta(hours=3),
-        languages=("en", "ru"),
-        currency="EUR",
-        ticket_types=_ticket_types(seed.CRUISE_PRICES),
-        confirmation=Confirmation.REQUIRED,
-    )
-    state.events[2] = Event(
-        id=2,
-        code="old-town-walk",
-        organiser_id=2,
-        region_id=1,
-        category="city",
-        title=dict(seed.WALK_TITLE),
-        description=dict(seed.WALK_DESCRIPTION),
-        meeting_point=dict(seed.WALK_MEETING_POINT),
-        duration=timedelta(hours=2),
-        languages=("en", "de"),
-        currency="EUR",
-        ticket_types=_ticket_types(seed.WALK_PRICES),
-        confirmation=Confirmation.INSTANT,
-    )
-    sessions = [
-        (1, 1, seed.SESSION_IN, 20, SessionStatus.SCHEDULED),
-        (2, 1, seed.SMALL_SESSION_IN, 2, SessionStatus.SCHEDULED),
-        (3, 2, seed.INSTANT_SESSION_IN, 10, SessionStatus.SCHEDULED),
-        (4, 1, seed.PAST_SESSION_IN, 20, SessionStatus.SCHEDULED),
-        (5, 1, seed.CANCELLED_SESSION_IN, 20, SessionStatus.CANCELLED),
-    ]
-    for session_id, event_id, offset, capacity, status in sessions:
-        state.sessions[session_id] = EventSession(session_id, event_id, now + offset, capacity, capacity, status)
-    return Seeded(
-        region_id=1,
-        other_region_id=2,
-        hotel_id=1,
-        plain_hotel_id=2,
-        organiser_id=1,
-        instant_organiser_id=2,
-        event_id=1,
-        instant_event_id=2,
-        session_id=1,
-        small_session_id=2,
-        instant_session_id=3,
-        past_session_id=4,
-        cancelled_session_id=5,
-    )
+    """Fill ``state`` with the catalog :func:`tests.seed.seed_catalog` writes: the same rows, numbered as a database
+    would number them (the same ids on an empty state), turned into entities as ``SqlCatalogRepository`` reads them."""
+    catalog = seed.CatalogRows(now)
+    for batch in catalog.batches():
+        for row in batch:
+            name, from_row = _CATALOG_ENTITIES[type(row)]
+            entities: dict[int, Any] = getattr(state, name)
+            row.id = max(entities, default=0) + 1
+            entities[row.id] = from_row(row)
+    return catalog.seeded()
 
 
 def add_user(

@@ -1,12 +1,12 @@
 """A small, known catalog written straight into the tables, for integration and handler tests.
 
-The same shape is built in memory by :func:`tests.fakes.build_catalog`; the texts below are shared by both.
+The same rows become entities in memory in :func:`tests.fakes.build_catalog`, through the storage's own row mappers.
 Times are relative to ``now`` so the catalog is always "upcoming" from the test's clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.storage.tables import (
+    Base,
     EventRow,
     HotelRow,
     OrganiserRow,
@@ -122,17 +123,26 @@ class Seeded:
     cancelled_session_id: int
 
 
-async def seed_catalog(sessions: async_sessionmaker, now: datetime) -> Seeded:
-    """Insert the known catalog (two regions, two hotels, two organisers, two events, five sessions)."""
-    async with sessions() as db, db.begin():
-        tallinn = RegionRow(code="tallinn", timezone="Europe/Tallinn", name=TALLINN_NAME)
-        tartu = RegionRow(code="tartu", timezone="Europe/Tallinn", name=TARTU_NAME)
-        db.add_all([tallinn, tartu])
-        await db.flush()
+class CatalogRows:
+    """The known catalog as table rows: two regions, two hotels, two organisers, two events, five sessions.
 
-        hotel = _hotel("telegraaf", tallinn.id, HOTEL_NAME, HOTEL_DISCOUNT)
-        plain_hotel = _hotel("harbour-inn", tallinn.id, PLAIN_HOTEL_NAME, 0)
-        organiser = OrganiserRow(
+    :meth:`batches` hands them out in the order their foreign keys need: a batch's rows point at the ids of the
+    batches before it, so each batch must have its ids (a flush, or :func:`tests.fakes.build_catalog` numbering them)
+    before the next is built. :meth:`seeded` then tells the ids.
+    """
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def batches(self) -> Iterator[list[Base]]:
+        now = self.now
+        self.tallinn = RegionRow(code="tallinn", timezone="Europe/Tallinn", name=TALLINN_NAME)
+        self.tartu = RegionRow(code="tartu", timezone="Europe/Tallinn", name=TARTU_NAME)
+        yield [self.tallinn, self.tartu]
+
+        self.hotel = _hotel("telegraaf", self.tallinn.id, HOTEL_NAME, HOTEL_DISCOUNT)
+        self.plain_hotel = _hotel("harbour-inn", self.tallinn.id, PLAIN_HOTEL_NAME, 0)
+        self.organiser = OrganiserRow(
             code="baltic-boats",
             name="Baltic Boats",
             chat_id=ORGANISER_CHAT_ID,
@@ -144,7 +154,7 @@ async def seed_catalog(sessions: async_sessionmaker, now: datetime) -> Seeded:
             reminders_s=[DAY, 2 * HOUR],
             questions=QUESTIONS,
         )
-        instant_organiser = OrganiserRow(
+        self.instant_organiser = OrganiserRow(
             code="old-town-guides",
             name="Old Town Guides",
             chat_id=INSTANT_ORGANISER_CHAT_ID,
@@ -156,13 +166,12 @@ async def seed_catalog(sessions: async_sessionmaker, now: datetime) -> Seeded:
             reminders_s=[DAY, 2 * HOUR],
             questions=[],
         )
-        db.add_all([hotel, plain_hotel, organiser, instant_organiser])
-        await db.flush()
+        yield [self.hotel, self.plain_hotel, self.organiser, self.instant_organiser]
 
-        cruise = EventRow(
+        self.cruise = EventRow(
             code="islands-cruise",
-            organiser_id=organiser.id,
-            region_id=tallinn.id,
+            organiser_id=self.organiser.id,
+            region_id=self.tallinn.id,
             category="sea",
             title=CRUISE_TITLE,
             description=CRUISE_DESCRIPTION,
@@ -173,10 +182,10 @@ async def seed_catalog(sessions: async_sessionmaker, now: datetime) -> Seeded:
             prices=CRUISE_PRICES,
             confirmation="required",
         )
-        walk = EventRow(
+        self.walk = EventRow(
             code="old-town-walk",
-            organiser_id=instant_organiser.id,
-            region_id=tallinn.id,
+            organiser_id=self.instant_organiser.id,
+            region_id=self.tallinn.id,
             category="city",
             title=WALK_TITLE,
             description=WALK_DESCRIPTION,
@@ -187,32 +196,42 @@ async def seed_catalog(sessions: async_sessionmaker, now: datetime) -> Seeded:
             prices=WALK_PRICES,
             confirmation="instant",
         )
-        db.add_all([cruise, walk])
-        await db.flush()
+        yield [self.cruise, self.walk]
 
-        session = _session(cruise.id, now + SESSION_IN, 20)
-        small = _session(cruise.id, now + SMALL_SESSION_IN, 2)
-        instant = _session(walk.id, now + INSTANT_SESSION_IN, 10)
-        past = _session(cruise.id, now + PAST_SESSION_IN, 20)
-        cancelled = _session(cruise.id, now + CANCELLED_SESSION_IN, 20, status="cancelled")
-        db.add_all([session, small, instant, past, cancelled])
-        await db.flush()
+        cruise, walk = self.cruise.id, self.walk.id
+        self.session = _session(cruise, now + SESSION_IN, 20)
+        self.small = _session(cruise, now + SMALL_SESSION_IN, 2)
+        self.instant = _session(walk, now + INSTANT_SESSION_IN, 10)
+        self.past = _session(cruise, now + PAST_SESSION_IN, 20)
+        self.cancelled = _session(cruise, now + CANCELLED_SESSION_IN, 20, status="cancelled")
+        yield [self.session, self.small, self.instant, self.past, self.cancelled]
 
+    def seeded(self) -> Seeded:
         return Seeded(
-            region_id=tallinn.id,
-            other_region_id=tartu.id,
-            hotel_id=hotel.id,
-            plain_hotel_id=plain_hotel.id,
-            organiser_id=organiser.id,
-            instant_organiser_id=instant_organiser.id,
-            event_id=cruise.id,
-            instant_event_id=walk.id,
-            session_id=session.id,
-            small_session_id=small.id,
-            instant_session_id=instant.id,
-            past_session_id=past.id,
-            cancelled_session_id=cancelled.id,
+            region_id=self.tallinn.id,
+            other_region_id=self.tartu.id,
+            hotel_id=self.hotel.id,
+            plain_hotel_id=self.plain_hotel.id,
+            organiser_id=self.organiser.id,
+            instant_organiser_id=self.instant_organiser.id,
+            event_id=self.cruise.id,
+            instant_event_id=self.walk.id,
+            session_id=self.session.id,
+            small_session_id=self.small.id,
+            instant_session_id=self.instant.id,
+            past_session_id=self.past.id,
+            cancelled_session_id=self.cancelled.id,
         )
+
+
+async def seed_catalog(sessions: async_sessionmaker, now: datetime) -> Seeded:
+    """Insert the known catalog (:class:`CatalogRows`)."""
+    catalog = CatalogRows(now)
+    async with sessions() as db, db.begin():
+        for batch in catalog.batches():
+            db.add_all(batch)
+            await db.flush()
+        return catalog.seeded()
 
 
 def _hotel(code: str, region_id: int, name: str, discount: int) -> HotelRow:

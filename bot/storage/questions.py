@@ -67,29 +67,17 @@ class SqlQuestionRepository:
             },
         )
         await self._db.execute(statement)
-        row = await self._db.scalar(
-            select(QuestionThreadRow)
-            .where(QuestionThreadRow.user_id == user_id)
-            .execution_options(populate_existing=True)
-        )
+        row = await self._thread_row(user_id)
         if row is None:  # the upsert above wrote it in this transaction
             raise RuntimeError(f"the question thread of user {user_id} is missing after its upsert")
         return thread_from_row(row)
 
     async def thread(self, user_id: int) -> QuestionThread | None:
-        row = await self._db.scalar(
-            select(QuestionThreadRow)
-            .where(QuestionThreadRow.user_id == user_id)
-            .execution_options(populate_existing=True)
-        )
+        row = await self._thread_row(user_id)
         return thread_from_row(row) if row else None
 
     async def mark_answered(self, user_id: int, by: str, now: datetime) -> QuestionThread | None:
-        row = await self._db.scalar(
-            select(QuestionThreadRow)
-            .where(QuestionThreadRow.user_id == user_id)
-            .execution_options(populate_existing=True)
-        )
+        row = await self._thread_row(user_id)
         if row is None:
             return None
         row.status = ThreadStatus.ANSWERED.value
@@ -98,6 +86,14 @@ class SqlQuestionRepository:
         row.desk_check_at = now  # the desk looks now: it closes the thread's card, if any
         await self._db.flush()
         return thread_from_row(row)
+
+    async def _thread_row(self, user_id: int) -> QuestionThreadRow | None:
+        """The tourist's thread row as the database has it now (not as this session last loaded it)."""
+        return await self._db.scalar(
+            select(QuestionThreadRow)
+            .where(QuestionThreadRow.user_id == user_id)
+            .execution_options(populate_existing=True)
+        )
 
     async def due_threads(self, now: datetime, limit: int) -> Sequence[QuestionThread]:
         rows = await self._db.scalars(

@@ -55,20 +55,7 @@ class SqlReminderRepository:
     # ---- order reminders ------------------------------------------------------------------------------------------
 
     async def add(self, reminder: Reminder) -> bool:
-        # ON CONFLICT DO NOTHING: a concurrent insert of the same (order, kind) waits and then adds nothing.
-        inserted = await self._db.scalar(
-            insert_on_conflict(self._db, OrderReminderRow)
-            .values(
-                order_id=reminder.order_id,
-                kind=reminder.kind,
-                due_at=reminder.due_at,
-                status=reminder.status.value,
-                done_at=reminder.done_at,
-            )
-            .on_conflict_do_nothing(index_elements=[OrderReminderRow.order_id, OrderReminderRow.kind])
-            .returning(OrderReminderRow.id)
-        )
-        return inserted is not None
+        return await self._add_once(OrderReminderRow, OrderReminderRow.order_id, reminder.order_id, reminder)
 
     async def for_order(self, order_id: int) -> Sequence[Reminder]:
         rows = await self._db.scalars(
@@ -86,19 +73,7 @@ class SqlReminderRepository:
     # ---- session notices ------------------------------------------------------------------------------------------
 
     async def add_notice(self, notice: SessionNotice) -> bool:
-        inserted = await self._db.scalar(
-            insert_on_conflict(self._db, SessionNoticeRow)
-            .values(
-                session_id=notice.session_id,
-                kind=notice.kind,
-                due_at=notice.due_at,
-                status=notice.status.value,
-                done_at=notice.done_at,
-            )
-            .on_conflict_do_nothing(index_elements=[SessionNoticeRow.session_id, SessionNoticeRow.kind])
-            .returning(SessionNoticeRow.id)
-        )
-        return inserted is not None
+        return await self._add_once(SessionNoticeRow, SessionNoticeRow.session_id, notice.session_id, notice)
 
     async def rearm_notice(self, session_id: int, kind: str, due_at: datetime) -> bool:
         skipped = SessionNoticeRow.status == DueStatus.SKIPPED.value
@@ -125,6 +100,32 @@ class SqlReminderRepository:
 
     async def close_notice(self, notice_id: int, status: DueStatus, now: datetime) -> None:
         await self._close(SessionNoticeRow, notice_id, status, now)
+
+    async def _add_once(
+        self,
+        table: type[_DueRow],
+        owner: InstrumentedAttribute[int],
+        owner_id: int,
+        due: Reminder | SessionNotice,
+    ) -> bool:
+        """Insert ``due`` for its owner (an order, a session) unless the owner has one of that kind already; whether
+        it was inserted. ON CONFLICT DO NOTHING: a concurrent insert of the same (owner, kind) waits and then adds
+        nothing."""
+        inserted = await self._db.scalar(
+            insert_on_conflict(self._db, table)
+            .values(
+                {
+                    owner.key: owner_id,
+                    "kind": due.kind,
+                    "due_at": due.due_at,
+                    "status": due.status.value,
+                    "done_at": due.done_at,
+                }
+            )
+            .on_conflict_do_nothing(index_elements=[owner, table.kind])
+            .returning(table.id)
+        )
+        return inserted is not None
 
     async def _claim_next(self, table: type[_DueRow], now: datetime, exclude: Collection[int]) -> _DueRow | None:
         """The earliest due pending row of ``table`` that no other transaction holds (SKIP LOCKED), locked."""

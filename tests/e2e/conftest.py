@@ -129,17 +129,27 @@ class Database:
     seeded: Seeded
 
 
-@pytest_asyncio.fixture(scope="package", loop_scope="package")
-async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
+def sqlite_url(folder: Path, name: str = "tripdesk.db") -> str:
+    return f"sqlite+aiosqlite:///{folder / name}"
+
+
+@contextlib.asynccontextmanager
+async def seeded_database(url: str) -> AsyncIterator[Database]:
+    """The (empty) database at ``url``, migrated and filled with tests/seed.py's catalog from now on; the engine
+    disposed afterwards."""
     engine = create_engine(url)
     try:
         await upgrade(engine)
         sessions = session_factory(engine)
-        seeded = await seed_catalog(sessions, datetime.now(UTC))
-        yield Database(url, sessions, seeded)
+        yield Database(url, sessions, await seed_catalog(sessions, datetime.now(UTC)))
     finally:
         await engine.dispose()
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
+async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
+    async with seeded_database(sqlite_url(tmp_path_factory.mktemp("e2e"), "e2e.db")) as database:
+        yield database
 
 
 # ---- the bot process ---------------------------------------------------------------------------------------------

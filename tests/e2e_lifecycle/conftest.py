@@ -7,25 +7,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from bot.storage.db import create_engine, session_factory
-from bot.storage.migrate import upgrade
 from sandbox.errors import NOT_MODIFIED
 from sandbox.server import Emulator
 from sandbox.world import World
 from tests.e2e.conftest import (
     BotProcess,
-    Database,
     add_operator_group,
     running_emulator,
 )
-from tests.seed import seed_catalog
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -72,17 +65,3 @@ async def _checked(request: pytest.FixtureRequest, emulator: Emulator, bot: BotP
     assert bot.running, f"the bot process exited ({bot.process.returncode}):\n{bot.tail()}"
     crashes = bot.backstop_lines(since)
     assert not crashes, "a handler crashed:\n" + "\n".join(crashes)
-
-
-@asynccontextmanager
-async def seeded_database(folder: Path) -> AsyncIterator[Database]:
-    """A fresh SQLite database in ``folder``, migrated and filled with tests/seed.py's catalog (for a module's own
-    ``database`` fixture, which may then change the catalog for its story)."""
-    url = f"sqlite+aiosqlite:///{folder / 'tripdesk.db'}"
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        sessions = session_factory(engine)
-        yield Database(url, sessions, await seed_catalog(sessions, datetime.now(UTC)))
-    finally:
-        await engine.dispose()

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -104,6 +105,20 @@ async def start_bot(emulator: Emulator, database_url: str, operators: int, log_p
         await bot.stop()
         pytest.fail(f"{error}; the bot's log ({log_path}):\n{bot.tail()}")
     return bot
+
+
+@asynccontextmanager
+async def running_bot(
+    emulator: Emulator, database_url: str, operators: int, log_path: Path, **env: str
+) -> AsyncIterator[BotProcess]:
+    """:func:`start_bot` for a whole block (a module's ``bot`` fixture): stopped with SIGTERM at its end, on which it
+    must exit cleanly."""
+    process = await start_bot(emulator, database_url, operators, log_path, **env)
+    try:
+        yield process
+    finally:
+        code = await process.stop()
+    assert code == 0, f"the bot did not exit cleanly on SIGTERM (exit code {code}):\n{process.tail()}"
 
 
 async def kill9(bot: BotProcess) -> None:

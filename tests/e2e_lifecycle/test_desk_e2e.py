@@ -24,10 +24,9 @@ from handlers.tourist.callbacks import BookAction, BookCb
 from sandbox.server import Emulator
 from sandbox.world import World
 from tests.e2e.booking import book_cruise, orders_of
-from tests.e2e.conftest import BotProcess, Database
+from tests.e2e.conftest import BotProcess, Database, seeded_database, sqlite_url
 from tests.e2e.tourist import Tourist
-from tests.e2e_lifecycle.conftest import seeded_database
-from tests.e2e_lifecycle.harness import order_row, start_bot, wait_db
+from tests.e2e_lifecycle.harness import order_row, running_bot, wait_db
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -36,7 +35,7 @@ WAIT_S = 15.0
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
-    async with seeded_database(tmp_path_factory.mktemp("desk")) as database:
+    async with seeded_database(sqlite_url(tmp_path_factory.mktemp("desk"))) as database:
         async with database.sessions() as db, db.begin():
             await db.execute(update(OrganiserRow).values(confirm_within_s=2))
         yield database
@@ -47,12 +46,8 @@ async def bot(
     emulator: Emulator, database: Database, operators: int, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[BotProcess]:
     log_path = tmp_path_factory.mktemp("desk-bot") / "bot.log"
-    process = await start_bot(emulator, database.url, operators, log_path, SCHEDULER_INTERVAL_S="0.5")
-    try:
+    async with running_bot(emulator, database.url, operators, log_path, SCHEDULER_INTERVAL_S="0.5") as process:
         yield process
-    finally:
-        code = await process.stop()
-    assert code == 0, f"the bot did not exit cleanly on SIGTERM (exit code {code}):\n{process.tail()}"
 
 
 def group_messages(world: World, chat_id: int) -> list[dict[str, Any]]:
@@ -95,7 +90,7 @@ async def test_a_silent_organiser_raises_one_card_that_an_operator_resolves(worl
 
     def resolved() -> dict[str, Any] | None:
         message = next(m for m in world.transcript(operators) if m["message_id"] == card["message_id"])
-        return message if "Resolved" in (message.get("text") or "") else None
+        return message if "✔️" in (message.get("text") or "") else None  # resolved
 
     final = await wait_for(world, resolved, "the card edited into resolved")
     assert "confirmed for the organiser" in final["text"] and not final.get("reply_markup")

@@ -40,9 +40,8 @@ from domain.model.orders import format_order_code
 from handlers.tourist.callbacks import BookAction, BookCb, EventCb, RateCb
 from sandbox.server import Emulator
 from tests.e2e.booking import book_cruise, orders_of, plain, seats_left
-from tests.e2e.conftest import BotProcess, Database
+from tests.e2e.conftest import BotProcess, Database, seeded_database, sqlite_url
 from tests.e2e.tourist import Tourist, buttons, callback_data
-from tests.e2e_lifecycle.conftest import seeded_database
 from tests.e2e_lifecycle.harness import (
     I18N,
     Organiser,
@@ -50,8 +49,8 @@ from tests.e2e_lifecycle.harness import (
     invoices,
     order_row,
     photos,
+    running_bot,
     sent_with,
-    start_bot,
     texts_with,
     wait_db,
 )
@@ -71,7 +70,7 @@ _ = EN.gettext
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
-    async with seeded_database(tmp_path_factory.mktemp("lifecycle")) as database:
+    async with seeded_database(sqlite_url(tmp_path_factory.mktemp("lifecycle"))) as database:
         yield database
 
 
@@ -80,14 +79,10 @@ async def bot(
     emulator: Emulator, database: Database, operators: int, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[BotProcess]:
     log_path = tmp_path_factory.mktemp("lifecycle-bot") / "bot.log"
-    process = await start_bot(
+    async with running_bot(
         emulator, database.url, operators, log_path, PAYMENT_PROVIDER_TOKEN=PROVIDER_TOKEN, SCHEDULER_INTERVAL_S="0.5"
-    )
-    try:
+    ) as process:
         yield process
-    finally:
-        code = await process.stop()
-    assert code == 0, f"the bot did not exit cleanly on SIGTERM (exit code {code}):\n{process.tail()}"
 
 
 # ---- database helpers ------------------------------------------------------------------------------------------------

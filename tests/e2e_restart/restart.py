@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.storage.tables import OutboxRow, PaymentRow
+from bot.storage.tables import OrderRow, OutboxRow, PaymentRow
 from domain.model.messages import OutboxKind
 from domain.model.orders import CODE_ALPHABET
+from sandbox.server import Emulator
+from tests.e2e.booking import orders_of, seats_left
+from tests.e2e.conftest import BotProcess, Database
 from tests.e2e.tourist import Tourist
-from tests.e2e_lifecycle.harness import order_row, photos, wait_db
+from tests.e2e_lifecycle.harness import inbox, order_row, photos, start_bot, wait_db, wait_idle
 
 PROVIDER_TOKEN = "sandbox:TEST:kill9"  # payments on: invoices go out (any provider token does in the emulator)
 RESTART_TIMEOUT = 30.0  # the restarted process handles the update (it is polling already: see harness.start_bot)
@@ -47,3 +51,46 @@ async def assert_paid_once(sessions, tourist: Tourist, order_id: int, ticket: di
     assert len(photos(tourist)) == 1
     receipts = [m for m in tourist.bot_messages() if (m.get("text") or "").startswith("✅ Payment of ")]
     assert len(receipts) == 1, [m.get("text") for m in tourist.bot_messages()]
+
+
+async def stop_all(bots: list[BotProcess]) -> None:
+    """The test's bot processes still running, stopped; each must exit cleanly."""
+    for bot in bots:
+        if bot.running:
+            assert await bot.stop() == 0, bot.tail()
+
+
+async def restart_and_find_order(
+    emulator: Emulator, db: Database, operators: int, log_path: Path, tourist: Tourist, before: int, bots: list
+) -> OrderRow:
+    """A new bot process (added to ``bots``) handles the Confirm the killed one could not: the tourist's one order,
+    awaiting the organiser, took its seat."""
+    bots.append(await start_bot(emulator, db.url, operators, log_path))
+    await tourist.wait(lambda: orders_and_card(tourist), "the order card after the restart", timeout=RESTART_TIMEOUT)
+    [order] = await orders_of(db.sessions, tourist.id)
+    assert order.booking == "awaiting_organiser"
+    assert await seats_left(db.sessions, db.seeded.session_id) == before - 1
+    return order
+
+
+async def assert_paid_once_after_restart(
+    emulator: Emulator,
+    db: Database,
+    operators: int,
+    log_path: Path,
+    tourist: Tourist,
+    order_id: int,
+    update_id: int,
+    bots: list,
+) -> None:
+    """The killed process recorded nothing of the payment; a new one (added to ``bots``) records it once and sends
+    one ticket, and the update counts as handled once."""
+    row = await order_row(db.sessions, order_id)
+    assert (row.payment, row.ticket) == ("awaiting", "none")
+    assert await payment_count(db.sessions) == 0 and photos(tourist) == []
+
+    bots.append(await start_bot(emulator, db.url, operators, log_path, PAYMENT_PROVIDER_TOKEN=PROVIDER_TOKEN))
+    [ticket] = await tourist.wait(lambda: photos(tourist), "the ticket after the restart", timeout=RESTART_TIMEOUT)
+    await wait_idle(db.sessions)
+    await assert_paid_once(db.sessions, tourist, order_id, ticket)
+    assert (await inbox(db.sessions))[update_id] == ("done", 1)

@@ -12,51 +12,39 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from bot.storage.db import create_engine, session_factory
-from bot.storage.migrate import upgrade
 from handlers.tourist.callbacks import BookAction, BookCb
 from sandbox.world import World
 from tests.e2e.booking import book_cruise, orders_of, seats_left
-from tests.e2e.conftest import BotProcess, Database
+from tests.e2e.conftest import Database, seeded_database, sqlite_url
 from tests.e2e.tourist import Tourist
 from tests.e2e_lifecycle.harness import (
     booked_and_invoiced,
     fetched,
     inbox,
     kill9,
-    order_row,
-    photos,
     queued_update,
     start_bot,
     wait_idle,
 )
 from tests.e2e_restart.restart import (
     PROVIDER_TOKEN,
-    RESTART_TIMEOUT,
-    assert_paid_once,
-    orders_and_card,
-    payment_count,
+    assert_paid_once_after_restart,
+    restart_and_find_order,
+    stop_all,
 )
-from tests.seed import seed_catalog
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
 
 @pytest_asyncio.fixture
 async def database(tmp_path) -> AsyncIterator[tuple[Database, str]]:
-    path = tmp_path / "kill9.db"
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
-    await upgrade(engine)
-    sessions = session_factory(engine)
-    seeded = await seed_catalog(sessions, datetime.now(UTC))
-    yield Database(f"sqlite+aiosqlite:///{path}", sessions, seeded), str(path)
-    await engine.dispose()
+    async with seeded_database(sqlite_url(tmp_path, "kill9.db")) as db:
+        yield db, str(tmp_path / "kill9.db")
 
 
 async def test_a_booking_being_handled_when_the_bot_is_killed_is_not_lost(
@@ -65,7 +53,7 @@ async def test_a_booking_being_handled_when_the_bot_is_killed_is_not_lost(
     db, path = database
     world = emulator.world
     log_path = tmp_path / "bot.log"
-    first = await start_bot(emulator, db.url, operators, log_path)
+    bots = [await start_bot(emulator, db.url, operators, log_path)]
     tourist = Tourist(world, world.add_user(first_name="Kai", language_code="en"))
     try:
         summary, _menu = await book_cruise(tourist, db.seeded)
@@ -84,28 +72,18 @@ async def test_a_booking_being_handled_when_the_bot_is_killed_is_not_lost(
             # the bot has fetched the press (a getUpdates returned it) but cannot store it: killed now, it has
             # neither stored nor confirmed it, wherever exactly it is in its handling
             await world.wait_for(lambda: fetched(world, update_id, polls), timeout=10)
-            await kill9(first)
+            await kill9(bots[0])
         finally:
             lock.execute("ROLLBACK")
             lock.close()
         assert await orders_of(db.sessions, tourist.id) == []  # nothing was written by the killed process
         assert update_id not in await inbox(db.sessions)
 
-        second = await start_bot(emulator, db.url, operators, log_path)
-        try:
-            await tourist.wait(
-                lambda: orders_and_card(tourist), "the order card after the restart", timeout=RESTART_TIMEOUT
-            )
-            [order] = await orders_of(db.sessions, tourist.id)
-            assert await seats_left(db.sessions, db.seeded.session_id) == before - 1
-            assert order.booking == "awaiting_organiser"
-            await wait_idle(db.sessions)
-            assert (await inbox(db.sessions))[update_id] == ("done", 1)  # Telegram sent it again: handled once
-        finally:
-            assert await second.stop() == 0, second.tail()
+        await restart_and_find_order(emulator, db, operators, log_path, tourist, before, bots)
+        await wait_idle(db.sessions)
+        assert (await inbox(db.sessions))[update_id] == ("done", 1)  # Telegram sent it again: handled once
     finally:
-        if first.running:
-            await first.stop()
+        await stop_all(bots)
 
 
 # ---- a payment -------------------------------------------------------------------------------------------------------
@@ -147,9 +125,8 @@ async def test_a_payment_being_handled_when_the_bot_is_killed_is_recorded_once(
     db, path = database
     world = emulator.world
     log_path = tmp_path / "bot.log"
-    first = await start_bot(emulator, db.url, operators, log_path, PAYMENT_PROVIDER_TOKEN=PROVIDER_TOKEN)
+    bots = [await start_bot(emulator, db.url, operators, log_path, PAYMENT_PROVIDER_TOKEN=PROVIDER_TOKEN)]
     tourist = Tourist(world, world.add_user(first_name="Mari", language_code="en"))
-    second: BotProcess | None = None
     try:
         order, invoice = await booked_and_invoiced(world, tourist, db.seeded, db.sessions)
         await wait_idle(db.sessions)
@@ -160,17 +137,7 @@ async def test_a_payment_being_handled_when_the_bot_is_killed_is_recorded_once(
             assert "lock" in held
             update_id = queued_update(world, lambda u: "successful_payment" in u.get("message", {}))
             await world.wait_for(lambda: fetched(world, update_id, polls), timeout=10)
-            await kill9(first)
-        row = await order_row(db.sessions, order.id)
-        assert (row.payment, row.ticket) == ("awaiting", "none")
-        assert await payment_count(db.sessions) == 0 and photos(tourist) == []
-
-        second = await start_bot(emulator, db.url, operators, log_path, PAYMENT_PROVIDER_TOKEN=PROVIDER_TOKEN)
-        [ticket] = await tourist.wait(lambda: photos(tourist), "the ticket after the restart", timeout=RESTART_TIMEOUT)
-        await wait_idle(db.sessions)
-        await assert_paid_once(db.sessions, tourist, order.id, ticket)
-        assert (await inbox(db.sessions))[update_id] == ("done", 1)
+            await kill9(bots[0])
+        await assert_paid_once_after_restart(emulator, db, operators, log_path, tourist, order.id, update_id, bots)
     finally:
-        for bot in (first, second):
-            if bot is not None and bot.running:
-                assert await bot.stop() == 0, bot.tail()
+        await stop_all(bots)

@@ -25,7 +25,6 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import pytest
 import pytest_asyncio
@@ -33,11 +32,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from bot.storage.db import create_engine, session_factory
-from bot.storage.migrate import upgrade
+from bot.storage.db import create_engine
 from handlers.tourist.callbacks import BookAction, BookCb
 from tests.e2e.booking import book_cruise, orders_of, seats_left
-from tests.e2e.conftest import BotProcess, Database
+from tests.e2e.conftest import Database, seeded_database
 from tests.e2e.tourist import Tourist
 from tests.e2e_lifecycle.harness import (
     Organiser,
@@ -46,8 +44,6 @@ from tests.e2e_lifecycle.harness import (
     fetched,
     inbox,
     kill9,
-    order_row,
-    photos,
     queued_update,
     start_bot,
     wait_db,
@@ -55,12 +51,11 @@ from tests.e2e_lifecycle.harness import (
 )
 from tests.e2e_restart.restart import (
     PROVIDER_TOKEN,
-    RESTART_TIMEOUT,
-    assert_paid_once,
-    orders_and_card,
-    payment_count,
+    assert_paid_once_after_restart,
+    restart_and_find_order,
+    stop_all,
 )
-from tests.seed import ORGANISER_CHAT_ID, seed_catalog
+from tests.seed import ORGANISER_CHAT_ID
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 
@@ -85,13 +80,10 @@ async def database() -> AsyncIterator[Database]:
     async with admin.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url)
     try:
-        await upgrade(engine)
-        sessions = session_factory(engine)
-        yield Database(url, sessions, await seed_catalog(sessions, datetime.now(UTC)))
+        async with seeded_database(url) as db:
+            yield db
     finally:
-        await engine.dispose()
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
@@ -149,8 +141,7 @@ async def test_a_booking_being_handled_when_the_bot_is_killed_is_not_lost(
     db = database
     world = emulator.world
     log_path = tmp_path / "bot.log"
-    first = await start_bot(emulator, db.url, operators, log_path)
-    second: BotProcess | None = None
+    bots = [await start_bot(emulator, db.url, operators, log_path)]
     tourist = Tourist(world, world.add_user(first_name="Kai", language_code="en"))
     try:
         summary, _menu = await book_cruise(tourist, db.seeded)
@@ -169,25 +160,17 @@ async def test_a_booking_being_handled_when_the_bot_is_killed_is_not_lost(
                 await world.wait_for(lambda: confirmed(world, update_id), timeout=10)
             else:
                 assert not confirmed(world, update_id)
-            await kill9(first)
+            await kill9(bots[0])
         assert await orders_of(db.sessions, tourist.id) == []  # nothing was written by the killed process
         assert await seats_left(db.sessions, db.seeded.session_id) == before
 
-        second = await start_bot(emulator, db.url, operators, log_path)
-        await tourist.wait(
-            lambda: orders_and_card(tourist), "the order card after the restart", timeout=RESTART_TIMEOUT
-        )
-        [order] = await orders_of(db.sessions, tourist.id)
-        assert order.booking == "awaiting_organiser"
-        assert await seats_left(db.sessions, db.seeded.session_id) == before - 1
+        order = await restart_and_find_order(emulator, db, operators, log_path, tourist, before, bots)
         await Organiser(world, ORGANISER_CHAT_ID).wait_request(order.code)  # the organiser is asked, once
         await wait_idle(db.sessions)
         assert (await inbox(db.sessions))[update_id] == ("done", 1)
         assert len(Organiser(world, ORGANISER_CHAT_ID).requests(order.code)) == 1
     finally:
-        for bot in (first, second):
-            if bot is not None and bot.running:
-                assert await bot.stop() == 0, bot.tail()
+        await stop_all(bots)
 
 
 # ---- the payment --------------------------------------------------------------------------------------------------
@@ -199,8 +182,7 @@ async def test_a_payment_being_handled_when_the_bot_is_killed_is_recorded_once(
     db = database
     world = emulator.world
     log_path = tmp_path / "bot.log"
-    first = await start_bot(emulator, db.url, operators, log_path, PAYMENT_PROVIDER_TOKEN=PROVIDER_TOKEN)
-    second: BotProcess | None = None
+    bots = [await start_bot(emulator, db.url, operators, log_path, PAYMENT_PROVIDER_TOKEN=PROVIDER_TOKEN)]
     tourist = Tourist(world, world.add_user(first_name="Mari", language_code="en"))
     try:
         order, invoice = await booked_and_invoiced(world, tourist, db.seeded, db.sessions)
@@ -218,17 +200,7 @@ async def test_a_payment_being_handled_when_the_bot_is_killed_is_recorded_once(
                 "the payment stored pending, everything else done",
                 until=lambda rows: {k: v for k, v in rows.items() if v[0] == "pending"} == {update_id: ("pending", 0)},
             )
-            await kill9(first)
-        row = await order_row(db.sessions, order.id)
-        assert (row.payment, row.ticket) == ("awaiting", "none")
-        assert await payment_count(db.sessions) == 0 and photos(tourist) == []
-
-        second = await start_bot(emulator, db.url, operators, log_path, PAYMENT_PROVIDER_TOKEN=PROVIDER_TOKEN)
-        [ticket] = await tourist.wait(lambda: photos(tourist), "the ticket after the restart", timeout=RESTART_TIMEOUT)
-        await wait_idle(db.sessions)
-        await assert_paid_once(db.sessions, tourist, order.id, ticket)
-        assert (await inbox(db.sessions))[update_id] == ("done", 1)
+            await kill9(bots[0])
+        await assert_paid_once_after_restart(emulator, db, operators, log_path, tourist, order.id, update_id, bots)
     finally:
-        for bot in (first, second):
-            if bot is not None and bot.running:
-                assert await bot.stop() == 0, bot.tail()
+        await stop_all(bots)

@@ -142,31 +142,27 @@ def operator_members(recorder: RecordingSession) -> set[int]:
     return members
 
 
-@pytest.fixture
-def operator_chat(dp: Dispatcher, bot: Bot, recorder: RecordingSession, operator_members: set[int]) -> Chat:
-    """The operator group (a supergroup), as operator 4001 (Olga) speaks and presses in it."""
+def in_operator_group(dp: Dispatcher, bot: Bot, recorder: RecordingSession, user_id: int, first_name: str) -> Chat:
+    """A user speaking and pressing in the operator group (a supergroup)."""
     return Chat(
         dp,
         bot,
         recorder,
-        OPERATOR_ID,
-        first_name="Olga",
+        user_id,
+        first_name=first_name,
         chat_id=OPERATOR_CHAT_ID,
         chat_type="supergroup",
         title="Tripdesk operators",
     )
+
+
+@pytest.fixture
+def operator_chat(dp: Dispatcher, bot: Bot, recorder: RecordingSession, operator_members: set[int]) -> Chat:
+    """The operator group, as operator 4001 (Olga) speaks and presses in it."""
+    return in_operator_group(dp, bot, recorder, OPERATOR_ID, "Olga")
 
 
 @pytest.fixture
 def stranger(dp: Dispatcher, bot: Bot, recorder: RecordingSession, operator_members: set[int]) -> Chat:
     """Someone in the operator group who is not an operator (a former member, a guest)."""
-    return Chat(
-        dp,
-        bot,
-        recorder,
-        STRANGER_ID,
-        first_name="Mallory",
-        chat_id=OPERATOR_CHAT_ID,
-        chat_type="supergroup",
-        title="Tripdesk operators",
-    )
+    return in_operator_group(dp, bot, recorder, STRANGER_ID, "Mallory")

@@ -8,23 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import random
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.storage.db import create_engine, session_factory
-from bot.storage.migrate import upgrade
+from bot.storage.db import session_factory
 from bot.storage.tables import OrderItemRow, OrderRow, SessionRow
 from bot.storage.uow import SqlUnitOfWork
 from domain.errors import ConcurrentChange, SoldOut
 from domain.model.orders import Order, OrderItem, new_order_code
 from domain.use_cases.booking import PlaceOrder, place_order
-from tests.conftest import POSTGRES_URL, drop_schema
+from tests.conftest import migrated_engine
 from tests.seed import Seeded, seed_catalog, seed_users
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -33,39 +32,14 @@ CAPACITY = 10
 FIRST_USER = 1_000_000
 
 
-async def _open_engine(backend: str, tmp_path: Any, **kwargs: Any) -> tuple[AsyncEngine, str | None]:
-    """Like the ``engine`` fixture of tests/conftest.py, with engine keyword arguments (pool size...)."""
-    if backend == "sqlite":
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'capacity.db'}", **kwargs)
-        await upgrade(engine)
-        return engine, None
-    if not POSTGRES_URL:
-        pytest.skip(
-            "PostgreSQL not configured: set TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)"
-        )
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    async with admin.begin() as conn:
-        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    await admin.dispose()
-    engine = create_engine(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}}, **kwargs)
-    await upgrade(engine)
-    return engine, schema
-
-
 # Enough connections that the attempts contend on the seats row rather than queue for the pool.
 POOL = {"sqlite": {}, "postgres": {"pool_size": 30, "max_overflow": 10, "pool_timeout": 60}}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def wide_engine(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[AsyncEngine]:
-    engine, schema = await _open_engine(request.param, tmp_path, **POOL[request.param])
-    try:
+async def wide_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    async with migrated_engine(request.param, tmp_path, **POOL[request.param]) as engine:
         yield engine
-    finally:
-        await engine.dispose()
-        if schema:
-            await drop_schema(schema)
 
 
 @pytest.fixture
