@@ -29,6 +29,7 @@ from bot.i18n import I18n
 from bot.middlewares import UnitOfWorkMiddleware, UserMiddleware
 from bot.storage.fsm import SqlStorage
 from bot.telegram_retry import RetryMiddleware
+from bot.throttle import Throttle, ThrottleMiddleware
 from domain.ports import Clock
 from handlers.operator.access import OperatorDirectory
 
@@ -77,6 +78,7 @@ def build_dispatcher(
     i18n: I18n | None = None,
     clock: Clock | None = None,
     storage: BaseStorage | None = None,
+    throttle: Throttle | None = None,
 ) -> Dispatcher:
     i18n = i18n or I18n(settings.default_locale)
     dp = Dispatcher(
@@ -88,6 +90,8 @@ def build_dispatcher(
     dp["operators"] = OperatorDirectory(settings)
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessions))
     dp.update.outer_middleware(UserMiddleware(i18n, dp["clock"]))
+    if throttle is not None:  # the running bot's (bot/runner.py); tests drive users faster than any person
+        dp.update.outer_middleware(ThrottleMiddleware(throttle, settings))  # a flood is not answered one by one
     dp.include_routers(*routers())
     dp.startup.register(set_commands)
     return dp

@@ -70,8 +70,13 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     match args.command:
         case "run":
             from bot.runner import run_polling
+            from bot.telegram_retry import TelegramUnusable
 
-            await run_polling(settings)
+            try:
+                await run_polling(settings)
+            except TelegramUnusable as error:
+                print(f"tripdesk: {error}", file=sys.stderr)
+                return 1
         case "demo":
             from bot.demo import run_demo
 

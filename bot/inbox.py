@@ -9,6 +9,12 @@ pending (handled again at the next start). Handlers that change state are idempo
 bookings by their screen's key, answers to a request by its state), so handling twice is harmless.
 
 Updates of one chat are handled in order, one at a time; different chats run concurrently.
+
+``getUpdates`` is read as plain JSON (:class:`GetRawUpdates`) and each update decoded on its own: one that aiogram
+cannot decode (a field newer than the library, a malformed one) is a *poison* update. It is stored as ``failed`` with
+its raw JSON (for a developer) and the reason, confirmed with the others and reported in one log line; the rest of
+its batch is handled and the bot carries on. A stored pending update that no longer decodes (after an upgrade) is
+treated the same way at start. :meth:`Inbox.accept` takes raw updates from any source (polling now, a webhook later).
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramUnauthorizedError
+from aiogram.methods import TelegramMethod
 from aiogram.types import Chat, Update, User
+from pydantic import ValidationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -43,30 +51,66 @@ class Inbox:
 
     async def store(self, updates: list[Update]) -> list[Update]:
         """Keep the updates not seen before; returns those (a repeat delivery is dropped)."""
-        if not updates:
+        return await self._keep([(u.update_id, _payload(u), u) for u in updates])
+
+    async def accept(self, raw: list[dict[str, Any]], bot: Bot) -> list[Update]:
+        """Decode and keep raw updates (as Telegram sent them); returns the fresh ones that decoded. A poison update
+        is kept as ``failed`` with its raw JSON and reported; one without an ``update_id`` cannot be kept at all."""
+        kept: list[tuple[int, dict[str, Any], Update | str]] = []
+        for item in raw:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if not isinstance(update_id, int):
+                log.error("an update without an update_id was dropped: %.300r", item)
+                continue
+            kept.append((update_id, item, _decode(item, bot)))
+        return await self._keep(kept)
+
+    async def _keep(self, items: list[tuple[int, dict[str, Any], Update | str]]) -> list[Update]:
+        if not items:
             return []
-        ids = [u.update_id for u in updates]
+        now = self.clock.now()
         async with self.sessions() as db, db.begin():
-            seen = set(await db.scalars(select(InboxRow.update_id).where(InboxRow.update_id.in_(ids))))
-            fresh = [u for u in updates if u.update_id not in seen]
-            db.add_all(
-                InboxRow(
-                    update_id=u.update_id,
-                    payload=u.model_dump(mode="json", exclude_none=True, by_alias=True),
-                    received_at=self.clock.now(),
-                    status="pending",
-                    attempts=0,
-                )
-                for u in fresh
+            seen = set(
+                await db.scalars(select(InboxRow.update_id).where(InboxRow.update_id.in_([i for i, _, _ in items])))
             )
-        return fresh
+            fresh = {i: (payload, decoded) for i, payload, decoded in items if i not in seen}
+            for update_id, (payload, decoded) in fresh.items():
+                poison = isinstance(decoded, str)
+                db.add(
+                    InboxRow(
+                        update_id=update_id,
+                        payload=payload,
+                        received_at=now,
+                        status="failed" if poison else "pending",
+                        attempts=0,
+                        done_at=now if poison else None,
+                        last_error=f"cannot be decoded: {decoded}" if poison else None,
+                    )
+                )
+        for update_id, (_, decoded) in fresh.items():
+            if isinstance(decoded, str):
+                log.error("update %s cannot be decoded; stored as failed and skipped: %s", update_id, decoded)
+        return [decoded for _, decoded in fresh.values() if isinstance(decoded, Update)]
 
     async def pending(self, bot: Bot) -> list[Update]:
+        """The updates stored but not handled (by a process that died); one that no longer decodes is failed."""
         async with self.sessions() as db:
-            rows = await db.scalars(
-                select(InboxRow.payload).where(InboxRow.status == "pending").order_by(InboxRow.update_id)
-            )
-            return [Update.model_validate(payload, context={"bot": bot}) for payload in rows]
+            rows = (
+                await db.execute(
+                    select(InboxRow.update_id, InboxRow.payload)
+                    .where(InboxRow.status == "pending")
+                    .order_by(InboxRow.update_id)
+                )
+            ).all()
+        updates = []
+        for update_id, payload in rows:
+            decoded = _decode(payload, bot)
+            if isinstance(decoded, Update):
+                updates.append(decoded)
+                continue
+            log.error("pending update %s cannot be decoded; marked failed and skipped: %s", update_id, decoded)
+            await self.finish(update_id, f"cannot be decoded: {decoded}")
+        return updates
 
     async def finish(self, update_id: int, error: str | None) -> None:
         async with self.sessions() as db, db.begin():
@@ -85,6 +129,35 @@ class Inbox:
         """Handled updates are kept for a while (to drop repeats), then removed."""
         async with self.sessions() as db, db.begin():
             await db.execute(delete(InboxRow).where(InboxRow.status != "pending", InboxRow.done_at < moment))
+
+
+def _payload(update: Update) -> dict[str, Any]:
+    return update.model_dump(mode="json", exclude_none=True, by_alias=True)
+
+
+def _decode(payload: dict[str, Any], bot: Bot) -> Update | str:
+    """The update, or why aiogram cannot read it (one line)."""
+    try:
+        return Update.model_validate(payload, context={"bot": bot})
+    except ValidationError as error:
+        problems = [f"{'.'.join(map(str, e['loc'])) or 'update'}: {e['msg']}" for e in error.errors()]
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        return ("; ".join(problems[:3]) + more)[:400]
+    except Exception as error:  # a validator of the library may raise anything on odd input
+        return f"{type(error).__name__}: {error}"[:400]
+
+
+class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
+    """``getUpdates`` answered as plain JSON objects, so that each update is decoded on its own (see the module's
+    docstring) instead of the whole batch failing on one."""
+
+    __returning__ = list[dict[str, Any]]
+    __api_method__ = "getUpdates"
+
+    offset: int | None = None
+    limit: int | None = None
+    timeout: int | None = None
+    allowed_updates: list[str] | None = None
 
 
 def _chat_key(update: Update) -> int:
@@ -146,36 +219,43 @@ class InboxPolling:
         offset: int | None = None
         failures = 0
         tidied = None
-        while not stop.is_set():
-            now = self.inbox.clock.now()
-            if tidied is None or now - tidied > timedelta(hours=1):
-                await self.inbox.forget_before(now - KEEP_HANDLED)
-                tidied = now
-            try:
-                poll = asyncio.ensure_future(
-                    self.bot.get_updates(offset=offset, timeout=POLL_TIMEOUT, allowed_updates=self.allowed_updates)
-                )
-                stopping = asyncio.ensure_future(stop.wait())
-                done, _ = await asyncio.wait({poll, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                if poll not in done:
-                    poll.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, TelegramAPIError):
-                        await poll
-                    break
-                stopping.cancel()
-                updates = poll.result()
-            except (TimeoutError, TelegramAPIError, OSError) as error:
-                delay = BACKOFF[min(failures, len(BACKOFF) - 1)]
-                failures += 1
-                log.warning("getUpdates failed (%s); retrying in %ss", error, delay)
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
-                continue
-            failures = 0
-            if not updates:
-                continue
-            for fresh in await self.inbox.store(updates):  # committed before the next call confirms them
-                self._spawn(fresh)
-            offset = updates[-1].update_id + 1
-        if self._tasks:  # let updates in hand finish, briefly; the rest stay pending for the next start
-            await asyncio.wait(self._tasks, timeout=10)
+        try:
+            while not stop.is_set():
+                now = self.inbox.clock.now()
+                if tidied is None or now - tidied > timedelta(hours=1):
+                    await self.inbox.forget_before(now - KEEP_HANDLED)
+                    tidied = now
+                try:
+                    poll = asyncio.ensure_future(
+                        self.bot(
+                            GetRawUpdates(offset=offset, timeout=POLL_TIMEOUT, allowed_updates=self.allowed_updates)
+                        )
+                    )
+                    stopping = asyncio.ensure_future(stop.wait())
+                    done, _ = await asyncio.wait({poll, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                    if poll not in done:
+                        poll.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, TelegramAPIError, ClientDecodeError):
+                            await poll
+                        break
+                    stopping.cancel()
+                    raw = poll.result()
+                except TelegramUnauthorizedError:
+                    raise  # the token was revoked: nothing to wait for (the runner says so in one line)
+                except (TimeoutError, TelegramAPIError, ClientDecodeError, OSError) as error:
+                    delay = BACKOFF[min(failures, len(BACKOFF) - 1)]
+                    failures += 1
+                    reason = " ".join(str(getattr(error, "message", error)).split()) or type(error).__name__
+                    log.warning("getUpdates failed (%s); retrying in %ss", reason, delay)  # one line per attempt
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(stop.wait(), delay)
+                    continue
+                failures = 0
+                for fresh in await self.inbox.accept(raw, self.bot):  # committed before the next call confirms them
+                    self._spawn(fresh)
+                ids = [item["update_id"] for item in raw if isinstance(item.get("update_id"), int)]
+                if ids:
+                    offset = max(ids) + 1  # past every update of the batch, the poison ones too
+        finally:
+            if self._tasks:  # let updates in hand finish, briefly; the rest stay pending for the next start
+                await asyncio.wait(self._tasks, timeout=10)

@@ -7,6 +7,9 @@ backoff. After the last attempt the error goes to the caller, as it would withou
 
 A request that timed out may have reached Telegram: retrying it can, rarely, deliver a message twice. For a reply to
 the person who is waiting for it, a rare duplicate is better than silence.
+
+At start, :func:`check_telegram` asks ``getMe`` a few times on its own (not through this middleware) and turns what
+can go wrong into one line (:class:`TelegramUnusable`): a refused token, an unreachable server.
 """
 
 from __future__ import annotations
@@ -23,12 +26,17 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
-from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.methods import GetMe, GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
+from aiogram.types import User
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +53,7 @@ class RetryPolicy:
 
 def _is_polling(method: TelegramMethod[Any]) -> bool:
     """``getUpdates``: the polling loop has its own backoff."""
-    return isinstance(method, GetUpdates)
+    return method.__api_method__ == GetUpdates.__api_method__  # aiogram's or bot.inbox's raw one
 
 
 class RetryMiddleware(BaseRequestMiddleware):
@@ -77,3 +85,43 @@ class RetryMiddleware(BaseRequestMiddleware):
                 log.warning("%s: %s, retry %d in %.1fs", method.__api_method__, error.message, attempt, delay)
             await self.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+# ---- at start --------------------------------------------------------------------------------------------------
+
+TOKEN_REFUSED = "Telegram refused BOT_TOKEN (401 Unauthorized): check it with @BotFather"
+STARTUP_ATTEMPTS = 3
+STARTUP_TIMEOUT_S = 10  # per getMe; a server that does not answer at all is not waited for a minute
+
+
+class TelegramUnusable(Exception):
+    """The bot cannot work with Telegram; the message is the one line the CLI prints before it exits non-zero."""
+
+
+async def check_telegram(
+    bot: Bot, api_url: str, attempts: int = STARTUP_ATTEMPTS, sleep: Sleep = asyncio.sleep
+) -> User:
+    """``getMe``: the token is accepted and the server answers. A network or server failure is tried ``attempts``
+    times (one log line each); then, or at once for a refused token, :class:`TelegramUnusable` says why."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await bot.session.make_request(bot, GetMe(), timeout=STARTUP_TIMEOUT_S)
+        except TelegramUnauthorizedError:
+            raise TelegramUnusable(TOKEN_REFUSED) from None
+        except TelegramNotFound:
+            raise TelegramUnusable(
+                f"{api_url} answered 404 Not Found to getMe: check TELEGRAM_API_URL and BOT_TOKEN"
+            ) from None
+        except ClientDecodeError:
+            raise TelegramUnusable(f"{api_url} does not answer as a Telegram Bot API server") from None
+        except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as error:
+            if attempt == attempts:
+                raise TelegramUnusable(f"cannot reach {api_url} after {attempts} tries: {error.message}") from None
+            delay = float(error.retry_after) if isinstance(error, TelegramRetryAfter) else float(2 ** (attempt - 1))
+            log.warning(
+                "cannot reach %s (try %d of %d): %s; again in %.0fs", api_url, attempt, attempts, error.message, delay
+            )
+            await sleep(delay)
+        except TelegramAPIError as error:
+            raise TelegramUnusable(f"Telegram refused getMe: {error.message}") from None
+    raise AssertionError("unreachable")  # pragma: no cover

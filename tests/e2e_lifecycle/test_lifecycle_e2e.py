@@ -53,6 +53,7 @@ from tests.e2e_lifecycle.harness import (
     sent_with,
     texts_with,
     wait_db,
+    wait_idle,
 )
 from tests.seed import CRUISE_TITLE, DAY, HOUR, ORGANISER_CHAT_ID
 
@@ -275,6 +276,7 @@ async def test_an_order_from_booking_to_rating(world, database, bot) -> None:
     assert len(sent_with(anna.bot_messages(), rating_head)) == 1
     assert len(organiser.requests(order.code)) == 1 and len(organiser.with_text(list_head)) == 1
     assert organiser.nudges(order.code) == []
+    await wait_idle(sessions)  # the last screen shows before its update is marked done
     async with sessions() as db:
         assert await db.scalar(select(func.count()).select_from(PaymentRow).where(PaymentRow.order_id == order.id)) == 1
         notice = await db.scalar(select(SessionNoticeRow).where(SessionNoticeRow.session_id == seeded.session_id))

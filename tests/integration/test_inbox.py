@@ -1,15 +1,25 @@
-"""The update inbox: stored before confirmed, repeats dropped, pending ones handled again, one chat in order."""
+"""The update inbox: stored before confirmed, repeats dropped, pending ones handled again, one chat in order; an
+update aiogram cannot decode is kept as failed and confirmed, and the bot carries on."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramNetworkError
+from aiogram.methods import TelegramMethod
 from aiogram.types import Update
+from sqlalchemy import update
 
 from bot.inbox import Inbox, InboxPolling
 from bot.storage.db import session_factory
+from bot.storage.tables import InboxRow
 from tests.fakes import FixedClock
 
 BOT = Bot("123456:AAE_test-token-for-tripdesk-000000")
@@ -83,3 +93,104 @@ async def test_handled_updates_are_forgotten_after_a_while(engine) -> None:
     await inbox.finish(1, None)
     await inbox.forget_before(clock.now() + timedelta(days=1))
     assert [u.update_id for u in await inbox.store([message(1, 10)])] == [1]  # forgotten, so new again
+
+
+# ---- a poison update: one aiogram cannot decode ---------------------------------------------------------------
+
+
+class TelegramQueue(BaseSession):
+    """Telegram's side of ``getUpdates``, answered as raw JSON through aiogram's own decoding (``check_response``):
+    an update is forgotten once a call carries a higher offset; ``stop`` is set when the queue has been drained."""
+
+    def __init__(self, updates: list[dict[str, Any]], stop: asyncio.Event, drops: int = 0) -> None:
+        super().__init__()
+        self.updates, self.stop, self.drops = list(updates), stop, drops
+        self.offsets: list[int | None] = []
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
+        assert method.__api_method__ == "getUpdates", method
+        if self.drops:  # the network is gone for a while
+            self.drops -= 1
+            raise TelegramNetworkError(method, "ClientConnectorError: Cannot connect to host api.telegram.org:443")
+        offset = getattr(method, "offset", None)
+        self.offsets.append(offset)
+        if offset is not None:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if not self.updates:
+            self.stop.set()
+            await asyncio.sleep(0)
+        content = json.dumps({"ok": True, "result": self.updates})
+        return self.check_response(bot=bot, method=method, status_code=200, content=content).result
+
+    async def close(self) -> None:
+        pass
+
+    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:  # pragma: no cover
+        raise NotImplementedError
+        yield b""
+
+
+def poison(update_id: int) -> dict[str, Any]:
+    """A message aiogram's models refuse (no chat, a date that is no date): as a newer Bot API or a bug might send."""
+    return {
+        "update_id": update_id,
+        "message": {"message_id": update_id, "date": "yesterday", "text": "?", "from": {"id": 10, "is_bot": False}},
+    }
+
+
+async def test_a_poison_update_is_kept_as_failed_and_the_others_are_handled(engine, caplog) -> None:
+    sessions = session_factory(engine)
+    inbox = Inbox(sessions, FixedClock())
+    good = [message(101, 10, "first"), message(103, 10, "last")]
+    raw = [good[0].model_dump(mode="json", exclude_none=True, by_alias=True), poison(102)]
+    raw.append(good[1].model_dump(mode="json", exclude_none=True, by_alias=True))
+    stop = asyncio.Event()
+    telegram = TelegramQueue(raw, stop)
+    bot = Bot(BOT.token, session=telegram)
+    dp = RecordingDispatcher()
+    with caplog.at_level(logging.ERROR, logger="bot.inbox"):
+        await asyncio.wait_for(InboxPolling(dp, bot, inbox).run(stop), 10)
+
+    assert dp.finished == [101, 103]  # the good ones of the batch are handled
+    assert telegram.offsets[-1] == 104  # confirmed past the poison one: Telegram forgets it
+    async with sessions() as db:
+        row = await db.get(InboxRow, 102)
+    assert row is not None and row.status == "failed"
+    assert row.payload == poison(102)  # the raw JSON, for a developer
+    assert "message" in (row.last_error or "")
+    [report] = [r for r in caplog.records if "102" in r.getMessage()]
+    assert "cannot be decoded" in report.getMessage() and report.exc_info is None  # one line, no traceback
+
+    # a restart: nothing pending, and Telegram does not send it again
+    again = asyncio.Event()
+    restarted = TelegramQueue(telegram.updates, again)
+    dp_again = RecordingDispatcher()
+    await asyncio.wait_for(InboxPolling(dp_again, Bot(BOT.token, session=restarted), inbox).run(again), 10)
+    assert restarted.updates == [] and dp_again.started == []
+
+
+async def test_a_pending_update_that_no_longer_decodes_is_failed_at_start(engine) -> None:
+    sessions = session_factory(engine)
+    inbox = Inbox(sessions, FixedClock())
+    await inbox.store([message(1, 10)])
+    async with sessions() as db, db.begin():  # stored by an older version, unreadable by this one
+        await db.execute(update(InboxRow).where(InboxRow.update_id == 1).values(payload=poison(1)))
+    assert await inbox.pending(BOT) == []
+    async with sessions() as db:
+        row = await db.get(InboxRow, 1)
+    assert row is not None and row.status == "failed" and row.payload == poison(1)
+
+
+async def test_a_network_that_drops_is_retried_with_one_line_per_attempt(engine, caplog, monkeypatch) -> None:
+    monkeypatch.setattr("bot.inbox.BACKOFF", (0.01,))
+    stop = asyncio.Event()
+    raw = [message(1, 10).model_dump(mode="json", exclude_none=True, by_alias=True)]
+    telegram = TelegramQueue(raw, stop, drops=3)
+    dp = RecordingDispatcher()
+    with caplog.at_level(logging.WARNING, logger="bot.inbox"):
+        polling = InboxPolling(dp, Bot(BOT.token, session=telegram), Inbox(session_factory(engine), FixedClock()))
+        await asyncio.wait_for(polling.run(stop), 10)
+    assert dp.finished == [1]
+    lines = [r for r in caplog.records if r.name == "bot.inbox"]
+    assert len(lines) == 3 and all(r.exc_info is None and "\n" not in r.getMessage() for r in lines)
+    assert "Cannot connect to host" in lines[0].getMessage()
