@@ -25,7 +25,7 @@ from bot.storage.migrate import upgrade
 from bot.storage.uow import SqlUnitOfWork
 from bot.telegram_retry import TOKEN_REFUSED, TelegramUnusable, check_telegram
 from bot.throttle import Throttle
-from scheduler.jobs import DeadlineJobs, DeskJobs, build_scheduler
+from scheduler.jobs import DeadlineJobs, DeskJobs, RunningJobs, build_scheduler, stop_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +76,13 @@ async def _poll(
     def uows() -> SqlUnitOfWork:
         return SqlUnitOfWork(sessions)
 
+    running = RunningJobs()
     scheduler = build_scheduler(
         sender.drain,
         settings.scheduler_interval_s,
         DeadlineJobs(uows, dp["clock"]),
         desk_jobs=DeskJobs(uows, dp["clock"], settings.desk),
+        running=running,
     )
     log.info("starting: api=%s database=%s", settings.telegram_api_url, database)
     stop = asyncio.Event()
@@ -96,6 +98,6 @@ async def _poll(
         await polling.run(stop)
     finally:
         await sender.stop()  # the message in hand is finished and marked, so a restart does not send it again
-        scheduler.shutdown(wait=False)
+        await stop_scheduler(scheduler, running)  # the job runs in hand finish first
         await dp.emit_shutdown(bot=bot, **workflow)
         await dp.storage.close()

@@ -15,12 +15,20 @@ the outbox drain.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
 
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_SUBMITTED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from domain.model.desk import DeskSettings
@@ -155,16 +163,57 @@ def _interval(scheduler: AsyncIOScheduler, function: Job, job_id: str, interval_
     )
 
 
+class RunningJobs:
+    """The job runs in hand, counted from APScheduler's events (APScheduler 3 has no call that lists them), so that a
+    stop can let them finish: cancelling one mid-pass only rolls its item back and logs the cancellation as an
+    error."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def __call__(self, event: JobSubmissionEvent | JobExecutionEvent) -> None:
+        self.count += 1 if event.code == EVENT_JOB_SUBMITTED else -1
+        if self.count > 0:
+            self._idle.clear()
+        else:
+            self.count = 0
+            self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """True once no run is in hand; False if one still is after ``timeout`` seconds."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+async def stop_scheduler(scheduler: AsyncIOScheduler, running: RunningJobs, timeout: float = 5.0) -> None:
+    """No new runs; the runs in hand finish (each item is its own transaction), then the scheduler shuts down. A run
+    still going after ``timeout`` is cancelled (its item stays due for the next start)."""
+    scheduler.pause()
+    if not await running.wait_idle(timeout):
+        log.warning("stopping: %d job run(s) still going after %.0f s are cancelled", running.count, timeout)
+    scheduler.shutdown(wait=False)
+    await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn: let it, before the caller goes on
+
+
 def build_scheduler(
     deliver_outbox: Job,
     interval_s: float,
     deadline_jobs: DeadlineJobs | None = None,
     deadline_interval_s: float | None = None,
     desk_jobs: DeskJobs | None = None,
+    running: RunningJobs | None = None,
 ) -> AsyncIOScheduler:
     """The scheduler (not started): ``deliver_outbox`` (the sender's drain, which goes on while rows are due) every
-    ``interval_s``, the deadline and desk jobs every ``deadline_interval_s`` (default: ``interval_s``)."""
+    ``interval_s``, the deadline and desk jobs every ``deadline_interval_s`` (default: ``interval_s``); its runs are
+    counted in ``running`` for :func:`stop_scheduler`."""
     scheduler = AsyncIOScheduler(timezone="UTC")
+    if running is not None:
+        scheduler.add_listener(running, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     _interval(scheduler, deliver_outbox, JOB_DELIVER_OUTBOX, interval_s)
     for jobs in (deadline_jobs, desk_jobs):
         for job_id, function in (jobs.jobs() if jobs else {}).items():
