@@ -37,6 +37,20 @@ class Settings(BaseSettings):
     scheduler_interval_s: float = Field(default=1.0, gt=0)
     question_answer_within: timedelta = timedelta(minutes=15)  # an unanswered question becomes a desk problem
     problem_reraise_after: timedelta = timedelta(minutes=30)  # an unhandled problem card is raised once more
+    desk_timezone: str | None = None  # the operators' clock (an IANA zone); None: the first region's
+
+    @field_validator("desk_timezone", mode="before")
+    @classmethod
+    def _zone(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None  # blank is unset: the first region's zone
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(str(value).strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not a time zone such as Europe/Tallinn") from None
+        return str(value).strip()
 
     @field_validator("bot_token", "payment_provider_token", "redis_url", "operator_chat_id", mode="before")
     @classmethod

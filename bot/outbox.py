@@ -59,12 +59,13 @@ class OutboxSender:
         max_attempts: int = 5,
         limits: Limits | None = None,
         payment_provider_token: str | None = None,
+        desk_timezone: str | None = None,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
         self.queue = OutboxQueue(sessions)
-        self.renderer = Renderer(i18n, payment_provider_token=payment_provider_token)
+        self.renderer = Renderer(i18n, payment_provider_token=payment_provider_token, desk_timezone=desk_timezone)
         self.default_language = i18n.default
         self.kinds = Renderer.kinds()
         self.clock = clock

@@ -50,7 +50,10 @@ class CatalogRepository(Protocol):
         category: str | None,
         offset: int,
         limit: int,
-    ) -> tuple[Sequence[EventSummary], int]: ...
+    ) -> tuple[Sequence[EventSummary], int]:
+        """A page of the events with a scheduled session in ``[start, end)`` and their count; each summary names one
+        session (the first with free seats, else the first) by its start and its own seats left."""
+
     async def cancel_session(self, session_id: int, reason: str | None) -> bool:
         """Mark a scheduled session cancelled (with the reason); False if it is not scheduled (any more)."""
 
@@ -86,6 +89,10 @@ class OutboxRepository(Protocol):
     async def add(self, message: OutboxMessage) -> None: ...
     async def order_for_message(self, kind: str, chat_id: int, message_id: int) -> int | None:
         """The order a delivered message of ``kind`` was about (replies to the message point at it)."""
+
+    async def sent_messages(self, key: str) -> Sequence[tuple[int, int]]:
+        """(chat id, message id) of the delivered messages whose dedup key is ``key`` or lies under it
+        (``key:…``), oldest first: the messages to edit when what they show has changed."""
 
 
 class PaymentRepository(Protocol):

@@ -28,3 +28,7 @@ class HandlerSettings(Protocol):
 
     @property
     def payments_enabled(self) -> bool: ...
+
+    @property
+    def desk_timezone(self) -> str | None:
+        """The zone every time on the desk is shown in; None: the first region's."""

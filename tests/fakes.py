@@ -186,12 +186,17 @@ class FakeCatalogRepository(_Repository):
         for event, s in self._in_window(region_id, start, end):
             if category is None or event.category == category:
                 grouped.setdefault(event.id, []).append(s)
+        # each line names one session (the first with free seats, else the first) with its own seats
+        firsts = {
+            event_id: min(group, key=lambda s: (s.seats_left <= 0, s.starts_at, s.id))
+            for event_id, group in grouped.items()
+        }
         summaries = [
             EventSummary(
                 event=self._state.events[event_id],
-                next_start=min(s.starts_at for s in group),
+                next_start=firsts[event_id].starts_at,
                 sessions_in_window=len(group),
-                seats_left=sum(s.seats_left for s in group),
+                seats_left=firsts[event_id].seats_left,
                 price_from_minor=min((t.price_minor for t in self._state.events[event_id].ticket_types), default=0),
             )
             for event_id, group in grouped.items()
@@ -293,6 +298,13 @@ class FakeOutboxRepository(_Repository):
         if message is None or message.kind.value != kind or "order_id" not in message.payload:
             return None
         return int(message.payload["order_id"])
+
+    async def sent_messages(self, key: str) -> Sequence[tuple[int, int]]:
+        return [
+            (chat_id, message_id)
+            for (chat_id, message_id), message in self._state.sent_messages.items()
+            if message.dedup_key == key or message.dedup_key.startswith(f"{key}:")
+        ]
 
 
 class FakePaymentRepository(_Repository):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.db import changed_rows
@@ -175,23 +175,31 @@ class SqlCatalogRepository:
         conditions = list(_window(region_id, start, end))
         if category is not None:
             conditions.append(EventRow.category == category)
-        grouped = (
+        # One line per event: its next session in the window that still has seats (or, if none has, its next one)
+        # with that session's own seats, and how many sessions the window holds.
+        ranked = (
             select(
                 SessionRow.event_id.label("event_id"),
-                func.min(SessionRow.starts_at).label("next_start"),
-                func.count().label("sessions"),
-                func.sum(SessionRow.seats_left).label("seats"),
+                SessionRow.starts_at.label("next_start"),
+                SessionRow.seats_left.label("seats"),
+                func.count().over(partition_by=SessionRow.event_id).label("sessions"),
+                func.row_number()
+                .over(
+                    partition_by=SessionRow.event_id,
+                    order_by=(case((SessionRow.seats_left > 0, 0), else_=1), SessionRow.starts_at, SessionRow.id),
+                )
+                .label("rank"),
             )
             .join(EventRow, EventRow.id == SessionRow.event_id)
             .where(*conditions)
-            .group_by(SessionRow.event_id)
             .subquery()
         )
-        total = await self._db.scalar(select(func.count()).select_from(grouped))
+        first = select(ranked).where(ranked.c.rank == 1).subquery()
+        total = await self._db.scalar(select(func.count()).select_from(first))
         rows = await self._db.execute(
-            select(EventRow, grouped.c.next_start, grouped.c.sessions, grouped.c.seats)
-            .join(grouped, grouped.c.event_id == EventRow.id)
-            .order_by(grouped.c.next_start, EventRow.id)
+            select(EventRow, first.c.next_start, first.c.sessions, first.c.seats)
+            .join(first, first.c.event_id == EventRow.id)
+            .order_by(first.c.next_start, EventRow.id)
             .offset(offset)
             .limit(limit)
         )

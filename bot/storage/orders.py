@@ -50,6 +50,7 @@ def order_from_row(row: OrderRow, items: Sequence[OrderItemRow]) -> Order:
         undelivered=row.undelivered,
         desk_ack=list(row.desk_ack or ()),
         stray_minor=row.stray_minor,
+        stray_other={str(c): int(a) for c, a in (row.stray_other or {}).items()},
         partial_refund_minor=row.partial_refund_minor,
         refunded_minor=row.refunded_minor,
         version=row.version,
@@ -84,6 +85,7 @@ _ORDER_FIELDS = (
     "undelivered",
     "desk_ack",
     "stray_minor",
+    "stray_other",
     "partial_refund_minor",
     "refunded_minor",
 )

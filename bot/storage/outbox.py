@@ -9,6 +9,7 @@ sender holds (``FOR UPDATE SKIP LOCKED``), so two processes never take the same 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,6 +53,18 @@ class SqlOutboxRepository:
             )
         )
         return int(payload["order_id"]) if payload and "order_id" in payload else None
+
+    async def sent_messages(self, key: str) -> Sequence[tuple[int, int]]:
+        rows = await self._db.execute(
+            select(OutboxRow.chat_id, OutboxRow.sent_message_id)
+            .where(
+                or_(OutboxRow.dedup_key == key, OutboxRow.dedup_key.startswith(f"{key}:", autoescape=True)),
+                OutboxRow.status == "sent",
+                OutboxRow.sent_message_id.is_not(None),
+            )
+            .order_by(OutboxRow.id)
+        )
+        return [(int(chat_id), int(message_id)) for chat_id, message_id in rows if message_id is not None]
 
 
 @dataclass(frozen=True, slots=True)

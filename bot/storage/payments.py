@@ -23,6 +23,8 @@ def payment_from_row(row: PaymentRow) -> Payment:
         currency=row.currency,
         paid_at=row.paid_at,
         applied=row.applied,
+        payer_id=row.payer_id,
+        payer_name=row.payer_name,
     )
 
 
@@ -43,6 +45,8 @@ class SqlPaymentRepository:
                 currency=payment.currency,
                 paid_at=payment.paid_at,
                 applied=payment.applied,
+                payer_id=payment.payer_id,
+                payer_name=payment.payer_name,
             )
             .on_conflict_do_nothing(index_elements=[PaymentRow.telegram_charge_id])
             .returning(PaymentRow.id)

@@ -171,6 +171,7 @@ class OrderRow(Base):
     undelivered: Mapped[str | None] = mapped_column(String(64))  # a message about it that could not be delivered
     desk_ack: Mapped[list[str] | None] = mapped_column(JSON)  # problem kinds an operator marked handled
     stray_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # unapplied money, due back
+    stray_other: Mapped[dict[str, int] | None] = mapped_column(JSON)  # such money in other currencies: {"USD": 9000}
     partial_refund_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # owed after a change
     refunded_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # returned so far
     version: Mapped[int] = mapped_column(Integer, default=0)
@@ -237,7 +238,7 @@ class PaymentRow(Base):
 
     __tablename__ = "payments"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)  # None: no such order found
     telegram_charge_id: Mapped[str] = mapped_column(String(255), unique=True)
     provider_charge_id: Mapped[str] = mapped_column(String(255))
     amount_minor: Mapped[int] = mapped_column(Integer)
@@ -245,6 +246,8 @@ class PaymentRow(Base):
     paid_at: Mapped[datetime]
     applied: Mapped[bool] = mapped_column(Boolean)
     refunded_at: Mapped[datetime | None]  # an operator returned this money (not applied, or the order's refund)
+    payer_id: Mapped[int | None] = mapped_column(BigInteger)  # who paid (None: recorded before payers were)
+    payer_name: Mapped[str | None] = mapped_column(String(128))
 
 
 class OrderReminderRow(Base):
@@ -304,15 +307,16 @@ class FsmRow(Base):
 
 
 class DeskCardRow(Base):
-    """One operator card per subject (an order, or a tourist's question thread) while it has open problems.
+    """One operator card per subject (an order, a tourist's question thread, a payment whose order we cannot find)
+    while it has open problems.
 
     ``open_subject`` equals ``subject`` while the card is open and is NULL once resolved: the unique key allows one
     open card per subject and any number of resolved ones."""
 
     __tablename__ = "desk_cards"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subject: Mapped[str] = mapped_column(String(64), index=True)  # "order:17", "question:5"
-    open_subject: Mapped[str | None] = mapped_column(String(64), unique=True)
+    subject: Mapped[str] = mapped_column(String(300), index=True)  # "order:17", "question:5", "payment:<charge id>"
+    open_subject: Mapped[str | None] = mapped_column(String(300), unique=True)
     order_id: Mapped[int | None] = mapped_column(Integer, index=True)
     user_id: Mapped[int | None] = mapped_column(BigInteger)  # the tourist (question cards)
     kinds: Mapped[list[str]] = mapped_column(JSON)  # open problem kinds, most urgent first

@@ -136,7 +136,8 @@ class EventSession:
 
 @dataclass(frozen=True, slots=True)
 class EventSummary:
-    """One line of a browse list: the event, its next session in the window and the lowest price."""
+    """One line of a browse list: the event, one session in the window (its start and its own seats left), how
+    many sessions the window holds, and the lowest price."""
 
     event: Event
     next_start: datetime

@@ -33,7 +33,7 @@ NO_DESK = DeskSettings(None)  # problems are derived, no card is opened
 
 @dataclass(slots=True)
 class Card:
-    subject: str  # "order:<id>" or "question:<thread id>"
+    subject: str  # "order:<id>", "question:<thread id>" or "payment:<telegram charge id>" (no order found)
     kinds: list[str]
     opened_at: datetime
     updated_at: datetime
@@ -125,6 +125,14 @@ def order_subject(order_id: int) -> str:
 
 def question_subject(thread_id: int) -> str:
     return f"question:{thread_id}"
+
+
+def payment_subject(telegram_charge_id: str) -> str:
+    """A payment whose order we cannot find."""
+    return f"{PAYMENT_SUBJECT}{telegram_charge_id}"
+
+
+PAYMENT_SUBJECT = "payment:"
 
 
 def digest_window(now: datetime) -> int:

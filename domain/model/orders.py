@@ -145,6 +145,7 @@ class Order:
     undelivered: str | None = None  # the kind of a message about this order that could not be delivered
     desk_ack: list[str] = field(default_factory=list)  # problem kinds an operator marked handled
     stray_minor: int = 0  # money received that did not pay the order (late or second payment): due back
+    stray_other: dict[str, int] = field(default_factory=dict)  # such money in other currencies: currency -> minor
     partial_refund_minor: int = 0  # owed back after a change made the order cheaper (e.g. a partner hotel)
     refunded_minor: int = 0  # returned to the tourist so far
     id: int | None = None
@@ -169,6 +170,22 @@ class Order:
         whole = self.total_minor if self.payment is PaymentStatus.REFUND_DUE else 0
         return whole + self.partial_refund_minor + self.stray_minor
 
+    def owed_back(self) -> dict[str, int]:
+        """Everything owed back to the tourist now, per currency (only currencies with something owed)."""
+        owed = {self.currency.upper(): self.owed_minor} | dict(self.stray_other)
+        return {currency: amount for currency, amount in sorted(owed.items()) if amount > 0}
+
+    def is_order_currency(self, currency: str) -> bool:
+        return currency.upper() == self.currency.upper()
+
+    def receive_stray(self, amount_minor: int, currency: str) -> None:
+        """Money in another currency that did not pay the order: owed back in that currency (money in the order's
+        own currency is added by storage in one statement, see ``OrderRepository.add_stray``)."""
+        if amount_minor <= 0 or self.is_order_currency(currency):
+            raise self.refused(amount=amount_minor, currency=currency)
+        key = currency.upper()
+        self.stray_other = {**self.stray_other, key: self.stray_other.get(key, 0) + amount_minor}
+
     @property
     def stored_id(self) -> int:
         """The id storage gave the order; asking an order that was never stored is a programming error."""
@@ -184,12 +201,14 @@ class Order:
             "ticket": self.ticket.value,
         }
 
-    def money_snapshot(self) -> dict[str, int]:
+    def money_snapshot(self) -> dict[str, object]:
         """The amounts a change of price or a refund moves, for the audit log's before/after."""
         return {
             "total_minor": self.total_minor,
+            "currency": self.currency,
             "partial_refund_minor": self.partial_refund_minor,
             "stray_minor": self.stray_minor,
+            "stray_other": dict(self.stray_other),
             "refunded_minor": self.refunded_minor,
         }
 
@@ -312,11 +331,17 @@ class Order:
         """Record ``amount_minor`` (None: everything owed) as returned to the tourist; the amount.
 
         It pays the stray money first, then the partial refund, then the order's own amount (only while REFUND_DUE);
-        what is left stays owed. :class:`NothingOwed` when nothing is owed, :class:`InvalidAmount` outside 1..owed.
+        what is left stays owed. Amounts are in the order's currency; everything owed (None) also returns the money
+        owed in other currencies (:attr:`stray_other`). :class:`NothingOwed` when nothing is owed,
+        :class:`InvalidAmount` outside 1..owed.
         """
         owed = self.owed_minor
-        if owed <= 0:
+        if owed <= 0 and not (amount_minor is None and self.stray_other):
             raise NothingOwed(order=self.id)
+        if amount_minor is None:
+            self.stray_other = {}  # returned in their own currencies
+            if owed <= 0:
+                return 0
         amount = owed if amount_minor is None else amount_minor
         if isinstance(amount, bool) or not isinstance(amount, int) or not 1 <= amount <= owed:
             raise InvalidAmount(order=self.id, owed=owed, amount=amount_minor)

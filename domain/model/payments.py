@@ -46,16 +46,32 @@ class PaymentResult(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Payment:
-    """One successful charge Telegram reported; ``applied`` is False for money that did not pay the order."""
+class Payer:
+    """Who paid: the Telegram user the successful payment came from (not necessarily the order's tourist)."""
 
-    order_id: int
+    id: int
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """One successful charge Telegram reported; ``applied`` is False for money that did not pay the order;
+    ``order_id`` is None for money whose order we cannot find (a problem card of its own). ``payer_*``: who paid
+    (None for payments recorded before the payer was)."""
+
+    order_id: int | None
     telegram_charge_id: str
     provider_charge_id: str
     amount_minor: int
     currency: str
     paid_at: datetime
     applied: bool
+    payer_id: int | None = None
+    payer_name: str | None = None
+
+    def paid_by_someone_else(self, order: Order) -> bool:
+        """Paid by another person than the order's tourist (a forwarded invoice, say)."""
+        return self.payer_id is not None and self.payer_id != order.user_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,7 @@ class ProblemKind(enum.StrEnum):
     UNDELIVERED = "undelivered"  # a message about the order could not be delivered
     LOW_RATING = "low_rating"
     QUESTION_UNANSWERED = "question_unanswered"  # a tourist's question waits past the answer time
+    UNMATCHED_PAYMENT = "unmatched_payment"  # money arrived for an order we cannot find
     INCONSISTENT = "inconsistent"  # no rule explains this combination
 
 
@@ -126,7 +127,7 @@ def order_facts(order: Order, session_starts_at: datetime, session_cancelled: bo
         unclear_reply=bool(order.unclear_reply) and order.booking is BookingStatus.AWAITING_ORGANISER,
         low_rating=order.rating is not None and order.rating <= LOW_RATING_MAX,
         undelivered=order.undelivered is not None,
-        stray_money=order.stray_minor > 0,
+        stray_money=order.stray_minor > 0 or any(amount > 0 for amount in order.stray_other.values()),
         late_payment=order.payment is PaymentStatus.REFUND_DUE and order.paid_at is None,
         partial_refund=order.partial_refund_minor > 0,
     )
@@ -301,9 +302,11 @@ RULES: tuple[Rule, ...] = (
 )
 
 QUESTION_ACTIONS = (Action.WRITE_TOURIST,)
+UNMATCHED_PAYMENT_ACTIONS = (Action.WRITE_TOURIST,)  # the payer; the money goes back in the provider's dashboard
 INCONSISTENT_ACTIONS = (Action.OPEN, Action.WRITE_TOURIST)
 _ACTIONS = {rule.kind: rule.actions for rule in RULES} | {
     ProblemKind.QUESTION_UNANSWERED: QUESTION_ACTIONS,
+    ProblemKind.UNMATCHED_PAYMENT: UNMATCHED_PAYMENT_ACTIONS,
     ProblemKind.INCONSISTENT: INCONSISTENT_ACTIONS,
 }
 _ORDER = {kind: index for index, kind in enumerate(ProblemKind)}

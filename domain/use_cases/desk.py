@@ -155,6 +155,20 @@ async def _sync(
     return Outcome.SKIPPED
 
 
+async def open_card_for(
+    uow: UnitOfWork,
+    subject: str,
+    kinds: list[ProblemKind],
+    settings: DeskSettings,
+    now: datetime,
+    *,
+    user_id: int | None = None,
+) -> Outcome:
+    """Open (or update) the card of a subject no job watches (a payment whose order we cannot find), inside the
+    caller's transaction; an operator resolves it by hand."""
+    return await _sync(uow, subject, kinds, False, settings, now, user_id=user_id)
+
+
 # ---- the jobs -----------------------------------------------------------------------------------------------------
 
 

@@ -188,16 +188,20 @@ async def _refund_in_tx(
 ) -> int:
     """Record a refund of ``amount_minor`` (None: everything owed) inside the caller's transaction; the amount."""
     before = {**order.snapshot(), **order.money_snapshot()}
-    stray_before = order.stray_minor
+    stray_before, other_before = order.stray_minor, dict(order.stray_other)
     amount = order.refund(amount_minor)  # NothingOwed, InvalidAmount
-    if (stray_before and order.stray_minor == 0) or order.owed_minor == 0:
+    if (stray_before and order.stray_minor == 0) or order.owed_minor == 0 or (other_before and not order.stray_other):
         # payments that did not pay the order are back with the tourist (a late payment on an expired order is
         # the order's refund due itself: settled when nothing is owed any more)
         await uow.payments.mark_refunded(order.stored_id, now)
     await uow.orders.save(order)
     if tell:
-        refunded = {"amount_minor": amount, "currency": order.currency}
-        await tell_tourist_of_change(uow, OutboxKind.ORDER_REFUNDED, order, now, "refund", **refunded)
+        returned = {order.currency: amount} | {c: a for c, a in other_before.items() if c not in order.stray_other}
+        for currency, minor in returned.items():  # one message per currency: money is an amount and a currency
+            if minor > 0:
+                tag = "refund" if currency == order.currency else f"refund-{currency}"
+                refunded = {"amount_minor": minor, "currency": currency}
+                await tell_tourist_of_change(uow, OutboxKind.ORDER_REFUNDED, order, now, tag, **refunded)
     await audit_order(
         uow,
         now,
@@ -244,7 +248,7 @@ async def cancel_order(
         await uow.orders.save(order)
         await audit_order(uow, now, actor, "order.cancelled_by_operator", order, before, reason=reason, refund=refund)
         refunded = 0
-        if refund and order.owed_minor > 0:
+        if refund and order.owed_back():
             refunded = await _refund_in_tx(uow, order, actor, now, None, tell=False)
         await tell_tourist_of_change(
             uow,

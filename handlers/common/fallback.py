@@ -7,6 +7,7 @@ from aiogram.enums import ChatType
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from domain.model.questions import QUESTION_MAX_LENGTH
 from handlers.settings import HandlerSettings
 from handlers.tourist.keyboards import main_menu_kb
 from handlers.tourist.messaging import answer_query
@@ -14,8 +15,6 @@ from handlers.tourist.question import can_offer, offer_kb, remember_offer
 from handlers.ui import Translator
 
 router = Router(name=__name__)
-
-LONG_TEXT = 1000
 
 
 @router.message(F.chat.type == ChatType.PRIVATE, F.text.startswith("/"))
@@ -39,8 +38,11 @@ async def on_free_text(
         sent = await message.answer(text, reply_markup=offer_kb(tr))
         await remember_offer(state, sent.message_id, typed)
         return
-    if len(typed) > LONG_TEXT:
-        text = _("That is a long message! To reach our team, press “Ask a question” and write it there.")
+    if settings.operator_chat_id is not None and len(typed.strip()) > QUESTION_MAX_LENGTH:
+        text = _(
+            "That is {length} characters — a message to our team can be up to {limit}. Please send a shorter "
+            "version (or split it into several messages) and I will offer to pass it on."
+        ).format(length=len(typed.strip()), limit=QUESTION_MAX_LENGTH)
     else:
         text = _(
             "I didn't catch that. Use the buttons below — or press “Ask a question” and our team will answer you here."

@@ -8,12 +8,21 @@ from aiogram.types import InlineKeyboardMarkup
 
 from domain.model.catalog import localized
 from domain.model.messages import OutboxKind
-from domain.model.orders import format_order_code
-from handlers.notifications import RenderContext, Rendered, renders
-from handlers.notifications.parts import answer_lines, order_kb, organiser_tr, payload_order, summary, tourist_tr
+from domain.model.orders import BookingStatus, PaymentStatus, format_order_code
+from handlers.notifications import AfterSend, RenderContext, Rendered, renders
+from handlers.notifications.parts import (
+    answer_lines,
+    edit_sent,
+    order_kb,
+    organiser_tr,
+    payload_order,
+    summary,
+    tourist_tr,
+)
 from handlers.organiser.callbacks import RequestAction, RequestCb
 from handlers.read_models import OrderView
-from handlers.tourist.callbacks import EventCb
+from handlers.status_words import organiser_booking_words
+from handlers.tourist.callbacks import Below, BelowCb
 from handlers.ui import Translator, button
 
 
@@ -31,6 +40,35 @@ def request_lines(view: OrderView, tr: Translator) -> list[str]:
     if view.hotel:
         lines.append("🏨 " + html.quote(view.hotel.name))
     return lines
+
+
+def settled_text(view: OrderView, tr: Translator) -> str:
+    """A booking request once it is answered (by the organiser, an operator, or the tourist cancelling): what it
+    was about and where it stands, without buttons."""
+    _ = tr.gettext
+    booking = view.order.booking
+    mark = {BookingStatus.CONFIRMED: "✅", BookingStatus.DECLINED: "❌"}.get(booking, "🚫")
+    lines = [
+        "🆕 " + _("Booking request <b>{code}</b>").format(code=format_order_code(view.order.code)),
+        *request_lines(view, tr),
+        "",
+        mark + " " + _("Settled: {state}.").format(state=organiser_booking_words(tr, booking)),
+    ]
+    return "\n".join(lines)
+
+
+def disarm_requests(rc: RenderContext, view: OrderView) -> AfterSend:
+    """After the outcome is told: the organiser's request and its reminder lose Confirm/Decline and say how the
+    booking was settled (an operator may have answered for the organiser)."""
+
+    async def disarm(_message_id: int) -> None:
+        if view.order.booking is BookingStatus.AWAITING_ORGANISER:
+            return
+        text = settled_text(view, organiser_tr(view, rc.i18n))
+        for kind in (OutboxKind.BOOKING_REQUEST, OutboxKind.CONFIRM_NUDGE):
+            await edit_sent(rc, f"{kind.value}:{view.id}", text)
+
+    return disarm
 
 
 @renders(OutboxKind.BOOKING_REQUEST)
@@ -55,7 +93,8 @@ async def booking_cancelled(rc: RenderContext) -> Rendered | None:
         return None
     tr = organiser_tr(view, rc.i18n)
     head = "🚫 " + tr.gettext("Booking <b>{code}</b> was cancelled by the tourist; the seats are free again.")
-    return Rendered("\n".join([head.format(code=format_order_code(view.order.code)), *summary(view, tr)]))
+    text = "\n".join([head.format(code=format_order_code(view.order.code)), *summary(view, tr)])
+    return Rendered(text, after_send=disarm_requests(rc, view))
 
 
 @renders(OutboxKind.ORDER_CONFIRMED)
@@ -63,18 +102,25 @@ async def order_confirmed(rc: RenderContext) -> Rendered | None:
     if (view := await payload_order(rc)) is None:
         return None
     tr = tourist_tr(view, rc.i18n)
+    return Rendered(confirmed_text(view, tr), order_kb(view, tr), after_send=disarm_requests(rc, view))
+
+
+def confirmed_text(view: OrderView, tr: Translator) -> str:
+    """The tourist's "confirmed" message: what to pay by when — or, redrawn after the payment, that it is paid."""
     _ = tr.gettext
     code = format_order_code(view.order.code)
     lines = ["✅ " + _("Your booking <b>{code}</b> is confirmed!").format(code=code), *summary(view, tr)]
     if meeting_point := localized(view.event.meeting_point, tr.language):
         lines.append("📍 " + html.quote(meeting_point))
     amount = tr.money(view.order.total_minor, view.order.currency)
-    if view.order.pay_by is not None:
+    if view.order.payment is PaymentStatus.PAID:
+        lines += ["", "✅ " + _("Paid: {amount}. Your ticket is below.").format(amount=amount)]
+    elif view.order.pay_by is not None:
         when = tr.datetime(view.order.pay_by, view.region.timezone)
         lines += ["", _("Please pay {amount} by {time}.").format(amount=amount, time=when)]
     else:
         lines += ["", _("Pay at the meeting point: {amount}. Please come a few minutes early.").format(amount=amount)]
-    return Rendered("\n".join(lines), order_kb(view, tr))
+    return "\n".join(lines)
 
 
 @renders(OutboxKind.ORDER_DECLINED)
@@ -91,5 +137,6 @@ async def order_declined(rc: RenderContext) -> Rendered | None:
     if reason := rc.payload.get("reason"):
         lines.append(_("The organiser says: {reason}").format(reason=f"<i>{html.quote(str(reason))}</i>"))
     lines += ["", _("Nothing to pay. Other dates of this event may suit you:")]
-    markup = InlineKeyboardMarkup(inline_keyboard=[[button("🗓 " + _("Other dates"), EventCb(event=view.event.id))]])
-    return Rendered("\n".join(lines), markup)
+    other_dates = button("🗓 " + _("Other dates"), BelowCb(to=Below.EVENT, id=view.event.id))
+    markup = InlineKeyboardMarkup(inline_keyboard=[[other_dates]])
+    return Rendered("\n".join(lines), markup, after_send=disarm_requests(rc, view))

@@ -10,6 +10,7 @@ from domain.model.messages import OutboxKind
 from domain.model.orders import format_order_code
 from handlers.notifications import RenderContext, Rendered, renders
 from handlers.operator.cards import CardAction, CardCb, card_kb, card_text, kind_title, load_card_side
+from handlers.operator.desk_time import desk_zone
 from handlers.read_models import OrderView
 from handlers.ui import button
 
@@ -35,6 +36,7 @@ async def problem_card(rc: RenderContext) -> Rendered | None:
         return None  # only announced in a digest, or resolved before it was ever posted
     side = await load_card_side(rc.uow, card)
     tr = rc.i18n.translator(None)
+    zone = await desk_zone(rc.uow, rc.options.get("desk_timezone"))
     thread_id = card.thread_id if card.message_id is not None else await problems_thread(rc)
 
     async def remember(message_id: int) -> None:
@@ -43,7 +45,7 @@ async def problem_card(rc: RenderContext) -> Rendered | None:
             await rc.uow.commit()
 
     return Rendered(
-        card_text(card, side, tr),
+        card_text(card, side, tr, zone),
         card_kb(card, side, tr),
         edit_message_id=card.message_id,
         thread_id=thread_id,

@@ -3,14 +3,17 @@ organiser's questions, the button that opens the order."""
 
 from __future__ import annotations
 
+import contextlib
+
 from aiogram import html
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup
 
 from domain.model.catalog import Organiser, localized
 from domain.model.orders import Order
 from handlers.notifications import RenderContext
 from handlers.read_models import OrderView, load_order
-from handlers.tourist.callbacks import OrderAction, OrderCb
+from handlers.tourist.callbacks import Below, BelowCb
 from handlers.tourist.labels import ticket_type_name
 from handlers.ui import Languages, Translator, button
 
@@ -52,9 +55,21 @@ def answer_lines(organiser: Organiser, order: Order, tr: Translator) -> list[str
 
 
 def order_kb(view: OrderView, tr: Translator) -> InlineKeyboardMarkup:
-    """The tourist's way to their order card."""
-    opened = button("🎟 " + tr.gettext("Open the order"), OrderCb(action=OrderAction.VIEW, order=view.id))
+    """The tourist's way to their order card, opened below the message it is under (which stays)."""
+    opened = button("🎟 " + tr.gettext("Open the order"), BelowCb(to=Below.ORDER, id=view.id))
     return InlineKeyboardMarkup(inline_keyboard=[[opened]])
+
+
+async def edit_sent(rc: RenderContext, key: str, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Edit every delivered message under the dedup ``key`` (see ``OutboxRepository.sent_messages``) to ``text``:
+    a message whose truth changed is redrawn, never left with live buttons. One that is gone or unchanged is fine."""
+    if rc.bot is None:
+        return
+    async with rc.uow:
+        sent = list(await rc.uow.outbox.sent_messages(key))
+    for chat_id, message_id in sent:
+        with contextlib.suppress(TelegramBadRequest):
+            await rc.bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
 
 
 async def payload_order(rc: RenderContext) -> OrderView | None:

@@ -11,8 +11,10 @@ from domain.model.catalog import localized
 from domain.model.messages import OutboxKind
 from domain.model.orders import BookingStatus, PaymentStatus, TicketStatus, format_order_code
 from domain.model.payments import invoice_payload
-from handlers.notifications import Invoice, RenderContext, Rendered, renders
-from handlers.notifications.parts import order_kb, payload_order, summary, tourist_tr
+from handlers.notifications import AfterSend, Invoice, RenderContext, Rendered, renders
+from handlers.notifications.booking import confirmed_text
+from handlers.notifications.parts import edit_sent, order_kb, payload_order, summary, tourist_tr
+from handlers.notifications.reminders import refresh_participants
 from handlers.read_models import OrderView
 from handlers.tourist.labels import ticket_type_name
 from handlers.ui import Translator, cut
@@ -117,4 +119,18 @@ async def ticket(rc: RenderContext) -> Rendered | None:
         order_kb(view, tr),
         photo=rc.qr_image(order.ticket_code),
         photo_name=f"ticket-{order.ticket_code}.png",
+        after_send=redraw_after_payment(rc, view),
     )
+
+
+def redraw_after_payment(rc: RenderContext, view: OrderView) -> AfterSend:
+    """Once the ticket is out, the messages that still asked for the money are redrawn: the tourist's "confirmed,
+    please pay" and the organiser's participant lists of the session."""
+
+    async def redraw(_message_id: int) -> None:
+        tr = tourist_tr(view, rc.i18n)
+        key = f"{OutboxKind.ORDER_CONFIRMED.value}:{view.id}"
+        await edit_sent(rc, key, confirmed_text(view, tr), order_kb(view, tr))
+        await refresh_participants(rc, view.session.id)
+
+    return redraw

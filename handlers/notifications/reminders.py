@@ -21,6 +21,7 @@ from handlers.notifications import RenderContext, Rendered, renders
 from handlers.notifications.booking import request_kb, request_lines
 from handlers.notifications.parts import (
     answer_lines,
+    edit_sent,
     order_kb,
     organiser_tr,
     payload_order,
@@ -29,7 +30,7 @@ from handlers.notifications.parts import (
     tourist_tr,
 )
 from handlers.read_models import SessionView, read_session
-from handlers.tourist.callbacks import EventCb, RateCb
+from handlers.tourist.callbacks import Below, BelowCb, RateCb
 from handlers.ui import Translator, button
 
 TEXT_BUDGET = 3800  # characters of one message, leaving room under Telegram's 4096 for the closing line
@@ -83,7 +84,9 @@ async def order_expired(rc: RenderContext) -> Rendered | None:
     else:
         lines.append(_("It was not paid in time, so the seats went back on sale."))
     lines.append(_("Nothing to pay. You are welcome to book again."))
-    markup = InlineKeyboardMarkup(inline_keyboard=[[button("🗓 " + _("Book again"), EventCb(event=view.event.id))]])
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[button("🗓 " + _("Book again"), BelowCb(to=Below.EVENT, id=view.event.id))]]
+    )
     return Rendered("\n".join(lines), markup)
 
 
@@ -198,11 +201,26 @@ async def participants(rc: RenderContext) -> Rendered | None:
     found = await load_participants(rc.uow, int(rc.payload["session_id"]))
     if found is None or not found.orders or found.around.session.status is SessionStatus.CANCELLED:
         return None
+    tr = rc.i18n.translator(found.around.organiser.language)
+    return Rendered(participants_text(found, tr, updated=bool(rc.payload.get("updated"))))
+
+
+async def refresh_participants(rc: RenderContext, session_id: int) -> None:
+    """Redraw the participant lists already sent for the session (a booking on it was paid, say): a list never
+    keeps saying "payment pending" for a booking that is paid."""
+    found = await load_participants(rc.uow, session_id)
+    if found is None or not found.orders or found.around.session.status is SessionStatus.CANCELLED:
+        return
+    text = participants_text(found, rc.i18n.translator(found.around.organiser.language), updated=True)
+    await edit_sent(rc, f"{OutboxKind.PARTICIPANTS.value}:{session_id}", text)
+
+
+def participants_text(found: Participants, tr: Translator, updated: bool) -> str:
+    """The organiser's list of the session's bookings: tickets, where each stands, answers and hotels."""
     around, orders = found.around, found.orders
-    tr = rc.i18n.translator(around.organiser.language)
     _ = tr.gettext
     title = html.quote(localized(around.event.title, tr.language))
-    if rc.payload.get("updated"):
+    if updated:
         head = "👥 " + _("Updated participant list: <b>{title}</b>").format(title=title)
     else:
         head = "👥 " + _("Participant list: <b>{title}</b>").format(title=title)
@@ -228,4 +246,4 @@ async def participants(rc: RenderContext) -> Rendered | None:
             break
         lines += block
         size += block_size
-    return Rendered("\n".join(lines))
+    return "\n".join(lines)

@@ -15,7 +15,7 @@ from handlers.notifications import RenderContext, Rendered, renders
 from handlers.notifications.parts import payload_order, summary, tourist_tr
 from handlers.read_models import load_session, read_session
 from handlers.tourist.browse import event_card, event_card_text
-from handlers.tourist.callbacks import BookAction, BookCb, EventCb, MenuAction, MenuCb
+from handlers.tourist.callbacks import Below, BelowCb
 from handlers.ui import button
 
 OTHER_DATES = 5  # session buttons under the "cancelled" message
@@ -62,15 +62,15 @@ async def session_cancelled(rc: RenderContext) -> Rendered | None:
             [
                 button(
                     f"🗓 {tr.datetime(s.starts_at, view.region.timezone)} · {s.seats_left}",
-                    BookCb(action=BookAction.START, session=s.id),
+                    BelowCb(to=Below.BOOK, id=s.id),
                 )
             ]
             for s in others
         ]
-        rows.append([button("🗺 " + _("Open the event"), EventCb(event=view.event.id))])
+        rows.append([button("🗺 " + _("Open the event"), BelowCb(to=Below.EVENT, id=view.event.id))])
     else:
         lines.append(_("Have a look at our other events:"))
-        rows.append([button("🗺 " + _("Events"), MenuCb(action=MenuAction.EVENTS))])
+        rows.append([button("🗺 " + _("Events"), BelowCb(to=Below.EVENTS))])
     return Rendered("\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows))
 
 
@@ -116,10 +116,10 @@ async def event_suggestion(rc: RenderContext) -> Rendered | None:
         [
             button(
                 "🎟 " + _("Book: {time}").format(time=tr.datetime(session.starts_at, region.timezone)),
-                BookCb(action=BookAction.START, session=session.id),
+                BelowCb(to=Below.BOOK, id=session.id),
             )
         ],
-        [button("🗓 " + _("Other dates"), EventCb(event=event.id))],
+        [button("🗓 " + _("Other dates"), BelowCb(to=Below.EVENT, id=event.id))],
     ]
     text = head + "\n\n" + event_card_text(event, region, [session], tr)
     return Rendered(text, InlineKeyboardMarkup(inline_keyboard=rows))

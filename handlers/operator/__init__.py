@@ -1,8 +1,9 @@
 """The operator desk in the operator group chat: problem cards, commands, answers to tourists' questions.
 
-:data:`router` holds every desk router, behind the operator guard set once (:mod:`handlers.operator.access`): only
-the operator chat's messages, and only members of the operator chat and ``ADMIN_IDS`` get through; anyone else's
-button press is refused with "not allowed" and changes nothing.
+:data:`router` holds every desk router (:data:`desk`), behind the operator guard set once
+(:mod:`handlers.operator.access`): only the operator chat's messages, and only members of the operator chat and
+``ADMIN_IDS`` get through; anyone else's button press is refused with "not allowed" and changes nothing. Before it,
+:data:`~handlers.operator.access.membership` reads the signs of someone leaving the operator chat.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from handlers.operator import (
     stats,
 )
 from handlers.operator import help as desk_help
-from handlers.operator.access import guard
+from handlers.operator.access import guard, membership
 
-router = guard(Router(name=__name__))
-router.include_routers(
+desk = guard(Router(name=f"{__name__}.desk"))
+desk.include_routers(
     replies.router,  # first: answers to tourists, and "write to…" mode, which any /command ends
     alerts.router,
     problems.router,
@@ -39,4 +40,9 @@ router.include_routers(
     events.router,
     stats.router,
     desk_help.router,
+)
+router = Router(name=__name__)
+router.include_routers(
+    membership,  # signs of leaving the operator chat end access at once (not guarded: the one who left is no operator)
+    desk,
 )

@@ -9,6 +9,7 @@ the fresh state). The card itself is re-rendered through the outbox, so the grou
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from aiogram import Bot, F, Router
@@ -24,7 +25,9 @@ from domain.ports import Clock, UnitOfWork
 from domain.use_cases import desk, order_changes
 from handlers.operator.access import Operator
 from handlers.operator.cards import CardAction, CardCb, card_kb, confirm_kb, load_card_side
+from handlers.operator.desk_time import DeskClock, desk_zone
 from handlers.operator.errors import domain_error_text
+from handlers.operator.money_lines import owed_back_text
 from handlers.operator.orders import send_order_card
 from handlers.operator.replies import start_writing
 from handlers.settings import HandlerSettings
@@ -143,11 +146,11 @@ async def on_card_ask(query: CallbackQuery, callback_data: CardCb, uow: UnitOfWo
         await answer_query(query, tr.gettext("There is no such order."), alert=True)
         return
     if callback_data.action is CardAction.REFUND:
-        owed = order_changes.owed_minor(order)
-        if owed <= 0:
+        owed = owed_back_text(order, tr)  # per currency, never added up
+        if not owed:
             await answer_query(query, _("Nothing is owed to the tourist on this order."), alert=True)
             return
-        label = "💸 " + _("Refunded {amount} in full").format(amount=tr.money(owed, order.currency))
+        label = "💸 " + _("Refunded {amount} in full").format(amount=owed)
         markup = confirm_kb(card, CardAction.REFUND_ALL, label, tr)
         hint = _("Return the money in the payment provider first. Another amount: open the order (/order {code}).")
     else:
@@ -164,7 +167,11 @@ async def on_card_back(query: CallbackQuery, callback_data: CardCb, uow: UnitOfW
 
 
 @router.callback_query(
-    CardCb.filter(F.action.in_({CardAction.TAKE, CardAction.SNOOZE_15, CardAction.SNOOZE_60, CardAction.RESOLVE}))
+    CardCb.filter(
+        F.action.in_(
+            {CardAction.TAKE, CardAction.TAKE_OVER, CardAction.SNOOZE_15, CardAction.SNOOZE_60, CardAction.RESOLVE}
+        )
+    )
 )
 async def on_card_handle(
     query: CallbackQuery,
@@ -179,7 +186,12 @@ async def on_card_handle(
     now = clock.now()
     try:
         match callback_data.action:
-            case CardAction.TAKE:
+            case CardAction.TAKE if held := await _held_by_another(uow, callback_data.card, operator):
+                await answer_query(query, _("{name} has taken this card. Take it over?").format(name=held.name))
+                label = "🙋 " + _("Yes, take it over")
+                await _edit_markup(query, confirm_kb(held.card, CardAction.TAKE_OVER, label, tr))
+                return
+            case CardAction.TAKE | CardAction.TAKE_OVER:
                 await desk.take_card(uow, callback_data.card, operator.id, operator.name, now, settings.desk)
                 text = _("It is yours now.")
             case CardAction.RESOLVE:
@@ -191,7 +203,8 @@ async def on_card_handle(
                     uow, callback_data.card, operator.id, operator.name, snooze, now, settings.desk
                 )
                 until = card.snoozed_until or now + snooze
-                text = _("Snoozed until {time}.").format(time=tr.time(until, "UTC") + " UTC")
+                zone = await desk_zone(uow, settings.desk_timezone)
+                text = _("Snoozed until {time}.").format(time=DeskClock(tr, zone).time(until))
     except DomainError as error:
         await _refuse(query, error, callback_data.card, uow, tr)
         return
@@ -228,14 +241,19 @@ async def on_card_show(
 
 @router.callback_query(CardCb.filter(F.action == CardAction.OPEN))
 async def on_card_open_order(
-    query: CallbackQuery, callback_data: CardCb, uow: UnitOfWork, tr: Translator, clock: Clock
+    query: CallbackQuery,
+    callback_data: CardCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    settings: HandlerSettings,
 ) -> None:
     card = await _card(uow, callback_data.card)
     if card is None or card.order_id is None:
         await answer_query(query, tr.gettext("This card no longer exists."), alert=True)
         return
     await answer_query(query)
-    await send_order_card(query, card.order_id, uow, tr, clock)
+    await send_order_card(query, card.order_id, uow, tr, clock, settings.desk_timezone)
 
 
 @router.callback_query(CardCb.filter(F.action.in_({CardAction.WRITE_TOURIST, CardAction.WRITE_ORGANISER})))
@@ -272,6 +290,20 @@ async def _write_target(uow: UnitOfWork, card: Card, tourist: bool) -> WriteTarg
     return WriteTarget(
         kind="organiser", chat_id=organiser.chat_id, order_id=order.id, organiser_id=organiser.id, name=organiser.name
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    card: Card
+    name: str
+
+
+async def _held_by_another(uow: UnitOfWork, card_id: int, operator: Operator) -> _Held | None:
+    """The card, when an open card is taken by another operator (a Take then asks before taking it over)."""
+    card = await _card(uow, card_id)
+    if card is None or not card.is_open or card.taken_by in (None, operator.id):
+        return None
+    return _Held(card, card.taken_by_name or str(card.taken_by))
 
 
 async def _restore_buttons(query: CallbackQuery, card_id: int, uow: UnitOfWork, tr: Translator) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import html
@@ -23,6 +23,15 @@ from domain.model.orders import Order, format_order_code
 from domain.model.users import User, mask_phone
 from domain.ports import UnitOfWork
 from domain.rules.problems import Action, ProblemKind, actions_for, sort_kinds
+from handlers.operator.desk_time import DeskClock
+from handlers.operator.money_lines import (
+    PaymentSide,
+    is_payment_card,
+    load_payment_side,
+    owed_back_text,
+    paid_by,
+    payment_card_lines,
+)
 from handlers.read_models import OrderView, read_order
 from handlers.ui import N_, Translator, button
 
@@ -39,7 +48,8 @@ class CardAction(enum.StrEnum):
     CANCEL_YES = "cy"
     REISSUE = "ri"
     OPEN = "op"
-    TAKE = "tk"
+    TAKE = "tk"  # asks first when someone else has it
+    TAKE_OVER = "to"
     SNOOZE_15 = "s1"
     SNOOZE_60 = "s6"
     RESOLVE = "rs"
@@ -64,6 +74,7 @@ KIND_TITLES: dict[ProblemKind, str] = {
     ProblemKind.UNDELIVERED: N_("Message not delivered"),
     ProblemKind.LOW_RATING: N_("Low rating"),
     ProblemKind.QUESTION_UNANSWERED: N_("Question waiting for an answer"),
+    ProblemKind.UNMATCHED_PAYMENT: N_("Payment for an order we cannot find"),
     ProblemKind.INCONSISTENT: N_("Order in an unexpected state"),
 }
 
@@ -85,6 +96,10 @@ KIND_HINTS: dict[ProblemKind, str] = {
     ),
     ProblemKind.LOW_RATING: N_("Write to the tourist to hear what went wrong; tell the organiser if it is about them."),
     ProblemKind.QUESTION_UNANSWERED: N_("Answer the tourist: reply to their question or use a canned reply."),
+    ProblemKind.UNMATCHED_PAYMENT: N_(
+        "We told the payer our team will contact them: write to them, return the money in the payment "
+        "provider's dashboard (the charge ids are above), then resolve."
+    ),
     ProblemKind.INCONSISTENT: N_("Open the order and check its history; fix it by hand and resolve."),
 }
 
@@ -127,8 +142,8 @@ class QuestionSide:
     asked_at: datetime
 
 
-# What a card is about: an order (with its payments), a question, or nothing left to show.
-CardSide = OrderView | QuestionSide | None
+# What a card is about: an order (with its payments), a question, a payment without an order, or nothing to show.
+CardSide = OrderView | QuestionSide | PaymentSide | None
 
 MONEY_KINDS = frozenset({ProblemKind.REFUND_DUE, ProblemKind.LATE_PAYMENT, ProblemKind.PARTIAL_REFUND_DUE})
 
@@ -153,6 +168,8 @@ async def load_card_side(uow: UnitOfWork, card: Card) -> CardSide:
             thread = await uow.desk.question_thread(int(card.subject.split(":", 1)[1]))
             user = await uow.users.get(card.user_id) if card.user_id else None
             return QuestionSide(user, thread.asked_at if thread else card.opened_at)
+        if is_payment_card(card):
+            return await load_payment_side(uow, card)
     return None
 
 
@@ -172,18 +189,18 @@ def _who(user: User | None, user_id: int | None, tr: Translator) -> str:
     return " · ".join(parts)
 
 
-def card_text(card: Card, side: CardSide, tr: Translator, digest: bool = False) -> str:
+def card_text(card: Card, side: CardSide, tr: Translator, zone: str, digest: bool = False) -> str:
+    """The card in the operators' language; every time in the desk's ``zone``, labelled."""
     _ = tr.gettext
+    clock = DeskClock(tr, zone)
     kinds = sort_kinds(card.kinds)
     titles = ", ".join(kind_title(k, tr) for k in kinds)
     lines: list[str] = []
-    timezone = "UTC"
     if isinstance(side, OrderView):
-        timezone = side.region.timezone
         code = format_order_code(side.order.code)
         lines.append(("✅ " if not card.is_open else "🚨 ") + f"<b>{code}</b> · {titles}")
         lines.append(
-            f"{html.quote(localized(side.event.title, tr.language))} · {tr.datetime(side.session.starts_at, timezone)}"
+            f"{html.quote(localized(side.event.title, tr.language))} · {clock.datetime(side.session.starts_at)}"
         )
         lines.append("👤 " + _who(side.user, side.order.user_id, tr))
         organiser = html.quote(side.organiser.name)
@@ -203,6 +220,7 @@ def card_text(card: Card, side: CardSide, tr: Translator, digest: bool = False) 
                 lines.append(
                     f"💳 {tr.money(payment.amount_minor, payment.currency)} · "
                     f"<code>{html.quote(payment.provider_charge_id)}</code> · {state}"
+                    + (f" · {payer}" if (payer := paid_by(payment, side.order, tr)) else "")
                 )
         if ProblemKind.UNDELIVERED in kinds and side.order.undelivered:
             if side.order.undelivered.startswith("organiser."):
@@ -212,49 +230,59 @@ def card_text(card: Card, side: CardSide, tr: Translator, digest: bool = False) 
     elif isinstance(side, QuestionSide):
         lines.append(("✅ " if not card.is_open else "❓ ") + f"<b>{titles}</b>")
         lines.append("👤 " + _who(side.user, card.user_id, tr))
-        lines.append(_("Asked at {time}").format(time=tr.datetime(side.asked_at, timezone)))
+        lines.append(_("Asked at {time}").format(time=clock.datetime(side.asked_at)))
+    elif isinstance(side, PaymentSide):
+        lines += payment_card_lines(card, side, titles, tr, clock)
     else:
         lines.append(("✅ " if not card.is_open else "🚨 ") + f"<b>{titles}</b>")
     if card.is_open:
         lines.append("")
         lines += ["💡 " + tr.gettext(KIND_HINTS[k]) for k in kinds]
-        status = [_("open since {time}").format(time=tr.time(card.opened_at, timezone))]
+        status = [_("open since {time}").format(time=clock.time(card.opened_at))]
         if card.taken_by_name:
             status.append(_("taken by {name}").format(name=html.quote(card.taken_by_name)))
         if card.snoozed_until:
-            status.append(_("snoozed until {time}").format(time=tr.time(card.snoozed_until, timezone)))
+            status.append(_("snoozed until {time}").format(time=clock.time(card.snoozed_until)))
         lines.append("⏱ " + " · ".join(status))
         if card.last_action and card.last_action.get("action") not in (None, "take"):
             lines.append(_last_action(card.last_action, tr))
     else:
-        minutes = max(int((card.resolved_at - card.opened_at).total_seconds() // 60), 0) if card.resolved_at else 0
-        how = _(ACTION_DONE.get(card.resolution or "", ACTION_DONE["back_to_normal"]))
-        if card.resolved_by_name:
-            done = _("Resolved: {who} — {how}, after {minutes} min.").format(
-                who=html.quote(card.resolved_by_name), how=how, minutes=minutes
-            )
-        else:
-            done = _("Resolved — {how}, after {minutes} min.").format(how=how, minutes=minutes)
-        lines += ["", "✔️ " + done]
+        lines += ["", "✔️ " + _resolved_line(card, tr)]
     if digest:
         lines.insert(0, _("(from the digest)"))
     return "\n".join(lines)
 
 
+def _resolved_line(card: Card, tr: Translator) -> str:
+    """``Olga resolved it within a minute.``; ``Resolved 25 minutes after it opened: the order is back to normal.``"""
+    _ = tr.gettext
+    took = (card.resolved_at - card.opened_at) if card.resolved_at else timedelta(0)
+    how = _(ACTION_DONE.get(card.resolution or "", ACTION_DONE["back_to_normal"]))
+    quick = took < timedelta(minutes=1)
+    if card.resolved_by_name:
+        who = html.quote(card.resolved_by_name)
+        if quick:
+            return _("{who} {how} within a minute.").format(who=who, how=how)
+        return _("{who} {how}, {duration} after it opened.").format(who=who, how=how, duration=tr.duration(took))
+    if quick:
+        return _("Resolved within a minute: {how}.").format(how=how)
+    return _("Resolved {duration} after it opened: {how}.").format(duration=tr.duration(took), how=how)
+
+
 def _money_line(order: Order, tr: Translator) -> str:
     _ = tr.gettext
     parts = [tr.money(order.total_minor, order.currency)]
-    owed = order.partial_refund_minor + order.stray_minor
     if order.refunded_minor:
         parts.append(_("refunded {amount}").format(amount=tr.money(order.refunded_minor, order.currency)))
-    if owed:
-        parts.append(_("owed back {amount}").format(amount=tr.money(owed, order.currency)))
+    if owed := owed_back_text(order, tr, whole=False):  # per currency, never added up
+        parts.append(_("owed back {amount}").format(amount=owed))
     return " · ".join(parts)
 
 
 def _last_action(action: dict[str, Any], tr: Translator) -> str:
     what = tr.gettext(ACTION_DONE.get(str(action.get("action")), ACTION_DONE["back_to_normal"]))
-    return "↪️ " + f"{html.quote(str(action.get('by') or ''))}: {what}"
+    who = html.quote(str(action.get("by") or ""))
+    return "↪️ " + tr.gettext("{who} {how}.").format(who=who, how=what)
 
 
 def card_kb(card: Card, side: CardSide, tr: Translator) -> InlineKeyboardMarkup | None:
@@ -271,6 +299,8 @@ def card_kb(card: Card, side: CardSide, tr: Translator) -> InlineKeyboardMarkup 
         if action is Action.WRITE_TOURIST and (side is None or side.user is None):
             continue
         icon, label, code = _ACTION_BUTTONS[action]
+        if action is Action.TAKE and card.taken_by is not None:
+            label = N_("Take over")  # asks first: it names who has it
         buttons.append(card_button(f"{icon} {_(label)}", code, card))
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append(

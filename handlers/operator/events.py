@@ -30,8 +30,10 @@ from domain.rules.calendar import UPCOMING_DAYS, local_today
 from domain.use_cases.desk_tools import suggest_session
 from handlers.operator.access import Operator
 from handlers.operator.bounds import DAY, PAGE, ROW_ID, Bounded, Bounds
+from handlers.operator.desk_time import DeskClock, desk_zone
 from handlers.operator.queries import DeskQueries
 from handlers.operator.replies import tourist_of
+from handlers.settings import HandlerSettings
 from handlers.tourist.labels import category_name
 from handlers.tourist.messaging import answer_query, show
 from handlers.ui import Translator, button
@@ -39,7 +41,6 @@ from handlers.ui import Translator, button
 router = Router(name=__name__)
 
 PAGE_SIZE = 8
-TITLE_IN_BUTTON = 24
 
 
 class EventsPageCb(Bounded, CallbackData, prefix="de"):
@@ -159,9 +160,11 @@ def _price(tr: Translator, event: Event) -> str:
 
 
 async def events_screen(
-    uow: UnitOfWork, queries: DeskQueries, tr: Translator, cb: EventsPageCb, now: datetime
+    uow: UnitOfWork, queries: DeskQueries, tr: Translator, cb: EventsPageCb, now: datetime, zone: str | None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A page of sessions with free seats; times in the desk's zone (``zone``, else the first region's)."""
     _ = tr.gettext
+    clock = DeskClock(tr, await desk_zone(uow, zone))
     async with uow:
         region = await uow.catalog.region(cb.region)
         tourist: User | None = await uow.users.get(cb.user) if cb.user else None
@@ -201,11 +204,11 @@ async def events_screen(
             n=item.session.seats_left
         )
         lines.append(
-            f"{number}. {tr.datetime(item.session.starts_at, region.timezone)} · <b>{html.quote(title)}</b>\n"
+            f"{number}. {clock.datetime(item.session.starts_at)} · <b>{html.quote(title)}</b>\n"
             f"    {seats} · {_price(tr, item.event)} · <code>{html.quote(item.event.code)}</code>"
         )
         if tourist is not None:
-            send = f"📤 {number}. " + _("Send") + f" · {title[:TITLE_IN_BUTTON]}"
+            send = clock.button(item.session.starts_at, before=f"📤 {number}. " + _("Send") + " · ")
             rows.append([button(send, SendSessionCb(session=item.session.id, user=tourist.id))])
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     nav = []
@@ -236,6 +239,7 @@ async def cmd_events(
     desk_queries: DeskQueries,
     tr: Translator,
     clock: Clock,
+    settings: HandlerSettings,
 ) -> None:
     _ = tr.gettext
     now = clock.now()
@@ -268,7 +272,7 @@ async def cmd_events(
         category=args.category or "",
         user=user_id or 0,
     )
-    text, markup = await events_screen(uow, desk_queries, tr, cb, now)
+    text, markup = await events_screen(uow, desk_queries, tr, cb, now, settings.desk_timezone)
     await message.answer(text, reply_markup=markup)
 
 
@@ -280,9 +284,11 @@ async def on_events_page(
     desk_queries: DeskQueries,
     tr: Translator,
     clock: Clock,
+    settings: HandlerSettings,
 ) -> None:
     await answer_query(query)
-    await show(query, *await events_screen(uow, desk_queries, tr, callback_data, clock.now()))
+    screen = await events_screen(uow, desk_queries, tr, callback_data, clock.now(), settings.desk_timezone)
+    await show(query, *screen)
 
 
 @router.callback_query(SendSessionCb.filter())

@@ -1,8 +1,9 @@
 """``/find <phone | @username | ticket code | order code>``: a tourist and their orders, by an exact match only.
 
 Never a list of everyone, never a prefix or a pattern: a query that is only part of a phone, username or code is
-refused with a hint. Contacts stay masked; "👁 Reveal contacts" shows them to the presser alone (an alert) and is
-logged in the audit.
+refused with a hint. Phones stay masked, as on every desk screen; "👁 Reveal contacts" shows them to the presser
+alone (an alert) and is logged in the audit. Usernames are public on Telegram and shown whole (the one searched for
+among them).
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from domain.ports import Clock, UnitOfWork
 from domain.use_cases.desk_tools import FindKind, classify_find_query, reveal_contacts
 from handlers.operator.access import Operator
 from handlers.operator.bounds import ROW_ID, Bounded, Bounds
+from handlers.operator.desk_time import DeskClock, desk_zone
 from handlers.operator.order_card import OrderDeskAction, OrderDeskCb
 from handlers.operator.queries import DeskQueries
 from handlers.operator.replies import WriteAction, WriteCb
+from handlers.settings import HandlerSettings
 from handlers.status_words import operator_stage_words
 from handlers.tourist.messaging import answer_query
 from handlers.ui import Translator, button
@@ -52,13 +55,6 @@ class FindCb(Bounded, CallbackData, prefix="df"):
 
     action: FindAction
     user: int
-
-
-def mask_username(username: str | None) -> str:
-    """``annamaria`` -> ``@an•••••a``."""
-    if not username:
-        return ""
-    return "@" + username[:2] + "•" * max(len(username) - 3, 1) + username[-1:]
 
 
 def _order_button(order: Order) -> InlineKeyboardButton:
@@ -87,8 +83,9 @@ def hint_text(tr: Translator, reason: str) -> str:
 
 
 async def _orders_lines(
-    uow: UnitOfWork, tr: Translator, orders: list[Order], now: datetime, highlight: int | None
+    uow: UnitOfWork, clock: DeskClock, orders: list[Order], now: datetime, highlight: int | None
 ) -> list[str]:
+    tr = clock.tr
     lines = []
     for order in orders:
         event = await uow.catalog.event(order.event_id)
@@ -101,7 +98,7 @@ async def _orders_lines(
         title = html.quote(localized(event.title, tr.language))
         lines.append(
             f"{mark} <code>{format_order_code(order.code)}</code> · {title} · "
-            f"{tr.datetime(session.starts_at, region.timezone)} · <i>{operator_stage_words(tr, stage)}</i>"
+            f"{clock.datetime(session.starts_at)} · <i>{operator_stage_words(tr, stage)}</i>"
         )
     return lines
 
@@ -111,16 +108,18 @@ def _user_line(tr: Translator, user: User) -> str:
     parts = [f"👤 <b>{html.quote(user.first_name or str(user.id))}</b>", tr.language_in_mine(user.language)]
     parts.append("📞 " + (mask_phone(user.phone) if user.phone else _("no phone")))
     if user.username:
-        parts.append(html.quote(mask_username(user.username)))
+        parts.append("@" + html.quote(user.username))  # public on Telegram, and often the very thing searched for
     if user.blocked_bot:
         parts.append("⛔ " + _("blocked the bot"))
     return " · ".join(parts)
 
 
 async def find_screen(
-    uow: UnitOfWork, queries: DeskQueries, tr: Translator, text: str, now: datetime
+    uow: UnitOfWork, queries: DeskQueries, tr: Translator, text: str, now: datetime, zone: str | None = None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """What ``/find`` answers; times in the desk's ``zone`` (``DESK_TIMEZONE``, else the first region's)."""
     _ = tr.gettext
+    clock = DeskClock(tr, await desk_zone(uow, zone))
     try:
         query = classify_find_query(text)
     except BadFindQuery as error:
@@ -149,13 +148,13 @@ async def find_screen(
         rows: list[list[InlineKeyboardButton]] = []
         if not users and order is not None:
             lines += ["", "👤 " + _("The tourist's data was deleted.")]
-            lines += await _orders_lines(uow, tr, [order], now, order.id)
+            lines += await _orders_lines(uow, clock, [order], now, order.id)
             rows.append([_order_button(order)])
         for user in users:
             orders, total = await uow.orders.for_user(user.id, 0, MAX_ORDERS)
             lines += ["", _user_line(tr, user)]
             if orders:
-                lines += await _orders_lines(uow, tr, list(orders), now, order.id if order else None)
+                lines += await _orders_lines(uow, clock, list(orders), now, order.id if order else None)
                 if total > len(orders):
                     lines.append(_("… and {n} older").format(n=total - len(orders)))
             else:
@@ -180,8 +179,9 @@ async def cmd_find(
     desk_queries: DeskQueries,
     tr: Translator,
     clock: Clock,
+    settings: HandlerSettings,
 ) -> None:
-    text, markup = await find_screen(uow, desk_queries, tr, command.args or "", clock.now())
+    text, markup = await find_screen(uow, desk_queries, tr, command.args or "", clock.now(), settings.desk_timezone)
     await message.answer(text, reply_markup=markup)
 
 

@@ -12,7 +12,7 @@ router = Router(name=__name__)
 
 # (command, what it does): the menu of the operator group and the body of /help
 DESK_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("problems", N_("Open problems: /problems [oldest] [kind]")),
+    ("problems", N_("Open problems: /problems [oldest]; filter by kind with the list's buttons")),
     ("order", N_("An order's card and changes: /order <code>")),
     ("audit", N_("An order's history: /audit <code>")),
     ("find", N_("Find a tourist: phone, @username, ticket or order code")),

@@ -7,6 +7,7 @@ other desk modules open it with :class:`OrderDeskCb` (``VIEW``).
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime
 
 from aiogram import html
@@ -18,7 +19,9 @@ from domain.model.orders import BookingStatus, PaymentStatus, format_order_code
 from domain.model.users import mask_phone
 from domain.ports import UnitOfWork
 from domain.use_cases import order_changes as oc
-from handlers.operator.audit_entries import audit_pages, entry_line
+from handlers.operator.audit_entries import actor_names, audit_pages, entry_line
+from handlers.operator.desk_time import DeskClock, desk_zone
+from handlers.operator.money_lines import owed_back_text
 from handlers.read_models import OrderView, load_order
 from handlers.status_words import operator_booking_words, operator_payment_words, operator_ticket_words
 from handlers.tourist.labels import ticket_type_name
@@ -114,7 +117,7 @@ def _answer_lines(tr: Translator, view: OrderView) -> list[str]:
 
 
 def _people_lines(tr: Translator, view: OrderView) -> list[str]:
-    """The tourist and the organiser, phones masked."""
+    """The tourist (phone masked, as on every desk screen until Reveal) and the organiser (phone in full)."""
     _ = tr.gettext
     if view.user is None:
         tourist = "👤 " + _("Tourist: data deleted")
@@ -125,19 +128,27 @@ def _people_lines(tr: Translator, view: OrderView) -> list[str]:
         tourist = "👤 " + _("Tourist: {details}").format(details=" · ".join(details))
     organiser = [html.quote(view.organiser.name)]
     if view.organiser.phone:
-        organiser.append(mask_phone(view.organiser.phone))
+        organiser.append(html.quote(view.organiser.phone))  # a business contact: in full, as on every desk screen
     return [tourist, "🧭 " + _("Organiser: {details}").format(details=" · ".join(organiser))]
 
 
-def order_card_text(tr: Translator, view: OrderView, now: datetime, done: str | None = None) -> str:
-    """The whole order in the operators' language (HTML, under Telegram's 4096 characters)."""
+def order_card_text(
+    tr: Translator,
+    view: OrderView,
+    now: datetime,
+    zone: str,
+    done: str | None = None,
+    names: Mapping[int, str] | None = None,
+) -> str:
+    """The whole order in the operators' language (HTML, under Telegram's 4096 characters); times in the desk's
+    ``zone``, labelled."""
     _ = tr.gettext
-    order, session, tz = view.order, view.session, view.region.timezone
+    order, session, clock = view.order, view.session, DeskClock(tr, zone)
 
     def money(minor: int) -> str:
         return tr.money(minor, order.currency)
 
-    when = tr.datetime(session.starts_at, tz)
+    when = clock.datetime(session.starts_at)
     if session.status is SessionStatus.CANCELLED:
         when += " · " + _("session cancelled")
     elif session.starts_at <= now:
@@ -172,7 +183,9 @@ def order_card_text(tr: Translator, view: OrderView, now: datetime, done: str | 
     lines.append(_("<b>Total: {amount}</b>").format(amount=money(order.total_minor)))
     lines.append(
         _("Paid: {paid} · refunded: {refunded} · owed back: {owed}").format(
-            paid=money(paid_minor(view)), refunded=money(order.refunded_minor), owed=money(oc.owed_minor(order))
+            paid=money(paid_minor(view)),
+            refunded=money(order.refunded_minor),
+            owed=owed_back_text(order, tr) or money(0),  # per currency, never added up
         )
     )
     if order.stray_minor:
@@ -186,16 +199,16 @@ def order_card_text(tr: Translator, view: OrderView, now: datetime, done: str | 
         lines.append("🏨 " + _("no hotel"))
     lines += _answer_lines(tr, view)
     if order.booking is BookingStatus.AWAITING_ORGANISER and order.confirm_by:
-        lines.append("⏳ " + _("Organiser to answer by {time}").format(time=tr.datetime(order.confirm_by, tz)))
+        lines.append("⏳ " + _("Organiser to answer by {time}").format(time=clock.datetime(order.confirm_by)))
     if order.payment is PaymentStatus.AWAITING and order.pay_by:
         lines.append(
             "⏳ "
             + _("To be paid by {time}; seats held until {held}").format(
-                time=tr.datetime(order.pay_by, tz), held=tr.datetime(max(order.hold_until, order.pay_by), tz)
+                time=clock.datetime(order.pay_by), held=clock.datetime(max(order.hold_until, order.pay_by))
             )
         )
     if order.cancelled_at:
-        lines.append(_("Ended: {time}").format(time=tr.datetime(order.cancelled_at, tz)))
+        lines.append(_("Ended: {time}").format(time=clock.datetime(order.cancelled_at)))
     if order.unclear_reply:
         reply = f"<i>{html.quote(cut(order.unclear_reply, ANSWER_LIMIT))}</i>"
         lines.append("🤔 " + _("Organiser's unclear answer: {text}").format(text=reply))
@@ -204,7 +217,7 @@ def order_card_text(tr: Translator, view: OrderView, now: datetime, done: str | 
     lines.append("")
     lines += _people_lines(tr, view)
     head = "\n".join(lines)
-    history = [entry_line(e, tr, tz) for e in view.history[:CARD_AUDIT_ENTRIES]]
+    history = [entry_line(e, tr, clock, order.currency, names) for e in view.history[:CARD_AUDIT_ENTRIES]]
     while history and len(head) + sum(len(h) + 1 for h in history) + 40 > CARD_BUDGET:
         history.pop()  # the oldest of the shown entries go first
     text = head
@@ -238,7 +251,7 @@ def order_card_kb(tr: Translator, view: OrderView, now: datetime) -> InlineKeybo
     row = []
     if oc.can_cancel(view.order, view.session, view.event, now):
         row.append(order_button("🚫 " + _("Cancel"), OrderDeskAction.CANCEL, order_id))
-    if oc.owed_minor(view.order) > 0:
+    if view.order.owed_back():  # in any currency
         row.append(order_button("💶 " + _("Refund"), OrderDeskAction.REFUND, order_id))
     if row:
         rows.append(row)
@@ -246,34 +259,45 @@ def order_card_kb(tr: Translator, view: OrderView, now: datetime) -> InlineKeybo
         [
             order_button("📝 " + _("Note"), OrderDeskAction.NOTE, order_id),
             order_button("📜 " + _("History"), OrderDeskAction.HISTORY, order_id),
-            order_button("🔄", OrderDeskAction.REFRESH, order_id),
+            order_button("🔄 " + _("Refresh"), OrderDeskAction.REFRESH, order_id),
         ]
     )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 async def order_card(
-    uow: UnitOfWork, order_id: int, tr: Translator, now: datetime, done: str | None = None
+    uow: UnitOfWork,
+    order_id: int,
+    tr: Translator,
+    now: datetime,
+    done: str | None = None,
+    zone: str | None = None,
 ) -> tuple[str, InlineKeyboardMarkup] | None:
-    """The card of order ``order_id`` and its buttons; None if there is no such order."""
+    """The card of order ``order_id`` and its buttons; None if there is no such order. Times are in ``zone``
+    (``DESK_TIMEZONE``), else the first region's."""
     view = await load_order(uow, order_id, payments=True, history=CARD_AUDIT_ENTRIES)
     if view is None:
         return None
-    return order_card_text(tr, view, now, done), order_card_kb(tr, view, now)
+    desk = await desk_zone(uow, zone)
+    names = await actor_names(uow, view.history)
+    return order_card_text(tr, view, now, desk, done, names), order_card_kb(tr, view, now)
 
 
 # ---- the history -----------------------------------------------------------------------------------------------------
 
 
 async def history_screen(
-    uow: UnitOfWork, order_id: int, page: int, tr: Translator
+    uow: UnitOfWork, order_id: int, page: int, tr: Translator, zone: str | None = None
 ) -> tuple[str, InlineKeyboardMarkup] | None:
-    """Page ``page`` of the order's history, oldest first; None if there is no such order."""
+    """Page ``page`` of the order's history, oldest first, times in ``zone`` (else the first region's); None if
+    there is no such order."""
     view = await load_order(uow, order_id, history=AUDIT_MAX_ENTRIES)
     if view is None:
         return None
     _ = tr.gettext
-    pages = audit_pages(tr, list(reversed(view.history)), view.region.timezone)
+    clock = DeskClock(tr, await desk_zone(uow, zone))
+    names = await actor_names(uow, view.history)
+    pages = audit_pages(tr, list(reversed(view.history)), clock, view.order.currency, names)
     page = min(max(page, 0), len(pages) - 1)
     head = [order_title(tr, view), "📜 " + _("History")]
     if len(pages) > 1:

@@ -84,7 +84,7 @@ def editable(now: datetime) -> Callable[[OrderView], bool]:
 
 def owes_tourist(view: OrderView) -> bool:
     """For :func:`view_or_refuse`: money is owed back to the tourist."""
-    return oc.owed_minor(view.order) > 0
+    return bool(view.order.owed_back())  # in any currency
 
 
 async def view_or_refuse(

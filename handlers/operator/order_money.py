@@ -18,6 +18,7 @@ from domain.rules.money import parse_amount
 from domain.use_cases import order_changes as oc
 from handlers.operator.access import Operator
 from handlers.operator.errors import domain_error_text
+from handlers.operator.money_lines import owed_back_text
 from handlers.operator.order_card import OrderDeskAction, OrderDeskCb, back_kb, order_button, order_title
 from handlers.operator.order_flow import (
     OrderDeskInput,
@@ -110,7 +111,7 @@ async def on_order_refund(
         return
     _ = tr.gettext
     order = view.order
-    owed = tr.money(oc.owed_minor(order), order.currency)
+    owed = owed_back_text(order, tr)  # per currency, never added up
     lines = [order_title(tr, view), "", "💶 " + _("Owed to the tourist: {amount}").format(amount=owed)]
     if order.stray_minor:
         lines.append(
@@ -145,7 +146,8 @@ async def on_order_refund_all(
         await refresh_card(query, uow, callback_data.order, tr, now, domain_error_text(error, tr))
         return
     amount = order.refunded_minor - (before.refunded_minor if before else 0)
-    what = tr.gettext("refund of {amount} recorded").format(amount=tr.money(amount, order.currency))
+    returned = (owed_back_text(before, tr) if before else "") or tr.money(amount, order.currency)  # per currency
+    what = tr.gettext("refund of {amount} recorded").format(amount=returned)
     await show_done(query, uow, callback_data.order, tr, now, operator, what)
 
 
@@ -158,7 +160,7 @@ async def on_order_refund_amount(
     if view is None:
         return
     _ = tr.gettext
-    owed = tr.money(oc.owed_minor(view.order), view.order.currency)
+    owed = owed_back_text(view.order, tr)
     text = "\n".join(
         [
             order_title(tr, view),

@@ -12,10 +12,12 @@ from domain.ports import Clock, UnitOfWork
 from domain.rules.pricing import MAX_TICKETS_PER_ORDER
 from domain.use_cases import order_changes as oc
 from handlers.operator.access import Operator
+from handlers.operator.desk_time import DeskClock, desk_zone
 from handlers.operator.errors import domain_error_text
 from handlers.operator.order_card import OrderDeskAction, OrderDeskCb, back_kb, order_button, order_title
 from handlers.operator.order_flow import editable, refresh_card, show_done, view_or_refuse
 from handlers.read_models import OrderView
+from handlers.settings import HandlerSettings
 from handlers.tourist.labels import ticket_type_name
 from handlers.tourist.messaging import answer_query, show
 from handlers.ui import Translator
@@ -31,7 +33,12 @@ UPCOMING_LOOKED_AT = 50
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.SESSIONS))
 async def on_order_sessions(
-    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock
+    query: CallbackQuery,
+    callback_data: OrderDeskCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    settings: HandlerSettings,
 ) -> None:
     now = clock.now()
     view = await view_or_refuse(query, uow, callback_data.order, tr, now, editable(now))
@@ -46,12 +53,13 @@ async def on_order_sessions(
             query, tr.gettext("No other session of this event has {n} free seats.").format(n=seats), alert=True
         )
         return
-    timezone = view.region.timezone
+    desk_clock = DeskClock(tr, await desk_zone(uow, settings.desk_timezone))
     rows = [
         [
             order_button(
-                f"{tr.datetime(s.starts_at, timezone)} · "
-                + tr.ngettext("{n} seat left", "{n} seats left", s.seats_left).format(n=s.seats_left),
+                desk_clock.button(
+                    s.starts_at, after=" · " + tr.ngettext("{n} left", "{n} left", s.seats_left).format(n=s.seats_left)
+                ),
                 OrderDeskAction.SESSION,
                 view.id,
                 s.id,
@@ -62,7 +70,7 @@ async def on_order_sessions(
     text = "\n".join(
         [
             order_title(tr, view),
-            "🗓 " + tr.gettext("Now: {time}").format(time=tr.datetime(view.session.starts_at, timezone)),
+            "🗓 " + tr.gettext("Now: {time}").format(time=desk_clock.datetime(view.session.starts_at)),
             "",
             tr.gettext("Move the order ({n} seats) to:").format(n=seats),
         ]
@@ -73,7 +81,13 @@ async def on_order_sessions(
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.SESSION))
 async def on_order_session_pick(
-    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, operator: Operator
+    query: CallbackQuery,
+    callback_data: OrderDeskCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    operator: Operator,
+    settings: HandlerSettings,
 ) -> None:
     now = clock.now()
     try:
@@ -83,9 +97,8 @@ async def on_order_session_pick(
         return
     async with uow:
         session = await uow.catalog.session(order.session_id)
-        event = await uow.catalog.event(order.event_id)
-        region = await uow.catalog.region(event.region_id) if event else None
-    when = tr.datetime(session.starts_at, region.timezone) if session and region else ""
+    desk_clock = DeskClock(tr, await desk_zone(uow, settings.desk_timezone))
+    when = desk_clock.datetime(session.starts_at) if session else ""
     what = tr.gettext("moved to {time}").format(time=when)
     await show_done(query, uow, callback_data.order, tr, now, operator, what)
 

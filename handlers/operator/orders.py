@@ -23,6 +23,7 @@ from domain.model.orders import format_order_code, normalize_order_code
 from domain.ports import Clock, UnitOfWork
 from handlers.operator.order_card import OrderDeskAction, OrderDeskCb, history_screen, order_card
 from handlers.operator.order_flow import leave_order_input, refresh_card
+from handlers.settings import HandlerSettings
 from handlers.tourist.messaging import answer_query, show
 from handlers.ui import Translator
 
@@ -55,14 +56,20 @@ def _no_such_code(tr: Translator, code: str) -> str:
 
 @router.message(Command("order"))
 async def cmd_order(
-    message: Message, command: CommandObject, uow: UnitOfWork, tr: Translator, clock: Clock, state: FSMContext
+    message: Message,
+    command: CommandObject,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+    settings: HandlerSettings,
 ) -> None:
     await leave_order_input(state)
     usage = tr.gettext("Usage: /order and the order code, e.g. /order K7M-A4X: the order's card with its actions.")
     if (named := await _named_order(message, command, uow, tr, usage)) is None:
         return
     order_id, code = named
-    card = await order_card(uow, order_id, tr, clock.now())
+    card = await order_card(uow, order_id, tr, clock.now(), zone=settings.desk_timezone)
     if card is None:
         await message.answer(_no_such_code(tr, code))
         return
@@ -71,24 +78,31 @@ async def cmd_order(
 
 @router.message(Command("audit"))
 async def cmd_audit(
-    message: Message, command: CommandObject, uow: UnitOfWork, tr: Translator, state: FSMContext
+    message: Message,
+    command: CommandObject,
+    uow: UnitOfWork,
+    tr: Translator,
+    state: FSMContext,
+    settings: HandlerSettings,
 ) -> None:
     await leave_order_input(state)
     usage = tr.gettext("Usage: /audit and the order code, e.g. /audit K7M-A4X: the order's history, oldest first.")
     if (named := await _named_order(message, command, uow, tr, usage)) is None:
         return
     order_id, code = named
-    screen = await history_screen(uow, order_id, 0, tr)
+    screen = await history_screen(uow, order_id, 0, tr, settings.desk_timezone)
     if screen is None:
         await message.answer(_no_such_code(tr, code))
         return
     await message.answer(screen[0], reply_markup=screen[1])
 
 
-async def send_order_card(query: CallbackQuery, order_id: int, uow: UnitOfWork, tr: Translator, clock: Clock) -> bool:
+async def send_order_card(
+    query: CallbackQuery, order_id: int, uow: UnitOfWork, tr: Translator, clock: Clock, zone: str | None = None
+) -> bool:
     """Post the order's card as a new message into the chat (and forum topic) of the pressed message; the caller
-    answers the query. False (nothing sent) if there is no such order."""
-    card = await order_card(uow, order_id, tr, clock.now())
+    answers the query. False (nothing sent) if there is no such order. Times in ``zone`` (``DESK_TIMEZONE``)."""
+    card = await order_card(uow, order_id, tr, clock.now(), zone=zone)
     message = query.message
     if card is None or message is None or query.bot is None:
         return False
@@ -99,7 +113,12 @@ async def send_order_card(query: CallbackQuery, order_id: int, uow: UnitOfWork, 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.VIEW))
 async def on_order_view(
-    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock
+    query: CallbackQuery,
+    callback_data: OrderDeskCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    settings: HandlerSettings,
 ) -> None:
     async with uow:
         exists = await uow.orders.get(callback_data.order) is not None
@@ -107,7 +126,7 @@ async def on_order_view(
         await answer_query(query, tr.gettext("There is no such order."), alert=True)
         return
     await answer_query(query)
-    await send_order_card(query, callback_data.order, uow, tr, clock)
+    await send_order_card(query, callback_data.order, uow, tr, clock, settings.desk_timezone)
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.REFRESH))
@@ -119,8 +138,10 @@ async def on_order_refresh(
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.HISTORY))
-async def on_order_history(query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator) -> None:
-    screen = await history_screen(uow, callback_data.order, callback_data.arg, tr)
+async def on_order_history(
+    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, settings: HandlerSettings
+) -> None:
+    screen = await history_screen(uow, callback_data.order, callback_data.arg, tr, settings.desk_timezone)
     if screen is None:
         await answer_query(query, tr.gettext("There is no such order."), alert=True)
         return

@@ -19,9 +19,11 @@ from aiogram.types import (
 
 from domain.model.desk import Card
 from domain.model.orders import format_order_code
-from domain.ports import Clock, UnitOfWork
+from domain.ports import UnitOfWork
 from domain.rules.problems import ProblemKind
 from handlers.operator.cards import CardAction, CardCb, card_id, kind_title
+from handlers.operator.desk_time import DeskClock, desk_zone
+from handlers.settings import HandlerSettings
 from handlers.tourist.messaging import answer_query, show
 from handlers.ui import Translator, button
 
@@ -58,9 +60,10 @@ def _parse(args: str | None) -> tuple[bool, str | None] | None:
 
 
 async def _page(
-    uow: UnitOfWork, page: int, oldest: bool, kind: str | None, tr: Translator, clock: Clock, chat_id: int
+    uow: UnitOfWork, page: int, oldest: bool, kind: str | None, tr: Translator, zone: str | None, chat_id: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     _ = tr.gettext
+    desk_clock = DeskClock(tr, await desk_zone(uow, zone))
     async with uow:
         cards, total = await uow.desk.open_cards(kind, not oldest, page * PAGE, PAGE)
         all_open, _total = await uow.desk.open_cards(None, True, 0, 10_000)
@@ -76,15 +79,15 @@ async def _page(
     lines = [f"{head} · {html.quote(what)} · {order_words}"]
     if not cards:
         lines.append(_("Nothing here. 🎉"))
-    now = clock.now()
     rows: list[list[InlineKeyboardButton]] = []
     for number, card in enumerate(cards, start=page * PAGE + 1):
         label = codes.get(card.id) or _("question")
-        minutes = max(int((now - card.opened_at).total_seconds() // 60), 0)
         titles = ", ".join(kind_title(k, tr) for k in card.kinds)
         extra = f" · {html.quote(card.taken_by_name)}" if card.taken_by_name else ""
         lines.append(
-            f"{number}. <b>{label}</b> — {html.quote(titles)} · " + _("{minutes} min").format(minutes=minutes) + extra
+            f"{number}. <b>{label}</b> — {html.quote(titles)} · "
+            + _("open since {time}").format(time=desk_clock.time(card.opened_at))
+            + extra
         )
         rows.append([_card_button(card, label, chat_id, tr)])
     navigation = []
@@ -119,24 +122,26 @@ def _list_button(text: str, page: int, oldest: bool, kind: str | None) -> Inline
 
 
 @router.message(Command("problems"))
-async def cmd_problems(message: Message, command: CommandObject, uow: UnitOfWork, tr: Translator, clock: Clock) -> None:
+async def cmd_problems(
+    message: Message, command: CommandObject, uow: UnitOfWork, tr: Translator, settings: HandlerSettings
+) -> None:
     parsed = _parse(command.args)
     if parsed is None:
-        kinds = ", ".join(k.value for k in ProblemKind)
-        await message.reply(tr.gettext("Usage: /problems [oldest] [kind]. Kinds: {kinds}").format(kinds=kinds))
+        usage = tr.gettext("Usage: /problems, or /problems oldest. Pick a kind with the buttons under the list.")
+        await message.reply(usage)
         return
     oldest, kind = parsed
-    text, markup = await _page(uow, 0, oldest, kind, tr, clock, message.chat.id)
+    text, markup = await _page(uow, 0, oldest, kind, tr, settings.desk_timezone, message.chat.id)
     await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(ProblemsCb.filter())
 async def on_problems_page(
-    query: CallbackQuery, callback_data: ProblemsCb, uow: UnitOfWork, tr: Translator, clock: Clock
+    query: CallbackQuery, callback_data: ProblemsCb, uow: UnitOfWork, tr: Translator, settings: HandlerSettings
 ) -> None:
     kind = callback_data.kind if callback_data.kind in {k.value for k in ProblemKind} else None
     page = max(callback_data.page, 0)
     chat_id = query.message.chat.id if query.message else 0
-    text, markup = await _page(uow, page, callback_data.oldest, kind, tr, clock, chat_id)
+    text, markup = await _page(uow, page, callback_data.oldest, kind, tr, settings.desk_timezone, chat_id)
     await answer_query(query)
     await show(query, text, markup)

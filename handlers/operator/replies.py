@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Coroutine
+from datetime import datetime
 from typing import Any
 
 from aiogram import F, Router, html
@@ -32,10 +33,14 @@ from domain.use_cases.questions import (
     write_to,
 )
 from handlers.operator.access import Operator
+from handlers.operator.desk_time import DeskClock, desk_zone
+from handlers.settings import HandlerSettings
 from handlers.tourist.messaging import answer_query
 from handlers.ui import N_, Translator, button
 
 log = logging.getLogger(__name__)
+
+QUESTION_TEXT_LIMIT = 4096  # a relayed question with the "answered by" line must still fit one message
 
 router = Router(name=__name__)
 
@@ -154,15 +159,36 @@ def team_message(message: Message) -> TeamMessage:
     return TeamMessage(chat_id=message.chat.id, message_id=message.message_id, text=text)
 
 
-async def _pass_on(message: Message, tr: Translator, sending: Coroutine[Any, Any, str]) -> None:
+async def _pass_on(message: Message, tr: Translator, sending: Coroutine[Any, Any, str]) -> bool:
     """Run ``sending`` (a use case passing the operator's message on, naming the recipient) and reply to the
-    operator: their ✓ (a reaction may be switched off in the group), or that nobody is there any more."""
+    operator: their ✓ (a reaction may be switched off in the group), or that nobody is there any more. True: sent."""
     try:
         name = await sending
     except NotFound:
         await message.reply(tr.gettext("Not found: they are no longer in our records. Nothing was sent."))
-        return
+        return False
     await message.reply("✅ " + tr.gettext("Sent to {name}.").format(name=html.quote(name)))
+    return True
+
+
+async def mark_answered(
+    question: Message | InaccessibleMessage | None, operator: Operator, clock: DeskClock, now: datetime
+) -> None:
+    """A relayed question someone answered says so ("answered by Olga at 14:02 (Tallinn)") and its buttons go, so
+    nobody answers it twice. Anything else (not a relayed question, too long to add a line to) is left as it is."""
+    if not isinstance(question, Message) or question.text is None or _asker_in_buttons(question) is None:
+        return
+    line = "✅ " + clock.tr.gettext("Answered by {name} at {time}.").format(
+        name=html.quote(operator.name), time=clock.time(now)
+    )
+    text = question.html_text + "\n\n" + line
+    try:
+        if len(text) > QUESTION_TEXT_LIMIT:
+            await question.edit_reply_markup(reply_markup=None)
+        else:
+            await question.edit_text(text, reply_markup=None)
+    except TelegramAPIError as error:  # too old to edit, or already marked: the answer itself went
+        log.debug("cannot mark the question answered: %s", error)
 
 
 async def _edit_markup(query: CallbackQuery, markup: InlineKeyboardMarkup) -> None:
@@ -316,14 +342,17 @@ async def tourist_of(message: Message, uow: UnitOfWork) -> int | None:
 
 @router.message(~F.text.startswith("/"), F.content_type.in_(PASSABLE))
 async def on_question_answer(
-    message: Message, uow: UnitOfWork, clock: Clock, operator: Operator, tr: Translator
+    message: Message, uow: UnitOfWork, clock: Clock, operator: Operator, tr: Translator, settings: HandlerSettings
 ) -> None:
     if message.reply_to_message is None and not message.is_topic_message:
         raise SkipHandler()  # talk among the operators
     user_id = await tourist_of(message, uow)
     if user_id is None:
         raise SkipHandler()  # a reply to something else (a card, a booking request): not ours
-    await _pass_on(message, tr, answer_question(uow, user_id, team_message(message), operator.actor, clock.now()))
+    now = clock.now()
+    if await _pass_on(message, tr, answer_question(uow, user_id, team_message(message), operator.actor, now)):
+        desk_clock = DeskClock(tr, await desk_zone(uow, settings.desk_timezone))
+        await mark_answered(message.reply_to_message, operator, desk_clock, now)
 
 
 # ---- the buttons under a relayed question -------------------------------------------------------------------------
@@ -347,18 +376,20 @@ async def on_question_pick(
     clock: Clock,
     operator: Operator,
     tr: Translator,
+    settings: HandlerSettings,
 ) -> None:
     _ = tr.gettext
     if callback_data.reply is None or query.message is None:
         await answer_query(query, _("This button is no longer valid."), alert=True)
         return
     try:
+        now = clock.now()
         name = await send_canned_reply(
             uow,
             callback_data.user,
             callback_data.reply,
             operator.actor,
-            clock.now(),
+            now,
             about_message=query.message.message_id,
         )
     except NotFound:
@@ -366,7 +397,7 @@ async def on_question_pick(
         return
     emoji, label, _text = CANNED[callback_data.reply]
     await answer_query(query, _("Sent to {name}: {reply}").format(name=name, reply=f"{emoji} {_(label)}"))
-    await _edit_markup(query, question_kb(tr, callback_data.user))
+    await mark_answered(query.message, operator, DeskClock(tr, await desk_zone(uow, settings.desk_timezone)), now)
 
 
 @router.callback_query(QuestionCb.filter(F.action == QuestionAction.ANSWERED))
@@ -377,11 +408,14 @@ async def on_question_answered(
     clock: Clock,
     operator: Operator,
     tr: Translator,
+    settings: HandlerSettings,
 ) -> None:
     _ = tr.gettext
+    now = clock.now()
     try:
-        changed = await close_question(uow, callback_data.user, operator.actor, clock.now())
+        changed = await close_question(uow, callback_data.user, operator.actor, now)
     except NotFound:
         await answer_query(query, _("Not found: they are no longer in our records."), alert=True)
         return
     await answer_query(query, _("Marked as answered.") if changed else _("It was answered already."))
+    await mark_answered(query.message, operator, DeskClock(tr, await desk_zone(uow, settings.desk_timezone)), now)

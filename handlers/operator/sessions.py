@@ -40,6 +40,7 @@ from domain.use_cases.session_cancel import (
 )
 from handlers.operator.access import Operator
 from handlers.operator.bounds import ROW_ID, Bounded, Bounds
+from handlers.operator.desk_time import DeskClock
 from handlers.operator.queries import DeskQueries
 from handlers.tourist.messaging import answer_query, show
 from handlers.ui import Translator, button
@@ -123,7 +124,8 @@ def usage_text(tr: Translator) -> str:
 
 def session_title(tr: Translator, event: Event, session: EventSession, region: Region) -> str:
     title, place = html.quote(localized(event.title, tr.language)), html.quote(localized(region.name, tr.language))
-    return f"<b>{title}</b> · {tr.datetime(session.starts_at, region.timezone)} ({place})"
+    # the region's local time, as the command takes it, labelled with its zone
+    return f"<b>{title}</b> · {DeskClock(tr, region.timezone).datetime(session.starts_at)}, {place}"
 
 
 def confirm_screen(
@@ -224,7 +226,7 @@ async def cmd_session(
             starts_at = datetime.combine(args.day, args.at, tzinfo=zone).astimezone(UTC)
             session = await desk_queries.session_at(event.id, starts_at)
     if args.at is None:
-        times = ", ".join(tr.time(s.starts_at, region.timezone) for s in that_day)
+        times = ", ".join(DeskClock(tr, region.timezone).time(s.starts_at) for s in that_day)
         text = _("Which session? Give the time too.")
         if times:
             text += "\n" + _("Sessions that day: {times}").format(times=times)

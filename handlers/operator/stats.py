@@ -1,8 +1,8 @@
 """``/stats``: today in figures — orders placed and paid, revenue, cancellations, problems opened and resolved, the
 median time to resolve one, problems open now.
 
-"Today" is the calendar day in the time zone of the first region of the catalog (by code), or UTC without regions;
-the answer names the zone.
+"Today" is the calendar day in the desk's time zone (``DESK_TIMEZONE``, else the first region's, else UTC); the
+answer names the zone.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from aiogram.types import Message
 
 from domain.ports import Clock, UnitOfWork
 from domain.use_cases.stats import DayStats, day_stats, day_window
+from handlers.operator.desk_time import desk_zone, zone_label
 from handlers.operator.queries import DeskQueries
+from handlers.settings import HandlerSettings
 from handlers.ui import Translator
 
 router = Router(name=__name__)
@@ -25,7 +27,8 @@ def stats_text(tr: Translator, stats: DayStats) -> str:
     median = tr.duration(stats.median_resolve) if stats.median_resolve is not None else "—"
     return "\n".join(
         [
-            "📊 " + _("<b>Today, {day}</b> ({timezone})").format(day=tr.date(stats.day), timezone=stats.timezone),
+            "📊 "
+            + _("<b>Today, {day}</b> ({timezone})").format(day=tr.date(stats.day), timezone=zone_label(stats.timezone)),
             "",
             "🆕 " + _("Orders placed: {n}").format(n=stats.placed),
             "💳 " + _("Paid: {n} · revenue: {revenue}").format(n=stats.paid, revenue=revenue),
@@ -44,11 +47,17 @@ def stats_text(tr: Translator, stats: DayStats) -> str:
 
 
 @router.message(Command("stats"))
-async def cmd_stats(message: Message, uow: UnitOfWork, desk_queries: DeskQueries, tr: Translator, clock: Clock) -> None:
+async def cmd_stats(
+    message: Message,
+    uow: UnitOfWork,
+    desk_queries: DeskQueries,
+    tr: Translator,
+    clock: Clock,
+    settings: HandlerSettings,
+) -> None:
     now = clock.now()
+    timezone = await desk_zone(uow, settings.desk_timezone)
     async with uow:
-        regions = list(await uow.catalog.regions())
-        timezone = regions[0].timezone if regions else "UTC"
         day, start, end = day_window(now, timezone)
         facts = await desk_queries.day_facts(start, end)
     await message.answer(stats_text(tr, day_stats(day, timezone, facts)))

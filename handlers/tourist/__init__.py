@@ -11,7 +11,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
-from handlers.tourist import booking, browse, orders, payments, profile, question, rating, start
+from handlers.tourist import below, booking, browse, orders, payments, profile, question, rating, start
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == ChatType.PRIVATE)
@@ -25,4 +25,5 @@ router.include_routers(
     profile.router,
     question.router,
     rating.router,
+    below.router,
 )

@@ -40,7 +40,7 @@ from handlers.tourist.booking_screens import (
 )
 from handlers.tourist.browse import event_card
 from handlers.tourist.callbacks import BookAction, BookCb
-from handlers.tourist.messaging import answer_query, show
+from handlers.tourist.messaging import Present, answer_query, show
 from handlers.tourist.orders import order_card
 from handlers.ui import Translator
 
@@ -66,9 +66,11 @@ async def _draft(state: FSMContext, session_id: int) -> Draft | None:
     return None
 
 
-async def _show_event(query: CallbackQuery, uow: UnitOfWork, tr: Translator, clock: Clock, ctx: Booking) -> None:
+async def _show_event(
+    query: CallbackQuery, uow: UnitOfWork, tr: Translator, clock: Clock, ctx: Booking, present: Present = show
+) -> None:
     """Back to the booking's event card, as it is now."""
-    await show(query, *await event_card(uow, ctx.view.event.id, tr, clock.now()))
+    await present(query, *await event_card(uow, ctx.view.event.id, tr, clock.now()))
 
 
 async def _stale(query: CallbackQuery, uow: UnitOfWork, tr: Translator, clock: Clock, ctx: Booking | None) -> None:
@@ -124,7 +126,13 @@ async def _next_step(
 
 
 async def _refused(
-    query: CallbackQuery, uow: UnitOfWork, tr: Translator, clock: Clock, ctx: Booking, error: DomainError
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    ctx: Booking,
+    error: DomainError,
+    present: Present = show,
 ) -> None:
     """Explain why the booking cannot go on and show the event's fresh state."""
     _ = tr.gettext
@@ -141,7 +149,7 @@ async def _refused(
     else:
         text = _("Something in this booking has changed. Please start again.")
     await answer_query(query, text, alert=True)
-    await _show_event(query, uow, tr, clock, ctx)
+    await _show_event(query, uow, tr, clock, ctx, present)
 
 
 # ---- handlers -----------------------------------------------------------------------------------------------------
@@ -157,15 +165,29 @@ async def on_booking_start(
     user: User,
     clock: Clock,
 ) -> None:
-    ctx = await load_booking(uow, callback_data.session, user)
+    await start_booking(query, callback_data.session, state, uow, tr, user, clock)
+
+
+async def start_booking(
+    query: CallbackQuery,
+    session_id: int,
+    state: FSMContext,
+    uow: UnitOfWork,
+    tr: Translator,
+    user: User,
+    clock: Clock,
+    present: Present = show,
+) -> None:
+    """The first booking screen for the session (``present``: in place of the pressed message, or below it)."""
+    ctx = await load_booking(uow, session_id, user)
     if ctx is None:
         await answer_query(query, tr.gettext("This date is no longer available."), alert=True)
         return
     if not ctx.view.session.bookable(clock.now()):
-        await _refused(query, uow, tr, clock, ctx, SessionNotBookable())
+        await _refused(query, uow, tr, clock, ctx, SessionNotBookable(), present)
         return
     if ctx.view.session.seats_left == 0:
-        await _refused(query, uow, tr, clock, ctx, SoldOut(left=0))
+        await _refused(query, uow, tr, clock, ctx, SoldOut(left=0), present)
         return
     qty = {t.code: 0 for t in ctx.view.event.ticket_types}
     qty[ctx.view.event.ticket_types[0].code] = 1
@@ -174,7 +196,7 @@ async def on_booking_start(
         {"draft": secrets.token_hex(8), "session": ctx.view.session.id, "qty": qty, "answers": {}, "q": 0}
     )
     await answer_query(query)
-    await show(query, *tickets_screen(ctx, qty, tr))
+    await present(query, *tickets_screen(ctx, qty, tr))
 
 
 @router.callback_query(BookCb.filter(F.action.in_({BookAction.INC, BookAction.DEC})))
@@ -372,7 +394,7 @@ async def on_booking_confirm(
     await answer_query(
         query, tr.gettext("Booking placed! Your order code is {code}.").format(code=format_order_code(order.code))
     )
-    await show(query, *await order_card(uow, order.stored_id, user.id, tr, clock.now()))
+    await show(query, *await order_card(uow, order.stored_id, user.id, tr, clock.now(), keep=True))
 
 
 @router.callback_query(BookCb.filter(F.action == BookAction.ABORT))

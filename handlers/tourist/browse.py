@@ -150,10 +150,16 @@ async def list_screen(
     for number, summary in enumerate(summaries, start=page * PAGE_SIZE + 1):
         event = summary.event
         title = localized(event.title, tr.language)
-        seats = tr.ngettext("{n} seat left", "{n} seats left", summary.seats_left).format(n=summary.seats_left)
+        if summary.seats_left:
+            seats = tr.ngettext("{n} seat left", "{n} seats left", summary.seats_left).format(n=summary.seats_left)
+        else:
+            seats = _("sold out")
         price = _("from {price}").format(price=tr.money(summary.price_from_minor, event.currency))
         when = tr.datetime(summary.next_start, region.timezone)
-        lines.append(f"{number}. <b>{html.quote(title)}</b>\n    {when} · {price} · {seats}")
+        line = f"{number}. <b>{html.quote(title)}</b>\n    {when} · {price} · {seats}"
+        if (more := summary.sessions_in_window - 1) > 0:
+            line += "\n    " + tr.ngettext("+{n} more time", "+{n} more times", more).format(n=more)
+        lines.append(line)
         rows.append([button(f"{number}. {title}"[:60], EventCb(event=event.id))])
     nav = []
     if page > 0:
@@ -265,7 +271,7 @@ async def _regions(uow: UnitOfWork) -> list[Region]:
 @router.message(Command("events"))
 async def cmd_events(message: Message, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User) -> None:
     await state.clear()
-    text, markup = await _entry_screen(uow, tr, user)
+    text, markup = await entry_screen(uow, tr, user)
     await message.answer(text, reply_markup=markup)
 
 
@@ -273,10 +279,10 @@ async def cmd_events(message: Message, state: FSMContext, uow: UnitOfWork, tr: T
 async def on_menu_events(query: CallbackQuery, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User) -> None:
     await state.clear()
     await answer_query(query)
-    await show(query, *await _entry_screen(uow, tr, user))
+    await show(query, *await entry_screen(uow, tr, user))
 
 
-async def _entry_screen(uow: UnitOfWork, tr: Translator, user: User) -> tuple[str, InlineKeyboardMarkup]:
+async def entry_screen(uow: UnitOfWork, tr: Translator, user: User) -> tuple[str, InlineKeyboardMarkup]:
     regions = await _regions(uow)
     if not regions:
         return tr.gettext("There are no events in the catalog yet. Please come back later."), InlineKeyboardMarkup(
@@ -295,7 +301,7 @@ async def on_browse_step(
         region = await uow.catalog.region(callback_data.region)
     if region is None:
         await answer_query(query, tr.gettext("This region is no longer available."), alert=True)
-        await show(query, *await _entry_screen(uow, tr, user))
+        await show(query, *await entry_screen(uow, tr, user))
         return
     await answer_query(query)
     now = clock.now()

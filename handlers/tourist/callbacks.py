@@ -23,6 +23,23 @@ class MenuCb(CallbackData, prefix="m"):
     action: MenuAction
 
 
+class Below(enum.StrEnum):
+    """Where a button under a message that must stay leads (a confirmation, a decline with its reason, a ticket, a
+    receipt, a notice): the screen comes as a new message below, and the pressed one is left as it is."""
+
+    HOME = "h"
+    EVENTS = "es"
+    EVENT = "e"  # ``id``: the event
+    ORDERS = "os"
+    ORDER = "o"  # ``id``: the order
+    BOOK = "b"  # ``id``: the session to start booking
+
+
+class BelowCb(CallbackData, prefix="n"):
+    to: Below
+    id: int = 0
+
+
 class LangCb(CallbackData, prefix="l"):
     language: str
 

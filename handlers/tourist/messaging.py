@@ -1,11 +1,16 @@
-"""Showing a screen: edit the message a button belongs to, or send a new one when that is impossible."""
+"""Showing a screen: edit the message a button belongs to, or send a new one when that is impossible (or when the
+pressed message must stay: :func:`show_below`)."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+# how a pressed button's screen appears: :func:`show` (in place) or :func:`show_below`
+Present = Callable[[CallbackQuery, str, InlineKeyboardMarkup], Awaitable[None]]
 
 
 async def show(target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -30,6 +35,14 @@ async def show(target: Message | CallbackQuery, text: str, markup: InlineKeyboar
         await target.bot.send_message(chat_id, text, reply_markup=markup, message_thread_id=thread)
         return
     await target.answer(text, reply_markup=markup)
+
+
+async def show_below(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """A new message under the pressed one, which stays as it is (a confirmation, a decline, a ticket...)."""
+    message = query.message
+    chat_id = message.chat.id if message is not None else query.from_user.id
+    assert query.bot is not None, "an update fed through the Dispatcher is bound to its bot"
+    await query.bot.send_message(chat_id, text, reply_markup=markup)
 
 
 async def answer_query(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from aiogram import F, Router, html
 from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     CallbackQuery,
@@ -36,6 +37,8 @@ from domain.use_cases.booking import cancel_order, get_own_order
 from handlers.read_models import OrderView, read_order, read_session
 from handlers.status_words import TOURIST_STAGE_WORDS, tourist_stage_words
 from handlers.tourist.callbacks import (
+    Below,
+    BelowCb,
     EventCb,
     MenuAction,
     MenuCb,
@@ -120,14 +123,17 @@ def render_order_card(tr: Translator, view: OrderView, now: datetime) -> str:
     return "\n".join(lines)
 
 
-def order_card_kb(tr: Translator, order: Order, can_cancel: bool) -> InlineKeyboardMarkup:
+def order_card_kb(tr: Translator, order: Order, can_cancel: bool, keep: bool = False) -> InlineKeyboardMarkup:
+    """``keep``: the card is the booking's confirmation, so its navigation opens below it (:class:`BelowCb`)."""
     _ = tr.gettext
     rows: list[list[InlineKeyboardButton]] = []
     if can_cancel:
         rows.append([button("✖️ " + _("Cancel booking"), OrderCb(action=OrderAction.CANCEL, order=order.stored_id))])
-    rows.append([button("🗺 " + _("Open the event"), EventCb(event=order.event_id))])
-    rows.append([button("🎟 " + _("Back to my orders"), MenuCb(action=MenuAction.ORDERS))])
-    rows.append([home_button(tr)])
+    event: CallbackData = BelowCb(to=Below.EVENT, id=order.event_id) if keep else EventCb(event=order.event_id)
+    orders: CallbackData = BelowCb(to=Below.ORDERS) if keep else MenuCb(action=MenuAction.ORDERS)
+    rows.append([button("🗺 " + _("Open the event"), event)])
+    rows.append([button("🎟 " + _("Back to my orders"), orders)])
+    rows.append([button("🏠 " + _("Main menu"), BelowCb(to=Below.HOME)) if keep else home_button(tr)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -161,16 +167,17 @@ def render_cancel_confirm(tr: Translator, order: Order) -> str:
 
 
 async def order_card(
-    uow: UnitOfWork, order_id: int, user_id: int, tr: Translator, now: datetime
+    uow: UnitOfWork, order_id: int, user_id: int, tr: Translator, now: datetime, keep: bool = False
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The card of one of the user's orders; :class:`NotAllowed` for a foreign, forged or missing order."""
+    """The card of one of the user's orders (``keep``: see :func:`order_card_kb`); :class:`NotAllowed` for a
+    foreign, forged or missing order."""
     async with uow:
         order = await get_own_order(uow, user_id, order_id)
         view = await read_order(uow, order.stored_id)
     if view is None:
         raise NotFound(order=order_id)
     can_cancel = view.order.can_be_cancelled_by_tourist(view.session.starts_at, now)
-    return render_order_card(tr, view, now), order_card_kb(tr, view.order, can_cancel)
+    return render_order_card(tr, view, now), order_card_kb(tr, view.order, can_cancel, keep)
 
 
 async def orders_page(

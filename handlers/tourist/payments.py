@@ -2,8 +2,9 @@
 
 The pre-checkout query is always answered: ok only if the order is still payable for exactly this amount, otherwise
 with the reason in the tourist's language, and on any trouble of ours with a plain "try again". A successful payment
-is recorded once per charge: the ticket itself comes through the outbox; money that cannot pay the order is due
-back, and the tourist reads that here.
+is recorded once per charge, with who paid: the ticket itself comes through the outbox; money that cannot pay the
+order is due back, and the tourist reads that here (never another person's order code); money for an order we
+cannot find is recorded too and becomes a problem card for the operators.
 """
 
 from __future__ import annotations
@@ -27,13 +28,15 @@ from domain.model.payments import (
     NOT_YOURS,
     SESSION_STARTED,
     UNKNOWN,
+    Payer,
     PaymentOutcome,
     PaymentResult,
     parse_invoice_payload,
 )
 from domain.model.users import User
 from domain.ports import Clock, UnitOfWork
-from domain.use_cases.payments import check_payable, record_payment
+from domain.use_cases.payments import check_payable, record_payment, record_unmatched_payment
+from handlers.settings import HandlerSettings
 from handlers.ui import Translator
 
 router = Router(name=__name__)
@@ -76,6 +79,11 @@ def outcome_text(outcome: PaymentOutcome, amount: str, tr: Translator) -> str:
             )
         case PaymentResult.DUPLICATE:
             return _("This payment is already recorded — nothing more to do.")
+    if outcome.reason == NOT_YOURS:  # someone else's booking: its code is not theirs to see
+        return "💸 " + _(
+            "This invoice belongs to someone else's booking, so we cannot apply your payment. Our team will refund "
+            "{amount} and message you here."
+        ).format(amount=amount)
     due_back = {  # why the money could not pay the order, so it goes back
         ALREADY_PAID: _(
             "Booking <b>{code}</b> was already paid, so this second payment of {amount} will be refunded by "
@@ -135,9 +143,16 @@ async def on_pre_checkout(query: PreCheckoutQuery, uow: UnitOfWork, tr: Translat
 
 @router.message(F.successful_payment.as_("paid"))
 async def on_successful_payment(
-    message: Message, paid: SuccessfulPayment, uow: UnitOfWork, user: User, tr: Translator, clock: Clock
+    message: Message,
+    paid: SuccessfulPayment,
+    uow: UnitOfWork,
+    user: User,
+    tr: Translator,
+    clock: Clock,
+    settings: HandlerSettings,
 ) -> None:
     amount = tr.money(paid.total_amount, paid.currency)
+    payer_name = message.from_user.full_name if message.from_user else None
     order_id = parse_invoice_payload(paid.invoice_payload)
     try:
         if order_id is None:
@@ -151,13 +166,25 @@ async def on_successful_payment(
             paid.total_amount,
             paid.currency,
             clock.now(),
+            payer_name=payer_name,
         )
     except NotFound:
-        log.error(
-            "payment %s of %s for an unknown order (%r): refund it by hand",
+        log.warning(
+            "payment %s of %s for an unknown order (%r): a problem card for the operators",
             paid.telegram_payment_charge_id,
             amount,
             paid.invoice_payload,
+        )
+        await record_unmatched_payment(
+            uow,
+            Payer(user.id, payer_name),
+            paid.telegram_payment_charge_id,
+            paid.provider_payment_charge_id,
+            paid.total_amount,
+            paid.currency,
+            paid.invoice_payload,
+            clock.now(),
+            settings.desk,
         )
         await message.answer(
             tr.gettext(

@@ -21,7 +21,7 @@ from aiogram.types import (
 from domain.errors import InvalidPhone, NotFound
 from domain.model.catalog import Hotel, Region, localized
 from domain.model.orders import format_order_code
-from domain.model.users import User, mask_phone
+from domain.model.users import User
 from domain.ports import Clock, UnitOfWork
 from domain.use_cases.profile import (
     Forgotten,
@@ -75,7 +75,7 @@ def render_profile(tr: Translator, user: User, hotel: Hotel | None) -> str:
             "👤 " + _("<b>Your profile</b>"),
             "",
             _("Language: {language}").format(language=tr.language_name(user.language)),
-            _("Phone: {phone}").format(phone=mask_phone(user.phone) or not_set),
+            _("Phone: {phone}").format(phone=user.phone or not_set),  # their own: in full
             _("Hotel: {hotel}").format(hotel=hotel_text),
             "",
             _("The organiser can call you if plans change; a partner hotel gives you a discount on events."),
@@ -276,7 +276,7 @@ async def _save_phone(
         return
     await state.clear()
     await message.answer(
-        tr.gettext("Phone saved: {phone}").format(phone=mask_phone(user.phone)), reply_markup=ReplyKeyboardRemove()
+        tr.gettext("Phone saved: {phone}").format(phone=user.phone), reply_markup=ReplyKeyboardRemove()
     )
     text, markup = await profile_screen(uow, user, tr)
     await message.answer(text, reply_markup=markup)

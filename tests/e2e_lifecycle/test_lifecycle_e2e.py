@@ -37,7 +37,7 @@ from bot.storage.tables import (
 from domain.model.catalog import localized
 from domain.model.messages import OutboxKind as K
 from domain.model.orders import format_order_code
-from handlers.tourist.callbacks import BookAction, BookCb, EventCb, RateCb
+from handlers.tourist.callbacks import Below, BelowCb, BookAction, BookCb, RateCb
 from sandbox.server import Emulator
 from tests.e2e.booking import book_cruise, orders_of, plain, seats_left
 from tests.e2e.conftest import BotProcess, Database, seeded_database, sqlite_url
@@ -352,7 +352,7 @@ async def test_a_silent_organiser_is_nudged_once_and_an_unpaid_booking_expires(
     [expired] = await lea.wait(lambda: texts_with(lea.bot_messages(), expired_head), "the expiry", timeout=10)
     assert _("It was not paid in time, so the seats went back on sale.") in expired["text"]
     assert _("Nothing to pay. You are welcome to book again.") in expired["text"]
-    book_again = EventCb(event=seeded.event_id).pack()
+    book_again = BelowCb(to=Below.EVENT, id=seeded.event_id).pack()
     assert callback_data(expired) == [book_again]
     assert [b["text"] for b in buttons(expired)] == ["🗓 " + _("Book again")]
     unpaid = await order_row(sessions, unpaid.id)

@@ -4,6 +4,7 @@ that flow can go wrong: stale and forged buttons, sold-out dates, double taps, o
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -343,3 +344,46 @@ async def test_capacity_cannot_be_oversold_through_the_bot(dp: Dispatcher, bot: 
     rows = await order_rows(sessions)
     assert len(rows) == 2 and await seats_left(sessions, seeded.small_session_id) == 0
     assert chats[2].alerts()[0].show_alert
+
+
+async def test_each_line_of_a_day_list_shows_its_own_session_seats(chat: Chat, seeded: Seeded, sessions, clock) -> None:
+    """Two sessions of one event on one day: the line shows the first one's time with its own seats, never the sum."""
+    async with sessions() as db, db.begin():
+        first = await db.get(SessionRow, seeded.session_id)
+        db.add(
+            SessionRow(
+                event_id=seeded.event_id,
+                starts_at=first.starts_at + timedelta(hours=3),
+                capacity=8,
+                seats_left=8,
+                status="scheduled",
+            )
+        )
+    await chat.send("/events")
+    await chat.press(data(BrowseCb(region=seeded.region_id, step="when")))
+    await chat.press(data(BrowseCb(region=seeded.region_id, when=When.PICK, step="when")))
+    day = clock.now().date().toordinal() + 2
+    await chat.press(data(BrowseCb(region=seeded.region_id, when=When.DAY, day=day, step="category")))
+    text = chat.last_text()
+    assert "Islands cruise" in text
+    assert "28 seats" not in text
+    assert "11:00 · from €25.00 · 20 seats left" in text
+    assert "+1 more time" in text
+    await chat.press(data(EventCb(event=seeded.event_id)))  # the card lists each session with its seats
+    assert "14:00 — 8 seats left" in chat.last_text()
+
+
+async def test_main_menu_under_the_booking_confirmation_opens_below(chat: Chat, seeded: Seeded, sessions) -> None:
+    """The order card the confirm turns into is the confirmation: its navigation continues in a new message."""
+    await chat.send("/start")
+    await book_to_summary(chat, seeded)
+    await chat.press(data(BookCb(action=BookAction.CONFIRM, session=seeded.session_id)))
+    [order] = await order_rows(sessions)
+    confirmation = chat.last_message()
+    assert format_order_code(order.code) in confirmation.text
+    for label in ("Main menu", "Back to my orders", "Open the event"):
+        await chat.press(label, message_id=confirmation.message_id)
+        assert chat.replies("editMessageText") == []
+        assert chat.last_message().message_id != confirmation.message_id
+    kept = next(m for m in chat.messages() if m.message_id == confirmation.message_id)
+    assert kept.text == confirmation.text

@@ -156,7 +156,7 @@ async def test_confirm_from_the_card_acts_audits_and_resolves_the_card_in_place(
     assert desk.posts(mark) == []  # never a second card
     final = desk.edits(mark)[-1]
     assert final.params["message_id"] == card.message_id
-    assert "Resolved: Olga — confirmed for the organiser" in final.params["text"]
+    assert "Olga confirmed for the organiser within a minute." in final.params["text"]
     assert operator_chat.keyboard(card.message_id) == []
     [closed] = await desk.cards()
     assert closed.status == "resolved" and closed.resolved_by == f"operator:{OPERATOR_ID}"
@@ -213,7 +213,7 @@ async def test_resolve_closes_and_the_same_problem_does_not_come_back(desk: Desk
     order, card = await desk.silent_order_card()
     await operator_chat.press("✔️ Resolve", message_id=card.message_id)
     await desk.sender.deliver_due()
-    assert "Resolved: Olga — resolved it" in desk.edits()[-1].params["text"]
+    assert "Olga resolved it within a minute." in desk.edits()[-1].params["text"]
     await desk.set_order(order.id, unclear_reply="maybe tomorrow?")  # the order changes, a new kind
     await desk.check_orders()
     first, second = await desk.cards()
@@ -434,7 +434,7 @@ async def test_an_unanswered_question_becomes_a_card_and_the_answer_closes_it(
     await desk.sender.deliver_due()
     [closed] = await desk.cards()
     assert closed.status == "resolved"
-    assert "Resolved — the question was answered" in desk.edits()[-1].params["text"]
+    assert "Resolved within a minute: the question was answered." in desk.edits()[-1].params["text"]
     assert operator_chat.keyboard(card.message_id) == []
 
 

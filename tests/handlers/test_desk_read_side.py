@@ -188,8 +188,8 @@ async def test_sql_and_fake_answer_alike(sql: Side, fake: Side, clock) -> None:
 async def test_screens_read_the_same_on_fakes(sql: Side, fake: Side, tr, clock) -> None:
     now = clock.now()
     page = EventsPageCb(region=sql.seeded.region_id, user=EN)
-    assert await events_screen(fake.uow, fake.queries, tr, page, now) == await events_screen(
-        sql.uow, sql.queries, tr, page, now
+    assert await events_screen(fake.uow, fake.queries, tr, page, now, None) == await events_screen(
+        sql.uow, sql.queries, tr, page, now, None
     )
     async with fake.uow:
         facts = await fake.queries.day_facts(*day_window(now, "Europe/Tallinn")[1:])

@@ -26,7 +26,7 @@ from bot.storage.uow import SqlUnitOfWork
 from domain.model.orders import Order, format_order_code
 from domain.model.questions import CannedReply
 from domain.use_cases.booking import PlaceOrder, place_order
-from handlers.operator.replies import CANNED, WriteAction, WriteCb
+from handlers.operator.replies import CANNED, QuestionAction, QuestionCb, WriteAction, WriteCb
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_CHAT_ID, OPERATOR_ID, TOURIST_ID
 from tests.seed import ORGANISER_CHAT_ID, Seeded
@@ -317,7 +317,7 @@ async def test_a_canned_reply_goes_in_the_tourist_s_language(
     assert len(buttons) == len(CANNED) + 1 and "📍 Meeting point" in buttons and buttons[-1] == "↩️ Back"
     await operator_chat.press("Meeting point", message_id=relay_id)
     assert [a.text for a in operator_chat.alerts()] == ["Sent to Иван: 📍 Meeting point"]
-    assert operator_chat.buttons(relay_id) == ["📋 Canned reply", "✅ Answered"]
+    assert operator_chat.keyboard(relay_id) == []  # answered: marked so, its buttons gone
     thread = await thread_of(sessions, 1002)
     assert thread.status == "answered" and thread.answered_by == f"operator:{OPERATOR_ID}"
     [entry] = await audit(sessions, "question.canned")
@@ -327,9 +327,9 @@ async def test_a_canned_reply_goes_in_the_tourist_s_language(
     ru = dp["i18n"].translator("ru")
     expected = "💬 " + ru.gettext("Our team answers:") + "\n\n" + ru.gettext(CANNED[CannedReply.MEETING_POINT][2])
     assert tourist.last_text() == expected
-    # pressed twice by two operators: the tourist gets it once
-    await operator_chat.press("Canned reply", message_id=relay_id)
-    await operator_chat.press("Meeting point", message_id=relay_id)
+    # pressed twice by two operators (the second on a copy of the buttons it still had): the tourist gets it once
+    again = QuestionCb(action=QuestionAction.PICK, user=1002, reply=CannedReply.MEETING_POINT).pack()
+    await operator_chat.press_data(again, message_id=relay_id)
     assert len(await rows(sessions, OutboxRow, OutboxRow.kind == "tourist.canned_reply")) == 1
 
 
@@ -347,7 +347,9 @@ async def test_answered_marks_without_writing_and_a_stranger_may_not(
     assert (await thread_of(sessions, TOURIST_ID)).status == "answered"
     assert await rows(sessions, OutboxRow, OutboxRow.chat_id == TOURIST_ID) == []
     assert len(await audit(sessions, "question.closed")) == 1
-    await operator_chat.press("Answered", message_id=relay_id)
+    assert operator_chat.keyboard(relay_id) == []  # marked answered, its buttons gone
+    answered = QuestionCb(action=QuestionAction.ANSWERED, user=TOURIST_ID).pack()
+    await operator_chat.press_data(answered, message_id=relay_id)  # an older copy of the buttons
     assert operator_chat.alerts()[0].text == "It was answered already."
     assert len(await audit(sessions, "question.closed")) == 1
 

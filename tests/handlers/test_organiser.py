@@ -12,8 +12,12 @@ from bot.outbox import OutboxSender
 from bot.ratelimit import Limits
 from bot.storage.tables import OrderRow, OutboxRow, SessionRow, UserRow
 from bot.storage.uow import SqlUnitOfWork
+from domain.model.messages import OutboxKind
 from domain.model.orders import BookingStatus, PaymentStatus, format_order_code
 from domain.use_cases.booking import PlaceOrder, place_order
+from domain.use_cases.order_changes import confirm_for_organiser
+from domain.use_cases.session_cancel import cancel_session
+from domain.use_cases.support import tell_organiser
 from handlers.organiser.callbacks import RequestAction, RequestCb
 from scheduler.jobs import DeskJobs
 from tests.handlers.chat import Chat
@@ -336,3 +340,57 @@ async def test_stopping_returns_the_rest_of_the_batch_to_the_queue(sender, organ
     await sender.stop()
     assert await sender.deliver_due() == 0
     assert {r.status for r in await outbox(sessions)} == {"pending"}
+
+
+async def test_other_dates_under_a_decline_opens_below_and_keeps_the_reason(
+    sender, recorder, organiser, dp, bot, sessions, seeded, clock
+) -> None:
+    tourist = Chat(dp, bot, recorder, TOURIST, language_code="en")
+    await book(sessions, seeded, clock, language="en")
+    request = await request_message(sender, recorder, organiser)
+    await organiser.send("- no boat today, storm", reply_to=request.result.message_id)
+    await sender.deliver_due()
+    notice = tourist.last_message()
+    await tourist.press("Other dates")
+    assert tourist.replies("editMessageText") == []  # the decline with its reason stays as it was
+    assert "no boat today, storm" in next(m.text for m in tourist.messages() if m.message_id == notice.message_id)
+    assert tourist.last_message().message_id != notice.message_id
+    assert "Islands cruise" in tourist.last_text()  # the event card, below
+
+
+async def test_an_operator_s_confirm_disarms_the_request_and_its_reminder(
+    sender, recorder, organiser, sessions, seeded, clock
+) -> None:
+    """Once the booking is answered elsewhere, the organiser's request and its reminder say so, without buttons."""
+    order = await book(sessions, seeded, clock, language="en")
+    request = await request_message(sender, recorder, organiser)
+    uow = SqlUnitOfWork(sessions)
+    async with uow:
+        organiser_ = await uow.catalog.organiser(seeded.organiser_id)
+        await tell_organiser(uow, OutboxKind.CONFIRM_NUDGE, organiser_, order, clock.now())
+        await uow.commit()
+    assert await sender.deliver_due() == 1
+    nudge = sent_to(recorder, ORGANISER_CHAT)[-1]
+    assert organiser.keyboard(nudge.result.message_id) != []
+
+    await confirm_for_organiser(SqlUnitOfWork(sessions), order.id, "operator:1", clock.now(), payments_enabled=False)
+    await sender.deliver_due()
+    for message_id in (request.result.message_id, nudge.result.message_id):
+        assert organiser.keyboard(message_id) == []
+        shown = next(m.text for m in organiser.messages() if m.message_id == message_id)
+        assert format_order_code(order.code) in shown and "✅" in shown.split("\n")[-1]
+
+
+async def test_booking_another_date_from_a_cancellation_notice_keeps_the_notice(
+    sender, recorder, organiser, dp, bot, sessions, seeded, clock
+) -> None:
+    tourist = Chat(dp, bot, recorder, TOURIST, language_code="en")
+    await book(sessions, seeded, clock, language="en")
+    await sender.deliver_due()
+    await cancel_session(SqlUnitOfWork(sessions), seeded.session_id, "operator:1", "engine failure", clock.now())
+    await sender.deliver_due()
+    notice = next(m for m in tourist.messages() if m.text and "engine failure" in m.text)
+    await tourist.press(lambda b: b.text.startswith("🗓") and b.callback_data != "", message_id=notice.message_id)
+    assert tourist.replies("editMessageText") == []
+    assert tourist.last_message().message_id != notice.message_id  # the first booking screen, below
+    assert "engine failure" in next(m.text for m in tourist.messages() if m.message_id == notice.message_id)

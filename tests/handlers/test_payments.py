@@ -20,6 +20,7 @@ from bot.outbox import OutboxSender
 from bot.ratelimit import Limits
 from bot.storage.tables import EventRow, OrderRow, OutboxRow, PaymentRow
 from bot.storage.uow import SqlUnitOfWork
+from domain.model.messages import OutboxKind, keyed_message
 from domain.model.orders import (
     BookingStatus,
     PaymentStatus,
@@ -474,3 +475,31 @@ async def test_without_a_provider_token_nobody_is_invoiced(bot, sessions, dp, cl
     assert recorder.calls("sendInvoice") == []
     async with sessions() as db:
         assert await db.scalar(select(func.count()).where(OutboxRow.status == "dead")) == 1
+
+
+async def test_a_payment_redraws_the_participant_list_and_the_confirmation(
+    sender, recorder, tourist, organiser, sessions, seeded, clock, dp
+) -> None:
+    """The organiser's list said "payment pending" and the tourist's confirmation "please pay": after the payment
+    both are edited to say it is paid (no screen keeps contradicting the truth)."""
+    order = await confirmed_order(sender, recorder, organiser, sessions, seeded, clock, language="en")
+    assert await sender.deliver_due() == 2  # confirmed + invoice
+    confirmation = sent(recorder, "sendMessage", TOURIST)[-1]
+    assert "Please pay" in confirmation.text
+    uow = SqlUnitOfWork(sessions)
+    async with uow:
+        payload = {"session_id": seeded.session_id, "updated": False}
+        await uow.outbox.add(keyed_message(OutboxKind.PARTICIPANTS, ORGANISER_CHAT, payload, clock.now(), 1, 1))
+        await uow.commit()
+    assert await sender.deliver_due() == 1
+    listed = sent(recorder, "sendMessage", ORGANISER_CHAT)[-1]
+    et = dp["i18n"].translator("et")
+    assert et.gettext("payment pending") in listed.text
+
+    await pre_checkout(tourist, invoice_payload(order.id), order.total_minor)
+    await successful_payment(tourist, invoice_payload(order.id), order.total_minor)
+    assert await sender.deliver_due() == 1  # the ticket
+    shown = next(m.text for m in organiser.messages() if m.message_id == listed.result.message_id)
+    assert et.gettext("payment pending") not in shown and et.gettext("paid") in shown
+    told = next(m.text for m in tourist.messages() if m.message_id == confirmation.result.message_id)
+    assert "Please pay" not in told and format_order_code(order.code) in told

@@ -84,10 +84,10 @@ async def test_own_contact_is_saved(chat: Chat, seeded: Seeded, sessions) -> Non
     await chat.press("Share phone")
     await chat.send_contact(PHONE, own=True)
     texts = chat.texts()
-    assert texts[0] == "Phone saved: +372••••••67"
+    assert texts[0] == "Phone saved: +37251234567"
     assert last_reply_markup(chat) is not None
     assert chat.replies("sendMessage")[0].params["reply_markup"] == {"remove_keyboard": True}
-    assert "Phone: +372••••••67" in chat.last_text()
+    assert "Phone: +37251234567" in chat.last_text()
     assert (await user_row(sessions, chat.user_id)).phone == "+37251234567"
 
     await chat.send("+372 5123 4567")  # the form is over: no longer read as a phone
@@ -112,7 +112,7 @@ async def test_typed_phone_is_validated(chat: Chat, seeded: Seeded, sessions) ->
         assert "does not look like a phone number" in chat.last_text()
     assert (await user_row(sessions, chat.user_id)).phone is None
     await chat.send("+372 5123 4567")
-    assert "Phone saved: +372••••••67" in chat.texts()
+    assert "Phone saved: +37251234567" in chat.texts()
     assert (await user_row(sessions, chat.user_id)).phone == "+37251234567"
 
 

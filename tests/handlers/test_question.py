@@ -198,7 +198,7 @@ async def test_no_offer_without_operators_or_for_a_huge_text(
     chat: Chat, seeded: Seeded, sessions, settings: Settings
 ) -> None:
     await chat.send("a" * (QUESTION_MAX_LENGTH + 1))
-    assert "That is a long message!" in chat.last_text() and OFFER not in chat.buttons()
+    assert OFFER not in chat.buttons()
     settings.operator_chat_id = None
     await chat.send("hello there")
     assert "I didn't catch that" in chat.last_text() and OFFER not in chat.buttons()
@@ -212,3 +212,18 @@ async def test_an_offer_in_the_middle_of_a_flow_keeps_the_flow(chat: Chat, seede
     await chat.send("/question")
     await chat.send("Is there parking?")
     assert chat.last_text() == THANKS and OFFER not in chat.buttons()
+
+
+async def test_a_text_too_long_for_a_question_gets_the_limit_and_a_way_forward(
+    chat: Chat, seeded: Seeded, sessions
+) -> None:
+    """Not bounced between "use Ask a question" and "too long": the answer names both lengths, and a shorter
+    version sent next is offered to our team as usual."""
+    await chat.send("a" * (QUESTION_MAX_LENGTH + 500))
+    answer = chat.last_text()
+    assert f"{QUESTION_MAX_LENGTH + 500}" in answer and f"{QUESTION_MAX_LENGTH}" in answer
+    assert "Ask a question" not in answer
+    await chat.send("b" * QUESTION_MAX_LENGTH)
+    await chat.press(OFFER)
+    assert chat.last_text() == THANKS
+    assert [r.payload["text"] for r in await questions(sessions)] == ["b" * QUESTION_MAX_LENGTH]

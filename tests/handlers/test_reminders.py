@@ -19,7 +19,7 @@ from bot.storage.uow import SqlUnitOfWork
 from domain.model.catalog import BOOKING_CUTOFF
 from domain.model.orders import BookingStatus, Order, format_order_code
 from domain.use_cases.booking import PlaceOrder, place_order
-from handlers.tourist.callbacks import EventCb, OrderAction, OrderCb
+from handlers.tourist.callbacks import Below, BelowCb, OrderAction, OrderCb
 from scheduler.jobs import DeadlineJobs
 from tests.fakes import FixedClock
 from tests.handlers.chat import Chat
@@ -150,7 +150,7 @@ async def test_the_pay_reminder_and_the_expiry_with_a_button_to_book_again(deadl
     await deadlines.sender.deliver_due()
     assert "has expired" in tourist.last_text()
     [button] = [b for row in tourist.last_message().reply_markup.inline_keyboard for b in row]
-    assert button.callback_data == EventCb(event=deadlines.seeded.instant_event_id).pack()
+    assert button.callback_data == BelowCb(to=Below.EVENT, id=deadlines.seeded.instant_event_id).pack()
     await tourist.press(button.text)  # "Book again" opens the event with its dates
     assert "Old Town walk" in tourist.last_text()
 
