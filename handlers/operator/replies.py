@@ -225,15 +225,31 @@ async def start_writing(
         who = _("the organiser {name}").format(name=name) if name else _("the organiser")
     text = "✍️ " + _("Your next message here goes to {who}: text, photo, voice, a file — anything.").format(who=who)
     markup = cancel_writing_kb(tr)
+    prompt: Message | None = None
     if isinstance(message_target, CallbackQuery):
         await answer_query(message_target)
         message = message_target.message
         if isinstance(message, Message):
-            await message.answer(text, reply_markup=markup)
+            prompt = await message.answer(text, reply_markup=markup)
         elif isinstance(message, InaccessibleMessage) and message_target.bot is not None:
-            await message_target.bot.send_message(message.chat.id, text, reply_markup=markup)
-        return
-    await message_target.answer(text, reply_markup=markup)
+            prompt = await message_target.bot.send_message(message.chat.id, text, reply_markup=markup)
+    else:
+        prompt = await message_target.answer(text, reply_markup=markup)
+    if prompt is not None:
+        await state.update_data(prompt=[prompt.chat.id, prompt.message_id])
+
+
+async def end_writing(state: FSMContext, message: Message) -> dict[str, Any]:
+    """Leave writing mode; the prompt loses its Cancel (nothing is left to cancel). Returns what the mode held."""
+    data = await state.get_data()
+    await state.clear()
+    prompt = data.get("prompt")
+    if isinstance(prompt, list) and len(prompt) == 2 and message.bot is not None:
+        try:
+            await message.bot.edit_message_reply_markup(chat_id=prompt[0], message_id=prompt[1], reply_markup=None)
+        except TelegramAPIError as error:  # deleted meanwhile, or already without buttons
+            log.debug("cannot disarm the writing prompt: %s", error)
+    return data
 
 
 def _write_target(data: dict[str, Any]) -> WriteTarget | None:
@@ -288,7 +304,7 @@ async def on_write_cancel(query: CallbackQuery, state: FSMContext, tr: Translato
 @router.message(WriteForm.message, F.text.startswith("/"))
 async def on_write_command(message: Message, state: FSMContext) -> None:
     """A command ends the writing; then it goes on to whoever takes it."""
-    await state.clear()
+    await end_writing(state, message)
     raise SkipHandler()
 
 
@@ -296,8 +312,7 @@ async def on_write_command(message: Message, state: FSMContext) -> None:
 async def on_write_message(
     message: Message, state: FSMContext, uow: UnitOfWork, clock: Clock, operator: Operator, tr: Translator
 ) -> None:
-    target = _write_target(await state.get_data())
-    await state.clear()
+    target = _write_target(await end_writing(state, message))
     if target is None:
         raise SkipHandler()
     await _pass_on(message, tr, write_to(uow, target, team_message(message), operator.actor, clock.now()))

@@ -368,9 +368,11 @@ async def test_write_to_the_tourist_sends_the_next_message(
     await operator_chat.press_data(data, message_id=note.message_id)
     assert "Your next message here goes to the tourist Anna" in operator_chat.last_text()
     assert operator_chat.buttons() == ["✖️ Cancel"]
+    prompt = operator_chat.last_message().message_id
 
     message = await operator_chat.send("Hello Anna, the boat leaves at 10 sharp.")
     assert operator_chat.last_text() == "✅ Sent to Anna."
+    assert operator_chat.keyboard(prompt) == []  # the prompt's Cancel is gone once the message went
     [entry] = await audit(sessions, "operator.wrote")
     assert (entry.actor, entry.order_id, entry.after["to"]) == (f"operator:{OPERATOR_ID}", order.id, "tourist")
     await operator_chat.send("and this is just for us")  # writing is over
@@ -431,7 +433,9 @@ async def test_writing_ends_with_cancel_or_a_command(
     assert operator_chat.last_text() == "✖️ Cancelled: nothing was sent."
     await operator_chat.send("this stays here")
     await operator_chat.press_data(start, message_id=note.message_id)
+    prompt = operator_chat.last_message().message_id
     await operator_chat.send("/nonsense")
+    assert operator_chat.keyboard(prompt) == []  # a command ended the writing: its Cancel goes
     await operator_chat.send("this stays here too")
     assert await rows(sessions, OutboxRow) == []
     assert await audit(sessions, "operator.wrote") == []

@@ -95,7 +95,8 @@ class Deadlines:
     async def statuses(self) -> dict[str, str]:
         """The outbox's status per kind of message."""
         async with self.sessions() as db:
-            return dict((await db.execute(select(OutboxRow.kind, OutboxRow.status))).tuples().all())
+            rows = await db.execute(select(OutboxRow.kind, OutboxRow.status))
+        return {row.kind: row.status for row in rows}
 
 
 @pytest.fixture
