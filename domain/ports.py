@@ -154,8 +154,10 @@ class AuditRepository(Protocol):
 class QuestionRepository(Protocol):
     """Tourists' question threads, which message in the operator chat is about whom, and the bot's forum topics."""
 
-    async def open_thread(self, user_id: int, now: datetime, check_at: datetime) -> QuestionThread:
-        """The tourist's thread, created or reopened: open, asked at ``now``, looked at by the desk at
+    async def open_thread(
+        self, user_id: int, now: datetime, check_at: datetime, question: str | None = None
+    ) -> QuestionThread:
+        """The tourist's thread, created or reopened: open, asked ``question`` at ``now``, looked at by the desk at
         ``check_at``."""
 
     async def thread(self, user_id: int) -> QuestionThread | None: ...
@@ -164,6 +166,9 @@ class QuestionRepository(Protocol):
 
     async def due_threads(self, now: datetime, limit: int) -> Sequence[QuestionThread]:
         """Threads whose ``desk_check_at`` has passed, oldest first."""
+
+    async def forget_question(self, user_id: int) -> None:
+        """The tourist's words are gone from their thread (their personal data is deleted)."""
 
     async def add_relay(self, relay: RelayMessage) -> None:
         """Remember a message of a chat as being about a tourist (once per chat and message id)."""

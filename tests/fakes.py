@@ -447,14 +447,22 @@ class FakeAuditRepository(_Repository):
 
 
 class FakeQuestionRepository(_Repository):
-    async def open_thread(self, user_id: int, now: datetime, check_at: datetime) -> QuestionThread:
+    async def open_thread(
+        self, user_id: int, now: datetime, check_at: datetime, question: str | None = None
+    ) -> QuestionThread:
         state = self._state
         known = state.question_threads.get(user_id)
         if known is None:
             known = QuestionThread(state.next_thread_id, user_id, ThreadStatus.OPEN, now)
             state.next_thread_id += 1
         thread = dataclasses.replace(
-            known, status=ThreadStatus.OPEN, asked_at=now, answered_at=None, answered_by=None, desk_check_at=check_at
+            known,
+            status=ThreadStatus.OPEN,
+            asked_at=now,
+            answered_at=None,
+            answered_by=None,
+            desk_check_at=check_at,
+            last_question=question,
         )
         state.question_threads[user_id] = thread
         return thread
@@ -475,6 +483,10 @@ class FakeQuestionRepository(_Repository):
     async def due_threads(self, now: datetime, limit: int) -> Sequence[QuestionThread]:
         due = [t for t in self._state.question_threads.values() if t.desk_check_at and t.desk_check_at <= now]
         return sorted(due, key=lambda t: (t.desk_check_at, t.id))[:limit]
+
+    async def forget_question(self, user_id: int) -> None:
+        if (known := self._state.question_threads.get(user_id)) is not None:
+            self._state.question_threads[user_id] = dataclasses.replace(known, last_question=None)
 
     async def add_relay(self, relay: RelayMessage) -> None:
         self._state.relays.setdefault((relay.chat_id, relay.message_id), relay)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.db import insert_on_conflict
@@ -29,6 +29,7 @@ def thread_from_row(row: QuestionThreadRow) -> QuestionThread:
         answered_at=row.answered_at,
         answered_by=row.answered_by,
         desk_check_at=row.desk_check_at,
+        last_question=row.last_question,
     )
 
 
@@ -51,10 +52,17 @@ class SqlQuestionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._db = session
 
-    async def open_thread(self, user_id: int, now: datetime, check_at: datetime) -> QuestionThread:
+    async def open_thread(
+        self, user_id: int, now: datetime, check_at: datetime, question: str | None = None
+    ) -> QuestionThread:
         # An upsert: two questions of the same tourist at once both end in the one row (user_id is unique).
         statement = insert_on_conflict(self._db, QuestionThreadRow).values(
-            user_id=user_id, status=ThreadStatus.OPEN.value, asked_at=now, desk_check_at=check_at, created_at=now
+            user_id=user_id,
+            status=ThreadStatus.OPEN.value,
+            asked_at=now,
+            desk_check_at=check_at,
+            last_question=question,
+            created_at=now,
         )
         statement = statement.on_conflict_do_update(
             index_elements=[QuestionThreadRow.user_id],
@@ -64,6 +72,7 @@ class SqlQuestionRepository:
                 "answered_at": None,
                 "answered_by": None,
                 "desk_check_at": check_at,
+                "last_question": question,
             },
         )
         await self._db.execute(statement)
@@ -103,6 +112,14 @@ class SqlQuestionRepository:
             .limit(limit)
         )
         return [thread_from_row(r) for r in rows]
+
+    async def forget_question(self, user_id: int) -> None:
+        await self._db.execute(
+            update(QuestionThreadRow)
+            .where(QuestionThreadRow.user_id == user_id)
+            .values(last_question=None)
+            .execution_options(synchronize_session=False)
+        )
 
     async def add_relay(self, relay: RelayMessage) -> None:
         await self._db.execute(

@@ -361,6 +361,7 @@ class QuestionThreadRow(Base):
     answered_at: Mapped[datetime | None]
     answered_by: Mapped[str | None] = mapped_column(String(64))
     desk_check_at: Mapped[datetime | None] = mapped_column(index=True)  # when the desk looks at it next
+    last_question: Mapped[str | None] = mapped_column(Text)  # the last question's text, for its desk card
     created_at: Mapped[datetime]
 
 

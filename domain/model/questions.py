@@ -44,6 +44,7 @@ class QuestionThread:
     answered_at: datetime | None = None
     answered_by: str | None = None
     desk_check_at: datetime | None = None
+    last_question: str | None = None  # the text of the latest question (shown on its desk card); None once forgotten
 
     @property
     def is_open(self) -> bool:

@@ -118,6 +118,7 @@ async def delete_personal_data(uow: UnitOfWork, user_id: int, now: datetime) -> 
                     before=before,
                 )
             )
+        await uow.questions.forget_question(user_id)
         await uow.users.delete(user_id)
         await uow.commit()
     return Forgotten(tuple(cancelled), tuple(kept))

@@ -3,8 +3,9 @@ writing first), and the answer comes back in the tourist's own chat.
 
 Every message travels as an outbox row (sent after commit, rendered in the recipient's language); the audit log
 records who asked or answered whom, not what was said. A tourist has one question thread: open while their last
-question waits, answered when an operator answers; ``desk_check_at`` tells the desk job when to look at it (an
-open thread past it becomes a problem card; an answered one closes that card).
+question waits (its text is kept on the thread for the desk's card until the tourist's data is deleted), answered
+when an operator answers; ``desk_check_at`` tells the desk job when to look at it (an open thread past it becomes
+a problem card; an answered one closes that card).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ async def ask_question(
     number = int(now.timestamp() * 1000)
     async with uow:
         user = await get_user(uow, user_id)
-        thread = await uow.questions.open_thread(user_id, now, now + answer_within)
+        thread = await uow.questions.open_thread(user_id, now, now + answer_within, question)
         await uow.outbox.add(
             OutboxMessage(
                 kind=OutboxKind.TOURIST_QUESTION,

@@ -33,7 +33,7 @@ from handlers.operator.money_lines import (
     payment_card_lines,
 )
 from handlers.read_models import OrderView, read_order
-from handlers.ui import N_, Translator, button
+from handlers.ui import N_, Translator, button, cut
 
 
 class CardAction(enum.StrEnum):
@@ -140,10 +140,13 @@ class QuestionSide:
 
     user: User | None
     asked_at: datetime
+    question: str | None = None  # the latest question's text (None: asked before it was kept, or forgotten)
 
 
 # What a card is about: an order (with its payments), a question, a payment without an order, or nothing to show.
 CardSide = OrderView | QuestionSide | PaymentSide | None
+
+QUESTION_ON_CARD = 500  # characters of the tourist's question a card shows (the relayed message has it whole)
 
 MONEY_KINDS = frozenset({ProblemKind.REFUND_DUE, ProblemKind.LATE_PAYMENT, ProblemKind.PARTIAL_REFUND_DUE})
 
@@ -167,7 +170,9 @@ async def load_card_side(uow: UnitOfWork, card: Card) -> CardSide:
         if card.subject.startswith("question:"):
             thread = await uow.desk.question_thread(int(card.subject.split(":", 1)[1]))
             user = await uow.users.get(card.user_id) if card.user_id else None
-            return QuestionSide(user, thread.asked_at if thread else card.opened_at)
+            if thread is None:
+                return QuestionSide(user, card.opened_at)
+            return QuestionSide(user, thread.asked_at, thread.last_question)
         if is_payment_card(card):
             return await load_payment_side(uow, card)
     return None
@@ -231,6 +236,8 @@ def card_text(card: Card, side: CardSide, tr: Translator, zone: str, digest: boo
         lines.append(("✅ " if not card.is_open else "❓ ") + f"<b>{titles}</b>")
         lines.append("👤 " + _who(side.user, card.user_id, tr))
         lines.append(_("Asked at {time}").format(time=clock.datetime(side.asked_at)))
+        if side.question:
+            lines.append(_("The tourist wrote:") + f" <i>{html.quote(cut(side.question, QUESTION_ON_CARD))}</i>")
     elif isinstance(side, PaymentSide):
         lines += payment_card_lines(card, side, titles, tr, clock)
     else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -436,6 +437,22 @@ async def test_an_unanswered_question_becomes_a_card_and_the_answer_closes_it(
     assert closed.status == "resolved"
     assert "Resolved within a minute: the question was answered." in desk.edits()[-1].params["text"]
     assert operator_chat.keyboard(card.message_id) == []
+
+
+async def test_the_question_card_shows_the_question_and_when_it_was_asked(desk: Desk, chat: Chat) -> None:
+    question = "Is <lunch> included? " + "Tell me more. " * 60
+    await chat.send("/question")
+    await chat.send(question)
+    asked = desk.clock.now()
+    desk.clock.advance(minutes=16)  # past QUESTION_ANSWER_WITHIN
+    await desk.jobs.check_questions()
+    await desk.sender.deliver_due()
+    text = desk.posts()[-1].params["text"]
+    assert "Question waiting for an answer" in text
+    assert "Is &lt;lunch&gt; included? Tell me more." in text  # quoted: the tags show as typed
+    assert question.strip() not in text and "…" in text  # a long question is cut
+    [when] = [line for line in text.split("\n") if line.startswith("Asked at ")]
+    assert asked.astimezone(ZoneInfo("Europe/Tallinn")).strftime("%H:%M") in when and when.endswith("(Tallinn)")
 
 
 async def test_help_and_the_group_s_command_menu(operator_chat: Chat, stranger: Chat, recorder) -> None:

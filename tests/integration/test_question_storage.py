@@ -1,14 +1,18 @@
 """The question repository through SqlUnitOfWork, on SQLite and on PostgreSQL (the ``engine`` fixture): threads
-upserted per tourist, the relay map both ways, forum topics; and the question use cases on real storage."""
+upserted per tourist (with the latest question's text, forgotten with the tourist's data; migration 0005), the
+relay map both ways, forum topics; and the question use cases on real storage."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from alembic import command
+from sqlalchemy import func, inspect, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from bot.storage.migrate import alembic_config
 from bot.storage.tables import AuditRow, OutboxRow, QuestionThreadRow, RelayMessageRow
 from bot.storage.uow import SqlUnitOfWork
 from domain.errors import NotFound
@@ -21,6 +25,7 @@ from domain.model.questions import (
     ThreadStatus,
     WriteTarget,
 )
+from domain.use_cases.profile import delete_personal_data
 from domain.use_cases.questions import (
     answer_question,
     ask_question,
@@ -181,3 +186,35 @@ async def test_ask_answer_canned_close_and_write_on_real_storage(sessions: async
     ]
     with pytest.raises(NotFound):
         await write_to(uow, WriteTarget("tourist", 999), TeamMessage(DESK, 61, "Hi"), "operator:9", later)
+
+
+async def test_the_thread_keeps_the_latest_question_until_the_tourist_s_data_is_deleted(
+    engine: AsyncEngine, sessions: async_sessionmaker, seeded: Seeded
+) -> None:
+    await seed_user(sessions, TOURIST, language="ru", now=NOW)
+    uow = SqlUnitOfWork(sessions)
+    await ask_question(uow, TOURIST, "  Где причал?  ", NOW, operator_chat_id=DESK)
+    await answer_question(uow, TOURIST, TeamMessage(DESK, 55, "Pier 3"), "operator:7", NOW)
+    async with uow:
+        assert (await uow.questions.thread(TOURIST)).last_question == "Где причал?"  # kept once answered
+    await ask_question(uow, TOURIST, "А обед?", NOW + timedelta(minutes=1), operator_chat_id=DESK)
+    async with uow:
+        thread = await uow.questions.thread(TOURIST)
+        assert (await uow.desk.question_thread(thread.id)).last_question == "А обед?"  # the latest one
+
+    def migrate(connection: Connection, revision: str, down: bool) -> None:
+        (command.downgrade if down else command.upgrade)(alembic_config(connection), revision)
+
+    async with engine.begin() as connection:  # 0005 goes down (the text with it) and up again (no text)
+        await connection.run_sync(migrate, "0004", True)
+        columns = await connection.run_sync(
+            lambda sync: {c["name"] for c in inspect(sync).get_columns("question_threads")}
+        )
+        assert "last_question" not in columns and "asked_at" in columns
+        await connection.run_sync(migrate, "head", False)
+    async with uow:
+        assert (await uow.questions.thread(TOURIST)).last_question is None
+    await ask_question(uow, TOURIST, "А обед?", NOW + timedelta(minutes=2), operator_chat_id=DESK)
+    await delete_personal_data(uow, TOURIST, NOW + timedelta(minutes=3))
+    async with sessions() as db:
+        assert list(await db.scalars(select(QuestionThreadRow.last_question))) == [None]
