@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_skeleton, format_timedelta
+from babel.dates import format_skeleton, format_timedelta, get_timezone_location
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -76,6 +76,12 @@ class Translator:
 
     def time(self, moment: dt.datetime, timezone: str) -> str:
         return format_skeleton("Hm", moment.astimezone(ZoneInfo(timezone)), locale=self.locale)
+
+    def zoned(self, moment: dt.datetime, timezone: str, *, with_day: bool = True) -> str:
+        """``Tue, Dec 1, 10:00 (Tallinn time)``: the zone named by its exemplar city in the reader's language."""
+        shown = self.datetime(moment, timezone) if with_day else self.time(moment, timezone)
+        city = get_timezone_location(ZoneInfo(timezone), locale=self.locale, return_city=True)
+        return self.gettext("{time} ({city} time)").format(time=shown, city=city)
 
     def date(self, day: dt.date) -> str:
         return format_skeleton("MMMEd", day, locale=self.locale)

@@ -35,6 +35,10 @@ class Translator(Protocol):
 
     def time(self, moment: dt.datetime, timezone: str) -> str: ...
 
+    def zoned(self, moment: dt.datetime, timezone: str, *, with_day: bool = True) -> str:
+        """``Tue, Dec 1, 10:00 (Tallinn time)``: :meth:`datetime` (or only :meth:`time`) with the zone named by its
+        city in the reader's language, for messages read away from the region (confirmations, reminders)."""
+
     def date(self, day: dt.date) -> str: ...
 
     def short_date(self, day: dt.date) -> str: ...

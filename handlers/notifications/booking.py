@@ -116,7 +116,7 @@ def confirmed_text(view: OrderView, tr: Translator) -> str:
     if view.order.payment is PaymentStatus.PAID:
         lines += ["", "✅ " + _("Paid: {amount}. Your ticket is below.").format(amount=amount)]
     elif view.order.pay_by is not None:
-        when = tr.datetime(view.order.pay_by, view.region.timezone)
+        when = tr.zoned(view.order.pay_by, view.region.timezone)
         lines += ["", _("Please pay {amount} by {time}.").format(amount=amount, time=when)]
     else:
         lines += ["", _("Pay at the meeting point: {amount}. Please come a few minutes early.").format(amount=amount)]

@@ -26,7 +26,7 @@ async def _old_time(rc: RenderContext, view: OrderView, tr: Translator) -> str |
         return None
     async with rc.uow:
         session = await rc.uow.catalog.session(session_id)
-    return tr.datetime(session.starts_at, view.region.timezone) if session else None
+    return tr.zoned(session.starts_at, view.region.timezone) if session else None
 
 
 def _refund_line(tr: Translator, amount_minor: object, currency: str) -> str | None:

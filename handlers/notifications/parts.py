@@ -36,7 +36,7 @@ def summary(view: OrderView, tr: Translator) -> list[str]:
     total = tr.money(view.order.total_minor, view.order.currency)
     return [
         f"<b>{html.quote(localized(view.event.title, tr.language))}</b>",
-        f"🗓 {tr.datetime(view.session.starts_at, view.region.timezone)}",
+        f"🗓 {tr.zoned(view.session.starts_at, view.region.timezone)}",
         f"🎟 {tickets(view.order, tr)} · {total}",
     ]
 

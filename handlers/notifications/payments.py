@@ -65,13 +65,13 @@ async def invoice(rc: RenderContext) -> Rendered | None:
     tr = tourist_tr(view, rc.i18n)
     _ = tr.gettext
     region = localized(view.region.name, tr.language)
-    lines = [f"{tr.datetime(view.session.starts_at, view.region.timezone)} ({region})"]
+    lines = [f"{tr.zoned(view.session.starts_at, view.region.timezone)} ({region})"]
     if meeting_point := localized(view.event.meeting_point, tr.language):
         lines.append(_("Meeting point: {place}").format(place=meeting_point))
     if order.pay_by is not None:
         lines.append(
             _("Order {code}: please pay by {time}").format(
-                code=format_order_code(order.code), time=tr.datetime(order.pay_by, view.region.timezone)
+                code=format_order_code(order.code), time=tr.zoned(order.pay_by, view.region.timezone)
             )
         )
     return Rendered(

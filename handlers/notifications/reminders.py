@@ -60,7 +60,7 @@ async def pay_reminder(rc: RenderContext) -> Rendered | None:
         *summary(view, tr),
         "",
         _("Please pay {amount} by {time}, otherwise the seats go back on sale.").format(
-            amount=amount, time=tr.datetime(order.hold_until, view.region.timezone)
+            amount=amount, time=tr.zoned(order.hold_until, view.region.timezone)
         ),
     ]
     return Rendered("\n".join(lines), order_kb(view, tr))
@@ -106,7 +106,7 @@ async def session_reminder(rc: RenderContext) -> Rendered | None:
     region = html.quote(localized(view.region.name, tr.language))
     lines = [
         "⏰ " + _("Reminder: <b>{title}</b>").format(title=html.quote(localized(view.event.title, tr.language))),
-        f"🗓 {tr.datetime(view.session.starts_at, view.region.timezone)} ({region})",
+        f"🗓 {tr.zoned(view.session.starts_at, view.region.timezone)} ({region})",
     ]
     if meeting_point := localized(view.event.meeting_point, tr.language):
         lines.append("📍 " + _("Meeting point: {place}").format(place=html.quote(meeting_point)))
@@ -227,7 +227,7 @@ def participants_text(found: Participants, tr: Translator, updated: bool) -> str
     seats = sum(o.seats for o in orders)
     lines = [
         head,
-        f"🗓 {tr.datetime(around.session.starts_at, around.region.timezone)}",
+        f"🗓 {tr.zoned(around.session.starts_at, around.region.timezone)}",
         _("Bookings: {orders} · seats: {seats}").format(orders=len(orders), seats=seats),
     ]
     size = sum(len(line) + 1 for line in lines)

@@ -84,7 +84,7 @@ async def session_cancelled_organiser(rc: RenderContext) -> Rendered | None:
     lines = [
         "🚫 " + _("Our team cancelled this session:"),
         f"<b>{html.quote(localized(around.event.title, tr.language))}</b>",
-        f"🗓 {tr.datetime(around.session.starts_at, around.region.timezone)}",
+        f"🗓 {tr.zoned(around.session.starts_at, around.region.timezone)}",
         tr.ngettext(
             "{n} booking on it was cancelled; the tourist has been told.",
             "{n} bookings on it were cancelled; the tourists have been told.",

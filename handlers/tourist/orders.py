@@ -61,10 +61,9 @@ TITLE_IN_BUTTON = 28  # characters of the event title on a list button
 
 
 def _deadline(tr: Translator, moment: datetime, timezone: str, now: datetime) -> str:
-    """Only the time when it is due today (in the region), otherwise the day and the time."""
-    if tr.now_local(timezone, moment).date() == tr.now_local(timezone, now).date():
-        return tr.time(moment, timezone)
-    return tr.datetime(moment, timezone)
+    """Only the time when it is due today (in the region), otherwise the day and the time; with the region's zone."""
+    today = tr.now_local(timezone, moment).date() == tr.now_local(timezone, now).date()
+    return tr.zoned(moment, timezone, with_day=not today)
 
 
 def stage_lines(tr: Translator, order: Order, stage: Stage, timezone: str, now: datetime) -> tuple[str, str | None]:
@@ -88,7 +87,7 @@ def render_order_card(tr: Translator, view: OrderView, now: datetime) -> str:
     lines = [
         "🎟 " + _("<b>Order {code}</b>").format(code=format_order_code(order.code)),
         f"<b>{html.quote(localized(view.event.title, tr.language))}</b>",
-        "📅 " + tr.datetime(session.starts_at, region.timezone) + f" ({place})",
+        "📅 " + tr.zoned(session.starts_at, region.timezone) + f" ({place})",
     ]
     if meeting_point := localized(view.event.meeting_point, tr.language):
         lines.append("📍 " + _("Meeting point: {place}").format(place=html.quote(meeting_point)))

@@ -140,12 +140,12 @@ async def test_card_awaiting_organiser_says_by_when(chat: Chat, seeded: Seeded, 
     text = chat.last_text()
     assert f"Order {format_order_code(order.code)}" in text
     assert "Islands cruise" in text
-    assert "Wed, Dec 2, 11:00" in text  # 09:00 UTC is 11:00 in Tallinn
+    assert "Wed, Dec 2, 11:00 (Tallinn time)" in text  # 09:00 UTC is 11:00 in Tallinn
     assert "Meeting point: Pier 3" in text
     assert "Adult × 2: €90.00" in text and "Child × 1: €25.00" in text
     assert "Total: €115.00" in text
     assert "Waiting for the organiser to confirm" in text
-    assert "The organiser answers by 11:10 — we will message you here." in text
+    assert "The organiser answers by 11:10 (Tallinn time) — we will message you here." in text
     assert chat.buttons() == ["✖️ Cancel booking", "🗺 Open the event", "🎟 Back to my orders", "🏠 Main menu"]
 
     await chat.press("Open the event")  # the browse module shows the event

@@ -503,3 +503,25 @@ async def test_a_payment_redraws_the_participant_list_and_the_confirmation(
     assert et.gettext("payment pending") not in shown and et.gettext("paid") in shown
     told = next(m.text for m in tourist.messages() if m.message_id == confirmation.result.message_id)
     assert "Please pay" not in told and format_order_code(order.code) in told
+
+
+# ---- the region's zone --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("language", "zone"), [("en", "(Tallinn time)"), ("ru", "(часовой пояс: Таллин)")])
+async def test_the_confirmation_names_the_region_s_zone_at_the_start_and_the_pay_by_time(
+    language, zone, sender, recorder, organiser, dp, bot, sessions, seeded, clock
+) -> None:
+    """A tourist reading on a phone set to another zone sees whose clock the start and the pay-by time follow."""
+    tourist = Chat(dp, bot, recorder, TOURIST, language_code=language)
+    order = await confirmed_order(sender, recorder, organiser, sessions, seeded, clock, language=language)
+    assert await sender.deliver_due() == 2  # confirmed + invoice
+    tr = dp["i18n"].translator(language)
+    code = format_order_code(order.code)
+    confirmed = tr.gettext("Your booking <b>{code}</b> is confirmed!").format(code=code)
+    [text] = [t for t in tourist.texts() if confirmed.replace("<b>", "").replace("</b>", "") in t]
+    assert f"11:00 {zone}" in text  # the cruise starts at 09:00 UTC: 11:00 in Tallinn
+    async with sessions() as db:
+        pay_by = (await db.get(OrderRow, order.id)).pay_by
+    assert pay_by is not None
+    assert f"{tr.datetime(pay_by, 'Europe/Tallinn')} {zone}" in text

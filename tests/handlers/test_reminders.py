@@ -227,3 +227,18 @@ async def test_a_paid_order_s_reminder_carries_its_ticket(deadlines: Deadlines) 
     text = tourist.last_text()
     assert "TKT-ACD-EFH-JKM" in text and "Town Hall Square" in text and "11:00" in text
     assert "Show the order code at the meeting point" in text
+
+
+ZONE_LABEL = {"en": "(Tallinn time)", "ru": "(часовой пояс: Таллин)"}  # the walk is in Tallinn
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_the_session_reminder_names_the_region_s_zone(deadlines: Deadlines, language: str) -> None:
+    tourist = deadlines.chat(TOURIST, language)
+    await deadlines.walk(language=language)
+    await deadlines.sender.deliver_due()
+    deadlines.advance(INSTANT_SESSION_IN - timedelta(hours=2))
+    await deadlines.jobs.send_due_reminders()
+    assert await deadlines.sender.deliver_due() >= 1
+    # the walk starts at 09:00 UTC: 11:00 in Tallinn, said so for a reader whose phone is elsewhere
+    assert f"11:00 {ZONE_LABEL[language]}" in tourist.last_text()

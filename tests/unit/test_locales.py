@@ -166,6 +166,30 @@ def test_locale_formats() -> None:
     assert i18n.translator("et").duration(timedelta(hours=3)) != i18n.translator("en").duration(timedelta(hours=3))
 
 
+@pytest.mark.parametrize(
+    ("language", "expected", "time_only"),
+    [
+        ("en", "Tue, Dec 1, 10:00 (Tallinn time)", "10:00 (Tallinn time)"),
+        ("ru", "вт, 1 дек., 10:00 (часовой пояс: Таллин)", "10:00 (часовой пояс: Таллин)"),
+        ("de", "Di., 1. Dez., 10:00 (Ortszeit Tallinn)", "10:00 (Ortszeit Tallinn)"),
+        ("et", "T, 1. dets, 10:00 (ajavöönd: Tallinn)", "10:00 (ajavöönd: Tallinn)"),
+    ],
+)
+def test_a_zoned_time_names_the_region_s_city_in_the_reader_s_language(
+    language: str, expected: str, time_only: str
+) -> None:
+    tr = I18n().translator(language)
+    moment = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # 10:00 in Tallinn
+    assert tr.zoned(moment, "Europe/Tallinn") == expected
+    assert tr.zoned(moment, "Europe/Tallinn", with_day=False) == time_only
+
+
+def test_a_zoned_time_follows_the_zone_s_own_city() -> None:
+    moment = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # 09:00 in Stockholm
+    assert I18n().translator("en").zoned(moment, "Europe/Stockholm") == "Tue, Dec 1, 09:00 (Stockholm time)"
+    assert I18n().translator("ru").zoned(moment, "Europe/Stockholm").endswith("09:00 (часовой пояс: Стокгольм)")
+
+
 def test_best_language() -> None:
     i18n = I18n(default="en")
     assert i18n.best("de-AT") == "de"
