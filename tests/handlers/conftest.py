@@ -22,10 +22,12 @@ from aiogram.types import ErrorEvent
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.config import Settings, load_settings
+from bot.outbox import OutboxSender
+from bot.ratelimit import Limits
 from bot.storage.db import session_factory
 from tests.conftest import FixedClock
 from tests.handlers.chat import Chat
-from tests.seed import Seeded, seed_catalog
+from tests.seed import ORGANISER_CHAT_ID, Seeded, seed_catalog
 from tests.telegram.recorder import RecordingSession
 
 TOKEN = "123456:AAE_test-token-for-tripdesk-000000"
@@ -166,3 +168,16 @@ def operator_chat(dp: Dispatcher, bot: Bot, recorder: RecordingSession, operator
 def stranger(dp: Dispatcher, bot: Bot, recorder: RecordingSession, operator_members: set[int]) -> Chat:
     """Someone in the operator group who is not an operator (a former member, a guest)."""
     return in_operator_group(dp, bot, recorder, STRANGER_ID, "Mallory")
+
+
+@pytest.fixture
+def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:
+    """The outbox sender on the recording bot, without Telegram's pacing (tests that check the limits build their
+    own)."""
+    return OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited())
+
+
+@pytest.fixture
+def organiser(dp: Dispatcher, bot: Bot, recorder: RecordingSession) -> Chat:
+    """The seeded organiser's private chat (Estonian)."""
+    return Chat(dp, bot, recorder, ORGANISER_CHAT_ID, language_code="et", first_name="Kapten")

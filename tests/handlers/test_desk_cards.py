@@ -9,12 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiogram import Bot, Dispatcher
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.outbox import OutboxSender
-from bot.ratelimit import Limits
 from bot.storage.tables import AuditRow, DeskCardRow, OrderRow, OutboxRow, SessionRow
 from bot.storage.uow import SqlUnitOfWork
 from domain.model.orders import Order, format_order_code
@@ -28,11 +26,6 @@ from tests.seed import Seeded, seed_user
 from tests.telegram.recorder import RecordingSession
 
 TOURIST = 5001
-
-
-@pytest.fixture
-def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:
-    return OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited())
 
 
 @pytest.fixture

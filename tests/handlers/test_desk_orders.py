@@ -11,8 +11,6 @@ from aiogram import Bot, Dispatcher
 from sqlalchemy import select
 
 from bot.i18n import I18n
-from bot.outbox import OutboxSender
-from bot.ratelimit import Limits
 from bot.storage.tables import (
     AuditRow,
     OrderItemRow,
@@ -45,18 +43,8 @@ ACTOR = "operator:9"
 
 
 @pytest.fixture
-def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:
-    return OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited())
-
-
-@pytest.fixture
 def tourist(dp: Dispatcher, bot: Bot, recorder: RecordingSession) -> Chat:
     return Chat(dp, bot, recorder, TOURIST, language_code="ru", first_name="Ivan")
-
-
-@pytest.fixture
-def organiser(dp: Dispatcher, bot: Bot, recorder: RecordingSession) -> Chat:
-    return Chat(dp, bot, recorder, ORGANISER_CHAT_ID, language_code="et", first_name="Kapten")
 
 
 async def book(sessions, seeded: Seeded, clock, adults: int = 2, session_id: int | None = None) -> Order:

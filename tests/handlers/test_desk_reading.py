@@ -12,7 +12,7 @@ from domain.model.orders import format_order_code
 from domain.use_cases import order_changes as oc
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_CHAT_ID, OPERATOR_ID, SECOND_OPERATOR_ID
-from tests.handlers.test_desk_cards import Desk, desk, jobs, sender  # noqa: F401  (the problem cards' world)
+from tests.handlers.test_desk_cards import Desk, desk, jobs  # noqa: F401  (the problem cards' world)
 from tests.seed import seed_user
 
 

@@ -14,7 +14,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.outbox import OutboxSender
-from bot.ratelimit import Limits
 from bot.storage.tables import (
     AuditRow,
     DeskTopicRow,
@@ -34,11 +33,6 @@ from tests.telegram.recorder import RecordingSession, bad_request
 
 QUESTION = "Is lunch <included> on the cruise?"
 PHOTO = [{"file_id": "photo-m", "file_unique_id": "u-photo-m", "width": 800, "height": 600}]
-
-
-@pytest.fixture
-def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:
-    return OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited())
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ import pytest
 from aiogram import Bot, Dispatcher
 from sqlalchemy import func, select
 
-from bot.outbox import OutboxSender
-from bot.ratelimit import Limits
 from bot.storage.tables import (
     AuditRow,
     OrderRow,
@@ -46,16 +44,6 @@ from tests.telegram.recorder import RecordingSession
 TALLINN = ZoneInfo("Europe/Tallinn")
 EN, RU, DE = 5001, 5002, 5003
 ANSWERS = {"pickup": "Hotel Viru", "lunch": "veg"}
-
-
-@pytest.fixture
-def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:
-    return OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited())
-
-
-@pytest.fixture
-def organiser(dp: Dispatcher, bot: Bot, recorder: RecordingSession) -> Chat:
-    return Chat(dp, bot, recorder, ORGANISER_CHAT_ID, language_code="et", first_name="Kapten")
 
 
 @pytest.fixture

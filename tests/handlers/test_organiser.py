@@ -5,7 +5,6 @@ Telegram)."""
 from __future__ import annotations
 
 import pytest
-from aiogram import Bot, Dispatcher
 from sqlalchemy import select, update
 
 from bot.outbox import OutboxSender
@@ -33,16 +32,6 @@ from tests.telegram.recorder import (
 
 ORGANISER_CHAT = 700001  # the seeded organiser's private chat
 TOURIST = 5001
-
-
-@pytest.fixture
-def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:
-    return OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited())
-
-
-@pytest.fixture
-def organiser(dp: Dispatcher, bot: Bot, recorder: RecordingSession) -> Chat:
-    return Chat(dp, bot, recorder, ORGANISER_CHAT, language_code="et", first_name="Kapten")
 
 
 async def book(sessions, seeded: Seeded, clock, user_id: int = TOURIST, language: str = "ru", seats: int = 2):

@@ -18,7 +18,6 @@ from tests.handlers.test_payments import (  # noqa: F401 (fixtures)
     STRANGER,
     operators,
     order_row,
-    organiser,
     paid_order,
     payment_rows,
     sender,

@@ -66,11 +66,6 @@ def tourist(dp: Dispatcher, bot: Bot, recorder: RecordingSession) -> Chat:
 
 
 @pytest.fixture
-def organiser(dp: Dispatcher, bot: Bot, recorder: RecordingSession) -> Chat:
-    return Chat(dp, bot, recorder, ORGANISER_CHAT, language_code="et", first_name="Kapten")
-
-
-@pytest.fixture
 def operators(dp: Dispatcher, bot: Bot, recorder: RecordingSession) -> Chat:
     return Chat(dp, bot, recorder, 1, chat_id=OPERATOR_CHAT_ID, chat_type="supergroup", title="Operators")
 

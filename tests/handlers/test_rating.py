@@ -6,10 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from aiogram import Bot, Dispatcher
 
 from bot.outbox import OutboxSender
-from bot.ratelimit import Limits
 from bot.storage.tables import OrderRow
 from bot.storage.uow import SqlUnitOfWork
 from domain.model.orders import Order, format_order_code
@@ -22,11 +20,6 @@ from tests.seed import INSTANT_SESSION_IN, Seeded, seed_user
 from tests.telegram.recorder import RecordingSession
 
 WALK_LASTS = timedelta(hours=2)
-
-
-@pytest.fixture
-def sender(bot: Bot, sessions, dp: Dispatcher, clock) -> OutboxSender:
-    return OutboxSender(bot, sessions, dp["i18n"], clock, limits=Limits.unlimited())
 
 
 @pytest.fixture
