@@ -89,9 +89,10 @@ def build_dispatcher(
     )
     dp["operators"] = OperatorDirectory(settings)
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessions))
-    dp.update.outer_middleware(UserMiddleware(i18n, dp["clock"]))
     if throttle is not None:  # the running bot's (bot/runner.py); tests drive users faster than any person
-        dp.update.outer_middleware(ThrottleMiddleware(throttle, settings))  # a flood is not answered one by one
+        # before the user is registered: a dropped update costs no transaction
+        dp.update.outer_middleware(ThrottleMiddleware(throttle, settings, i18n))
+    dp.update.outer_middleware(UserMiddleware(i18n, dp["clock"]))
     dp.include_routers(*routers())
     dp.startup.register(set_commands)
     return dp

@@ -32,8 +32,9 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Chat, TelegramObject, Update
 from aiogram.types import User as TgUser
 
+from domain.ports import UnitOfWork
 from handlers.settings import HandlerSettings
-from handlers.ui import N_
+from handlers.ui import N_, Languages
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +110,19 @@ def _counted(update: Update) -> bool:
 
 
 class ThrottleMiddleware(BaseMiddleware):
-    """An outer middleware on ``dp.update``, after the user's language is known (``tr``)."""
+    """An outer middleware on ``dp.update``, before the user middleware: a dropped update costs no database work.
+    Only the notice (once per flood) reads the user's chosen language."""
 
-    def __init__(self, throttle: Throttle, settings: HandlerSettings) -> None:
+    def __init__(self, throttle: Throttle, settings: HandlerSettings, i18n: Languages) -> None:
         self.throttle = throttle
         self.exempt_chat = settings.operator_chat_id
         self.exempt_users = frozenset(settings.admin_ids)
+        self.i18n = i18n
+
+    async def _language(self, uow: UnitOfWork, from_user: TgUser) -> str:
+        async with uow:
+            user = await uow.users.get(from_user.id)
+        return user.language if user is not None else self.i18n.best(from_user.language_code)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         from_user: TgUser | None = data.get("event_from_user")
@@ -130,9 +138,11 @@ class ThrottleMiddleware(BaseMiddleware):
         verdict = self.throttle.admit(from_user.id)
         if verdict is Verdict.PASS:
             return await handler(event, data)
-        notice = data["tr"].gettext(TOO_FAST) if verdict is Verdict.NOTIFY else None
+        notice = None
         if verdict is Verdict.NOTIFY:
             log.info("user %s is flooding; their updates are skipped for a while", from_user.id)
+            language = await self._language(data["uow"], from_user)
+            notice = self.i18n.translator(language).gettext(TOO_FAST)
         await _tell(data["bot"], event, chat, notice)
         return None
 

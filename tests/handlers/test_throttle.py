@@ -138,3 +138,34 @@ async def test_operators_in_their_group_are_not_throttled(
     replies = sent_to(recorder, OPERATOR_CHAT_ID)
     assert len(replies) >= BURST + 5
     assert notice("en") not in replies
+
+
+async def test_a_dropped_update_costs_no_database_work_and_the_notice_speaks_the_chosen_language(
+    dp: Dispatcher, bot: Bot, recorder: RecordingSession, sessions: async_sessionmaker
+) -> None:
+    from sqlalchemy import event
+
+    from tests.seed import seed_user
+
+    # she chose Estonian in the bot although her Telegram speaks Russian
+    await seed_user(sessions, 2004, language="et", first_name="Mari")
+    flooder = Chat(dp, bot, recorder, 2004, language_code="ru", first_name="Mari")
+    for i in range(BURST):
+        await flooder.send(f"spam {i}")
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement)
+
+    engine = sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        await flooder.send("one too many")  # the notice: it reads her language, nothing else
+        reading_the_language = len(statements)
+        for i in range(20):
+            await flooder.send(f"dropped {i}")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == reading_the_language, "a dropped update touched the database"
+    assert sent_to(recorder, flooder.chat_id).count(notice("et")) == 1
+    assert notice("ru") not in sent_to(recorder, flooder.chat_id)
