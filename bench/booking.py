@@ -1,17 +1,24 @@
-"""Booking benchmark: throughput of ``place_order`` and what a naive capacity check oversells.
+"""Booking benchmark: throughput of ``place_order`` against a raw conditional UPDATE, and what a naive capacity
+check oversells.
 
 Prints figures, asserts nothing about time. Runs on SQLite (a file in a temporary directory) and, when
 ``BENCH_POSTGRES_URL`` or ``TEST_POSTGRES_URL`` is set, on PostgreSQL (in a throw-away schema).
 
     .venv/bin/python bench/booking.py [--attempts 2000] [--seats 100] [--bookings 2000] [--workers 1,16] [--budget 1]
-                                 [--pool N] [--one-transaction]
+                                 [--spread 50] [--pool N] [--one-transaction]
 
-Part 1, throughput: ``--bookings`` single-seat bookings spread over N concurrent workers, each booking in its own
-unit of work as a Telegram update would be, on a session big enough for all of them. Two rows per worker count:
+Part 1, throughput: single-seat bookings pulled by N concurrent workers, each in its own transaction as a Telegram
+update would be, on one hot session (every booking contends for its row) and spread round-robin over ``--spread``
+sessions. Three rows per case, run in the same process one after the other:
 
-* ``place_order``: the whole use case (catalog reads, answers, pricing, conditional UPDATE, order, outbox, audit);
-* ``storage path``: only its writes (conditional UPDATE, order with items, outbox row, audit row, commit), which
-  shows what the database itself costs and keeps a figure when the use case cannot run.
+* ``raw UPDATE``: the reference, a conditional ``UPDATE ... WHERE seats_left >= 1`` and a commit on a bare
+  SQLAlchemy Core connection (a statement built once) -- the least a booking that cannot oversell costs;
+* ``place_order``: the whole use case through ``SqlUnitOfWork`` with the process's catalog cache when there is one
+  (catalog reads, answers, pricing, order with items, outbox row, audit row, conditional UPDATE, commit);
+* ``storage path``: only its writes, through the repositories.
+
+Each case ends with ``ratio place_order/raw UPDATE: X.XX`` (goal >= 0.30). Before them, one booking's statements
+per backend: how many, split into catalog reads and the rest, and the round trips (PostgreSQL: BEGIN and COMMIT too).
 
 Part 2, overselling: ``--attempts`` concurrent single-seat attempts (``asyncio.gather``) on ``--seats`` seats:
 
@@ -19,8 +26,9 @@ Part 2, overselling: ``--attempts`` concurrent single-seat attempts (``asyncio.g
   short transaction, as code that loads a row, checks it in Python and writes the value back;
 * ``naive, 1 transaction`` (with ``--one-transaction``): the same two statements inside one transaction (on SQLite
   this project takes the write lock at BEGIN, which serialises it; on PostgreSQL READ COMMITTED still loses updates);
-* ``conditional UPDATE``: ``SqlSeatRepository.reserve``, i.e. ``UPDATE ... WHERE seats_left >= n`` — what the
-  code uses.
+* ``conditional UPDATE``: ``SqlSeatRepository.reserve``, i.e. ``UPDATE ... WHERE seats_left >= n`` -- what the
+  code uses;
+* ``place_order``: the use case itself, each attempt a different tourist.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bench.common import ANSWERS, FIRST_USER, NOW, bench_order, scratch_postgres
@@ -46,10 +54,19 @@ from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.tables import SessionRow
 from bot.storage.uow import SqlUnitOfWork
+from domain.errors import SoldOut
 from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage
 from domain.model.orders import new_order_code
 from domain.use_cases.booking import PlaceOrder, place_order
 from tests.seed import Seeded, seed_catalog, seed_users
+
+try:  # the process's catalog cache, as the bot wires it (absent in older trees: then every read goes to SQL)
+    from bot.storage.catalog_cache import CatalogCache
+except ImportError:  # pragma: no cover
+    CatalogCache = None  # type: ignore[assignment,misc]
+
+GOAL = 0.30  # place_order against the raw conditional UPDATE (issue 11)
+CATALOG_TABLES = ("event_sessions", "events", "organisers", "hotels", "regions", "catalog_version")
 
 
 @dataclass
@@ -59,6 +76,8 @@ class Backend:
     sessions: async_sessionmaker
     seeded: Seeded
     cleanup: Callable[[], Awaitable[None]]
+    users: int
+    catalog_cache: object | None = None
     _next_start: int = 10  # days from NOW; every bench session gets its own start (unique per event)
 
     async def new_session(self, capacity: int) -> int:
@@ -74,6 +93,11 @@ class Backend:
             db.add(row)
             await db.flush()
             return row.id
+
+    def uow(self) -> SqlUnitOfWork:
+        if self.catalog_cache is None:
+            return SqlUnitOfWork(self.sessions)
+        return SqlUnitOfWork(self.sessions, self.catalog_cache)  # type: ignore[call-arg]
 
     async def seats_left(self, session_id: int) -> int:
         async with self.sessions() as db:
@@ -101,10 +125,93 @@ async def _prepare(name: str, engine: AsyncEngine, users: int, cleanup: Callable
     sessions = session_factory(engine)
     seeded = await seed_catalog(sessions, NOW)
     await seed_users(sessions, range(FIRST_USER, FIRST_USER + users), NOW)
-    return Backend(name, engine, sessions, seeded, cleanup)
+    cache = CatalogCache() if CatalogCache is not None else None
+    return Backend(name, engine, sessions, seeded, cleanup, users, cache)
 
 
 # ---- part 1: throughput -----------------------------------------------------------------------------------------
+
+
+# The reference: what one booking that cannot oversell costs at the least, on a bare Core connection.
+RAW_RESERVE = (
+    update(SessionRow)
+    .where(
+        SessionRow.id == bindparam("session_id"),
+        SessionRow.status == "scheduled",
+        SessionRow.seats_left >= 1,
+    )
+    .values(seats_left=SessionRow.seats_left - 1)
+)
+
+
+async def raw_update(backend: Backend, session_id: int, _user_id: int) -> None:
+    async with backend.engine.begin() as conn:
+        if (await conn.execute(RAW_RESERVE, {"session_id": session_id})).rowcount != 1:
+            raise RuntimeError("the bench session ran out of seats")
+
+
+async def use_case(backend: Backend, session_id: int, user_id: int) -> None:
+    await place_order(backend.uow(), PlaceOrder(user_id, session_id, {"adult": 1}, ANSWERS), NOW)
+
+
+async def storage_path(backend: Backend, session_id: int, user_id: int) -> None:
+    """The writes place_order makes, without its reads and checks."""
+    async with backend.uow() as uow:
+        if not await uow.seats.reserve(session_id, 1):
+            raise RuntimeError("the bench session ran out of seats")
+        order = await uow.orders.add(bench_order(new_order_code(), user_id, session_id, backend.seeded.event_id, NOW))
+        await uow.outbox.add(
+            OutboxMessage(OutboxKind.BOOKING_REQUEST, 700001, {"order_id": order.id}, NOW, f"bench:{order.id}")
+        )
+        await uow.audit.add(AuditEntry(NOW, "tourist", "order.placed", order.id, after=order.snapshot()))
+        await uow.commit()
+
+
+Variant = Callable[[Backend, int, int], Awaitable[None]]
+VARIANTS: tuple[tuple[str, Variant], ...] = (
+    ("raw UPDATE", raw_update),
+    ("place_order", use_case),
+    ("storage path", storage_path),
+)
+
+
+async def statements_per_booking(backend: Backend) -> None:
+    """One booking's statements (after a warm-up one): catalog reads, the rest, and the round trips."""
+    session_id = await backend.new_session(10)
+    await use_case(backend, session_id, FIRST_USER)
+    statements: list[str] = []
+    ends = 0
+    postgres = backend.engine.dialect.name == "postgresql"
+
+    def on_statement(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    def on_end(*_args: object) -> None:
+        nonlocal ends
+        ends += 1
+
+    sync = backend.engine.sync_engine
+    listeners = [("before_cursor_execute", on_statement), ("commit", on_end)]
+    if postgres:  # asyncpg's BEGIN is a round trip of its own (SQLite's BEGIN IMMEDIATE is a statement above)
+        listeners.append(("begin", on_end))
+    for name, listener in listeners:
+        event.listen(sync, name, listener)
+    try:
+        await use_case(backend, session_id, FIRST_USER + 1)
+    finally:
+        for name, listener in listeners:
+            event.remove(sync, name, listener)
+    catalog = sum(1 for s in statements if s.lstrip().startswith("SELECT") and _from_table(s) in CATALOG_TABLES)
+    print(
+        f"  {backend.name:<11} place_order: {len(statements)} statements ({catalog} catalog reads,"
+        f" {len(statements) - catalog} the rest), {len(statements) + ends} round trips incl. BEGIN/COMMIT;"
+        f" catalog cache: {'yes' if backend.catalog_cache is not None else 'no'}"
+    )
+
+
+def _from_table(statement: str) -> str:
+    words = statement.replace("\n", " ").split()
+    return words[words.index("FROM") + 1].strip('"') if "FROM" in words else ""
 
 
 async def run_workers(
@@ -129,51 +236,64 @@ async def run_workers(
     return done, time.perf_counter() - start
 
 
-async def storage_path(backend: Backend, session_id: int, user_id: int) -> None:
-    """The writes place_order makes, without its reads and checks."""
-    async with SqlUnitOfWork(backend.sessions) as uow:
-        if not await uow.seats.reserve(session_id, 1):
-            raise RuntimeError("the bench session ran out of seats")
-        order = await uow.orders.add(bench_order(new_order_code(), user_id, session_id, backend.seeded.event_id, NOW))
-        await uow.outbox.add(
-            OutboxMessage(OutboxKind.BOOKING_REQUEST, 700001, {"order_id": order.id}, NOW, f"bench:{order.id}")
-        )
-        await uow.audit.add(AuditEntry(NOW, "tourist", "order.placed", order.id, after=order.snapshot()))
-        await uow.commit()
-
-
-async def throughput(backend: Backend, bookings: int, workers_list: list[int], budget: float) -> None:
+async def throughput(
+    backend: Backend, bookings: int, workers_list: list[int], budget: float, spread: int, rounds: int
+) -> list[str]:
+    """Prints each case's rows and ratio; returns the ratio lines. The variants of a case take turns, ``rounds``
+    slices of ``budget / rounds`` seconds each, so a change in the machine's load meets all of them alike."""
     users = range(FIRST_USER, FIRST_USER + bookings)
+    ratios: list[str] = []
     for workers in workers_list:
-        session_id = await backend.new_session(bookings)
+        for placement, count in (("one hot session", 1), (f"spread over {spread} sessions", spread)):
+            capacity = bookings * rounds + 1
+            session_ids = {label: [await backend.new_session(capacity) for _ in range(count)] for label, _ in VARIANTS}
+            done = dict.fromkeys(session_ids, 0)
+            seconds = dict.fromkeys(session_ids, 0.0)
+            failed: dict[str, str] = {}
+            for round_ in range(rounds):
+                for label, variant in VARIANTS:
+                    if label in failed:
+                        continue
 
-        async def book(user_id: int, session_id: int = session_id) -> None:
-            await place_order(
-                SqlUnitOfWork(backend.sessions), PlaceOrder(user_id, session_id, {"adult": 1}, ANSWERS), NOW
-            )
+                    async def book(
+                        user_id: int, ids: list[int] = session_ids[label], variant: Variant = variant
+                    ) -> None:
+                        await variant(backend, ids[user_id % len(ids)], user_id)
 
-        try:
-            await book(users[0])  # warm-up, and a clear message if the use case cannot run at all
-            done, seconds = await run_workers(workers, users[1:], book, budget)
-            ok = await backend.seats_left(session_id) == bookings - 1 - done
-            print(_row(backend.name, "place_order", workers, done, seconds, ok))
-        except Exception as error:
-            print(
-                f"  {backend.name:<11} {'place_order':<13} {workers:>3} workers  n/a: {type(error).__name__}: {error}"
-            )
+                    try:
+                        if round_ == 0:
+                            await book(users[0])  # warm-up, and a clear message if the variant cannot run at all
+                            done[label] += 1
+                        n, took = await run_workers(workers, users[1:], book, budget / rounds)
+                    except Exception as error:
+                        failed[label] = f"{type(error).__name__}: {error}"
+                        continue
+                    done[label] += n
+                    seconds[label] += took
+            rates: dict[str, float] = {}
+            for label, _ in VARIANTS:
+                if label in failed:
+                    print(f"  {backend.name:<11} {label:<13} {workers:>3} workers  n/a: {failed[label]}")
+                    continue
+                left = sum([await backend.seats_left(i) for i in session_ids[label]])
+                ok = left == capacity * count - done[label]
+                rates[label] = (done[label] - 1) / seconds[label]
+                print(_row(backend.name, label, workers, placement, done[label] - 1, seconds[label], ok))
+            if "place_order" in rates and "raw UPDATE" in rates:
+                ratio = rates["place_order"] / rates["raw UPDATE"]
+                ratios.append(
+                    f"  ratio place_order/raw UPDATE: {ratio:.2f} ({backend.name}, {workers:>2} workers, {placement};"
+                    f" place_order {rates['place_order']:.0f}/s, raw {rates['raw UPDATE']:.0f}/s;"
+                    f" goal >= {GOAL:.2f}: {'met' if ratio >= GOAL else 'NOT met'})"
+                )
+                print(ratios[-1])
+    return ratios
 
-        session_id = await backend.new_session(bookings)
-        done, seconds = await run_workers(
-            workers, users, lambda user_id, s=session_id: storage_path(backend, s, user_id), budget
-        )
-        ok = await backend.seats_left(session_id) == bookings - done
-        print(_row(backend.name, "storage path", workers, done, seconds, ok))
 
-
-def _row(backend: str, what: str, workers: int, done: int, seconds: float, seats_ok: bool) -> str:
+def _row(backend: str, what: str, workers: int, placement: str, done: int, seconds: float, seats_ok: bool) -> str:
     # seats_ok: the seats left equal the capacity less the bookings made; nothing lost, nothing sold twice.
     return (
-        f"  {backend:<11} {what:<13} {workers:>3} workers {done:>6} bookings in {seconds:5.2f} s"
+        f"  {backend:<11} {what:<13} {workers:>3} workers, {placement:<25} {done:>6} bookings in {seconds:5.2f} s"
         f" = {done / seconds:6.0f}/s   seats {'consistent' if seats_ok else 'INCONSISTENT'}"
     )
 
@@ -201,15 +321,29 @@ async def naive_one_transaction(backend: Backend, session_id: int) -> bool:
 
 
 async def conditional(backend: Backend, session_id: int) -> bool:
-    async with SqlUnitOfWork(backend.sessions) as uow:
+    async with backend.uow() as uow:
         if not await uow.seats.reserve(session_id, 1):
             return False
         await uow.commit()
     return True
 
 
+async def placed(backend: Backend, session_id: int, _users: list[int] = [FIRST_USER]) -> bool:  # noqa: B006
+    _users[0] += 1  # each attempt a different tourist (the users seeded for part 1, round-robin)
+    user_id = FIRST_USER + _users[0] % backend.users
+    try:
+        await place_order(backend.uow(), PlaceOrder(user_id, session_id, {"adult": 1}, ANSWERS), NOW)
+    except SoldOut:
+        return False
+    return True
+
+
 async def oversell(backend: Backend, attempts: int, seats: int, one_transaction: bool) -> None:
-    variants = [("naive, 2 statements", naive_two_statements), ("conditional UPDATE", conditional)]
+    variants = [
+        ("naive, 2 statements", naive_two_statements),
+        ("conditional UPDATE", conditional),
+        ("place_order", placed),
+    ]
     if one_transaction:
         variants.insert(1, ("naive, 1 transaction", naive_one_transaction))
     for label, attempt in variants:
@@ -237,6 +371,8 @@ async def main() -> None:
     parser.add_argument("--bookings", type=int, default=2000, help="bookings per throughput run")
     parser.add_argument("--workers", default="1,16", help="comma-separated worker counts for the throughput runs")
     parser.add_argument("--budget", type=float, default=1.0, help="seconds at most per throughput run")
+    parser.add_argument("--rounds", type=int, default=3, help="turns the variants of a case take (interleaved)")
+    parser.add_argument("--spread", type=int, default=50, help="sessions the spread-out runs book round-robin")
     parser.add_argument("--pool", type=int, default=0, help="connection pool size (default: the most workers)")
     parser.add_argument(
         "--one-transaction",
@@ -262,15 +398,21 @@ async def main() -> None:
             for opener in openers:  # one at a time: those opened before a failure are closed below
                 backend = await opener()
                 backends.append(backend)
-            print(
-                f"\nThroughput: up to {args.bookings} single-seat bookings (at most {args.budget:g} s per run),"
-                f" one unit of work each, on one session; pool of {pool} connections"
-            )
+            print("\nStatements of one booking (after a warm-up one)")
             for backend in backends:
-                await throughput(backend, args.bookings, workers, args.budget)
+                await statements_per_booking(backend)
+            print(
+                f"\nThroughput: single-seat bookings, one transaction each, {args.budget:g} s per variant in"
+                f" {args.rounds} interleaved turns, on one hot session and spread over {args.spread}; pool of {pool}"
+            )
+            ratios: list[str] = []
+            for backend in backends:
+                ratios += await throughput(backend, args.bookings, workers, args.budget, args.spread, args.rounds)
             print(f"\nOverselling: {args.attempts} concurrent single-seat attempts on {args.seats} seats")
             for backend in backends:
                 await oversell(backend, args.attempts, args.seats, args.one_transaction)
+            print(f"\nRatios (place_order against the raw conditional UPDATE measured in the same run; goal >= {GOAL})")
+            print("\n".join(ratios))
         finally:
             for backend in backends:
                 await backend.cleanup()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.tables import AuditRow
@@ -23,22 +23,26 @@ def audit_entry_from_row(row: AuditRow) -> AuditEntry:
     )
 
 
+_INSERT_ENTRY = insert(AuditRow)  # built once; the values come as parameters
+
+
 class SqlAuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._db = session
 
     async def add(self, entry: AuditEntry) -> None:
-        self._db.add(
-            AuditRow(
-                at=entry.at,
-                actor=entry.actor,
-                action=entry.action,
-                order_id=entry.order_id,
-                before=entry.before,
-                after=entry.after,
-            )
+        db = await self._db.connection()  # a Core INSERT: nothing reads the row back in this transaction
+        await db.execute(
+            _INSERT_ENTRY,
+            {
+                "at": entry.at,
+                "actor": entry.actor,
+                "action": entry.action,
+                "order_id": entry.order_id,
+                "before": entry.before,
+                "after": entry.after,
+            },
         )
-        await self._db.flush()
 
     async def for_order(self, order_id: int, limit: int) -> Sequence[AuditEntry]:
         rows = await self._db.scalars(

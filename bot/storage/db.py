@@ -13,6 +13,14 @@ from sqlalchemy.sql.dml import Delete, Update
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+# No ``pool_pre_ping`` on PostgreSQL: it cost a round trip on every checkout (every transaction) to catch a
+# connection that died while idle in the pool. Without it such a connection fails its first statement instead:
+# SQLAlchemy sees the disconnect, invalidates that connection and every older one in the pool, and the transaction
+# rolls back whole (one transaction per use case), so nothing is half-written: that update fails like any database
+# error does, and the next checkout gets a fresh connection. ``pool_recycle`` replaces connections before a
+# server-side or firewall idle timeout would cut them, so the case stays rare (a database restart, a network cut).
+POSTGRES_POOL_RECYCLE_S = 1800
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -20,7 +28,11 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if not is_sqlite(url):
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        return create_async_engine(url, **{"pool_recycle": POSTGRES_POOL_RECYCLE_S, **kwargs})
+    # No rollback when a connection goes back to the pool: every transaction here ends in COMMIT or ROLLBACK before
+    # (the Session and Connection close them), and on SQLite the pool's extra ROLLBACK is one more trip to
+    # aiosqlite's thread per checkout for nothing (a read connection has no transaction to end).
+    kwargs = {"pool_reset_on_return": None, **kwargs}
     engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -38,7 +50,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     def _on_begin(connection: Any) -> None:
         # Take the write lock when the transaction starts: a deferred transaction that reads and then writes
         # fails with "database is locked" when another writer got in between, whatever the busy timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only connection (bot/storage/reads.py) takes no lock: its SELECTs run one by one, in autocommit.
+        if not connection.get_execution_options().get("tripdesk_read"):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -50,7 +64,13 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def insert_on_conflict(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Insert:
     """An INSERT into ``table`` in the session's dialect, so it can take ``ON CONFLICT DO NOTHING / UPDATE``: a
     concurrent insert of the same key then waits for that transaction instead of aborting ours."""
-    if session.get_bind().dialect.name == "postgresql":
+    return dialect_insert(session.get_bind().dialect.name, table)
+
+
+def dialect_insert(dialect: str, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """:func:`insert_on_conflict` by dialect name, for statements built once per dialect and reused (a hot write
+    then costs SQLAlchemy no rebuilding: its compiled form is found by the statement's memoised cache key)."""
+    if dialect == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
 

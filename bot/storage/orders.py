@@ -4,13 +4,13 @@ locking (a stale ``version`` raises :class:`ConcurrentChange`, so no update is l
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.db import changed_rows
+from bot.storage.db import changed_rows, dialect_insert
 from bot.storage.tables import OrderItemRow, OrderRow, SessionRow
 from domain.errors import ConcurrentChange
 from domain.model.orders import BookingStatus, Order, OrderItem, PaymentStatus, TicketStatus
@@ -90,9 +90,6 @@ _ORDER_FIELDS = (
     "refunded_minor",
 )
 
-# How SQLite ("orders.request_key") and PostgreSQL ("uq_orders_request_key") name the unique keys in their errors.
-_ORDER_UNIQUE_KEYS = ("orders.request_key", "orders.code", "uq_orders_request_key", "uq_orders_code")
-
 
 def order_values(order: Order) -> dict[str, Any]:
     """The ``orders`` row's columns for ``order``, without ``id`` and ``version`` (the repository sets those; the
@@ -100,6 +97,27 @@ def order_values(order: Order) -> dict[str, Any]:
     values = {name: getattr(order, name) for name in _ORDER_FIELDS}
     values.update(booking=order.booking.value, payment=order.payment.value, ticket=order.ticket.value)
     return values
+
+
+@cache
+def _insert_order(dialect: str) -> Insert:
+    """The order's INSERT, built once per dialect: its values come as parameters (see ``dialect_insert``)."""
+    return dialect_insert(dialect, OrderRow).on_conflict_do_nothing().returning(OrderRow.id)
+
+
+_INSERT_ITEMS = insert(OrderItemRow)
+
+
+def _item_values(order_id: int, order: Order) -> list[dict[str, Any]]:
+    return [
+        {
+            "order_id": order_id,
+            "ticket_type": i.ticket_type,
+            "quantity": i.quantity,
+            "unit_price_minor": i.unit_price_minor,
+        }
+        for i in order.items
+    ]
 
 
 def _item_rows(order_id: int, order: Order) -> list[OrderItemRow]:
@@ -133,19 +151,21 @@ class SqlOrderRepository:
         self._db = session
 
     async def add(self, order: Order) -> Order:
-        row = OrderRow(**order_values(order), version=0)
-        self._db.add(row)
-        try:
-            await self._db.flush()
-        except IntegrityError as error:
-            # Another transaction placed the order for the same request key (or took the code) first; any other
-            # integrity error is a programming error and stays one.
-            if not any(key in str(error.orig) for key in _ORDER_UNIQUE_KEYS):
-                raise
-            raise ConcurrentChange(order=order.request_key or order.code) from None
-        self._db.add_all(_item_rows(row.id, order))
-        await self._db.flush()
-        order.id, order.version = row.id, 0
+        """Insert ``order`` and its items in two Core statements; :class:`ConcurrentChange` when its code or its
+        request key is taken.
+
+        ``ON CONFLICT DO NOTHING`` lets the unique constraints decide (no look-up per code): a clash writes nothing
+        and leaves the transaction usable (a plain INSERT's error would abort it on PostgreSQL), so the caller can
+        read the other order or try another code in the same transaction. A concurrent insert of the same key
+        waits for that transaction, then counts as a clash.
+        """
+        db = await self._db.connection()
+        order_id = await db.scalar(_insert_order(db.dialect.name), {**order_values(order), "version": 0})
+        if order_id is None:
+            raise ConcurrentChange(order=order.request_key or order.code)
+        if items := _item_values(order_id, order):
+            await db.execute(_INSERT_ITEMS, items[0] if len(items) == 1 else items)  # one row: no executemany
+        order.id, order.version = order_id, 0
         return order
 
     async def get(self, order_id: int) -> Order | None:

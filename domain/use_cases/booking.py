@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.errors import (
+    ConcurrentChange,
+    DomainError,
     InvalidAnswer,
     InvalidTransition,
     NotAllowed,
@@ -73,71 +75,97 @@ async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
 
     Idempotent per ``request_key``: confirming the same booking screen twice (a double tap, a retried update)
     returns the order placed the first time and takes no more seats.
+
+    The unique constraints do the checking, so the usual booking reads nothing it is about to write: the order goes
+    in with a fresh code and its request key, and a clash (the screen placed before, or a taken code) is read or
+    retried afterwards. The seats are taken last: the conditional UPDATE locks the session's row until the commit
+    (on PostgreSQL), and every booking of that session waits for it, so it is held for one round trip only.
     """
     async with uow:
-        if cmd.request_key is not None:
-            existing = await uow.orders.by_request_key(cmd.request_key)
-            if existing is not None:
-                if existing.user_id != cmd.user_id:
-                    raise NotAllowed(order=existing.id)
-                return existing
-        session = await uow.catalog.session(cmd.session_id)
-        if session is None:
-            raise NotFound(session=cmd.session_id)
-        if not session.bookable(now):
-            raise SessionNotBookable(session=session.id)
-        event = await uow.catalog.event(session.event_id)
-        organiser = await uow.catalog.organiser(event.organiser_id) if event else None
-        user = await uow.users.get(cmd.user_id)
-        if event is None or organiser is None or user is None:
-            raise NotFound(session=cmd.session_id)
-        answers = check_answers(organiser, cmd.answers)
-        hotel = await uow.catalog.hotel(user.hotel_id) if user.hotel_id else None
-        discount = hotel_discount(hotel, event)
-        priced = quote(event, cmd.quantities, discount)
-
-        await reserve_seats(uow, session.id, priced.seats)
-
-        order = Order(
-            code=await _unique_code(uow),
-            user_id=user.id,
-            session_id=session.id,
-            event_id=event.id,
-            currency=priced.currency,
-            items=list(priced.items),
-            subtotal_minor=priced.subtotal_minor,
-            discount_percent=priced.discount_percent,
-            total_minor=priced.total_minor,
-            created_at=now,
-            hold_until=now + organiser.hold,
-            language=user.language,
-            hotel_id=hotel.id if hotel and discount else user.hotel_id,
-            answers=answers,
-            request_key=cmd.request_key,
-        )
-        if event.needs_confirmation:
-            order.await_organiser(now, organiser.confirm_within)
-        else:
-            order.confirm_instantly(now, organiser.pay_within, cmd.payments_enabled)
-        order = await uow.orders.add(order)
-        if order.booking is BookingStatus.CONFIRMED:
-            await schedule_order_reminders(uow, order, now)
-
-        if event.needs_confirmation:
+        try:
+            order, organiser, needs_confirmation = await _new_order(uow, cmd, now)
+        except DomainError:
+            # the screen may have been placed while the session was still on sale: that order is the answer
+            if (placed := await _placed_before(uow, cmd)) is not None:
+                return placed
+            raise
+        if (placed := await _add_with_free_code(uow, order, cmd)) is not None:
+            return placed
+        if needs_confirmation:
             await tell_organiser(uow, OutboxKind.BOOKING_REQUEST, organiser, order, now)
         elif order.pay_by is not None:
             await tell_tourist(uow, OutboxKind.INVOICE, order, now)
         await audit_order(uow, now, TOURIST, "order.placed", order, {})
+        if order.booking is BookingStatus.CONFIRMED:
+            await schedule_order_reminders(uow, order, now)
+        await reserve_seats(uow, order.session_id, order.seats)
         await uow.commit()
     return order
 
 
-async def _unique_code(uow: UnitOfWork) -> str:
+async def _new_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> tuple[Order, Organiser, bool]:
+    """The order ``cmd`` asks for (checked, priced, confirmed or awaiting its organiser), not stored yet; with its
+    organiser and whether the organiser confirms it."""
+    session = await uow.catalog.session(cmd.session_id)
+    if session is None:
+        raise NotFound(session=cmd.session_id)
+    if not session.bookable(now):
+        raise SessionNotBookable(session=session.id)
+    event = await uow.catalog.event(session.event_id)
+    organiser = await uow.catalog.organiser(event.organiser_id) if event else None
+    user = await uow.users.get(cmd.user_id)
+    if event is None or organiser is None or user is None:
+        raise NotFound(session=cmd.session_id)
+    answers = check_answers(organiser, cmd.answers)
+    hotel = await uow.catalog.hotel(user.hotel_id) if user.hotel_id else None
+    discount = hotel_discount(hotel, event)
+    priced = quote(event, cmd.quantities, discount)
+    order = Order(
+        code=new_order_code(),
+        user_id=user.id,
+        session_id=session.id,
+        event_id=event.id,
+        currency=priced.currency,
+        items=list(priced.items),
+        subtotal_minor=priced.subtotal_minor,
+        discount_percent=priced.discount_percent,
+        total_minor=priced.total_minor,
+        created_at=now,
+        hold_until=now + organiser.hold,
+        language=user.language,
+        hotel_id=hotel.id if hotel and discount else user.hotel_id,
+        answers=answers,
+        request_key=cmd.request_key,
+    )
+    if event.needs_confirmation:
+        order.await_organiser(now, organiser.confirm_within)
+    else:
+        order.confirm_instantly(now, organiser.pay_within, cmd.payments_enabled)
+    return order, organiser, event.needs_confirmation
+
+
+async def _placed_before(uow: UnitOfWork, cmd: PlaceOrder) -> Order | None:
+    """The order placed earlier from the same booking screen, if any (one look-up by the unique request key)."""
+    if cmd.request_key is None:
+        return None
+    placed = await uow.orders.by_request_key(cmd.request_key)
+    if placed is not None and placed.user_id != cmd.user_id:
+        raise NotAllowed(order=placed.id)
+    return placed
+
+
+async def _add_with_free_code(uow: UnitOfWork, order: Order, cmd: PlaceOrder) -> Order | None:
+    """Store ``order``, drawing another code while its code is taken; None when stored, or the order the same
+    booking screen placed before (a concurrent one waited for: the unique key decides who placed it)."""
     for _ in range(_CODE_ATTEMPTS):
-        code = new_order_code()
-        if not await uow.orders.code_exists(code):
-            return code
-    raise RuntimeError("could not find a free order code")  # 24**6 codes: only if the table is nearly full
+        try:
+            await uow.orders.add(order)
+            return None
+        except ConcurrentChange:
+            if (placed := await _placed_before(uow, cmd)) is not None:
+                return placed
+        order.code = new_order_code()  # 24**6 codes: a clash is rare, twenty in a row only if nearly all are taken
+    raise RuntimeError("could not find a free order code")
 
 
 async def cancel_in_tx(uow: UnitOfWork, order: Order, now: datetime, action: str) -> None:

@@ -129,9 +129,9 @@ async def wait_blocked(sessions, statement: str) -> None:
 
 # ---- the booking --------------------------------------------------------------------------------------------------
 
-# What the bot is stopped at: inbox.store's look-up of update ids; place_order's look-up of the booking screen's
-# order (the first statement of a Confirm that touches orders).
-STUCK_AT = {"inbox": "FROM inbox WHERE inbox.update_id IN", "orders": "WHERE orders.request_key ="}
+# What the bot is stopped at: inbox.accept's insert of the updates; place_order's insert of the order (the first
+# statement of a Confirm that touches orders).
+STUCK_AT = {"inbox": "INSERT INTO inbox", "orders": "INSERT INTO orders"}
 
 
 @pytest.mark.parametrize("table", ["inbox", "orders"])

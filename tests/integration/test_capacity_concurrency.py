@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.storage.db import session_factory
 from bot.storage.tables import OrderItemRow, OrderRow, SessionRow
 from bot.storage.uow import SqlUnitOfWork
-from domain.errors import ConcurrentChange, SoldOut
+from domain.errors import SoldOut
 from domain.model.orders import Order, OrderItem, new_order_code
 from domain.use_cases.booking import PlaceOrder, place_order
 from tests.conftest import migrated_engine
@@ -127,20 +127,50 @@ async def test_concurrent_multi_seat_bookings_never_exceed_the_capacity(
 
 async def test_concurrent_repeats_of_one_confirm_place_one_order(world: tuple[async_sessionmaker, Seeded, int]) -> None:
     """A double tap (or a retried update) of the same booking screen, many times at once: one order, seats once.
-    Each repeat gets the order back or, if it raced the first one to the insert, ConcurrentChange (retry = read)."""
+    Every repeat gets that order back, also one that raced the first to the insert: the unique request key makes it
+    wait for the first transaction and then read its order."""
     sessions, _, target = world
     cmd = PlaceOrder(FIRST_USER, target, {"adult": 2}, request_key=f"screen:{FIRST_USER}:1")
     results = await asyncio.gather(
         *(place_order(SqlUnitOfWork(sessions), cmd, NOW) for _ in range(20)), return_exceptions=True
     )
     for result in results:
-        if isinstance(result, BaseException) and not isinstance(result, ConcurrentChange):
+        if isinstance(result, BaseException):
             raise result
     orders = [r for r in results if isinstance(r, Order)]
-    assert orders and len({o.id for o in orders}) == 1
+    assert len(orders) == 20 and len({o.id for o in orders}) == 1
     assert await _state(sessions, target) == (CAPACITY - 2, 1, 2)
     retried = await place_order(SqlUnitOfWork(sessions), cmd, NOW)
     assert retried.id == orders[0].id
+
+
+async def test_a_booking_looks_nothing_up_and_takes_the_seats_last(
+    world: tuple[async_sessionmaker, Seeded, int],
+) -> None:
+    """The unique constraints guard the code, the request key and the outbox's dedup key (no ``SELECT count(*)``
+    before each insert), and the conditional UPDATE is the last write: on PostgreSQL it locks the session's row
+    until the commit, and every booking of that session waits for it."""
+    sessions, _, target = world
+    engine = sessions.kw["bind"]
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        cmd = PlaceOrder(FIRST_USER, target, {"adult": 2}, request_key=f"screen:{FIRST_USER}:1", payments_enabled=True)
+        order = await place_order(SqlUnitOfWork(sessions), cmd, NOW)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+    assert not [s for s in statements if "count(" in s.lower() or (s.startswith("SELECT") and " FROM orders " in s)]
+    writes = [s for s in statements if s.startswith(("INSERT", "UPDATE"))]
+    assert writes[0].startswith("INSERT INTO orders ") and writes[1].startswith("INSERT INTO order_items ")
+    assert writes[-1].startswith("UPDATE event_sessions SET seats_left")
+    assert {w.split()[2] for w in writes[2:-1]} >= {"outbox", "audit_log", "order_reminders"}
+    assert await _state(sessions, target) == (CAPACITY - 2, 1, 2)
+    assert order.pay_by is not None  # confirmed at once with payments: the invoice went into the outbox
 
 
 # ---- the same guarantee at the storage port (independent of the catalog reads) ----------------------------------

@@ -332,6 +332,20 @@ async def test_a_repeated_confirm_returns_the_same_order(world: tuple[FakeUnitOf
     assert seats_left(uow, seeded.session_id) == 14
 
 
+async def test_a_repeated_confirm_after_the_cutoff_still_returns_the_order(
+    world: tuple[FakeUnitOfWork, Seeded],
+) -> None:
+    """The order goes in before any look-up; a repeat that the checks refuse (the session closed for booking
+    meanwhile) is answered with the order its screen placed, not with the refusal."""
+    uow, seeded = world
+    first = await place_order(uow, cruise(seeded, request_key="screen-1"), NOW)
+    starts = uow.state.sessions[seeded.session_id].starts_at
+    again = await place_order(uow, cruise(seeded, request_key="screen-1"), starts - BOOKING_CUTOFF)
+    assert again.id == first.id
+    with pytest.raises(SessionNotBookable):
+        await place_order(uow, cruise(seeded, request_key="screen-2"), starts - BOOKING_CUTOFF)
+
+
 async def test_someone_elses_request_key_is_not_allowed(world: tuple[FakeUnitOfWork, Seeded]) -> None:
     uow, seeded = world
     await place_order(uow, cruise(seeded, request_key="screen-1"), NOW)
