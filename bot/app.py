@@ -8,6 +8,7 @@ Dispatcher; ``uow``, ``desk_queries``, ``user`` and ``tr`` per update from :mod:
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
@@ -16,6 +17,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
+from aiogram.methods import TelegramMethod
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
@@ -27,7 +29,9 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.middlewares import UnitOfWorkMiddleware, UserMiddleware
+from bot.storage.catalog_cache import CatalogCache
 from bot.storage.fsm import SqlStorage
+from bot.storage.reads import read_sessions
 from bot.telegram_retry import RetryMiddleware
 from bot.throttle import Throttle, ThrottleMiddleware
 from domain.ports import Clock
@@ -36,8 +40,32 @@ from handlers.operator.access import OperatorDirectory
 log = logging.getLogger(__name__)
 
 
+_RESPONSE_MODELS: list[type] = []
+
+
+def keep_response_models() -> None:
+    """aiogram reads every reply of Telegram through ``Response[<the method's result type>]``, a pydantic generic
+    model that pydantic caches only weakly: after a garbage collection it is built again (a few ms, ~120 times in a
+    few seconds of traffic, measured in bench/updates.py). One strong reference to each (41 result types: ~0.1 s and
+    ~2 MiB once) keeps them built."""
+    if _RESPONSE_MODELS:
+        return
+    from aiogram import methods
+    from aiogram.methods.base import Response
+
+    from bot.inbox import GetRawUpdates
+
+    kinds = {GetRawUpdates.__returning__}
+    for name in methods.__all__:
+        method = getattr(methods, name)
+        if isinstance(method, type) and issubclass(method, TelegramMethod) and method is not TelegramMethod:
+            kinds.add(method.__returning__)
+    _RESPONSE_MODELS.extend(Response[kind] for kind in kinds)  # type: ignore[valid-type]
+
+
 def build_bot(settings: Settings, token: str) -> Bot:
     """The one code path to Telegram in every mode: the API server comes from ``TELEGRAM_API_URL``."""
+    keep_response_models()
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     session.middleware(RetryMiddleware())
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
@@ -81,6 +109,7 @@ def build_dispatcher(
     throttle: Throttle | None = None,
 ) -> Dispatcher:
     i18n = i18n or I18n(settings.default_locale)
+    keep_response_models()  # whichever Bot feeds this dispatcher
     dp = Dispatcher(
         storage=storage or build_storage(settings, sessions),
         settings=settings,
@@ -88,14 +117,22 @@ def build_dispatcher(
         clock=clock or SystemClock(),
     )
     dp["operators"] = OperatorDirectory(settings)
-    dp.update.outer_middleware(UnitOfWorkMiddleware(sessions))
+    dp["catalog_cache"] = CatalogCache(settings.catalog_refresh_seconds)
+    dp.update.outer_middleware(UnitOfWorkMiddleware(sessions, dp["catalog_cache"]))
     if throttle is not None:  # the running bot's (bot/runner.py); tests drive users faster than any person
         # before the user is registered: a dropped update costs no transaction
         dp.update.outer_middleware(ThrottleMiddleware(throttle, settings, i18n))
     dp.update.outer_middleware(UserMiddleware(i18n, dp["clock"]))
     dp.include_routers(*routers())
     dp.startup.register(set_commands)
+    dp.startup.register(partial(warm_catalog, dp["catalog_cache"], sessions))
     return dp
+
+
+async def warm_catalog(cache: CatalogCache, sessions: async_sessionmaker[AsyncSession], **_: object) -> None:
+    """The catalog's first copy, read before the first update (so no update waits for it)."""
+    async with read_sessions(sessions)() as db:
+        await cache.regions(db)
 
 
 async def set_commands(bot: Bot, i18n: I18n, settings: Settings) -> None:

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     payment_provider_token: SecretStr | None = None
     scheduler_interval_s: float = Field(default=1.0, gt=0)
+    # how often a process checks whether the catalog changed (bot/storage/catalog_cache.py); 0: on every read
+    catalog_refresh_seconds: float = Field(default=1.0, ge=0)
     question_answer_within: timedelta = timedelta(minutes=15)  # an unanswered question becomes a desk problem
     problem_reraise_after: timedelta = timedelta(minutes=30)  # an unhandled problem card is raised once more
     desk_timezone: str | None = None  # the operators' clock (an IANA zone); None: the first region's

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -34,7 +34,9 @@ from pydantic import ValidationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.db import insert_on_conflict
 from bot.storage.tables import InboxRow
+from bot.storage.update_scope import CURRENT, UpdateScope, Write
 from domain.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -69,28 +71,38 @@ class Inbox:
         if not items:
             return []
         now = self.clock.now()
-        async with self.sessions() as db, db.begin():
-            seen = set(
-                await db.scalars(select(InboxRow.update_id).where(InboxRow.update_id.in_([i for i, _, _ in items])))
+        rows: dict[int, dict[str, Any]] = {}
+        for update_id, payload, decoded in items:  # a batch that repeats an id keeps its first copy
+            poison = isinstance(decoded, str)
+            rows.setdefault(
+                update_id,
+                {
+                    "update_id": update_id,
+                    "payload": payload,
+                    "received_at": now,
+                    "status": "failed" if poison else "pending",
+                    "attempts": 0,
+                    "done_at": now if poison else None,
+                    "last_error": f"cannot be decoded: {decoded}" if poison else None,
+                },
             )
-            fresh = {i: (payload, decoded) for i, payload, decoded in items if i not in seen}
-            for update_id, (payload, decoded) in fresh.items():
-                poison = isinstance(decoded, str)
-                db.add(
-                    InboxRow(
-                        update_id=update_id,
-                        payload=payload,
-                        received_at=now,
-                        status="failed" if poison else "pending",
-                        attempts=0,
-                        done_at=now if poison else None,
-                        last_error=f"cannot be decoded: {decoded}" if poison else None,
-                    )
+        async with self.sessions() as db, db.begin():  # one statement: a repeat delivery inserts nothing
+            statement = insert_on_conflict(db, InboxRow).values(list(rows.values()))
+            fresh = set(
+                await db.scalars(
+                    statement.on_conflict_do_nothing(index_elements=[InboxRow.update_id]).returning(InboxRow.update_id)
                 )
-        for update_id, (_, decoded) in fresh.items():
+            )
+        kept: list[Update] = []
+        for update_id, _, decoded in items:
+            if update_id not in fresh:
+                continue
+            fresh.discard(update_id)
             if isinstance(decoded, str):
                 log.error("update %s cannot be decoded; stored as failed and skipped: %s", update_id, decoded)
-        return [decoded for _, decoded in fresh.values() if isinstance(decoded, Update)]
+            else:
+                kept.append(decoded)
+        return kept
 
     async def pending(self, bot: Bot) -> list[Update]:
         """The updates stored but not handled (by a process that died); one that no longer decodes is failed."""
@@ -112,8 +124,12 @@ class Inbox:
             await self.finish(update_id, f"cannot be decoded: {decoded}")
         return updates
 
-    async def finish(self, update_id: int, error: str | None) -> None:
+    async def finish(self, update_id: int, error: str | None, writes: Iterable[Write] = ()) -> None:
+        """Mark the update handled (or failed), with the writes its handling left for the end (the conversation
+        state: bot/storage/update_scope.py), in one transaction."""
         async with self.sessions() as db, db.begin():
+            for write in writes:
+                await write(db)
             await db.execute(
                 update(InboxRow)
                 .where(InboxRow.update_id == update_id)
@@ -123,6 +139,7 @@ class Inbox:
                     done_at=self.clock.now(),
                     last_error=error,
                 )
+                .execution_options(synchronize_session=False)
             )
 
     async def forget_before(self, moment: datetime) -> None:
@@ -200,12 +217,16 @@ class InboxPolling:
     async def handle(self, update: Update) -> None:
         async with self._in_turn(_chat_key(update)):
             error = None
+            scope = UpdateScope()
+            token = CURRENT.set(scope)
             try:
                 await self.dp.feed_update(self.bot, update)
             except Exception as exc:  # the errors router already apologised; keep the update for the record
                 log.exception("update %s failed", update.update_id)
                 error = repr(exc)[:500]
-            await self.inbox.finish(update.update_id, error)
+            finally:
+                CURRENT.reset(token)
+            await self.inbox.finish(update.update_id, error, scope.writes.values())
 
     def _spawn(self, update: Update) -> None:
         task = asyncio.create_task(self.handle(update), name=f"update-{update.update_id}")

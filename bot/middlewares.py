@@ -1,6 +1,7 @@
 """Outer middlewares: per-update context reaches handlers by parameter name.
 
-- ``uow``: a :class:`~bot.storage.uow.SqlUnitOfWork` (each ``async with`` is one transaction)
+- ``uow``: a :class:`~bot.storage.uow.SqlUnitOfWork` (each ``async with`` is one transaction), with the catalog
+  from the process's :class:`~bot.storage.catalog_cache.CatalogCache`
 - ``desk_queries``: the desk's read side (:class:`~bot.storage.desk_queries.SqlDeskQueries`) on that unit of work
 - ``user``: the tourist (:class:`domain.model.users.User`), registered on first contact in a private chat; None
   elsewhere
@@ -18,6 +19,7 @@ from aiogram.types import Chat, TelegramObject
 from aiogram.types import User as TgUser
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.catalog_cache import CatalogCache
 from bot.storage.desk_queries import SqlDeskQueries
 from bot.storage.uow import SqlUnitOfWork
 from domain.ports import Clock
@@ -28,11 +30,12 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog_cache: CatalogCache | None = None) -> None:
         self.sessions = sessions
+        self.catalog_cache = catalog_cache
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        uow = SqlUnitOfWork(self.sessions)
+        uow = SqlUnitOfWork(self.sessions, self.catalog_cache)
         data["uow"] = uow
         data["desk_queries"] = SqlDeskQueries(uow)  # the operator desk's read side, on the same transactions
         return await handler(event, data)

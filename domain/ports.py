@@ -94,6 +94,10 @@ class OutboxRepository(Protocol):
         """(chat id, message id) of the delivered messages whose dedup key is ``key`` or lies under it
         (``key:…``), oldest first: the messages to edit when what they show has changed."""
 
+    async def record_shown(self, message: OutboxMessage, message_id: int) -> None:
+        """Record a message the bot showed itself while handling an update as sent (``message_id``), so that
+        :meth:`sent_messages` finds it when what it shows changes; nothing is ever sent for it. Once per dedup key."""
+
 
 class PaymentRepository(Protocol):
     async def add(self, payment: Payment) -> bool:
@@ -196,6 +200,9 @@ class DeskRepository(Protocol):
     ) -> tuple[Sequence[Card], int]: ...
     async def claim_card_to_reraise(self, now: datetime, exclude: Collection[int]) -> int | None: ...
     async def claim_order_to_check(self, now: datetime, exclude: Collection[int]) -> int | None: ...
+    async def order_to_check(self, now: datetime) -> int | None:
+        """The order :meth:`claim_order_to_check` would start from, read without a lock (None: nothing to do)."""
+
     async def order_seen_version(self, order_id: int) -> int: ...
     async def mark_order_checked(
         self,
@@ -224,6 +231,10 @@ class UnitOfWork(Protocol):
     reminders: ReminderRepository
     questions: QuestionRepository
     desk: DeskRepository
+
+    def read(self) -> Self:
+        """Makes the next ``async with`` a block that only reads (no write lock; each read sees what is committed
+        when it runs); a write in it fails. For screens, never for a decision a use case acts on."""
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

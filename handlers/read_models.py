@@ -81,8 +81,8 @@ async def read_session(uow: UnitOfWork, session_id: int) -> SessionView | None:
 
 
 async def load_session(uow: UnitOfWork, session_id: int) -> SessionView | None:
-    """:func:`read_session` in a transaction of its own."""
-    async with uow:
+    """:func:`read_session` in a read block of its own (for a screen)."""
+    async with uow.read():
         return await read_session(uow, session_id)
 
 

@@ -306,6 +306,11 @@ class FakeOutboxRepository(_Repository):
             if message.dedup_key == key or message.dedup_key.startswith(f"{key}:")
         ]
 
+    async def record_shown(self, message: OutboxMessage, message_id: int) -> None:
+        if any(m.dedup_key == message.dedup_key for m in self._state.sent_messages.values()):
+            return
+        self._state.sent_messages[(message.chat_id, message_id)] = message
+
 
 class FakePaymentRepository(_Repository):
     async def add(self, payment: Payment) -> bool:
@@ -576,6 +581,9 @@ class FakeDeskRepository(_Repository):
         due = [(at, order_id) for order_id, at in state.desk_check_at.items() if at <= now and order_id not in exclude]
         return min(due)[1] if due else None
 
+    async def order_to_check(self, now: datetime) -> int | None:
+        return await self.claim_order_to_check(now, ())
+
     async def order_seen_version(self, order_id: int) -> int:
         if order_id not in self._state.orders:
             raise LookupError(f"order {order_id} does not exist")
@@ -666,6 +674,8 @@ class FakeUnitOfWork:
         self.commits = 0
         self.rollbacks = 0
         self._open = False
+        self._reading = self._read_block = False
+        self.opened: list[str] = []  # each block, in order: "read" or "transaction"
         self._snapshot: dict[str, Any] | None = None
 
     def require_open(self) -> FakeState:
@@ -673,16 +683,26 @@ class FakeUnitOfWork:
             raise RuntimeError("unit of work is not open")
         return self.state
 
+    def read(self) -> Self:
+        """As the SQL unit of work's: the next block only reads; one that changed anything fails on leaving."""
+        self._reading = True
+        return self
+
     async def __aenter__(self) -> Self:
         if self._open:
+            self._reading = False
             raise RuntimeError("unit of work is already open; nested transactions are not supported")
         self._open = True
+        self._read_block, self._reading = self._reading, False
+        self.opened.append("read" if self._read_block else "transaction")
         self.committed = False
         self._snapshot = copy.deepcopy(vars(self.state))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         try:
+            if self._read_block and (self.committed or vars(self.state) != self._snapshot):
+                raise RuntimeError("a read block of the unit of work changed something")
             if not self.committed:
                 await self.rollback()
         finally:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, Table, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.db import changed_rows
@@ -83,6 +83,9 @@ def event_from_row(row: EventRow) -> Event:
     )
 
 
+_SESSIONS: Table = SessionRow.__table__  # type: ignore[assignment]
+
+
 def session_from_row(row: SessionRow) -> EventSession:
     return EventSession(
         id=row.id,
@@ -143,12 +146,13 @@ class SqlCatalogRepository:
         return [hotel_from_row(r) for r in rows]
 
     async def session(self, session_id: int) -> EventSession | None:
-        row = await self._db.get(SessionRow, session_id, populate_existing=True)
-        return session_from_row(row) if row else None
+        # Core rows, not ORM objects: always the database's current seats, and no identity map to keep
+        row = (await self._db.execute(select(_SESSIONS).where(_SESSIONS.c.id == session_id))).first()
+        return session_from_row(row) if row else None  # type: ignore[arg-type]
 
     async def upcoming_sessions(self, event_id: int, after: datetime, limit: int) -> Sequence[EventSession]:
-        rows = await self._db.scalars(
-            select(SessionRow)
+        rows = await self._db.execute(
+            select(_SESSIONS)
             .where(
                 SessionRow.event_id == event_id,
                 SessionRow.starts_at > after,
@@ -157,7 +161,7 @@ class SqlCatalogRepository:
             .order_by(SessionRow.starts_at)
             .limit(limit)
         )
-        return [session_from_row(r) for r in rows]
+        return [session_from_row(r) for r in rows]  # type: ignore[arg-type]
 
     async def categories(self, region_id: int, start: datetime, end: datetime) -> Sequence[tuple[str, int]]:
         rows = await self._db.execute(
@@ -195,17 +199,19 @@ class SqlCatalogRepository:
             .subquery()
         )
         first = select(ranked).where(ranked.c.rank == 1).subquery()
-        total = await self._db.scalar(select(func.count()).select_from(first))
-        rows = await self._db.execute(
-            select(EventRow, first.c.next_start, first.c.sessions, first.c.seats)
-            .join(first, first.c.event_id == EventRow.id)
-            .order_by(first.c.next_start, EventRow.id)
-            .offset(offset)
-            .limit(limit)
-        )
+        rows = (
+            await self._db.execute(
+                select(first.c.event_id, first.c.next_start, first.c.sessions, first.c.seats, func.count().over())
+                .order_by(first.c.next_start, first.c.event_id)
+                .offset(offset)
+                .limit(limit)
+            )
+        ).all()
+        events = await self._events([row[0] for row in rows])
         summaries = []
-        for event_row, next_start, sessions, seats in rows:
-            event = event_from_row(event_row)
+        for event_id, next_start, sessions, seats, _total in rows:
+            if (event := events.get(event_id)) is None:
+                continue  # removed since the query ran
             summaries.append(
                 EventSummary(
                     event=event,
@@ -215,7 +221,16 @@ class SqlCatalogRepository:
                     price_from_minor=min((t.price_minor for t in event.ticket_types), default=0),
                 )
             )
-        return summaries, int(total or 0)
+        # the total rides on every row (a window over the whole result); a page past the end has no row to carry it
+        if rows:
+            return summaries, int(rows[0][4])
+        return summaries, int(await self._db.scalar(select(func.count()).select_from(first)) or 0) if offset else 0
+
+    async def _events(self, ids: Sequence[int]) -> dict[int, Event]:
+        if not ids:
+            return {}
+        rows = await self._db.scalars(select(EventRow).where(EventRow.id.in_(ids)))
+        return {row.id: event_from_row(row) for row in rows}
 
     async def cancel_session(self, session_id: int, reason: str | None) -> bool:
         # Conditional: of two operators cancelling at once, one changes the row, the other sees rowcount 0.

@@ -377,3 +377,13 @@ class RelayMessageRow(Base):
     direction: Mapped[str] = mapped_column(String(16))  # to_operators, to_tourist
     created_at: Mapped[datetime]
     __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_relay_messages_chat_message"),)
+
+
+class CatalogVersionRow(Base):
+    """One row: a number that database triggers bump on every change of regions, hotels, organisers and events
+    (migration 0006), so a process's in-memory catalog (bot/storage/catalog_cache.py) knows when to reload."""
+
+    __tablename__ = "catalog_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)

@@ -9,11 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.audit import SqlAuditRepository
 from bot.storage.catalog import SqlCatalogRepository
+from bot.storage.catalog_cache import CachedCatalogRepository, CatalogCache
 from bot.storage.desk import SqlDeskRepository
 from bot.storage.orders import SqlOrderRepository
 from bot.storage.outbox import SqlOutboxRepository
 from bot.storage.payments import SqlPaymentRepository
 from bot.storage.questions import SqlQuestionRepository
+from bot.storage.reads import read_sessions
 from bot.storage.reminders import SqlReminderRepository
 from bot.storage.seats import SqlSeatRepository
 from bot.storage.users import SqlUserRepository
@@ -32,8 +34,10 @@ from domain.ports import (
 
 
 class SqlUnitOfWork:
-    """Re-enterable: each ``async with`` is a new transaction, so one instance serves a whole update.
+    """Re-enterable: each ``async with`` is a new transaction, so one instance serves a whole update;
+    ``async with uow.read():`` is a block that only reads, without a transaction (bot/storage/reads.py).
 
+    With a :class:`~bot.storage.catalog_cache.CatalogCache` the static catalog comes from memory.
     The repositories are typed as the ports, so mypy checks that each SQL repository implements its port.
     """
 
@@ -48,17 +52,27 @@ class SqlUnitOfWork:
     questions: QuestionRepository
     desk: DeskRepository
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog_cache: CatalogCache | None = None) -> None:
         self._sessions = sessions
+        self._catalog_cache = catalog_cache
         self._session: AsyncSession | None = None
+        self._reading = False
+
+    def read(self) -> Self:
+        """The next ``async with`` only reads: no transaction, no lock; a write in it fails."""
+        self._reading = True
+        return self
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
+            self._reading = False
             raise RuntimeError("unit of work is already open; nested transactions are not supported")
-        session = self._sessions()
+        session = read_sessions(self._sessions)() if self._reading else self._sessions()
+        self._reading = False
         self._session = session
         self.users = SqlUserRepository(session)
-        self.catalog = SqlCatalogRepository(session)
+        cache = self._catalog_cache
+        self.catalog = CachedCatalogRepository(session, cache) if cache else SqlCatalogRepository(session)
         self.seats = SqlSeatRepository(session)
         self.orders = SqlOrderRepository(session)
         self.outbox = SqlOutboxRepository(session)

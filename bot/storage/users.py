@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.tables import UserRow
 from domain.model.users import User
+
+_USERS: Table = UserRow.__table__  # type: ignore[assignment]
 
 
 def user_from_row(row: UserRow) -> User:
@@ -44,8 +46,9 @@ class SqlUserRepository:
         self._db = session
 
     async def get(self, user_id: int) -> User | None:
-        row = await self._db.get(UserRow, user_id)
-        return user_from_row(row) if row else None
+        # Core, not the ORM's identity map: every update reads its user (bench/updates.py)
+        row = (await self._db.execute(select(_USERS).where(_USERS.c.id == user_id))).first()
+        return user_from_row(row) if row else None  # type: ignore[arg-type]
 
     async def add(self, user: User) -> None:
         self._db.add(UserRow(**_user_values(user)))

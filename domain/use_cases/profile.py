@@ -22,7 +22,13 @@ async def register_user(
     username: str | None,
     now: datetime,
 ) -> User:
-    """The user, created on first contact with ``language``; names are refreshed when they change."""
+    """The user, created on first contact with ``language``; names are refreshed when they change.
+
+    Every update calls this: a known user with unchanged names costs one read, without a transaction."""
+    async with uow.read():
+        user = await uow.users.get(user_id)
+    if user is not None and (user.first_name, user.username) == (first_name, username) and not user.blocked_bot:
+        return user
     async with uow:
         user = await uow.users.get(user_id)
         if user is None:

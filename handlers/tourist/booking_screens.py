@@ -33,7 +33,7 @@ class Booking:
 
 
 async def load_booking(uow: UnitOfWork, session_id: int, user: User) -> Booking | None:
-    async with uow:
+    async with uow.read():
         view = await read_session(uow, session_id)
         if view is None:
             return None

@@ -127,7 +127,7 @@ async def list_screen(
     _ = tr.gettext
     start, end = _window(cb, region, now)
     page = max(cb.page, 0)
-    async with uow:
+    async with uow.read():
         summaries, total = await uow.catalog.event_summaries(
             region.id, start, end, cb.category or None, page * PAGE_SIZE, PAGE_SIZE
         )
@@ -231,7 +231,7 @@ def event_card_text(event: Event, region: Region, sessions: list[EventSession], 
 async def event_card(uow: UnitOfWork, event_id: int, tr: Translator, now: datetime) -> tuple[str, InlineKeyboardMarkup]:
     """The event card with its next sessions as booking buttons; a missing event gets a short notice."""
     _ = tr.gettext
-    async with uow:
+    async with uow.read():
         event = await uow.catalog.event(event_id)
         region = await uow.catalog.region(event.region_id) if event else None
         sessions = list(await uow.catalog.upcoming_sessions(event_id, now, CARD_SESSIONS)) if event else []
@@ -264,7 +264,7 @@ async def event_card(uow: UnitOfWork, event_id: int, tr: Translator, now: dateti
 
 
 async def _regions(uow: UnitOfWork) -> list[Region]:
-    async with uow:
+    async with uow.read():
         return list(await uow.catalog.regions())
 
 
@@ -297,7 +297,7 @@ async def entry_screen(uow: UnitOfWork, tr: Translator, user: User) -> tuple[str
 async def on_browse_step(
     query: CallbackQuery, callback_data: BrowseCb, uow: UnitOfWork, tr: Translator, user: User, clock: Clock
 ) -> None:
-    async with uow:
+    async with uow.read():
         region = await uow.catalog.region(callback_data.region)
     if region is None:
         await answer_query(query, tr.gettext("This region is no longer available."), alert=True)
@@ -317,7 +317,7 @@ async def on_browse_step(
         return
     if callback_data.step == "category":
         start, end = _window(callback_data, region, now)
-        async with uow:
+        async with uow.read():
             categories = list(await uow.catalog.categories(region.id, start, end))
         if not categories:
             await show(query, *nothing_screen(region, callback_data, tr))

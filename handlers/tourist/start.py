@@ -50,7 +50,7 @@ async def cmd_start_deep_link(
     await state.clear()
     payload = command.args or ""
     if payload.startswith(EVENT_LINK_PREFIX):
-        async with uow:
+        async with uow.read():
             event = await uow.catalog.event_by_code(payload.removeprefix(EVENT_LINK_PREFIX))
         if event is not None:
             text, markup = await event_card(uow, event.id, tr, clock.now())

@@ -79,6 +79,7 @@ def settings() -> Settings:
         database_url="sqlite+aiosqlite:///unused.db",
         operator_chat_id=OPERATOR_CHAT_ID,
         admin_ids=(ADMIN_ID,),
+        catalog_refresh_seconds=0,  # tests change the catalog between updates: read its version every time
     )
 
 

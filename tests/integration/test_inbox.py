@@ -13,13 +13,16 @@ from typing import Any
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
 from aiogram.exceptions import TelegramNetworkError
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.methods import TelegramMethod
 from aiogram.types import Update
-from sqlalchemy import update
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import func, select, update
 
 from bot.inbox import Inbox, InboxPolling
 from bot.storage.db import session_factory
-from bot.storage.tables import InboxRow
+from bot.storage.fsm import SqlStorage
+from bot.storage.tables import FsmRow, InboxRow
 from tests.fakes import FixedClock
 
 BOT = Bot("123456:AAE_test-token-for-tripdesk-000000")
@@ -194,3 +197,78 @@ async def test_a_network_that_drops_is_retried_with_one_line_per_attempt(engine,
     lines = [r for r in caplog.records if r.name == "bot.inbox"]
     assert len(lines) == 3 and all(r.exc_info is None and "\n" not in r.getMessage() for r in lines)
     assert "Cannot connect to host" in lines[0].getMessage()
+
+
+class ConversationDispatcher:
+    """Stands in for the Dispatcher: each update reads the conversation several times and changes it as told."""
+
+    def __init__(self, storage: SqlStorage, changes: dict[int, dict[str, Any]]) -> None:
+        self.storage, self.changes = storage, changes
+        self.seen: list[tuple[str | None, dict[str, Any]]] = []
+
+    async def feed_update(self, bot: Bot, update: Update) -> None:
+        key = StorageKey(bot_id=1, chat_id=10, user_id=10)
+        for _ in range(3):  # the FSM middleware, a filter, the handler: one read between them
+            state, data = await self.storage.get_state(key), await self.storage.get_data(key)
+        self.seen.append((state, data))
+        change = self.changes.get(update.update_id, {})
+        if "state" in change:
+            await self.storage.set_state(key, change["state"])
+        if "data" in change:
+            await self.storage.set_data(key, change["data"])
+
+
+async def test_the_conversation_is_read_once_per_update_and_written_with_the_done_mark(engine) -> None:
+    sessions = session_factory(engine)
+    inbox = Inbox(sessions, FixedClock())
+    storage = SqlStorage(sessions)
+    dp = ConversationDispatcher(
+        storage,
+        {
+            1: {"state": "Form:step", "data": {"draft": "ab"}},
+            2: {},  # reads only
+            3: {"state": "Form:step", "data": {"draft": "ab"}},  # the same again: nothing to write
+            4: {"state": None, "data": {}},  # cleared: the row goes
+        },
+    )
+    polling = InboxPolling(dp, BOT, inbox)
+    statements: list[str] = []
+    sqlalchemy_event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    for update_id in (1, 2, 3, 4):
+        [fresh] = await inbox.store([message(update_id, 10)])
+        statements.clear()
+        await polling.handle(fresh)
+        fsm_reads = [s for s in statements if s.startswith("SELECT") and "fsm_state" in s]
+        fsm_writes = [s for s in statements if "fsm_state" in s and not s.startswith("SELECT")]
+        assert len(fsm_reads) == 1, update_id
+        assert len(fsm_writes) == (0 if update_id in (2, 3) else 1), (update_id, fsm_writes)
+        begins = [s for s in statements if s.startswith("BEGIN")]
+        assert len(begins) <= 1  # the one transaction: the state's change with the inbox's mark
+    assert dp.seen == [
+        (None, {}),
+        ("Form:step", {"draft": "ab"}),
+        ("Form:step", {"draft": "ab"}),
+        ("Form:step", {"draft": "ab"}),
+    ]
+    assert await storage.get_state(StorageKey(bot_id=1, chat_id=10, user_id=10)) is None
+    async with sessions() as db:
+        assert await db.scalar(select(func.count()).select_from(FsmRow)) == 0
+        assert set(await db.scalars(select(InboxRow.status))) == {"done"}
+
+
+async def test_a_failed_update_keeps_its_conversation_change_and_is_marked_failed(engine) -> None:
+    sessions = session_factory(engine)
+    inbox = Inbox(sessions, FixedClock())
+    storage = SqlStorage(sessions)
+
+    class Failing(ConversationDispatcher):
+        async def feed_update(self, bot: Bot, update: Update) -> None:
+            await super().feed_update(bot, update)
+            raise RuntimeError("handler crashed")
+
+    polling = InboxPolling(Failing(storage, {1: {"state": "Form:step"}}), BOT, inbox)
+    [fresh] = await inbox.store([message(1, 10)])
+    await polling.handle(fresh)
+    assert await storage.get_state(StorageKey(bot_id=1, chat_id=10, user_id=10)) == "Form:step"
+    async with sessions() as db:
+        assert await db.scalar(select(InboxRow.status)) == "failed"

@@ -70,8 +70,10 @@ async def test_registering_again_keeps_the_user_and_writes_nothing(world: tuple[
     uow, _ = world
     await register_user(uow, TOURIST, "ru", "Anna", "anna", NOW)
     commits = uow.commits
+    uow.opened.clear()
     again = await register_user(uow, TOURIST, "de", "Anna", "anna", NOW + timedelta(days=1))
     assert uow.commits == commits
+    assert uow.opened == ["read"]  # every update calls this: a known user costs one read, no transaction
     assert (again.language, again.created_at) == ("ru", NOW)  # the chosen language is not overwritten
 
 

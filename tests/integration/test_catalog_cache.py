@@ -1,0 +1,160 @@
+"""The catalog in memory (bot/storage/catalog_cache.py): served without SQL, reloaded when any writer changes the
+catalog (the triggers of migration 0006 bump its version), never deciding a seat."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event, text, update
+
+from bot.storage.catalog_cache import CatalogCache
+from bot.storage.tables import EventRow, HotelRow, OrganiserRow, RegionRow, SessionRow
+from bot.storage.uow import SqlUnitOfWork
+from tests.conftest import engine_twin
+from tests.seed import seed_catalog
+
+NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def count_statements(engine) -> list[str]:
+    seen: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+async def test_what_was_read_once_is_served_from_memory(engine, sessions) -> None:
+    seeded = await seed_catalog(sessions, NOW)
+    cache = CatalogCache(refresh_every=60, monotonic=Clock())
+    uow = SqlUnitOfWork(sessions, cache)
+    async with uow.read():
+        event_ = await uow.catalog.event(seeded.event_id)
+        await uow.catalog.organiser(seeded.organiser_id)
+        await uow.catalog.hotel(seeded.hotel_id)
+    assert event_ is not None and cache.loads == 1
+    statements = count_statements(engine)
+    for _ in range(3):
+        async with uow.read():
+            assert (await uow.catalog.event(seeded.event_id)) == event_
+            assert (await uow.catalog.region(seeded.region_id)) is not None
+            assert (await uow.catalog.organiser(seeded.organiser_id)) is not None
+            assert (await uow.catalog.hotel(seeded.hotel_id)) is not None
+            assert [r.id for r in await uow.catalog.regions()] == sorted([seeded.region_id, seeded.other_region_id])
+    assert statements == [] and cache.loads == 1
+
+
+@pytest.mark.parametrize("table", ["regions", "hotels", "organisers", "events"])
+async def test_any_change_of_the_catalog_by_any_writer_is_seen_at_the_next_check(engine, sessions, table) -> None:
+    seeded = await seed_catalog(sessions, NOW)
+    clock = Clock()
+    cache = CatalogCache(refresh_every=1, monotonic=clock)
+    uow = SqlUnitOfWork(sessions, cache)
+    async with uow.read():
+        before = await uow.catalog.event(seeded.event_id)
+    row, row_id = {
+        "regions": (RegionRow, seeded.region_id),
+        "hotels": (HotelRow, seeded.hotel_id),
+        "organisers": (OrganiserRow, seeded.organiser_id),
+        "events": (EventRow, seeded.event_id),
+    }[table]
+    changes = {
+        "regions": {"timezone": "Europe/Helsinki"},
+        "hotels": {"discount_percent": 33},
+        "organisers": {"phone": "+3725550000"},
+        "events": {"category": "changed"},
+    }[table]
+
+    async def seen() -> object:
+        async with uow.read():
+            read = {
+                "regions": lambda: uow.catalog.region(seeded.region_id),
+                "hotels": lambda: uow.catalog.hotel(seeded.hotel_id),
+                "organisers": lambda: uow.catalog.organiser(seeded.organiser_id),
+                "events": lambda: uow.catalog.event(seeded.event_id),
+            }[table]
+            return await read()
+
+    assert await seen() is not None  # in the copy now
+    other = engine_twin(engine)  # another process (an import, a hand-written fix) changes the row
+    try:
+        async with other.begin() as connection:
+            await connection.execute(update(row).where(row.id == row_id).values(**changes))
+    finally:
+        await other.dispose()
+
+    stale = await seen()  # within the refresh period the copy is served
+    clock.now += 1.0
+    fresh = await seen()
+    field, value = next(iter(changes.items()))
+    assert getattr(fresh, field) == value
+    assert getattr(stale, field) != value
+    assert cache.loads == 2 and before is not None
+
+
+async def test_forget_drops_the_copy_at_once(sessions) -> None:
+    seeded = await seed_catalog(sessions, NOW)
+    cache = CatalogCache(refresh_every=3600, monotonic=Clock())
+    uow = SqlUnitOfWork(sessions, cache)
+    async with uow.read():
+        await uow.catalog.event(seeded.event_id)
+    async with sessions() as db, db.begin():
+        await db.execute(update(EventRow).where(EventRow.id == seeded.event_id).values(category="late"))
+    cache.forget()
+    async with uow.read():
+        assert (await uow.catalog.event(seeded.event_id)).category == "late"
+
+
+async def test_sessions_and_their_seats_always_come_from_the_database(sessions) -> None:
+    seeded = await seed_catalog(sessions, NOW)
+    cache = CatalogCache(refresh_every=3600, monotonic=Clock())
+    uow = SqlUnitOfWork(sessions, cache)
+    async with uow.read():
+        first = await uow.catalog.session(seeded.session_id)
+    async with sessions() as db, db.begin():
+        await db.execute(update(SessionRow).where(SessionRow.id == seeded.session_id).values(seats_left=0))
+    async with uow.read():
+        again = await uow.catalog.session(seeded.session_id)
+    assert first.seats_left > 0 and again.seats_left == 0
+
+
+async def test_a_read_block_refuses_to_write(sessions) -> None:
+    seeded = await seed_catalog(sessions, NOW)
+    uow = SqlUnitOfWork(sessions)
+    with pytest.raises(Exception, match="read-only"):
+        async with uow.read():
+            await uow.seats.reserve(seeded.session_id, 1)
+    async with uow:  # the next block is a transaction again
+        assert await uow.seats.reserve(seeded.session_id, 1)
+        await uow.commit()
+
+
+async def test_a_read_block_takes_no_write_lock(engine, sessions) -> None:
+    seeded = await seed_catalog(sessions, NOW)
+    statements = count_statements(engine)
+    uow = SqlUnitOfWork(sessions, CatalogCache(refresh_every=0))
+    async with uow.read():
+        await uow.catalog.session(seeded.session_id)
+        await uow.users.get(1)
+    assert not any(s.upper().startswith(("BEGIN", "INSERT", "UPDATE", "DELETE")) for s in statements)
+    async with sessions() as db:
+        assert (await db.execute(text("SELECT 1"))).scalar() == 1
+
+
+async def test_only_the_most_recently_used_events_are_kept(sessions) -> None:
+    seeded = await seed_catalog(sessions, NOW)
+    cache = CatalogCache(refresh_every=60, monotonic=Clock(), max_items=1)
+    uow = SqlUnitOfWork(sessions, cache)
+    async with uow.read():
+        first = await uow.catalog.event(seeded.event_id)
+        second = await uow.catalog.event(seeded.instant_event_id)
+        assert (await uow.catalog.event(seeded.event_id)) == first  # read again: the older one was let go
+        assert (await uow.catalog.event_by_code(second.code)) == second
+        assert await uow.catalog.event(10_000) is None
