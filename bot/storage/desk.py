@@ -145,11 +145,17 @@ class SqlDeskRepository:
     async def claim_order_to_check(self, now: datetime, exclude: Collection[int]) -> int | None:
         """An order changed since the desk saw it (the partial index ``ix_orders_desk_unseen`` holds just those),
         else one whose next check is due (``ix_orders_desk_check_at``): two indexed look-ups, no table scan."""
-        unseen = select(OrderRow.id).where(OrderRow.version != OrderRow.desk_seen_version).order_by(OrderRow.id)
-        if (order_id := await self._claim(unseen, OrderRow.id, exclude)) is not None:
+        if (order_id := await self._claim(_unseen_orders(), OrderRow.id, exclude)) is not None:
             return order_id
-        due = select(OrderRow.id).where(OrderRow.desk_check_at <= now).order_by(OrderRow.desk_check_at, OrderRow.id)
-        return await self._claim(due, OrderRow.id, exclude)
+        return await self._claim(_due_orders(now), OrderRow.id, exclude)
+
+    async def order_to_check(self, now: datetime) -> int | None:
+        """What :meth:`claim_order_to_check` would start from, without a lock, in one statement: the same two
+        look-ups as scalar subqueries (each keeps its index: ``ORDER BY ... LIMIT 1``, where an ``EXISTS`` would let
+        PostgreSQL's planner, which guesses that most rows have ``version != desk_seen_version``, scan the table)."""
+        first = func.coalesce(_unseen_orders().limit(1).scalar_subquery(), _due_orders(now).limit(1).scalar_subquery())
+        found: int | None = await self._db.scalar(select(first))
+        return found
 
     async def order_seen_version(self, order_id: int) -> int:
         seen = await self._db.scalar(select(OrderRow.desk_seen_version).where(OrderRow.id == order_id))
@@ -212,3 +218,11 @@ class SqlDeskRepository:
             .values(status=ThreadStatus.ANSWERED.value, answered_at=now, answered_by=actor, desk_check_at=None)
             .execution_options(synchronize_session=False)
         )
+
+
+def _unseen_orders() -> Select[int]:
+    return select(OrderRow.id).where(OrderRow.version != OrderRow.desk_seen_version).order_by(OrderRow.id)
+
+
+def _due_orders(now: datetime) -> Select[int]:
+    return select(OrderRow.id).where(OrderRow.desk_check_at <= now).order_by(OrderRow.desk_check_at, OrderRow.id)

@@ -1,23 +1,25 @@
 """The desk's jobs on SQLite and PostgreSQL: two processes checking the same orders open one card per order, never
 two; a job run twice changes nothing the second time; an order that changes after its card opened updates that card
-(one outbox row per version), and one that becomes normal closes it."""
+(one outbox row per version), and one that becomes normal closes it; at rest the jobs only read."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.storage.db import session_factory
+from bot.storage.reads import READ_OPTION
 from bot.storage.tables import DeskCardRow, OrderRow, OutboxRow, SessionRow
 from bot.storage.uow import SqlUnitOfWork
 from domain.model.desk import DeskSettings
 from domain.model.messages import OutboxKind
 from domain.use_cases.booking import PlaceOrder, place_order
-from domain.use_cases.desk import check_orders
+from domain.use_cases.desk import check_orders, check_questions, reraise_cards
 from tests.conftest import engine_twin
 from tests.seed import seed_catalog, seed_users
 
@@ -108,6 +110,31 @@ async def test_a_change_updates_the_card_and_a_normal_order_closes_it(engine, se
         assert (
             await db.scalar(select(func.count()).select_from(OrderRow).where(OrderRow.desk_check_at.isnot(None))) == 0
         )
+
+
+async def test_at_rest_the_desk_jobs_only_read(engine, sessions) -> None:
+    """Nothing changed and nothing due (the scheduler's every-second call, most of the time): each job looks in a read
+    block and stops there: no transaction, so on SQLite not the write lock (``BEGIN IMMEDIATE``) writers queue for.
+    What changes afterwards is still found."""
+    ids = await problem_orders(sessions, 3)
+    overdue = NOW + timedelta(minutes=11)
+    assert sorted(await sweep(engine, overdue)) == ids
+    statements: list[tuple[str, bool]] = []
+
+    def record(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append((statement.split()[0].upper(), bool(conn.get_execution_options().get(READ_OPTION))))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        uow = SqlUnitOfWork(sessions)
+        for job in (check_orders, check_questions, reraise_cards):
+            assert (await job(uow, overdue + timedelta(seconds=1), 7, DESK)).claimed == 0
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert statements and all(kind == "SELECT" and read for kind, read in statements), statements
+    async with sessions() as db, db.begin():
+        await db.execute(update(OrderRow).where(OrderRow.id == ids[1]).values(version=OrderRow.version + 1))
+    assert await sweep(engine, overdue + timedelta(seconds=2)) == [ids[1]]
 
 
 def test_the_scheduler_runs_the_desk_jobs_on_the_interval(uow_factory) -> None:
