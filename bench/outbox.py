@@ -2,8 +2,9 @@
 
 Prints figures, asserts nothing about time, finishes by itself (a wall-clock cap bounds the run).
 
-    .venv/bin/python bench/outbox.py [--messages 10000] [--postgres] [--batch 20] [--sender-rate 30]
-                                     [--latency 0] [--scheduler S]
+    .venv/bin/python bench/outbox.py [--messages 10000] [--postgres] [--batch 20] [--sender-rate 29]
+                                     [--latency 0] [--concurrency 12] [--chats 20] [--more 3] [--no-freeze]
+                                     [--scheduler S]
 
 Setup: a temporary SQLite database created by the real migrations (or, with ``--postgres``, a throw-away schema on
 ``BENCH_POSTGRES_URL`` / ``TEST_POSTGRES_URL``), ``tests/seed.py``'s catalog plus one session starting a little
@@ -18,11 +19,12 @@ chat with a burst of 3) runs in this process, in a thread of its own with its ow
 and CPU time are its own (like Telegram, the emulator answers 429 with ``retry_after`` in whole seconds). Its world
 has the N users, with the same ids as the database's.
 
-The sender is the real one: ``bot.outbox.OutboxSender`` with its production defaults (batch 20, ``bot.ratelimit``'s
-30/s overall), a real aiogram ``Bot`` from ``bot.app.build_bot`` (``AiohttpSession`` to the emulator's URL, the
-production ``RetryMiddleware``). ``deliver_due()`` runs in a tight loop, as the scheduler would with an interval of
-about 0, until no row is pending; ``--scheduler S`` runs it instead as production does: the real APScheduler job
-(``scheduler.jobs.build_scheduler``) every S seconds (the setting's default is 1).
+The sender is the real one: ``bot.outbox.OutboxSender`` with its production defaults (batch 20, 12 requests in
+flight, ``bot.ratelimit``'s overall rate), on the Bot production gives it (``bot.sender_session.build_sender_bot``:
+its own ``AiohttpSession`` to the emulator's URL, no retry middleware). Its ``drain()`` (the scheduler's job) runs
+back to back, as the scheduler would with an interval of about 0, until no row is pending; ``--scheduler S`` runs
+it instead as production does: the real APScheduler job (``scheduler.jobs.build_scheduler``) every S seconds (the
+setting's default is 1).
 
 Figures, from the emulator's call log and chats and the database:
 
@@ -30,19 +32,25 @@ Figures, from the emulator's call log and chats and the database:
   after the first 30 (the burst both token buckets start with, which flatters short runs);
 * lost: users with no message in their chat (with the outbox rows sent, dead, or still pending when the cap ran
   out); duplicates: users with more than one message; and messages that do not name the user's order;
-* 429 answers to ``sendMessage`` (and how many after the first); the longest pause between two deliveries;
-* CPU time of the sender's thread, the emulator's thread and the rest (the database driver's threads), and where
-  the sender's wall time went per message: claiming, rendering (of it SQL), the HTTP request, marking sent, pacing.
+* 429 answers to ``sendMessage`` (and how many after the first second); the longest pause between two deliveries;
+* per-chat order: ``--more M`` reminders more to each of the first ``--chats K`` users (default 3 to 20), written
+  after all the first ones; the bench checks every chat got its rows' messages in the order the rows were written;
+* CPU time of the sender's thread, the emulator's thread and the rest (the database driver's threads), CPU per
+  message, and where a message's wall time went (summed over the requests in flight): rendering (of it SQL), the
+  HTTP request, marking sent (the group commit's wait included), pacing; claiming and giving rows back.
 
 Options to find out why a figure is low, without changing the bot: ``--batch`` (rows per claim),
-``--sender-rate`` (the sender's own overall rate, burst unchanged), ``--latency`` (milliseconds the emulator waits
-before answering each Bot API request, as the network to Telegram would add).
+``--sender-rate`` (the sender's own overall rate, burst unchanged), ``--concurrency`` (requests in flight),
+``--latency`` (milliseconds the emulator waits before answering each Bot API request, as the network to Telegram
+would add).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
+import gc
 import itertools
 import os
 import statistics
@@ -63,12 +71,13 @@ from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bench.common import FIRST_USER, bench_order, scratch_postgres, unique
-from bot.app import build_bot
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.outbox import OutboxSender
 from bot.ratelimit import OVERALL, Limits, Rate
+from bot.sender_session import build_sender_bot
+from bot.storage.catalog_cache import CatalogCache
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.orders import order_values
@@ -104,7 +113,7 @@ from tests.seed import seed_catalog, seed_users
 TOKEN = "424242:bench-outbox-token-AAAAAAAAAAAAAAAAAAAAAAAA"
 OFFSET = timedelta(hours=2)  # the reminder two hours before the start (the seeded organiser's [24h, 2h])
 KIND = OutboxKind.SESSION_REMINDER.value
-DB_PHASES = ("claim", "blocked_users", "sent", "retry", "dead", "mark_blocked")
+DB_PHASES = ("claim", "blocked_users", "sent_many", "release", "retry", "dead", "mark_blocked")
 T = TypeVar("T")
 
 
@@ -175,7 +184,9 @@ def reminder_row(order_id: int, user_id: int, session_id: int, kind: str, now: d
     }
 
 
-async def prepare(sessions: async_sessionmaker, n: int, now: datetime) -> tuple[dict[int, str], str]:
+async def prepare(
+    sessions: async_sessionmaker, n: int, now: datetime, chats: int = 0, more: int = 0
+) -> tuple[dict[int, str], str]:
     """Catalog, users, orders, reminders and their outbox rows; returns user id -> order code, and a note."""
     seeded = await seed_catalog(sessions, now)
     users = list(range(FIRST_USER, FIRST_USER + n))
@@ -259,11 +270,37 @@ async def prepare(sessions: async_sessionmaker, n: int, now: datetime) -> tuple[
                     for order_id in rest
                 ],
             )
+    # Per-chat order: the first ``chats`` users get ``more`` reminders more, written after all the first ones (the
+    # same text, other dedup keys), more than the chat's burst of 3, so their chat is deferred in between.
+    extra = [
+        reminder_row(
+            order_id, FIRST_USER + order_id - 1, session_id, before_kind(OFFSET + timedelta(seconds=j), session_id), now
+        )
+        for j in range(1, more + 1)
+        for order_id in range(1, min(chats, n) + 1)
+    ]
+    if extra:
+        async with sessions() as db, db.begin():
+            await db.execute(insert(OutboxRow), extra)
     note = (
         f"{len(by_job)} outbox rows written by domain.use_cases.deadlines.send_due_reminders,"
-        f" {len(rest)} in bulk in its shape"
+        f" {len(rest)} in bulk in its shape; {len(extra)} more: {more} each to {min(chats, n)} users"
     )
     return code_of, note
+
+
+async def out_of_order(sessions: async_sessionmaker) -> int:
+    """Chats where a later row (by id) got an earlier message than a row before it."""
+    async with sessions() as db:
+        rows = await db.execute(
+            select(OutboxRow.chat_id, OutboxRow.sent_message_id)
+            .where(OutboxRow.kind == KIND, OutboxRow.status == "sent")
+            .order_by(OutboxRow.chat_id, OutboxRow.id)
+        )
+        ids: defaultdict[int, list[int]] = defaultdict(list)
+        for chat_id, message_id in rows:
+            ids[chat_id].append(message_id)
+    return sum(1 for got in ids.values() if got != sorted(got))
 
 
 async def outbox_counts(sessions: async_sessionmaker) -> Counter[str]:
@@ -271,7 +308,7 @@ async def outbox_counts(sessions: async_sessionmaker) -> Counter[str]:
         rows = await db.execute(
             select(OutboxRow.status, func.count()).where(OutboxRow.kind == KIND).group_by(OutboxRow.status)
         )
-        return Counter(dict(rows.tuples().all()))
+        return Counter(dict(rows.all()))
 
 
 async def remaining(sessions: async_sessionmaker) -> int:
@@ -291,19 +328,19 @@ class Meter:
         self.sql: defaultdict[str, float] = defaultdict(float)
         self.statements: defaultdict[str, int] = defaultdict(int)
         self.requested_sleep = 0.0
-        self.phase = "other"
+        self.phase: contextvars.ContextVar[str] = contextvars.ContextVar("phase", default="other")  # per task
         self.on = False
 
     def wrap(self, name: str, function: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
         async def timed(*args: Any, **kwargs: Any) -> T:
-            outer, self.phase = self.phase, name
+            token = self.phase.set(name)
             start = time.perf_counter()
             try:
                 return await function(*args, **kwargs)
             finally:
                 self.seconds[name] += time.perf_counter() - start
                 self.count[name] += 1
-                self.phase = outer
+                self.phase.reset(token)
 
         return timed
 
@@ -316,15 +353,17 @@ class Meter:
         def _after(conn: Any, *_: Any) -> None:
             started = conn.info["bench_started"].pop()
             if self.on:
-                self.sql[self.phase] += time.perf_counter() - started
-                self.statements[self.phase] += 1
+                phase = self.phase.get()
+                self.sql[phase] += time.perf_counter() - started
+                self.statements[phase] += 1
 
 
 def instrument(sender: OutboxSender, meter: Meter) -> None:
     """Time the sender's steps by wrapping them on this one instance: the queue's database calls, rendering,
-    sending, each pass, and the pacing sleeps."""
+    sending, marking sent (the group commit's wait included), each run, and the pacing sleeps."""
     steps: list[tuple[object, str, str]] = [(sender.queue, name, name) for name in DB_PHASES]
-    steps += [(sender.renderer, "render", "render"), (sender, "_send", "send"), (sender, "_pass", "pass")]
+    steps += [(sender.renderer, "render", "render"), (sender, "_send", "send"), (sender.marks, "mark", "mark")]
+    steps += [(sender, "_run", "run")]
     for target, attribute, phase in steps:
         setattr(target, attribute, meter.wrap(phase, getattr(target, attribute)))
     sleep = sender.sleep
@@ -355,9 +394,9 @@ def thread_cpu() -> dict[str, float]:
 
 
 async def drain_tight(sender: OutboxSender, sessions: async_sessionmaker, deadline: float) -> None:
-    """``deliver_due()`` back to back, as the scheduler would with an interval of about 0."""
+    """``drain()`` (the scheduler's job) back to back, as the scheduler would with an interval of about 0."""
     while time.monotonic() < deadline:
-        if await sender.deliver_due() == 0:
+        if await sender.drain() == 0:
             if await remaining(sessions) == 0:
                 return
             await asyncio.sleep(0.05)  # rows waiting for a later due time (a retry): nothing to do now
@@ -389,7 +428,8 @@ async def run(args: argparse.Namespace, engine: AsyncEngine, db_name: str) -> No
     sessions = session_factory(engine)
     now = datetime.now(UTC)
     started = time.perf_counter()
-    code_of, note = await prepare(sessions, n, now)
+    code_of, note = await prepare(sessions, n, now, args.chats, args.more)
+    expected_rows = n + min(args.chats, n) * args.more
 
     emulator = Emulator(limits=EmulatorLimits(global_rate=limit, global_burst=int(limit)))
     for user_id in code_of:
@@ -401,29 +441,37 @@ async def run(args: argparse.Namespace, engine: AsyncEngine, db_name: str) -> No
     print(f"setup: {n} users, orders, reminders and outbox rows in {time.perf_counter() - started:.1f} s ({note})")
 
     settings = Settings(telegram_api_url=emulator.base_url, bot_token=TOKEN)
-    bot = build_bot(settings, TOKEN)
+    bot = build_sender_bot(settings, TOKEN)
     try:
         sender_limits = Limits(overall=Rate(args.sender_rate, OVERALL.burst)) if args.sender_rate else Limits()
         sender_options: dict[str, Any] = {"limits": sender_limits}
         if args.batch:
             sender_options["batch"] = args.batch
-        sender = OutboxSender(bot, sessions, I18n("en"), SystemClock(), **sender_options)
+        if args.concurrency:
+            sender_options["concurrency"] = args.concurrency
+        cache = CatalogCache()  # as bot.app builds the dispatcher's, which the runner gives the sender
+        sender = OutboxSender(bot, sessions, I18n("en"), SystemClock(), catalog_cache=cache, **sender_options)
         meter = Meter()
         meter.listen(engine)
         instrument(sender, meter)
-        mode = f"the APScheduler job every {args.scheduler:g} s" if args.scheduler else "deliver_due() in a tight loop"
+        mode = f"the APScheduler job every {args.scheduler:g} s" if args.scheduler else "drain() in a tight loop"
         print(
-            f"sender: OutboxSender(batch={sender.batch}), its overall rate {sender_limits.overall.rate.per_second:g}/s"
+            f"sender: OutboxSender(batch={sender.batch}, concurrency={sender.concurrency}), its overall rate"
+            f" {sender_limits.overall.rate.per_second:g}/s"
             f" (burst {sender_limits.overall.rate.burst:g}); {mode}; emulator: {limit:g}/s overall"
             f" (burst {int(limit)}), 1/s per chat (burst 3)"
             f"{f', {args.latency:g} ms before each answer' if args.latency else ''}"
         )
-        cap = n / limit * 1.5 + 60
+        cap = expected_rows / limit * 1.5 + 60
+        if not args.no_freeze:
+            gc.freeze()  # as bot.runner does once started: the objects of the start are never scanned again
         cpu_before, emulator_cpu_before, main_cpu_before = time.process_time(), await host.cpu(), time.thread_time()
         threads_before = thread_cpu()
         wall_start = time.monotonic()
         meter.on = True
         progress = asyncio.create_task(report_progress(emulator, wall_start))
+        lags: list[tuple[float, float]] = []
+        watcher = asyncio.create_task(watch_loop(lags, wall_start))
         try:
             if args.scheduler:
                 await drain_scheduled(sender, sessions, wall_start + cap, args.scheduler)
@@ -432,6 +480,7 @@ async def run(args: argparse.Namespace, engine: AsyncEngine, db_name: str) -> No
         finally:
             meter.on = False
             progress.cancel()
+            watcher.cancel()
         wall = time.monotonic() - wall_start
         main_cpu, emulator_cpu = time.thread_time() - main_cpu_before, await host.cpu() - emulator_cpu_before
         total_cpu = time.process_time() - cpu_before
@@ -450,8 +499,10 @@ async def run(args: argparse.Namespace, engine: AsyncEngine, db_name: str) -> No
         user_id: [m for m in world.chats[user_id].messages.values() if m.sender_id == world.bot.id]
         for user_id in code_of
     }
-    silent = sum(1 for messages in per_user.values() if not messages)
-    doubled = sum(1 for messages in per_user.values() if len(messages) > 1)
+    wanted = {user_id: 1 + (args.more if user_id - FIRST_USER < args.chats else 0) for user_id in code_of}
+    silent = sum(max(0, wanted[u] - len(messages)) for u, messages in per_user.items())
+    doubled = sum(max(0, len(messages) - wanted[u]) for u, messages in per_user.items())
+    disordered = await out_of_order(sessions)
     wrong = sum(
         1
         for user_id, messages in per_user.items()
@@ -461,14 +512,14 @@ async def run(args: argparse.Namespace, engine: AsyncEngine, db_name: str) -> No
     unsent = counts["pending"] + counts["sending"]
     too_many = statuses[429]
 
-    print(f"\n{db_name}, {n} reminders, wall {wall:.1f} s (cap {cap:.0f} s)")
+    print(f"\n{db_name}, {expected_rows} reminders to {n} users, wall {wall:.1f} s (cap {cap:.0f} s)")
     if not times:
         print("  nothing was delivered")
         return
     span = times[-1] - times[0]
     whole = rate(times, 0)
     steady = rate(times, int(limit))
-    print(f"  delivered      {len(times)} of {n}, first to last successful sendMessage {span:.1f} s")
+    print(f"  delivered      {len(times)} of {expected_rows}, first to last successful sendMessage {span:.1f} s")
     if whole:
         print(f"  delivered/s    {whole:.2f} = {whole / limit:.3f} of the {limit:g}/s limit")
     if steady:
@@ -477,16 +528,23 @@ async def run(args: argparse.Namespace, engine: AsyncEngine, db_name: str) -> No
             f" (the starting burst)"
         )
     print(
-        f"  lost           {silent} users without a message; outbox rows: {counts['sent']} sent,"
+        f"  lost           {silent} messages missing from the users' chats; outbox rows: {counts['sent']} sent,"
         f" {counts['dead']} dead, {unsent} still pending"
     )
-    print(f"  duplicates     {doubled} users with more than one message; {wrong} messages not naming the user's order")
+    print(
+        f"  duplicates     {doubled} messages more than the users' rows; {wrong} messages not naming the user's order"
+    )
+    print(
+        f"  order          {disordered} chats whose rows' messages are out of the rows' order"
+        f" ({min(args.chats, n)} chats with {1 + args.more} messages)"
+    )
     waited = sum(
         ((call.response or {}).get("parameters") or {}).get("retry_after", 0) for call in sends if call.status == 429
     )
     first_429 = next(((i, c.at) for i, c in enumerate(sends) if c.status == 429), None)
+    late = sum(1 for c in sends if c.status == 429 and c.at - sends[0].at > 1.0)
     print(
-        f"  429s           {too_many} (after the first: {max(too_many - 1, 0)}); sendMessage answers: "
+        f"  429s           {too_many} (after the first second: {late}); sendMessage answers: "
         + ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items()))
         + (
             f"; the first on call {first_429[0] + 1}, {first_429[1] - times[0]:.1f} s in; {waited} s of"
@@ -502,6 +560,8 @@ async def run(args: argparse.Namespace, engine: AsyncEngine, db_name: str) -> No
         f"  pauses         longest {max(gaps, default=0) * 1000:.0f} ms between two deliveries;"
         f" {sum(g > 0.2 for g in gaps)} over 200 ms"
         + (f"; per whole second min {min(full)}, median {statistics.median(full):g}, max {max(full)}" if full else "")
+        + f"; the sender's event loop stalled over 100 ms {len(lags)} times, {sum(lag for _, lag in lags):.1f} s"
+        + (f" in all (longest {max(lag for _, lag in lags) * 1000:.0f} ms)" if lags else "")
     )
 
     # CPU and where the sender's time went
@@ -518,26 +578,33 @@ async def run(args: argparse.Namespace, engine: AsyncEngine, db_name: str) -> No
         + f"; {main_cpu / len(times) * 1000:.2f} ms of sender CPU per message"
     )
     delivered = max(len(times), 1)
-    passes = meter.count["pass"]
-    pass_time = meter.seconds["pass"]
     db_time = sum(meter.seconds[p] for p in DB_PHASES) + meter.sql["render"]
-    busy = pass_time - meter.seconds["pacing sleep"]
 
     def ms(phase: str) -> str:
         return f"{meter.seconds[phase] / delivered * 1000:.2f}"
 
     print(
-        f"  per message    render {ms('render')} ms (of it SQL {meter.sql['render'] / delivered * 1000:.2f} ms in"
-        f" {meter.statements['render'] / delivered:.1f} statements), HTTP send {ms('send')} ms (429 waits"
-        f" included), mark sent {ms('sent')} ms, claim {ms('claim')} ms, blocked check {ms('blocked_users')} ms,"
-        f" pacing sleep {ms('pacing sleep')} ms ({meter.count['pacing sleep']} sleeps,"
-        f" {meter.seconds['pacing sleep'] - meter.requested_sleep:.2f} s more than asked in all)"
+        f"  per message    (wall, summed over the requests in flight) render {ms('render')} ms (of it SQL"
+        f" {meter.sql['render'] / delivered * 1000:.2f} ms in {meter.statements['render'] / delivered:.1f}"
+        f" statements), HTTP send {ms('send')} ms, mark sent {ms('mark')} ms (group commits:"
+        f" {meter.count['sent_many']}, {meter.count['mark'] / max(meter.count['sent_many'], 1):.1f} rows each),"
+        f" pacing sleep {ms('pacing sleep')} ms"
+        f" ({meter.count['pacing sleep']} sleeps); claim {ms('claim')} ms ({meter.count['claim']} claims), rows"
+        f" given back {meter.count['release']} times, blocked check {ms('blocked_users')} ms"
     )
     print(
-        f"  database       {db_time:.1f} s = {db_time / max(busy, 1e-9):.0%} of the sender's busy time"
-        f" ({busy:.1f} s: passes {pass_time:.1f} s less pacing sleep), {db_time / wall:.0%} of wall;"
-        f" {passes} passes of {delivered / max(passes, 1):.1f} rows, {wall - pass_time:.1f} s outside passes"
+        f"  database       {db_time:.1f} s of statements and transactions, {db_time / wall:.0%} of wall;"
+        f" {meter.count['run']} drain runs, {wall - meter.seconds['run']:.1f} s outside them"
     )
+
+
+async def watch_loop(lags: list[tuple[float, float]], start: float) -> None:
+    """Stalls of the sender's event loop: (seconds in, how much later than asked a 10 ms sleep woke)."""
+    while True:
+        before = time.monotonic()
+        await asyncio.sleep(0.01)
+        if (late := time.monotonic() - before - 0.01) > 0.1:
+            lags.append((before - start, late))
 
 
 async def report_progress(emulator: Emulator, start: float) -> None:
@@ -581,10 +648,14 @@ async def main() -> None:
         "--sender-rate",
         type=float,
         default=0,
-        help="the sender's own overall rate per second (default: bot.ratelimit's, 30)",
+        help="the sender's own overall rate per second (default: bot.ratelimit's)",
     )
     parser.add_argument("--limit", type=float, default=30.0, help="the emulator's overall limit per second (30)")
     parser.add_argument("--latency", type=float, default=0, help="ms the emulator waits before each answer (0)")
+    parser.add_argument("--concurrency", type=int, default=0, help="requests in flight (default: OutboxSender's)")
+    parser.add_argument("--no-freeze", action="store_true", help="do not gc.freeze() before the run (as before)")
+    parser.add_argument("--chats", type=int, default=20, help="users who get more than one message (20)")
+    parser.add_argument("--more", type=int, default=3, help="messages more to each of those users (3)")
     parser.add_argument(
         "--scheduler",
         type=float,

@@ -1,6 +1,7 @@
 """Telegram's outbound limits as token buckets: ~1 message/s per chat (short bursts allowed), 20 per minute per
 group, ~30/s overall. The sender asks how long until a chat may get its next message and spends a token when it
-sends; a chat that has to wait does not hold up the others."""
+sends; a chat that has to wait does not hold up the others. A 429 from Telegram holds the chat's bucket, and the
+overall one when the chat cannot have been the reason (:meth:`Limits.flooded`)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,16 @@ class Bucket:
         self._refill(now)
         self.tokens -= 1
 
+    def spent(self, now: float) -> float:
+        """Tokens of the burst in use."""
+        self._refill(now)
+        return self.rate.burst - self.tokens
+
+    def hold(self, now: float, seconds: float) -> None:
+        """No token for ``seconds`` from now."""
+        self._refill(now)
+        self.tokens = min(self.tokens, 1 - seconds * self.rate.per_second)
+
     def full(self, now: float) -> bool:
         self._refill(now)
         return self.tokens >= self.rate.burst
@@ -55,13 +66,16 @@ class Limits:
     ) -> None:
         self.per_chat, self.per_group, self.clock, self.max_chats = per_chat, per_group, clock, max_chats
         self.overall = Bucket(overall, clock())
+        self.hold_on_flood = True
         self._chats: dict[int, Bucket] = {}
 
     @classmethod
     def unlimited(cls) -> Limits:
         """No waiting at all: for tests that are not about pacing."""
         huge = Rate(1e9, 1e9)
-        return cls(per_chat=huge, per_group=huge, overall=huge)
+        limits = cls(per_chat=huge, per_group=huge, overall=huge)
+        limits.hold_on_flood = False
+        return limits
 
     def _chat(self, chat_id: int, now: float) -> Bucket:
         bucket = self._chats.get(chat_id)
@@ -82,3 +96,13 @@ class Limits:
         now = self.clock()
         self._chat(chat_id, now).take(now)
         self.overall.take(now)
+
+    def flooded(self, chat_id: int, retry_after: float) -> bool:
+        """Telegram answered 429 to a message for ``chat_id`` (the sender defers that chat). If the chat had used no
+        more of its burst than this message, its own limit cannot have been the reason: Telegram's overall count ran
+        ahead of ours, and the overall bucket gives no token for ``retry_after`` seconds. Returns whether it did."""
+        now = self.clock()
+        overall = self._chat(chat_id, now).spent(now) <= 1 + 1e-9
+        if overall and self.hold_on_flood:
+            self.overall.hold(now, retry_after)
+        return overall

@@ -8,6 +8,9 @@ backoff. After the last attempt the error goes to the caller, as it would withou
 A request that timed out may have reached Telegram: retrying it can, rarely, deliver a message twice. For a reply to
 the person who is waiting for it, a rare duplicate is better than silence.
 
+The outbox sender does not use this middleware (its own session: :mod:`bot.sender_session`): sleeping out a 429
+inside one request would hold up every other chat's message; it defers that chat instead (:mod:`bot.outbox`).
+
 At start, :func:`check_telegram` asks ``getMe`` a few times on its own (not through this middleware) and turns what
 can go wrong into one line (:class:`TelegramUnusable`): a refused token, an unreachable server.
 """

@@ -1,6 +1,7 @@
 """The outbox: :class:`SqlOutboxRepository` (``domain.ports.OutboxRepository``) adds messages inside a use case's
 transaction, so a message exists only if its change was committed; :class:`OutboxQueue` is the same table as a
-queue for the sender: claim due rows under a lease, then mark each sent, retried or dead.
+queue for the sender: claim due rows under a lease, then mark them sent (many in one statement), give them back
+(many in one statement, each with its own due time) or close them.
 
 Claiming sets ``status='sending'`` and moves ``due_at`` to the end of the lease; a sender that dies mid-batch leaves
 its rows to be claimed again when the lease runs out (at least once). On PostgreSQL the claim skips rows another
@@ -12,16 +13,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Insert, Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.storage.db import changed_rows
+from bot.storage.db import changed_rows, dialect_insert
 from bot.storage.tables import OrderRow, OutboxRow, UserRow
 from domain.model.messages import OutboxMessage
 
 LEASE = timedelta(seconds=60)
+_OUTBOX = cast(Table, OutboxRow.__table__)  # Core statements run with many parameter sets (executemany)
+
+
+@cache
+def _insert_message(dialect: str) -> Insert:
+    """A message's INSERT, built once per dialect (its values come as parameters); a taken dedup key adds nothing."""
+    return dialect_insert(dialect, OutboxRow).on_conflict_do_nothing(index_elements=[OutboxRow.dedup_key])
 
 
 class SqlOutboxRepository:
@@ -29,22 +38,22 @@ class SqlOutboxRepository:
         self._db = session
 
     async def add(self, message: OutboxMessage) -> None:
-        exists = await self._db.scalar(select(func.count()).where(OutboxRow.dedup_key == message.dedup_key))
-        if exists:
-            return  # the same change asked twice: one message
-        self._db.add(
-            OutboxRow(
-                kind=message.kind.value,
-                chat_id=message.chat_id,
-                payload=message.payload,
-                dedup_key=message.dedup_key,
-                status="pending",
-                attempts=0,
-                due_at=message.due_at,
-                created_at=message.due_at,
-            )
+        # ON CONFLICT DO NOTHING on the unique dedup key: the same change asked twice is one message, without a
+        # look-up first (and a concurrent insert of the same key waits for that transaction instead of failing).
+        db = await self._db.connection()
+        await db.execute(
+            _insert_message(db.dialect.name),
+            {
+                "kind": message.kind.value,
+                "chat_id": message.chat_id,
+                "payload": message.payload,
+                "dedup_key": message.dedup_key,
+                "status": "pending",
+                "attempts": 0,
+                "due_at": message.due_at,
+                "created_at": message.due_at,
+            },
         )
-        await self._db.flush()
 
     async def order_for_message(self, kind: str, chat_id: int, message_id: int) -> int | None:
         payload = await self._db.scalar(
@@ -65,6 +74,24 @@ class SqlOutboxRepository:
             .order_by(OutboxRow.id)
         )
         return [(int(chat_id), int(message_id)) for chat_id, message_id in rows if message_id is not None]
+
+    async def record_shown(self, message: OutboxMessage, message_id: int) -> None:
+        db = await self._db.connection()
+        await db.execute(
+            _insert_message(db.dialect.name),
+            {
+                "kind": message.kind.value,
+                "chat_id": message.chat_id,
+                "payload": message.payload,
+                "dedup_key": message.dedup_key,
+                "status": "sent",  # shown already: never claimed, found by sent_messages
+                "attempts": 0,
+                "due_at": message.due_at,
+                "created_at": message.due_at,
+                "sent_at": message.due_at,
+                "sent_message_id": message_id,
+            },
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +150,30 @@ class OutboxQueue:
         if not count_attempt:  # flood control is Telegram's pace, not a failure of this row
             values["attempts"] = OutboxRow.attempts - 1
         await self._set(row_id, **values)
+
+    async def sent_many(self, marks: Sequence[tuple[int, int | None]], now: datetime) -> None:
+        """Mark rows sent, each with the id of the message Telegram made of it, in one statement (executemany)."""
+        table = _OUTBOX
+        async with self.sessions() as db, db.begin():
+            await db.execute(
+                update(table)
+                .where(table.c.id == bindparam("row_id"), table.c.status == "sending")
+                .values(status="sent", sent_at=now, sent_message_id=bindparam("message_id"), last_error=None),
+                [{"row_id": row_id, "message_id": message_id} for row_id, message_id in marks],
+            )
+
+    async def release(self, rows: Sequence[tuple[int, datetime]], error: str, count_attempt: bool = False) -> None:
+        """Give claimed rows back to the queue, each due again at its own time, in one statement (executemany);
+        unless ``count_attempt``, the claim does not count as an attempt (waiting for a limit is not failing)."""
+        table = _OUTBOX
+        values: dict[str, Any] = {"status": "pending", "due_at": bindparam("due"), "last_error": error[:500]}
+        if not count_attempt:
+            values["attempts"] = table.c.attempts - 1
+        async with self.sessions() as db, db.begin():
+            await db.execute(
+                update(table).where(table.c.id == bindparam("row_id"), table.c.status == "sending").values(**values),
+                [{"row_id": row_id, "due": due} for row_id, due in rows],
+            )
 
     async def dead(self, row_id: int, now: datetime, error: str) -> None:
         await self._set(row_id, status="dead", sent_at=now, last_error=error[:500])

@@ -1,17 +1,35 @@
-"""Claiming outbox rows: two senders at once never take the same row, and nothing is left behind."""
+"""Claiming outbox rows: two senders at once never take the same row, and nothing is left behind. The sender on
+top of it: several requests in flight, each chat's messages one at a time and in order, a 429 or a network error
+deferring only that chat, nothing lost or doubled."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from collections.abc import AsyncGenerator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter
+from aiogram.methods import CopyMessage, TelegramMethod
+from aiogram.types import MessageId
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.i18n import I18n
+from bot.outbox import OutboxSender
+from bot.ratelimit import Limits
 from bot.storage.db import session_factory
 from bot.storage.outbox import OutboxQueue
 from bot.storage.tables import OutboxRow
+from domain.model.messages import OutboxKind
 from tests.conftest import engine_twin
+from tests.fakes import FixedClock
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 KINDS = ["tourist.order_confirmed"]
+TOKEN = "42:outbox-sender-test"
 
 
 async def test_two_senders_share_the_rows_without_overlap(engine) -> None:
@@ -69,3 +87,165 @@ async def test_a_row_in_flight_is_not_claimed_again_until_its_lease_ends(engine)
     assert (again.id, again.attempts) == (first.id, 2)
     await queue.sent(again.id, NOW, 42)
     assert await queue.claim(NOW.replace(minute=10), KINDS, 10) == []
+
+
+# ---- the sender: several requests in flight, each chat in order ----------------------------------------------------
+
+
+class SlowTelegram(BaseSession):
+    """Answers ``copyMessage`` after ``delay`` seconds (a network round trip), recording when each request started
+    and ended; ``fail`` holds, per chat, the errors its next requests raise (after the delay)."""
+
+    def __init__(self, delay: float = 0.02) -> None:
+        super().__init__()
+        self.delay = delay
+        self.started: list[tuple[int, int]] = []  # (chat, the row's number) in the order requests left
+        self.delivered: list[tuple[int, int]] = []  # (chat, the row's number) as Telegram accepted them
+        self.flying: dict[int, int] = {}  # chat -> requests in flight now
+        self.most_in_flight = 0
+        self.most_per_chat = 0
+        self.fail: dict[int, list[BaseException]] = {}
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
+        assert isinstance(method, CopyMessage)
+        chat, number = int(method.chat_id), method.message_id
+        self.started.append((chat, number))
+        self.flying[chat] = self.flying.get(chat, 0) + 1
+        self.most_in_flight = max(self.most_in_flight, sum(self.flying.values()))
+        self.most_per_chat = max(self.most_per_chat, self.flying[chat])
+        try:
+            await asyncio.sleep(self.delay)
+            if self.fail.get(chat):
+                raise self.fail[chat].pop(0)
+            self.delivered.append((chat, number))
+            return MessageId(message_id=len(self.delivered))
+        finally:
+            self.flying[chat] -= 1
+
+    async def close(self) -> None:
+        pass
+
+    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:  # pragma: no cover
+        raise NotImplementedError
+        yield b""
+
+
+def copy_row(chat_id: int, number: int) -> OutboxRow:
+    """A row whose message is a copy of message ``number`` (so the request says which row it is)."""
+    return OutboxRow(
+        kind=OutboxKind.TEAM_COPY.value,
+        chat_id=chat_id,
+        payload={"from_chat": 1, "message_id": number},
+        dedup_key=f"copy:{chat_id}:{number}",
+        status="pending",
+        attempts=0,
+        due_at=NOW,
+        created_at=NOW,
+    )
+
+
+async def sender_on(
+    sessions: async_sessionmaker, telegram: SlowTelegram, clock: FixedClock, **options: Any
+) -> tuple[OutboxSender, Bot]:
+    bot = Bot(token=TOKEN, session=telegram)
+    return OutboxSender(bot, sessions, I18n("en"), clock, limits=Limits.unlimited(), **options), bot
+
+
+async def all_rows(sessions: async_sessionmaker) -> list[OutboxRow]:
+    async with sessions() as db:
+        return list(await db.scalars(select(OutboxRow).order_by(OutboxRow.id)))
+
+
+async def test_requests_fly_together_but_each_chat_s_messages_one_after_another_in_order(engine) -> None:
+    sessions = session_factory(engine)
+    async with sessions() as db, db.begin():  # four chats, five messages each, interleaved as they were written
+        db.add_all(copy_row(chat, number) for number in range(5) for chat in (11, 12, 13, 14))
+    telegram = SlowTelegram()
+    sender, _bot = await sender_on(sessions, telegram, FixedClock(NOW), batch=7, concurrency=8)
+    assert await sender.drain() == 20
+    assert telegram.most_in_flight > 1  # several requests at once
+    assert telegram.most_per_chat == 1  # never two for one chat
+    for chat in (11, 12, 13, 14):
+        assert [n for c, n in telegram.delivered if c == chat] == list(range(5))
+    rows = await all_rows(sessions)
+    assert {row.status for row in rows} == {"sent"}  # marked, in group commits
+    assert all(row.sent_message_id is not None for row in rows)
+
+
+async def test_a_429_for_one_chat_defers_that_chat_only(engine) -> None:
+    sessions = session_factory(engine)
+    async with sessions() as db, db.begin():
+        db.add_all(copy_row(chat, number) for number in range(3) for chat in (21, 22, 23))
+    telegram = SlowTelegram()
+    telegram.fail[21] = [
+        TelegramRetryAfter(
+            method=CopyMessage(chat_id=21, from_chat_id=1, message_id=0),
+            message="Too Many Requests: retry after 30",
+            retry_after=30,
+        )
+    ]
+    clock = FixedClock(NOW)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    sender, _bot = await sender_on(sessions, telegram, clock, sleep=sleep)
+    assert await sender.drain() == 6  # the other chats' messages, in the same run
+    assert slept == []  # nobody waited out the 30 s
+    assert sorted(telegram.delivered) == [(chat, n) for chat in (22, 23) for n in range(3)]
+    waiting = [row for row in await all_rows(sessions) if row.chat_id == 21]
+    assert [(row.status, row.attempts) for row in waiting] == [("pending", 0)] * 3  # waiting is not failing
+    assert all(row.due_at.replace(tzinfo=UTC) >= NOW + timedelta(seconds=30) for row in waiting)
+    assert [row.due_at for row in waiting] == sorted(row.due_at for row in waiting)  # they come back in order
+    clock.advance(seconds=31)
+    assert await sender.drain() == 3
+    assert [n for c, n in telegram.delivered if c == 21] == [0, 1, 2]
+
+
+async def test_a_network_error_loses_nothing_and_doubles_nothing_and_keeps_the_order(engine) -> None:
+    sessions = session_factory(engine)
+    async with sessions() as db, db.begin():
+        db.add_all(copy_row(chat, number) for number in range(3) for chat in (31, 32))
+    telegram = SlowTelegram()
+    telegram.fail[31] = [
+        TelegramNetworkError(
+            method=CopyMessage(chat_id=31, from_chat_id=1, message_id=0),
+            message="ClientConnectorError: connection reset",
+        )
+    ]
+    clock = FixedClock(NOW)
+    sender, _bot = await sender_on(sessions, telegram, clock)
+    assert await sender.drain() == 3  # chat 32's; chat 31's first failed, its others wait behind it
+    first, *others = [row for row in await all_rows(sessions) if row.chat_id == 31]
+    assert (first.status, first.attempts, first.last_error) == ("pending", 1, "ClientConnectorError: connection reset")
+    assert [(row.status, row.attempts) for row in others] == [("pending", 0)] * 2
+    clock.advance(seconds=3)  # past the backoff of a first failure (2 s)
+    assert await sender.drain() == 3
+    assert [n for c, n in telegram.delivered if c == 31] == [0, 1, 2]  # each once, in order
+    assert len(telegram.delivered) == 6
+    assert {row.status for row in await all_rows(sessions)} == {"sent"}
+
+
+async def test_a_long_hold_for_everyone_gives_the_rows_back_instead_of_keeping_them_past_their_lease(engine) -> None:
+    sessions = session_factory(engine)
+    async with sessions() as db, db.begin():
+        db.add_all(copy_row(chat, 0) for chat in (41, 42))
+    ticks = [1000.0]
+    limits = Limits(clock=lambda: ticks[0])
+    limits.take(41)
+    assert limits.flooded(41, 30)  # Telegram asked every chat to wait 30 s
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    telegram = SlowTelegram()
+    sender = OutboxSender(
+        Bot(token=TOKEN, session=telegram), sessions, I18n("en"), FixedClock(NOW), limits=limits, sleep=sleep
+    )
+    assert await sender.drain() == 0
+    assert slept == [] and telegram.started == []
+    rows = await all_rows(sessions)
+    assert [(row.status, row.attempts) for row in rows] == [("pending", 0)] * 2
+    assert all(row.due_at.replace(tzinfo=UTC) >= NOW + timedelta(seconds=29) for row in rows)

@@ -63,3 +63,32 @@ def test_idle_chats_are_forgotten_when_too_many() -> None:
     clock.now += 5  # every bucket is full again
     limits.take(1000)
     assert len(limits._chats) <= 2
+
+
+def test_a_429_to_a_chat_that_sent_one_message_holds_every_chat() -> None:
+    """The chat used no more than this message of its burst: Telegram's overall count ran ahead of ours."""
+    clock = Clock()
+    limits = Limits(clock=clock)
+    limits.take(42)
+    assert limits.flooded(42, 3) is True
+    assert limits.overall_wait() == 3.0
+    assert limits.chat_wait(43) == 0  # a chat's own bucket is untouched; the overall one holds everyone
+    clock.now += 3
+    assert limits.overall_wait() == 0
+
+
+def test_a_429_to_a_chat_that_spent_its_burst_holds_only_that_chat() -> None:
+    """The sender defers that chat; the others go on at the overall rate."""
+    clock = Clock()
+    limits = Limits(clock=clock)
+    for _ in range(3):
+        limits.take(42)
+    assert limits.flooded(42, 5) is False
+    assert limits.overall_wait() == 0
+
+
+def test_unlimited_never_holds() -> None:
+    limits = Limits.unlimited()
+    limits.take(42)
+    assert limits.flooded(42, 30) is True
+    assert limits.overall_wait() == 0
