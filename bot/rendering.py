@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import segno
-
 from bot.desk_topics import topic_for
 from handlers import notifications
 from handlers.ui import Languages
@@ -18,6 +16,8 @@ QR_BORDER = 4  # the quiet zone the QR standard asks for, in modules
 
 def qr_png(text: str, size_px: int = QR_SIZE_PX) -> bytes:
     """A PNG of ``text`` as a QR code, about ``size_px`` wide with its quiet zone."""
+    import segno  # here, not at the top: ~0.6 MiB the bot keeps for life, needed only when a ticket is sent
+
     qr = segno.make_qr(text, error="m")
     modules, _height = qr.symbol_size(scale=1, border=QR_BORDER)
     buffer = io.BytesIO()

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import phonenumbers
-
 from domain.errors import InvalidPhone
 
 
@@ -33,6 +31,8 @@ def normalize_phone(raw: str) -> str:
 
     Telegram shares contacts without the leading ``+``; numbers are international by construction there.
     """
+    import phonenumbers  # here, not at the top: ~0.8 MiB the bot keeps for life, for the few who share a phone
+
     text = raw.strip()
     if not text.startswith("+"):
         text = "+" + text
