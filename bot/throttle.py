@@ -1,14 +1,18 @@
 """Per-user throttle: one person flooding the bot is answered at a pace Telegram accepts, everyone else as usual.
 
-Each user has a token bucket: ``BURST`` updates at once, then ``PER_SECOND`` more every second. A real tourist never
-reaches it: a whole booking is a dozen taps spread over a minute, and nobody keeps up more than one update a second
-for twenty seconds; even a program tapping through a booking as fast as the bot answers (the e2e tests do: 13 taps
-in about a second) stays under ``BURST``. A script or a stuck key does not: it gets at most ``BURST`` answers, then
-one notice in its language that it is going too fast (once per flood: the flood ends when the bucket is full again),
-and what it sends meanwhile is dropped unanswered, one update a second still getting through, which is Telegram's
-"about one message a second in a chat". A dropped button press still gets an empty ``answerCallbackQuery`` (not a
-chat message), so the client's spinner stops. The burst itself may meet Telegram's flood control once; the retry
-middleware (bot/telegram_retry.py) then waits as Telegram asks.
+Each user has a token bucket: ``BURST`` updates at once, refilled at ``PER_SECOND`` while the user is calm. A person
+never empties it: each tap waits for the screen it asked for, and nobody reads a screen and taps its next button more
+than ``PER_SECOND`` times a second for long (a whole booking is a dozen taps and some typing; the e2e tourists pause
+like a person, see ``tests/e2e/tourist.py``), so the refill keeps up however long they go on. A script or a stuck key
+sends far faster than that: it empties the bucket within a handful of updates, gets at most ``BURST`` answers, then
+one notice in its language that it is going too fast, and what it sends meanwhile is dropped unanswered. While it
+floods, the bucket refills at ``FLOOD_PER_SECOND`` only, Telegram's "about one message a second in a chat"; the flood
+ends (and a later one is told again) when the bucket is full again. A dropped button press still gets an empty
+``answerCallbackQuery`` (not a chat message), so the client's spinner stops. The first few answers of a flood may meet
+Telegram's flood control once; the retry middleware (bot/telegram_retry.py) then waits as Telegram asks.
+
+Why two rates rather than one: one rate has to be both above the fastest person (or they are throttled after the
+burst) and at most Telegram's one message a second (or a sustained flood is answered faster than Telegram accepts).
 
 Never throttled: updates in the operator group and from ``ADMIN_IDS`` (the desk), payments (``pre_checkout_query``
 must be answered within seconds; ``successful_payment`` is money received) and every update kind a user cannot send
@@ -38,8 +42,9 @@ from handlers.ui import N_, Languages
 
 log = logging.getLogger(__name__)
 
-BURST = 20  # updates a user may send at once
-PER_SECOND = 1.0  # and then this many a second
+BURST = 6  # updates a user may send at once (a flood gets this many answers)
+PER_SECOND = 3.0  # the refill while calm: a person reading each screen taps less often than this, however long
+FLOOD_PER_SECOND = 1.0  # the refill while flooding: Telegram's pace for messages in one chat
 SWEEP_EVERY_S = 60.0  # how often idle users' buckets are forgotten
 
 TOO_FAST = N_(
@@ -67,10 +72,15 @@ class Throttle:
     """Token buckets per user id; ``monotonic`` is injectable so tests move time by hand."""
 
     def __init__(
-        self, burst: int = BURST, per_second: float = PER_SECOND, monotonic: Callable[[], float] = time.monotonic
+        self,
+        burst: int = BURST,
+        per_second: float = PER_SECOND,
+        monotonic: Callable[[], float] = time.monotonic,
+        flood_per_second: float = FLOOD_PER_SECOND,
     ) -> None:
         self.burst = float(burst)
         self.per_second = per_second
+        self.flood_per_second = min(flood_per_second, per_second)
         self.monotonic = monotonic
         self._buckets: dict[int, _Bucket] = {}
         self._swept = monotonic()
@@ -82,7 +92,8 @@ class Throttle:
         bucket = self._buckets.get(user_id)
         if bucket is None:
             bucket = self._buckets[user_id] = _Bucket(self.burst, now)
-        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.per_second)
+        rate = self.flood_per_second if bucket.flooding else self.per_second
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * rate)
         bucket.updated = now
         if bucket.tokens >= self.burst:
             bucket.flooding = False  # calm long enough: a later flood is a new one
@@ -97,7 +108,7 @@ class Throttle:
     def _sweep(self, now: float) -> None:
         """Forget the users whose bucket has filled up again: they start afresh, as a new user would."""
         self._swept = now
-        refill = self.burst / self.per_second
+        refill = self.burst / self.flood_per_second
         for user_id in [u for u, b in self._buckets.items() if now - b.updated >= refill]:
             del self._buckets[user_id]
 

@@ -45,6 +45,8 @@ class OutboxKind(enum.StrEnum):
     CANNED_REPLY = "tourist.canned_reply"  # a template an operator picked, in the tourist's language
     TEAM_MESSAGE = "team.message"  # an operator writes to a tourist or an organiser: the header (and the text)
     TEAM_COPY = "team.copy"  # copyMessage of an operator's message (photo, voice, ...) after its header
+    # recorded, never sent: a screen the bot showed in an update (not through the outbox), kept so it can be redrawn
+    ORDER_CARD = "tourist.order_card"  # the order card shown when the tourist booked; redrawn when the order changes
 
 
 @dataclass(frozen=True, slots=True)

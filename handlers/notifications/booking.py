@@ -16,6 +16,7 @@ from handlers.notifications.parts import (
     order_kb,
     organiser_tr,
     payload_order,
+    redraw_order_cards,
     summary,
     tourist_tr,
 )
@@ -58,10 +59,11 @@ def settled_text(view: OrderView, tr: Translator) -> str:
 
 
 def disarm_requests(rc: RenderContext, view: OrderView) -> AfterSend:
-    """After the outcome is told: the organiser's request and its reminder lose Confirm/Decline and say how the
-    booking was settled (an operator may have answered for the organiser)."""
+    """After the outcome is told: the tourist's order card shows it, and the organiser's request and its reminder
+    lose Confirm/Decline and say how the booking was settled (an operator may have answered for the organiser)."""
 
     async def disarm(_message_id: int) -> None:
+        await redraw_order_cards(rc, view)
         if view.order.booking is BookingStatus.AWAITING_ORGANISER:
             return
         text = settled_text(view, organiser_tr(view, rc.i18n))

@@ -14,7 +14,7 @@ from domain.model.messages import OutboxKind
 from domain.model.orders import BookingStatus, PaymentStatus, format_order_code
 from domain.use_cases import order_changes as oc
 from handlers.notifications import RenderContext, Rendered, renders
-from handlers.notifications.parts import order_kb, organiser_tr, payload_order, summary, tourist_tr
+from handlers.notifications.parts import cards_redrawn, order_kb, organiser_tr, payload_order, summary, tourist_tr
 from handlers.read_models import OrderView
 from handlers.tourist.callbacks import EventCb
 from handlers.ui import Translator, button
@@ -114,7 +114,7 @@ async def order_changed(rc: RenderContext) -> Rendered | None:
         markup = InlineKeyboardMarkup(inline_keyboard=[[button("🗓 " + _("Other dates"), EventCb(event=view.event.id))]])
     else:
         return None
-    return Rendered("\n".join(lines), markup)
+    return Rendered("\n".join(lines), markup, after_send=cards_redrawn(rc, view))
 
 
 @renders(OutboxKind.ORDER_REFUNDED)
@@ -134,7 +134,7 @@ async def order_refunded(rc: RenderContext) -> Rendered | None:
         ),
         _("Depending on your bank it may take a few days to show on your account."),
     ]
-    return Rendered("\n".join(lines), order_kb(view, tr))
+    return Rendered("\n".join(lines), order_kb(view, tr), after_send=cards_redrawn(rc, view))
 
 
 @renders(OutboxKind.TOURIST_NUDGE)

@@ -4,17 +4,20 @@ organiser's questions, the button that opens the order."""
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime
 
 from aiogram import html
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup
 
 from domain.model.catalog import Organiser, localized
+from domain.model.messages import OutboxKind
 from domain.model.orders import Order
-from handlers.notifications import RenderContext
+from handlers.notifications import AfterSend, RenderContext
 from handlers.read_models import OrderView, load_order
 from handlers.tourist.callbacks import Below, BelowCb
 from handlers.tourist.labels import ticket_type_name
+from handlers.tourist.orders import order_card_kb, render_order_card
 from handlers.ui import Languages, Translator, button
 
 
@@ -72,6 +75,30 @@ async def edit_sent(rc: RenderContext, key: str, text: str, markup: InlineKeyboa
             await rc.bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
 
 
+async def redraw_order_cards(rc: RenderContext, view: OrderView) -> None:
+    """The order card the tourist was shown when booking (``OutboxKind.ORDER_CARD``, recorded by
+    ``handlers.tourist.orders.show_booked_card``) redrawn as the order stands now, with only the buttons that still
+    apply: it never keeps saying "waiting for the organiser… seats held" once the order was confirmed, declined,
+    paid or cancelled."""
+    tr = tourist_tr(view, rc.i18n)
+    now = rc.now or datetime.now(UTC)
+    can_cancel = view.order.can_be_cancelled_by_tourist(view.session.starts_at, now)
+    text = render_order_card(tr, view, now)
+    markup = order_card_kb(tr, view.order, can_cancel, keep=True)
+    await edit_sent(rc, f"{OutboxKind.ORDER_CARD.value}:{view.id}", text, markup)
+
+
+def cards_redrawn(rc: RenderContext, view: OrderView) -> AfterSend:
+    """``after_send`` of a message telling the tourist their order changed: :func:`redraw_order_cards`."""
+
+    async def redraw(_message_id: int) -> None:
+        await redraw_order_cards(rc, view)
+
+    return redraw
+
+
 async def payload_order(rc: RenderContext) -> OrderView | None:
-    """The order the outbox row is about (``payload["order_id"]``), re-read at send time; None if it is gone."""
-    return await load_order(rc.uow, int(rc.payload["order_id"]))
+    """The order the outbox row is about (``payload["order_id"]``), re-read at send time; None if it is gone. Read
+    without a transaction (``uow.read()``): the sender renders several rows at once, and on SQLite a transaction
+    would queue each for the write lock; the message shows the order as it stands, a use case decides nothing on it."""
+    return await load_order(rc.uow.read(), int(rc.payload["order_id"]))

@@ -13,7 +13,14 @@ from domain.model.orders import BookingStatus, PaymentStatus, TicketStatus, form
 from domain.model.payments import invoice_payload
 from handlers.notifications import AfterSend, Invoice, RenderContext, Rendered, renders
 from handlers.notifications.booking import confirmed_text
-from handlers.notifications.parts import edit_sent, order_kb, payload_order, summary, tourist_tr
+from handlers.notifications.parts import (
+    edit_sent,
+    order_kb,
+    payload_order,
+    redraw_order_cards,
+    summary,
+    tourist_tr,
+)
 from handlers.notifications.reminders import refresh_participants
 from handlers.read_models import OrderView
 from handlers.tourist.labels import ticket_type_name
@@ -125,12 +132,13 @@ async def ticket(rc: RenderContext) -> Rendered | None:
 
 def redraw_after_payment(rc: RenderContext, view: OrderView) -> AfterSend:
     """Once the ticket is out, the messages that still asked for the money are redrawn: the tourist's "confirmed,
-    please pay" and the organiser's participant lists of the session."""
+    please pay", the order card shown when booking and the organiser's participant lists of the session."""
 
     async def redraw(_message_id: int) -> None:
         tr = tourist_tr(view, rc.i18n)
         key = f"{OutboxKind.ORDER_CONFIRMED.value}:{view.id}"
         await edit_sent(rc, key, confirmed_text(view, tr), order_kb(view, tr))
+        await redraw_order_cards(rc, view)
         await refresh_participants(rc, view.session.id)
 
     return redraw

@@ -21,6 +21,7 @@ from handlers.notifications import RenderContext, Rendered, renders
 from handlers.notifications.booking import request_kb, request_lines
 from handlers.notifications.parts import (
     answer_lines,
+    cards_redrawn,
     edit_sent,
     order_kb,
     organiser_tr,
@@ -87,7 +88,7 @@ async def order_expired(rc: RenderContext) -> Rendered | None:
     markup = InlineKeyboardMarkup(
         inline_keyboard=[[button("🗓 " + _("Book again"), BelowCb(to=Below.EVENT, id=view.event.id))]]
     )
-    return Rendered("\n".join(lines), markup)
+    return Rendered("\n".join(lines), markup, after_send=cards_redrawn(rc, view))
 
 
 @renders(OutboxKind.SESSION_REMINDER)

@@ -12,7 +12,7 @@ from domain.model.catalog import localized
 from domain.model.messages import OutboxKind
 from domain.model.orders import PaymentStatus, format_order_code
 from handlers.notifications import RenderContext, Rendered, renders
-from handlers.notifications.parts import payload_order, summary, tourist_tr
+from handlers.notifications.parts import cards_redrawn, payload_order, summary, tourist_tr
 from handlers.read_models import load_session, read_session
 from handlers.tourist.browse import event_card, event_card_text
 from handlers.tourist.callbacks import Below, BelowCb
@@ -71,7 +71,7 @@ async def session_cancelled(rc: RenderContext) -> Rendered | None:
     else:
         lines.append(_("Have a look at our other events:"))
         rows.append([button("🗺 " + _("Events"), BelowCb(to=Below.EVENTS))])
-    return Rendered("\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows))
+    return Rendered("\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows), after_send=cards_redrawn(rc, view))
 
 
 @renders(OutboxKind.SESSION_CANCELLED_ORGANISER)

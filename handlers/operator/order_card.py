@@ -271,10 +271,12 @@ async def order_card(
     tr: Translator,
     now: datetime,
     done: str | None = None,
-    zone: str | None = None,
+    *,
+    zone: str | None,
 ) -> tuple[str, InlineKeyboardMarkup] | None:
     """The card of order ``order_id`` and its buttons; None if there is no such order. Times are in ``zone``
-    (``DESK_TIMEZONE``), else the first region's."""
+    (``DESK_TIMEZONE``), else the first region's: every caller passes the setting, so no redraw of the card can
+    fall back to another zone than the one it was opened in."""
     view = await load_order(uow, order_id, payments=True, history=CARD_AUDIT_ENTRIES)
     if view is None:
         return None
@@ -287,7 +289,7 @@ async def order_card(
 
 
 async def history_screen(
-    uow: UnitOfWork, order_id: int, page: int, tr: Translator, zone: str | None = None
+    uow: UnitOfWork, order_id: int, page: int, tr: Translator, zone: str | None
 ) -> tuple[str, InlineKeyboardMarkup] | None:
     """Page ``page`` of the order's history, oldest first, times in ``zone`` (else the first region's); None if
     there is no such order."""

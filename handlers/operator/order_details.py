@@ -28,6 +28,7 @@ from handlers.operator.order_flow import (
     show_typed_done,
     view_or_refuse,
 )
+from handlers.settings import HandlerSettings
 from handlers.tourist.messaging import answer_query, show
 from handlers.ui import Translator
 
@@ -42,10 +43,17 @@ HOTEL_RESULTS = 8
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.TICKET))
 async def on_order_ticket(
-    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock
+    query: CallbackQuery,
+    callback_data: OrderDeskCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    settings: HandlerSettings,
 ) -> None:
     now = clock.now()
-    view = await view_or_refuse(query, uow, callback_data.order, tr, now, lambda v: oc.can_reissue(v.order))
+    view = await view_or_refuse(
+        query, uow, callback_data.order, tr, now, lambda v: oc.can_reissue(v.order), zone=settings.desk_timezone
+    )
     if view is None:
         return
     _ = tr.gettext
@@ -62,18 +70,26 @@ async def on_order_ticket(
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.TICKET_YES))
 async def on_order_ticket_replace(
-    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, operator: Operator
+    query: CallbackQuery,
+    callback_data: OrderDeskCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    operator: Operator,
+    settings: HandlerSettings,
 ) -> None:
     now = clock.now()
     try:
         order = await oc.reissue_ticket(uow, callback_data.order, operator.actor, now)
     except DomainError as error:
-        await refresh_card(query, uow, callback_data.order, tr, now, domain_error_text(error, tr))
+        await refresh_card(
+            query, uow, callback_data.order, tr, now, domain_error_text(error, tr), zone=settings.desk_timezone
+        )
         return
     what = tr.gettext("ticket replaced, new code {ticket} sent").format(
         ticket=f"<code>{html.quote(order.ticket_code or '')}</code>"
     )
-    await show_done(query, uow, callback_data.order, tr, now, operator, what)
+    await show_done(query, uow, callback_data.order, tr, now, operator, what, zone=settings.desk_timezone)
 
 
 # ---- the hotel -------------------------------------------------------------------------------------------------------
@@ -85,10 +101,16 @@ def _no_hotel_row(tr: Translator, order_id: int) -> list[InlineKeyboardButton]:
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.HOTEL))
 async def on_order_hotel(
-    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, state: FSMContext
+    query: CallbackQuery,
+    callback_data: OrderDeskCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+    settings: HandlerSettings,
 ) -> None:
     now = clock.now()
-    view = await view_or_refuse(query, uow, callback_data.order, tr, now, editable(now))
+    view = await view_or_refuse(query, uow, callback_data.order, tr, now, editable(now), zone=settings.desk_timezone)
     if view is None:
         return
     _ = tr.gettext
@@ -160,6 +182,7 @@ async def on_order_hotel_pick(
     clock: Clock,
     operator: Operator,
     state: FSMContext,
+    settings: HandlerSettings,
 ) -> None:
     now = clock.now()
     await leave_order_input(state)
@@ -167,7 +190,9 @@ async def on_order_hotel_pick(
     try:
         order = await oc.set_hotel(uow, callback_data.order, hotel_id, operator.actor, now)
     except DomainError as error:
-        await refresh_card(query, uow, callback_data.order, tr, now, domain_error_text(error, tr))
+        await refresh_card(
+            query, uow, callback_data.order, tr, now, domain_error_text(error, tr), zone=settings.desk_timezone
+        )
         return
     async with uow:
         hotel = await uow.catalog.hotel(order.hotel_id) if order.hotel_id else None
@@ -176,7 +201,7 @@ async def on_order_hotel_pick(
         what = tr.gettext("hotel set to {hotel}, total {amount}").format(hotel=html.quote(hotel.name), amount=total)
     else:
         what = tr.gettext("hotel removed, total {amount}").format(amount=total)
-    await show_done(query, uow, callback_data.order, tr, now, operator, what)
+    await show_done(query, uow, callback_data.order, tr, now, operator, what, zone=settings.desk_timezone)
 
 
 # ---- the note --------------------------------------------------------------------------------------------------------
@@ -184,9 +209,15 @@ async def on_order_hotel_pick(
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.NOTE))
 async def on_order_note(
-    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, state: FSMContext
+    query: CallbackQuery,
+    callback_data: OrderDeskCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+    settings: HandlerSettings,
 ) -> None:
-    view = await view_or_refuse(query, uow, callback_data.order, tr, clock.now())
+    view = await view_or_refuse(query, uow, callback_data.order, tr, clock.now(), zone=settings.desk_timezone)
     if view is None:
         return
     prompt = tr.gettext(
@@ -199,7 +230,14 @@ async def on_order_note(
 
 @router.message(OrderDeskInput.note, F.text, ~F.text.startswith("/"))
 async def on_order_note_typed(
-    message: Message, bot: Bot, uow: UnitOfWork, tr: Translator, clock: Clock, operator: Operator, state: FSMContext
+    message: Message,
+    bot: Bot,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    operator: Operator,
+    state: FSMContext,
+    settings: HandlerSettings,
 ) -> None:
     now = clock.now()
     data = await answer_data(message, state)
@@ -213,4 +251,6 @@ async def on_order_note_typed(
         await state.clear()
         await message.reply(domain_error_text(error, tr))
         return
-    await show_typed_done(message, bot, state, data, uow, tr, now, operator, tr.gettext("note added"))
+    await show_typed_done(
+        message, bot, state, data, uow, tr, now, operator, tr.gettext("note added"), zone=settings.desk_timezone
+    )

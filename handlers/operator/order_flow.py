@@ -56,10 +56,18 @@ def _done_line(operator: Operator, what: str) -> str:
 
 
 async def refresh_card(
-    query: CallbackQuery, uow: UnitOfWork, order_id: int, tr: Translator, now: datetime, alert: str | None = None
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    order_id: int,
+    tr: Translator,
+    now: datetime,
+    alert: str | None = None,
+    *,
+    zone: str | None,
 ) -> None:
-    """Answer the press (with ``alert`` if given) and show the card as it is now."""
-    card = await order_card(uow, order_id, tr, now)
+    """Answer the press (with ``alert`` if given) and show the card as it is now, times in the desk's ``zone``
+    (``settings.desk_timezone``)."""
+    card = await order_card(uow, order_id, tr, now, zone=zone)
     if card is None:
         await answer_query(query, tr.gettext("There is no such order."), alert=True)
         return
@@ -68,10 +76,18 @@ async def refresh_card(
 
 
 async def show_done(
-    query: CallbackQuery, uow: UnitOfWork, order_id: int, tr: Translator, now: datetime, operator: Operator, what: str
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    order_id: int,
+    tr: Translator,
+    now: datetime,
+    operator: Operator,
+    what: str,
+    *,
+    zone: str | None,
 ) -> None:
-    """Answer "Done." and show the card with a line saying who did ``what``."""
-    card = await order_card(uow, order_id, tr, now, _done_line(operator, what))
+    """Answer "Done." and show the card (times in the desk's ``zone``) with a line saying who did ``what``."""
+    card = await order_card(uow, order_id, tr, now, _done_line(operator, what), zone=zone)
     await answer_query(query, tr.gettext("Done."))
     if card is not None:
         await show(query, *card)
@@ -94,6 +110,8 @@ async def view_or_refuse(
     tr: Translator,
     now: datetime,
     applies: Callable[[OrderView], bool] | None = None,
+    *,
+    zone: str | None,
 ) -> OrderView | None:
     """The order if the press still ``applies`` to it; otherwise the press is answered with the fresh card."""
     view = await load_order(uow, order_id)
@@ -101,7 +119,7 @@ async def view_or_refuse(
         await answer_query(query, tr.gettext("There is no such order."), alert=True)
         return None
     if applies is not None and not applies(view):
-        await refresh_card(query, uow, order_id, tr, now, domain_error_text(InvalidTransition(), tr))
+        await refresh_card(query, uow, order_id, tr, now, domain_error_text(InvalidTransition(), tr), zone=zone)
         return None
     return view
 
@@ -155,11 +173,13 @@ async def show_typed_done(
     now: datetime,
     operator: Operator,
     what: str,
+    *,
+    zone: str | None,
 ) -> None:
-    """The typed input did ``what``: stop waiting, and show the card with who did it in the message it was asked
-    in (a new answer to ``message`` if that cannot be edited)."""
+    """The typed input did ``what``: stop waiting, and show the card (times in the desk's ``zone``) with who did it
+    in the message it was asked in (a new answer to ``message`` if that cannot be edited)."""
     await state.clear()
-    card = await order_card(uow, asked_order(data), tr, now, _done_line(operator, what))
+    card = await order_card(uow, asked_order(data), tr, now, _done_line(operator, what), zone=zone)
     if card is None:
         return
     text, markup = card

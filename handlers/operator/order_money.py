@@ -32,6 +32,7 @@ from handlers.operator.order_flow import (
     show_typed_done,
     view_or_refuse,
 )
+from handlers.settings import HandlerSettings
 from handlers.tourist.messaging import answer_query, show
 from handlers.ui import N_, Translator
 
@@ -49,11 +50,22 @@ NO_REFUND_API = N_(
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.CANCEL))
 async def on_order_cancel(
-    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock
+    query: CallbackQuery,
+    callback_data: OrderDeskCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    settings: HandlerSettings,
 ) -> None:
     now = clock.now()
     view = await view_or_refuse(
-        query, uow, callback_data.order, tr, now, lambda v: oc.can_cancel(v.order, v.session, v.event, now)
+        query,
+        uow,
+        callback_data.order,
+        tr,
+        now,
+        lambda v: oc.can_cancel(v.order, v.session, v.event, now),
+        zone=settings.desk_timezone,
     )
     if view is None:
         return
@@ -78,14 +90,22 @@ async def on_order_cancel(
 
 @router.callback_query(OrderDeskCb.filter(F.action.in_({OrderDeskAction.CANCEL_REFUND, OrderDeskAction.CANCEL_KEEP})))
 async def on_order_cancel_confirm(
-    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, operator: Operator
+    query: CallbackQuery,
+    callback_data: OrderDeskCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    operator: Operator,
+    settings: HandlerSettings,
 ) -> None:
     now = clock.now()
     refund = callback_data.action is OrderDeskAction.CANCEL_REFUND
     try:
         order = await oc.cancel_order(uow, callback_data.order, operator.actor, now, refund=refund)
     except DomainError as error:
-        await refresh_card(query, uow, callback_data.order, tr, now, domain_error_text(error, tr))
+        await refresh_card(
+            query, uow, callback_data.order, tr, now, domain_error_text(error, tr), zone=settings.desk_timezone
+        )
         return
     if order.refunded_minor and refund:
         what = tr.gettext("cancelled, refund of {amount} recorded").format(
@@ -95,7 +115,7 @@ async def on_order_cancel_confirm(
         what = tr.gettext("cancelled, refund due")
     else:
         what = tr.gettext("cancelled")
-    await show_done(query, uow, callback_data.order, tr, now, operator, what)
+    await show_done(query, uow, callback_data.order, tr, now, operator, what, zone=settings.desk_timezone)
 
 
 # ---- refund ----------------------------------------------------------------------------------------------------------
@@ -103,10 +123,15 @@ async def on_order_cancel_confirm(
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.REFUND))
 async def on_order_refund(
-    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock
+    query: CallbackQuery,
+    callback_data: OrderDeskCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    settings: HandlerSettings,
 ) -> None:
     now = clock.now()
-    view = await view_or_refuse(query, uow, callback_data.order, tr, now, owes_tourist)
+    view = await view_or_refuse(query, uow, callback_data.order, tr, now, owes_tourist, zone=settings.desk_timezone)
     if view is None:
         return
     _ = tr.gettext
@@ -135,7 +160,13 @@ async def on_order_refund(
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.REFUND_ALL))
 async def on_order_refund_all(
-    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, operator: Operator
+    query: CallbackQuery,
+    callback_data: OrderDeskCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    operator: Operator,
+    settings: HandlerSettings,
 ) -> None:
     now = clock.now()
     async with uow:
@@ -143,20 +174,28 @@ async def on_order_refund_all(
     try:
         order = await oc.record_refund(uow, callback_data.order, operator.actor, now)
     except DomainError as error:
-        await refresh_card(query, uow, callback_data.order, tr, now, domain_error_text(error, tr))
+        await refresh_card(
+            query, uow, callback_data.order, tr, now, domain_error_text(error, tr), zone=settings.desk_timezone
+        )
         return
     amount = order.refunded_minor - (before.refunded_minor if before else 0)
     returned = (owed_back_text(before, tr) if before else "") or tr.money(amount, order.currency)  # per currency
     what = tr.gettext("refund of {amount} recorded").format(amount=returned)
-    await show_done(query, uow, callback_data.order, tr, now, operator, what)
+    await show_done(query, uow, callback_data.order, tr, now, operator, what, zone=settings.desk_timezone)
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.REFUND_AMOUNT))
 async def on_order_refund_amount(
-    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, state: FSMContext
+    query: CallbackQuery,
+    callback_data: OrderDeskCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+    settings: HandlerSettings,
 ) -> None:
     now = clock.now()
-    view = await view_or_refuse(query, uow, callback_data.order, tr, now, owes_tourist)
+    view = await view_or_refuse(query, uow, callback_data.order, tr, now, owes_tourist, zone=settings.desk_timezone)
     if view is None:
         return
     _ = tr.gettext
@@ -176,7 +215,14 @@ async def on_order_refund_amount(
 
 @router.message(OrderDeskInput.refund_amount, F.text, ~F.text.startswith("/"))
 async def on_order_refund_typed(
-    message: Message, bot: Bot, uow: UnitOfWork, tr: Translator, clock: Clock, operator: Operator, state: FSMContext
+    message: Message,
+    bot: Bot,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    operator: Operator,
+    state: FSMContext,
+    settings: HandlerSettings,
 ) -> None:
     now = clock.now()
     data = await answer_data(message, state)
@@ -205,4 +251,4 @@ async def on_order_refund_typed(
         await message.reply(domain_error_text(error, tr, order.currency))
         return
     what = tr.gettext("refund of {amount} recorded").format(amount=tr.money(amount, order.currency))
-    await show_typed_done(message, bot, state, data, uow, tr, now, operator, what)
+    await show_typed_done(message, bot, state, data, uow, tr, now, operator, what, zone=settings.desk_timezone)

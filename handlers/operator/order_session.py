@@ -41,7 +41,7 @@ async def on_order_sessions(
     settings: HandlerSettings,
 ) -> None:
     now = clock.now()
-    view = await view_or_refuse(query, uow, callback_data.order, tr, now, editable(now))
+    view = await view_or_refuse(query, uow, callback_data.order, tr, now, editable(now), zone=settings.desk_timezone)
     if view is None:
         return
     async with uow:
@@ -93,14 +93,16 @@ async def on_order_session_pick(
     try:
         order = await oc.change_session(uow, callback_data.order, callback_data.arg, operator.actor, now)
     except DomainError as error:
-        await refresh_card(query, uow, callback_data.order, tr, now, domain_error_text(error, tr))
+        await refresh_card(
+            query, uow, callback_data.order, tr, now, domain_error_text(error, tr), zone=settings.desk_timezone
+        )
         return
     async with uow:
         session = await uow.catalog.session(order.session_id)
     desk_clock = DeskClock(tr, await desk_zone(uow, settings.desk_timezone))
     when = desk_clock.datetime(session.starts_at) if session else ""
     what = tr.gettext("moved to {time}").format(time=when)
-    await show_done(query, uow, callback_data.order, tr, now, operator, what)
+    await show_done(query, uow, callback_data.order, tr, now, operator, what, zone=settings.desk_timezone)
 
 
 # ---- quantities ------------------------------------------------------------------------------------------------------
@@ -173,24 +175,29 @@ def _stale(tr: Translator) -> str:
     OrderDeskCb.filter(F.action.in_({OrderDeskAction.QUANTITIES, OrderDeskAction.QTY_INC, OrderDeskAction.QTY_DEC}))
 )
 async def on_order_quantities(
-    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock
+    query: CallbackQuery,
+    callback_data: OrderDeskCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    settings: HandlerSettings,
 ) -> None:
     now = clock.now()
-    view = await view_or_refuse(query, uow, callback_data.order, tr, now, editable(now))
+    view = await view_or_refuse(query, uow, callback_data.order, tr, now, editable(now), zone=settings.desk_timezone)
     if view is None:
         return
     types = view.event.ticket_types
     if callback_data.q:
         draft = parse_draft(callback_data.q, len(types))
         if draft is None:
-            await refresh_card(query, uow, view.id, tr, now, _stale(tr))
+            await refresh_card(query, uow, view.id, tr, now, _stale(tr), zone=settings.desk_timezone)
             return
     else:
         booked = {item.ticket_type: item.quantity for item in view.order.items}
         draft = [booked.get(t.code, 0) for t in types]
     index = callback_data.arg
     if callback_data.action is not OrderDeskAction.QUANTITIES and not 0 <= index < len(types):
-        await refresh_card(query, uow, view.id, tr, now, _stale(tr))
+        await refresh_card(query, uow, view.id, tr, now, _stale(tr), zone=settings.desk_timezone)
         return
     if callback_data.action is OrderDeskAction.QTY_INC:
         if sum(draft) >= MAX_TICKETS_PER_ORDER:
@@ -209,7 +216,13 @@ async def on_order_quantities(
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.QTY_SAVE))
 async def on_order_quantities_save(
-    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, operator: Operator
+    query: CallbackQuery,
+    callback_data: OrderDeskCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    operator: Operator,
+    settings: HandlerSettings,
 ) -> None:
     now = clock.now()
     async with uow:
@@ -217,7 +230,7 @@ async def on_order_quantities_save(
         event = await uow.catalog.event(order.event_id) if order else None
     draft = parse_draft(callback_data.q, len(event.ticket_types)) if event else None
     if event is None or draft is None:
-        await refresh_card(query, uow, callback_data.order, tr, now, _stale(tr))
+        await refresh_card(query, uow, callback_data.order, tr, now, _stale(tr), zone=settings.desk_timezone)
         return
     quantities = {t.code: n for t, n in zip(event.ticket_types, draft, strict=True) if n}
     try:
@@ -226,10 +239,12 @@ async def on_order_quantities_save(
         await answer_query(query, domain_error_text(error, tr), alert=True)  # the editor stays: fix and save again
         return
     except DomainError as error:
-        await refresh_card(query, uow, callback_data.order, tr, now, domain_error_text(error, tr))
+        await refresh_card(
+            query, uow, callback_data.order, tr, now, domain_error_text(error, tr), zone=settings.desk_timezone
+        )
         return
     tickets = ", ".join(f"{ticket_type_name(i.ticket_type, tr)} × {i.quantity}" for i in changed.items)
     what = tr.gettext("tickets changed to {tickets}, total {amount}").format(
         tickets=html.quote(tickets), amount=tr.money(changed.total_minor, changed.currency)
     )
-    await show_done(query, uow, callback_data.order, tr, now, operator, what)
+    await show_done(query, uow, callback_data.order, tr, now, operator, what, zone=settings.desk_timezone)

@@ -131,10 +131,16 @@ async def on_order_view(
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.REFRESH))
 async def on_order_refresh(
-    query: CallbackQuery, callback_data: OrderDeskCb, uow: UnitOfWork, tr: Translator, clock: Clock, state: FSMContext
+    query: CallbackQuery,
+    callback_data: OrderDeskCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    clock: Clock,
+    state: FSMContext,
+    settings: HandlerSettings,
 ) -> None:
     await leave_order_input(state)
-    await refresh_card(query, uow, callback_data.order, tr, clock.now())
+    await refresh_card(query, uow, callback_data.order, tr, clock.now(), zone=settings.desk_timezone)
 
 
 @router.callback_query(OrderDeskCb.filter(F.action == OrderDeskAction.HISTORY))

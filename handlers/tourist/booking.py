@@ -41,7 +41,7 @@ from handlers.tourist.booking_screens import (
 from handlers.tourist.browse import event_card
 from handlers.tourist.callbacks import BookAction, BookCb
 from handlers.tourist.messaging import Present, answer_query, show
-from handlers.tourist.orders import order_card
+from handlers.tourist.orders import show_booked_card
 from handlers.ui import Translator
 
 router = Router(name=__name__)
@@ -394,7 +394,7 @@ async def on_booking_confirm(
     await answer_query(
         query, tr.gettext("Booking placed! Your order code is {code}.").format(code=format_order_code(order.code))
     )
-    await show(query, *await order_card(uow, order.stored_id, user.id, tr, clock.now(), keep=True))
+    await show_booked_card(query, uow, order.stored_id, user.id, tr, clock.now())
 
 
 @router.callback_query(BookCb.filter(F.action == BookAction.ABORT))

@@ -6,9 +6,11 @@ where the action makes sense; anything else is refused with an alert and nothing
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 from aiogram import F, Router, html
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -21,6 +23,7 @@ from aiogram.types import (
 
 from domain.errors import ConcurrentChange, InvalidTransition, NotAllowed, NotFound
 from domain.model.catalog import SessionStatus, localized
+from domain.model.messages import OutboxKind, keyed_message
 from domain.model.orders import (
     BookingStatus,
     Order,
@@ -170,7 +173,7 @@ async def order_card(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The card of one of the user's orders (``keep``: see :func:`order_card_kb`); :class:`NotAllowed` for a
     foreign, forged or missing order."""
-    async with uow:
+    async with uow.read():
         order = await get_own_order(uow, user_id, order_id)
         view = await read_order(uow, order.stored_id)
     if view is None:
@@ -179,13 +182,48 @@ async def order_card(
     return render_order_card(tr, view, now), order_card_kb(tr, view.order, can_cancel, keep)
 
 
+async def show_booked_card(
+    query: CallbackQuery, uow: UnitOfWork, order_id: int, user_id: int, tr: Translator, now: datetime
+) -> None:
+    """The order card a booking turns into (its confirmation, ``keep``), recorded as :data:`OutboxKind.ORDER_CARD`
+    with its message id: when the order is confirmed, declined, paid or cancelled later, that message is redrawn
+    (``handlers.notifications.parts.redraw_order_cards``) instead of still saying "waiting for the organiser"."""
+    message_id = await show(query, *await order_card(uow, order_id, user_id, tr, now, keep=True))
+    if message_id is None or query.message is None:
+        return
+    chat_id = query.message.chat.id
+    shown = keyed_message(OutboxKind.ORDER_CARD, chat_id, {"order_id": order_id}, now, order_id, message_id)
+    async with uow:
+        await uow.outbox.record_shown(shown, message_id)
+        await uow.commit()
+
+
+async def redraw_booked_cards(
+    query: CallbackQuery, uow: UnitOfWork, order_id: int, user_id: int, tr: Translator, now: datetime
+) -> None:
+    """The recorded booking cards of the order (:func:`show_booked_card`) other than the pressed message, redrawn
+    after the tourist changed the order from another message (e.g. cancelled it from "My orders")."""
+    if query.bot is None:
+        return
+    async with uow.read():
+        cards = await uow.outbox.sent_messages(f"{OutboxKind.ORDER_CARD.value}:{order_id}")
+    pressed = query.message.message_id if query.message is not None else None
+    cards = [(chat_id, message_id) for chat_id, message_id in cards if message_id != pressed]
+    if not cards:
+        return
+    text, markup = await order_card(uow, order_id, user_id, tr, now, keep=True)
+    for chat_id, message_id in cards:
+        with contextlib.suppress(TelegramBadRequest):
+            await query.bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
+
+
 async def orders_page(
     uow: UnitOfWork, user_id: int, page: int, tr: Translator, now: datetime
 ) -> tuple[str, InlineKeyboardMarkup]:
     """One page of the user's orders, newest first; a page beyond the last shows the last one."""
     _ = tr.gettext
     page = max(page, 0)
-    async with uow:
+    async with uow.read():
         orders, total = await uow.orders.for_user(user_id, page * PAGE_SIZE, PAGE_SIZE)
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
         if not orders and page > 0 and total:
@@ -275,7 +313,8 @@ async def on_order_view(
     query: CallbackQuery, callback_data: OrderCb, uow: UnitOfWork, user: User, tr: Translator, clock: Clock
 ) -> None:
     try:
-        text, markup = await order_card(uow, callback_data.order, user.id, tr, clock.now())
+        keep = await _booked_card_pressed(query, uow, callback_data.order)
+        text, markup = await order_card(uow, callback_data.order, user.id, tr, clock.now(), keep)
     except NotAllowed:
         await _refuse_not_yours(query, tr)
         return
@@ -317,9 +356,23 @@ async def on_order_cancel_confirm(
             order = await get_own_order(uow, user.id, callback_data.order)
         await _refuse_stale(query, uow, order, user, tr, now, changed=isinstance(error, ConcurrentChange))
         return
-    text, markup = await order_card(uow, order.stored_id, user.id, tr, now)
+    keep = await _booked_card_pressed(query, uow, order.stored_id)
+    text, markup = await order_card(uow, order.stored_id, user.id, tr, now, keep)
     await answer_query(query, tr.gettext("Booking {code} cancelled.").format(code=format_order_code(order.code)))
     await show(query, text, markup)
+    await redraw_booked_cards(query, uow, order.stored_id, user.id, tr, now)
+
+
+async def _booked_card_pressed(query: CallbackQuery, uow: UnitOfWork, order_id: int) -> bool:
+    """The press is on the card the booking turned into (:func:`show_booked_card`; "No, keep it" after Cancel): it
+    stays that card, its navigation opening below, so the message later redrawn is still the order's card."""
+    if query.message is None:
+        return False
+    async with uow:
+        shown = await uow.outbox.order_for_message(
+            OutboxKind.ORDER_CARD.value, query.message.chat.id, query.message.message_id
+        )
+    return shown == order_id
 
 
 async def _refuse_not_yours(query: CallbackQuery, tr: Translator) -> None:

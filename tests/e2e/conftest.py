@@ -25,7 +25,7 @@ failed.
 ``tourist_factory("Anna", "en")`` -> a :class:`tests.e2e.tourist.Tourist`.
 
 Every wait is event-driven (``World.wait_for``) and bounded; nothing sleeps on a timer (but for one bounded step at
-startup, see :func:`wait_polling`).
+startup, see :func:`wait_polling`, and a tourist's pause between two taps, as a person's: ``tests/e2e/tourist.py``).
 """
 
 from __future__ import annotations

@@ -8,11 +8,17 @@
 
 Messages are the emulator's transcript entries (``text`` as the user sees it, ``reply_markup``, ``edits``...).
 Every wait is ``World.wait_for`` (woken by each change in the world) and bounded by ``timeout``.
+
+A tourist acts like a person: each action waits for the bot's answer to the previous one, and starts at least
+:data:`PERSON_PAUSE` after the previous one started (the time to glance at a screen and tap; a script tapping at
+machine speed is what the bot's per-user throttle, bot/throttle.py, is there to stop).
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +26,7 @@ from sandbox.model import SimUser
 from sandbox.world import World
 
 REPLY_TIMEOUT = 8.0  # generous for CI; a reply normally takes milliseconds (retries after a 429 take seconds)
+PERSON_PAUSE = 0.4  # s between the starts of two actions: quicker than anyone reads a screen, slower than a script
 
 Button = dict[str, Any]
 ButtonMatch = str | object | Callable[[Button], bool]
@@ -44,6 +51,7 @@ class Tourist:
         self.user = user
         self.id = user.id
         self.timeout = timeout
+        self._acted: float | None = None  # time.monotonic() when the last action started
 
     def __repr__(self) -> str:
         return f"<Tourist {self.user.first_name} {self.id} {self.user.language_code}>"
@@ -100,8 +108,15 @@ class Tourist:
 
     # -- acting ----------------------------------------------------------------------------------------------------
 
+    async def _pace(self) -> None:
+        """Start the next action no sooner than :data:`PERSON_PAUSE` after the previous one started."""
+        if self._acted is not None and (left := self._acted + PERSON_PAUSE - time.monotonic()) > 0:
+            await asyncio.sleep(left)
+        self._acted = time.monotonic()
+
     async def send(self, text: str) -> dict[str, Any]:
         """Write ``text`` and wait for the bot's (first) reply to it."""
+        await self._pace()
         message = await self.world.user_sends(self.id, text)
         return await self.wait_reply(message["message_id"], f"reply to {text!r}")
 
@@ -122,6 +137,7 @@ class Tourist:
         message = message or self.last()
         data = self.find(match, message)
         edits, last_id = len(message["edits"]), self._last_id()
+        await self._pace()
         query_id = await self.world.user_presses(self.id, self.id, message["message_id"], data)
 
         def shown() -> dict[str, Any] | None:
@@ -142,6 +158,7 @@ class Tourist:
         message for the press and taken off again before the bot can see the world change.
         """
         data = packed(data)
+        await self._pace()
         sim = self.world.message(self.id, message_id)
         saved = copy.deepcopy(sim.data.get("reply_markup"))
         sim.data["reply_markup"] = {"inline_keyboard": [[{"text": "?", "callback_data": data}]]}

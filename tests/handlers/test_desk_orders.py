@@ -568,3 +568,26 @@ async def test_every_notice_of_an_operator_change_is_delivered(
         said(et, "Our team moved booking <b>{code}</b> to another session."),
     ]
     assert [sum(head in t for t in organiser_texts) for head in heads] == [1, 2, 1]  # in the organiser's language
+
+
+# ---- the desk's zone on every redraw of the card (issue 10, item 8) ---------------------------------------------
+
+
+class TestTheConfiguredDeskZone:
+    """With ``DESK_TIMEZONE`` set, the card keeps that zone when a button redraws it (Refresh, an action done, a
+    stale press), not only when /order opens it."""
+
+    @pytest.fixture
+    def settings(self, settings):
+        return settings.model_copy(update={"desk_timezone": "America/New_York"})
+
+    async def test_refresh_and_an_action_keep_the_desk_zone(self, operator_chat, sessions, seeded, clock) -> None:
+        order = await paid(sessions, seeded, clock)
+        card = await open_card(operator_chat, order)
+        assert "🗓 Wed, Dec 2, 04:00 (New York)" in operator_chat.last_text()  # 11:00 in Tallinn
+        await operator_chat.press("🔄 Refresh", message_id=card)
+        assert "🗓 Wed, Dec 2, 04:00 (New York)" in operator_chat.last_text()
+        await operator_chat.press("🚫 Cancel", message_id=card)
+        await operator_chat.press("💶 Cancel, money returned", message_id=card)
+        assert "Olga: cancelled" in operator_chat.last_text()
+        assert "🗓 Wed, Dec 2, 04:00 (New York)" in operator_chat.last_text()

@@ -17,7 +17,7 @@ from domain.errors import NotAllowed
 from domain.model.orders import Order, OrderItem, Stage, format_order_code
 from domain.use_cases.booking import PlaceOrder, place_order
 from domain.use_cases.profile import set_hotel
-from handlers.tourist.callbacks import OrderAction, OrderCb, OrdersPageCb
+from handlers.tourist.callbacks import BookAction, BookCb, OrderAction, OrderCb, OrdersPageCb
 from handlers.tourist.orders import PAGE_SIZE, order_card, stage_lines
 from tests.conftest import FixedClock
 from tests.handlers.chat import Chat
@@ -377,3 +377,85 @@ async def test_a_started_session_can_no_longer_be_cancelled(chat: Chat, seeded: 
     assert [a.text for a in chat.alerts()] == ["This booking can no longer be cancelled."]
     assert "This session has already taken place." in chat.last_text()
     assert (await order_row(sessions, order.id)).booking == "awaiting_organiser"
+
+
+# ---- the card shown when booking follows the order (issue 10, item 14) ------------------------------------------
+
+
+async def booked_card(chat: Chat, seeded: Seeded) -> int:
+    """The tourist books the cruise through the bot; the id of the order card the confirm turned into."""
+    from tests.handlers.test_browse_booking import book_to_summary
+
+    await chat.send("/start")
+    await book_to_summary(chat, seeded)
+    await chat.press_data(BookCb(action=BookAction.CONFIRM, session=seeded.session_id).pack())
+    card = chat.last_message()
+    assert "Waiting for the organiser to confirm. Your seats are held." in card.text
+    assert "✖️ Cancel booking" in chat.buttons(card.message_id)
+    return card.message_id
+
+
+def shown(chat: Chat, message_id: int) -> str:
+    return next(m.text for m in chat.messages() if m.message_id == message_id)
+
+
+async def answer_request(sender, organiser: Chat, reply: str) -> None:
+    """The booking request reaches the organiser, who answers it by replying; the outcome reaches the tourist."""
+    assert await sender.deliver_due() == 1
+    request = organiser.last_message()
+    await organiser.send(reply, reply_to=request.message_id)
+    assert await sender.deliver_due() >= 1
+
+
+async def test_the_booking_card_is_redrawn_when_the_organiser_confirms(
+    chat: Chat, seeded: Seeded, sender, organiser: Chat
+) -> None:
+    card = await booked_card(chat, seeded)
+    await answer_request(sender, organiser, "+")
+    text = shown(chat, card)
+    assert "Waiting for the organiser" not in text and "seats are held" not in text
+    assert "Confirmed." in text and "Pay at the meeting point" in text
+    assert "✖️ Cancel booking" in chat.buttons(card)  # still cancellable, and it says so truthfully
+
+
+async def test_the_booking_card_is_redrawn_when_the_organiser_declines(
+    chat: Chat, seeded: Seeded, sender, organiser: Chat
+) -> None:
+    card = await booked_card(chat, seeded)
+    await answer_request(sender, organiser, "- fully booked by a group")
+    text = shown(chat, card)
+    assert "Waiting for the organiser" not in text
+    assert "The organiser could not accept this booking." in text
+    assert "✖️ Cancel booking" not in chat.buttons(card)
+
+
+async def test_the_booking_card_is_redrawn_when_cancelled_from_my_orders(chat: Chat, seeded: Seeded, sessions) -> None:
+    card = await booked_card(chat, seeded)
+    [order] = await orders_of(sessions, chat.user_id)
+    await chat.send("/orders")
+    await chat.press(format_order_code(order.code))
+    listed = chat.last_message().message_id
+    assert listed != card
+    await chat.press("Cancel booking", message_id=listed)
+    await chat.press("Yes, cancel it", message_id=listed)
+    text = shown(chat, card)
+    assert "Waiting for the organiser" not in text and "You cancelled this booking." in text
+    assert "✖️ Cancel booking" not in chat.buttons(card)
+    assert "Open the event" in " ".join(chat.buttons(card))  # its navigation stays (and still opens below)
+
+
+async def orders_of(sessions: async_sessionmaker, user_id: int) -> list[OrderRow]:
+    async with sessions() as db:
+        return list(await db.scalars(select(OrderRow).where(OrderRow.user_id == user_id)))
+
+
+async def test_the_booking_card_stays_a_card_after_no_keep_it(chat: Chat, seeded: Seeded) -> None:
+    """Cancel → "No, keep it" on the booking card draws the card again with its navigation still opening below, so
+    the message redrawn later is still the order's card, not a list the tourist moved on to."""
+    card = await booked_card(chat, seeded)
+    await chat.press("Cancel booking", message_id=card)
+    await chat.press("No, keep it", message_id=card)
+    assert "Waiting for the organiser" in shown(chat, card)
+    await chat.press("Back to my orders", message_id=card)
+    assert "Waiting for the organiser" in shown(chat, card)  # the list opened below
+    assert chat.last_message().message_id != card

@@ -520,3 +520,37 @@ async def test_the_confirmation_names_the_region_s_zone_at_the_start_and_the_pay
         pay_by = (await db.get(OrderRow, order.id)).pay_by
     assert pay_by is not None
     assert f"{tr.datetime(pay_by, 'Europe/Tallinn')} {zone}" in text
+
+
+async def test_the_card_shown_when_booking_is_redrawn_after_the_payment(
+    sender, recorder, organiser, dp, bot, sessions, seeded, clock
+) -> None:
+    """The card the booking turned into said "waiting for the organiser… seats held"; once confirmed and paid it
+    says so, with the ticket code (issue 10, item 14)."""
+    from tests.handlers.test_browse_booking import book_to_summary
+
+    tourist = Chat(dp, bot, recorder, TOURIST, language_code="en", first_name="Anna")
+    await tourist.send("/start")
+    await book_to_summary(tourist, seeded)
+    await tourist.press("Confirm")
+    card = tourist.last_message().message_id
+    assert "Waiting for the organiser" in tourist.last_text()
+    [order] = [o async for o in _orders(sessions)]
+    assert await sender.deliver_due() == 1  # the request
+    await organiser.send("+", reply_to=sent(recorder, "sendMessage", ORGANISER_CHAT)[-1].result.message_id)
+    assert await sender.deliver_due() == 2  # confirmed + invoice
+    confirmed = next(m.text for m in tourist.messages() if m.message_id == card)
+    assert "waiting for your payment" in confirmed and "Waiting for the organiser" not in confirmed
+
+    await pre_checkout(tourist, invoice_payload(order.id), order.total_minor)
+    await successful_payment(tourist, invoice_payload(order.id), order.total_minor)
+    assert await sender.deliver_due() == 1  # the ticket
+    paid = next(m.text for m in tourist.messages() if m.message_id == card)
+    row = await order_row(sessions, order.id)
+    assert "Confirmed and paid." in paid and row.ticket_code in paid
+
+
+async def _orders(sessions):
+    async with sessions() as db:
+        for row in await db.scalars(select(OrderRow).where(OrderRow.user_id == TOURIST)):
+            yield row

@@ -447,6 +447,28 @@ async def test_orders_by_request_key_and_unique_clashes(uow_factory: UowFactory,
         assert [o.code for o in await uow.orders.all_for_user(TOURIST)] == ["K7MA4X"]
 
 
+async def test_a_clash_leaves_the_transaction_usable(uow_factory: UowFactory, seeded: Seeded) -> None:
+    """A taken code or request key writes nothing and aborts nothing: the same transaction reads the other order,
+    adds this one under another code, and commits (place_order draws codes this way instead of a look-up each)."""
+    first = make_order(seeded, "K7MA4X")
+    first.request_key = "screen-1"
+    async with uow_factory() as uow:
+        await uow.orders.add(first)
+        await uow.commit()
+    async with uow_factory() as uow:
+        clash = make_order(seeded, "K7MA4X")
+        with pytest.raises(ConcurrentChange):
+            await uow.orders.add(clash)
+        assert (await uow.orders.by_request_key("screen-1")).id == first.id
+        clash.code = "K7MA4Y"
+        await uow.orders.add(clash)
+        await uow.outbox.add(OutboxMessage(OutboxKind.INVOICE, TOURIST, {"order_id": clash.id}, NOW, "clash:1"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert sorted(o.code for o in await uow.orders.all_for_user(TOURIST)) == ["K7MA4X", "K7MA4Y"]
+        assert (await uow.orders.get(clash.id)).items == clash.items
+
+
 async def test_orders_for_user_newest_first_with_pagination(uow_factory: UowFactory, seeded: Seeded) -> None:
     codes = ["AAAAAA", "CCCCCC", "DDDDDD", "EEEEEE", "FFFFFF"]
     async with uow_factory() as uow:
@@ -495,6 +517,27 @@ async def test_outbox_is_deduplicated(uow_factory: UowFactory, sessions: async_s
         ("booking_cancelled:1", {"order_id": 1}, "pending", 0, 700001),
     ]
     assert rows[0].kind == "organiser.booking_request" and rows[0].due_at == NOW
+
+
+async def test_a_shown_message_is_recorded_as_sent_once_and_found_but_never_claimed(
+    uow_factory: UowFactory, sessions: async_sessionmaker
+) -> None:
+    """``record_shown``: the order card a handler showed (message 77) is found by ``sent_messages`` for redrawing;
+    recording it again changes nothing; the sender never claims it."""
+    from bot.storage.outbox import OutboxQueue
+
+    shown = OutboxMessage(OutboxKind.ORDER_CARD, 1001, {"order_id": 5}, NOW, "tourist.order_card:5:77")
+    async with uow_factory() as uow:
+        await uow.outbox.record_shown(shown, 77)
+        await uow.outbox.record_shown(shown, 77)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert list(await uow.outbox.sent_messages("tourist.order_card:5")) == [(1001, 77)]
+        assert list(await uow.outbox.sent_messages("tourist.order_card:50")) == []
+    assert await OutboxQueue(sessions).claim(NOW + timedelta(days=1), [OutboxKind.ORDER_CARD.value], 10) == []
+    async with sessions() as db:
+        [row] = list(await db.scalars(select(OutboxRow)))
+    assert (row.status, row.sent_message_id, row.attempts) == ("sent", 77, 0)
 
 
 async def test_audit_entries_are_stored(uow_factory: UowFactory, sessions: async_sessionmaker) -> None:
