@@ -34,7 +34,8 @@ from pydantic import ValidationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.storage.db import insert_on_conflict
+from bot.storage.db import dialect_insert
+from bot.storage.reads import engine_of
 from bot.storage.tables import InboxRow
 from bot.storage.update_scope import CURRENT, UpdateScope, Write
 from domain.ports import Clock
@@ -49,6 +50,7 @@ BACKOFF = (1, 2, 4, 8, 15, 30)
 class Inbox:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self.sessions = sessions
+        self._engine = engine_of(sessions)
         self.clock = clock
 
     async def store(self, updates: list[Update]) -> list[Update]:
@@ -86,8 +88,8 @@ class Inbox:
                     "last_error": f"cannot be decoded: {decoded}" if poison else None,
                 },
             )
-        async with self.sessions() as db, db.begin():  # one statement: a repeat delivery inserts nothing
-            statement = insert_on_conflict(db, InboxRow).values(list(rows.values()))
+        async with self._engine.begin() as db:  # one statement: a repeat delivery inserts nothing
+            statement = dialect_insert(db.dialect.name, InboxRow).values(list(rows.values()))
             fresh = set(
                 await db.scalars(
                     statement.on_conflict_do_nothing(index_elements=[InboxRow.update_id]).returning(InboxRow.update_id)
@@ -127,7 +129,7 @@ class Inbox:
     async def finish(self, update_id: int, error: str | None, writes: Iterable[Write] = ()) -> None:
         """Mark the update handled (or failed), with the writes its handling left for the end (the conversation
         state: bot/storage/update_scope.py), in one transaction."""
-        async with self.sessions() as db, db.begin():
+        async with self._engine.begin() as db:  # Core on a connection: the ORM's session has nothing to add here
             for write in writes:
                 await write(db)
             await db.execute(
@@ -139,7 +141,6 @@ class Inbox:
                     done_at=self.clock.now(),
                     last_error=error,
                 )
-                .execution_options(synchronize_session=False)
             )
 
     async def forget_before(self, moment: datetime) -> None:

@@ -20,9 +20,9 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from bot.storage.db import insert_on_conflict
+from bot.storage.db import dialect_insert
 from bot.storage.reads import engine_of, read_engine
 from bot.storage.tables import FsmRow
 from bot.storage.update_scope import CURRENT
@@ -98,12 +98,12 @@ class SqlStorage(BaseStorage):
         return None
 
 
-async def _store(name: str, conversation: Conversation, db: AsyncSession) -> None:
+async def _store(name: str, conversation: Conversation, db: AsyncConnection) -> None:
     """The conversation's row as it is now, in the caller's transaction: none for a conversation without state or
     data."""
     state, data = conversation
     if state is None and not data:
         await db.execute(delete(FsmRow).where(FsmRow.key == name))
         return
-    statement = insert_on_conflict(db, FsmRow).values(key=name, state=state, data=data)
+    statement = dialect_insert(db.dialect.name, FsmRow).values(key=name, state=state, data=data)
     await db.execute(statement.on_conflict_do_update(index_elements=[FsmRow.key], set_={"state": state, "data": data}))

@@ -3,6 +3,7 @@ unless committed."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,7 +16,7 @@ from bot.storage.orders import SqlOrderRepository
 from bot.storage.outbox import SqlOutboxRepository
 from bot.storage.payments import SqlPaymentRepository
 from bot.storage.questions import SqlQuestionRepository
-from bot.storage.reads import read_sessions
+from bot.storage.reads import read_sessions, writers_turn
 from bot.storage.reminders import SqlReminderRepository
 from bot.storage.seats import SqlSeatRepository
 from bot.storage.users import SqlUserRepository
@@ -37,7 +38,8 @@ class SqlUnitOfWork:
     """Re-enterable: each ``async with`` is a new transaction, so one instance serves a whole update;
     ``async with uow.read():`` is a block that only reads, without a transaction (bot/storage/reads.py).
 
-    With a :class:`~bot.storage.catalog_cache.CatalogCache` the static catalog comes from memory.
+    With a :class:`~bot.storage.catalog_cache.CatalogCache` the static catalog comes from memory. On SQLite the
+    transactions of this process's units of work take turns (:func:`~bot.storage.reads.writers_turn`).
     The repositories are typed as the ports, so mypy checks that each SQL repository implements its port.
     """
 
@@ -57,6 +59,7 @@ class SqlUnitOfWork:
         self._catalog_cache = catalog_cache
         self._session: AsyncSession | None = None
         self._reading = False
+        self._turn: asyncio.Lock | None = None
 
     def read(self) -> Self:
         """The next ``async with`` only reads: no transaction, no lock; a write in it fails."""
@@ -67,8 +70,11 @@ class SqlUnitOfWork:
         if self._session is not None:
             self._reading = False
             raise RuntimeError("unit of work is already open; nested transactions are not supported")
-        session = read_sessions(self._sessions)() if self._reading else self._sessions()
-        self._reading = False
+        reading, self._reading = self._reading, False
+        if not reading and (turn := writers_turn(self._sessions)) is not None:
+            await turn.acquire()
+            self._turn = turn
+        session = read_sessions(self._sessions)() if reading else self._sessions()
         self._session = session
         self.users = SqlUserRepository(session)
         cache = self._catalog_cache
@@ -90,6 +96,9 @@ class SqlUnitOfWork:
             await session.rollback()  # a no-op after commit
         finally:
             await session.close()
+            if (turn := self._turn) is not None:
+                self._turn = None
+                turn.release()
 
     @property
     def session(self) -> AsyncSession:

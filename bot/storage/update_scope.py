@@ -16,9 +16,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-Write = Callable[[AsyncSession], Awaitable[None]]
+Write = Callable[[AsyncConnection], Awaitable[None]]  # runs in the transaction of the inbox's mark
 
 
 @dataclass
