@@ -186,6 +186,17 @@ class OrderRow(Base):
             sqlite_where=text("version != desk_seen_version"),
             postgresql_where=text("version != desk_seen_version"),
         ),
+        # the deadline jobs' claims (bot/storage/reminders.py): a range of one state's deadlines, not a table scan
+        Index("ix_orders_booking_confirm_by", "booking", "confirm_by"),
+        Index("ix_orders_booking_payment_pay_by", "booking", "payment", "pay_by"),
+        Index(
+            "ix_orders_booking_payment_hold_until",
+            "booking",
+            "payment",
+            "hold_until",
+            sqlite_where=text("pay_reminded_at IS NOT NULL"),
+            postgresql_where=text("pay_reminded_at IS NOT NULL"),
+        ),
     )
 
 
