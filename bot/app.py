@@ -17,7 +17,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.methods import TelegramMethod
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
@@ -29,6 +28,7 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.middlewares import UnitOfWorkMiddleware, UserMiddleware
+from bot.response_models import keep_response_models
 from bot.storage.catalog_cache import CatalogCache
 from bot.storage.fsm import SqlStorage
 from bot.storage.reads import read_sessions
@@ -38,29 +38,6 @@ from domain.ports import Clock
 from handlers.operator.access import OperatorDirectory
 
 log = logging.getLogger(__name__)
-
-
-_RESPONSE_MODELS: list[type] = []
-
-
-def keep_response_models() -> None:
-    """aiogram reads every reply of Telegram through ``Response[<the method's result type>]``, a pydantic generic
-    model that pydantic caches only weakly: after a garbage collection it is built again (a few ms, ~120 times in a
-    few seconds of traffic, measured in bench/updates.py). One strong reference to each (41 result types: ~0.1 s and
-    ~2 MiB once) keeps them built."""
-    if _RESPONSE_MODELS:
-        return
-    from aiogram import methods
-    from aiogram.methods.base import Response
-
-    from bot.inbox import GetRawUpdates
-
-    kinds = {GetRawUpdates.__returning__}
-    for name in methods.__all__:
-        method = getattr(methods, name)
-        if isinstance(method, type) and issubclass(method, TelegramMethod) and method is not TelegramMethod:
-            kinds.add(method.__returning__)
-    _RESPONSE_MODELS.extend(Response[kind] for kind in kinds)  # type: ignore[valid-type]
 
 
 def build_bot(settings: Settings, token: str) -> Bot:

@@ -41,8 +41,6 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import CopyMessage, CreateForumTopic, EditMessageText, SendMessage
-from aiogram.methods.base import Response
 from aiogram.types import BufferedInputFile, Message, ReplyParameters
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -50,6 +48,7 @@ from bot.desk_topics import forget_topic, topic_gone
 from bot.i18n import I18n
 from bot.ratelimit import Limits
 from bot.rendering import Renderer
+from bot.response_models import keep_response_models
 from bot.storage.catalog_cache import CatalogCache
 from bot.storage.outbox import Claimed, OutboxQueue
 from bot.storage.uow import SqlUnitOfWork
@@ -64,12 +63,6 @@ PACE_MAX_S = 5.0  # a row waits this long at most for the overall rate, well ins
 # Telegram's words for a message that can no longer be edited: it is sent anew instead.
 _GONE = ("message to edit not found", "message can't be edited", "MESSAGE_ID_INVALID")
 _TICK = timedelta(microseconds=1)  # between two rows of one chat deferred together: they come back in order
-# aiogram validates every answer with ``Response[<the method's result>]``; pydantic keeps those generic classes only
-# weakly, so after a garbage collection each is rebuilt (~4.5 ms). One strong reference each keeps them.
-_RESPONSES = tuple(
-    Response[m.__returning__]  # type: ignore[name-defined]  # a type known at run time, as in aiogram
-    for m in (SendMessage, EditMessageText, CopyMessage, CreateForumTopic)
-)
 
 
 class SentMarks:
@@ -140,6 +133,7 @@ class OutboxSender:
         concurrency: int = CONCURRENCY,
         catalog_cache: CatalogCache | None = None,
     ) -> None:
+        keep_response_models()  # no pydantic rebuild of aiogram's answer models after a garbage collection
         self.bot = bot
         self.sessions = sessions
         self.queue = OutboxQueue(sessions)
