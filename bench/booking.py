@@ -40,7 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -57,6 +57,7 @@ from bot.storage.uow import SqlUnitOfWork
 from domain.errors import SoldOut
 from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage
 from domain.model.orders import new_order_code
+from domain.model.users import User
 from domain.use_cases.booking import PlaceOrder, place_order
 from tests.seed import Seeded, seed_catalog, seed_users
 
@@ -78,6 +79,7 @@ class Backend:
     cleanup: Callable[[], Awaitable[None]]
     users: int
     catalog_cache: object | None = None
+    known: dict[int, User] = field(default_factory=dict)  # the seeded users, read once
     _next_start: int = 10  # days from NOW; every bench session gets its own start (unique per event)
 
     async def new_session(self, capacity: int) -> int:
@@ -126,7 +128,12 @@ async def _prepare(name: str, engine: AsyncEngine, users: int, cleanup: Callable
     seeded = await seed_catalog(sessions, NOW)
     await seed_users(sessions, range(FIRST_USER, FIRST_USER + users), NOW)
     cache = CatalogCache() if CatalogCache is not None else None
-    return Backend(name, engine, sessions, seeded, cleanup, users, cache)
+    backend = Backend(name, engine, sessions, seeded, cleanup, users, cache)
+    async with backend.uow() as uow:  # the bot's Confirm hands place_order the user its update already read
+        for user_id in range(FIRST_USER, FIRST_USER + users):
+            if (user := await uow.users.get(user_id)) is not None:
+                backend.known[user_id] = user
+    return backend
 
 
 # ---- part 1: throughput -----------------------------------------------------------------------------------------
@@ -151,7 +158,8 @@ async def raw_update(backend: Backend, session_id: int, _user_id: int) -> None:
 
 
 async def use_case(backend: Backend, session_id: int, user_id: int) -> None:
-    await place_order(backend.uow(), PlaceOrder(user_id, session_id, {"adult": 1}, ANSWERS), NOW)
+    command = PlaceOrder(user_id, session_id, {"adult": 1}, ANSWERS, user=backend.known.get(user_id))
+    await place_order(backend.uow(), command, NOW)
 
 
 async def storage_path(backend: Backend, session_id: int, user_id: int) -> None:
@@ -332,7 +340,8 @@ async def placed(backend: Backend, session_id: int, _users: list[int] = [FIRST_U
     _users[0] += 1  # each attempt a different tourist (the users seeded for part 1, round-robin)
     user_id = FIRST_USER + _users[0] % backend.users
     try:
-        await place_order(backend.uow(), PlaceOrder(user_id, session_id, {"adult": 1}, ANSWERS), NOW)
+        command = PlaceOrder(user_id, session_id, {"adult": 1}, ANSWERS, user=backend.known.get(user_id))
+        await place_order(backend.uow(), command, NOW)
     except SoldOut:
         return False
     return True

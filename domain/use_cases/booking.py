@@ -21,6 +21,7 @@ from domain.errors import (
 from domain.model.catalog import Organiser, Question, QuestionKind
 from domain.model.messages import TOURIST, OutboxKind
 from domain.model.orders import BookingStatus, Order, new_order_code
+from domain.model.users import User
 from domain.ports import UnitOfWork
 from domain.rules.pricing import hotel_discount, quote
 from domain.use_cases.deadlines import schedule_order_reminders
@@ -68,6 +69,7 @@ class PlaceOrder:
     answers: Mapping[str, str] = field(default_factory=dict)
     payments_enabled: bool = False
     request_key: str | None = None  # a repeated confirmation of the same booking screen returns the same order
+    user: User | None = None  # the tourist as this update already read them: no second read of the same row
 
 
 async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
@@ -113,7 +115,7 @@ async def _new_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> tuple[O
         raise SessionNotBookable(session=session.id)
     event = await uow.catalog.event(session.event_id)
     organiser = await uow.catalog.organiser(event.organiser_id) if event else None
-    user = await uow.users.get(cmd.user_id)
+    user = cmd.user if cmd.user is not None and cmd.user.id == cmd.user_id else await uow.users.get(cmd.user_id)
     if event is None or organiser is None or user is None:
         raise NotFound(session=cmd.session_id)
     answers = check_answers(organiser, cmd.answers)

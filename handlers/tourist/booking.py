@@ -377,6 +377,7 @@ async def on_booking_confirm(
         answers=data.get("answers", {}),
         payments_enabled=settings.payments_enabled,
         request_key=request_key,
+        user=user,
     )
     try:
         order = await place_order(uow, command, clock.now())

@@ -148,6 +148,24 @@ async def test_payments_enabled_does_not_skip_the_organiser(world: tuple[FakeUni
     )
 
 
+async def test_the_user_the_update_already_read_is_not_read_again(world: tuple[FakeUnitOfWork, Seeded]) -> None:
+    uow, seeded = world
+    known = uow.state.users[TOURIST]
+    reads: list[int] = []
+    original = uow.users.get
+
+    async def counted(user_id: int):  # type: ignore[no-untyped-def]
+        reads.append(user_id)
+        return await original(user_id)
+
+    uow.users.get = counted  # type: ignore[method-assign]
+    order = await place_order(uow, cruise(seeded, user=known), NOW)
+    assert reads == [] and order.language == "ru"
+    someone_else = uow.state.users[OTHER]
+    await place_order(uow, walk(seeded, user=someone_else), NOW)  # not this command's user: read as usual
+    assert reads == [TOURIST]
+
+
 async def test_partner_hotel_discount_in_the_same_region(world: tuple[FakeUnitOfWork, Seeded]) -> None:
     uow, seeded = world
     add_user(uow.state, 100, hotel_id=seeded.hotel_id)
