@@ -22,9 +22,7 @@ Confirm), ``--workers`` users in flight. Then one run of every periodic job, ``-
 scheduler's run allows 20; the peak comes from one batch's work, and at 1.2M orders each pass costs seconds): the
 deadline jobs, the desk's jobs (``check_orders`` meets the seeded orders unseen), and the outbox drained.
 
-The Bot API is a no-network session (:class:`NoNetworkSession`) that serializes each request and parses a canned
-answer through aiogram's ``check_response``, as bench/updates.py's does; it is defined here because that module
-imports the application, which the bare process must not.
+The Bot API is bench/no_network.py's session (it imports aiogram only, so the bare process can use it too).
 
 **Bare**: a plain ``Dispatcher`` (memory FSM) whose handlers make the same kind of calls (``answerCallbackQuery`` +
 ``editMessageText`` with a keyboard for a press, ``sendMessage`` with a keyboard for a message) on the same session,
@@ -60,17 +58,16 @@ sys.path.insert(0, str(ROOT))
 
 from aiogram import Bot, Dispatcher, Router  # noqa: E402  (the bare bot's imports: aiogram only)
 from aiogram.client.default import DefaultBotProperties  # noqa: E402
-from aiogram.client.session.base import BaseSession  # noqa: E402
 from aiogram.enums import ParseMode  # noqa: E402
 from aiogram.fsm.storage.memory import MemoryStorage  # noqa: E402
-from aiogram.methods import TelegramMethod  # noqa: E402
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message  # noqa: E402
+
+from bench.no_network import NoNetworkSession  # noqa: E402  (aiogram only)
 
 if TYPE_CHECKING:
     from aiogram.types import ErrorEvent
 
 TOKEN = "123456:AAE_bench-token-for-tripdesk-0000000"
-BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Tripdesk", "username": "tripdesk_bench_bot"}
 OPERATOR_CHAT_ID = -100500
 FIRST_USER = 7_000_000
 ROOMY = 10_000_000  # the booked date's capacity: never sold out
@@ -116,76 +113,6 @@ class Checkpoints:
 
 
 # ---- the Bot API without a network -------------------------------------------------------------------------------
-
-
-class NoNetworkSession(BaseSession):
-    """Serializes a request as aiogram's HTTP session does and answers with a valid canned result, parsed by
-    aiogram's ``check_response``; keeps each chat's messages as the bot last rendered them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls = 0
-        self.messages: dict[int, dict[int, dict[str, Any]]] = {}
-        self._next_id: dict[int, int] = {}
-
-    def next_message_id(self, chat_id: int) -> int:
-        self._next_id[chat_id] = self._next_id.get(chat_id, 0) + 1
-        return self._next_id[chat_id]
-
-    def keyboard_message(self, chat_id: int) -> dict[str, Any]:
-        for message in reversed(self.messages.get(chat_id, {}).values()):
-            if message.get("reply_markup", {}).get("inline_keyboard"):
-                return message
-        raise RuntimeError(f"no bot message with an inline keyboard in chat {chat_id}")
-
-    async def close(self) -> None:
-        pass
-
-    async def stream_content(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - never downloads
-        raise NotImplementedError
-        yield b""
-
-    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
-        files: dict[str, Any] = {}
-        params = {}
-        for key, value in method.model_dump(warnings=False).items():
-            value = self.prepare_value(value, bot=bot, files=files)
-            if value:
-                params[key] = value
-        self.calls += 1
-        result = self._answer(method, params)
-        response = self.check_response(bot, method, 200, json.dumps({"ok": True, "result": result}))
-        return response.result
-
-    def _answer(self, method: TelegramMethod[Any], params: dict[str, Any]) -> Any:
-        name = method.__api_method__
-        returning = getattr(method.__returning__, "__name__", str(method.__returning__))
-        if name == "copyMessage":
-            return {"message_id": self.next_message_id(int(params["chat_id"]))}
-        if name.startswith(("send", "edit")) and "chat_id" in params and "Message" in returning:
-            chat_id = int(params["chat_id"])
-            chat = self.messages.setdefault(chat_id, {})
-            edit = name.startswith("edit") and "message_id" in params
-            message_id = int(params["message_id"]) if edit else self.next_message_id(chat_id)
-            message: dict[str, Any] = {
-                "message_id": message_id,
-                "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup", "first_name": "Tess"},
-                "from": BOT_USER,
-                "text": params.get("text") or params.get("caption") or "",
-            }
-            if "reply_markup" in params:
-                markup = json.loads(params["reply_markup"])
-                if "inline_keyboard" in markup:
-                    message["reply_markup"] = markup
-            chat.pop(message_id, None)
-            chat[message_id] = message  # the newest rendering last
-            return message
-        if returning == "ForumTopic":
-            return {"message_thread_id": self.next_message_id(int(params["chat_id"])), "name": params["name"]}
-        if returning == "bool" or "bool" in returning.lower():
-            return True
-        raise RuntimeError(f"the bench's session does not answer {name} (returning {returning})")
 
 
 def light_bot(session: NoNetworkSession) -> Bot:

@@ -53,7 +53,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import os
 import platform
 import random
@@ -71,16 +70,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.base import BaseSession
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.methods import TelegramMethod
 from aiogram.types import CallbackQuery, ErrorEvent, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench.common import scratch_postgres
+from bench.no_network import NoNetworkSession
 from bot.app import build_dispatcher
 from bot.config import load_settings
 from bot.inbox import Inbox, InboxPolling
@@ -93,7 +91,6 @@ from handlers.tourist.callbacks import BookAction, BookCb, BrowseCb, EventCb, Me
 from tests.seed import Seeded, seed_catalog
 
 TOKEN = "123456:AAE_bench-token-for-tripdesk-0000000"
-BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Tripdesk", "username": "tripdesk_bench_bot"}
 OPERATOR_CHAT_ID = -100500
 FIRST_USER = 6_000_000
 REFERENCE_RUNS = 3  # the bare dispatchers replay each run's updates this many times; the median run is printed
@@ -101,74 +98,6 @@ ROOMY = 10_000_000  # the booked date's capacity: the bench never sells it out
 
 
 # ---- the Bot API without a network ---------------------------------------------------------------------------------
-
-
-class NoNetworkSession(BaseSession):
-    """Serializes a request as aiogram's HTTP session does and answers with a valid canned result, parsed by aiogram's
-    ``check_response``. Keeps each chat's messages as the bot last rendered them (text and inline keyboard)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls = 0
-        self.by_method: dict[str, int] = {}
-        self.messages: dict[int, dict[int, dict[str, Any]]] = {}  # chat -> message id -> raw message
-        self._next_id: dict[int, int] = {}
-
-    def next_message_id(self, chat_id: int) -> int:
-        self._next_id[chat_id] = self._next_id.get(chat_id, 0) + 1
-        return self._next_id[chat_id]
-
-    def keyboard_message(self, chat_id: int) -> dict[str, Any]:
-        """The newest bot message of the chat with an inline keyboard."""
-        for message in reversed(self.messages.get(chat_id, {}).values()):
-            if message.get("reply_markup", {}).get("inline_keyboard"):
-                return message
-        raise RuntimeError(f"no bot message with an inline keyboard in chat {chat_id}")
-
-    async def close(self) -> None:
-        pass
-
-    async def stream_content(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - never downloads
-        raise NotImplementedError
-        yield b""
-
-    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
-        files: dict[str, Any] = {}
-        params = {}
-        for key, value in method.model_dump(warnings=False).items():  # as AiohttpSession.build_form_data
-            value = self.prepare_value(value, bot=bot, files=files)
-            if value:
-                params[key] = value
-        name = method.__api_method__
-        self.calls += 1
-        self.by_method[name] = self.by_method.get(name, 0) + 1
-        result = self._answer(name, params)
-        response = self.check_response(bot, method, 200, json.dumps({"ok": True, "result": result}))
-        return response.result
-
-    def _answer(self, name: str, params: dict[str, Any]) -> Any:
-        if name in ("sendMessage", "editMessageText"):
-            chat_id = int(params["chat_id"])
-            chat = self.messages.setdefault(chat_id, {})
-            message_id = int(params["message_id"]) if name == "editMessageText" else self.next_message_id(chat_id)
-            message: dict[str, Any] = {
-                "message_id": message_id,
-                "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private", "first_name": "Tess"},
-                "from": BOT_USER,
-                "text": params["text"],
-            }
-            if "reply_markup" in params:
-                markup = json.loads(params["reply_markup"])
-                if "inline_keyboard" in markup:
-                    message["reply_markup"] = markup
-            if name == "editMessageText":
-                chat.pop(message_id, None)
-            chat[message_id] = message  # the newest rendering last
-            return message
-        if name in ("answerCallbackQuery", "setMyCommands", "deleteMessage", "editMessageReplyMarkup"):
-            return True
-        raise RuntimeError(f"the bench's session does not answer {name} (params {sorted(params)})")
 
 
 def light_bot(session: NoNetworkSession) -> Bot:
