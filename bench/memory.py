@@ -56,18 +56,14 @@ from typing import TYPE_CHECKING, Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aiogram import Bot, Dispatcher, Router  # noqa: E402  (the bare bot's imports: aiogram only)
-from aiogram.client.default import DefaultBotProperties  # noqa: E402
-from aiogram.enums import ParseMode  # noqa: E402
+from aiogram import Dispatcher  # noqa: E402  (the bare bot's imports: aiogram only)
 from aiogram.fsm.storage.memory import MemoryStorage  # noqa: E402
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message  # noqa: E402
 
-from bench.no_network import NoNetworkSession  # noqa: E402  (aiogram only)
+from bench.no_network import NoNetworkSession, light_bot, same_calls_router  # noqa: E402  (aiogram only)
 
 if TYPE_CHECKING:
     from aiogram.types import ErrorEvent
 
-TOKEN = "123456:AAE_bench-token-for-tripdesk-0000000"
 OPERATOR_CHAT_ID = -100500
 FIRST_USER = 7_000_000
 ROOMY = 10_000_000  # the booked date's capacity: never sold out
@@ -113,10 +109,6 @@ class Checkpoints:
 
 
 # ---- the Bot API without a network -------------------------------------------------------------------------------
-
-
-def light_bot(session: NoNetworkSession) -> Bot:
-    return Bot(token=TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
 # ---- the users ---------------------------------------------------------------------------------------------------
@@ -358,26 +350,7 @@ async def child_bare(record_path: Path, workers: int) -> None:
     session = NoNetworkSession()
     bot = light_bot(session)
     dp = Dispatcher(storage=MemoryStorage())
-    router = Router()
-    keyboard = InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text="Tallinn", callback_data="b:1:::0:when")],
-            [InlineKeyboardButton(text="« Back", callback_data="m:menu")],
-        ]
-    )
-    text = "<b>Islands cruise</b>\nThree hours among the islands of Tallinn Bay.\n\nMeeting point: Pier 3"
-
-    @router.message()
-    async def screen_message(message: Message) -> None:
-        await message.answer(text, reply_markup=keyboard)
-
-    @router.callback_query()
-    async def screen_press(query: CallbackQuery) -> None:
-        await query.answer()
-        assert isinstance(query.message, Message)
-        await query.message.edit_text(text, reply_markup=keyboard)
-
-    dp.include_router(router)
+    dp.include_router(same_calls_router())
     marks.mark("started")
 
     users = read_lines(record_path)  # one user's updates a line, read as they are played

@@ -10,10 +10,14 @@ import json
 import time
 from typing import Any
 
-from aiogram import Bot
+from aiogram import Bot, Router
+from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
+from aiogram.enums import ParseMode
 from aiogram.methods import TelegramMethod
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+TOKEN = "123456:AAE_bench-token-for-tripdesk-0000000"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Tripdesk", "username": "tripdesk_bench_bot"}
 
 
@@ -87,3 +91,35 @@ class NoNetworkSession(BaseSession):
         if returning == "bool" or "bool" in returning.lower():
             return True
         raise RuntimeError(f"the bench's session does not answer {name} (returning {returning})")
+
+
+def light_bot(session: NoNetworkSession) -> Bot:
+    return Bot(token=TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def same_calls_router() -> Router:
+    """The bare reference's screens: the Bot API calls the bot's screens make (``answerCallbackQuery`` +
+    ``editMessageText`` with a small keyboard for a press, ``sendMessage`` with one for a message), no logic."""
+    router = Router()
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text="Tallinn", callback_data="b:1:::0:when")],
+            [InlineKeyboardButton(text="« Back", callback_data="m:menu")],
+        ]
+    )
+    text = (
+        "<b>Islands cruise</b>\nThree hours among the islands of Tallinn Bay.\n\nMeeting point: Pier 3\n"
+        "Adult 45.00 EUR · Child 25.00 EUR\n\nUpcoming dates:"
+    )
+
+    @router.message()
+    async def screen_message(message: Message) -> None:
+        await message.answer(text, reply_markup=keyboard)
+
+    @router.callback_query()
+    async def screen_press(query: CallbackQuery) -> None:
+        await query.answer()
+        assert isinstance(query.message, Message)
+        await query.message.edit_text(text, reply_markup=keyboard)
+
+    return router

@@ -68,17 +68,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aiogram import Bot, Dispatcher, Router
-from aiogram.client.default import DefaultBotProperties
+from aiogram import Dispatcher, Router
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.types import CallbackQuery, ErrorEvent, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, ErrorEvent, Message
 from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench.common import scratch_postgres
-from bench.no_network import NoNetworkSession
+from bench.no_network import NoNetworkSession, light_bot, same_calls_router
 from bot.app import build_dispatcher
 from bot.config import load_settings
 from bot.inbox import Inbox, InboxPolling
@@ -90,7 +88,6 @@ from bot.throttle import TOO_FAST, Throttle
 from handlers.tourist.callbacks import BookAction, BookCb, BrowseCb, EventCb, MenuAction, MenuCb, When
 from tests.seed import Seeded, seed_catalog
 
-TOKEN = "123456:AAE_bench-token-for-tripdesk-0000000"
 OPERATOR_CHAT_ID = -100500
 FIRST_USER = 6_000_000
 REFERENCE_RUNS = 3  # the bare dispatchers replay each run's updates this many times; the median run is printed
@@ -98,10 +95,6 @@ ROOMY = 10_000_000  # the booked date's capacity: the bench never sells it out
 
 
 # ---- the Bot API without a network ---------------------------------------------------------------------------------
-
-
-def light_bot(session: NoNetworkSession) -> Bot:
-    return Bot(token=TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
 # ---- the users ---------------------------------------------------------------------------------------------------
@@ -302,38 +295,18 @@ class Bare:
         self.session = NoNetworkSession()
         self.bot = light_bot(self.session)
         self.dp = Dispatcher(storage=MemoryStorage())
+        if not echo:
+            self.dp.include_router(same_calls_router())
+            return
         router = Router()
-        keyboard = InlineKeyboardMarkup(
-            inline_keyboard=[
-                [InlineKeyboardButton(text="Tallinn", callback_data="b:1:::0:when")],
-                [InlineKeyboardButton(text="« Back", callback_data="m:menu")],
-            ]
-        )
-        text = (
-            "<b>Islands cruise</b>\nThree hours among the islands of Tallinn Bay.\n\nMeeting point: Pier 3\n"
-            "Adult 45.00 EUR · Child 25.00 EUR\n\nUpcoming dates:"
-        )
-        if echo:
 
-            @router.message()
-            async def echo_message(message: Message) -> None:
-                await message.answer(message.text or "")
+        @router.message()
+        async def echo_message(message: Message) -> None:
+            await message.answer(message.text or "")
 
-            @router.callback_query()
-            async def echo_press(query: CallbackQuery) -> None:
-                await query.answer()
-
-        else:
-
-            @router.message()
-            async def screen_message(message: Message) -> None:
-                await message.answer(text, reply_markup=keyboard)
-
-            @router.callback_query()
-            async def screen_press(query: CallbackQuery) -> None:
-                await query.answer()
-                assert isinstance(query.message, Message)
-                await query.message.edit_text(text, reply_markup=keyboard)
+        @router.callback_query()
+        async def echo_press(query: CallbackQuery) -> None:
+            await query.answer()
 
         self.dp.include_router(router)
 
