@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     question_answer_within: timedelta = timedelta(minutes=15)  # an unanswered question becomes a desk problem
     problem_reraise_after: timedelta = timedelta(minutes=30)  # an unhandled problem card is raised once more
     desk_timezone: str | None = None  # the operators' clock (an IANA zone); None: the first region's
+    # running for real (README "Running in production"): a webhook instead of long polling, health and metrics, logs
+    webhook_url: str | None = None  # the public https URL Telegram posts updates to; set: webhook mode
+    webhook_secret: SecretStr | None = None  # required with WEBHOOK_URL, 16+ characters
+    webhook_listen: str = "0.0.0.0:8080"  # the local host:port the webhook app listens on
+    metrics_listen: str | None = None  # polling mode: host:port for /healthz, /readyz and /metrics (default off)
+    log_format: str = "text"  # text (readable) or json (one object a line, with the update, chat and order)
 
     @field_validator("desk_timezone", mode="before")
     @classmethod
@@ -54,7 +60,16 @@ class Settings(BaseSettings):
             raise ValueError("is not a time zone such as Europe/Tallinn") from None
         return str(value).strip()
 
-    @field_validator("bot_token", "payment_provider_token", "redis_url", "operator_chat_id", mode="before")
+    @field_validator(
+        "bot_token",
+        "payment_provider_token",
+        "redis_url",
+        "operator_chat_id",
+        "webhook_url",
+        "webhook_secret",
+        "metrics_listen",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -72,6 +87,34 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must be an http(s) URL such as https://api.telegram.org")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not re.match(r"^https://[^\s/]+", value):  # Telegram posts to https only (ports 443, 80, 88, 8443)
+            raise ValueError("must be the public https URL Telegram posts to, such as https://bot.example.com/tg")
+        return value
+
+    @field_validator("webhook_listen", "metrics_listen")
+    @classmethod
+    def _listen(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host, _, port = value.strip().rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port, such as 0.0.0.0:8080")
+        return value.strip()
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("text", "json"):
+            raise ValueError("must be text or json")
         return value
 
     @field_validator("database_url")
@@ -140,6 +183,22 @@ class Settings(BaseSettings):
     @property
     def payments_enabled(self) -> bool:
         return self.payment_provider_token is not None
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of ``WEBHOOK_URL`` (``/`` when it has none): where the webhook app takes Telegram's posts."""
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.webhook_url or "").path or "/"
+
+    def require_webhook_secret(self) -> str:
+        """Webhook mode's secret; missing or too short: :class:`ConfigError` naming it."""
+        secret = self.webhook_secret.get_secret_value().strip() if self.webhook_secret else ""
+        if not secret:
+            raise ConfigError("WEBHOOK_SECRET: required with WEBHOOK_URL (16-256 characters: A-Z, a-z, 0-9, _ and -)")
+        if not 16 <= len(secret) <= 256 or not re.fullmatch(r"[A-Za-z0-9_-]+", secret):
+            raise ConfigError("WEBHOOK_SECRET: must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
+        return secret
 
     def require_token(self) -> str:
         if self.bot_token is None:
