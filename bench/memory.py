@@ -16,7 +16,7 @@ kept there and reused (brought to the migrations' head first; each run works on 
 ``build_dispatcher`` with its default storage (the FSM in the database) and a ``Throttle`` (on the bench's clock:
 one second per reading, so no simulated user is throttled), the outbox sender, the scheduler built (not started) with
 the deadline and desk jobs; the startup hook runs. Traffic goes the inbox path (``Inbox.accept`` then
-``InboxPolling.handle``, as bench/updates.py): ``--users`` users browse (``/start`` -> Events -> region -> next 30
+``InboxWorker.handle``, as bench/updates.py): ``--users`` users browse (``/start`` -> Events -> region -> next 30
 days -> sea -> the cruise's card) and as many book (deep link -> date -> + one ticket -> Next -> pickup -> lunch ->
 Confirm), ``--workers`` users in flight. Then one run of every periodic job, ``--passes`` batches of 50 each (the
 scheduler's run allows 20; the peak comes from one batch's work, and at 1.2M orders each pass costs seconds): the
@@ -214,7 +214,8 @@ async def child_production(database: Path, users: int, workers: int, passes: int
     importlib.import_module("bot.runner")  # everything `tripdesk run` imports
     from bot.app import build_dispatcher
     from bot.config import load_settings
-    from bot.inbox import Inbox, InboxPolling
+    from bot.inbox import Inbox
+    from bot.inbox_worker import InboxWorker
     from bot.outbox import OutboxSender
     from bot.storage.db import create_engine, session_factory
     from bot.storage.migrate import upgrade
@@ -270,7 +271,7 @@ async def child_production(database: Path, users: int, workers: int, passes: int
     workflow = {**dp.workflow_data, "dispatcher": dp, "bots": [bot]}
     await dp.emit_startup(bot=bot, **workflow)
     inbox = Inbox(sessions, dp["clock"])
-    polling = InboxPolling(dp, bot, inbox, dp.resolve_used_update_types())
+    worker = InboxWorker(dp, bot, inbox)
     marks.mark("started (startup hook, inbox)")
     tracing = int(os.environ.get("BENCH_TRACEMALLOC", "0"))  # N: the N biggest growths during traffic, to stderr
     if tracing:
@@ -312,8 +313,7 @@ async def child_production(database: Path, users: int, workers: int, passes: int
                     raise RuntimeError(f"a handler failed: {errors[0]!r}") from errors[0]
                 raw = maker.make(user_id, step)
                 played.append(raw)
-                for fresh in await inbox.accept([raw], bot):
-                    await polling.handle(fresh)
+                await worker.handle(await inbox.accept([raw], bot))
             updates += len(played)
             append_line(record_path, played)  # for the bare process; not kept here
 

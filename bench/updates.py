@@ -8,8 +8,8 @@ Prints figures, asserts nothing about time. Runs on SQLite (a migrated file in a
 **Production** is what ``tripdesk run`` builds (bot/runner.py): ``build_dispatcher`` with its default storage (the
 FSM in the database), the unit-of-work and user middlewares, ``Throttle()`` in front of the handlers, every router;
 its startup hook (``set_commands``) runs once. Every update takes the inbox path of bot/inbox.py: ``Inbox.accept``
-decodes it and commits it as pending, ``InboxPolling.handle`` feeds it to the dispatcher under the chat's lock and
-marks it done. Only ``getUpdates`` is left out (the bench hands each update to ``accept`` as it is made, one at a
+decodes it and commits it as pending, ``InboxWorker.handle`` claims it for its chat, feeds it to the dispatcher and
+marks it done (bot/inbox_worker.py). Only ``getUpdates`` is left out (the bench hands each update to ``accept`` as it is made, one at a
 time). The Bot has aiogram's retry middleware on its session, as ``build_bot`` gives it.
 
 **The throttle's clock** is the bench's: a counter that moves one second every time the throttle reads it (once per
@@ -79,7 +79,8 @@ from bench.common import scratch_postgres
 from bench.no_network import NoNetworkSession, light_bot, same_calls_router
 from bot.app import build_dispatcher
 from bot.config import load_settings
-from bot.inbox import Inbox, InboxPolling
+from bot.inbox import Inbox
+from bot.inbox_worker import InboxWorker
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.tables import InboxRow, OrderRow, SessionRow
@@ -233,15 +234,15 @@ class Production:
         self.workflow.pop("bot", None)
         await self.dp.emit_startup(bot=self.bot, **self.workflow)
         self.inbox = Inbox(self.sessions, self.dp["clock"])
-        self.polling = InboxPolling(self.dp, self.bot, self.inbox, self.dp.resolve_used_update_types())
+        self.worker = InboxWorker(self.dp, self.bot, self.inbox)
         self.too_fast = self.dp["i18n"].translator("en").gettext(TOO_FAST)
 
     def _count(self, *args: Any) -> None:
         self.statements += 1
 
     async def feed(self, raw: dict[str, Any]) -> None:
-        for fresh in await self.inbox.accept([raw], self.bot):  # stored (committed) as pending
-            await self.polling.handle(fresh)  # handled under the chat's lock, then marked done
+        fresh = await self.inbox.accept([raw], self.bot)  # stored (committed) as pending
+        await self.worker.handle(fresh)  # claimed, handled, then marked done
 
     async def stop(self) -> None:
         await self.dp.emit_shutdown(bot=self.bot, **self.workflow)

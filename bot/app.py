@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
-from bot.middlewares import UnitOfWorkMiddleware, UserMiddleware
+from bot.middlewares import TransientFailures, UnitOfWorkMiddleware, UserMiddleware
 from bot.response_models import keep_response_models
 from bot.storage.catalog_cache import CatalogCache
 from bot.storage.fsm import SqlStorage
@@ -100,6 +100,7 @@ def build_dispatcher(
         # before the user is registered: a dropped update costs no transaction
         dp.update.outer_middleware(ThrottleMiddleware(throttle, settings, i18n))
     dp.update.outer_middleware(UserMiddleware(i18n, dp["clock"]))
+    dp.errors.outer_middleware(TransientFailures())  # before the errors router's apology
     dp.include_routers(*routers())
     dp.startup.register(set_commands)
     dp.startup.register(partial(warm_catalog, dp["catalog_cache"], sessions))

@@ -95,7 +95,8 @@ class Settings(BaseSettings):
         if value is None:
             return None
         value = value.strip()
-        if not re.match(r"^https://[^\s/]+", value):  # Telegram posts to https only (ports 443, 80, 88, 8443)
+        # Telegram posts to https only; plain http is for a local Bot API (the sandbox) on this machine
+        if not re.match(r"^(https://[^\s/]+|http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$))", value):
             raise ValueError("must be the public https URL Telegram posts to, such as https://bot.example.com/tg")
         return value
 

@@ -1,57 +1,92 @@
-"""Long polling that loses no update: each update is committed to the ``inbox`` table before Telegram is told it
-arrived, and handled from there.
+"""The inbox: every update is committed to the ``inbox`` table before Telegram is told it arrived, and handled
+from there, by whichever replica claims it: none is lost, none handled twice at once, a chat's in order.
 
-Telegram forgets an update once a later ``getUpdates`` carries a higher offset. aiogram's own polling sends that
-offset while handlers may still be running, so a process killed mid-handler (a payment, a confirmation) would lose
-the update. Here the order is: receive -> store (commit) -> confirm (the next ``getUpdates``) -> handle -> mark done.
-A process killed at any point either has not confirmed the update (Telegram sends it again) or has it stored as
-pending (handled again at the next start). Handlers that change state are idempotent (payments by charge id,
-bookings by their screen's key, answers to a request by its state), so handling twice is harmless.
+Telegram forgets an update once it is acknowledged: by a later ``getUpdates`` offset (polling) or by the webhook's
+200. aiogram acknowledges while handlers may still be running, so a process killed mid-handler (a payment, a
+confirmation) would lose the update. Here the order is: receive -> store (commit) -> acknowledge -> handle -> mark
+done. A process killed at any point either has not acknowledged the update (Telegram sends it again; a repeated
+``update_id`` is dropped) or has it stored, and it is handled again. Handlers that change state are idempotent
+(payments by charge id, bookings by their screen's key, answers to a request by its state), so that is harmless.
 
-Updates of one chat are handled in order, one at a time; different chats run concurrently.
+Claims (several replicas on one PostgreSQL, bot/replicas.py): a stored update carries its chat. A replica takes the
+oldest open update of a chat only while no update of that chat is being handled (``claim_next``: one conditional
+``UPDATE``, under a per-chat transaction lock on PostgreSQL), so each chat's updates run one at a time, in order,
+whichever replica received them; different chats run alongside. The replica that finishes an update takes the
+chat's next in the same transaction as the "done" mark; one that received an update of a chat busy elsewhere leaves
+it to that replica. A sweep (every ``SWEEP_S``) picks up what no one took: updates of a replica that died (its
+claims are given back as soon as its database connection is gone, or when the claim's ``CLAIM`` time runs out) and
+updates given back after a transient failure. A handler that hits a transient failure (the database restarting:
+:mod:`bot.middlewares`) gives its update back to be handled again a little later, instead of failing it.
 
-``getUpdates`` is read as plain JSON (:class:`GetRawUpdates`) and each update decoded on its own: one that aiogram
-cannot decode (a field newer than the library, a malformed one) is a *poison* update. It is stored as ``failed`` with
-its raw JSON (for a developer) and the reason, confirmed with the others and reported in one log line; the rest of
-its batch is handled and the bot carries on. A stored pending update that no longer decodes (after an upgrade) is
-treated the same way at start. :meth:`Inbox.accept` takes raw updates from any source (polling now, a webhook later).
+Poison updates: ``getUpdates`` is read as plain JSON (:class:`GetRawUpdates`) and each update decoded on its own:
+one that aiogram cannot decode (a field newer than the library, a malformed one) is stored as ``failed`` with its
+raw JSON (for a developer) and the reason, acknowledged with the others and reported in one log line; the rest are
+handled and the bot carries on. A stored update that no longer decodes (after an upgrade) is failed when claimed.
+:meth:`Inbox.accept` takes raw updates from either source (polling here, the webhook in :mod:`bot.webhook`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramUnauthorizedError
-from aiogram.methods import TelegramMethod
 from aiogram.types import Chat, Update, User
 from pydantic import ValidationError
-from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import String, and_, delete, exists, func, literal_column, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from bot.metrics import observe_update
+from bot.replicas import Replica
 from bot.storage.db import dialect_insert
 from bot.storage.reads import engine_of
 from bot.storage.tables import InboxRow
-from bot.storage.update_scope import CURRENT, UpdateScope, Write
+from bot.storage.update_scope import Write
 from domain.ports import Clock
 
 log = logging.getLogger(__name__)
 
-POLL_TIMEOUT = 25  # seconds Telegram holds a getUpdates open
 KEEP_HANDLED = timedelta(days=2)  # handled updates are remembered this long, to drop repeated deliveries
-BACKOFF = (1, 2, 4, 8, 15, 30)
+CLAIM = timedelta(minutes=5)  # a claim's end: far beyond any handler, the last resort when a claimer's death is missed
+RETRY_AFTER = (1, 2, 5, 10, 30)  # seconds before an update given back after a transient failure is taken again
+MAX_RETRIES = 8  # then it is failed
+CHAT_LOCK = 0x7464_6368  # "tdch": the namespace of the per-chat advisory locks (PostgreSQL)
+_OPEN = ("pending", "handling")
+
+
+def chat_key(update: Update) -> int:
+    """The chat whose updates must be handled in order (the user's id where there is no chat; 0 for neither)."""
+    event = update.event
+    chat = getattr(event, "chat", None) or getattr(getattr(event, "message", None), "chat", None)
+    if isinstance(chat, Chat):
+        return chat.id
+    user = getattr(event, "from_user", None)
+    return user.id if isinstance(user, User) else 0
+
+
+def _lock_key(chat_id: int) -> int:
+    """The chat folded into PostgreSQL's 32-bit advisory key (a shared key only serialises two chats' claims)."""
+    folded = (chat_id ^ (chat_id >> 32)) & 0xFFFF_FFFF
+    return folded - (1 << 32) if folded >= 1 << 31 else folded
 
 
 class Inbox:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    """The ``inbox`` table: store, claim, finish, give back (see the module's docstring)."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, replica: Replica | None = None
+    ) -> None:
         self.sessions = sessions
         self._engine = engine_of(sessions)
         self.clock = clock
+        self.replica = replica or Replica(self._engine)  # who claims (its id changes when it reconnects)
+        self.shared = self._engine.dialect.name == "postgresql"
+
+    @property
+    def replica_id(self) -> str:
+        return self.replica.id
 
     async def store(self, updates: list[Update]) -> list[Update]:
         """Keep the updates not seen before; returns those (a repeat delivery is dropped)."""
@@ -63,7 +98,7 @@ class Inbox:
         kept: list[tuple[int, dict[str, Any], Update | str]] = []
         for item in raw:
             update_id = item.get("update_id") if isinstance(item, dict) else None
-            if not isinstance(update_id, int):
+            if not isinstance(update_id, int) or isinstance(update_id, bool):
                 log.error("an update without an update_id was dropped: %.300r", item)
                 continue
             kept.append((update_id, item, _decode(item, bot)))
@@ -86,6 +121,7 @@ class Inbox:
                     "attempts": 0,
                     "done_at": now if poison else None,
                     "last_error": f"cannot be decoded: {decoded}" if poison else None,
+                    "chat_id": 0 if isinstance(decoded, str) else chat_key(decoded),
                 },
             )
         async with self._engine.begin() as db:  # one statement: a repeat delivery inserts nothing
@@ -97,7 +133,8 @@ class Inbox:
             )
         kept: list[Update] = []
         for update_id, _, decoded in items:
-            if update_id not in fresh:
+            if update_id not in fresh:  # delivered again (or twice in the batch): acknowledged, dropped
+                observe_update("unknown" if isinstance(decoded, str) else decoded.event_type, "duplicate", None)
                 continue
             fresh.discard(update_id)
             if isinstance(decoded, str):
@@ -106,47 +143,166 @@ class Inbox:
                 kept.append(decoded)
         return kept
 
-    async def pending(self, bot: Bot) -> list[Update]:
-        """The updates stored but not handled (by a process that died); one that no longer decodes is failed."""
-        async with self.sessions() as db:
-            rows = (
-                await db.execute(
-                    select(InboxRow.update_id, InboxRow.payload)
-                    .where(InboxRow.status == "pending")
-                    .order_by(InboxRow.update_id)
-                )
-            ).all()
-        updates = []
-        for update_id, payload in rows:
-            decoded = _decode(payload, bot)
-            if isinstance(decoded, Update):
-                updates.append(decoded)
-                continue
-            log.error("pending update %s cannot be decoded; marked failed and skipped: %s", update_id, decoded)
-            await self.finish(update_id, f"cannot be decoded: {decoded}")
-        return updates
+    async def claim_next(self, chat_id: int, bot: Bot) -> Update | None:
+        """The chat's oldest open update, now claimed by this replica; None when the chat has none ready or one of
+        its updates is being handled (here or elsewhere)."""
+        async with self._engine.begin() as db:
+            return await self._claim_in(db, chat_id, bot)
 
-    async def finish(self, update_id: int, error: str | None, writes: Iterable[Write] = ()) -> None:
+    async def _claim_in(self, db: AsyncConnection, chat_id: int, bot: Bot) -> Update | None:
+        if self.shared:  # claims of one chat take turns, so two replicas never both see it idle
+            await db.execute(
+                text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": CHAT_LOCK, "key": _lock_key(chat_id)}
+            )
+        while True:
+            now = self.clock.now()
+            busy = InboxRow.__table__.alias("busy")
+            oldest = (
+                select(func.min(InboxRow.update_id))
+                .where(InboxRow.chat_id == chat_id, InboxRow.status.in_(_OPEN))
+                .scalar_subquery()
+            )
+            row = (
+                await db.execute(
+                    update(InboxRow)
+                    .where(
+                        InboxRow.update_id == oldest,
+                        or_(InboxRow.claimed_until.is_(None), InboxRow.claimed_until <= now),
+                        ~exists().where(
+                            busy.c.chat_id == chat_id, busy.c.status == "handling", busy.c.claimed_until > now
+                        ),
+                    )
+                    .values(status="handling", claimed_by=self.replica_id, claimed_until=now + CLAIM)
+                    .returning(InboxRow.update_id, InboxRow.payload)
+                )
+            ).first()
+            if row is None:
+                return None
+            decoded = _decode(row.payload, bot)
+            if isinstance(decoded, Update):
+                return decoded
+            log.error("stored update %s cannot be decoded; marked failed and skipped: %s", row.update_id, decoded)
+            await self._mark(db, row.update_id, f"cannot be decoded: {decoded}", now)
+
+    async def finish(
+        self, update_id: int, error: str | None, writes: Iterable[Write] = (), next_of: tuple[int, Bot] | None = None
+    ) -> Update | None:
         """Mark the update handled (or failed), with the writes its handling left for the end (the conversation
-        state: bot/storage/update_scope.py), in one transaction."""
+        state: bot/storage/update_scope.py), in one transaction; with ``next_of`` (chat, bot) the chat's next update
+        is claimed in it too and returned."""
         async with self._engine.begin() as db:  # Core on a connection: the ORM's session has nothing to add here
             for write in writes:
                 await write(db)
+            await self._mark(db, update_id, error, self.clock.now())
+            return await self._claim_in(db, *next_of) if next_of is not None else None
+
+    async def _mark(self, db: AsyncConnection, update_id: int, error: str | None, now: datetime) -> None:
+        await db.execute(
+            update(InboxRow)
+            .where(InboxRow.update_id == update_id)
+            .values(
+                status="failed" if error else "done",
+                attempts=InboxRow.attempts + 1,
+                done_at=now,
+                last_error=error,
+                claimed_until=None,
+            )
+        )
+
+    async def give_back(self, update_id: int, error: str) -> bool:
+        """A transient failure: the update is handled again after a pause (its chat waits for it); after
+        ``MAX_RETRIES`` it is failed. True when it will be retried."""
+        now = self.clock.now()
+        async with self._engine.begin() as db:
+            attempts = await db.scalar(select(InboxRow.attempts).where(InboxRow.update_id == update_id))
+            if attempts is None:
+                return False
+            if attempts + 1 >= MAX_RETRIES:
+                await self._mark(db, update_id, f"gave up after {attempts + 1} attempts: {error}"[:500], now)
+                return False
+            pause = timedelta(seconds=RETRY_AFTER[min(attempts, len(RETRY_AFTER) - 1)])
             await db.execute(
                 update(InboxRow)
                 .where(InboxRow.update_id == update_id)
                 .values(
-                    status="failed" if error else "done",
+                    status="pending",
                     attempts=InboxRow.attempts + 1,
-                    done_at=self.clock.now(),
-                    last_error=error,
+                    claimed_by=None,
+                    claimed_until=now + pause,
+                    last_error=error[:500],
                 )
             )
+        return True
+
+    async def release_mine(self) -> int:
+        """Every claim of this replica given back at once (it stops): another replica takes them now."""
+        async with self._engine.begin() as db:
+            result = await db.execute(
+                update(InboxRow)
+                .where(InboxRow.status == "handling", InboxRow.claimed_by == self.replica_id)
+                .values(status="pending", claimed_by=None, claimed_until=None)
+            )
+        return int(result.rowcount or 0)
+
+    async def release_dead(self) -> int:
+        """Claims of replicas that are gone, given back: on PostgreSQL, those whose connection is no longer in
+        ``pg_stat_activity`` (bot/replicas.py); on SQLite (one process) every claim not this process's."""
+        if self.shared:
+            alive = select(literal_column("'pg-' || pid", String)).select_from(text("pg_stat_activity"))
+            gone = and_(InboxRow.claimed_by.like("pg-%"), InboxRow.claimed_by.not_in(alive))
+        else:
+            gone = InboxRow.claimed_by != self.replica_id
+        async with self._engine.begin() as db:
+            result = await db.execute(
+                update(InboxRow)
+                .where(InboxRow.status == "handling", or_(InboxRow.claimed_by.is_(None), gone))
+                .values(status="pending", claimed_by=None, claimed_until=None)
+            )
+        return int(result.rowcount or 0)
+
+    async def release_stale(self, active_chats: set[int]) -> int:
+        """This replica's claims on chats it has no task for (a task that could not finish: the database failed
+        under it), given back."""
+        async with self._engine.begin() as db:
+            result = await db.execute(
+                update(InboxRow)
+                .where(
+                    InboxRow.status == "handling",
+                    InboxRow.claimed_by == self.replica_id,
+                    InboxRow.chat_id.not_in(active_chats),
+                )
+                .values(status="pending", claimed_by=None, claimed_until=None)
+            )
+        return int(result.rowcount or 0)
+
+    async def ready_chats(self, limit: int = 200) -> list[int]:
+        """Chats with an update that may be claimed now (one being handled elsewhere may still hold it)."""
+        now = self.clock.now()
+        async with self._engine.connect() as db:
+            rows = await db.scalars(
+                select(InboxRow.chat_id)
+                .where(
+                    InboxRow.status.in_(_OPEN),
+                    or_(InboxRow.claimed_until.is_(None), InboxRow.claimed_until <= now),
+                )
+                .group_by(InboxRow.chat_id)
+                .order_by(func.min(InboxRow.update_id))
+                .limit(limit)
+            )
+            chats = list(rows)
+            await db.rollback()
+        return chats
+
+    async def open_count(self) -> int:
+        async with self._engine.connect() as db:
+            count = await db.scalar(select(func.count()).select_from(InboxRow).where(InboxRow.status.in_(_OPEN)))
+            await db.rollback()
+        return int(count or 0)
 
     async def forget_before(self, moment: datetime) -> None:
         """Handled updates are kept for a while (to drop repeats), then removed."""
         async with self.sessions() as db, db.begin():
-            await db.execute(delete(InboxRow).where(InboxRow.status != "pending", InboxRow.done_at < moment))
+            await db.execute(delete(InboxRow).where(InboxRow.status.not_in(_OPEN), InboxRow.done_at < moment))
 
 
 def _payload(update: Update) -> dict[str, Any]:
@@ -163,121 +319,3 @@ def _decode(payload: dict[str, Any], bot: Bot) -> Update | str:
         return ("; ".join(problems[:3]) + more)[:400]
     except Exception as error:  # a validator of the library may raise anything on odd input
         return f"{type(error).__name__}: {error}"[:400]
-
-
-class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
-    """``getUpdates`` answered as plain JSON objects, so that each update is decoded on its own (see the module's
-    docstring) instead of the whole batch failing on one."""
-
-    __returning__ = list[dict[str, Any]]
-    __api_method__ = "getUpdates"
-
-    offset: int | None = None
-    limit: int | None = None
-    timeout: int | None = None
-    allowed_updates: list[str] | None = None
-
-
-def _chat_key(update: Update) -> int:
-    event = update.event
-    chat = getattr(event, "chat", None) or getattr(getattr(event, "message", None), "chat", None)
-    if isinstance(chat, Chat):
-        return chat.id
-    user = getattr(event, "from_user", None)
-    return user.id if isinstance(user, User) else 0
-
-
-class UpdateFeeder(Protocol):
-    """What the polling needs of aiogram's ``Dispatcher``: to feed it an update."""
-
-    async def feed_update(self, bot: Bot, update: Update) -> object: ...
-
-
-class InboxPolling:
-    """Runs the dispatcher on updates from ``getUpdates`` through the inbox (see the module's docstring)."""
-
-    def __init__(self, dp: UpdateFeeder, bot: Bot, inbox: Inbox, allowed_updates: list[str] | None = None) -> None:
-        self.dp, self.bot, self.inbox = dp, bot, inbox
-        self.allowed_updates = allowed_updates
-        self._locks: dict[int, list[Any]] = {}  # chat -> [lock, users]
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    @contextlib.asynccontextmanager
-    async def _in_turn(self, key: int) -> AsyncIterator[None]:
-        """One update of a chat at a time, in arrival order; idle chats keep no lock."""
-        entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
-        entry[1] += 1
-        try:
-            async with entry[0]:
-                yield
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                del self._locks[key]
-
-    async def handle(self, update: Update) -> None:
-        async with self._in_turn(_chat_key(update)):
-            error = None
-            scope = UpdateScope()
-            token = CURRENT.set(scope)
-            try:
-                await self.dp.feed_update(self.bot, update)
-            except Exception as exc:  # the errors router already apologised; keep the update for the record
-                log.exception("update %s failed", update.update_id)
-                error = repr(exc)[:500]
-            finally:
-                CURRENT.reset(token)
-            await self.inbox.finish(update.update_id, error, scope.writes.values())
-
-    def _spawn(self, update: Update) -> None:
-        task = asyncio.create_task(self.handle(update), name=f"update-{update.update_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def run(self, stop: asyncio.Event) -> None:
-        for leftover in await self.inbox.pending(self.bot):  # left over by a process that died
-            log.info("handling update %s again after a restart", leftover.update_id)
-            self._spawn(leftover)
-        offset: int | None = None
-        failures = 0
-        tidied = None
-        try:
-            while not stop.is_set():
-                now = self.inbox.clock.now()
-                if tidied is None or now - tidied > timedelta(hours=1):
-                    await self.inbox.forget_before(now - KEEP_HANDLED)
-                    tidied = now
-                try:
-                    poll = asyncio.ensure_future(
-                        self.bot(
-                            GetRawUpdates(offset=offset, timeout=POLL_TIMEOUT, allowed_updates=self.allowed_updates)
-                        )
-                    )
-                    stopping = asyncio.ensure_future(stop.wait())
-                    done, _ = await asyncio.wait({poll, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                    if poll not in done:
-                        poll.cancel()
-                        with contextlib.suppress(asyncio.CancelledError, TelegramAPIError, ClientDecodeError):
-                            await poll
-                        break
-                    stopping.cancel()
-                    raw = poll.result()
-                except TelegramUnauthorizedError:
-                    raise  # the token was revoked: nothing to wait for (the runner says so in one line)
-                except (TimeoutError, TelegramAPIError, ClientDecodeError, OSError) as error:
-                    delay = BACKOFF[min(failures, len(BACKOFF) - 1)]
-                    failures += 1
-                    reason = " ".join(str(getattr(error, "message", error)).split()) or type(error).__name__
-                    log.warning("getUpdates failed (%s); retrying in %ss", reason, delay)  # one line per attempt
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(stop.wait(), delay)
-                    continue
-                failures = 0
-                for fresh in await self.inbox.accept(raw, self.bot):  # committed before the next call confirms them
-                    self._spawn(fresh)
-                ids = [item["update_id"] for item in raw if isinstance(item.get("update_id"), int)]
-                if ids:
-                    offset = max(ids) + 1  # past every update of the batch, the poison ones too
-        finally:
-            if self._tasks:  # let updates in hand finish, briefly; the rest stay pending for the next start
-                await asyncio.wait(self._tasks, timeout=10)

@@ -6,6 +6,9 @@
 - ``user``: the tourist (:class:`domain.model.users.User`), registered on first contact in a private chat; None
   elsewhere
 - ``tr``: the :class:`handlers.ui.Translator` for the user's language
+
+An update during which the database became unreachable is marked for the inbox to hand back (no apology: it will be
+handled again), see :class:`TransientFailures`.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from aiogram.types import User as TgUser
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.catalog_cache import CatalogCache
+from bot.storage.db import is_transient
 from bot.storage.desk_queries import SqlDeskQueries
 from bot.storage.uow import SqlUnitOfWork
+from bot.storage.update_scope import CURRENT
 from domain.ports import Clock
 from domain.use_cases.profile import register_user
 from handlers.ui import Languages
@@ -39,6 +44,20 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         data["uow"] = uow
         data["desk_queries"] = SqlDeskQueries(uow)  # the operator desk's read side, on the same transactions
         return await handler(event, data)
+
+
+class TransientFailures(BaseMiddleware):
+    """On the dispatcher's errors (before the errors router): an update during which the database became
+    unreachable (a restart, a failover) gets no apology; it is marked for the inbox to hand back and handle again
+    once the database answers (bot/inbox.py). Outside the inbox (no update scope) the errors router has it."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        scope = CURRENT.get()
+        error = getattr(event, "exception", None)
+        if scope is None or error is None or not is_transient(error):
+            return await handler(event, data)
+        scope.transient = error
+        return None
 
 
 class UserMiddleware(BaseMiddleware):

@@ -18,7 +18,7 @@ def keep_response_models() -> None:
     from aiogram import methods
     from aiogram.methods.base import Response
 
-    from bot.inbox import GetRawUpdates
+    from bot.inbox_worker import GetRawUpdates
 
     kinds = {GetRawUpdates.__returning__}
     for name in methods.__all__:

@@ -81,3 +81,13 @@ async def changed_rows(session: AsyncSession, statement: Update | Delete) -> int
     if not isinstance(result, CursorResult):  # what SQLAlchemy returns for DML; the check narrows the type
         raise TypeError(f"expected a CursorResult for {statement!r}, got {type(result).__name__}")
     return result.rowcount
+
+
+def is_transient(error: BaseException) -> bool:
+    """The database could not be reached or lost the connection (a restart, a failover, a busy SQLite file): worth
+    trying again later, unlike an error in the statement or the data."""
+    from sqlalchemy import exc
+
+    if isinstance(error, exc.DBAPIError):
+        return error.connection_invalidated or isinstance(error, exc.OperationalError | exc.InterfaceError)
+    return isinstance(error, exc.TimeoutError | ConnectionError | TimeoutError)

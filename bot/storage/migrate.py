@@ -53,8 +53,26 @@ def head_revision(versions: Path = MIGRATIONS / "versions") -> str | None:
     return heads.pop() if len(heads) == 1 else None
 
 
+MIGRATION_LOCK = 0x7464_6D67  # "tdmg": replicas starting together migrate one after the other (PostgreSQL)
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` on the engine's database (the only way the schema is created)."""
+    """Bring the schema to ``revision`` on the engine's database (the only way the schema is created). On
+    PostgreSQL under an advisory lock: of replicas started together, one migrates and the others find the head."""
+    if engine.dialect.name != "postgresql":
+        await _upgrade(engine, revision)
+        return
+    async with engine.connect() as lock:
+        await lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        await lock.commit()
+        try:
+            await _upgrade(engine, revision)
+        finally:
+            await lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            await lock.commit()
+
+
+async def _upgrade(engine: AsyncEngine, revision: str) -> None:
     if revision == "head" and (head := head_revision()) is not None and await _stamped(engine) == [head]:
         return  # at the head already: no need to import Alembic
 

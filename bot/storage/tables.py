@@ -294,18 +294,31 @@ class SessionNoticeRow(Base):
 
 
 class InboxRow(Base):
-    """Updates received from Telegram, stored before they are confirmed: one that was being handled when the
-    process died is handled again at start (handlers are idempotent)."""
+    """Updates received from Telegram, stored before they are confirmed, and handled from here by whichever replica
+    claims them (bot/inbox.py): one that was being handled when its process died is handled again (handlers are
+    idempotent)."""
 
     __tablename__ = "inbox"
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     payload: Mapped[dict[str, Any]]
     received_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, done, failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, handling, done, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     done_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
-    __table_args__ = (Index("ix_inbox_status", "status"),)
+    chat_id: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # one chat's: in order
+    claimed_by: Mapped[str | None] = mapped_column(String(64))  # the replica handling it
+    claimed_until: Mapped[datetime | None]  # handling: the claim's end; pending: not before (a retry's pause)
+    __table_args__ = (
+        Index("ix_inbox_status", "status"),
+        Index(
+            "ix_inbox_open_by_chat",
+            "chat_id",
+            "update_id",
+            sqlite_where=text("status IN ('pending', 'handling')"),
+            postgresql_where=text("status IN ('pending', 'handling')"),
+        ),
+    )
 
 
 class FsmRow(Base):

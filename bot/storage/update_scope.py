@@ -25,6 +25,7 @@ Write = Callable[[AsyncConnection], Awaitable[None]]  # runs in the transaction 
 class UpdateScope:
     read: dict[str, Any] = field(default_factory=dict)  # what was read once, by key
     writes: dict[str, Write] = field(default_factory=dict)  # the last write per key, run at the end
+    transient: BaseException | None = None  # the database failed under the handler: handle the update again later
 
 
 CURRENT: ContextVar[UpdateScope | None] = ContextVar("tripdesk_update_scope", default=None)

@@ -1,5 +1,6 @@
-"""The update inbox: stored before confirmed, repeats dropped, pending ones handled again, one chat in order; an
-update aiogram cannot decode is kept as failed and confirmed, and the bot carries on."""
+"""The update inbox: stored before confirmed, repeats dropped, pending ones handled again, one chat in order (also
+across replicas sharing the database); an update aiogram cannot decode is kept as failed and confirmed, and the bot
+carries on; a transient database failure hands the update back instead of failing it."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from aiogram.types import Update
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select, update
 
-from bot.inbox import Inbox, InboxPolling
+from bot.inbox import Inbox
+from bot.inbox_worker import InboxPolling, InboxWorker
 from bot.storage.db import session_factory
 from bot.storage.fsm import SqlStorage
 from bot.storage.tables import FsmRow, InboxRow
@@ -65,15 +67,25 @@ async def test_a_repeated_delivery_is_stored_once(engine) -> None:
     assert [u.update_id for u in await inbox.store([message(2, 10), message(3, 10)])] == [3]
 
 
+async def statuses(engine) -> dict[int, str]:
+    async with session_factory(engine)() as db:
+        return {i: s for i, s in (await db.execute(select(InboxRow.update_id, InboxRow.status))).all()}
+
+
+async def sweep_once(worker: InboxWorker) -> None:
+    """One pass of the worker's sweep, and the updates it found handled."""
+    await worker.sweep()
+    assert await worker.wait_idle(10)
+
+
 async def test_pending_updates_are_handled_again_and_marked(engine) -> None:
     inbox = Inbox(session_factory(engine), FixedClock())
-    await inbox.store([message(1, 10), message(2, 11)])
-    assert [u.update_id for u in await inbox.pending(BOT)] == [1, 2]
+    await inbox.store([message(1, 10), message(2, 11)])  # stored by a process that died before handling them
     dp = RecordingDispatcher(fail={2})
-    polling = InboxPolling(dp, BOT, inbox)
-    await asyncio.gather(*(polling.handle(u) for u in await inbox.pending(BOT)))
+    worker = InboxWorker(dp, BOT, Inbox(session_factory(engine), FixedClock()))  # the next start
+    await sweep_once(worker)
     assert dp.finished == [1]
-    assert await inbox.pending(BOT) == []  # a crashed handler is recorded as failed, not retried forever
+    assert await statuses(engine) == {1: "done", 2: "failed"}  # a crashed handler is failed, not retried forever
 
 
 async def test_one_chat_in_order_other_chats_alongside(engine) -> None:
@@ -81,12 +93,12 @@ async def test_one_chat_in_order_other_chats_alongside(engine) -> None:
     updates = [message(1, 10), message(2, 10), message(3, 20), message(4, 10)]
     await inbox.store(updates)
     dp = RecordingDispatcher(delay=0.05)
-    polling = InboxPolling(dp, BOT, inbox)
-    await asyncio.gather(*(polling.handle(u) for u in updates))
+    worker = InboxWorker(dp, BOT, inbox)
+    await worker.handle(updates)
     chat_10 = [i for i in dp.finished if i != 3]
     assert chat_10 == [1, 2, 4]
     assert dp.started.index(3) < dp.finished.index(2)  # chat 20 did not wait for chat 10
-    assert polling._locks == {}
+    assert await worker.wait_idle(1) and set((await statuses(engine)).values()) == {"done"}
 
 
 async def test_handled_updates_are_forgotten_after_a_while(engine) -> None:
@@ -111,6 +123,8 @@ class TelegramQueue(BaseSession):
         self.offsets: list[int | None] = []
 
     async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
+        if method.__api_method__ == "deleteWebhook":  # polling starts by making sure no webhook is set
+            return True
         assert method.__api_method__ == "getUpdates", method
         if self.drops:  # the network is gone for a while
             self.drops -= 1
@@ -151,8 +165,10 @@ async def test_a_poison_update_is_kept_as_failed_and_the_others_are_handled(engi
     telegram = TelegramQueue(raw, stop)
     bot = Bot(BOT.token, session=telegram)
     dp = RecordingDispatcher()
+    worker = InboxWorker(dp, bot, inbox)
     with caplog.at_level(logging.ERROR, logger="bot.inbox"):
-        await asyncio.wait_for(InboxPolling(dp, bot, inbox).run(stop), 10)
+        await asyncio.wait_for(InboxPolling(bot, inbox, worker).run(stop), 10)
+        await worker.wait_idle(10)
 
     assert dp.finished == [101, 103]  # the good ones of the batch are handled
     assert telegram.offsets[-1] == 104  # confirmed past the poison one: Telegram forgets it
@@ -168,33 +184,40 @@ async def test_a_poison_update_is_kept_as_failed_and_the_others_are_handled(engi
     again = asyncio.Event()
     restarted = TelegramQueue(telegram.updates, again)
     dp_again = RecordingDispatcher()
-    await asyncio.wait_for(InboxPolling(dp_again, Bot(BOT.token, session=restarted), inbox).run(again), 10)
+    worker_again = InboxWorker(dp_again, Bot(BOT.token, session=restarted), inbox)
+    await asyncio.wait_for(InboxPolling(worker_again.bot, inbox, worker_again).run(again), 10)
+    await sweep_once(worker_again)
     assert restarted.updates == [] and dp_again.started == []
 
 
 async def test_a_pending_update_that_no_longer_decodes_is_failed_at_start(engine) -> None:
     sessions = session_factory(engine)
     inbox = Inbox(sessions, FixedClock())
-    await inbox.store([message(1, 10)])
+    await inbox.store([message(1, 10), message(2, 10)])
     async with sessions() as db, db.begin():  # stored by an older version, unreadable by this one
         await db.execute(update(InboxRow).where(InboxRow.update_id == 1).values(payload=poison(1)))
-    assert await inbox.pending(BOT) == []
+    dp = RecordingDispatcher()
+    await sweep_once(InboxWorker(dp, BOT, inbox))
+    assert dp.finished == [2]  # the chat goes on after it
     async with sessions() as db:
         row = await db.get(InboxRow, 1)
     assert row is not None and row.status == "failed" and row.payload == poison(1)
 
 
 async def test_a_network_that_drops_is_retried_with_one_line_per_attempt(engine, caplog, monkeypatch) -> None:
-    monkeypatch.setattr("bot.inbox.BACKOFF", (0.01,))
+    monkeypatch.setattr("bot.inbox_worker.BACKOFF", (0.01,))
     stop = asyncio.Event()
     raw = [message(1, 10).model_dump(mode="json", exclude_none=True, by_alias=True)]
     telegram = TelegramQueue(raw, stop, drops=3)
     dp = RecordingDispatcher()
-    with caplog.at_level(logging.WARNING, logger="bot.inbox"):
-        polling = InboxPolling(dp, Bot(BOT.token, session=telegram), Inbox(session_factory(engine), FixedClock()))
-        await asyncio.wait_for(polling.run(stop), 10)
+    bot = Bot(BOT.token, session=telegram)
+    inbox = Inbox(session_factory(engine), FixedClock())
+    worker = InboxWorker(dp, bot, inbox)
+    with caplog.at_level(logging.WARNING, logger="bot.inbox_worker"):
+        await asyncio.wait_for(InboxPolling(bot, inbox, worker).run(stop), 10)
+        await worker.wait_idle(10)
     assert dp.finished == [1]
-    lines = [r for r in caplog.records if r.name == "bot.inbox"]
+    lines = [r for r in caplog.records if r.name == "bot.inbox_worker"]
     assert len(lines) == 3 and all(r.exc_info is None and "\n" not in r.getMessage() for r in lines)
     assert "Cannot connect to host" in lines[0].getMessage()
 
@@ -231,19 +254,19 @@ async def test_the_conversation_is_read_once_per_update_and_written_with_the_don
             4: {"state": None, "data": {}},  # cleared: the row goes
         },
     )
-    polling = InboxPolling(dp, BOT, inbox)
+    worker = InboxWorker(dp, BOT, inbox)
     statements: list[str] = []
     sqlalchemy_event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     for update_id in (1, 2, 3, 4):
         [fresh] = await inbox.store([message(update_id, 10)])
         statements.clear()
-        await polling.handle(fresh)
+        await worker.handle([fresh])
         fsm_reads = [s for s in statements if s.startswith("SELECT") and "fsm_state" in s]
         fsm_writes = [s for s in statements if "fsm_state" in s and not s.startswith("SELECT")]
         assert len(fsm_reads) == 1, update_id
         assert len(fsm_writes) == (0 if update_id in (2, 3) else 1), (update_id, fsm_writes)
         begins = [s for s in statements if s.startswith("BEGIN")]
-        assert len(begins) <= 1  # the one transaction: the state's change with the inbox's mark
+        assert len(begins) <= 2  # the claim, then one transaction: the state's change with the inbox's mark
     assert dp.seen == [
         (None, {}),
         ("Form:step", {"draft": "ab"}),
@@ -266,9 +289,9 @@ async def test_a_failed_update_keeps_its_conversation_change_and_is_marked_faile
             await super().feed_update(bot, update)
             raise RuntimeError("handler crashed")
 
-    polling = InboxPolling(Failing(storage, {1: {"state": "Form:step"}}), BOT, inbox)
+    worker = InboxWorker(Failing(storage, {1: {"state": "Form:step"}}), BOT, inbox)
     [fresh] = await inbox.store([message(1, 10)])
-    await polling.handle(fresh)
+    await worker.handle([fresh])
     assert await storage.get_state(StorageKey(bot_id=1, chat_id=10, user_id=10)) == "Form:step"
     async with sessions() as db:
         assert await db.scalar(select(InboxRow.status)) == "failed"

@@ -1,0 +1,231 @@
+"""Handling the inbox's updates (bot/inbox.py says what is promised): the :class:`InboxWorker` runs each chat's
+updates one after the other as this replica claims them, and sweeps up what no one took; :class:`InboxPolling` (the
+leader's duty) fills the inbox from ``getUpdates``. The webhook fills it in bot/webhook.py."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from aiogram import Bot
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramUnauthorizedError
+from aiogram.methods import TelegramMethod
+from aiogram.types import Update
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.inbox import KEEP_HANDLED, Inbox, chat_key
+from bot.logs import update_context
+from bot.metrics import observe_update
+from bot.storage.update_scope import CURRENT, UpdateScope
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT = 25  # seconds Telegram holds a getUpdates open
+BACKOFF = (1, 2, 4, 8, 15, 30)
+SWEEP_S = 1.0  # how often a replica looks for updates no one took
+
+
+class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
+    """``getUpdates`` answered as plain JSON objects, so that each update is decoded on its own (see the module's
+    docstring) instead of the whole batch failing on one."""
+
+    __returning__ = list[dict[str, Any]]
+    __api_method__ = "getUpdates"
+
+    offset: int | None = None
+    limit: int | None = None
+    timeout: int | None = None
+    allowed_updates: list[str] | None = None
+
+
+class UpdateFeeder(Protocol):
+    """What the polling needs of aiogram's ``Dispatcher``: to feed it an update."""
+
+    async def feed_update(self, bot: Bot, update: Update) -> object: ...
+
+
+class InboxWorker:
+    """Handles the stored updates: one task per chat with work, taking that chat's updates one after the other
+    while it gets them (see the module's docstring), and the sweep that finds what no one took."""
+
+    def __init__(self, dp: UpdateFeeder, bot: Bot, inbox: Inbox, sweep_s: float = SWEEP_S) -> None:
+        self.dp, self.bot, self.inbox = dp, bot, inbox
+        self.sweep_s = sweep_s
+        self._chains: dict[int, asyncio.Task[None]] = {}  # chat -> the task handling its updates
+        self._poked: set[int] = set()  # chats that got an update while their task was finishing
+        self._stopping = False
+        self._sweeps = 0
+        self._tidied: datetime | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def received(self, updates: Iterable[Update]) -> None:
+        """Updates just stored: their chats get going (the claims decide who handles what)."""
+        for chat in dict.fromkeys(chat_key(u) for u in updates):
+            self._kick(chat)
+
+    async def handle(self, updates: Iterable[Update]) -> None:
+        """Handle these stored updates now; returns when their chats have nothing more in hand (the benches and
+        tests feed one update at a time this way)."""
+        updates = list(updates)
+        self.received(updates)
+        chains = [self._chains[chat] for chat in dict.fromkeys(map(chat_key, updates)) if chat in self._chains]
+        await asyncio.gather(*chains)
+
+    def _kick(self, chat: int) -> None:
+        if self._stopping:
+            return
+        if chat in self._chains:
+            self._poked.add(chat)
+            return
+        self._idle.clear()
+        self._chains[chat] = asyncio.create_task(self._chain(chat), name=f"inbox-chat-{chat}")
+
+    async def _chain(self, chat: int) -> None:
+        try:
+            next_update = await self.inbox.claim_next(chat, self.bot)
+            while True:
+                if next_update is None:
+                    if chat not in self._poked or self._stopping:
+                        return
+                    self._poked.discard(chat)
+                    next_update = await self.inbox.claim_next(chat, self.bot)
+                    continue
+                next_update = await self._handle(next_update, chat)
+        except (SQLAlchemyError, OSError) as error:  # the database went away: the sweep gives the claim back
+            log.warning("chat %s: the inbox cannot be reached (%s); its updates wait", chat, _one_line(error))
+        finally:
+            del self._chains[chat]
+            self._poked.discard(chat)
+            if not self._chains:
+                self._idle.set()
+
+    async def _handle(self, update: Update, chat: int) -> Update | None:
+        """Handle one claimed update; returns the chat's next one, claimed in the same transaction as the mark."""
+        error = None
+        scope = UpdateScope()
+        token = CURRENT.set(scope)
+        started = time.perf_counter()
+        with update_context(update.update_id, chat or None):
+            try:
+                await self.dp.feed_update(self.bot, update)
+            except Exception as exc:  # the errors router already apologised; keep the update for the record
+                log.exception("update %s failed", update.update_id)
+                error = repr(exc)[:500]
+            finally:
+                CURRENT.reset(token)
+        if scope.transient is None:
+            observe_update(update.event_type, "failed" if error else "handled", time.perf_counter() - started)
+        if scope.transient is not None:  # the database was unreachable mid-handler: handled again, later
+            reason = _one_line(scope.transient)
+            retried = await self.inbox.give_back(update.update_id, reason)
+            log.warning("update %s %s: %s", update.update_id, "will be handled again" if retried else "failed", reason)
+            return None  # the chat waits for it: the sweep takes it again after the pause
+        next_of = None if self._stopping else (chat, self.bot)
+        return await self.inbox.finish(update.update_id, error, scope.writes.values(), next_of)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """:meth:`sweep` every ``sweep_s`` until ``stop``."""
+        while not stop.is_set():
+            try:
+                await self.sweep()
+            except (SQLAlchemyError, OSError) as error:
+                log.warning("the inbox cannot be reached (%s); retrying", _one_line(error))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.sweep_s)
+
+    async def sweep(self) -> None:
+        """One look for what no one took (the chats found get going); every fifth, claims of replicas that died
+        (or of this one's tasks that could not finish) are given back first; once an hour, old marks go."""
+        now = self.inbox.clock.now()
+        if self._tidied is None or now - self._tidied > timedelta(hours=1):
+            await self.inbox.forget_before(now - KEEP_HANDLED)
+            self._tidied = now
+        if self._sweeps % 5 == 0:
+            if released := await self.inbox.release_dead():
+                log.info("%d update(s) claimed by a replica that is gone are taken over", released)
+            await self.inbox.release_stale(set(self._chains))
+        self._sweeps += 1
+        for chat in await self.inbox.ready_chats():
+            if chat not in self._chains:
+                self._kick(chat)
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """True once no update is in hand; False if one still is after ``timeout`` seconds."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def stop(self, timeout: float) -> None:
+        """Take nothing more; the updates in hand finish within ``timeout`` seconds (the rest are cancelled: their
+        transactions roll back); then every claim of this replica is given back for the others."""
+        self._stopping = True
+        if not await self.wait_idle(timeout):
+            log.warning("stopping: %d update(s) still in hand after %.0f s are given back", len(self._chains), timeout)
+            for task in list(self._chains.values()):
+                task.cancel()
+            await asyncio.gather(*self._chains.values(), return_exceptions=True)
+        with contextlib.suppress(SQLAlchemyError, OSError):
+            await self.inbox.release_mine()
+
+
+class InboxPolling:
+    """Long polling into the inbox (the leader's duty: one ``getUpdates`` per token): stores each batch, then asks
+    for the next (which acknowledges it), and hands the fresh updates to the :class:`InboxWorker`."""
+
+    def __init__(
+        self, bot: Bot, inbox: Inbox, worker: InboxWorker | None, allowed_updates: list[str] | None = None
+    ) -> None:
+        self.bot, self.inbox, self.worker = bot, inbox, worker
+        self.allowed_updates = allowed_updates
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while a webhook is set
+        offset: int | None = None
+        failures = 0
+        while not stop.is_set():
+            try:
+                poll = asyncio.ensure_future(
+                    self.bot(GetRawUpdates(offset=offset, timeout=POLL_TIMEOUT, allowed_updates=self.allowed_updates))
+                )
+                stopping = asyncio.ensure_future(stop.wait())
+                done, _ = await asyncio.wait({poll, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if poll not in done:
+                    poll.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, TelegramAPIError, ClientDecodeError):
+                        await poll
+                    break
+                stopping.cancel()
+                raw = poll.result()
+                fresh = await self.inbox.accept(raw, self.bot)  # committed before the next call acknowledges them
+            except TelegramUnauthorizedError:
+                raise  # the token was revoked: nothing to wait for (the runner says so in one line)
+            except (TimeoutError, TelegramAPIError, ClientDecodeError, OSError, SQLAlchemyError) as error:
+                delay = BACKOFF[min(failures, len(BACKOFF) - 1)]
+                failures += 1
+                what = "storing updates" if isinstance(error, SQLAlchemyError) else "getUpdates"
+                log.warning("%s failed (%s); retrying in %ss", what, _one_line(error), delay)  # one line per attempt
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                continue
+            failures = 0
+            if self.worker is not None:
+                self.worker.received(fresh)
+            ids = [
+                item["update_id"] for item in raw if isinstance(item, dict) and isinstance(item.get("update_id"), int)
+            ]
+            if ids:
+                offset = max(ids) + 1  # past every update of the batch, the poison ones too
+
+
+def _one_line(error: BaseException) -> str:
+    orig = getattr(error, "orig", None)  # a driver's error wrapped by SQLAlchemy says more
+    reason = str(getattr(error, "message", None) or orig or error)
+    return " ".join(reason.split())[:300] or type(error).__name__
