@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
 
 log = logging.getLogger("tripdesk")
 
@@ -53,10 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"tripdesk: configuration error: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    quiet = max(logging.WARNING, logging.getLevelName(settings.log_level))
-    for chatty in ("alembic", "apscheduler"):  # a line per migration step, two per job run
-        logging.getLogger(chatty).setLevel(quiet)
+    configure_logging(settings.log_level, settings.log_format)  # LOG_FORMAT: readable text, or JSON lines
     try:
         return asyncio.run(_dispatch(args, settings)) or 0
     except ConfigError as error:

@@ -44,6 +44,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, Message, ReplyParameters
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.desk_topics import forget_topic, topic_gone
 from bot.i18n import I18n
 from bot.ratelimit import Limits
@@ -63,6 +64,12 @@ PACE_MAX_S = 5.0  # a row waits this long at most for the overall rate, well ins
 # Telegram's words for a message that can no longer be edited: it is sent anew instead.
 _GONE = ("message to edit not found", "message can't be edited", "MESSAGE_ID_INVALID")
 _TICK = timedelta(microseconds=1)  # between two rows of one chat deferred together: they come back in order
+
+
+def _about(row: Claimed) -> dict[str, Any]:
+    """A log line's ``extra``: the chat, and the order when the row is about one (bot/logs.py)."""
+    order_id = row.payload.get("order_id")
+    return {"chat_id": row.chat_id, "order_id": order_id if isinstance(order_id, int) else None}
 
 
 class SentMarks:
@@ -297,18 +304,19 @@ class OutboxSender:
         reason = getattr(error, "message", None) or repr(error)
         if row.attempts >= self.max_attempts:
             await self._undeliverable(row, now, reason)
-            log.error("outbox %s dead after %s attempts: %s", row.id, row.attempts, reason)
+            log.error("outbox %s dead after %s attempts: %s", row.id, row.attempts, reason, extra=_about(row))
             return
         delay = min(timedelta(seconds=2**row.attempts), BACKOFF_MAX)
         await self.queue.release([(row.id, self._defer(row.chat_id, now + delay))], reason, count_attempt=True)
         if not isinstance(error, (TelegramServerError, TelegramNetworkError)):
-            log.error("outbox %s (%s): unexpected error", row.id, row.kind, exc_info=error)
+            log.error("outbox %s (%s): unexpected error", row.id, row.kind, exc_info=error, extra=_about(row))
 
     async def _flooded(self, row: Claimed, now: datetime, error: TelegramRetryAfter) -> None:
         """429: this chat waits ``retry_after`` (the row goes back, not counted as a failure); when the chat cannot
         have been the reason, the overall bucket waits too."""
+        metrics.TELEGRAM_429.inc()
         if self.limits.flooded(row.chat_id, error.retry_after):
-            log.warning("flood control: every chat waits %ss", error.retry_after)
+            log.warning("flood control: every chat waits %ss", error.retry_after, extra=_about(row))
         at = now + timedelta(seconds=error.retry_after)
         await self.queue.release([(row.id, self._defer(row.chat_id, at))], "flood control")
 
@@ -324,11 +332,12 @@ class OutboxSender:
             return 0
         rendered, sent_id = accepted
         await self.marks.mark(row.id, sent_id)
+        metrics.OUTBOX_SENT.inc()
         if rendered.after_send is not None:
             try:
                 await rendered.after_send(sent_id)
             except Exception:  # the message is out; what we remember of it must not make it go out again
-                log.exception("outbox %s (%s): after-send hook failed", row.id, row.kind)
+                log.exception("outbox %s (%s): after-send hook failed", row.id, row.kind, extra=_about(row))
         return 1
 
     async def _render_and_send(self, row: Claimed) -> tuple[Rendered, int] | None:
@@ -343,11 +352,13 @@ class OutboxSender:
             await self._back_off(row, now, error)
             return None
         except Exception as error:  # a rendering bug must not block the queue behind it
-            log.exception("outbox %s (%s): cannot render", row.id, row.kind)
+            log.exception("outbox %s (%s): cannot render", row.id, row.kind, extra=_about(row))
             await self.queue.dead(row.id, now, f"render failed: {error!r}")
+            metrics.OUTBOX_DEAD.inc()
             return None
         if rendered is None:
             await self.queue.dead(row.id, now, "nothing to send: the subject is gone")
+            metrics.OUTBOX_DEAD.inc()
             return None
         if not await self._pace(row):
             return None
@@ -360,20 +371,26 @@ class OutboxSender:
             if row.chat_id > 0:
                 await self.queue.mark_blocked(row.chat_id, now, self.default_language)
             await self._undeliverable(row, now, error.message)
-            log.warning("outbox %s: chat %s refuses messages: %s", row.id, row.chat_id, error.message)
+            log.warning(
+                "outbox %s: chat %s refuses messages: %s", row.id, row.chat_id, error.message, extra=_about(row)
+            )
             return None
         except TelegramBadRequest as error:
             if rendered.topic_key is not None and topic_gone(error):  # deleted or closed meanwhile: make it anew
                 await forget_topic(self._uow(), rendered.topic_key)
                 await self.queue.retry(row.id, now, error.message)  # counted: a topic that never takes ends dead
-                log.info("outbox %s: topic %r is gone; it is created anew", row.id, rendered.topic_key)
+                log.info(
+                    "outbox %s: topic %r is gone; it is created anew", row.id, rendered.topic_key, extra=_about(row)
+                )
                 return None
             await self._undeliverable(row, now, error.message)
-            log.error("outbox %s (%s) refused by Telegram: %s", row.id, row.kind, error.message)
+            log.error("outbox %s (%s) refused by Telegram: %s", row.id, row.kind, error.message, extra=_about(row))
             return None
         except TelegramMigrateToChat as error:  # the group became a supergroup: this chat id is gone
             await self._undeliverable(row, now, f"the group moved to chat {error.migrate_to_chat_id}")
-            log.error("outbox %s: chat %s moved to %s", row.id, row.chat_id, error.migrate_to_chat_id)
+            log.error(
+                "outbox %s: chat %s moved to %s", row.id, row.chat_id, error.migrate_to_chat_id, extra=_about(row)
+            )
             return None
         except Exception as error:  # 5xx, network, and anything unexpected: back off, then dead-letter
             await self._back_off(row, now, error)
@@ -384,6 +401,7 @@ class OutboxSender:
         """Dead-letter a row Telegram would not take; a message to a tourist or an organiser about an order makes
         that order a problem for the operators (they reach the person another way)."""
         await self.queue.dead(row.id, now, reason)
+        metrics.OUTBOX_DEAD.inc()
         order_id = row.payload.get("order_id")
         if isinstance(order_id, int) and row.kind.startswith(("tourist.", "organiser.")):
             await self.queue.undelivered(order_id, row.kind, now)
@@ -405,7 +423,11 @@ class OutboxSender:
                 if not any(gone in error.message for gone in _GONE):
                     raise
                 log.info(
-                    "message %s in %s is gone (%s): sending it anew", rendered.edit_message_id, chat_id, error.message
+                    "message %s in %s is gone (%s): sending it anew",
+                    rendered.edit_message_id,
+                    chat_id,
+                    error.message,
+                    extra={"chat_id": chat_id},
                 )
         extra: dict[str, Any] = {}
         if rendered.thread_id is not None:

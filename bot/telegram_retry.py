@@ -41,6 +41,8 @@ from aiogram.methods import GetMe, GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import User
 
+from bot.metrics import TELEGRAM_429
+
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[Any]]
@@ -77,6 +79,7 @@ class RetryMiddleware(BaseRequestMiddleware):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as error:
+                TELEGRAM_429.inc()
                 if attempt == policy.attempts or error.retry_after > policy.max_retry_after:
                     raise
                 delay = float(error.retry_after)
