@@ -39,7 +39,7 @@ class WebhookReceiver:
         self._secret = secret.encode()
         self.accepting = True  # False while stopping: 503, Telegram retries elsewhere
 
-    async def __call__(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
             return web.Response(status=401, text="wrong or missing secret token")
@@ -70,5 +70,5 @@ class WebhookReceiver:
 def webhook_app(receiver: WebhookReceiver, path: str) -> web.Application:
     """The app Telegram posts to: the webhook's path (the health and metrics routes are added by the runner)."""
     app = web.Application(client_max_size=MAX_BODY)
-    app.router.add_post(path, receiver)
+    app.router.add_post(path, receiver.handle)
     return app

@@ -21,9 +21,13 @@ WRONG_TOKEN = "123456789:AAE-someone-elses-token-000000000000"  # well-formed, n
 EXIT_TIMEOUT = 60.0  # importing aiogram alone takes seconds on a busy 2-core machine
 
 
-async def run_bot(api_url: str, token: str, tmp_path: Path) -> tuple[int, str]:
+async def run_bot(api_url: str, token: str, tmp_path: Path, **extra: str) -> tuple[int, str]:
     """``python -m bot run`` until it exits: (exit code, stderr)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("BOT_", "TELEGRAM_", "DATABASE_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("BOT_", "TELEGRAM_", "DATABASE_", "WEBHOOK_", "METRICS_"))
+    }
     env.update(
         BOT_TOKEN=token,
         TELEGRAM_API_URL=api_url,
@@ -35,6 +39,7 @@ async def run_bot(api_url: str, token: str, tmp_path: Path) -> tuple[int, str]:
         ADMIN_IDS="",
         PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
         PYTHONUNBUFFERED="1",
+        **extra,
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -91,3 +96,23 @@ async def test_an_unreachable_telegram_is_one_line_and_a_non_zero_exit(tmp_path:
     assert_one_clear_line(stderr, line)
     retries = [text for text in stderr.splitlines() if "cannot reach" in text and "try " in text]
     assert len(retries) == 2  # one line per failed try before the last
+
+
+@pytest.mark.parametrize(
+    ("secret", "line"),
+    [
+        (
+            "",
+            "tripdesk: configuration error: WEBHOOK_SECRET: required with WEBHOOK_URL"
+            " (16-256 characters: A-Z, a-z, 0-9, _ and -)",
+        ),
+        ("short", "tripdesk: configuration error: WEBHOOK_SECRET: must be 16-256 characters of A-Z, a-z, 0-9, _ and -"),
+    ],
+)
+async def test_webhook_mode_without_a_usable_secret_is_one_line_and_exit_2(
+    tmp_path: Path, secret: str, line: str
+) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"  # never reached: the settings are checked first
+    code, stderr = await run_bot(url, TOKEN, tmp_path, WEBHOOK_URL="https://bot.example.com/tg", WEBHOOK_SECRET=secret)
+    assert code == 2
+    assert_one_clear_line(stderr, line)
