@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, or_, select, update
+from sqlalchemy import Insert, Table, bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.db import changed_rows, dialect_insert
@@ -108,14 +108,26 @@ class OutboxQueue:
         self.sessions = sessions
 
     async def claim(self, now: datetime, kinds: list[str], limit: int) -> list[Claimed]:
+        """Due rows, oldest first, leased to this sender. A chat's rows go in the order they were made: a row waits
+        while an earlier one of its chat was given back to wait out a retry's pause (an attempt was made: a row
+        scheduled for later holds up no one). Rows of a chat claimed together are sent one after the other by the
+        sender, in this order."""
+        earlier = OutboxRow.__table__.alias("earlier")
         due = (
             select(OutboxRow.id)
             .where(
                 or_(OutboxRow.status == "pending", OutboxRow.status == "sending"),
                 OutboxRow.due_at <= now,
                 OutboxRow.kind.in_(kinds),
+                ~exists().where(
+                    earlier.c.chat_id == OutboxRow.chat_id,
+                    earlier.c.id < OutboxRow.id,
+                    earlier.c.status == "pending",
+                    earlier.c.due_at > now,
+                    earlier.c.attempts > 0,
+                ),
             )
-            .order_by(OutboxRow.due_at, OutboxRow.id)
+            .order_by(OutboxRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )

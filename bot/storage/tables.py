@@ -227,6 +227,13 @@ class OutboxRow(Base):
     __table_args__ = (
         Index("ix_outbox_status_due_at", "status", "due_at"),
         Index("ix_outbox_chat_message", "chat_id", "sent_message_id"),
+        Index(
+            "ix_outbox_open_by_chat",
+            "chat_id",
+            "id",
+            sqlite_where=text("status IN ('pending', 'sending')"),
+            postgresql_where=text("status IN ('pending', 'sending')"),
+        ),
     )
 
 

@@ -3,11 +3,11 @@ organiser's questions, the button that opens the order."""
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 from datetime import UTC, datetime
 
 from aiogram import html
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.types import InlineKeyboardMarkup
 
 from domain.model.catalog import Organiser, localized
@@ -19,6 +19,9 @@ from handlers.tourist.callbacks import Below, BelowCb
 from handlers.tourist.labels import ticket_type_name
 from handlers.tourist.orders import order_card_kb, render_order_card
 from handlers.ui import Languages, Translator, button
+
+REDRAW_ATTEMPTS = 4
+REDRAW_PAUSE_MAX_S = 10  # a longer pause than this is not waited out in the sender's slot
 
 
 def tourist_tr(view: OrderView, i18n: Languages) -> Translator:
@@ -65,14 +68,29 @@ def order_kb(view: OrderView, tr: Translator) -> InlineKeyboardMarkup:
 
 async def edit_sent(rc: RenderContext, key: str, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Edit every delivered message under the dedup ``key`` (see ``OutboxRepository.sent_messages``) to ``text``:
-    a message whose truth changed is redrawn, never left with live buttons. One that is gone or unchanged is fine."""
+    a message whose truth changed is redrawn, never left with live buttons. One that is gone or unchanged is fine.
+    It runs in the sender's turn for the chat (an ``after_send`` hook), so a flood pause or a failing server is
+    waited out here, a few times, before the chat's next message goes."""
     if rc.bot is None:
         return
     async with rc.uow:
         sent = list(await rc.uow.outbox.sent_messages(key))
     for chat_id, message_id in sent:
-        with contextlib.suppress(TelegramBadRequest):
-            await rc.bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
+        for attempt in range(1, REDRAW_ATTEMPTS + 1):
+            try:
+                await rc.bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
+            except TelegramBadRequest:
+                break  # gone, or already showing this
+            except TelegramRetryAfter as error:  # Telegram asks for a pause: the chat's next message waits with us
+                if attempt == REDRAW_ATTEMPTS or error.retry_after > REDRAW_PAUSE_MAX_S:
+                    raise
+                await asyncio.sleep(error.retry_after)
+            except (TelegramServerError, TelegramNetworkError):
+                if attempt == REDRAW_ATTEMPTS:
+                    raise
+                await asyncio.sleep(attempt)
+            else:
+                break
 
 
 async def redraw_order_cards(rc: RenderContext, view: OrderView) -> None:

@@ -65,6 +65,41 @@ async def test_two_senders_share_the_rows_without_overlap(engine) -> None:
     assert sorted(taken[0] + taken[1]) == list(range(1, 301))
 
 
+def row(id_: int, chat: int, due: datetime, attempts: int = 0, status: str = "pending") -> OutboxRow:
+    return OutboxRow(
+        id=id_,
+        kind=KINDS[0],
+        chat_id=chat,
+        payload={"order_id": id_},
+        dedup_key=f"order-{id_}",
+        status=status,
+        attempts=attempts,
+        due_at=due,
+        created_at=NOW,
+    )
+
+
+async def test_a_later_row_of_a_chat_never_overtakes_one_waiting_out_a_retry(engine) -> None:
+    """Row 1 failed once and waits until +2 s; row 2 of the same chat was made meanwhile, due at once (the sender that
+    deferred row 1 may have restarted and forgotten it): row 2 waits for row 1, and once both are due row 1 comes
+    first. Another chat is not held up, nor is anyone by a message scheduled for later (never tried)."""
+    sessions = session_factory(engine)
+    async with sessions() as db, db.begin():
+        db.add_all(
+            [
+                row(1, 10, NOW + timedelta(seconds=2), attempts=1),
+                row(2, 10, NOW - timedelta(seconds=1)),
+                row(3, 20, NOW),
+                row(4, 30, NOW + timedelta(hours=5)),  # scheduled for later
+                row(5, 30, NOW),
+            ]
+        )
+    queue = OutboxQueue(sessions)
+    assert [c.id for c in await queue.claim(NOW, KINDS, 10)] == [3, 5]
+    later = NOW + timedelta(seconds=3)
+    assert [c.id for c in await queue.claim(later, KINDS, 10)] == [1, 2]  # in the order they were made
+
+
 async def test_a_row_in_flight_is_not_claimed_again_until_its_lease_ends(engine) -> None:
     sessions = session_factory(engine)
     async with sessions() as db, db.begin():
