@@ -77,8 +77,6 @@ OUTBOX_OLDEST_DUE = _metric(
     Gauge, "tripdesk_outbox_oldest_due_seconds", "Age of the oldest outbox message that is due and waiting (0: none)"
 )
 OPEN_CARDS = _metric(Gauge, "tripdesk_problem_cards_open", "Open problem cards on the operator desk")
-# Issue 13's waiting room sets it; there is no room yet, so it stays 0.
-WAITING_ROOM = _metric(Gauge, "tripdesk_waiting_room_length", "People in the waiting room")
 JOB_LAG = _metric(
     Gauge,
     "tripdesk_job_lag_seconds",

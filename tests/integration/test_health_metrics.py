@@ -48,7 +48,6 @@ METRIC_NAMES = (
     "tripdesk_outbox_depth",
     "tripdesk_outbox_oldest_due_seconds",
     "tripdesk_problem_cards_open",
-    "tripdesk_waiting_room_length",
     "tripdesk_job_lag_seconds",
 )
 
@@ -265,7 +264,6 @@ async def test_state_gauges_read_the_database(engine: AsyncEngine) -> None:
     assert sample("tripdesk_outbox_depth") == 4
     assert sample("tripdesk_outbox_oldest_due_seconds") == 30
     assert sample("tripdesk_problem_cards_open") == 2
-    assert sample("tripdesk_waiting_room_length") == 0
 
 
 async def test_state_gauges_read_only_indexes(sqlite_engine: AsyncEngine) -> None:
