@@ -159,7 +159,7 @@ async def wait_idle(sessions) -> None:
     await wait_db(
         lambda: inbox(sessions),
         "idle inbox (every stored update handled)",
-        until=lambda rows: all(status != "pending" for status, _attempts in rows.values()),
+        until=lambda rows: all(status not in ("pending", "handling") for status, _attempts in rows.values()),
     )
 
 

@@ -155,8 +155,8 @@ async def test_a_booking_being_handled_when_the_bot_is_killed_is_not_lost(
             await world.wait_for(lambda: fetched(world, update_id, polls), timeout=10)
             await wait_blocked(db.sessions, STUCK_AT[table])
             if table == "orders":
-                # stored and confirmed to "Telegram": only the inbox can bring it back now
-                assert (await inbox(db.sessions))[update_id] == ("pending", 0)
+                # stored, claimed and confirmed to "Telegram": only the inbox can bring it back now
+                assert (await inbox(db.sessions))[update_id] == ("handling", 0)
                 await world.wait_for(lambda: confirmed(world, update_id), timeout=10)
             else:
                 assert not confirmed(world, update_id)
@@ -197,8 +197,10 @@ async def test_a_payment_being_handled_when_the_bot_is_killed_is_recorded_once(
             await world.wait_for(lambda: confirmed(world, update_id), timeout=10)
             await wait_db(
                 lambda: inbox(db.sessions),
-                "the payment stored pending, everything else done",
-                until=lambda rows: {k: v for k, v in rows.items() if v[0] == "pending"} == {update_id: ("pending", 0)},
+                "the payment stored and in hand, everything else done",
+                until=lambda rows: (
+                    {k: v for k, v in rows.items() if v[0] in ("pending", "handling")} == {update_id: ("handling", 0)}
+                ),
             )
             await kill9(bots[0])
         await assert_paid_once_after_restart(emulator, db, operators, log_path, tourist, order.id, update_id, bots)
