@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.errors import NotFoundError, SandboxError
-from sandbox.world import World
+from sandbox.world import FLAKY_KINDS, World
 
 API_PREFIX = "/sandbox/api"
 EVENTS_MAX_TIMEOUT = 30.0
@@ -66,6 +66,21 @@ def _int(value: Any, name: str) -> int:
 
 def _opt_int(value: Any, name: str) -> int | None:
     return None if value is None or value == "" else _int(value, name)
+
+
+def _float(value: Any, name: str) -> float:
+    if isinstance(value, bool) or value is None:
+        raise SandboxError(f"{name} must be a number")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise SandboxError(f"{name} must be a number") from None
+
+
+def _names(value: Any, name: str) -> list[str] | None:
+    if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise SandboxError(f"{name} must be a list of names")
+    return value
 
 
 # ---- the routes --------------------------------------------------------------------------------------------------
@@ -225,10 +240,20 @@ def _sniff(data: bytes) -> str:
 
 
 async def _faults(request: web.Request) -> web.Response:
+    """The next ``count`` calls fail; or, with ``rate``, a share of the calls for ``seconds`` (a flaky Telegram)."""
     body = await _body(request)
-    methods = body.get("methods")
-    if methods is not None and not (isinstance(methods, list) and all(isinstance(m, str) for m in methods)):
-        raise SandboxError("methods must be a list of method names")
+    methods = _names(body.get("methods"), "methods")
+    if "rate" in body:
+        kinds = _names(body.get("kinds"), "kinds")
+        request.app[WORLD_KEY].fail_randomly(
+            rate=_float(body["rate"], "rate"),
+            seconds=_float(body.get("seconds"), "seconds"),
+            kinds=FLAKY_KINDS if kinds is None else kinds,
+            methods=methods,
+            seed=_opt_int(body.get("seed"), "seed"),
+            retry_after=_int(body.get("retry_after", 1), "retry_after"),
+        )
+        return web.json_response({"ok": True})
     request.app[WORLD_KEY].fail_next(
         count=_int(body.get("count", 1), "count"),
         kind=str(body.get("kind", "5xx")),

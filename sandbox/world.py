@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import random
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.calls import FAULT_KINDS, CallRecord, Fault, Reply, json_safe
@@ -30,6 +32,24 @@ log = logging.getLogger(__name__)
 
 # The methods whose answer carries a "description" beside the result, as Telegram's do.
 _DESCRIBED = ("setWebhook", "deleteWebhook")
+FLAKY_KINDS = ("5xx", "timeout")  # what a flaky Telegram does by default (see World.fail_randomly)
+
+
+@dataclass
+class Flaky(Fault):
+    """A while of flaky service: until ``until`` (the world's clock) a share ``rate`` of the matching calls fail,
+    each with a kind drawn from ``kinds``; ``rng`` draws both, so a seed repeats the same sequence of draws."""
+
+    rate: float = 0.0
+    until: float = 0.0
+    kinds: tuple[str, ...] = FLAKY_KINDS
+    rng: random.Random = field(default_factory=random.Random)
+
+    def draw(self) -> str | None:
+        """The kind this matching call fails with, or None: it goes through."""
+        if self.rng.random() >= self.rate:
+            return None
+        return self.rng.choice(self.kinds)
 
 
 class World(UserActions):
@@ -48,13 +68,53 @@ class World(UserActions):
         self.faults.append(Fault(kind, count, retry_after, chosen))
         self.bump()
 
+    def fail_randomly(
+        self,
+        rate: float,
+        seconds: float,
+        kinds: Iterable[str] = FLAKY_KINDS,
+        methods: Iterable[str] | None = None,
+        seed: int | None = None,
+        retry_after: int = 1,
+    ) -> None:
+        """For the next ``seconds`` (the world's clock) a share ``rate`` of the calls of ``methods`` (as in
+        :meth:`fail_next`) fail, each with one of ``kinds`` drawn at random (default: ``5xx`` or ``timeout``); with
+        ``seed`` the draws are the same on every run. Faults asked with :meth:`fail_next` come first."""
+        chosen_kinds = tuple(kinds)
+        unknown = [k for k in chosen_kinds if k not in FAULT_KINDS]
+        if not chosen_kinds or unknown:
+            raise SandboxError(f"unknown fault kinds {unknown!r} (5xx, timeout, 429)" if unknown else "no fault kinds")
+        if not 0 < rate <= 1:
+            raise SandboxError("rate must be above 0 and at most 1")
+        if seconds <= 0 or retry_after < 1:
+            raise SandboxError("seconds must be above 0 and retry_after at least 1")
+        chosen = None if methods is None else frozenset(m.lower() for m in methods)
+        until = self.clock() + seconds
+        self.faults.append(Flaky("flaky", 0, retry_after, chosen, rate, until, chosen_kinds, random.Random(seed)))
+        self.bump()
+
     def _take_fault(self, method: str) -> Fault | None:
+        fault = self._take_counted(method)
+        return fault if fault is not None else self._draw_flaky(method)
+
+    def _take_counted(self, method: str) -> Fault | None:
         for fault in self.faults:
+            if isinstance(fault, Flaky):
+                continue
             if fault.matches(method):
                 fault.count -= 1
                 if fault.count <= 0:
                     self.faults.remove(fault)
                 return fault
+        return None
+
+    def _draw_flaky(self, method: str) -> Fault | None:
+        now = self.clock()
+        for window in [f for f in self.faults if isinstance(f, Flaky)]:
+            if now >= window.until:
+                self.faults.remove(window)
+            elif window.matches(method) and (kind := window.draw()) is not None:
+                return Fault(kind, 1, window.retry_after, window.methods)
         return None
 
     # -- the Bot API -----------------------------------------------------------------------------------------------
