@@ -9,8 +9,8 @@ Prints figures, asserts nothing about time. Runs on SQLite (a migrated file in a
 FSM in the database), the unit-of-work and user middlewares, ``Throttle()`` in front of the handlers, every router;
 its startup hook (``set_commands``) runs once. Every update takes the inbox path of bot/inbox.py: ``Inbox.accept``
 decodes it and commits it as pending, ``InboxWorker.handle`` claims it for its chat, feeds it to the dispatcher and
-marks it done (bot/inbox_worker.py). Only ``getUpdates`` is left out (the bench hands each update to ``accept`` as it is made, one at a
-time). The Bot has aiogram's retry middleware on its session, as ``build_bot`` gives it.
+marks it done (bot/inbox_worker.py). Only ``getUpdates`` is left out (the bench hands each update to ``accept`` as
+it is made, one at a time). The Bot has aiogram's retry middleware on its session, as ``build_bot`` gives it.
 
 **The throttle's clock** is the bench's: a counter that moves one second every time the throttle reads it (once per
 counted update). A simulated user then never exceeds ``BURST`` / ``PER_SECOND`` (each of their taps finds at least

@@ -185,22 +185,35 @@ class Inbox:
             await self._mark(db, row.update_id, f"cannot be decoded: {decoded}", now)
 
     async def finish(
-        self, update_id: int, error: str | None, writes: Iterable[Write] = (), next_of: tuple[int, Bot] | None = None
+        self,
+        update_id: int,
+        error: str | None,
+        writes: Iterable[Write] = (),
+        next_of: tuple[int, Bot] | None = None,
+        claimer: str | None = None,
     ) -> Update | None:
         """Mark the update handled (or failed), with the writes its handling left for the end (the conversation
         state: bot/storage/update_scope.py), in one transaction; with ``next_of`` (chat, bot) the chat's next update
-        is claimed in it too and returned."""
+        is claimed in it too and returned. With ``claimer``, only while the update is still that replica's or was
+        given back and is nobody's (its claim ended with a lost connection): one another replica took meanwhile is
+        left to that one."""
         async with self._engine.begin() as db:  # Core on a connection: the ORM's session has nothing to add here
+            if not await self._mark(db, update_id, error, self.clock.now(), claimer):
+                return None
             for write in writes:
                 await write(db)
-            await self._mark(db, update_id, error, self.clock.now())
             return await self._claim_in(db, *next_of) if next_of is not None else None
 
-    async def _mark(self, db: AsyncConnection, update_id: int, error: str | None, now: datetime) -> None:
-        await db.execute(
-            update(InboxRow)
-            .where(InboxRow.update_id == update_id)
-            .values(
+    async def _mark(
+        self, db: AsyncConnection, update_id: int, error: str | None, now: datetime, claimer: str | None = None
+    ) -> bool:
+        statement = update(InboxRow).where(InboxRow.update_id == update_id)
+        if claimer is not None:
+            statement = statement.where(
+                InboxRow.status.in_(_OPEN), or_(InboxRow.claimed_by.is_(None), InboxRow.claimed_by == claimer)
+            )
+        result = await db.execute(
+            statement.values(
                 status="failed" if error else "done",
                 attempts=InboxRow.attempts + 1,
                 done_at=now,
@@ -208,6 +221,7 @@ class Inbox:
                 claimed_until=None,
             )
         )
+        return bool(result.rowcount)
 
     async def give_back(self, update_id: int, error: str) -> bool:
         """A transient failure: the update is handled again after a pause (its chat waits for it); after
@@ -260,9 +274,10 @@ class Inbox:
             )
         return int(result.rowcount or 0)
 
-    async def release_stale(self, active_chats: set[int]) -> int:
-        """This replica's claims on chats it has no task for (a task that could not finish: the database failed
-        under it), given back."""
+    async def release_stale(self, active_chats: set[int], listed_at: datetime) -> int:
+        """This replica's claims on chats it had no task for when ``active_chats`` was listed at ``listed_at`` (a
+        task that could not finish: the database failed under it), given back. A claim made after the listing (a
+        task that started while this waited for a connection) is left alone."""
         async with self._engine.begin() as db:
             result = await db.execute(
                 update(InboxRow)
@@ -270,6 +285,7 @@ class Inbox:
                     InboxRow.status == "handling",
                     InboxRow.claimed_by == self.replica_id,
                     InboxRow.chat_id.not_in(active_chats),
+                    InboxRow.claimed_until < listed_at + CLAIM,
                 )
                 .values(status="pending", claimed_by=None, claimed_until=None)
             )

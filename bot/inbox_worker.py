@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.inbox import KEEP_HANDLED, Inbox, chat_key
 from bot.logs import update_context
 from bot.metrics import observe_update
+from bot.storage.db import is_transient
 from bot.storage.update_scope import CURRENT, UpdateScope
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT = 25  # seconds Telegram holds a getUpdates open
 BACKOFF = (1, 2, 4, 8, 15, 30)
 SWEEP_S = 1.0  # how often a replica looks for updates no one took
+FINISH_RETRY_S = (0.5, 1, 1, 2, 2, 4, 4, 8, 8, 15)  # a handled update's mark, tried again while the database is away
 
 
 class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
@@ -108,6 +110,7 @@ class InboxWorker:
     async def _handle(self, update: Update, chat: int) -> Update | None:
         """Handle one claimed update; returns the chat's next one, claimed in the same transaction as the mark."""
         error = None
+        claimer = self.inbox.replica_id  # as it claimed: the id changes when the replica reconnects
         scope = UpdateScope()
         token = CURRENT.set(scope)
         started = time.perf_counter()
@@ -127,7 +130,17 @@ class InboxWorker:
             log.warning("update %s %s: %s", update.update_id, "will be handled again" if retried else "failed", reason)
             return None  # the chat waits for it: the sweep takes it again after the pause
         next_of = None if self._stopping else (chat, self.bot)
-        return await self.inbox.finish(update.update_id, error, scope.writes.values(), next_of)
+        for pause in (*FINISH_RETRY_S, None):  # answered already: mark it, or it is handled (and answered) again
+            try:
+                return await self.inbox.finish(update.update_id, error, scope.writes.values(), next_of, claimer)
+            except (SQLAlchemyError, OSError) as failure:
+                if pause is None or self._stopping or not is_transient(failure):
+                    raise
+                log.warning(
+                    "update %s handled; its mark waits for the database: %s", update.update_id, _one_line(failure)
+                )
+                await asyncio.sleep(pause)
+        return None
 
     async def run(self, stop: asyncio.Event) -> None:
         """:meth:`sweep` every ``sweep_s`` until ``stop``."""
@@ -149,7 +162,7 @@ class InboxWorker:
         if self._sweeps % 5 == 0:
             if released := await self.inbox.release_dead():
                 log.info("%d update(s) claimed by a replica that is gone are taken over", released)
-            await self.inbox.release_stale(set(self._chains))
+            await self.inbox.release_stale(set(self._chains), self.inbox.clock.now())
         self._sweeps += 1
         for chat in await self.inbox.ready_chats():
             if chat not in self._chains:

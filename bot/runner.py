@@ -43,7 +43,8 @@ from bot.storage.uow import SqlUnitOfWork
 from bot.telegram_retry import TOKEN_REFUSED, TelegramUnusable, check_telegram
 from bot.throttle import Throttle, build_throttle
 from bot.webhook import WebhookReceiver, webhook_app
-from scheduler.jobs import DeadlineJobs, DeskJobs, RunningJobs, build_scheduler, stop_scheduler
+from domain.use_cases.waiting_room import RoomSettings
+from scheduler.jobs import DeadlineJobs, DeskJobs, RunningJobs, WaitingRoomJobs, build_scheduler, stop_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +222,7 @@ class Duties:
             settings.scheduler_interval_s,
             DeadlineJobs(uows, dp["clock"]),
             desk_jobs=DeskJobs(uows, dp["clock"], settings.desk),
+            room_jobs=WaitingRoomJobs(uows, dp["clock"], RoomSettings(desk_chat_id=settings.operator_chat_id)),
             running=running,
         )
         watch_jobs(scheduler)

@@ -89,5 +89,16 @@ def is_transient(error: BaseException) -> bool:
     from sqlalchemy import exc
 
     if isinstance(error, exc.DBAPIError):
-        return error.connection_invalidated or isinstance(error, exc.OperationalError | exc.InterfaceError)
+        return (
+            error.connection_invalidated
+            or isinstance(error, exc.OperationalError | exc.InterfaceError)
+            # asyncpg's "the database system is shutting down / starting up" and "terminating connection due to
+            # administrator command" come as a bare DBAPIError; a connection the cut left mid-protocol ("cannot
+            # switch to state ...") as an InternalError
+            or getattr(error.orig, "sqlstate", None) in SERVER_UNAVAILABLE
+            or type(getattr(error.orig, "__cause__", None)).__name__ == "InternalClientError"
+        )
     return isinstance(error, exc.TimeoutError | ConnectionError | TimeoutError)
+
+
+SERVER_UNAVAILABLE = {"57P01", "57P02", "57P03"}  # PostgreSQL: admin shutdown, crash shutdown, cannot connect now

@@ -69,7 +69,8 @@ async def test_a_repeated_delivery_is_stored_once(engine) -> None:
 
 async def statuses(engine) -> dict[int, str]:
     async with session_factory(engine)() as db:
-        return {i: s for i, s in (await db.execute(select(InboxRow.update_id, InboxRow.status))).all()}
+        rows = (await db.execute(select(InboxRow.update_id, InboxRow.status))).all()
+    return dict(rows)
 
 
 async def sweep_once(worker: InboxWorker) -> None:
