@@ -16,6 +16,8 @@ from domain.model.payments import Payment
 from domain.model.questions import DeskTopic, QuestionThread, RelayMessage
 from domain.model.reminders import DueStatus, Reminder, SessionNotice
 from domain.model.users import User
+from domain.model.waiting_room import Place, PlaceStatus, WaitingRoom
+from domain.model.waitlist import WaitlistEntry
 
 
 class Clock(Protocol):
@@ -218,6 +220,80 @@ class DeskRepository(Protocol):
     async def close_question(self, thread_id: int, actor: str, now: datetime) -> None: ...
 
 
+class WaitlistRepository(Protocol):
+    """The waitlists of sold-out sessions (domain/model/waitlist.py). The ``claim_*`` calls lock what they return
+    for the rest of the transaction, like :class:`ReminderRepository`'s."""
+
+    async def add(self, entry: WaitlistEntry) -> bool:
+        """Insert unless the tourist has an open entry (waiting or offered) on the session; True if added."""
+
+    async def get(self, entry_id: int) -> WaitlistEntry | None: ...
+    async def open_entry(self, user_id: int, session_id: int) -> WaitlistEntry | None: ...
+    async def for_user(self, user_id: int) -> Sequence[WaitlistEntry]:
+        """The tourist's open entries, oldest first."""
+
+    async def waiting(self, session_id: int) -> Sequence[WaitlistEntry]:
+        """The session's waiting entries in the order they joined."""
+
+    async def save(self, entry: WaitlistEntry) -> None:
+        """Persist a changed entry; raises ConcurrentChange if it changed since it was read."""
+
+    async def claim_session_to_offer(self, starts_after: datetime, exclude: Collection[int]) -> int | None:
+        """A scheduled session starting after ``starts_after`` whose free seats fit a waiting entry, locked."""
+
+    async def claim_expired_offer(self, now: datetime, exclude: Collection[int]) -> int | None:
+        """An offered entry whose claim window ended by ``now``, locked."""
+
+
+class WaitingRoomRepository(Protocol):
+    """The waiting rooms of hot sessions and their places (issue 13; see bot/storage/waiting_room.py)."""
+
+    async def room(self, session_id: int, lock: str | None = None) -> WaitingRoom | None:
+        """The session's room; ``lock``: "share" (a join into the pre-queue: joins go on together, the draw waits
+        for them) or "update" (the draw, and a job's pass: waits for the joins in hand)."""
+
+    async def add_room(self, room: WaitingRoom) -> WaitingRoom:
+        """Insert the room, or return the one a concurrent transaction inserted for the session meanwhile."""
+
+    async def save_room(self, room: WaitingRoom) -> None: ...
+    async def claim_room(self, exclude: Collection[int]) -> WaitingRoom | None:
+        """A room with work to do (a queue not closed), whose session id is not in ``exclude``, locked (``FOR
+        UPDATE SKIP LOCKED``: a second process running the job takes another room)."""
+
+    async def place(self, session_id: int, user_id: int) -> Place | None: ...
+    async def place_by_id(self, place_id: int) -> Place | None: ...
+    async def add_place(self, place: Place) -> Place:
+        """Insert the place; :class:`ConcurrentChange` if the user has a place in the room already."""
+
+    async def save_place(self, place: Place) -> None: ...
+    async def save_places(self, places: Sequence[Place]) -> None: ...
+    async def set_place_message(self, place_id: int, message_id: int) -> None:
+        """The message that shows the place (edited in place from now on)."""
+
+    async def set_summary_message(self, session_id: int, message_id: int) -> None: ...
+    async def undrawn(self, session_id: int) -> Sequence[int]:
+        """The ids of the room's places that have no rank yet (the pre-queue)."""
+
+    async def set_ranks(self, ranks: dict[int, int]) -> None:
+        """Place id -> rank."""
+
+    async def line(self, session_id: int) -> Sequence[Place]:
+        """The places in line (waiting or stepped out), by rank."""
+
+    async def ahead_of(self, place: Place) -> int:
+        """How many places in line are in front of ``place``."""
+
+    async def with_status(
+        self, session_id: int, statuses: Collection[PlaceStatus], limit: int | None
+    ) -> Sequence[Place]:
+        """Up to ``limit`` (None: all) ranked places with one of ``statuses``, by rank."""
+
+    async def unannounced(self, session_id: int, statuses: Collection[PlaceStatus], limit: int) -> Sequence[Place]:
+        """Up to ``limit`` places with one of ``statuses`` that their message does not show yet, by rank."""
+
+    async def counts(self, session_id: int) -> dict[PlaceStatus, int]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: ``async with uow: ...; await uow.commit()``; leaving without commit rolls back."""
 
@@ -231,6 +307,8 @@ class UnitOfWork(Protocol):
     reminders: ReminderRepository
     questions: QuestionRepository
     desk: DeskRepository
+    waitlist: WaitlistRepository
+    rooms: WaitingRoomRepository
 
     def read(self) -> Self:
         """Makes the next ``async with`` a block that only reads (no write lock; each read sees what is committed

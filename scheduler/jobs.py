@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -33,8 +34,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from domain.model.desk import DeskSettings
 from domain.ports import Clock, UnitOfWork
-from domain.use_cases import deadlines, desk
+from domain.use_cases import deadlines, desk, waiting_room, waitlist
 from domain.use_cases.sweep import DEFAULT_BATCH, Swept
+from domain.use_cases.waiting_room import RoomSettings
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,11 @@ JOB_PARTICIPANT_LISTS = "send_participant_lists"
 JOB_CHECK_ORDERS = "check_orders_for_problems"
 JOB_CHECK_QUESTIONS = "check_unanswered_questions"
 JOB_RERAISE_CARDS = "reraise_problem_cards"
+JOB_RUN_WAITING_ROOMS = "run_waiting_rooms"
+ROOM_INTERVAL_S = 1.0  # the waiting rooms move every second at most (admission, positions within the budget)
+MAX_ROOMS = 50  # rooms passed over per run
+JOB_EXPIRE_WAITLIST_OFFERS = "expire_waitlist_offers"
+JOB_OFFER_WAITLIST_SEATS = "offer_freed_seats"
 
 MAX_PASSES = 20  # per run: a backlog after downtime drains in a few runs without hogging the loop
 
@@ -91,7 +98,8 @@ class _Jobs(ABC):
 
 
 class DeadlineJobs(_Jobs):
-    """The deadline jobs: nudges, pay reminders, expiry, reminders before the session, participant lists."""
+    """The deadline jobs: nudges, pay reminders, expiry, the waitlist's offers (expired ones passed on, freed seats
+    offered: :mod:`domain.use_cases.waitlist`), reminders before the session, participant lists."""
 
     async def nudge_silent_organisers(self) -> Swept:
         return await self._run(JOB_NUDGE_ORGANISERS, deadlines.nudge_silent_organisers)
@@ -105,6 +113,12 @@ class DeadlineJobs(_Jobs):
     async def send_due_reminders(self) -> Swept:
         return await self._run(JOB_SEND_REMINDERS, deadlines.send_due_reminders)
 
+    async def expire_waitlist_offers(self) -> Swept:
+        return await self._run(JOB_EXPIRE_WAITLIST_OFFERS, waitlist.expire_offers)
+
+    async def offer_freed_seats(self) -> Swept:
+        return await self._run(JOB_OFFER_WAITLIST_SEATS, waitlist.offer_freed_seats)
+
     async def send_participant_lists(self) -> Swept:
         return await self._run(JOB_PARTICIPANT_LISTS, deadlines.send_participant_lists)
 
@@ -114,6 +128,9 @@ class DeadlineJobs(_Jobs):
             JOB_NUDGE_ORGANISERS: self.nudge_silent_organisers,
             JOB_REMIND_UNPAID: self.remind_unpaid,
             JOB_EXPIRE_OVERDUE: self.expire_overdue,
+            # the waitlist after the expiries: seats they free are offered in the same tick
+            JOB_EXPIRE_WAITLIST_OFFERS: self.expire_waitlist_offers,
+            JOB_OFFER_WAITLIST_SEATS: self.offer_freed_seats,
             JOB_SEND_REMINDERS: self.send_due_reminders,
             JOB_PARTICIPANT_LISTS: self.send_participant_lists,
         }
@@ -149,6 +166,42 @@ class DeskJobs(_Jobs):
             JOB_CHECK_QUESTIONS: self.check_questions,
             JOB_RERAISE_CARDS: self.reraise_cards,
         }
+
+
+class WaitingRoomJobs(_Jobs):
+    """The waiting rooms of hot on-sales (:func:`domain.use_cases.waiting_room.run_room`): each run passes over every
+    room with work, one transaction each, sharing the room's budget of messages: its share of the sender's rate
+    (``RoomSettings.messages_per_s``) times the time since the last run. ``new_seed`` draws the seed of a pre-queue's
+    draw (recorded with it)."""
+
+    def __init__(
+        self,
+        uows: UnitOfWorkFactory,
+        clock: Clock,
+        settings: RoomSettings,
+        new_seed: Callable[[], int] = lambda: secrets.randbits(62),
+    ) -> None:
+        super().__init__(uows, clock)
+        self.settings = settings
+        self.new_seed = new_seed
+        self._last: datetime | None = None
+
+    async def run_waiting_rooms(self) -> Swept:
+        now = self.clock.now()
+        elapsed = (now - self._last).total_seconds() if self._last is not None else ROOM_INTERVAL_S
+        self._last = now
+        budget = int(self.settings.messages_per_s * min(max(elapsed, 0.0), 2 * ROOM_INTERVAL_S))
+        total = Swept()
+        for _ in range(MAX_ROOMS):
+            done = await waiting_room.run_room(self.uows(), now, budget, self.settings, self.new_seed, total.done)
+            if done is None:
+                break
+            total.done.append(done.session_id)
+            budget = max(0, budget - done.messages)
+        return total
+
+    def jobs(self) -> dict[str, Callable[[], Awaitable[Swept]]]:
+        return {JOB_RUN_WAITING_ROOMS: self.run_waiting_rooms}
 
 
 def _interval(scheduler: AsyncIOScheduler, function: Job, job_id: str, interval_s: float) -> None:
@@ -207,6 +260,7 @@ def build_scheduler(
     deadline_interval_s: float | None = None,
     desk_jobs: DeskJobs | None = None,
     running: RunningJobs | None = None,
+    room_jobs: WaitingRoomJobs | None = None,
 ) -> AsyncIOScheduler:
     """The scheduler (not started): ``deliver_outbox`` (the sender's drain, which goes on while rows are due) every
     ``interval_s``, the deadline and desk jobs every ``deadline_interval_s`` (default: ``interval_s``); its runs are
@@ -218,4 +272,6 @@ def build_scheduler(
     for jobs in (deadline_jobs, desk_jobs):
         for job_id, function in (jobs.jobs() if jobs else {}).items():
             _interval(scheduler, function, job_id, deadline_interval_s or interval_s)
+    for job_id, function in (room_jobs.jobs() if room_jobs else {}).items():
+        _interval(scheduler, function, job_id, min(ROOM_INTERVAL_S, interval_s))
     return scheduler

@@ -41,6 +41,9 @@ from domain.model.payments import Payment
 from domain.model.questions import DeskTopic, QuestionThread, RelayMessage, ThreadStatus
 from domain.model.reminders import DueStatus, Reminder, SessionNotice
 from domain.model.users import User
+from domain.model.waiting_room import Place, WaitingRoom
+from domain.model.waitlist import OPEN as WAITLIST_OPEN
+from domain.model.waitlist import WaitlistEntry, WaitlistStatus
 from domain.ports import (
     AuditRepository,
     CatalogRepository,
@@ -52,8 +55,11 @@ from domain.ports import (
     ReminderRepository,
     SeatRepository,
     UserRepository,
+    WaitingRoomRepository,
+    WaitlistRepository,
 )
 from tests import seed
+from tests.fake_rooms import FakeWaitingRoomRepository
 from tests.seed import Seeded
 
 UNSEEN = -1  # the version the desk saw of an order it never looked at (the SQL default of desk_seen_version)
@@ -102,6 +108,12 @@ class FakeState:
     next_card_id: int = 1
     desk_seen: dict[int, int] = field(default_factory=dict)  # order id -> the version the desk saw (else UNSEEN)
     desk_check_at: dict[int, datetime] = field(default_factory=dict)  # order id -> when the desk looks again
+    waitlist: dict[int, WaitlistEntry] = field(default_factory=dict)  # by entry id
+    next_waitlist_id: int = 1
+    rooms: dict[int, WaitingRoom] = field(default_factory=dict)  # by session id
+    places: dict[int, Place] = field(default_factory=dict)  # by place id
+    next_room_id: int = 1
+    next_place_id: int = 1
 
 
 class _Repository:
@@ -641,6 +653,74 @@ class FakeDeskRepository(_Repository):
             )
 
 
+class FakeWaitlistRepository(_Repository):
+    async def add(self, entry: WaitlistEntry) -> bool:
+        if await self.open_entry(entry.user_id, entry.session_id) is not None:
+            return False
+        entry.id, entry.version = self._state.next_waitlist_id, 0
+        self._state.next_waitlist_id += 1
+        self._state.waitlist[entry.id] = copy.deepcopy(entry)
+        return True
+
+    async def get(self, entry_id: int) -> WaitlistEntry | None:
+        return copy.deepcopy(self._state.waitlist.get(entry_id))
+
+    async def open_entry(self, user_id: int, session_id: int) -> WaitlistEntry | None:
+        return next(
+            (
+                copy.deepcopy(e)
+                for e in self._state.waitlist.values()
+                if e.user_id == user_id and e.session_id == session_id and e.status in WAITLIST_OPEN
+            ),
+            None,
+        )
+
+    async def for_user(self, user_id: int) -> Sequence[WaitlistEntry]:
+        entries = [e for e in self._state.waitlist.values() if e.user_id == user_id and e.status in WAITLIST_OPEN]
+        return [copy.deepcopy(e) for e in sorted(entries, key=lambda e: e.stored_id)]
+
+    async def waiting(self, session_id: int) -> Sequence[WaitlistEntry]:
+        entries = [
+            e
+            for e in self._state.waitlist.values()
+            if e.session_id == session_id and e.status is WaitlistStatus.WAITING
+        ]
+        return [copy.deepcopy(e) for e in sorted(entries, key=lambda e: e.stored_id)]
+
+    async def save(self, entry: WaitlistEntry) -> None:
+        stored = self._state.waitlist.get(entry.stored_id)
+        if stored is None or stored.version != entry.version:
+            raise ConcurrentChange(waitlist=entry.id)
+        entry.version += 1
+        self._state.waitlist[entry.stored_id] = copy.deepcopy(entry)
+
+    async def claim_session_to_offer(self, starts_after: datetime, exclude: Collection[int]) -> int | None:
+        for entry in sorted(self._state.waitlist.values(), key=lambda e: e.stored_id):
+            session = self._state.sessions.get(entry.session_id)
+            if (
+                entry.status is WaitlistStatus.WAITING
+                and entry.session_id not in exclude
+                and session is not None
+                and session.status is SessionStatus.SCHEDULED
+                and 0 < entry.seats <= session.seats_left
+                and session.starts_at > starts_after
+            ):
+                return entry.session_id
+        return None
+
+    async def claim_expired_offer(self, now: datetime, exclude: Collection[int]) -> int | None:
+        due = [
+            e
+            for e in self._state.waitlist.values()
+            if e.status is WaitlistStatus.OFFERED
+            and e.offered_until is not None
+            and e.offered_until <= now
+            and e.stored_id not in exclude
+        ]
+        due.sort(key=lambda e: (e.offered_until or now, e.stored_id))
+        return due[0].stored_id if due else None
+
+
 class FakeUnitOfWork:
     """Re-enterable like :class:`bot.storage.uow.SqlUnitOfWork`; each ``async with`` is one transaction.
 
@@ -657,6 +737,8 @@ class FakeUnitOfWork:
     reminders: ReminderRepository
     questions: QuestionRepository
     desk: DeskRepository
+    waitlist: WaitlistRepository
+    rooms: WaitingRoomRepository
 
     def __init__(self, state: FakeState | None = None) -> None:
         self.state = state if state is not None else FakeState()
@@ -670,6 +752,8 @@ class FakeUnitOfWork:
         self.reminders = FakeReminderRepository(self)
         self.questions = FakeQuestionRepository(self)
         self.desk = FakeDeskRepository(self)
+        self.waitlist = FakeWaitlistRepository(self)
+        self.rooms = FakeWaitingRoomRepository(self)
         self.committed = False
         self.commits = 0
         self.rollbacks = 0

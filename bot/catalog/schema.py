@@ -76,6 +76,7 @@ from domain.model.catalog import (
     DEFAULT_HOLD,
     DEFAULT_PAY_WITHIN,
     DEFAULT_REMINDERS,
+    DEFAULT_WAITLIST_CLAIM_WINDOW,
     Confirmation,
     QuestionKind,
     TicketType,
@@ -188,6 +189,10 @@ class OrganiserSpec(Entry):
         default=DEFAULT_PAY_WITHIN, json_schema_extra={"default": format_duration(DEFAULT_PAY_WITHIN)}
     )
     hold: Duration = Field(default=DEFAULT_HOLD, json_schema_extra={"default": format_duration(DEFAULT_HOLD)})
+    waitlist_claim_window: Duration = Field(
+        default=DEFAULT_WAITLIST_CLAIM_WINDOW,
+        json_schema_extra={"default": format_duration(DEFAULT_WAITLIST_CLAIM_WINDOW)},
+    )
     reminders: Annotated[
         tuple[Duration, ...],
         WrapValidator(listed("a list of durations such as [24h, 2h]")),
@@ -210,6 +215,10 @@ class SessionSpec(Entry):
     starts_at: LocalTime
     capacity: Capacity
     status: Status | None = None
+    # a hot on-sale (the waiting room): each unset field is the event's
+    hot: YesNo | None = None
+    sale_opens_at: LocalTime | None = None
+    admission_window: Duration | None = None
 
     @property
     def label(self) -> str:
@@ -248,6 +257,10 @@ class EventSpec(Entry):
     currency: Currency
     prices: Annotated[tuple[TicketType, ...], WithJsonSchema(_PRICES_SCHEMA)]  # after currency: read in its units
     confirmation: ConfirmationMode = Confirmation.REQUIRED
+    # a hot on-sale (the waiting room), for every session that does not say otherwise
+    hot: YesNo = False
+    sale_opens_at: LocalTime | None = None
+    admission_window: Duration | None = None
     sessions: Annotated[tuple[SessionSpec, ...], WrapValidator(listed())] = ()
 
     @field_validator("prices", mode="plain")

@@ -121,6 +121,7 @@ def _organiser_values(spec: OrganiserSpec) -> dict[str, Any]:
         "confirm_within_s": int(spec.confirm_within.total_seconds()),
         "pay_within_s": int(spec.pay_within.total_seconds()),
         "hold_s": int(spec.hold.total_seconds()),
+        "waitlist_claim_window_s": int(spec.waitlist_claim_window.total_seconds()),
         "reminders_s": [int(r.total_seconds()) for r in spec.reminders],
         "questions": [_question_dict(q) for q in spec.questions],
     }
@@ -152,6 +153,7 @@ _ORGANISER_COLUMNS = (
     "confirm_within_s",
     "pay_within_s",
     "hold_s",
+    "waitlist_claim_window_s",
     "reminders_s",
     "questions",
 )
@@ -241,6 +243,7 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
 
     # Session times in UTC: the region's zone may come from the database, so they are resolved here.
     starts: list[list[datetime | None]] = []
+    hot_plan: dict[tuple[int, datetime], dict[str, Any]] = {}  # (event index, UTC start) -> the waiting room's values
     for i, event in enumerate(catalog.events):
         where = f"events[{i}] ({event.code})"
         if event.organiser not in organiser_codes:
@@ -260,6 +263,10 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
             except ValueError as exc:
                 problems.append(f"{where}.sessions[{j}] ({session.label}).starts_at: {exc}")
                 utc = None
+            if utc is not None:
+                hot_plan[(i, utc)] = _hot_values(
+                    event, session, zone, f"{where}.sessions[{j}] ({session.label})", problems
+                )
             if utc is not None and utc in seen:
                 problems.append(f"{where}.sessions[{j}] ({session.label}).starts_at: a second session at the same time")
             elif utc is not None:
@@ -275,7 +282,13 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
         known_events = {events_db[e.code]["id"] for e in catalog.events if e.code in events_db}
         result = await s.execute(
             select(
-                table.c.id, table.c.event_id, table.c.starts_at, table.c.capacity, table.c.seats_left, table.c.status
+                table.c.id,
+                table.c.event_id,
+                table.c.starts_at,
+                table.c.capacity,
+                table.c.seats_left,
+                table.c.status,
+                *(table.c[name] for name in _HOT_COLUMNS),
             ).where(table.c.starts_at >= min(all_starts), table.c.starts_at <= max(all_starts))
         )
         sessions_db = {(r.event_id, r.starts_at): r._asdict() for r in result if r.event_id in known_events}
@@ -318,7 +331,7 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
         [(e.code, _event_values(e, organiser_ids[e.organiser], region_ids[e.region])) for e in catalog.events],
         events_db,
     )
-    session_counts = await _write_sessions(s, catalog, session_plan, event_ids, sessions_db)
+    session_counts = await _write_sessions(s, catalog, session_plan, event_ids, sessions_db, hot_plan)
     return ImportReport(
         regions=region_counts,
         hotels=hotel_counts,
@@ -334,6 +347,7 @@ async def _write_sessions(
     plan: Sequence[tuple[int, SessionSpec, datetime]],
     event_ids: Mapping[str, int],
     existing: Mapping[tuple[int, datetime], dict[str, Any]],
+    hot_plan: Mapping[tuple[int, datetime], dict[str, Any]],
 ) -> KindCounts:
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
@@ -349,14 +363,19 @@ async def _write_sessions(
                     "capacity": session.capacity,
                     "seats_left": session.capacity,
                     "status": (session.status or SessionStatus.SCHEDULED).value,
+                    **hot_plan[(i, start)],
                 }
             )
             continue
         status = session.status.value if session.status else old["status"]
-        if session.capacity == old["capacity"] and status == old["status"]:
+        hot = hot_plan[(i, start)]
+        if session.capacity == old["capacity"] and status == old["status"] and all(hot[k] == old[k] for k in hot):
             unchanged += 1
             continue
-        updates.append({"row_id": old["id"], "capacity": session.capacity, "status": status})
+        updates.append(
+            {"row_id": old["id"], "capacity": session.capacity, "status": status}
+            | {f"new_{key}": value for key, value in hot.items()}
+        )
     table = _table(SessionRow)
     if inserts:
         await s.execute(insert(table), inserts)
@@ -370,7 +389,31 @@ async def _write_sessions(
                 capacity=bindparam("capacity"),
                 seats_left=table.c.seats_left + bindparam("capacity") - table.c.capacity,
                 status=bindparam("status"),
+                **{name: bindparam(f"new_{name}") for name in _HOT_COLUMNS},
             ),
             updates,
         )
     return KindCounts(created=len(inserts), updated=len(updates), unchanged=unchanged)
+
+
+_HOT_COLUMNS = ("hot", "sale_opens_at", "admission_window_s")
+
+
+def _hot_values(
+    event: EventSpec, session: SessionSpec, zone: ZoneInfo, where: str, problems: list[str]
+) -> dict[str, Any]:
+    """A session's waiting-room columns: what the session says, else what its event says (``sale_opens_at`` in the
+    region's time, stored in UTC)."""
+    opens = session.sale_opens_at or event.sale_opens_at
+    opens_utc: datetime | None = None
+    if opens is not None:
+        try:
+            opens_utc = local_to_utc(opens, zone)
+        except ValueError as exc:
+            problems.append(f"{where}.sale_opens_at: {exc}")
+    window = session.admission_window or event.admission_window
+    return {
+        "hot": event.hot if session.hot is None else session.hot,
+        "sale_opens_at": opens_utc,
+        "admission_window_s": int(window.total_seconds()) if window is not None else None,
+    }

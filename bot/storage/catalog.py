@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.storage.db import changed_rows
 from bot.storage.tables import EventRow, HotelRow, OrganiserRow, RegionRow, SessionRow
 from domain.model.catalog import (
+    DEFAULT_WAITLIST_CLAIM_WINDOW,
     Choice,
     Confirmation,
     Event,
@@ -60,6 +61,12 @@ def organiser_from_row(row: OrganiserRow) -> Organiser:
         confirm_within=timedelta(seconds=row.confirm_within_s),
         pay_within=timedelta(seconds=row.pay_within_s),
         hold=timedelta(seconds=row.hold_s),
+        # a row built in memory (the fakes, before an INSERT) has no column default yet
+        waitlist_claim_window=(
+            timedelta(seconds=row.waitlist_claim_window_s)
+            if row.waitlist_claim_window_s is not None
+            else DEFAULT_WAITLIST_CLAIM_WINDOW
+        ),
         reminders=tuple(timedelta(seconds=s) for s in row.reminders_s),
         questions=tuple(question_from_dict(q) for q in row.questions),
     )
@@ -94,6 +101,9 @@ def session_from_row(row: SessionRow) -> EventSession:
         capacity=row.capacity,
         seats_left=row.seats_left,
         status=SessionStatus(row.status),
+        hot=bool(row.hot),  # a row built in memory (the fakes) has no column default yet: None is not hot
+        sale_opens_at=row.sale_opens_at,
+        admission_window=timedelta(seconds=row.admission_window_s) if row.admission_window_s else None,
     )
 
 

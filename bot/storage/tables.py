@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -87,6 +88,7 @@ class OrganiserRow(Base):
     confirm_within_s: Mapped[int] = mapped_column(Integer)
     pay_within_s: Mapped[int] = mapped_column(Integer)
     hold_s: Mapped[int] = mapped_column(Integer)
+    waitlist_claim_window_s: Mapped[int] = mapped_column(Integer, default=900, server_default="900")
     reminders_s: Mapped[list[int]] = mapped_column(JSON)
     questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
@@ -117,6 +119,11 @@ class SessionRow(Base):
     seats_left: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # a hot on-sale (issue 13, the catalog's hot / sale_opens_at / admission_window, the event's unless the session
+    # says otherwise): Book goes through the waiting room
+    hot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    sale_opens_at: Mapped[datetime | None]
+    admission_window_s: Mapped[int | None] = mapped_column(Integer)
     __table_args__ = (
         UniqueConstraint("event_id", "starts_at", name="uq_event_sessions_event_start"),
         CheckConstraint("seats_left >= 0", name="seats_left_not_negative"),
@@ -418,3 +425,42 @@ class CatalogVersionRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
     __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+
+_WAITLIST_OPEN = text("status IN ('waiting', 'offered')")
+
+
+class WaitlistRow(Base):
+    """Waiting for seats of a sold-out session (domain/model/waitlist.py); one open entry per tourist and session."""
+
+    __tablename__ = "waitlist"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_sessions.id"))
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    seats: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # waiting, offered, claimed, left, expired
+    joined_at: Mapped[datetime]
+    offered_at: Mapped[datetime | None]
+    offered_until: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    order_id: Mapped[int | None] = mapped_column(Integer)  # the order a claimed offer became
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (
+        CheckConstraint("seats > 0", name="seats_positive"),
+        Index(
+            "uq_waitlist_open_user_session",
+            "session_id",
+            "user_id",
+            unique=True,
+            sqlite_where=_WAITLIST_OPEN,
+            postgresql_where=_WAITLIST_OPEN,
+        ),
+        Index("ix_waitlist_status_session_id", "status", "session_id", "id"),  # the offer job, in join order
+        Index("ix_waitlist_status_offered_until", "status", "offered_until"),  # the expiry job
+    )
+
+
+# The waiting room's tables have a module of their own (this one is long enough); importing it here puts them in
+# Base.metadata for everyone who reads the schema from this module (Alembic, the tests).
+from bot.storage.room_tables import RoomPlaceRow as RoomPlaceRow  # noqa: E402
+from bot.storage.room_tables import WaitingRoomRow as WaitingRoomRow  # noqa: E402

@@ -20,6 +20,8 @@ from bot.storage.reads import read_sessions, writers_turn
 from bot.storage.reminders import SqlReminderRepository
 from bot.storage.seats import SqlSeatRepository
 from bot.storage.users import SqlUserRepository
+from bot.storage.waiting_room import SqlWaitingRoomRepository
+from bot.storage.waitlist import SqlWaitlistRepository
 from domain.ports import (
     AuditRepository,
     CatalogRepository,
@@ -31,6 +33,8 @@ from domain.ports import (
     ReminderRepository,
     SeatRepository,
     UserRepository,
+    WaitingRoomRepository,
+    WaitlistRepository,
 )
 
 
@@ -53,6 +57,8 @@ class SqlUnitOfWork:
     reminders: ReminderRepository
     questions: QuestionRepository
     desk: DeskRepository
+    waitlist: WaitlistRepository
+    rooms: WaitingRoomRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog_cache: CatalogCache | None = None) -> None:
         self._sessions = sessions
@@ -87,6 +93,8 @@ class SqlUnitOfWork:
         self.reminders = SqlReminderRepository(session)
         self.questions = SqlQuestionRepository(session)
         self.desk = SqlDeskRepository(session)
+        self.waitlist = SqlWaitlistRepository(session)
+        self.rooms = SqlWaitingRoomRepository(session)
         await session.begin()
         return self
 

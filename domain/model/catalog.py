@@ -16,6 +16,7 @@ DEFAULT_CONFIRM_WITHIN = timedelta(minutes=10)
 DEFAULT_PAY_WITHIN = timedelta(minutes=30)
 DEFAULT_HOLD = timedelta(minutes=15)
 DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(hours=2))
+DEFAULT_WAITLIST_CLAIM_WINDOW = timedelta(minutes=15)  # how long a waitlist offer can be claimed
 
 # Bookings close this long before a session starts.
 BOOKING_CUTOFF = timedelta(minutes=5)
@@ -89,6 +90,7 @@ class Organiser:
     hold: timedelta = DEFAULT_HOLD
     reminders: tuple[timedelta, ...] = DEFAULT_REMINDERS
     questions: tuple[Question, ...] = ()
+    waitlist_claim_window: timedelta = DEFAULT_WAITLIST_CLAIM_WINDOW
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,11 @@ class EventSession:
     capacity: int
     seats_left: int
     status: SessionStatus = SessionStatus.SCHEDULED
+    # a hot on-sale (issue 13): Book goes through the waiting room; the sale opens at ``sale_opens_at`` (aware,
+    # UTC; None: now); an admitted tourist has ``admission_window`` to book (None: the room's default)
+    hot: bool = False
+    sale_opens_at: datetime | None = None
+    admission_window: timedelta | None = None
 
     def bookable(self, now: datetime) -> bool:
         return self.status is SessionStatus.SCHEDULED and self.starts_at - BOOKING_CUTOFF > now

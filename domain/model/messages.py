@@ -47,6 +47,13 @@ class OutboxKind(enum.StrEnum):
     TEAM_COPY = "team.copy"  # copyMessage of an operator's message (photo, voice, ...) after its header
     # recorded, never sent: a screen the bot showed in an update (not through the outbox), kept so it can be redrawn
     ORDER_CARD = "tourist.order_card"  # the order card shown when the tourist booked; redrawn when the order changes
+    # the waitlist of a sold-out session (issue 13): seats offered with a claim button; the offer expired
+    WAITLIST_OFFER = "tourist.waitlist_offer"
+    WAITLIST_OFFER_EXPIRED = "tourist.waitlist_offer_expired"
+    # the waiting room of a hot on-sale (issue 13): the tourist's one message, edited in place (a new one when their
+    # turn comes, so that it rings); the operators' one summary card per on-sale, edited in place
+    ROOM_PLACE = "tourist.room_place"
+    ROOM_SUMMARY = "operator.room_summary"
 
 
 @dataclass(frozen=True, slots=True)

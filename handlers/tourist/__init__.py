@@ -11,7 +11,18 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
-from handlers.tourist import below, booking, browse, orders, payments, profile, question, rating, start
+from handlers.tourist import (
+    below,
+    booking,
+    browse,
+    orders,
+    payments,
+    profile,
+    question,
+    rating,
+    start,
+    waiting_room,
+)
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == ChatType.PRIVATE)
@@ -21,6 +32,7 @@ router.include_routers(
     start.router,
     browse.router,
     booking.router,
+    waiting_room.router,
     orders.router,
     profile.router,
     question.router,

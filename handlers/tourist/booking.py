@@ -29,7 +29,7 @@ from domain.model.orders import format_order_code
 from domain.model.users import User
 from domain.ports import Clock, UnitOfWork
 from domain.rules.pricing import MAX_TICKETS_PER_ORDER, quote
-from domain.use_cases.booking import PlaceOrder, check_answer, place_order
+from domain.use_cases.booking import PlaceOrder, check_answer
 from handlers.settings import HandlerSettings
 from handlers.tourist.booking_screens import (
     Booking,
@@ -42,6 +42,8 @@ from handlers.tourist.browse import event_card
 from handlers.tourist.callbacks import BookAction, BookCb
 from handlers.tourist.messaging import Present, answer_query, show
 from handlers.tourist.orders import show_booked_card
+from handlers.tourist.room_gate import enter_waiting_room, hold_for_turn, room_booked
+from handlers.tourist.waitlist_claims import draft_limit, place_or_claim, seats_free
 from handlers.ui import Translator
 
 router = Router(name=__name__)
@@ -189,6 +191,8 @@ async def start_booking(
     if ctx.view.session.seats_left == 0:
         await _refused(query, uow, tr, clock, ctx, SoldOut(left=0), present)
         return
+    if await enter_waiting_room(query, session_id, uow, tr, user, clock):  # a hot on-sale: the queue first
+        return
     qty = {t.code: 0 for t in ctx.view.event.ticket_types}
     qty[ctx.view.event.ticket_types[0].code] = 1
     await state.set_state(BookingForm.tickets)
@@ -225,7 +229,7 @@ async def on_booking_quantity(
             return
         qty[code] -= 1
     else:
-        limit = ctx.limit
+        limit = draft_limit(ctx, data)
         if sum(qty.values()) + 1 > limit:
             if limit < MAX_TICKETS_PER_ORDER:
                 text = tr.ngettext("Only {n} seat is left.", "Only {n} seats are left.", limit).format(n=limit)
@@ -257,8 +261,8 @@ async def on_booking_tickets_done(
     if seats == 0:
         await answer_query(query, _("Choose at least one ticket."), alert=True)
         return
-    if seats > ctx.view.session.seats_left:
-        await _refused(query, uow, tr, clock, ctx, SoldOut(left=ctx.view.session.seats_left))
+    if seats > seats_free(ctx, data):
+        await _refused(query, uow, tr, clock, ctx, SoldOut(left=seats_free(ctx, data)))
         return
     await answer_query(query)
     await _next_step(query, state, ctx, data, tr)
@@ -369,6 +373,8 @@ async def on_booking_confirm(
             alert=True,
         )
         return
+    if await hold_for_turn(query, ctx.view.session.id, data, uow, tr, user, clock):  # a hot on-sale: in turn
+        return
     request_key = f"{user.id}:{data['draft']}"
     command = PlaceOrder(
         user_id=user.id,
@@ -380,7 +386,7 @@ async def on_booking_confirm(
         user=user,
     )
     try:
-        order = await place_order(uow, command, clock.now())
+        order = await place_or_claim(uow, command, data, clock.now())
     except ConcurrentChange:
         async with uow:
             placed = await uow.orders.by_request_key(request_key)
@@ -392,6 +398,7 @@ async def on_booking_confirm(
         await _refused(query, uow, tr, clock, ctx, error)
         return
     await state.clear()
+    await room_booked(uow, ctx.view.session.id, user, clock)
     await answer_query(
         query, tr.gettext("Booking placed! Your order code is {code}.").format(code=format_order_code(order.code))
     )

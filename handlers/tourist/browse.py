@@ -26,6 +26,7 @@ from handlers.tourist.callbacks import (
 from handlers.tourist.keyboards import home_button
 from handlers.tourist.labels import category_name, ticket_type_name
 from handlers.tourist.messaging import answer_query, show
+from handlers.tourist.waitlist_screens import waitlist_session_rows
 from handlers.ui import Translator, button
 
 router = Router(name=__name__)
@@ -251,6 +252,7 @@ async def event_card(uow: UnitOfWork, event_id: int, tr: Translator, now: dateti
         for s in sessions
         if s.seats_left > 0
     ]
+    rows += waitlist_session_rows(sessions, region, tr)
     rows.append(
         [
             button("⬅️ " + _("More events"), BrowseCb(region=region.id, step="when")),

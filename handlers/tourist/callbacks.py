@@ -127,3 +127,35 @@ class RateCb(CallbackData, prefix="rt"):
 
     order: int
     stars: int
+
+
+class WaitAction(enum.StrEnum):
+    """The waitlist of a sold-out session (``id``: the session for ASK and JOIN, else the waitlist entry)."""
+
+    ASK = "a"  # how many seats? (the session)
+    JOIN = "j"  # join for ``seats`` seats (the session)
+    VIEW = "v"  # the entry
+    LEAVE = "l"  # leave the list (the entry)
+    CLAIM = "c"  # claim the offered seats: the booking screens, then the order (the entry)
+    DECLINE = "d"  # no thanks: the offer passes on (the entry)
+
+
+class WaitCb(CallbackData, prefix="w"):
+    action: WaitAction
+    id: int
+    seats: int = 0
+
+
+class RoomAction(enum.StrEnum):
+    """The waiting room of a hot on-sale (``place``: the tourist's place in it)."""
+
+    REFRESH = "r"  # 🔄 My place: answered in the callback answer, no message
+    LEAVE = "l"  # step out (the place is kept for the retention)
+    BACK = "b"  # back to the place stepped out of
+    PREPARE = "p"  # pre-fill the booking while waiting
+    BOOK = "k"  # their turn: book (one tap with a prepared booking)
+
+
+class RoomCb(CallbackData, prefix="wr"):
+    action: RoomAction
+    place: int

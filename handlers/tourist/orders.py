@@ -52,9 +52,12 @@ from handlers.tourist.callbacks import (
 from handlers.tourist.keyboards import home_button
 from handlers.tourist.labels import ticket_type_name
 from handlers.tourist.messaging import answer_query, show
+from handlers.tourist.waitlist import router as waitlist_router
+from handlers.tourist.waitlist_screens import waitlist_order_rows
 from handlers.ui import Translator, button, cut
 
 router = Router(name=__name__)
+router.include_router(waitlist_router)  # the waitlist's entries are shown and left from My orders
 
 PAGE_SIZE = 5
 TITLE_IN_BUTTON = 28  # characters of the event title on a list button
@@ -230,8 +233,9 @@ async def orders_page(
             page = pages - 1
             orders, total = await uow.orders.for_user(user_id, page * PAGE_SIZE, PAGE_SIZE)
         lines = [await _order_line(uow, order, tr, now) for order in orders]
+        waiting = await waitlist_order_rows(uow, user_id, tr, now) if page == 0 else []
 
-    if not total:
+    if not total and not waiting:
         text = "\n\n".join(
             [
                 _("<b>My orders</b>"),
@@ -250,7 +254,7 @@ async def orders_page(
     if pages > 1:
         header.append(_("Page {page} of {pages}").format(page=page + 1, pages=pages))
     header.append(_("Tap an order to see its status and what happens next."))
-    rows = [
+    rows = waiting + [
         [button(line, OrderCb(action=OrderAction.VIEW, order=order.stored_id))]
         for order, line in zip(orders, lines, strict=True)
     ]

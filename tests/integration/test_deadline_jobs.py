@@ -40,7 +40,9 @@ from domain.use_cases.deadlines import (
 from domain.use_cases.sweep import Swept
 from scheduler.jobs import (
     JOB_EXPIRE_OVERDUE,
+    JOB_EXPIRE_WAITLIST_OFFERS,
     JOB_NUDGE_ORGANISERS,
+    JOB_OFFER_WAITLIST_SEATS,
     JOB_PARTICIPANT_LISTS,
     JOB_REMIND_UNPAID,
     JOB_SEND_REMINDERS,
@@ -403,6 +405,8 @@ def test_the_scheduler_runs_every_deadline_job_on_an_interval_one_at_a_time(uow_
         JOB_EXPIRE_OVERDUE,
         JOB_SEND_REMINDERS,
         JOB_PARTICIPANT_LISTS,
+        JOB_EXPIRE_WAITLIST_OFFERS,
+        JOB_OFFER_WAITLIST_SEATS,
     }
     for job_id, job in jobs.items():
         assert (job.max_instances, job.coalesce) == (1, True)

@@ -30,9 +30,12 @@ from domain.ports import (
     SeatRepository,
     UnitOfWork,
     UserRepository,
+    WaitingRoomRepository,
+    WaitlistRepository,
 )
 from domain.use_cases.booking import PlaceOrder, place_order
 from scheduler.jobs import DeskJobs
+from tests.fake_rooms import FakeWaitingRoomRepository
 from tests.fakes import (
     FakeAuditRepository,
     FakeCatalogRepository,
@@ -45,6 +48,7 @@ from tests.fakes import (
     FakeSeatRepository,
     FakeUnitOfWork,
     FakeUserRepository,
+    FakeWaitlistRepository,
     FixedClock,
     add_user,
     fake_world,
@@ -62,6 +66,8 @@ FAKES: dict[type, type] = {
     AuditRepository: FakeAuditRepository,
     QuestionRepository: FakeQuestionRepository,
     DeskRepository: FakeDeskRepository,
+    WaitingRoomRepository: FakeWaitingRoomRepository,
+    WaitlistRepository: FakeWaitlistRepository,
     UnitOfWork: FakeUnitOfWork,
 }
 

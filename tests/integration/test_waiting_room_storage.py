@@ -1,0 +1,155 @@
+"""The waiting room on SQLite and PostgreSQL (issue 13): concurrent presses give one place per tourist, the
+pre-queue is drawn once even when presses and the job race at the opening, and an on-sale through the room never
+oversells: admitted tourists book concurrently, the conditional UPDATE decides."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.storage.db import session_factory
+from bot.storage.room_tables import RoomPlaceRow, WaitingRoomRow
+from bot.storage.tables import AuditRow, OrderItemRow, OrderRow, OutboxRow, SessionRow
+from bot.storage.uow import SqlUnitOfWork
+from domain.errors import SoldOut
+from domain.model.waiting_room import LATE_RANK_BASE
+from domain.use_cases import waiting_room as wr
+from domain.use_cases.booking import PlaceOrder, place_order
+from tests.conftest import migrated_engine
+from tests.seed import seed_catalog, seed_users
+
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+FIRST_USER = 2_000_000
+TOURISTS = 120
+CAPACITY = 10
+POOL = {"sqlite": {}, "postgres": {"pool_size": 30, "max_overflow": 10, "pool_timeout": 60}}
+SETTINGS = wr.RoomSettings(desk_chat_id=-100500)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def wide_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    async with migrated_engine(request.param, tmp_path, **POOL[request.param]) as engine:
+        yield engine
+
+
+@pytest.fixture
+async def world(wide_engine: AsyncEngine) -> tuple[async_sessionmaker, int]:
+    """A hot 10-seat session of the instant event (no questions) and TOURISTS tourists; the session's id."""
+    sessions = session_factory(wide_engine)
+    seeded = await seed_catalog(sessions, NOW)
+    async with sessions() as db, db.begin():
+        target = SessionRow(
+            event_id=seeded.instant_event_id,
+            starts_at=NOW + timedelta(days=5),
+            capacity=CAPACITY,
+            seats_left=CAPACITY,
+            status="scheduled",
+            hot=True,
+            sale_opens_at=NOW + timedelta(minutes=10),
+        )
+        db.add(target)
+        await db.flush()
+        target_id = target.id
+    await seed_users(sessions, range(FIRST_USER, FIRST_USER + TOURISTS), NOW)
+    return sessions, target_id
+
+
+def uow(sessions: async_sessionmaker) -> SqlUnitOfWork:
+    return SqlUnitOfWork(sessions)
+
+
+async def rows(sessions: async_sessionmaker) -> list[RoomPlaceRow]:
+    async with sessions() as db:
+        return list(await db.scalars(select(RoomPlaceRow).order_by(RoomPlaceRow.rank)))
+
+
+async def test_concurrent_presses_give_one_place_per_tourist(world: tuple[async_sessionmaker, int]) -> None:
+    sessions, target = world
+    opened = NOW + timedelta(minutes=11)
+    users = [FIRST_USER + i for i in range(TOURISTS)] * 2  # everyone presses twice at once
+    random.Random(13).shuffle(users)
+    results = await asyncio.gather(*(wr.press_book(uow(sessions), target, u, opened) for u in users))
+    assert all(r is not None for r in results)
+    places = await rows(sessions)
+    assert len(places) == TOURISTS == len({p.user_id for p in places})
+    assert all(p.rank is not None and p.rank >= LATE_RANK_BASE for p in places)
+    assert len({p.rank for p in places}) == TOURISTS
+
+
+async def test_the_pre_queue_is_drawn_once_while_presses_and_the_job_race_at_the_opening(
+    world: tuple[async_sessionmaker, int],
+) -> None:
+    sessions, target = world
+    early = range(FIRST_USER, FIRST_USER + 40)
+    await asyncio.gather(*(wr.press_book(uow(sessions), target, u, NOW + timedelta(seconds=1)) for u in early))
+    opening = NOW + timedelta(minutes=10)
+    late = range(FIRST_USER + 40, FIRST_USER + 80)
+    jobs = [wr.run_room(uow(sessions), opening, 0, SETTINGS, lambda: 4242) for _ in range(3)]
+    presses = [wr.press_book(uow(sessions), target, u, opening + timedelta(milliseconds=i)) for i, u in enumerate(late)]
+    await asyncio.gather(*jobs, *presses)
+
+    async with sessions() as db:
+        room = await db.scalar(select(WaitingRoomRow).where(WaitingRoomRow.session_id == target))
+        draws = await db.scalar(select(func.count()).select_from(AuditRow).where(AuditRow.action == "room.drawn"))
+    assert room is not None and room.status == "open" and room.drawn == 40 and room.seed is not None
+    assert draws == 1
+    places = await rows(sessions)
+    assert all(p.rank is not None for p in places)
+    assert {p.user_id for p in places[:40]} == set(early)  # the drawn pre-queue first...
+    assert [p.user_id for p in places[40:]] == list(late)  # ...then those who came later, in arrival order
+
+
+async def test_an_on_sale_through_the_room_never_oversells(world: tuple[async_sessionmaker, int]) -> None:
+    sessions, target = world
+    now = NOW + timedelta(minutes=10)
+    users = [FIRST_USER + i for i in range(TOURISTS)]
+    await asyncio.gather(*(wr.press_book(uow(sessions), target, u, now) for u in users))
+    wanted = random.Random(7).choices([1, 2, 3], k=TOURISTS)
+    admitted_order: list[int] = []
+    for _ in range(40):
+        now += timedelta(seconds=1)
+        done = await wr.run_room(uow(sessions), now, 30, SETTINGS, lambda: 1)
+        if done is None:
+            break
+        admitted_order += done.admitted
+
+        async def book(user_id: int, at: datetime = now) -> None:
+            """As a tourist does: told "only N left", they take N (or give up at none)."""
+            seats = wanted[user_id - FIRST_USER]
+            while seats > 0:
+                try:
+                    await place_order(uow(sessions), PlaceOrder(user_id, target, {"adult": seats}), at)
+                except SoldOut as refused:
+                    left = refused.data.get("left", 0)
+                    seats = min(seats - 1, left if isinstance(left, int) else 0)
+                    continue
+                await wr.note_booked(uow(sessions), target, user_id, at)
+                return
+
+        await asyncio.gather(*(book(u) for u in done.admitted))
+    async with sessions() as db:
+        left = await db.scalar(select(SessionRow.seats_left).where(SessionRow.id == target))
+        sold = await db.scalar(
+            select(func.coalesce(func.sum(OrderItemRow.quantity), 0))
+            .join(OrderRow, OrderRow.id == OrderItemRow.order_id)
+            .where(OrderRow.session_id == target)
+        )
+        room = await db.scalar(select(WaitingRoomRow.status).where(WaitingRoomRow.session_id == target))
+        told = await db.scalar(
+            select(func.count()).select_from(OutboxRow).where(OutboxRow.kind == "tourist.room_place")
+        )
+    assert left == 0 and sold == CAPACITY  # every seat sold, none twice
+    assert room == "closed"
+    line = await rows(sessions)  # by rank: arrival order (the same instant: by the order the places were stored)
+    assert admitted_order == [p.user_id for p in line if p.user_id in set(admitted_order)]
+    assert admitted_order == [p.user_id for p in line][: len(admitted_order)]  # nobody was skipped
+    statuses = [p.status for p in line]
+    assert set(statuses) <= {"booked", "sold_out", "passed"}
+    assert told >= statuses.count("sold_out") + len(admitted_order)
