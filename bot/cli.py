@@ -18,7 +18,9 @@ log = logging.getLogger("tripdesk")
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tripdesk", description="Tripdesk: excursions and events in Telegram")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="apply migrations, then run the bot (long polling); needs BOT_TOKEN")
+    commands.add_parser(
+        "run", help="apply migrations, then run the bot (long polling, or a webhook with WEBHOOK_URL); needs BOT_TOKEN"
+    )
     demo_cmd = commands.add_parser(
         "demo", help="the local sandbox: a Telegram emulator, demo data, the bot and a web page to play every role"
     )
