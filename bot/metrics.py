@@ -4,8 +4,8 @@
   handler), outbox messages sent and dead-lettered, Telegram's 429s (the outbox sender).
 - Gauges read from the database every ``interval`` seconds by :class:`StateGauges` (so every replica shows the same
   figures): the inbox's pending and failed updates, the outbox's depth and the age of its oldest due row, the open
-  problem cards. Each is one indexed count or ``MIN`` (see :meth:`StateGauges.refresh`): as cheap at 1.2M orders as
-  at 12k.
+  problem cards, the people waiting in the waiting rooms. Each is one indexed count or ``MIN`` (see
+  :meth:`StateGauges.refresh`): as cheap at 1.2M orders as at 12k.
 - Job lag (:func:`watch_jobs`): how late APScheduler started each job's run.
 
 Importing this module twice (a reload, a test importing it under another name) reuses the metrics already
@@ -30,7 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import SystemClock
 from bot.storage.reads import read_sessions
+from bot.storage.room_tables import RoomPlaceRow, WaitingRoomRow
 from bot.storage.tables import DeskCardRow, InboxRow, OutboxRow
+from domain.model.waiting_room import IN_LINE, RoomStatus
 from domain.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,9 @@ OUTCOMES = ("handled", "failed", "duplicate", "throttled")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 INBOX_WAITING = ("pending", "handling")  # "handling": claimed by a replica, not done yet
 OUTBOX_WAITING = ("pending", "sending")  # "sending": leased by a sender
+# the rooms whose line is there (a sold-out room tells its line and ends it in the same pass) and who is in a line
+ROOMS_WAITING = (RoomStatus.PRE_QUEUE.value, RoomStatus.OPEN.value)
+PLACES_WAITING = tuple(status.value for status in IN_LINE)  # waiting, or stepped out and keeping the place
 
 M = TypeVar("M", bound=MetricWrapperBase)
 
@@ -77,6 +82,11 @@ OUTBOX_OLDEST_DUE = _metric(
     Gauge, "tripdesk_outbox_oldest_due_seconds", "Age of the oldest outbox message that is due and waiting (0: none)"
 )
 OPEN_CARDS = _metric(Gauge, "tripdesk_problem_cards_open", "Open problem cards on the operator desk")
+WAITING_ROOM = _metric(
+    Gauge,
+    "tripdesk_waiting_room_length",
+    "People waiting in the waiting rooms of hot on-sales (in line or stepped out, in rooms before or after opening)",
+)
 JOB_LAG = _metric(
     Gauge,
     "tripdesk_job_lag_seconds",
@@ -108,7 +118,9 @@ class StateGauges:
     async def refresh(self) -> None:
         """Read the figures without a transaction (:mod:`bot.storage.reads`: on SQLite no write lock is taken).
         Each query is answered from an index (ix_inbox_status, ix_outbox_status_due_at,
-        ix_desk_cards_status_remind_at): no table is scanned, whatever the number of orders."""
+        ix_desk_cards_status_remind_at, and ix_waiting_rooms_status with ix_room_places_line for the waiting rooms:
+        the places of the rooms with a line, counted in the index): no table is scanned, whatever the number of
+        orders or of places in rooms that are over."""
         now = self.clock.now()
         async with read_sessions(self.sessions)() as db:
             counted = await db.execute(
@@ -124,11 +136,18 @@ class StateGauges:
                 select(func.min(OutboxRow.due_at)).where(OutboxRow.status == "pending", OutboxRow.due_at <= now)
             )
             cards = await db.scalar(select(func.count()).select_from(DeskCardRow).where(DeskCardRow.status == "open"))
+            waiting = await db.scalar(
+                select(func.count())
+                .select_from(WaitingRoomRow)
+                .join(RoomPlaceRow, RoomPlaceRow.session_id == WaitingRoomRow.session_id)
+                .where(WaitingRoomRow.status.in_(ROOMS_WAITING), RoomPlaceRow.status.in_(PLACES_WAITING))
+            )
         INBOX_PENDING.set(sum(inbox.get(status, 0) for status in INBOX_WAITING))
         INBOX_FAILED.set(inbox.get("failed", 0))
         OUTBOX_DEPTH.set(depth or 0)
         OUTBOX_OLDEST_DUE.set(max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0)
         OPEN_CARDS.set(cards or 0)
+        WAITING_ROOM.set(waiting or 0)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Refresh now and every ``interval`` seconds until ``stop`` is set; a failed refresh is logged and the

@@ -29,9 +29,11 @@ from bot import metrics
 from bot.health import BotApiWatch, Readiness, start_health_server
 from bot.metrics import StateGauges, observe_update, watch_jobs
 from bot.storage.db import create_engine, session_factory
+from bot.storage.room_tables import RoomPlaceRow, WaitingRoomRow
 from bot.storage.tables import DeskCardRow, OutboxRow
 from tests.fakes import FixedClock
 from tests.integration.test_outbox_queue import SlowTelegram, copy_row, sender_on
+from tests.seed import seed_catalog
 from tests.telegram.recorder import RecordingSession, network_error
 
 TOKEN = "123456:AAE_test-token-for-tripdesk-000000"
@@ -48,6 +50,7 @@ METRIC_NAMES = (
     "tripdesk_outbox_depth",
     "tripdesk_outbox_oldest_due_seconds",
     "tripdesk_problem_cards_open",
+    "tripdesk_waiting_room_length",
     "tripdesk_job_lag_seconds",
 )
 
@@ -256,14 +259,51 @@ async def fill(engine: AsyncEngine) -> None:
         )
 
 
+async def fill_rooms(engine: AsyncEngine) -> None:
+    """Three waiting rooms on the seeded sessions. Open: 2 waiting, 1 stepped out (keeping the place), 1 admitted,
+    1 booked, 1 whose turn passed. In the pre-queue: 2 waiting for the draw. Closed (sold out and told): 3 sold
+    out, and 1 row still "waiting" (a room that is over is not counted, whatever its rows say)."""
+    sessions = session_factory(engine)
+    seeded = await seed_catalog(sessions, NOW)
+    rooms = [
+        (seeded.session_id, "open", ["waiting", "waiting", "left", "admitted", "booked", "passed"]),
+        (seeded.small_session_id, "pre_queue", ["waiting", "waiting"]),
+        (seeded.instant_session_id, "closed", ["sold_out", "sold_out", "sold_out", "waiting"]),
+    ]
+    async with sessions() as db, db.begin():
+        for session_id, status, places in rooms:
+            db.add(
+                WaitingRoomRow(
+                    session_id=session_id,
+                    status=status,
+                    opens_at=NOW,
+                    admission_window_s=300,
+                    created_at=NOW,
+                    summary_figures={},
+                )
+            )
+            db.add_all(
+                RoomPlaceRow(
+                    session_id=session_id,
+                    user_id=900 + number,
+                    joined_at=NOW,
+                    status=place,
+                    rank=None if status == "pre_queue" else number,
+                )
+                for number, place in enumerate(places)
+            )
+
+
 async def test_state_gauges_read_the_database(engine: AsyncEngine) -> None:
     await fill(engine)
+    await fill_rooms(engine)
     await StateGauges(session_factory(engine), clock=FixedClock(NOW)).refresh()
     assert sample("tripdesk_inbox_pending") == 3  # "handling" counts as not handled yet
     assert sample("tripdesk_inbox_failed") == 1
     assert sample("tripdesk_outbox_depth") == 4
     assert sample("tripdesk_outbox_oldest_due_seconds") == 30
     assert sample("tripdesk_problem_cards_open") == 2
+    assert sample("tripdesk_waiting_room_length") == 5  # in line or stepped out, in the open and pre-queue rooms
 
 
 async def test_state_gauges_read_only_indexes(sqlite_engine: AsyncEngine) -> None:
@@ -274,10 +314,11 @@ async def test_state_gauges_read_only_indexes(sqlite_engine: AsyncEngine) -> Non
         statements.append((statement, parameters))
 
     await fill(sqlite_engine)
+    await fill_rooms(sqlite_engine)
     event.listen(sqlite_engine.sync_engine, "before_cursor_execute", record)
     await StateGauges(session_factory(sqlite_engine), clock=FixedClock(NOW)).refresh()
     event.remove(sqlite_engine.sync_engine, "before_cursor_execute", record)
-    assert len(statements) == 4
+    assert len(statements) == 5
     async with sqlite_engine.connect() as connection:
         for statement, parameters in statements:
             cursor = await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
