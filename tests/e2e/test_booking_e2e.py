@@ -19,6 +19,7 @@ from tests.e2e.booking import (
     snapshot,
 )
 from tests.e2e.tourist import buttons
+from tests.e2e_lifecycle.harness import wait_idle
 from tests.seed import ORGANISER_CHAT_ID
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")  # with the package's bot process (see conftest)
@@ -102,6 +103,7 @@ async def test_a_double_tap_and_a_stale_confirm_place_one_order(tourist_factory,
     await anna.wait(lambda: "Order" in (anna.message(anna_summary["message_id"]).get("text") or ""), "order card")
     dmitry_card = await dmitry.press(confirm, dmitry_summary)
     assert dmitry_card["message_id"] == dmitry_summary["message_id"]
+    await wait_idle(database.sessions)  # the card shows a moment before its update records it and is marked done
     before = await snapshot(database.sessions)
     assert [row.user_id for row in await orders_of(database.sessions, anna.id, dmitry.id)] == [anna.id, dmitry.id]
     assert await seats_left(database.sessions, seeded.session_id) == seats - 2
@@ -115,6 +117,7 @@ async def test_a_double_tap_and_a_stale_confirm_place_one_order(tourist_factory,
         )
         assert answer["show_alert"] and answer["text"] == stale
         assert len(tourist.message(summary["message_id"])["edits"]) == edits
+    await wait_idle(database.sessions)
     assert await snapshot(database.sessions) == before
 
 
