@@ -64,13 +64,14 @@ def routers() -> list[Router]:
     The tourists' parent starts with payments, so no conversation's state swallows a payment update; nothing before
     it reacts to one (the organisers' answers are replies to a booking request, the desk reads the operator chat).
     """
-    from handlers import operator, tourist
+    from handlers import operator, organiser, tourist
     from handlers.common import errors, fallback
     from handlers.organiser import confirmations
 
     return [
         errors.router,
         confirmations.router,  # replies to booking requests, before any flow reads the text
+        organiser.router,  # the organisers' own chat: check-in links, the day itself, /settings, /sessions, /questions
         operator.router,  # the desk: only the operator chat's messages, only operators' presses
         tourist.router,  # private chats only: payments, then every tourist flow
         fallback.router,

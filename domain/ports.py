@@ -8,10 +8,21 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol, Self
 
-from domain.model.catalog import Event, EventSession, EventSummary, Hotel, Organiser, Region
+from domain.model.catalog import (
+    Confirmation,
+    Event,
+    EventSession,
+    EventSummary,
+    Hotel,
+    Organiser,
+    Question,
+    Region,
+)
+from domain.model.checkin import OrderDay, SessionDay
 from domain.model.desk import Card
 from domain.model.messages import AuditEntry, OutboxMessage
 from domain.model.orders import Order
+from domain.model.organiser_settings import OrganiserExtras
 from domain.model.payments import Payment
 from domain.model.questions import DeskTopic, QuestionThread, RelayMessage
 from domain.model.reminders import DueStatus, Reminder, SessionNotice
@@ -294,6 +305,85 @@ class WaitingRoomRepository(Protocol):
     async def counts(self, session_id: int) -> dict[PlaceStatus, int]: ...
 
 
+class OrganiserCatalogRepository(Protocol):
+    """What organisers change of their own catalog from their chat (issue 14): sessions and booking questions. Read
+    from the database itself (never the in-memory catalog copy): each answer decides a change."""
+
+    async def organiser_for_chat(self, chat_id: int) -> Organiser | None:
+        """The organiser whose chat this is (the lowest id if several share it)."""
+
+    async def organiser_by_code(self, code: str) -> Organiser | None: ...
+    async def events(self, organiser_id: int) -> Sequence[Event]:
+        """The organiser's events, by code."""
+
+    async def sessions(
+        self, organiser_id: int, after: datetime, offset: int, limit: int
+    ) -> tuple[Sequence[EventSession], int]:
+        """A page of the organiser's scheduled sessions starting after ``after``, soonest first, and their count."""
+
+    async def add_session(self, event_id: int, starts_at: datetime, capacity: int) -> EventSession | None:
+        """A new scheduled session with ``capacity`` seats, all on sale; None if the event has one at that time."""
+
+    async def set_capacity(self, session_id: int, capacity: int) -> EventSession | None:
+        """Set a scheduled session's capacity and move its seats left by the same amount, in one conditional UPDATE
+        (never below the seats orders hold at that moment); None when that would be, or it is not scheduled."""
+
+    async def stop_sales(self, session_id: int) -> EventSession | None:
+        """No seat left on sale: capacity becomes the seats orders hold, in one conditional UPDATE; None if the
+        session is not scheduled."""
+
+    async def lock_questions(self, organiser_id: int) -> tuple[list[Question], list[Question]] | None:
+        """The organiser's (asked, removed) questions, the row locked for the rest of the transaction."""
+
+    async def save_questions(
+        self, organiser_id: int, asked: Sequence[Question], removed: Sequence[Question]
+    ) -> None: ...
+
+
+class OrganiserSettingsRepository(Protocol):
+    """What an organiser sets in ``/settings`` (issue 14): the booking terms where the catalog import writes them
+    (the organiser's row, its events' confirmation), the extras the catalog file does not carry, and which of the
+    catalog's values the organiser changed since (the import reports them, ``bot/catalog/store.py``)."""
+
+    async def extras(self, organiser_id: int) -> OrganiserExtras:
+        """The organiser's extras (the defaults when none were set)."""
+
+    async def save_extras(self, extras: OrganiserExtras) -> None: ...
+    async def save_terms(self, organiser: Organiser) -> None:
+        """Store ``organiser``'s hold, confirm and pay windows, reminders and waitlist claim window."""
+
+    async def save_confirmation(self, event_id: int, confirmation: Confirmation) -> None: ...
+    async def note_change(self, organiser_id: int, key: str, catalog_value: object, now: datetime) -> None:
+        """Remember that the organiser changed the catalog's value ``key`` (``catalog_value``: the value the
+        catalog had; a second change keeps the first one's)."""
+
+
+class CheckinRepository(Protocol):
+    """The day itself (domain/model/checkin.py): check-ins, "running late" and "at the meeting point", each marked
+    once by a conditional write (two taps at once: one wins), and the orders the attendance job settles."""
+
+    async def order_by_ticket(self, ticket_code: str) -> int | None:
+        """The order whose ticket code is ``ticket_code`` (exactly, as stored)."""
+
+    async def order_day(self, order_id: int) -> OrderDay | None: ...
+    async def session_days(self, session_id: int) -> dict[int, OrderDay]:
+        """The days of the session's orders that have one, by order id."""
+
+    async def mark_checked_in(self, order_id: int, now: datetime, actor: str) -> bool:
+        """Check the order in at ``now`` unless it is already; True if this call did."""
+
+    async def mark_running_late(self, order_id: int, now: datetime) -> bool:
+        """Note the tourist is running late unless noted already; True if this call did."""
+
+    async def session_day(self, session_id: int) -> SessionDay | None: ...
+    async def mark_at_meeting_point(self, session_id: int, now: datetime, actor: str) -> bool:
+        """Note the organiser is at the meeting point unless noted already; True if this call did."""
+
+    async def claim_order_to_settle(self, now: datetime, since: datetime, exclude: Collection[int]) -> int | None:
+        """A confirmed order on a scheduled session that started in ``[since, now]``, earliest start first,
+        locked (the caller checks the session has ended)."""
+
+
 class UnitOfWork(Protocol):
     """One transaction: ``async with uow: ...; await uow.commit()``; leaving without commit rolls back."""
 
@@ -309,6 +399,9 @@ class UnitOfWork(Protocol):
     desk: DeskRepository
     waitlist: WaitlistRepository
     rooms: WaitingRoomRepository
+    checkins: CheckinRepository
+    organiser_catalog: OrganiserCatalogRepository
+    organiser_settings: OrganiserSettingsRepository
 
     def read(self) -> Self:
         """Makes the next ``async with`` a block that only reads (no write lock; each read sees what is committed

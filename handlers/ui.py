@@ -77,9 +77,15 @@ def N_(message: str) -> str:  # noqa: N802  (gettext's conventional name for "ma
     return message
 
 
-def button(text: str, data: CallbackData) -> InlineKeyboardButton:
-    """A callback button: ``data`` is one of our typed :class:`CallbackData` factories."""
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
+# the Bot API's button colours (``InlineKeyboardButton.style``): green to confirm, red to decline or cancel
+CONFIRM_STYLE = "success"
+CANCEL_STYLE = "danger"
+
+
+def button(text: str, data: CallbackData, style: str | None = None) -> InlineKeyboardButton:
+    """A callback button: ``data`` is one of our typed :class:`CallbackData` factories; ``style`` its colour where
+    Telegram supports it (``primary``, ``success``, ``danger``; None: the client's own)."""
+    return InlineKeyboardButton(text=text, callback_data=data.pack(), style=style)
 
 
 def cut(text: str, limit: int) -> str:

@@ -34,7 +34,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from domain.model.desk import DeskSettings
 from domain.ports import Clock, UnitOfWork
-from domain.use_cases import deadlines, desk, waiting_room, waitlist
+from domain.use_cases import checkin, deadlines, desk, waiting_room, waitlist
 from domain.use_cases.sweep import DEFAULT_BATCH, Swept
 from domain.use_cases.waiting_room import RoomSettings
 
@@ -46,6 +46,7 @@ JOB_REMIND_UNPAID = "remind_unpaid"
 JOB_EXPIRE_OVERDUE = "expire_overdue"
 JOB_SEND_REMINDERS = "send_due_reminders"
 JOB_PARTICIPANT_LISTS = "send_participant_lists"
+JOB_SETTLE_ATTENDANCE = "settle_attendances"  # after the session: attended or no-show
 JOB_CHECK_ORDERS = "check_orders_for_problems"
 JOB_CHECK_QUESTIONS = "check_unanswered_questions"
 JOB_RERAISE_CARDS = "reraise_problem_cards"
@@ -122,6 +123,9 @@ class DeadlineJobs(_Jobs):
     async def send_participant_lists(self) -> Swept:
         return await self._run(JOB_PARTICIPANT_LISTS, deadlines.send_participant_lists)
 
+    async def settle_attendances(self) -> Swept:
+        return await self._run(JOB_SETTLE_ATTENDANCE, checkin.settle_attendances)
+
     def jobs(self) -> dict[str, Callable[[], Awaitable[Swept]]]:
         """Job id -> function; the order is the order of a tick (a reminder before the expiry it may precede)."""
         return {
@@ -131,6 +135,7 @@ class DeadlineJobs(_Jobs):
             # the waitlist after the expiries: seats they free are offered in the same tick
             JOB_EXPIRE_WAITLIST_OFFERS: self.expire_waitlist_offers,
             JOB_OFFER_WAITLIST_SEATS: self.offer_freed_seats,
+            JOB_SETTLE_ATTENDANCE: self.settle_attendances,  # before the rating requests it decides
             JOB_SEND_REMINDERS: self.send_due_reminders,
             JOB_PARTICIPANT_LISTS: self.send_participant_lists,
         }

@@ -34,9 +34,11 @@ from domain.model.catalog import (
     Region,
     SessionStatus,
 )
+from domain.model.checkin import OrderDay, SessionDay
 from domain.model.desk import Card
 from domain.model.messages import AuditEntry, OutboxMessage
 from domain.model.orders import ACTIVE_BOOKINGS, BookingStatus, Order, PaymentStatus
+from domain.model.organiser_settings import OrganiserExtras
 from domain.model.payments import Payment
 from domain.model.questions import DeskTopic, QuestionThread, RelayMessage, ThreadStatus
 from domain.model.reminders import DueStatus, Reminder, SessionNotice
@@ -47,8 +49,11 @@ from domain.model.waitlist import WaitlistEntry, WaitlistStatus
 from domain.ports import (
     AuditRepository,
     CatalogRepository,
+    CheckinRepository,
     DeskRepository,
     OrderRepository,
+    OrganiserCatalogRepository,
+    OrganiserSettingsRepository,
     OutboxRepository,
     PaymentRepository,
     QuestionRepository,
@@ -59,6 +64,9 @@ from domain.ports import (
     WaitlistRepository,
 )
 from tests import seed
+from tests.fake_checkins import FakeCheckinRepository
+from tests.fake_organiser_catalog import FakeOrganiserCatalogRepository
+from tests.fake_organiser_settings import FakeOrganiserSettingsRepository
 from tests.fake_rooms import FakeWaitingRoomRepository
 from tests.seed import Seeded
 
@@ -114,6 +122,10 @@ class FakeState:
     places: dict[int, Place] = field(default_factory=dict)  # by place id
     next_room_id: int = 1
     next_place_id: int = 1
+    order_days: dict[int, OrderDay] = field(default_factory=dict)  # by order id
+    session_days: dict[int, SessionDay] = field(default_factory=dict)  # by session id
+    organiser_extras: dict[int, OrganiserExtras] = field(default_factory=dict)  # by organiser id
+    organiser_changes: dict[tuple[int, str], Any] = field(default_factory=dict)  # (organiser id, key) -> catalog's
 
 
 class _Repository:
@@ -739,6 +751,9 @@ class FakeUnitOfWork:
     desk: DeskRepository
     waitlist: WaitlistRepository
     rooms: WaitingRoomRepository
+    checkins: CheckinRepository
+    organiser_catalog: OrganiserCatalogRepository
+    organiser_settings: OrganiserSettingsRepository
 
     def __init__(self, state: FakeState | None = None) -> None:
         self.state = state if state is not None else FakeState()
@@ -754,6 +769,9 @@ class FakeUnitOfWork:
         self.desk = FakeDeskRepository(self)
         self.waitlist = FakeWaitlistRepository(self)
         self.rooms = FakeWaitingRoomRepository(self)
+        self.checkins = FakeCheckinRepository(self)
+        self.organiser_catalog = FakeOrganiserCatalogRepository(self)
+        self.organiser_settings = FakeOrganiserSettingsRepository(self)
         self.committed = False
         self.commits = 0
         self.rollbacks = 0

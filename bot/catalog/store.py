@@ -20,6 +20,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.catalog.changes import Reconciled, drop_settled, keep_events, keep_organisers, load_notes
 from bot.catalog.fields import NAME_MAX, local_to_utc
 from bot.catalog.load import CatalogError, load_catalog
 from bot.catalog.refusals import show
@@ -48,24 +49,31 @@ class ImportReport:
     organisers: KindCounts = KindCounts()
     events: KindCounts = KindCounts()
     sessions: KindCounts = KindCounts()
+    # values an organiser changed in the chat since: kept (the file did not change them) or replaced (it did)
+    kept: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
-        return any(getattr(self, f.name).created or getattr(self, f.name).updated for f in fields(self))
+        return any(c.created or c.updated for c in self._counts().values())
+
+    def _counts(self) -> dict[str, KindCounts]:
+        return {f.name: c for f in fields(self) if isinstance(c := getattr(self, f.name), KindCounts)}
 
     def as_dict(self) -> dict[str, dict[str, int]]:
         return {
-            f.name: {"created": c.created, "updated": c.updated, "unchanged": c.unchanged}
-            for f in fields(self)
-            for c in (getattr(self, f.name),)
+            name: {"created": c.created, "updated": c.updated, "unchanged": c.unchanged}
+            for name, c in self._counts().items()
         }
 
     def summary(self) -> str:
-        """One line, e.g. ``regions 2 created, 0 updated, 0 unchanged; hotels 3 created, ...``."""
-        return "; ".join(
+        """One line, e.g. ``regions 2 created, 0 updated, 0 unchanged; hotels 3 created, ...``; then one line per
+        value an organiser changed in the chat that the import kept or replaced."""
+        line = "; ".join(
             f"{name} {c['created']} created, {c['updated']} updated, {c['unchanged']} unchanged"
             for name, c in self.as_dict().items()
         )
+        return "\n".join([line, *(f"kept: {k}" for k in self.kept), *(f"replaced: {r}" for r in self.replaced)])
 
 
 async def import_catalog(sessions: async_sessionmaker[AsyncSession], path: Path | str) -> ImportReport:
@@ -318,19 +326,18 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
         s, RegionRow, [(r.code, _region_values(r)) for r in catalog.regions], regions_db
     )
     region_ids = {**{code: row["id"] for code, row in regions_db.items()}, **region_ids}
-    organiser_counts, organiser_ids = await _write(
-        s, OrganiserRow, [(o.code, _organiser_values(o)) for o in catalog.organisers], organisers_db
-    )
+    notes, done = await load_notes(s), Reconciled()
+    organisers = [(o.code, _organiser_values(o)) for o in catalog.organisers]
+    keep_organisers(done, notes, organisers, organisers_db)
+    organiser_counts, organiser_ids = await _write(s, OrganiserRow, organisers, organisers_db)
     organiser_ids = {**{code: row["id"] for code, row in organisers_db.items()}, **organiser_ids}
     hotel_counts, _ = await _write(
         s, HotelRow, [(h.code, _hotel_values(h, region_ids[h.region])) for h in catalog.hotels], hotels_db
     )
-    event_counts, event_ids = await _write(
-        s,
-        EventRow,
-        [(e.code, _event_values(e, organiser_ids[e.organiser], region_ids[e.region])) for e in catalog.events],
-        events_db,
-    )
+    events = [(e.code, _event_values(e, organiser_ids[e.organiser], region_ids[e.region])) for e in catalog.events]
+    keep_events(done, notes, events, events_db)
+    event_counts, event_ids = await _write(s, EventRow, events, events_db)
+    await drop_settled(s, done.settled)
     session_counts = await _write_sessions(s, catalog, session_plan, event_ids, sessions_db, hot_plan)
     return ImportReport(
         regions=region_counts,
@@ -338,6 +345,8 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
         organisers=organiser_counts,
         events=event_counts,
         sessions=session_counts,
+        kept=tuple(done.kept),
+        replaced=tuple(done.replaced),
     )
 
 

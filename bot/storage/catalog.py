@@ -68,7 +68,8 @@ def organiser_from_row(row: OrganiserRow) -> Organiser:
             else DEFAULT_WAITLIST_CLAIM_WINDOW
         ),
         reminders=tuple(timedelta(seconds=s) for s in row.reminders_s),
-        questions=tuple(question_from_dict(q) for q in row.questions),
+        questions=tuple(question_from_dict(q) for q in row.questions if not q.get("retired")),
+        retired_questions=tuple(question_from_dict(q) for q in row.questions if q.get("retired")),
     )
 
 

@@ -462,5 +462,9 @@ class WaitlistRow(Base):
 
 # The waiting room's tables have a module of their own (this one is long enough); importing it here puts them in
 # Base.metadata for everyone who reads the schema from this module (Alembic, the tests).
+from bot.storage.checkin_tables import OrderDayRow as OrderDayRow  # noqa: E402
+from bot.storage.checkin_tables import SessionDayRow as SessionDayRow  # noqa: E402
+from bot.storage.organiser_tables import OrganiserChangeRow as OrganiserChangeRow  # noqa: E402
+from bot.storage.organiser_tables import OrganiserExtrasRow as OrganiserExtrasRow  # noqa: E402
 from bot.storage.room_tables import RoomPlaceRow as RoomPlaceRow  # noqa: E402
 from bot.storage.room_tables import WaitingRoomRow as WaitingRoomRow  # noqa: E402

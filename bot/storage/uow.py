@@ -11,8 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.storage.audit import SqlAuditRepository
 from bot.storage.catalog import SqlCatalogRepository
 from bot.storage.catalog_cache import CachedCatalogRepository, CatalogCache
+from bot.storage.checkins import SqlCheckinRepository
 from bot.storage.desk import SqlDeskRepository
 from bot.storage.orders import SqlOrderRepository
+from bot.storage.organiser_catalog import SqlOrganiserCatalogRepository
+from bot.storage.organiser_settings import SqlOrganiserSettingsRepository
 from bot.storage.outbox import SqlOutboxRepository
 from bot.storage.payments import SqlPaymentRepository
 from bot.storage.questions import SqlQuestionRepository
@@ -25,8 +28,11 @@ from bot.storage.waitlist import SqlWaitlistRepository
 from domain.ports import (
     AuditRepository,
     CatalogRepository,
+    CheckinRepository,
     DeskRepository,
     OrderRepository,
+    OrganiserCatalogRepository,
+    OrganiserSettingsRepository,
     OutboxRepository,
     PaymentRepository,
     QuestionRepository,
@@ -59,6 +65,9 @@ class SqlUnitOfWork:
     desk: DeskRepository
     waitlist: WaitlistRepository
     rooms: WaitingRoomRepository
+    checkins: CheckinRepository
+    organiser_catalog: OrganiserCatalogRepository
+    organiser_settings: OrganiserSettingsRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog_cache: CatalogCache | None = None) -> None:
         self._sessions = sessions
@@ -66,6 +75,7 @@ class SqlUnitOfWork:
         self._session: AsyncSession | None = None
         self._reading = False
         self._turn: asyncio.Lock | None = None
+        self._catalog_changed = False  # an organiser changed their catalog in this transaction (issue 14)
 
     def read(self) -> Self:
         """The next ``async with`` only reads: no transaction, no lock; a write in it fails."""
@@ -95,6 +105,10 @@ class SqlUnitOfWork:
         self.desk = SqlDeskRepository(session)
         self.waitlist = SqlWaitlistRepository(session)
         self.rooms = SqlWaitingRoomRepository(session)
+        self.checkins = SqlCheckinRepository(session)
+        self.organiser_settings = SqlOrganiserSettingsRepository(session)
+        self.organiser_catalog = SqlOrganiserCatalogRepository(session, self._note_catalog_change)
+        self._catalog_changed = False
         await session.begin()
         return self
 
@@ -114,8 +128,15 @@ class SqlUnitOfWork:
             raise RuntimeError("unit of work is not open")
         return self._session
 
+    def _note_catalog_change(self) -> None:
+        self._catalog_changed = True
+
     async def commit(self) -> None:
         await self.session.commit()
+        if self._catalog_changed and self._catalog_cache is not None:
+            # this process's next booking sees the change at once (other processes within their refresh interval)
+            self._catalog_cache.forget()
+        self._catalog_changed = False
 
     async def rollback(self) -> None:
         await self.session.rollback()

@@ -91,6 +91,14 @@ class Organiser:
     reminders: tuple[timedelta, ...] = DEFAULT_REMINDERS
     questions: tuple[Question, ...] = ()
     waitlist_claim_window: timedelta = DEFAULT_WAITLIST_CLAIM_WINDOW
+    # questions the organiser removed (issue 14): no longer asked, kept so that orders placed before still show the
+    # answers they gave
+    retired_questions: tuple[Question, ...] = ()
+
+    @property
+    def all_questions(self) -> tuple[Question, ...]:
+        """The questions asked now and the ones removed since: what an order's answers may refer to."""
+        return self.questions + self.retired_questions
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,12 @@ class OutboxKind(enum.StrEnum):
     # turn comes, so that it rings); the operators' one summary card per on-sale, edited in place
     ROOM_PLACE = "tourist.room_place"
     ROOM_SUMMARY = "operator.room_summary"
+    # the organiser's own tools (issue 14): an organiser asks the operators to cancel a session (one card per session)
+    SESSION_CANCEL_REQUEST = "operator.session_cancel_request"
+    # the day itself (issue 14): the tourist is running late (to the organiser, with the order); the organiser is at
+    # the meeting point (to each tourist of the session, in their language)
+    RUNNING_LATE = "organiser.running_late"
+    AT_MEETING_POINT = "tourist.at_meeting_point"
 
 
 @dataclass(frozen=True, slots=True)

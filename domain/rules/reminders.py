@@ -33,8 +33,8 @@ def reminder_skip_reason(
     if reminder.what == BEFORE:
         return _before_skip_reason(reminder, order, session, others, now)
     if reminder.what == RATING:
-        if order.booking not in (BookingStatus.CONFIRMED, BookingStatus.ATTENDED):
-            return order.booking.value
+        if order.booking is not BookingStatus.ATTENDED:
+            return order.booking.value  # only tourists checked in at the meeting point are asked (no_show, ...)
         if order.payment is PaymentStatus.AWAITING:
             return "unpaid"
         if order.rating is not None:

@@ -118,6 +118,8 @@ async def _new_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> tuple[O
     user = cmd.user if cmd.user is not None and cmd.user.id == cmd.user_id else await uow.users.get(cmd.user_id)
     if event is None or organiser is None or user is None:
         raise NotFound(session=cmd.session_id)
+    if session.starts_at - (await uow.organiser_settings.extras(organiser.id)).booking_cutoff <= now:
+        raise SessionNotBookable(session=session.id)  # within the organiser's own cutoff (``/settings``)
     answers = check_answers(organiser, cmd.answers)
     hotel = await uow.catalog.hotel(user.hotel_id) if user.hotel_id else None
     discount = hotel_discount(hotel, event)

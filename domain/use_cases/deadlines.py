@@ -40,6 +40,7 @@ from domain.model.orders import BookingStatus, Order, PaymentStatus, check_stars
 from domain.model.reminders import (
     BEFORE,
     PARTICIPANTS,
+    RATING,
     DueStatus,
     Reminder,
     SessionNotice,
@@ -48,6 +49,7 @@ from domain.model.reminders import (
 )
 from domain.ports import UnitOfWork
 from domain.rules.reminders import reminder_skip_reason
+from domain.use_cases.checkin import settle_in_tx
 from domain.use_cases.support import (
     audit_order,
     event_of,
@@ -233,6 +235,8 @@ async def send_due_reminders(uow: UnitOfWork, now: datetime, limit: int = DEFAUL
 
     async def handle(reminder: Reminder) -> Outcome:
         order = await uow.orders.get(reminder.order_id)
+        if order is not None and reminder.what == RATING:
+            await settle_in_tx(uow, order, now)  # attended or no-show first, should the attendance job lag behind
         session = await uow.catalog.session(order.session_id) if order else None
         others = await uow.reminders.for_order(reminder.order_id)
         reason = reminder_skip_reason(reminder, order, session, others, now)

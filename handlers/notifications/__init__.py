@@ -23,7 +23,18 @@ from aiogram.types import InlineKeyboardMarkup, LabeledPrice
 from domain.ports import UnitOfWork
 from handlers.ui import Languages
 
-_MODULES = ("booking", "desk", "order_changes", "payments", "questions", "reminders", "sessions", "waiting_room")
+_MODULES = (
+    "booking",
+    "day",
+    "desk",
+    "order_changes",
+    "organiser_requests",
+    "payments",
+    "questions",
+    "reminders",
+    "sessions",
+    "waiting_room",
+)
 
 # (bot, uow, chat id, topic key, topic name, now) -> the topic's message_thread_id; None: post without a topic
 TopicFor = Callable[[Bot, UnitOfWork, int, str, str, datetime | None], Awaitable[int | None]]

@@ -9,7 +9,9 @@ from aiogram.types import InlineKeyboardMarkup
 from domain.model.catalog import localized
 from domain.model.messages import OutboxKind
 from domain.model.orders import BookingStatus, PaymentStatus, format_order_code
+from domain.model.organiser_settings import OrganiserExtras, TextKind
 from handlers.notifications import AfterSend, RenderContext, Rendered, renders
+from handlers.notifications.own_texts import bring_line, extras_of, own_text
 from handlers.notifications.parts import (
     answer_lines,
     edit_sent,
@@ -24,14 +26,14 @@ from handlers.organiser.callbacks import RequestAction, RequestCb
 from handlers.read_models import OrderView
 from handlers.status_words import organiser_booking_words
 from handlers.tourist.callbacks import Below, BelowCb
-from handlers.ui import Translator, button
+from handlers.ui import CANCEL_STYLE, CONFIRM_STYLE, Translator, button
 
 
 def request_kb(order_id: int, tr: Translator) -> InlineKeyboardMarkup:
     """The organiser's buttons under a booking request: the same as replying + or −."""
     _ = tr.gettext
-    confirm = button("✅ " + _("Confirm"), RequestCb(action=RequestAction.CONFIRM, order=order_id))
-    decline = button("❌ " + _("Decline"), RequestCb(action=RequestAction.DECLINE, order=order_id))
+    confirm = button("✅ " + _("Confirm"), RequestCb(action=RequestAction.CONFIRM, order=order_id), CONFIRM_STYLE)
+    decline = button("❌ " + _("Decline"), RequestCb(action=RequestAction.DECLINE, order=order_id), CANCEL_STYLE)
     return InlineKeyboardMarkup(inline_keyboard=[[confirm, decline]])
 
 
@@ -104,16 +106,22 @@ async def order_confirmed(rc: RenderContext) -> Rendered | None:
     if (view := await payload_order(rc)) is None:
         return None
     tr = tourist_tr(view, rc.i18n)
-    return Rendered(confirmed_text(view, tr), order_kb(view, tr), after_send=disarm_requests(rc, view))
+    text = confirmed_text(view, tr, await extras_of(rc.uow, view))
+    return Rendered(text, order_kb(view, tr), after_send=disarm_requests(rc, view))
 
 
-def confirmed_text(view: OrderView, tr: Translator) -> str:
-    """The tourist's "confirmed" message: what to pay by when — or, redrawn after the payment, that it is paid."""
+def confirmed_text(view: OrderView, tr: Translator, extras: OrganiserExtras | None = None) -> str:
+    """The tourist's "confirmed" message: what to pay by when — or, redrawn after the payment, that it is paid.
+    With the organiser's ``extras``, their own confirmation text opens it and their "what to bring" note follows
+    the meeting point."""
     _ = tr.gettext
     code = format_order_code(view.order.code)
-    lines = ["✅ " + _("Your booking <b>{code}</b> is confirmed!").format(code=code), *summary(view, tr)]
+    opening = own_text(extras, TextKind.CONFIRMATION, view, tr) if extras else None
+    lines = [opening or "✅ " + _("Your booking <b>{code}</b> is confirmed!").format(code=code), *summary(view, tr)]
     if meeting_point := localized(view.event.meeting_point, tr.language):
         lines.append("📍 " + html.quote(meeting_point))
+    if extras:
+        lines += bring_line(extras, view, tr)
     amount = tr.money(view.order.total_minor, view.order.currency)
     if view.order.payment is PaymentStatus.PAID:
         lines += ["", "✅ " + _("Paid: {amount}. Your ticket is below.").format(amount=amount)]

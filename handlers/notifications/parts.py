@@ -50,7 +50,7 @@ def summary(view: OrderView, tr: Translator) -> list[str]:
 def answer_lines(organiser: Organiser, order: Order, tr: Translator) -> list[str]:
     """The tourist's answers to the organiser's questions, in the reader's language (choices by their text)."""
     lines = []
-    for question in organiser.questions:
+    for question in organiser.all_questions:
         answer = order.answers.get(question.id)
         if not answer:
             continue

@@ -8,11 +8,13 @@ from aiogram import html
 from aiogram.types import LabeledPrice
 
 from domain.model.catalog import localized
+from domain.model.checkin import checkin_link
 from domain.model.messages import OutboxKind
 from domain.model.orders import BookingStatus, PaymentStatus, TicketStatus, format_order_code
 from domain.model.payments import invoice_payload
 from handlers.notifications import AfterSend, Invoice, RenderContext, Rendered, renders
 from handlers.notifications.booking import confirmed_text
+from handlers.notifications.own_texts import extras_of
 from handlers.notifications.parts import (
     edit_sent,
     order_kb,
@@ -124,10 +126,17 @@ async def ticket(rc: RenderContext) -> Rendered | None:
     return Rendered(
         "\n".join(lines),
         order_kb(view, tr),
-        photo=rc.qr_image(order.ticket_code),
+        photo=rc.qr_image(await ticket_qr_text(rc, order.ticket_code)),
         photo_name=f"ticket-{order.ticket_code}.png",
         after_send=redraw_after_payment(rc, view),
     )
+
+
+async def ticket_qr_text(rc: RenderContext, ticket_code: str) -> str:
+    """What the ticket's QR encodes: the bot's check-in link for it (the organiser's phone camera opens the ticket in
+    the bot, :mod:`handlers.organiser.checkin`); the bare code when the bot's username is not known."""
+    me = await rc.bot.me() if rc.bot is not None else None
+    return checkin_link(me.username, ticket_code) if me is not None and me.username else ticket_code
 
 
 def redraw_after_payment(rc: RenderContext, view: OrderView) -> AfterSend:
@@ -137,7 +146,7 @@ def redraw_after_payment(rc: RenderContext, view: OrderView) -> AfterSend:
     async def redraw(_message_id: int) -> None:
         tr = tourist_tr(view, rc.i18n)
         key = f"{OutboxKind.ORDER_CONFIRMED.value}:{view.id}"
-        await edit_sent(rc, key, confirmed_text(view, tr), order_kb(view, tr))
+        await edit_sent(rc, key, confirmed_text(view, tr, await extras_of(rc.uow, view)), order_kb(view, tr))
         await redraw_order_cards(rc, view)
         await refresh_participants(rc, view.session.id)
 

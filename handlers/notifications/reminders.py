@@ -7,20 +7,19 @@ Each renderer re-reads the order (or session) at send time and returns None when
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 
-from domain.model.catalog import Hotel, SessionStatus, localized
+from domain.model.catalog import SessionStatus, localized
+from domain.model.checkin import on_the_day
 from domain.model.messages import OutboxKind
-from domain.model.orders import BookingStatus, Order, PaymentStatus, TicketStatus, format_order_code
-from domain.ports import UnitOfWork
+from domain.model.orders import BookingStatus, PaymentStatus, TicketStatus, format_order_code
+from domain.model.organiser_settings import TextKind
 from domain.use_cases.deadlines import UNCONFIRMED
 from handlers.notifications import RenderContext, Rendered, renders
 from handlers.notifications.booking import request_kb, request_lines
+from handlers.notifications.own_texts import bring_line, extras_of, own_text
 from handlers.notifications.parts import (
-    answer_lines,
     cards_redrawn,
     edit_sent,
     order_kb,
@@ -30,11 +29,10 @@ from handlers.notifications.parts import (
     tickets,
     tourist_tr,
 )
-from handlers.read_models import SessionView, read_session
+from handlers.organiser.callbacks import LateCb
+from handlers.organiser.manifest import load_participants, manifest_kb, participants_text
 from handlers.tourist.callbacks import Below, BelowCb, RateCb
-from handlers.ui import Translator, button
-
-TEXT_BUDGET = 3800  # characters of one message, leaving room under Telegram's 4096 for the closing line
+from handlers.ui import button
 
 
 def rating_kb(order_id: int) -> InlineKeyboardMarkup:
@@ -105,12 +103,16 @@ async def session_reminder(rc: RenderContext) -> Rendered | None:
     tr = tourist_tr(view, rc.i18n)
     _ = tr.gettext
     region = html.quote(localized(view.region.name, tr.language))
+    extras = await extras_of(rc.uow, view)  # the organiser's own reminder text replaces the opening line
+    opening = own_text(extras, TextKind.REMINDER, view, tr)
     lines = [
-        "⏰ " + _("Reminder: <b>{title}</b>").format(title=html.quote(localized(view.event.title, tr.language))),
+        opening
+        or "⏰ " + _("Reminder: <b>{title}</b>").format(title=html.quote(localized(view.event.title, tr.language))),
         f"🗓 {tr.zoned(view.session.starts_at, view.region.timezone)} ({region})",
     ]
     if meeting_point := localized(view.event.meeting_point, tr.language):
         lines.append("📍 " + _("Meeting point: {place}").format(place=html.quote(meeting_point)))
+    lines += bring_line(extras, view, tr)
     lines += [f"🎟 {tickets(order, tr)}", "🔖 " + _("<b>Order {code}</b>").format(code=format_order_code(order.code))]
     if order.ticket is TicketStatus.ISSUED and order.ticket_code:
         lines.append("🎫 " + _("Ticket: {code}").format(code=f"<code>{html.quote(order.ticket_code)}</code>"))
@@ -122,7 +124,12 @@ async def session_reminder(rc: RenderContext) -> Rendered | None:
         lines.append(_("Please pay {amount} soon to keep your seats.").format(amount=amount))
     else:
         lines.append(_("Pay at the meeting point: {amount}. Please come a few minutes early.").format(amount=amount))
-    return Rendered("\n".join(lines), order_kb(view, tr))
+    markup = order_kb(view, tr)
+    local_start = tr.now_local(view.region.timezone, view.session.starts_at)
+    if rc.now is not None and on_the_day(view.session, local_start, rc.now, view.event):
+        late = button("🏃 " + _("I'm running late"), LateCb(order=view.id))
+        markup = InlineKeyboardMarkup(inline_keyboard=[[late], *markup.inline_keyboard])
+    return Rendered("\n".join(lines), markup)
 
 
 @renders(OutboxKind.RATING_REQUEST)
@@ -130,8 +137,8 @@ async def rating_request(rc: RenderContext) -> Rendered | None:
     if (view := await payload_order(rc)) is None:
         return None
     order = view.order
-    if order.rating is not None or order.booking not in (BookingStatus.CONFIRMED, BookingStatus.ATTENDED):
-        return None
+    if order.rating is not None or order.booking is not BookingStatus.ATTENDED:
+        return None  # only tourists checked in at the meeting point are asked
     tr = tourist_tr(view, rc.i18n)
     text = "⭐ " + tr.gettext("How was <b>{title}</b>? Please rate it from 1 to 5 stars.").format(
         title=html.quote(localized(view.event.title, tr.language))
@@ -163,47 +170,14 @@ async def confirm_nudge(rc: RenderContext) -> Rendered | None:
     return Rendered("\n".join(lines), request_kb(view.id, tr))
 
 
-@dataclass(frozen=True, slots=True)
-class Participants:
-    """A session with its surroundings, its bookings and their hotels."""
-
-    around: SessionView
-    orders: list[Order]
-    hotels: dict[int, Hotel]
-
-
-async def load_participants(uow: UnitOfWork, session_id: int) -> Participants | None:
-    async with uow:
-        around = await read_session(uow, session_id)
-        if around is None:
-            return None
-        orders = list(await uow.reminders.session_orders(session_id))
-        hotels = {}
-        for hotel_id in {o.hotel_id for o in orders if o.hotel_id}:
-            if hotel := await uow.catalog.hotel(hotel_id):
-                hotels[hotel_id] = hotel
-    return Participants(around, orders, hotels)
-
-
-def _standing(order: Order, tr: Translator) -> str:
-    """Where the booking stands, in a few words for the organiser."""
-    _ = tr.gettext
-    if order.booking is BookingStatus.AWAITING_ORGANISER:
-        return "⏳ " + _("awaiting your confirmation")
-    if order.money_held:
-        return "✅ " + _("paid")
-    if order.payment is PaymentStatus.AWAITING:
-        return "💳 " + _("payment pending")
-    return "💶 " + _("pays on site: {amount}").format(amount=tr.money(order.total_minor, order.currency))
-
-
 @renders(OutboxKind.PARTICIPANTS)
 async def participants(rc: RenderContext) -> Rendered | None:
     found = await load_participants(rc.uow, int(rc.payload["session_id"]))
     if found is None or not found.orders or found.around.session.status is SessionStatus.CANCELLED:
         return None
     tr = rc.i18n.translator(found.around.organiser.language)
-    return Rendered(participants_text(found, tr, updated=bool(rc.payload.get("updated"))))
+    text = participants_text(found, tr, updated=bool(rc.payload.get("updated")))
+    return Rendered(text, manifest_kb(found.around.session.id, tr))
 
 
 async def refresh_participants(rc: RenderContext, session_id: int) -> None:
@@ -212,39 +186,6 @@ async def refresh_participants(rc: RenderContext, session_id: int) -> None:
     found = await load_participants(rc.uow, session_id)
     if found is None or not found.orders or found.around.session.status is SessionStatus.CANCELLED:
         return
-    text = participants_text(found, rc.i18n.translator(found.around.organiser.language), updated=True)
-    await edit_sent(rc, f"{OutboxKind.PARTICIPANTS.value}:{session_id}", text)
-
-
-def participants_text(found: Participants, tr: Translator, updated: bool) -> str:
-    """The organiser's list of the session's bookings: tickets, where each stands, answers and hotels."""
-    around, orders = found.around, found.orders
-    _ = tr.gettext
-    title = html.quote(localized(around.event.title, tr.language))
-    if updated:
-        head = "👥 " + _("Updated participant list: <b>{title}</b>").format(title=title)
-    else:
-        head = "👥 " + _("Participant list: <b>{title}</b>").format(title=title)
-    seats = sum(o.seats for o in orders)
-    lines = [
-        head,
-        f"🗓 {tr.zoned(around.session.starts_at, around.region.timezone)}",
-        _("Bookings: {orders} · seats: {seats}").format(orders=len(orders), seats=seats),
-    ]
-    size = sum(len(line) + 1 for line in lines)
-    for index, order in enumerate(orders):
-        block = [
-            "",
-            f"<b>{format_order_code(order.code)}</b> · {tickets(order, tr)} · {_standing(order, tr)}",
-            *answer_lines(around.organiser, order, tr),
-        ]
-        if order.hotel_id is not None and order.hotel_id in found.hotels:
-            block.append("🏨 " + html.quote(found.hotels[order.hotel_id].name))
-        block_size = sum(len(line) + 1 for line in block)
-        if size + block_size > TEXT_BUDGET:
-            rest = len(orders) - index
-            lines += ["", tr.ngettext("…and {n} more booking.", "…and {n} more bookings.", rest).format(n=rest)]
-            break
-        lines += block
-        size += block_size
-    return "\n".join(lines)
+    tr = rc.i18n.translator(found.around.organiser.language)
+    text = participants_text(found, tr, updated=True)
+    await edit_sent(rc, f"{OutboxKind.PARTICIPANTS.value}:{session_id}", text, manifest_kb(session_id, tr))

@@ -100,7 +100,7 @@ def _answer_lines(tr: Translator, view: OrderView) -> list[str]:
     """The tourist's answers to the organiser's questions, within :data:`ANSWERS_BUDGET`."""
     lines: list[str] = []
     size = 0
-    for question in view.organiser.questions:
+    for question in view.organiser.all_questions:
         answer = view.order.answers.get(question.id)
         if not answer:
             continue

@@ -15,7 +15,7 @@ from domain.rules.pricing import MAX_TICKETS_PER_ORDER, Quote, hotel_discount, q
 from handlers.read_models import SessionView, read_session
 from handlers.tourist.callbacks import BookAction, BookCb
 from handlers.tourist.labels import ticket_type_name
-from handlers.ui import Translator, button
+from handlers.ui import CONFIRM_STYLE, Translator, button
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +133,7 @@ def summary_screen(
         lines.append(_("Instant confirmation: your seats are booked as soon as you confirm."))
     sid = view.session.id
     rows = [
-        [button("✅ " + _("Confirm booking"), BookCb(action=BookAction.CONFIRM, session=sid))],
+        [button("✅ " + _("Confirm booking"), BookCb(action=BookAction.CONFIRM, session=sid), CONFIRM_STYLE)],
         [_cancel_button(sid, tr)],
     ]
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)

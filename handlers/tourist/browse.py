@@ -10,6 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from domain.model.catalog import Event, EventSession, Region, localized
+from domain.model.organiser_settings import ButtonStyle
 from domain.model.users import User
 from domain.ports import Clock, UnitOfWork
 from domain.rules.calendar import Window, browse_window, picker_days
@@ -236,17 +237,22 @@ async def event_card(uow: UnitOfWork, event_id: int, tr: Translator, now: dateti
         event = await uow.catalog.event(event_id)
         region = await uow.catalog.region(event.region_id) if event else None
         sessions = list(await uow.catalog.upcoming_sessions(event_id, now, CARD_SESSIONS)) if event else []
-    if event is None or region is None:
+        extras = await uow.organiser_settings.extras(event.organiser_id) if event else None
+    if event is None or region is None or extras is None:
         markup = InlineKeyboardMarkup(
             inline_keyboard=[[button("🗺 " + _("Events"), MenuCb(action=MenuAction.EVENTS)), home_button(tr)]]
         )
         return _("This event is no longer available."), markup
     sessions = [s for s in sessions if s.bookable(now)]
+    # the organiser's Book button (``/settings``): their label in the reader's language before the date, their colour
+    label = extras.book_label(tr.language)
+    style = None if extras.book_style is ButtonStyle.DEFAULT else extras.book_style.value
     rows = [
         [
             button(
-                f"{tr.datetime(s.starts_at, region.timezone)} · {s.seats_left}",
+                f"{label + ' · ' if label else ''}{tr.datetime(s.starts_at, region.timezone)} · {s.seats_left}",
                 BookCb(action=BookAction.START, session=s.id),
+                style,
             )
         ]
         for s in sessions

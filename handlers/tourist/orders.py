@@ -54,7 +54,7 @@ from handlers.tourist.labels import ticket_type_name
 from handlers.tourist.messaging import answer_query, show
 from handlers.tourist.waitlist import router as waitlist_router
 from handlers.tourist.waitlist_screens import waitlist_order_rows
-from handlers.ui import Translator, button, cut
+from handlers.ui import CANCEL_STYLE, Translator, button, cut
 
 router = Router(name=__name__)
 router.include_router(waitlist_router)  # the waitlist's entries are shown and left from My orders
@@ -146,7 +146,13 @@ def cancel_confirm_kb(tr: Translator, order: Order) -> InlineKeyboardMarkup:
     _ = tr.gettext
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [button("✅ " + _("Yes, cancel it"), OrderCb(action=OrderAction.CANCEL_CONFIRM, order=order.stored_id))],
+            [
+                button(
+                    "✅ " + _("Yes, cancel it"),
+                    OrderCb(action=OrderAction.CANCEL_CONFIRM, order=order.stored_id),
+                    CANCEL_STYLE,
+                )
+            ],
             [button("↩️ " + _("No, keep it"), OrderCb(action=OrderAction.VIEW, order=order.stored_id))],
         ]
     )

@@ -34,9 +34,11 @@ from bot.storage.tables import (
     SessionNoticeRow,
     SessionRow,
 )
+from bot.storage.uow import SqlUnitOfWork
 from domain.model.catalog import localized
 from domain.model.messages import OutboxKind as K
 from domain.model.orders import format_order_code
+from domain.use_cases.checkin import check_in_ticket
 from handlers.tourist.callbacks import Below, BelowCb, BookAction, BookCb, RateCb
 from sandbox.server import Emulator
 from tests.e2e.booking import book_cruise, orders_of, plain, seats_left
@@ -245,9 +247,12 @@ async def test_an_order_from_booking_to_rating(world, database, bot) -> None:
     # 6. the session starts (a bounded wait for the real clock)
     await asyncio.sleep(max(0.0, (starts_at - datetime.now(UTC)).total_seconds()) + 0.5)
 
-    # Time travel: the rating request is due an hour after the session's end (3 h cruise + 1 h); the session has
-    # started, so "now" stands in for that moment.
+    # The organiser checked Anna in at the meeting point: only attended tourists are asked for a rating.
+    await check_in_ticket(SqlUnitOfWork(sessions), order.id, ORGANISER_CHAT_ID, None, datetime.now(UTC))
+    # Time travel: the rating request is due an hour after the session's end (3 h cruise + 1 h), when the attendance
+    # job has settled the order; the session has started, so "now" stands in for that moment.
     async with sessions() as db, db.begin():
+        await db.execute(update(OrderRow).where(OrderRow.id == order.id).values(booking="attended"))
         await db.execute(
             update(OrderReminderRow)
             .where(OrderReminderRow.order_id == order.id, OrderReminderRow.kind.like("rating%"))
@@ -267,7 +272,7 @@ async def test_an_order_from_booking_to_rating(world, database, bot) -> None:
     assert order.rating == 5 and order.rated_at is not None
 
     # ---- the whole story, once each ----
-    assert (order.booking, order.payment, order.ticket) == ("confirmed", "paid", "issued")
+    assert (order.booking, order.payment, order.ticket) == ("attended", "paid", "issued")
     assert len(photos(anna)) == 1, "exactly one ticket"
     assert len(invoices(anna)) == 1
     assert len(sent_with(anna.bot_messages(), reminder_head)) == 1, "exactly one session reminder"
@@ -302,6 +307,7 @@ async def test_an_order_from_booking_to_rating(world, database, bot) -> None:
         "order.confirmed_by_organiser",
         "payment.received",
         "reminder.sent",
+        "order.checked_in",
         "reminder.sent",
         "order.rated",
     ]

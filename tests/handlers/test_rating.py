@@ -12,11 +12,12 @@ from bot.storage.tables import OrderRow
 from bot.storage.uow import SqlUnitOfWork
 from domain.model.orders import Order, format_order_code
 from domain.use_cases.booking import PlaceOrder, place_order
+from domain.use_cases.checkin import check_in_ticket
 from handlers.tourist.callbacks import RateCb
 from scheduler.jobs import DeadlineJobs, DeskJobs
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_CHAT_ID, TOURIST_ID
-from tests.seed import INSTANT_SESSION_IN, Seeded, seed_user
+from tests.seed import INSTANT_ORGANISER_CHAT_ID, INSTANT_SESSION_IN, Seeded, seed_user
 from tests.telegram.recorder import RecordingSession
 
 WALK_LASTS = timedelta(hours=2)
@@ -24,13 +25,15 @@ WALK_LASTS = timedelta(hours=2)
 
 @pytest.fixture
 async def walked(sessions, seeded: Seeded, clock) -> Order:
-    """Tourist 1001 booked the instant walk (tomorrow, two hours), and it has taken place."""
+    """Tourist 1001 booked the instant walk (tomorrow, two hours), was checked in, and it has taken place."""
     await seed_user(sessions, TOURIST_ID, language="en", now=clock.now())
     order = await place_order(
         SqlUnitOfWork(sessions),
         PlaceOrder(user_id=TOURIST_ID, session_id=seeded.instant_session_id, quantities={"adult": 2}),
         clock.now(),
     )
+    walk_starts = clock.now() + INSTANT_SESSION_IN
+    await check_in_ticket(SqlUnitOfWork(sessions), order.stored_id, INSTANT_ORGANISER_CHAT_ID, None, walk_starts)
     clock.advance(seconds=(INSTANT_SESSION_IN + WALK_LASTS + timedelta(hours=1)).total_seconds())
     return order
 

@@ -120,7 +120,8 @@ async def test_the_session_reminder_in_the_tourist_s_language_and_the_region_s_t
     # the walk starts at 09:00 UTC: 11:00 in Tallinn (winter time)
     assert "11:00" in text and "Ратушная площадь" in text and "Прогулка по Старому городу" in text
     assert format_order_code(order.code) in text
-    assert tourist.buttons() == ["🎟 " + ru.gettext("Open the order")]
+    # on the day: "I'm running late" first (the organiser is told, with the order)
+    assert tourist.buttons() == ["🏃 " + ru.gettext("I'm running late"), "🎟 " + ru.gettext("Open the order")]
 
 
 async def test_a_reminder_for_an_order_cancelled_meanwhile_is_not_sent(deadlines: Deadlines) -> None:

@@ -31,6 +31,7 @@ from domain.model.messages import OutboxKind
 from domain.model.orders import BookingStatus, Order, PaymentStatus
 from domain.model.reminders import PARTICIPANTS, DueStatus, Reminder, SessionNotice
 from domain.use_cases.booking import PlaceOrder, cancel_order, place_order
+from domain.use_cases.checkin import check_in_ticket
 from domain.use_cases.deadlines import (
     expire_overdue,
     remind_unpaid,
@@ -46,11 +47,12 @@ from scheduler.jobs import (
     JOB_PARTICIPANT_LISTS,
     JOB_REMIND_UNPAID,
     JOB_SEND_REMINDERS,
+    JOB_SETTLE_ATTENDANCE,
     DeadlineJobs,
 )
 from tests.conftest import engine_twin
 from tests.fakes import FixedClock
-from tests.seed import Seeded, seed_catalog, seed_user, seed_users
+from tests.seed import INSTANT_ORGANISER_CHAT_ID, Seeded, seed_catalog, seed_user, seed_users
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 START = NOW + timedelta(minutes=10)
@@ -179,8 +181,11 @@ async def test_every_job_run_twice_does_its_work_once(sessions, seeded, uow_fact
     assert len(first[JOB_SEND_REMINDERS].done) == 1 and len(first[JOB_PARTICIPANT_LISTS].done) == 1
     assert nothing(second)
 
-    clock.set(START + timedelta(hours=3))  # an hour after the two-hour walk: the rating request
+    # the on-site tourist is checked in at the meeting point: only attended tourists are asked for a rating
+    await check_in_ticket(uow_factory(), on_site.stored_id, INSTANT_ORGANISER_CHAT_ID, None, START)
+    clock.set(START + timedelta(hours=3))  # an hour after the two-hour walk: attended, and the rating request
     first, second = await run_twice(jobs)
+    assert first[JOB_SETTLE_ATTENDANCE].done == [on_site.id]
     assert len(first[JOB_SEND_REMINDERS].done) == 1 and nothing(second)
 
     assert await outbox_kinds(sessions) == Counter(
@@ -405,6 +410,7 @@ def test_the_scheduler_runs_every_deadline_job_on_an_interval_one_at_a_time(uow_
         JOB_EXPIRE_OVERDUE,
         JOB_SEND_REMINDERS,
         JOB_PARTICIPANT_LISTS,
+        JOB_SETTLE_ATTENDANCE,
         JOB_EXPIRE_WAITLIST_OFFERS,
         JOB_OFFER_WAITLIST_SEATS,
     }

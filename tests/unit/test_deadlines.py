@@ -20,6 +20,7 @@ from domain.model.reminders import PARTICIPANTS, DueStatus, Reminder, SessionNot
 from domain.rules.problems import LOW_RATING_MAX
 from domain.rules.replies import OrganiserReply, Verdict
 from domain.use_cases.booking import PlaceOrder, cancel_order, place_order
+from domain.use_cases.checkin import check_in_ticket
 from domain.use_cases.confirmation import answer_booking_request
 from domain.use_cases.deadlines import (
     expire_overdue,
@@ -424,6 +425,7 @@ async def test_no_list_for_a_session_nobody_is_booked_on(world) -> None:
 async def test_the_rating_request_goes_out_after_the_session_once(world) -> None:
     uow, seeded = world
     placed = await walk(uow, seeded)
+    await check_in_ticket(uow, placed.stored_id, INSTANT_ORGANISER_CHAT, None, START)  # only attended tourists
     due = START + timedelta(hours=3)
     await send_due_reminders(uow, due)
     await send_due_reminders(uow, due + timedelta(minutes=1))

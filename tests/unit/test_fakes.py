@@ -20,9 +20,12 @@ from domain.model.messages import OutboxKind
 from domain.ports import (
     AuditRepository,
     CatalogRepository,
+    CheckinRepository,
     Clock,
     DeskRepository,
     OrderRepository,
+    OrganiserCatalogRepository,
+    OrganiserSettingsRepository,
     OutboxRepository,
     PaymentRepository,
     QuestionRepository,
@@ -35,6 +38,9 @@ from domain.ports import (
 )
 from domain.use_cases.booking import PlaceOrder, place_order
 from scheduler.jobs import DeskJobs
+from tests.fake_checkins import FakeCheckinRepository
+from tests.fake_organiser_catalog import FakeOrganiserCatalogRepository
+from tests.fake_organiser_settings import FakeOrganiserSettingsRepository
 from tests.fake_rooms import FakeWaitingRoomRepository
 from tests.fakes import (
     FakeAuditRepository,
@@ -68,6 +74,9 @@ FAKES: dict[type, type] = {
     DeskRepository: FakeDeskRepository,
     WaitingRoomRepository: FakeWaitingRoomRepository,
     WaitlistRepository: FakeWaitlistRepository,
+    CheckinRepository: FakeCheckinRepository,
+    OrganiserCatalogRepository: FakeOrganiserCatalogRepository,
+    OrganiserSettingsRepository: FakeOrganiserSettingsRepository,
     UnitOfWork: FakeUnitOfWork,
 }
 

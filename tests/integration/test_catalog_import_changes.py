@@ -1,0 +1,98 @@
+"""The catalog import and the organisers' own changes (``/settings``) on SQLite and PostgreSQL: the import keeps a
+value the organiser changed while the file still says what the catalog said then, replaces it once the file changes
+that value, and reports both (``bot/catalog/changes.py``, ``docs/catalog.md``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.catalog.store import import_catalog
+from bot.storage.organiser_tables import OrganiserChangeRow
+from bot.storage.tables import AuditRow, EventRow, OrganiserRow
+from bot.storage.uow import SqlUnitOfWork
+from domain.model.catalog import Confirmation
+from domain.model.organiser_settings import Setting
+from domain.use_cases.organiser_access import OrganiserActor
+from domain.use_cases.organiser_settings import change_confirmation, change_term
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "catalog.yaml"
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+CHAT = 700001  # baltic-boats' chat in the example
+
+
+async def organiser(sessions: async_sessionmaker[AsyncSession]) -> OrganiserRow:
+    async with sessions() as s:
+        row = await s.scalar(select(OrganiserRow).where(OrganiserRow.code == "baltic-boats"))
+        assert row is not None
+        return row
+
+
+async def event(sessions: async_sessionmaker[AsyncSession], code: str) -> EventRow:
+    async with sessions() as s:
+        row = await s.scalar(select(EventRow).where(EventRow.code == code))
+        assert row is not None
+        return row
+
+
+async def notes(sessions: async_sessionmaker[AsyncSession]) -> set[str]:
+    async with sessions() as s:
+        return {row.key for row in await s.scalars(select(OrganiserChangeRow))}
+
+
+async def test_the_import_keeps_the_organisers_changes_until_the_file_changes_them(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    await import_catalog(sessions, EXAMPLE)
+    org = await organiser(sessions)
+    cruise = await event(sessions, "islands-cruise")
+    assert (org.hold_s, org.reminders_s, cruise.confirmation) == (900, [86400, 7200], "required")
+    actor = OrganiserActor(CHAT)
+    await change_term(SqlUnitOfWork(sessions), org.id, Setting.HOLD, "20m", actor, NOW)
+    await change_term(SqlUnitOfWork(sessions), org.id, Setting.HOLD, "25m", actor, NOW)  # the first note stays
+    await change_term(SqlUnitOfWork(sessions), org.id, Setting.REMINDERS, "3h", actor, NOW)
+    await change_confirmation(SqlUnitOfWork(sessions), org.id, cruise.id, Confirmation.INSTANT, actor, NOW)
+    async with sessions() as s:
+        actions = [row.action for row in await s.scalars(select(AuditRow).order_by(AuditRow.id))]
+    assert actions == [
+        "organiser.hold_changed",
+        "organiser.hold_changed",
+        "organiser.reminders_changed",
+        "organiser.confirmation_changed",
+    ]
+
+    # the same file again: the catalog changed none of those values, so the organiser's stay
+    report = await import_catalog(sessions, EXAMPLE)
+    assert sorted(report.kept) == [
+        "event islands-cruise: confirmation kept the organiser's instant (the file still says required)",
+        "organiser baltic-boats: hold kept the organiser's 25m (the file still says 15m)",
+        "organiser baltic-boats: reminders kept the organiser's [3h] (the file still says [1d, 2h])",
+    ]
+    assert report.replaced == ()
+    assert report.organisers.updated == 0
+    assert "kept: organiser baltic-boats: hold kept the organiser's 25m" in report.summary()
+    org = await organiser(sessions)
+    assert (org.hold_s, org.reminders_s) == (1500, [10800])
+    assert (await event(sessions, "islands-cruise")).confirmation == "instant"
+
+    # the file changes the hold (and only the hold): the file's new value wins, the other changes stay
+    changed = EXAMPLE.read_text(encoding="utf-8").replace("    hold: 15m\n", "    hold: 30m\n", 1)
+    path = tmp_path / "catalog.yaml"
+    path.write_text(changed, encoding="utf-8")
+    report = await import_catalog(sessions, path)
+    assert report.replaced == (
+        "organiser baltic-boats: hold replaced the organiser's 25m with the file's 30m (changed in the file since 15m)",
+    )
+    assert len(report.kept) == 2
+    org = await organiser(sessions)
+    assert (org.hold_s, org.reminders_s) == (1800, [10800])
+    assert await notes(sessions) == {"reminders", "confirmation:islands-cruise"}
+
+    # from now on the hold is the catalog's again: the same file reports nothing new about it
+    report = await import_catalog(sessions, path)
+    assert report.replaced == ()
+    assert not any("hold" in line for line in report.kept)
+    assert not report.changed
