@@ -278,8 +278,8 @@ class WaitingRoomRepository(Protocol):
 
     async def save_place(self, place: Place) -> None: ...
     async def save_places(self, places: Sequence[Place]) -> None: ...
-    async def set_place_message(self, place_id: int, message_id: int) -> None:
-        """The message that shows the place (edited in place from now on)."""
+    async def set_place_message(self, place_id: int, message_id: int | None) -> None:
+        """The message that shows the place (edited in place from now on); None: it gets a new one."""
 
     async def set_summary_message(self, session_id: int, message_id: int) -> None: ...
     async def undrawn(self, session_id: int) -> Sequence[int]:
@@ -303,6 +303,10 @@ class WaitingRoomRepository(Protocol):
         """Up to ``limit`` places with one of ``statuses`` that their message does not show yet, by rank."""
 
     async def counts(self, session_id: int) -> dict[PlaceStatus, int]: ...
+    async def oldest_unhandled_update(self, since: datetime) -> int | None:
+        """The ``update_id`` of the oldest update received from Telegram at ``since`` or later that the bot has not
+        finished handling (waiting for a handler or in one; None: none). A Book press in it may still take a
+        place, ranked by that id: admission waits for it (one stuck longer than ``since`` is not waited for)."""
 
 
 class OrganiserCatalogRepository(Protocol):

@@ -1,11 +1,13 @@
 """The in-memory :class:`domain.ports.WaitingRoomRepository` of :mod:`tests.fakes` (its state lives in
 ``FakeState.rooms`` / ``FakeState.places``). It keeps the SQL contracts: one place per user and session, a copy on
-every read, ranks ordering the line."""
+every read, ranks ordering the line (then ids). The inbox it reads for :meth:`oldest_unhandled_update` is
+``unhandled``: update id -> when it was received, set by a test as the updates still in the bot's hands."""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from domain.errors import ConcurrentChange
@@ -24,6 +26,7 @@ class _Opened(Protocol):
 class FakeWaitingRoomRepository:
     def __init__(self, uow: _Opened) -> None:
         self._uow = uow
+        self.unhandled: dict[int, datetime] = {}
 
     @property
     def _rooms(self) -> dict[int, WaitingRoom]:
@@ -86,7 +89,7 @@ class FakeWaitingRoomRepository:
                 saved.message_id = stored.message_id  # its own write, as in SQL
                 self._places[place.stored_id] = saved
 
-    async def set_place_message(self, place_id: int, message_id: int) -> None:
+    async def set_place_message(self, place_id: int, message_id: int | None) -> None:
         if place_id in self._places:
             self._places[place_id].message_id = message_id
 
@@ -117,7 +120,8 @@ class FakeWaitingRoomRepository:
         rank = place.rank
         if rank is None:
             return 0
-        return sum(1 for p in self._ranked(place.session_id, IN_LINE) if (p.rank or 0) < rank)
+        key = (rank, place.stored_id)
+        return sum(1 for p in self._ranked(place.session_id, IN_LINE) if (p.rank or 0, p.stored_id) < key)
 
     async def with_status(
         self, session_id: int, statuses: Collection[PlaceStatus], limit: int | None
@@ -139,3 +143,6 @@ class FakeWaitingRoomRepository:
             if p.session_id == session_id:
                 counts[p.status] = counts.get(p.status, 0) + 1
         return counts
+
+    async def oldest_unhandled_update(self, since: datetime) -> int | None:
+        return min((u for u, received in self.unhandled.items() if received >= since), default=None)

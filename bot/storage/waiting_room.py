@@ -2,24 +2,30 @@
 
 Locks (PostgreSQL; SQLite runs one writer at a time): a join into the pre-queue reads its room ``FOR SHARE``, so
 joins go on together while the draw (``FOR UPDATE``) waits for those in hand and they for it: no place can miss the
-draw. After the opening a join takes no lock on the room (its rank is its id). The job claims a room ``FOR UPDATE
-SKIP LOCKED``: two processes running it take different rooms.
+draw. After the opening a join takes no lock on the room: its rank comes from its press alone
+(``LATE_RANK_BASE`` + the press's ``update_id``: :func:`domain.model.waiting_room.late_rank`), and a place that
+commits late is still not passed over, as admission waits for the presses still in the bot's hands
+(:meth:`SqlWaitingRoomRepository.oldest_unhandled_update`, read from the inbox). Places of the same rank (none are
+expected) are in the order of their ids. The job claims a room ``FOR UPDATE SKIP LOCKED``: two processes running
+it take different rooms.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.db import insert_on_conflict
 from bot.storage.room_tables import RoomPlaceRow, WaitingRoomRow
+from bot.storage.tables import InboxRow
 from domain.errors import ConcurrentChange
 from domain.model.waiting_room import IN_LINE, Place, PlaceStatus, RoomStatus, WaitingRoom
 
 _WORKING = (RoomStatus.PRE_QUEUE.value, RoomStatus.OPEN.value, RoomStatus.SOLD_OUT.value)
+_UNHANDLED = ("pending", "handling")  # the inbox's updates not handled yet (bot/inbox.py)
 
 
 def room_from_row(row: WaitingRoomRow) -> WaitingRoom:
@@ -199,7 +205,7 @@ class SqlWaitingRoomRepository:
         ]
         await connection.execute(_SAVE_PLACE, params)
 
-    async def set_place_message(self, place_id: int, message_id: int) -> None:
+    async def set_place_message(self, place_id: int, message_id: int | None) -> None:
         await self._db.execute(update(RoomPlaceRow).where(RoomPlaceRow.id == place_id).values(message_id=message_id))
 
     async def set_summary_message(self, session_id: int, message_id: int) -> None:
@@ -236,7 +242,10 @@ class SqlWaitingRoomRepository:
             .where(
                 RoomPlaceRow.session_id == place.session_id,
                 RoomPlaceRow.status.in_([s.value for s in IN_LINE]),
-                RoomPlaceRow.rank < place.rank,
+                or_(
+                    RoomPlaceRow.rank < place.rank,
+                    and_(RoomPlaceRow.rank == place.rank, RoomPlaceRow.id < place.stored_id),
+                ),
             )
         )
         return int(count or 0)
@@ -251,7 +260,7 @@ class SqlWaitingRoomRepository:
                 RoomPlaceRow.status.in_([s.value for s in statuses]),
                 RoomPlaceRow.rank.is_not(None),
             )
-            .order_by(RoomPlaceRow.rank)
+            .order_by(RoomPlaceRow.rank, RoomPlaceRow.id)
             .execution_options(populate_existing=True)
         )
         if limit is not None:
@@ -279,3 +288,10 @@ class SqlWaitingRoomRepository:
             .group_by(RoomPlaceRow.status)
         )
         return {PlaceStatus(status): int(count) for status, count in result}
+
+    async def oldest_unhandled_update(self, since: datetime) -> int | None:
+        """From the inbox (``ix_inbox_status``: only the open updates are read)."""
+        oldest = await self._db.scalar(
+            select(func.min(InboxRow.update_id)).where(InboxRow.status.in_(_UNHANDLED), InboxRow.received_at >= since)
+        )
+        return int(oldest) if oldest is not None else None

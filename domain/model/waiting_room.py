@@ -5,7 +5,8 @@ press Book within :data:`RUSH_WINDOW` than it has seats left (at least :data:`RU
 opens at once. Before the sale opens, Book puts the tourist in the *pre-queue*; at opening the pre-queue is drawn
 once, in a random order from a recorded seed (:func:`draw_order`: the places sorted by arrival, shuffled by
 ``random.Random(seed)``, so anyone holding the seed can check the order), and everyone who comes later lines up by
-arrival. One place per Telegram user: pressing again returns the same place.
+arrival: the order of Telegram's updates (:func:`late_rank`), not the moment a handler got to the press (the chats are
+handled side by side). One place per Telegram user: pressing again returns the same place.
 
 The front of the line is admitted (:meth:`Place.admit`) and has the room's ``admission_window`` to book; seats are
 taken only by the booking itself (the conditional UPDATE), so admission never holds or oversells a seat.
@@ -27,6 +28,8 @@ RETENTION = timedelta(minutes=10)  # a place someone stepped out of is kept this
 RUSH_WINDOW = timedelta(minutes=1)  # automatic hotness: Book presses counted over this window...
 RUSH_MIN_PRESSES = 20  # ...become a queue once they outnumber the seats left, and are at least this many
 LATE_RANK_BASE = 1 << 40  # ranks of those who came after opening are above it (and above every drawn place)
+# admission waits for the presses still in the bot's hands (they may rank in front), but not for one stuck this long
+PRESSES_IN_HAND = timedelta(minutes=1)
 
 
 class RoomStatus(enum.StrEnum):
@@ -205,12 +208,18 @@ def draw_order(place_ids: Sequence[int], seed: int) -> list[int]:
     return order
 
 
-def late_rank(place_id: int, joined_at: datetime) -> int:
+def late_rank(arrival: int) -> int:
     """The rank of a place taken after opening: behind every drawn place (above :data:`LATE_RANK_BASE`), in order
-    of arrival (the microsecond of the press; the same microsecond by the place's id). A place taken anew after its
-    last one ended keeps its row and id but ranks by its new arrival."""
-    micros = int(joined_at.timestamp() * 1_000_000)
-    return max(micros, 1) * 1024 + place_id % 1024
+    of arrival: ``arrival`` is the Telegram ``update_id`` of the press that took it, which Telegram numbers in the
+    order the presses reached it (the bot handles many chats at once, so the moment a handler ran is not that
+    order). A place taken anew after its last one ended keeps its row and id but ranks by its new press."""
+    return LATE_RANK_BASE + max(arrival, 0)
+
+
+def admissible(rank: int | None, oldest_unhandled: int | None) -> bool:
+    """Whether a place of ``rank`` may be admitted while the update ``oldest_unhandled`` (None: none) is still
+    being handled: a press in it may take a place ranked in front, so only the places ranked before it go in."""
+    return rank is not None and (oldest_unhandled is None or rank < late_rank(oldest_unhandled))
 
 
 def admission_rate(admitted: int, opened_at: datetime | None, now: datetime) -> float | None:

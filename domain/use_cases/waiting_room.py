@@ -3,7 +3,8 @@ pass over a room (draw, admission, expiry, sell-out, the tourists' messages with
 
 Each is one transaction. The tourists' messages are outbox rows (``ROOM_PLACE``) carrying what the message must
 show at that version, so a row never repeats what the message already says ("message is not modified" cannot
-happen) and an older row is skipped once a newer one exists.
+happen) and an older row is skipped once a newer one exists. The first one too, queued by the press that takes the
+place: a burst of presses is drawn within Telegram's limits by the sender, and no place is left without a message.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import takewhile
 
 from domain.errors import ConcurrentChange, InvalidTransition, NotAllowed, NotFound, SoldOut
 from domain.model.catalog import EventSession
@@ -18,11 +20,13 @@ from domain.model.messages import SYSTEM, AuditEntry, OutboxKind, keyed_message
 from domain.model.waiting_room import (
     DEFAULT_ADMISSION_WINDOW,
     IN_LINE,
+    PRESSES_IN_HAND,
     Place,
     PlaceStatus,
     RoomStats,
     RoomStatus,
     WaitingRoom,
+    admissible,
     admission_rate,
     draw_order,
     estimated_wait,
@@ -55,7 +59,7 @@ class RoomSettings:
 @dataclass(frozen=True, slots=True)
 class Entry:
     """A tourist's place as a screen shows it: ``position`` (1 = next) is None in the pre-queue; ``fresh``: the
-    place has no message yet (a new place, or one taken anew)."""
+    place had no message, and this call queued its first one (a new place, or one taken anew)."""
 
     room: WaitingRoom
     place: Place
@@ -87,21 +91,22 @@ def _room_for(session: EventSession, now: datetime) -> WaitingRoom:
     return WaitingRoom(session.id, RoomStatus.OPEN, opens_at, window, now, opened_at=now)
 
 
-async def press_book(uow: UnitOfWork, session_id: int, user_id: int, now: datetime) -> Entry | None:
+async def press_book(uow: UnitOfWork, session_id: int, user_id: int, arrival: int, now: datetime) -> Entry | None:
     """Book pressed on ``session_id``: None when the session has no queue (book as usual). Otherwise the tourist's
     one place: the one they have (pressing again never gives a second place), the one they stepped out of (within
-    the retention), or a new one at the back (in the pre-queue before the opening). An admitted tourist gets their
+    the retention), or a new one at the back (in the pre-queue before the opening) ranked by ``arrival`` (the press's
+    ``update_id``: :func:`late_rank`), its first message queued (:attr:`Entry.fresh`). An admitted tourist gets their
     place back with :meth:`Place.may_book` true. A room whose session sold out raises :class:`SoldOut`."""
     for attempt in range(_CLAIM_ATTEMPTS):
         try:
-            return await _press_book(uow, session_id, user_id, now)
+            return await _press_book(uow, session_id, user_id, arrival, now)
         except ConcurrentChange:  # the same tourist pressed twice at once: the other press made the place
             if attempt == _CLAIM_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-async def _press_book(uow: UnitOfWork, session_id: int, user_id: int, now: datetime) -> Entry | None:
+async def _press_book(uow: UnitOfWork, session_id: int, user_id: int, arrival: int, now: datetime) -> Entry | None:
     async with uow:
         session = await uow.catalog.session(session_id)
         if session is None:
@@ -129,40 +134,55 @@ async def _press_book(uow: UnitOfWork, session_id: int, user_id: int, now: datet
                 raise SoldOut(left=0)
             room.reopen(now)
             await uow.rooms.save_room(room)
-        entry = await _take_place(uow, room, user_id, now)
+        entry = await _take_place(uow, room, user_id, arrival, now)
         await uow.commit()
     return entry
 
 
-async def _take_place(uow: UnitOfWork, room: WaitingRoom, user_id: int, now: datetime) -> Entry:
+async def _take_place(
+    uow: UnitOfWork, room: WaitingRoom, user_id: int, arrival: int, now: datetime, redrawn: bool = False
+) -> Entry:
+    """The user's one place, taken (back); a new one gets its first message queued unless the caller ``redrawn``."""
     place = await uow.rooms.place(room.session_id, user_id)
-    fresh = place is None or place.message_id is None
+    fresh = place is None or (place.message_id is None and place.version == 0)
     if place is None:
         place = await uow.rooms.add_place(Place(room.session_id, user_id, now))
-        await _rank_late(uow, room, place)
+        await _rank_late(uow, room, place, arrival)
     elif place.status is PlaceStatus.LEFT:
         if not place.come_back(now):
-            place.rejoin(now)
-            fresh = True
+            await _rejoin(uow, place, now, redrawn)
+            fresh = not redrawn
         await uow.rooms.save_place(place)
-        await _rank_late(uow, room, place)
+        await _rank_late(uow, room, place, arrival)
     elif place.status in (PlaceStatus.BOOKED, PlaceStatus.PASSED, PlaceStatus.GONE) or (
         place.status is PlaceStatus.SOLD_OUT and room.status is RoomStatus.OPEN
     ):
         if place.status is PlaceStatus.SOLD_OUT:
             place.status = PlaceStatus.GONE  # the room reopened: those told "sold out" line up anew
-        place.rejoin(now)
+        await _rejoin(uow, place, now, redrawn)
         fresh = True
         await uow.rooms.save_place(place)
-        await _rank_late(uow, room, place)
-    return await _entry(uow, room, place, now, fresh)
+        await _rank_late(uow, room, place, arrival)
+    entry = await _entry(uow, room, place, now, fresh)
+    if fresh:  # the first message goes through the outbox, like every later one (the sender keeps the limits)
+        await _tell(uow, room, place, now, entry.position, entry.wait_minutes)
+        await uow.rooms.save_place(place)
+    return entry
 
 
-async def _rank_late(uow: UnitOfWork, room: WaitingRoom, place: Place) -> None:
-    """A place taken after the opening goes behind everyone, in arrival order; in the pre-queue it waits for the
-    draw."""
+async def _rejoin(uow: UnitOfWork, place: Place, now: datetime, redrawn: bool) -> None:
+    """A new place at the back, in a new message (the old one says how the last ended) unless ``redrawn``."""
+    place.rejoin(now)
+    if not redrawn:
+        place.message_id = None
+        await uow.rooms.set_place_message(place.stored_id, None)
+
+
+async def _rank_late(uow: UnitOfWork, room: WaitingRoom, place: Place, arrival: int) -> None:
+    """A place taken after the opening goes behind everyone, by ``arrival`` (its press's update id); in the
+    pre-queue it waits for the draw."""
     if room.status is not RoomStatus.PRE_QUEUE and place.rank is None:
-        place.rank = late_rank(place.stored_id, place.joined_at)
+        place.rank = late_rank(arrival)
         await uow.rooms.set_ranks({place.stored_id: place.rank})
 
 
@@ -194,14 +214,18 @@ async def my_place(uow: UnitOfWork, place_id: int, user_id: int, now: datetime) 
         return await _entry(uow, room, place, now)
 
 
-async def set_place_message(uow: UnitOfWork, place_id: int, user_id: int, message_id: int, now: datetime) -> None:
-    """The message just shown for the place: from now on it is the one edited in place."""
+async def set_place_message(
+    uow: UnitOfWork, place_id: int, user_id: int, message_id: int, drawn: PlaceStatus, now: datetime
+) -> None:
+    """The message just shown for the place, drawn for status ``drawn``: from now on the one edited in place. It is
+    the newest version only if the place is still so; if the job changed it meanwhile, the job's row stays current."""
     async with uow:
-        _room, place = await _own_place(uow, place_id, user_id)
+        room, place = await _own_place(uow, place_id, user_id)
         await uow.rooms.set_place_message(place.stored_id, message_id)
-        place.message_id = message_id
-        place.shown(now, (await _entry(uow, _room, place, now)).position)
-        await uow.rooms.save_place(place)
+        if place.status is drawn:
+            place.message_id = message_id
+            place.shown(now, (await _entry(uow, room, place, now)).position)
+            await uow.rooms.save_place(place)
         await uow.commit()
 
 
@@ -216,13 +240,14 @@ async def leave_room(uow: UnitOfWork, place_id: int, user_id: int, now: datetime
     return entry
 
 
-async def come_back(uow: UnitOfWork, place_id: int, user_id: int, now: datetime) -> Entry:
-    """Back from stepping out: the same place within the retention, else a new one at the back."""
+async def come_back(uow: UnitOfWork, place_id: int, user_id: int, arrival: int, now: datetime) -> Entry:
+    """Back from stepping out: the same place within the retention, else a new one at the back (by ``arrival``, the
+    press's update id), shown in the pressed message."""
     async with uow:
         room, place = await _own_place(uow, place_id, user_id)
         if place.status is not PlaceStatus.LEFT:
             raise InvalidTransition(place=place_id, status=place.status.value)
-        entry = await _take_place(uow, room, user_id, now)
+        entry = await _take_place(uow, room, user_id, arrival, now, redrawn=True)
         await uow.commit()
     return entry
 
@@ -238,17 +263,6 @@ async def may_book(uow: UnitOfWork, session_id: int, user_id: int, now: datetime
         if place is None:
             return Entry(room, Place(session_id, user_id, now, status=PlaceStatus.GONE), None)
         return await _entry(uow, room, place, now)
-
-
-async def note_booked(uow: UnitOfWork, session_id: int, user_id: int, now: datetime) -> None:
-    """The admitted tourist booked: their turn is used (the seats are the order's, taken by the booking)."""
-    async with uow:
-        place = await uow.rooms.place(session_id, user_id)
-        if place is None or place.status not in (PlaceStatus.ADMITTED, PlaceStatus.PASSED):
-            return
-        place.book()
-        await uow.rooms.save_place(place)
-        await uow.commit()
 
 
 # ---- the job --------------------------------------------------------------------------------------------------------
@@ -359,12 +373,15 @@ async def _admit(
     uow: UnitOfWork, room: WaitingRoom, seats_left: int, budget: int, now: datetime, done: RoomPass
 ) -> None:
     """Admit the front (those waiting, not those stepped out) while each admitted tourist can still find a seat
-    (at most one admitted per seat left) and their message fits the budget."""
+    (at most one admitted per seat left) and their message fits the budget, ranked before every press still in
+    the bot's hands (:func:`admissible`: such a press may take a place in front of them)."""
     in_window = len(await uow.rooms.with_status(room.session_id, (PlaceStatus.ADMITTED,), seats_left + 1))
     room_for = min(seats_left - in_window, budget)
     if room_for <= 0:
         return
-    front = list(await uow.rooms.with_status(room.session_id, (PlaceStatus.WAITING,), room_for))
+    oldest = await uow.rooms.oldest_unhandled_update(now - PRESSES_IN_HAND)
+    waiting = await uow.rooms.with_status(room.session_id, (PlaceStatus.WAITING,), room_for)
+    front = list(takewhile(lambda place: admissible(place.rank, oldest), waiting))
     for place in front:
         place.admit(now, room.admission_window)
         done.admitted.append(place.user_id)

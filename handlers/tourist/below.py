@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Update
 
 from domain.errors import NotAllowed
 from domain.model.users import User
@@ -32,11 +32,12 @@ async def on_below_open(
     user: User,
     tr: Translator,
     clock: Clock,
+    event_update: Update,
 ) -> None:
     now = clock.now()
     screen: tuple[str, InlineKeyboardMarkup]
     if callback_data.to is Below.BOOK:
-        await start_booking(query, callback_data.id, state, uow, tr, user, clock, show_below)
+        await start_booking(query, callback_data.id, event_update.update_id, state, uow, tr, user, clock, show_below)
         return
     if callback_data.to is Below.EVENT:
         screen = await event_card(uow, callback_data.id, tr, now)

@@ -13,7 +13,7 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, Update
 
 from domain.errors import (
     ConcurrentChange,
@@ -42,7 +42,7 @@ from handlers.tourist.browse import event_card
 from handlers.tourist.callbacks import BookAction, BookCb
 from handlers.tourist.messaging import Present, answer_query, show
 from handlers.tourist.orders import show_booked_card
-from handlers.tourist.room_gate import enter_waiting_room, hold_for_turn, room_booked
+from handlers.tourist.room_gate import enter_waiting_room, hold_for_turn
 from handlers.tourist.waitlist_claims import draft_limit, place_or_claim, seats_free
 from handlers.ui import Translator
 
@@ -166,13 +166,15 @@ async def on_booking_start(
     tr: Translator,
     user: User,
     clock: Clock,
+    event_update: Update,
 ) -> None:
-    await start_booking(query, callback_data.session, state, uow, tr, user, clock)
+    await start_booking(query, callback_data.session, event_update.update_id, state, uow, tr, user, clock)
 
 
 async def start_booking(
     query: CallbackQuery,
     session_id: int,
+    arrival: int,
     state: FSMContext,
     uow: UnitOfWork,
     tr: Translator,
@@ -180,7 +182,8 @@ async def start_booking(
     clock: Clock,
     present: Present = show,
 ) -> None:
-    """The first booking screen for the session (``present``: in place of the pressed message, or below it)."""
+    """The first booking screen for the session (``present``: in place of the pressed message, or below it);
+    ``arrival`` is the press's update id (on a hot on-sale, its place in the line)."""
     ctx = await load_booking(uow, session_id, user)
     if ctx is None:
         await answer_query(query, tr.gettext("This date is no longer available."), alert=True)
@@ -191,7 +194,7 @@ async def start_booking(
     if ctx.view.session.seats_left == 0:
         await _refused(query, uow, tr, clock, ctx, SoldOut(left=0), present)
         return
-    if await enter_waiting_room(query, session_id, uow, tr, user, clock):  # a hot on-sale: the queue first
+    if await enter_waiting_room(query, session_id, arrival, uow, tr, user, clock):  # a hot on-sale: the queue first
         return
     qty = {t.code: 0 for t in ctx.view.event.ticket_types}
     qty[ctx.view.event.ticket_types[0].code] = 1
@@ -364,6 +367,7 @@ async def on_booking_confirm(
     user: User,
     clock: Clock,
     settings: HandlerSettings,
+    event_update: Update,
 ) -> None:
     ctx, data = await _pressed(callback_data, BookingForm.summary, state, uow, user)
     if ctx is None or data is None:
@@ -373,7 +377,8 @@ async def on_booking_confirm(
             alert=True,
         )
         return
-    if await hold_for_turn(query, ctx.view.session.id, data, uow, tr, user, clock):  # a hot on-sale: in turn
+    arrival = event_update.update_id
+    if await hold_for_turn(query, ctx.view.session.id, arrival, data, uow, tr, user, clock):  # a hot on-sale: in turn
         return
     request_key = f"{user.id}:{data['draft']}"
     command = PlaceOrder(
@@ -398,7 +403,6 @@ async def on_booking_confirm(
         await _refused(query, uow, tr, clock, ctx, error)
         return
     await state.clear()
-    await room_booked(uow, ctx.view.session.id, user, clock)
     await answer_query(
         query, tr.gettext("Booking placed! Your order code is {code}.").format(code=format_order_code(order.code))
     )

@@ -11,7 +11,7 @@ import secrets
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, Update
 
 from domain.errors import InvalidTransition, NotAllowed
 from domain.model.users import User
@@ -46,7 +46,7 @@ async def _redraw(
         return
     message_id = await show(query, room_text(pv, tr), room_kb(pv, tr))
     if message_id is not None:
-        await set_place_message(uow, pv.place_id, user.id, message_id, clock.now())
+        await set_place_message(uow, pv.place_id, user.id, message_id, pv.status, clock.now())
 
 
 @router.callback_query(RoomCb.filter(F.action == RoomAction.REFRESH))
@@ -80,10 +80,16 @@ async def on_room_leave(
 
 @router.callback_query(RoomCb.filter(F.action == RoomAction.BACK))
 async def on_room_back(
-    query: CallbackQuery, callback_data: RoomCb, uow: UnitOfWork, tr: Translator, user: User, clock: Clock
+    query: CallbackQuery,
+    callback_data: RoomCb,
+    uow: UnitOfWork,
+    tr: Translator,
+    user: User,
+    clock: Clock,
+    event_update: Update,
 ) -> None:
     try:
-        entry = await come_back(uow, callback_data.place, user.id, clock.now())
+        entry = await come_back(uow, callback_data.place, user.id, event_update.update_id, clock.now())
     except NotAllowed:
         await _refused(query, tr)
         return
@@ -134,6 +140,7 @@ async def on_room_book(
     user: User,
     clock: Clock,
     settings: HandlerSettings,
+    event_update: Update,
 ) -> None:
     """Their turn: a booking prepared to its summary is placed at once (one tap); otherwise the booking screens
     start below."""
@@ -150,6 +157,6 @@ async def on_room_book(
     data = await state.get_data()
     if await state.get_state() == BookingForm.summary.state and data.get("session") == session_id:
         confirm = BookCb(action=BookAction.CONFIRM, session=session_id)
-        await on_booking_confirm(query, confirm, state, uow, tr, user, clock, settings)
+        await on_booking_confirm(query, confirm, state, uow, tr, user, clock, settings, event_update)
         return
-    await start_booking(query, session_id, state, uow, tr, user, clock, present=show_below)
+    await start_booking(query, session_id, event_update.update_id, state, uow, tr, user, clock, present=show_below)

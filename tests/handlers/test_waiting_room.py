@@ -1,4 +1,5 @@
-"""The waiting room through the real dispatcher (issue 13): Book on a hot session takes one place and one message;
+"""The waiting room through the real dispatcher (issue 13): Book on a hot session takes one place and one message
+(the press answered with a toast, the message sent by the outbox);
 "🔄 My place" answers without a message; stale and forged buttons are refused; a prepared booking is one tap when
 the turn comes; the window's end passes the turn on and says so; stepping out and back keeps the place."""
 
@@ -47,10 +48,19 @@ def room_jobs(sessions, clock) -> WaitingRoomJobs:
     return WaitingRoomJobs(lambda: SqlUnitOfWork(sessions), clock, RoomSettings(desk_chat_id=OPERATOR_CHAT_ID))
 
 
-async def test_book_on_a_hot_session_gives_one_place_and_one_message(chat: Chat, seeded: Seeded, sessions) -> None:
+async def test_book_on_a_hot_session_gives_one_place_and_one_message(
+    chat: Chat, seeded: Seeded, sessions, sender: OutboxSender
+) -> None:
     await make_hot(sessions, seeded.session_id)
     await chat.send("/start")
     await chat.press_data(BookCb(action=BookAction.START, session=seeded.session_id).pack())
+    # the press gets its toast only: the handler sends nothing that Telegram's limits could make it wait for
+    assert [r.method for r in chat.replies()] == ["answerCallbackQuery"]
+    [toast] = chat.alerts()
+    assert (toast.text, toast.show_alert) == ("You are in the queue.", False)
+    [queued] = await places(sessions)
+    assert (queued.message_id, queued.version, queued.shown_status, queued.shown_position) == (None, 1, "waiting", 1)
+    await sender.drain()  # the place's first message was queued in the press's transaction
     [room] = chat.replies("sendMessage")
     assert "Your place: 1. People ahead of you: 0." in room.text
     assert "when your turn comes, you get a message here and 5 minutes to book" in room.text
@@ -69,12 +79,13 @@ async def test_book_on_a_hot_session_gives_one_place_and_one_message(chat: Chat,
 
 
 async def test_forged_and_stale_queue_buttons_are_refused_and_change_nothing(
-    chat: Chat, dp: Dispatcher, bot, recorder, seeded: Seeded, sessions
+    chat: Chat, dp: Dispatcher, bot, recorder, seeded: Seeded, sessions, sender: OutboxSender
 ) -> None:
     await make_hot(sessions, seeded.session_id)
     other = Chat(dp, bot, recorder, 2002, language_code="de", first_name="Otto")
     await other.send("/start")
     await other.press_data(BookCb(action=BookAction.START, session=seeded.session_id).pack())
+    await sender.drain()
     [theirs] = await places(sessions)
 
     await chat.send("/start")
@@ -100,6 +111,7 @@ async def test_a_prepared_booking_is_one_tap_when_the_turn_comes(
     await make_hot(sessions, seeded.session_id)
     await chat.send("/start")
     await chat.press_data(BookCb(action=BookAction.START, session=seeded.session_id).pack())
+    await sender.drain()
     room_id = chat.last_message().message_id
     await chat.press("📝 Prepare my booking")
     await chat.press(data(BookCb(action=BookAction.INC, session=seeded.session_id, value=0)))  # 2 adults
@@ -148,7 +160,7 @@ async def test_the_window_end_passes_the_turn_on_and_says_so(
 
 
 async def test_stepping_out_and_back_within_the_retention_keeps_the_place(
-    chat: Chat, dp: Dispatcher, bot, recorder, seeded: Seeded, sessions, clock
+    chat: Chat, dp: Dispatcher, bot, recorder, seeded: Seeded, sessions, clock, sender: OutboxSender
 ) -> None:
     await make_hot(sessions, seeded.session_id)
     first = Chat(dp, bot, recorder, 2001, language_code="en", first_name="Ann")
@@ -156,6 +168,7 @@ async def test_stepping_out_and_back_within_the_retention_keeps_the_place(
     await first.press_data(BookCb(action=BookAction.START, session=seeded.session_id).pack())
     await chat.send("/start")
     await chat.press_data(BookCb(action=BookAction.START, session=seeded.session_id).pack())
+    await sender.drain()
     await chat.press("🚪 Leave the queue")
     assert "Your place is kept until" in chat.last_text()
     clock.advance(minutes=9)
@@ -164,28 +177,35 @@ async def test_stepping_out_and_back_within_the_retention_keeps_the_place(
     assert [p.status for p in await places(sessions)] == ["waiting", "waiting"]
 
 
-async def test_book_before_the_sale_opens_joins_the_pre_queue(chat: Chat, seeded: Seeded, sessions, clock) -> None:
+async def test_book_before_the_sale_opens_joins_the_pre_queue(
+    chat: Chat, seeded: Seeded, sessions, clock, sender: OutboxSender
+) -> None:
     await make_hot(sessions, seeded.session_id, opens_at=clock.now() + timedelta(hours=1))
     await chat.send("/start")
     await chat.press_data(BookCb(action=BookAction.START, session=seeded.session_id).pack())
+    await sender.drain()
     assert "The sale opens at" in chat.last_text() and "drawn at random" in chat.last_text()
     [row] = await places(sessions)
     assert row.rank is None
 
 
-async def queue_of(dp: Dispatcher, bot, recorder, sessions, session_id: int, count: int) -> list[Chat]:
+async def queue_of(
+    dp: Dispatcher, bot, recorder, sessions, sender: OutboxSender, session_id: int, count: int
+) -> list[Chat]:
+    """``count`` tourists pressed Book on the hot session, one after the other, and got their queue messages."""
     await make_hot(sessions, session_id)
     tourists = [Chat(dp, bot, recorder, 5000 + i, language_code="en", first_name=f"T{i}") for i in range(count)]
     for tourist in tourists:
         await tourist.send("/start")
         await tourist.press_data(BookCb(action=BookAction.START, session=session_id).pack())
+    await sender.drain()
     return tourists
 
 
 async def test_positions_move_by_edits_in_place_of_each_tourists_one_message(
     dp: Dispatcher, bot, recorder, seeded: Seeded, sessions, clock, sender: OutboxSender
 ) -> None:
-    tourists = await queue_of(dp, bot, recorder, sessions, seeded.small_session_id, 5)  # 2 seats
+    tourists = await queue_of(dp, bot, recorder, sessions, sender, seeded.small_session_id, 5)  # 2 seats
     first_messages = [t.last_message().message_id for t in tourists]
     clock.advance(seconds=6)
     start = len(recorder.requests)
@@ -209,7 +229,7 @@ async def test_positions_move_by_edits_in_place_of_each_tourists_one_message(
 async def test_the_operators_get_one_summary_card_per_on_sale_edited_in_place(
     dp: Dispatcher, bot, recorder, seeded: Seeded, sessions, clock, sender: OutboxSender
 ) -> None:
-    tourists = await queue_of(dp, bot, recorder, sessions, seeded.small_session_id, 4)
+    tourists = await queue_of(dp, bot, recorder, sessions, sender, seeded.small_session_id, 4)
     jobs = room_jobs(sessions, clock)
     await jobs.run_waiting_rooms()
     await sender.drain()

@@ -1,6 +1,7 @@
 """The waiting room on SQLite and PostgreSQL (issue 13): concurrent presses give one place per tourist, the
 pre-queue is drawn once even when presses and the job race at the opening, and an on-sale through the room never
-oversells: admitted tourists book concurrently, the conditional UPDATE decides."""
+oversells: admitted tourists book concurrently, the conditional UPDATE decides. Admission waits for the presses the
+inbox has not finished (they may rank in front); places of one rank are in the order of their ids."""
 
 from __future__ import annotations
 
@@ -11,15 +12,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.storage.db import session_factory
 from bot.storage.room_tables import RoomPlaceRow, WaitingRoomRow
-from bot.storage.tables import AuditRow, OrderItemRow, OrderRow, OutboxRow, SessionRow
+from bot.storage.tables import AuditRow, InboxRow, OrderItemRow, OrderRow, OutboxRow, SessionRow
 from bot.storage.uow import SqlUnitOfWork
 from domain.errors import SoldOut
-from domain.model.waiting_room import LATE_RANK_BASE
+from domain.model.waiting_room import LATE_RANK_BASE, PRESSES_IN_HAND, late_rank
 from domain.use_cases import waiting_room as wr
 from domain.use_cases.booking import PlaceOrder, place_order
 from tests.conftest import migrated_engine
@@ -75,7 +76,8 @@ async def test_concurrent_presses_give_one_place_per_tourist(world: tuple[async_
     opened = NOW + timedelta(minutes=11)
     users = [FIRST_USER + i for i in range(TOURISTS)] * 2  # everyone presses twice at once
     random.Random(13).shuffle(users)
-    results = await asyncio.gather(*(wr.press_book(uow(sessions), target, u, opened) for u in users))
+    presses = (wr.press_book(uow(sessions), target, u, update_id, opened) for update_id, u in enumerate(users, 1))
+    results = await asyncio.gather(*presses)
     assert all(r is not None for r in results)
     places = await rows(sessions)
     assert len(places) == TOURISTS == len({p.user_id for p in places})
@@ -88,11 +90,13 @@ async def test_the_pre_queue_is_drawn_once_while_presses_and_the_job_race_at_the
 ) -> None:
     sessions, target = world
     early = range(FIRST_USER, FIRST_USER + 40)
-    await asyncio.gather(*(wr.press_book(uow(sessions), target, u, NOW + timedelta(seconds=1)) for u in early))
+    await asyncio.gather(*(wr.press_book(uow(sessions), target, u, u, NOW + timedelta(seconds=1)) for u in early))
     opening = NOW + timedelta(minutes=10)
     late = range(FIRST_USER + 40, FIRST_USER + 80)
     jobs = [wr.run_room(uow(sessions), opening, 0, SETTINGS, lambda: 4242) for _ in range(3)]
-    presses = [wr.press_book(uow(sessions), target, u, opening + timedelta(milliseconds=i)) for i, u in enumerate(late)]
+    presses = [
+        wr.press_book(uow(sessions), target, u, u, opening + timedelta(milliseconds=i)) for i, u in enumerate(late)
+    ]
     await asyncio.gather(*jobs, *presses)
 
     async with sessions() as db:
@@ -110,7 +114,7 @@ async def test_an_on_sale_through_the_room_never_oversells(world: tuple[async_se
     sessions, target = world
     now = NOW + timedelta(minutes=10)
     users = [FIRST_USER + i for i in range(TOURISTS)]
-    await asyncio.gather(*(wr.press_book(uow(sessions), target, u, now) for u in users))
+    await asyncio.gather(*(wr.press_book(uow(sessions), target, u, u, now) for u in users))
     wanted = random.Random(7).choices([1, 2, 3], k=TOURISTS)
     admitted_order: list[int] = []
     for _ in range(40):
@@ -130,7 +134,6 @@ async def test_an_on_sale_through_the_room_never_oversells(world: tuple[async_se
                     left = refused.data.get("left", 0)
                     seats = min(seats - 1, left if isinstance(left, int) else 0)
                     continue
-                await wr.note_booked(uow(sessions), target, user_id, at)
                 return
 
         await asyncio.gather(*(book(u) for u in done.admitted))
@@ -147,9 +150,50 @@ async def test_an_on_sale_through_the_room_never_oversells(world: tuple[async_se
         )
     assert left == 0 and sold == CAPACITY  # every seat sold, none twice
     assert room == "closed"
-    line = await rows(sessions)  # by rank: arrival order (the same instant: by the order the places were stored)
+    line = await rows(sessions)  # by rank: the order of the presses' update ids
     assert admitted_order == [p.user_id for p in line if p.user_id in set(admitted_order)]
     assert admitted_order == [p.user_id for p in line][: len(admitted_order)]  # nobody was skipped
     statuses = [p.status for p in line]
     assert set(statuses) <= {"booked", "sold_out", "passed"}
     assert told >= statuses.count("sold_out") + len(admitted_order)
+
+
+async def test_admission_waits_for_the_updates_the_inbox_has_not_finished(
+    world: tuple[async_sessionmaker, int],
+) -> None:
+    """The port's answer from the inbox: the oldest update received since the bound that is waiting for a handler
+    or in one; handled or failed ones, and those received before the bound (stuck), do not count."""
+    sessions, _target = world
+    received = NOW + timedelta(minutes=30)
+    async with sessions() as db, db.begin():
+        for update_id, status, at in (
+            (7, "pending", received - PRESSES_IN_HAND - timedelta(seconds=1)),  # stuck: not waited for
+            (8, "done", received),
+            (9, "failed", received),
+            (10, "handling", received),
+            (11, "pending", received),
+        ):
+            db.add(InboxRow(update_id=update_id, payload={}, received_at=at, status=status))
+    since = received - PRESSES_IN_HAND
+    async with uow(sessions) as work:
+        assert await work.rooms.oldest_unhandled_update(since) == 10
+    async with sessions() as db, db.begin():
+        await db.execute(update(InboxRow).where(InboxRow.update_id.in_([10, 11])).values(status="done"))
+    async with uow(sessions) as work:
+        assert await work.rooms.oldest_unhandled_update(since) is None
+
+
+async def test_places_of_the_same_rank_are_in_the_order_of_their_ids(world: tuple[async_sessionmaker, int]) -> None:
+    sessions, target = world
+    opened = NOW + timedelta(minutes=11)
+    users = [FIRST_USER + i for i in range(3)]
+    for update_id, user_id in enumerate(users, 1):
+        await wr.press_book(uow(sessions), target, user_id, update_id, opened)
+    async with uow(sessions) as work:
+        ids = [p.id for p in await work.rooms.line(target)]
+        await work.rooms.set_ranks({place_id: late_rank(1) for place_id in ids if place_id is not None})
+        await work.commit()
+    async with uow(sessions) as work:
+        line = await work.rooms.line(target)
+        assert [p.id for p in line] == sorted(ids)
+        assert [await work.rooms.ahead_of(p) for p in line] == [0, 1, 2]
