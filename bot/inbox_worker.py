@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT = 25  # seconds Telegram holds a getUpdates open
 BACKOFF = (1, 2, 4, 8, 15, 30)
 SWEEP_S = 1.0  # how often a replica looks for updates no one took
+# chats handled at once: about the database pool (5 + 10 overflow); 10,000 at once only queued for connections
+# until the pool's timeout failed them (bench/surge.py)
+IN_HAND = 12
 FINISH_RETRY_S = (0.5, 1, 1, 2, 2, 4, 4, 8, 8, 15)  # a handled update's mark, tried again while the database is away
 
 
@@ -60,6 +63,7 @@ class InboxWorker:
         self.sweep_s = sweep_s
         self._chains: dict[int, asyncio.Task[None]] = {}  # chat -> the task handling its updates
         self._poked: set[int] = set()  # chats that got an update while their task was finishing
+        self._slots = asyncio.Semaphore(IN_HAND)
         self._stopping = False
         self._sweeps = 0
         self._tidied: datetime | None = None
@@ -90,15 +94,8 @@ class InboxWorker:
 
     async def _chain(self, chat: int) -> None:
         try:
-            next_update = await self.inbox.claim_next(chat, self.bot)
-            while True:
-                if next_update is None:
-                    if chat not in self._poked or self._stopping:
-                        return
-                    self._poked.discard(chat)
-                    next_update = await self.inbox.claim_next(chat, self.bot)
-                    continue
-                next_update = await self._handle(next_update, chat)
+            async with self._slots:  # a surge of chats waits here, not in the database pool's queue
+                await self._run_chain(chat)
         except (SQLAlchemyError, OSError) as error:  # the database went away: the sweep gives the claim back
             log.warning("chat %s: the inbox cannot be reached (%s); its updates wait", chat, _one_line(error))
         finally:
@@ -106,6 +103,18 @@ class InboxWorker:
             self._poked.discard(chat)
             if not self._chains:
                 self._idle.set()
+
+    async def _run_chain(self, chat: int) -> None:
+        """The chat's updates one after the other while it has them (claimed here, or handed on by the mark)."""
+        next_update = await self.inbox.claim_next(chat, self.bot)
+        while True:
+            if next_update is None:
+                if chat not in self._poked or self._stopping:
+                    return
+                self._poked.discard(chat)
+                next_update = await self.inbox.claim_next(chat, self.bot)
+                continue
+            next_update = await self._handle(next_update, chat)
 
     async def _handle(self, update: Update, chat: int) -> Update | None:
         """Handle one claimed update; returns the chat's next one, claimed in the same transaction as the mark."""

@@ -51,6 +51,7 @@ from bot.ratelimit import Limits
 from bot.rendering import Renderer
 from bot.response_models import keep_response_models
 from bot.storage.catalog_cache import CatalogCache
+from bot.storage.db import is_transient
 from bot.storage.outbox import Claimed, OutboxQueue
 from bot.storage.uow import SqlUnitOfWork
 from domain.ports import Clock
@@ -352,6 +353,9 @@ class OutboxSender:
             await self._back_off(row, now, error)
             return None
         except Exception as error:  # a rendering bug must not block the queue behind it
+            if is_transient(error):  # the database was busy or away while rendering: tried again, like a 5xx
+                await self._back_off(row, now, error)
+                return None
             log.exception("outbox %s (%s): cannot render", row.id, row.kind, extra=_about(row))
             await self.queue.dead(row.id, now, f"render failed: {error!r}")
             metrics.OUTBOX_DEAD.inc()

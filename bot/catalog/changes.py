@@ -9,12 +9,16 @@ the catalog had then (``organiser_changes``). At the next import, per noted valu
 - the file says something else: the catalog changed it since, so **the file's value replaces the organiser's** (the
   note goes: from now on the value is the catalog's again).
 
+The same holds for a session's capacity an organiser changed or whose sales they stopped (``/sessions``, noted per
+session, :func:`~domain.use_cases.organiser_sessions.capacity_key`); a session the organiser added has no catalog
+value, so the first file that lists it replaces the organiser's capacity (reported too).
+
 The import's report lists both (``ImportReport.kept`` / ``.replaced``), one line per value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -25,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.storage.organiser_tables import OrganiserChangeRow
 from domain.model.organiser_settings import Setting
 from domain.rules.durations import format_duration
+from domain.use_cases.organiser_sessions import capacity_key
 
 # the organisers' column of each organiser-level setting the catalog carries
 ORGANISER_COLUMNS = {
@@ -101,6 +106,19 @@ def keep_events(
         )
 
 
+def keep_session_capacity(done: Reconciled, notes: Notes, where: str, wanted: int, old: Mapping[str, Any]) -> int:
+    """The capacity an existing session (``old``, its row) gets from a file that says ``wanted``: the organiser's
+    while the file still says what the catalog said when they changed it, else the file's."""
+    key = capacity_key(old["id"])
+    noted = [(organiser_id, values[key]) for organiser_id, values in notes.items() if key in values]
+    if not noted:
+        return wanted
+    organiser_id, catalog_value = noted[0]
+    values = {"capacity": wanted}
+    _settle(done, organiser_id, key, f"{where}: capacity", values, "capacity", old, catalog_value, shown=str)
+    return int(values["capacity"])
+
+
 def _settle(
     done: Reconciled,
     organiser_id: int,
@@ -110,18 +128,23 @@ def _settle(
     column: str,
     old: Mapping[str, Any],
     catalog_value: Any,
+    shown: Callable[[Any], str] = _shown,
 ) -> None:
     wanted, current = values[column], old[column]
     if wanted == catalog_value:  # the catalog did not change it: the organiser's value stays
         values[column] = current
         if current != wanted:
-            done.kept.append(f"{where} kept the organiser's {_shown(current)} (the file still says {_shown(wanted)})")
+            done.kept.append(f"{where} kept the organiser's {shown(current)} (the file still says {shown(wanted)})")
         return
     done.settled.append((organiser_id, key))
     if current != wanted:
+        since = (
+            "the organiser added the session"
+            if catalog_value is None
+            else f"changed in the file since {shown(catalog_value)}"
+        )
         done.replaced.append(
-            f"{where} replaced the organiser's {_shown(current)} with the file's {_shown(wanted)} "
-            f"(changed in the file since {_shown(catalog_value)})"
+            f"{where} replaced the organiser's {shown(current)} with the file's {shown(wanted)} ({since})"
         )
 
 

@@ -20,7 +20,14 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.catalog.changes import Reconciled, drop_settled, keep_events, keep_organisers, load_notes
+from bot.catalog.changes import (
+    Reconciled,
+    drop_settled,
+    keep_events,
+    keep_organisers,
+    keep_session_capacity,
+    load_notes,
+)
 from bot.catalog.fields import NAME_MAX, local_to_utc
 from bot.catalog.load import CatalogError, load_catalog
 from bot.catalog.refusals import show
@@ -301,23 +308,28 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
         )
         sessions_db = {(r.event_id, r.starts_at): r._asdict() for r in result if r.event_id in known_events}
 
-    # Capacity changes keep the seats already sold.
-    session_plan: list[tuple[int, SessionSpec, datetime]] = []  # (event index, spec, UTC start)
+    # Capacity changes keep the seats already sold; an organiser's change of a capacity stays while the file still
+    # says what the catalog said then (bot/catalog/changes.py).
+    notes, done = await load_notes(s), Reconciled()
+    session_plan: list[tuple[int, SessionSpec, datetime, int]] = []  # (event index, spec, UTC start, capacity)
     for i, event in enumerate(catalog.events):
         event_id = events_db.get(event.code, {}).get("id")
         for j, (session, start) in enumerate(zip(event.sessions, starts[i], strict=True)):
             if start is None:
                 continue
             old = sessions_db.get((event_id, start)) if event_id is not None else None
+            capacity = session.capacity
             if old is not None:
+                where = f"event {event.code} session {session.label}"
+                capacity = keep_session_capacity(done, notes, where, session.capacity, old)
                 sold = old["capacity"] - old["seats_left"]
-                if session.capacity < sold:
+                if capacity < sold:
                     problems.append(
                         f"events[{i}] ({event.code}).sessions[{j}] ({session.label}).capacity: "
-                        f"{session.capacity} is fewer than the {sold} seats already sold"
+                        f"{capacity} is fewer than the {sold} seats already sold"
                     )
                     continue
-            session_plan.append((i, session, start))
+            session_plan.append((i, session, start, capacity))
     if problems:
         raise CatalogError(problems)
 
@@ -326,7 +338,6 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
         s, RegionRow, [(r.code, _region_values(r)) for r in catalog.regions], regions_db
     )
     region_ids = {**{code: row["id"] for code, row in regions_db.items()}, **region_ids}
-    notes, done = await load_notes(s), Reconciled()
     organisers = [(o.code, _organiser_values(o)) for o in catalog.organisers]
     keep_organisers(done, notes, organisers, organisers_db)
     organiser_counts, organiser_ids = await _write(s, OrganiserRow, organisers, organisers_db)
@@ -353,7 +364,7 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
 async def _write_sessions(
     s: AsyncSession,
     catalog: Catalog,
-    plan: Sequence[tuple[int, SessionSpec, datetime]],
+    plan: Sequence[tuple[int, SessionSpec, datetime, int]],
     event_ids: Mapping[str, int],
     existing: Mapping[tuple[int, datetime], dict[str, Any]],
     hot_plan: Mapping[tuple[int, datetime], dict[str, Any]],
@@ -361,7 +372,7 @@ async def _write_sessions(
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     unchanged = 0
-    for i, session, start in plan:
+    for i, session, start, capacity in plan:
         event_id = event_ids[catalog.events[i].code]
         old = existing.get((event_id, start))
         if old is None:
@@ -369,8 +380,8 @@ async def _write_sessions(
                 {
                     "event_id": event_id,
                     "starts_at": start,
-                    "capacity": session.capacity,
-                    "seats_left": session.capacity,
+                    "capacity": capacity,
+                    "seats_left": capacity,
                     "status": (session.status or SessionStatus.SCHEDULED).value,
                     **hot_plan[(i, start)],
                 }
@@ -378,11 +389,11 @@ async def _write_sessions(
             continue
         status = session.status.value if session.status else old["status"]
         hot = hot_plan[(i, start)]
-        if session.capacity == old["capacity"] and status == old["status"] and all(hot[k] == old[k] for k in hot):
+        if capacity == old["capacity"] and status == old["status"] and all(hot[k] == old[k] for k in hot):
             unchanged += 1
             continue
         updates.append(
-            {"row_id": old["id"], "capacity": session.capacity, "status": status}
+            {"row_id": old["id"], "capacity": capacity, "status": status}
             | {f"new_{key}": value for key, value in hot.items()}
         )
     table = _table(SessionRow)

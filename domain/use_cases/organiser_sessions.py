@@ -105,6 +105,13 @@ def _changeable(found: OrganiserSession, now: datetime) -> None:
         raise SessionAlreadyStarted(session=found.session.id)
 
 
+def capacity_key(session_id: int) -> str:
+    """The key of an organiser's change of a session's capacity (``/sessions``: change the capacity, stop the sales;
+    an added session) among the changes the catalog import keeps until the file changes that value
+    (``bot/catalog/changes.py``)."""
+    return f"capacity:{session_id}"
+
+
 def _seats(session: EventSession) -> dict[str, int]:
     return {"session": session.id, "capacity": session.capacity, "seats_left": session.seats_left}
 
@@ -129,6 +136,8 @@ async def add_session(
         session = await uow.organiser_catalog.add_session(event.id, starts_at, capacity)
         if session is None:
             raise SessionTaken(event=event.id)
+        # the catalog had no such session: a file that lists it later replaces the organiser's capacity, reported
+        await uow.organiser_settings.note_change(organiser.id, capacity_key(session.id), None, now)
         after = {"event": event.code, "starts_at": starts_at.isoformat(), **_seats(session)}
         await audit_organiser_change(uow, now, actor, "session.added", organiser, {}, after)
         await uow.commit()
@@ -150,6 +159,9 @@ async def change_capacity(
             raise BelowHeld(held=held)
         after = {"event": found.event.code, **_seats(changed)}
         before = {"event": found.event.code, **_seats(found.session)}
+        await uow.organiser_settings.note_change(
+            found.organiser.id, capacity_key(session_id), found.session.capacity, now
+        )
         await audit_organiser_change(uow, now, actor, "session.capacity_changed", found.organiser, before, after)
         await uow.commit()
     return OrganiserSession(changed, found.event, found.organiser)
@@ -167,6 +179,9 @@ async def stop_sales(
             raise SessionAlreadyCancelled(session=session_id)
         before = {"event": found.event.code, **_seats(found.session)}
         after = {"event": found.event.code, **_seats(changed)}
+        await uow.organiser_settings.note_change(
+            found.organiser.id, capacity_key(session_id), found.session.capacity, now
+        )
         await audit_organiser_change(uow, now, actor, "session.sales_stopped", found.organiser, before, after)
         await uow.commit()
     return OrganiserSession(changed, found.event, found.organiser)

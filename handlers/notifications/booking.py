@@ -7,6 +7,7 @@ from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 
 from domain.model.catalog import localized
+from domain.model.checkin import checkin_link
 from domain.model.messages import OutboxKind
 from domain.model.orders import BookingStatus, PaymentStatus, format_order_code
 from domain.model.organiser_settings import OrganiserExtras, TextKind
@@ -27,6 +28,8 @@ from handlers.read_models import OrderView
 from handlers.status_words import organiser_booking_words
 from handlers.tourist.callbacks import Below, BelowCb
 from handlers.ui import CANCEL_STYLE, CONFIRM_STYLE, Translator, button
+
+CAPTION_LIMIT = 1024  # characters of a photo's caption (Bot API)
 
 
 def request_kb(order_id: int, tr: Translator) -> InlineKeyboardMarkup:
@@ -106,8 +109,34 @@ async def order_confirmed(rc: RenderContext) -> Rendered | None:
     if (view := await payload_order(rc)) is None:
         return None
     tr = tourist_tr(view, rc.i18n)
-    text = confirmed_text(view, tr, await extras_of(rc.uow, view))
+    extras = await extras_of(rc.uow, view)
+    text = confirmed_text(view, tr, extras)
+    if view.order.booking is BookingStatus.CONFIRMED and view.order.payment is PaymentStatus.ON_SITE:
+        return await on_site_confirmed(rc, view, tr, [text, confirmed_text(view, tr)])
     return Rendered(text, order_kb(view, tr), after_send=disarm_requests(rc, view))
+
+
+async def checkin_qr_text(rc: RenderContext, code: str) -> str:
+    """What a check-in QR encodes: the bot's check-in link for ``code`` (a ticket code, or the order code of an
+    order paid on site), opened by the organiser's phone camera (:mod:`handlers.organiser.checkin`); the bare code
+    when the bot's username is not known."""
+    me = await rc.bot.me() if rc.bot is not None else None
+    return checkin_link(me.username, code) if me is not None and me.username else code
+
+
+async def on_site_confirmed(rc: RenderContext, view: OrderView, tr: Translator, texts: list[str]) -> Rendered:
+    """A confirmed order paid on site has no ticket: its confirmation carries the check-in QR of its order code
+    (the first of ``texts`` that fits a photo's caption with the line saying what the QR is for; none fits: the
+    message goes without it, as before)."""
+    show = "🎫 " + tr.gettext("Show this QR image at the meeting point: the organiser checks you in with it.")
+    markup, after_send = order_kb(view, tr), disarm_requests(rc, view)
+    for text in texts:
+        caption = f"{text}\n{show}"
+        if len(caption.encode("utf-16-le")) // 2 <= CAPTION_LIMIT:  # as Telegram counts; tags make it generous
+            photo = rc.qr_image(await checkin_qr_text(rc, view.order.code))
+            name = f"checkin-{view.order.code}.png"
+            return Rendered(caption, markup, photo=photo, photo_name=name, after_send=after_send)
+    return Rendered(texts[0], markup, after_send=after_send)
 
 
 def confirmed_text(view: OrderView, tr: Translator, extras: OrganiserExtras | None = None) -> str:

@@ -23,6 +23,7 @@ from aiogram.types import (
 
 from domain.errors import ConcurrentChange, InvalidTransition, NotAllowed, NotFound
 from domain.model.catalog import SessionStatus, localized
+from domain.model.checkin import require_running_late
 from domain.model.messages import OutboxKind, keyed_message
 from domain.model.orders import (
     BookingStatus,
@@ -128,10 +129,29 @@ def render_order_card(tr: Translator, view: OrderView, now: datetime) -> str:
     return "\n".join(lines)
 
 
-def order_card_kb(tr: Translator, order: Order, can_cancel: bool, keep: bool = False) -> InlineKeyboardMarkup:
-    """``keep``: the card is the booking's confirmation, so its navigation opens below it (:class:`BelowCb`)."""
+def running_late_open(tr: Translator, view: OrderView, now: datetime) -> bool:
+    """The tourist can say "I'm running late" now (the rule of the reminder's button: a confirmed order, on the
+    day of its session in the region's zone, before it ends)."""
+    local_start = tr.now_local(view.region.timezone, view.session.starts_at)
+    try:
+        require_running_late(view.order, view.session, view.event, local_start, now)
+    except InvalidTransition:
+        return False
+    return True
+
+
+def order_card_kb(
+    tr: Translator, order: Order, can_cancel: bool, keep: bool = False, late: bool = False
+) -> InlineKeyboardMarkup:
+    """``keep``: the card is the booking's confirmation, so its navigation opens below it (:class:`BelowCb`);
+    ``late``: "I'm running late" first (:func:`running_late_open`)."""
     _ = tr.gettext
     rows: list[list[InlineKeyboardButton]] = []
+    if late:
+        # the organisers' package imports this module (through the notifications' parts): no cycle at import
+        from handlers.organiser.callbacks import LateCb
+
+        rows.append([button("🏃 " + _("I'm running late"), LateCb(order=order.stored_id))])
     if can_cancel:
         rows.append([button("✖️ " + _("Cancel booking"), OrderCb(action=OrderAction.CANCEL, order=order.stored_id))])
     event: CallbackData = BelowCb(to=Below.EVENT, id=order.event_id) if keep else EventCb(event=order.event_id)
@@ -188,7 +208,8 @@ async def order_card(
     if view is None:
         raise NotFound(order=order_id)
     can_cancel = view.order.can_be_cancelled_by_tourist(view.session.starts_at, now)
-    return render_order_card(tr, view, now), order_card_kb(tr, view.order, can_cancel, keep)
+    late = running_late_open(tr, view, now)
+    return render_order_card(tr, view, now), order_card_kb(tr, view.order, can_cancel, keep, late)
 
 
 async def show_booked_card(

@@ -57,17 +57,28 @@ async def cmd_start_deep_link(
             await message.answer(text, reply_markup=markup)
             return
         await message.answer(tr.gettext("That event link is not valid any more. Here is the main menu."))
-    await message.answer(greeting(tr, user.first_name), reply_markup=main_menu_kb(tr))
+    text = await _with_organiser_commands(greeting(tr, user.first_name), uow, message.chat.id, tr)
+    await message.answer(text, reply_markup=main_menu_kb(tr))
+
+
+async def _with_organiser_commands(text: str, uow: UnitOfWork, chat_id: int, tr: Translator) -> str:
+    """In an organiser's own chat, the text and a line naming their commands (``handlers/organiser/commands.py``)."""
+    # the organisers' package imports this one (through the operators' access): imported here, no cycle at import
+    from handlers.organiser.commands import organiser_commands_line
+
+    line = await organiser_commands_line(uow, chat_id, tr)
+    return f"{text}\n\n{line}" if line else text
 
 
 @router.message(CommandStart())
-async def cmd_start(message: Message, state: FSMContext, tr: Translator, user: User) -> None:
+async def cmd_start(message: Message, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User) -> None:
     await state.clear()
-    await message.answer(greeting(tr, user.first_name), reply_markup=main_menu_kb(tr))
+    text = await _with_organiser_commands(greeting(tr, user.first_name), uow, message.chat.id, tr)
+    await message.answer(text, reply_markup=main_menu_kb(tr))
 
 
 @router.message(Command("help"))
-async def cmd_help(message: Message, state: FSMContext, tr: Translator) -> None:
+async def cmd_help(message: Message, state: FSMContext, uow: UnitOfWork, tr: Translator) -> None:
     await state.clear()
     _ = tr.gettext
     text = "\n".join(
@@ -81,6 +92,7 @@ async def cmd_help(message: Message, state: FSMContext, tr: Translator) -> None:
             _("/language — change the language"),
         ]
     )
+    text = await _with_organiser_commands(text, uow, message.chat.id, tr)
     await message.answer(text, reply_markup=main_menu_kb(tr))
 
 

@@ -98,7 +98,7 @@ async def test_a_yes_reply_confirms_and_the_tourist_is_told(
     assert any(t.startswith("✅") for t in organiser.texts())
     assert organiser.keyboard(request.result.message_id) == []  # the request's buttons are gone
     assert await sender.deliver_due() == 1
-    [_told] = sent_to(recorder, TOURIST)
+    [_told] = [r for r in recorder.calls("sendPhoto") if r.params["chat_id"] == TOURIST]  # with its check-in QR
     ru = dp["i18n"].translator("ru")
     assert (
         ru.gettext("Your booking <b>{code}</b> is confirmed!")

@@ -382,10 +382,10 @@ async def test_the_confirmation_opens_with_the_organisers_text_in_the_tourists_l
     request = next(r for r in sent_to(organiser.recorder, ORGANISER_CHAT_ID))
     styles = [b.get("style") for row in request.params["reply_markup"]["inline_keyboard"] for b in row]
     assert styles == ["success", "danger"]  # green to confirm, red to decline
-    english = sent_to(organiser.recorder, 5001)[-1].params["text"]
+    english = [r for r in organiser.recorder.calls("sendPhoto") if r.chat_id == 5001][-1].params["caption"]
     assert english.startswith("Great, Anna! See you at Pier 3. Order ")
     assert "🎒 A <b>warm</b> jacket." in english
-    russian = sent_to(organiser.recorder, 5002)[-1].params["text"]
+    russian = [r for r in organiser.recorder.calls("sendPhoto") if r.chat_id == 5002][-1].params["caption"]
     assert russian.startswith("✅ ")  # no text of the organiser's in Russian: the default wording, never empty
     assert "Great" not in russian and "🎒" not in russian
 

@@ -28,6 +28,7 @@ from domain.use_cases.organiser_sessions import (
     CancelReason,
     SessionTaken,
     add_session,
+    capacity_key,
     change_capacity,
     request_session_cancel,
     stop_sales,
@@ -107,6 +108,23 @@ async def test_a_new_session_is_checked(world) -> None:
     added = await add_session(uow, seeded.organiser_id, seeded.event_id, NOW + timedelta(days=9), 5, OWN, NOW)
     assert (added.session.capacity, added.session.seats_left, added.session.bookable(NOW)) == (5, 5, True)
     assert [e.action for e in uow.state.audit] == ["session.added"]
+
+
+async def test_session_changes_note_the_catalogs_capacity_for_the_import(world) -> None:
+    """The catalog import keeps the organiser's capacity while the file still says the noted one
+    (bot/catalog/changes.py); the first change's note stays, an added session's has no catalog value."""
+    uow, seeded = world
+    await book(uow, seeded, 3)
+    with pytest.raises(BelowHeld):  # a refused change notes nothing
+        await change_capacity(uow, seeded.organiser_id, seeded.session_id, 2, OWN, NOW)
+    assert uow.state.organiser_changes == {}
+    await change_capacity(uow, seeded.organiser_id, seeded.session_id, 12, OWN, NOW)
+    await stop_sales(uow, seeded.organiser_id, seeded.session_id, OWN, NOW)
+    added = await add_session(uow, seeded.organiser_id, seeded.event_id, NOW + timedelta(days=9), 5, OWN, NOW)
+    assert uow.state.organiser_changes == {
+        (seeded.organiser_id, capacity_key(seeded.session_id)): 20,
+        (seeded.organiser_id, capacity_key(added.session.id)): None,
+    }
 
 
 async def test_a_cancel_request_is_one_card_for_the_operators_and_changes_nothing(world) -> None:
