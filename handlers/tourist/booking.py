@@ -188,7 +188,9 @@ async def start_booking(
     if ctx is None:
         await answer_query(query, tr.gettext("This date is no longer available."), alert=True)
         return
-    if not ctx.view.session.bookable(clock.now()):
+    async with uow.read():  # the organiser's own cutoff (``/settings``), as place_order checks it at Confirm
+        cutoff = (await uow.organiser_settings.extras(ctx.view.event.organiser_id)).booking_cutoff
+    if not ctx.view.session.bookable(clock.now()) or ctx.view.session.starts_at - cutoff <= clock.now():
         await _refused(query, uow, tr, clock, ctx, SessionNotBookable(), present)
         return
     if ctx.view.session.seats_left == 0:

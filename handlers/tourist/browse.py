@@ -243,7 +243,8 @@ async def event_card(uow: UnitOfWork, event_id: int, tr: Translator, now: dateti
             inline_keyboard=[[button("🗺 " + _("Events"), MenuCb(action=MenuAction.EVENTS)), home_button(tr)]]
         )
         return _("This event is no longer available."), markup
-    sessions = [s for s in sessions if s.bookable(now)]
+    # bookable, and not inside the organiser's own cutoff (``/settings``): what Confirm would refuse is not offered
+    sessions = [s for s in sessions if s.bookable(now) and s.starts_at - extras.booking_cutoff > now]
     # the organiser's Book button (``/settings``): their label in the reader's language before the date, their colour
     label = extras.book_label(tr.language)
     style = None if extras.book_style is ButtonStyle.DEFAULT else extras.book_style.value

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbox import OutboxSender
 from bot.storage.organiser_tables import OrganiserChangeRow, OrganiserExtrasRow
-from bot.storage.tables import EventRow
+from bot.storage.tables import EventRow, OrderRow
 from bot.storage.uow import SqlUnitOfWork
 from domain.model.catalog import Confirmation
 from domain.model.organiser_settings import ButtonStyle, Setting, TextKind
@@ -29,6 +29,7 @@ from handlers.organiser.callbacks import (
     TextAction,
     TextCb,
 )
+from handlers.tourist.callbacks import BookAction, BookCb, EventCb
 from tests.fakes import FixedClock
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import ADMIN_ID, STRANGER_ID
@@ -205,6 +206,32 @@ async def test_the_booking_cutoff_is_the_organisers_own(
     row = await extras_row(sessions, seeded.organiser_id)
     assert row is not None
     assert row.booking_cutoff_s == 7200
+
+
+async def test_a_date_inside_the_organisers_cutoff_is_not_offered_and_its_book_is_refused(
+    chat: Chat, sessions: async_sessionmaker[AsyncSession], seeded: Seeded
+) -> None:
+    """The organiser closes booking 60 hours before the start: the cruise in 2 days is no longer on its card, the one
+    in 3 days is; an old Book button of the first is refused at once (not only at Confirm)."""
+    async with sessions() as db, db.begin():
+        db.add(
+            OrganiserExtrasRow(
+                organiser_id=seeded.organiser_id,
+                booking_cutoff_s=60 * 3600,
+                texts={},
+                book_text={},
+                book_style=ButtonStyle.DEFAULT.value,
+            )
+        )
+    await chat.send("/start")
+    await chat.press_data(EventCb(event=seeded.event_id).pack())
+    card = [b.callback_data for row in chat.last_message().reply_markup.inline_keyboard for b in row]
+    assert BookCb(action=BookAction.START, session=seeded.small_session_id).pack() in card
+    assert BookCb(action=BookAction.START, session=seeded.session_id).pack() not in card
+    await chat.press_data(BookCb(action=BookAction.START, session=seeded.session_id).pack())
+    assert [(a.text, a.show_alert) for a in chat.alerts()] == [("Sorry, this date can no longer be booked.", True)]
+    async with sessions() as db:
+        assert await db.scalar(select(func.count()).select_from(OrderRow)) == 0
 
 
 async def test_cancel_leaves_the_value_alone(
