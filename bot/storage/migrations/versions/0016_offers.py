@@ -1,0 +1,23 @@
+"""issue 15: offers, opt-out and discount codes
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-06 10:20:00
+
+RESERVED: filled in by the work on issue 15; until then it changes nothing.
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0016"
+down_revision: str | None = "0015"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
