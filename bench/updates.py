@@ -7,10 +7,11 @@ Prints figures, asserts nothing about time. Runs on SQLite (a migrated file in a
 
 **Production** is what ``tripdesk run`` builds (bot/runner.py): ``build_dispatcher`` with its default storage (the
 FSM in the database), the unit-of-work and user middlewares, ``Throttle()`` in front of the handlers, every router;
-its startup hook (``set_commands``) runs once. Every update takes the inbox path of bot/inbox.py: ``Inbox.accept``
-decodes it and commits it as pending, ``InboxWorker.handle`` claims it for its chat, feeds it to the dispatcher and
-marks it done (bot/inbox_worker.py). Only ``getUpdates`` is left out (the bench hands each update to ``accept`` as
-it is made, one at a time). The Bot has aiogram's retry middleware on its session, as ``build_bot`` gives it.
+its startup hook (``set_commands``) runs once. Every update takes the inbox path of bot/inbox.py as ``InboxPolling``
+gives it: ``InboxWorker.accept`` decodes it, commits it and claims it for its chat in one transaction, the chat's
+task feeds it to the dispatcher and marks it done (bot/inbox_worker.py). Only ``getUpdates`` is left out (the bench
+hands each update to ``accept`` as it is made, one at a time). The Bot has aiogram's retry middleware on its
+session, as ``build_bot`` gives it.
 
 **The throttle's clock** is the bench's: a counter that moves one second every time the throttle reads it (once per
 counted update). A simulated user then never exceeds ``BURST`` / ``PER_SECOND`` (each of their taps finds at least
@@ -241,8 +242,8 @@ class Production:
         self.statements += 1
 
     async def feed(self, raw: dict[str, Any]) -> None:
-        fresh = await self.inbox.accept([raw], self.bot)  # stored (committed) as pending
-        await self.worker.handle(fresh)  # claimed, handled, then marked done
+        fresh = await self.worker.accept([raw])  # stored and claimed in one transaction, as InboxPolling does
+        await self.worker.settled(fresh)  # handled, then marked done
 
     async def stop(self) -> None:
         await self.dp.emit_shutdown(bot=self.bot, **self.workflow)

@@ -28,14 +28,14 @@ handled and the bot carries on. A stored update that no longer decodes (after an
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot
 from aiogram.types import Chat, Update, User
 from pydantic import ValidationError
-from sqlalchemy import String, and_, delete, exists, func, literal_column, or_, select, text, update
+from sqlalchemy import String, Table, and_, bindparam, delete, exists, func, literal_column, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from bot.metrics import observe_update
@@ -54,6 +54,53 @@ RETRY_AFTER = (1, 2, 5, 10, 30)  # seconds before an update given back after a t
 MAX_RETRIES = 8  # then it is failed
 CHAT_LOCK = 0x7464_6368  # "tdch": the namespace of the per-chat advisory locks (PostgreSQL)
 _OPEN = ("pending", "handling")
+
+
+# The hot statements, built once on the table (Core: no ORM plugin per call) with their values as parameters, so that
+# SQLAlchemy finds each compiled form by its memoised cache key instead of rebuilding the statement per update.
+_INBOX: Table = InboxRow.__table__  # type: ignore[assignment]
+_BUSY = _INBOX.alias("busy")
+_CLAIM = (
+    update(_INBOX)
+    .where(
+        _INBOX.c.update_id
+        == select(func.min(_INBOX.c.update_id))
+        .where(_INBOX.c.chat_id == bindparam("chat"), _INBOX.c.status.in_(_OPEN))
+        .scalar_subquery(),
+        or_(_INBOX.c.claimed_until.is_(None), _INBOX.c.claimed_until <= bindparam("now")),
+        ~exists().where(
+            _BUSY.c.chat_id == bindparam("chat"), _BUSY.c.status == "handling", _BUSY.c.claimed_until > bindparam("now")
+        ),
+    )
+    .values(status="handling", claimed_by=bindparam("claimer"), claimed_until=bindparam("until"))
+    .returning(_INBOX.c.update_id, _INBOX.c.payload)
+)
+_MARK = (
+    update(_INBOX)
+    .where(_INBOX.c.update_id == bindparam("id"))
+    .values(
+        status=bindparam("outcome"),
+        attempts=_INBOX.c.attempts + 1,
+        done_at=bindparam("now"),
+        last_error=bindparam("error"),
+        claimed_until=None,
+    )
+)
+_MARK_CLAIMED = _MARK.where(  # only while it is the claimer's, or nobody's
+    _INBOX.c.status.in_(_OPEN), or_(_INBOX.c.claimed_by.is_(None), _INBOX.c.claimed_by == bindparam("claimer"))
+)
+_CHAT_LOCK = text("SELECT pg_advisory_xact_lock(:space, :key)")
+_STORE: dict[str, Any] = {}  # per dialect: INSERT ... ON CONFLICT DO NOTHING RETURNING update_id
+
+
+def _store_statement(dialect: str) -> Any:
+    if (statement := _STORE.get(dialect)) is None:
+        statement = _STORE[dialect] = (
+            dialect_insert(dialect, _INBOX)
+            .on_conflict_do_nothing(index_elements=[_INBOX.c.update_id])
+            .returning(_INBOX.c.update_id, sort_by_parameter_order=True)
+        )
+    return statement
 
 
 def chat_key(update: Update) -> int:
@@ -90,11 +137,21 @@ class Inbox:
 
     async def store(self, updates: list[Update]) -> list[Update]:
         """Keep the updates not seen before; returns those (a repeat delivery is dropped)."""
-        return await self._keep([(u.update_id, _payload(u), u) for u in updates])
+        items: list[tuple[int, dict[str, Any], Update | str]] = [(u.update_id, _payload(u), u) for u in updates]
+        return (await self._keep(items, None, 0, ()))[0]
 
     async def accept(self, raw: list[dict[str, Any]], bot: Bot) -> list[Update]:
         """Decode and keep raw updates (as Telegram sent them); returns the fresh ones that decoded. A poison update
         is kept as ``failed`` with its raw JSON and reported; one without an ``update_id`` cannot be kept at all."""
+        return (await self.take(raw, bot, 0))[0]
+
+    async def take(
+        self, raw: list[dict[str, Any]], bot: Bot, claim_chats: int, busy: Collection[int] = ()
+    ) -> tuple[list[Update], list[Update]]:
+        """:meth:`accept`, and in the same transaction up to ``claim_chats`` of the fresh updates' chats (not those in
+        ``busy``: in hand here already) claimed by this replica as :meth:`claim_next` claims them: one transaction
+        per batch instead of one more per chat. Returns the fresh updates and the claimed ones (each its chat's
+        oldest open update, which may have been stored before)."""
         kept: list[tuple[int, dict[str, Any], Update | str]] = []
         for item in raw:
             update_id = item.get("update_id") if isinstance(item, dict) else None
@@ -102,11 +159,17 @@ class Inbox:
                 log.error("an update without an update_id was dropped: %.300r", item)
                 continue
             kept.append((update_id, item, _decode(item, bot)))
-        return await self._keep(kept)
+        return await self._keep(kept, bot, claim_chats, busy)
 
-    async def _keep(self, items: list[tuple[int, dict[str, Any], Update | str]]) -> list[Update]:
+    async def _keep(
+        self,
+        items: list[tuple[int, dict[str, Any], Update | str]],
+        bot: Bot | None,
+        claim_chats: int,
+        busy: Collection[int],
+    ) -> tuple[list[Update], list[Update]]:
         if not items:
-            return []
+            return [], []
         now = self.clock.now()
         rows: dict[int, dict[str, Any]] = {}
         for update_id, payload, decoded in items:  # a batch that repeats an id keeps its first copy
@@ -125,12 +188,15 @@ class Inbox:
                 },
             )
         async with self._engine.begin() as db:  # one statement: a repeat delivery inserts nothing
-            statement = dialect_insert(db.dialect.name, InboxRow).values(list(rows.values()))
-            fresh = set(
-                await db.scalars(
-                    statement.on_conflict_do_nothing(index_elements=[InboxRow.update_id]).returning(InboxRow.update_id)
-                )
-            )
+            fresh = set(await db.scalars(_store_statement(db.dialect.name), list(rows.values())))
+            claimed: list[Update] = []
+            if bot is not None and claim_chats > 0:
+                known = {i: u for i, _, u in items if i in fresh and isinstance(u, Update)}
+                chats = dict.fromkeys(chat_key(u) for u in known.values())
+                wanted = [chat for chat in chats if chat not in busy][:claim_chats]
+                for chat in sorted(wanted, key=_lock_key):  # PostgreSQL's chat locks in one order: no deadlock
+                    update = await self._claim_in(db, chat, bot, known)
+                    claimed += [update] if update is not None else []
         kept: list[Update] = []
         for update_id, _, decoded in items:
             if update_id not in fresh:  # delivered again (or twice in the batch): acknowledged, dropped
@@ -141,7 +207,7 @@ class Inbox:
                 log.error("update %s cannot be decoded; stored as failed and skipped: %s", update_id, decoded)
             else:
                 kept.append(decoded)
-        return kept
+        return kept, claimed
 
     async def claim_next(self, chat_id: int, bot: Bot) -> Update | None:
         """The chat's oldest open update, now claimed by this replica; None when the chat has none ready or one of
@@ -149,36 +215,18 @@ class Inbox:
         async with self._engine.begin() as db:
             return await self._claim_in(db, chat_id, bot)
 
-    async def _claim_in(self, db: AsyncConnection, chat_id: int, bot: Bot) -> Update | None:
+    async def _claim_in(
+        self, db: AsyncConnection, chat_id: int, bot: Bot, known: dict[int, Update] | None = None
+    ) -> Update | None:
         if self.shared:  # claims of one chat take turns, so two replicas never both see it idle
-            await db.execute(
-                text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": CHAT_LOCK, "key": _lock_key(chat_id)}
-            )
+            await db.execute(_CHAT_LOCK, {"space": CHAT_LOCK, "key": _lock_key(chat_id)})
         while True:
             now = self.clock.now()
-            busy = InboxRow.__table__.alias("busy")
-            oldest = (
-                select(func.min(InboxRow.update_id))
-                .where(InboxRow.chat_id == chat_id, InboxRow.status.in_(_OPEN))
-                .scalar_subquery()
-            )
-            row = (
-                await db.execute(
-                    update(InboxRow)
-                    .where(
-                        InboxRow.update_id == oldest,
-                        or_(InboxRow.claimed_until.is_(None), InboxRow.claimed_until <= now),
-                        ~exists().where(
-                            busy.c.chat_id == chat_id, busy.c.status == "handling", busy.c.claimed_until > now
-                        ),
-                    )
-                    .values(status="handling", claimed_by=self.replica_id, claimed_until=now + CLAIM)
-                    .returning(InboxRow.update_id, InboxRow.payload)
-                )
-            ).first()
+            claim = {"chat": chat_id, "now": now, "claimer": self.replica_id, "until": now + CLAIM}
+            row = (await db.execute(_CLAIM, claim)).first()
             if row is None:
                 return None
-            decoded = _decode(row.payload, bot)
+            decoded = (known or {}).get(row.update_id) or _decode(row.payload, bot)  # known: decoded just now
             if isinstance(decoded, Update):
                 return decoded
             log.error("stored update %s cannot be decoded; marked failed and skipped: %s", row.update_id, decoded)
@@ -207,20 +255,11 @@ class Inbox:
     async def _mark(
         self, db: AsyncConnection, update_id: int, error: str | None, now: datetime, claimer: str | None = None
     ) -> bool:
-        statement = update(InboxRow).where(InboxRow.update_id == update_id)
-        if claimer is not None:
-            statement = statement.where(
-                InboxRow.status.in_(_OPEN), or_(InboxRow.claimed_by.is_(None), InboxRow.claimed_by == claimer)
-            )
-        result = await db.execute(
-            statement.values(
-                status="failed" if error else "done",
-                attempts=InboxRow.attempts + 1,
-                done_at=now,
-                last_error=error,
-                claimed_until=None,
-            )
-        )
+        values = {"id": update_id, "outcome": "failed" if error else "done", "now": now, "error": error}
+        if claimer is None:
+            result = await db.execute(_MARK, values)
+        else:
+            result = await db.execute(_MARK_CLAIMED, {**values, "claimer": claimer})
         return bool(result.rowcount)
 
     async def give_back(self, update_id: int, error: str) -> bool:

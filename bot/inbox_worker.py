@@ -63,6 +63,8 @@ class InboxWorker:
         self.sweep_s = sweep_s
         self._chains: dict[int, asyncio.Task[None]] = {}  # chat -> the task handling its updates
         self._poked: set[int] = set()  # chats that got an update while their task was finishing
+        self._handed: dict[int, Update] = {}  # an update claimed on arrival for a chat whose task was finishing
+        self._told: dict[int, int] = {}  # per chat in hand: the newest update this process stored for it
         self._slots = asyncio.Semaphore(IN_HAND)
         self._stopping = False
         self._sweeps = 0
@@ -70,54 +72,94 @@ class InboxWorker:
         self._idle = asyncio.Event()
         self._idle.set()
 
-    def received(self, updates: Iterable[Update]) -> None:
-        """Updates just stored: their chats get going (the claims decide who handles what)."""
-        for chat in dict.fromkeys(chat_key(u) for u in updates):
-            self._kick(chat)
+    async def accept(self, raw: list[dict[str, Any]]) -> list[Update]:
+        """Store raw updates (:meth:`Inbox.accept`) and get their chats going; returns the fresh ones. The first
+        update of each chat not in hand here is claimed in the same transaction as the store (while this replica has
+        room for more chats: ``IN_HAND``), which saves a transaction per update."""
+        room = 0 if self._stopping else IN_HAND - len(self._chains)
+        fresh, claimed = await self.inbox.take(raw, self.bot, room, set(self._chains))
+        self.received(fresh, claimed)
+        return fresh
+
+    def received(self, updates: Iterable[Update], claimed: Iterable[Update] = ()) -> None:
+        """Updates just stored: their chats get going (the claims decide who handles what); ``claimed``: those
+        already claimed here, each its chat's first."""
+        taken = {chat_key(u): u.update_id for u in claimed}
+        for update in (*updates, *claimed):
+            chat = chat_key(update)
+            self._told[chat] = max(self._told.get(chat, 0), update.update_id)
+        for update in claimed:
+            chat = chat_key(update)
+            if chat in self._chains or self._stopping:  # its task takes it before it ends (stopping: given back)
+                self._handed[chat] = update
+            else:
+                self._start(chat, update)
+        for update in updates:
+            if taken.get(chat_key(update)) != update.update_id:  # not the one claimed: its chat looks for it
+                self._kick(chat_key(update), backlog=False)
 
     async def handle(self, updates: Iterable[Update]) -> None:
         """Handle these stored updates now; returns when their chats have nothing more in hand (the benches and
         tests feed one update at a time this way)."""
         updates = list(updates)
         self.received(updates)
+        await self.settled(updates)
+
+    async def settled(self, updates: Iterable[Update]) -> None:
+        """Returns when the chats of these updates have nothing more in hand."""
         chains = [self._chains[chat] for chat in dict.fromkeys(map(chat_key, updates)) if chat in self._chains]
         await asyncio.gather(*chains)
 
-    def _kick(self, chat: int) -> None:
+    def _kick(self, chat: int, backlog: bool = True) -> None:
+        """The chat gets going; ``backlog``: it may have updates this process was not told of (see _run_chain)."""
         if self._stopping:
             return
         if chat in self._chains:
             self._poked.add(chat)
             return
-        self._idle.clear()
-        self._chains[chat] = asyncio.create_task(self._chain(chat), name=f"inbox-chat-{chat}")
+        self._start(chat, None, backlog)
 
-    async def _chain(self, chat: int) -> None:
+    def _start(self, chat: int, first: Update | None, backlog: bool = False) -> None:
+        self._idle.clear()
+        self._chains[chat] = asyncio.create_task(self._chain(chat, first, backlog), name=f"inbox-chat-{chat}")
+
+    async def _chain(self, chat: int, first: Update | None, backlog: bool) -> None:
         try:
             async with self._slots:  # a surge of chats waits here, not in the database pool's queue
-                await self._run_chain(chat)
+                await self._run_chain(chat, first, backlog)
         except (SQLAlchemyError, OSError) as error:  # the database went away: the sweep gives the claim back
             log.warning("chat %s: the inbox cannot be reached (%s); its updates wait", chat, _one_line(error))
         finally:
             del self._chains[chat]
             self._poked.discard(chat)
-            if not self._chains:
+            self._told.pop(chat, None)
+            handed = self._handed.pop(chat, None)
+            if handed is not None and not self._stopping:  # claimed for it while it ended
+                self._start(chat, handed)
+            elif not self._chains:
                 self._idle.set()
 
-    async def _run_chain(self, chat: int) -> None:
-        """The chat's updates one after the other while it has them (claimed here, or handed on by the mark)."""
-        next_update = await self.inbox.claim_next(chat, self.bot)
+    async def _run_chain(self, chat: int, first: Update | None, backlog: bool) -> None:
+        """The chat's updates one after the other while it has them (claimed here, or handed on by the mark).
+        ``backlog``: the sweep found the chat, which may have stored updates this process was not told of, so each
+        mark looks for the next while the last one found one."""
+        next_update = first if first is not None else await self.inbox.claim_next(chat, self.bot)
         while True:
             if next_update is None:
+                next_update = self._handed.pop(chat, None)
+                if next_update is not None:
+                    continue
                 if chat not in self._poked or self._stopping:
                     return
                 self._poked.discard(chat)
                 next_update = await self.inbox.claim_next(chat, self.bot)
                 continue
-            next_update = await self._handle(next_update, chat)
+            next_update = await self._handle(next_update, chat, backlog)
+            backlog = backlog and next_update is not None
 
-    async def _handle(self, update: Update, chat: int) -> Update | None:
-        """Handle one claimed update; returns the chat's next one, claimed in the same transaction as the mark."""
+    async def _handle(self, update: Update, chat: int, backlog: bool = True) -> Update | None:
+        """Handle one claimed update; returns the chat's next one, claimed in the same transaction as the mark
+        (on SQLite only when there may be one: see below)."""
         error = None
         claimer = self.inbox.replica_id  # as it claimed: the id changes when the replica reconnects
         scope = UpdateScope()
@@ -138,7 +180,13 @@ class InboxWorker:
             retried = await self.inbox.give_back(update.update_id, reason)
             log.warning("update %s %s: %s", update.update_id, "will be handled again" if retried else "failed", reason)
             return None  # the chat waits for it: the sweep takes it again after the pause
-        next_of = None if self._stopping else (chat, self.bot)
+        # the chat's next in the mark's transaction; on SQLite (one process: bot/inbox.py) only when this process
+        # stored a newer one for the chat or the sweep found it (``backlog``), which saves a statement per update
+        newer = self._told.get(chat, 0) > update.update_id or chat in self._poked
+        wanted = (self.inbox.shared or backlog or newer) and not self._stopping
+        if wanted:  # the claim sees every update stored before it; only a later one pokes the chat again
+            self._poked.discard(chat)
+        next_of = (chat, self.bot) if wanted else None
         for pause in (*FINISH_RETRY_S, None):  # answered already: mark it, or it is handled (and answered) again
             try:
                 return await self.inbox.finish(update.update_id, error, scope.writes.values(), next_of, claimer)
@@ -226,7 +274,12 @@ class InboxPolling:
                     break
                 stopping.cancel()
                 raw = poll.result()
-                fresh = await self.inbox.accept(raw, self.bot)  # committed before the next call acknowledges them
+                # committed before the next call acknowledges them; the worker's chats get going (and their first
+                # updates are claimed) in the same transaction
+                if self.worker is not None:
+                    await self.worker.accept(raw)
+                else:
+                    await self.inbox.accept(raw, self.bot)
             except TelegramUnauthorizedError:
                 raise  # the token was revoked: nothing to wait for (the runner says so in one line)
             except (TimeoutError, TelegramAPIError, ClientDecodeError, OSError, SQLAlchemyError) as error:
@@ -238,8 +291,6 @@ class InboxPolling:
                     await asyncio.wait_for(stop.wait(), delay)
                 continue
             failures = 0
-            if self.worker is not None:
-                self.worker.received(fresh)
             ids = [
                 item["update_id"] for item in raw if isinstance(item, dict) and isinstance(item.get("update_id"), int)
             ]

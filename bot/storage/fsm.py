@@ -3,7 +3,8 @@ replicas sharing the database share it. Redis is the alternative when configured
 
 Within an update handled by the inbox (bot/storage/update_scope.py) the state and data are read in one SELECT
 without a transaction, served from that read for the rest of the update, and a change is written once, with the
-inbox's mark, at its end; a change back to what was read writes nothing."""
+inbox's mark, at its end; a change back to what was read writes nothing. In a private chat that SELECT reads the user
+too (one statement for both: every update needs both, aiogram's FSM middleware first), for the user middleware."""
 
 from __future__ import annotations
 
@@ -19,15 +20,26 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
-from sqlalchemy import delete, select
+from sqlalchemy import BigInteger, String, Table, bindparam, delete, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from bot.storage.db import dialect_insert
 from bot.storage.reads import engine_of, read_engine
-from bot.storage.tables import FsmRow
-from bot.storage.update_scope import CURRENT
+from bot.storage.tables import FsmRow, UserRow
+from bot.storage.update_scope import CURRENT, remember_user
 
 Conversation = tuple[str | None, dict[str, Any]]
+
+_FSM: Table = FsmRow.__table__  # type: ignore[assignment]
+_USERS: Table = UserRow.__table__  # type: ignore[assignment]
+_ANCHOR = select(literal(1).label("one")).subquery("anchor")  # one row, whichever of the two exists
+_CONVERSATION_AND_USER = select(
+    _FSM.c.key.label("fsm_key"), _FSM.c.state.label("fsm_state"), _FSM.c.data.label("fsm_data"), *_USERS.c
+).select_from(
+    _ANCHOR.outerjoin(_FSM, _FSM.c.key == bindparam("name", type_=String)).outerjoin(
+        _USERS, _USERS.c.id == bindparam("user_id", type_=BigInteger)
+    )
+)
 
 
 class SqlStorage(BaseStorage):
@@ -55,14 +67,23 @@ class SqlStorage(BaseStorage):
             elif not new and empty:
                 await db.delete(row)
 
-    async def _read(self, name: str) -> Conversation:
+    async def _read(self, key: StorageKey) -> Conversation:
+        name = self._key(key)
         scope = CURRENT.get()
         if scope is not None and f"fsm:{name}" in scope.read:
             state, data = scope.read[f"fsm:{name}"]
             return state, dict(data)
+        found: Conversation = (None, {})
         async with self._reader.connect() as connection:
-            row = (await connection.execute(select(FsmRow.state, FsmRow.data).where(FsmRow.key == name))).first()
-        found: Conversation = (row[0], dict(row[1] or {})) if row else (None, {})
+            if scope is not None and key.chat_id == key.user_id:  # a private chat: its user, in the same statement
+                both = (await connection.execute(_CONVERSATION_AND_USER, {"name": name, "user_id": key.user_id})).one()
+                remember_user(key.user_id, both if both.id is not None else None)
+                if both.fsm_key is not None:
+                    found = (both.fsm_state, dict(both.fsm_data or {}))
+            else:
+                row = (await connection.execute(select(FsmRow.state, FsmRow.data).where(FsmRow.key == name))).first()
+                if row is not None:
+                    found = (row[0], dict(row[1] or {}))
         if scope is not None:
             scope.read[f"fsm:{name}"] = found
             scope.read[f"fsm-stored:{name}"] = found
@@ -74,7 +95,7 @@ class SqlStorage(BaseStorage):
             await self._write(key, **values)
             return
         name = self._key(key)
-        state, data = await self._read(name)
+        state, data = await self._read(key)
         changed: Conversation = (values.get("state", state), dict(values.get("data", data)))
         scope.read[f"fsm:{name}"] = changed
         if changed == scope.read[f"fsm-stored:{name}"]:
@@ -86,13 +107,13 @@ class SqlStorage(BaseStorage):
         await self._change(key, state=state.state if isinstance(state, State) else state)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        return (await self._read(self._key(key)))[0]
+        return (await self._read(key))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._change(key, data=dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        return (await self._read(self._key(key)))[1]
+        return (await self._read(key))[1]
 
     async def close(self) -> None:
         return None
@@ -103,7 +124,19 @@ async def _store(name: str, conversation: Conversation, db: AsyncConnection) -> 
     data."""
     state, data = conversation
     if state is None and not data:
-        await db.execute(delete(FsmRow).where(FsmRow.key == name))
+        await db.execute(_FORGET, {"name": name})
         return
-    statement = dialect_insert(db.dialect.name, FsmRow).values(key=name, state=state, data=data)
-    await db.execute(statement.on_conflict_do_update(index_elements=[FsmRow.key], set_={"state": state, "data": data}))
+    await db.execute(_upsert(db.dialect.name), {"key": name, "state": state, "data": data})
+
+
+_FORGET = delete(_FSM).where(_FSM.c.key == bindparam("name"))
+_UPSERTS: dict[str, Any] = {}  # per dialect, built once (see bot/storage/db.py's dialect_insert)
+
+
+def _upsert(dialect: str) -> Any:
+    if (statement := _UPSERTS.get(dialect)) is None:
+        insert = dialect_insert(dialect, _FSM)
+        statement = _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=[_FSM.c.key], set_={"state": insert.excluded.state, "data": insert.excluded.data}
+        )
+    return statement
