@@ -2,7 +2,7 @@
 
 Prints figures, asserts nothing about time, finishes by itself (a wall-clock cap bounds the run).
 
-    .venv/bin/python bench/surge.py [--tourists 10000] [--seats 500] [--postgres URL] [--room-rate 20]
+    .venv/bin/python bench/surge.py [--tourists 10000] [--seats 500] [--postgres URL] [--room-rate 26]
                                     [--prefill 0.5] [--never 0.05] [--window 60] [--pre-queue S] [--cap 1500]
 
 SQLite always runs (a migrated file in a temporary directory); with ``--postgres URL`` PostgreSQL runs after it (a
@@ -16,9 +16,10 @@ the sale is open when they press.
 **The bot** is what ``tripdesk run`` builds in polling mode (bot/runner.py): ``build_bot`` (aiohttp to the emulator,
 the retry middleware), ``build_dispatcher`` with the database FSM and ``build_throttle``'s throttle, its startup
 hook, ``InboxPolling`` storing each ``getUpdates`` batch with ``Inbox.accept`` and handing it to the
-``InboxWorker`` (its sweep running too), and the leader's duties: the real ``OutboxSender`` (``build_sender_bot``)
+``RoomAnsweringWorker`` (the ``InboxWorker`` that first answers the Book presses of hot dates: bot/room_answers.py;
+its sweep running too), and the leader's duties: the real ``OutboxSender`` (``build_sender_bot``)
 and ``build_scheduler`` with the deadline, desk and waiting-room jobs (``WaitingRoomJobs`` with
-``RoomSettings(desk_chat_id=..., messages_per_s=--room-rate)``; the runner uses the default 20).
+``RoomSettings(desk_chat_id=..., messages_per_s=--room-rate)``; the runner uses the default, 26).
 
 **Telegram** is the sandbox emulator (``sandbox.server.Emulator``) in this process, on its own event loop in a
 thread of its own (bench/outbox.py's ``EmulatorThread``), with Telegram's limits on (``sandbox/limits.py``: 30
@@ -79,8 +80,9 @@ from bench.outbox import EmulatorThread
 from bot.app import build_bot, build_dispatcher
 from bot.config import load_settings
 from bot.inbox import Inbox
-from bot.inbox_worker import InboxPolling, InboxWorker
+from bot.inbox_worker import InboxPolling
 from bot.outbox import OutboxSender
+from bot.room_answers import RoomAnsweringWorker, RoomAnswers
 from bot.sender_session import build_sender_bot
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
@@ -319,7 +321,8 @@ class RunningBot:
         self.throttle = build_throttle(settings.redis_url)
         self.dp = dp = build_dispatcher(settings, self.sessions, throttle=self.throttle)
         self.inbox = Inbox(self.sessions, dp["clock"])
-        self.worker = InboxWorker(dp, self.bot, self.inbox)
+        answers = RoomAnswers(self.bot, self.sessions, dp["i18n"], dp["clock"])
+        self.worker = RoomAnsweringWorker(dp, self.bot, self.inbox, answers)
         self.workflow = {**dp.workflow_data, "dispatcher": dp, "bots": [self.bot]}
         await dp.emit_startup(bot=self.bot, **self.workflow)
         self.sender = OutboxSender(
@@ -684,7 +687,7 @@ async def report(
         f"{one_tap} in one tap with a prepared booking); places {dict(statuses)}; gave up {dict(gave_up) or 0}"
     )
 
-    # the turn's message against the admission window (the window runs from the admission)
+    # the turn's message against the admission window (it runs from that message, at most TURN_DELIVERY after)
     delays = [
         turns[p.user_id] - aware(p.admitted_at).timestamp() for p in admitted if p.user_id in turns and p.admitted_at
     ]

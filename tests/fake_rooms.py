@@ -1,7 +1,8 @@
 """The in-memory :class:`domain.ports.WaitingRoomRepository` of :mod:`tests.fakes` (its state lives in
 ``FakeState.rooms`` / ``FakeState.places``). It keeps the SQL contracts: one place per user and session, a copy on
 every read, ranks ordering the line (then ids). The inbox it reads for :meth:`oldest_unhandled_update` is
-``unhandled``: update id -> when it was received, set by a test as the updates still in the bot's hands."""
+``unhandled``: update id -> when it was received, set by a test as the updates still in the bot's hands (``retried``:
+those of them given back after a failure)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from domain.errors import ConcurrentChange
-from domain.model.waiting_room import IN_LINE, Place, PlaceStatus, RoomStatus, WaitingRoom
+from domain.model.waiting_room import IN_LINE, LineMark, Place, PlaceStatus, RoomStatus, WaitingRoom
 
 if TYPE_CHECKING:
     from tests.fakes import FakeState
@@ -27,6 +28,7 @@ class FakeWaitingRoomRepository:
     def __init__(self, uow: _Opened) -> None:
         self._uow = uow
         self.unhandled: dict[int, datetime] = {}
+        self.retried: set[int] = set()  # of ``unhandled``, those given back after a failure
 
     @property
     def _rooms(self) -> dict[int, WaitingRoom]:
@@ -93,6 +95,13 @@ class FakeWaitingRoomRepository:
         if place_id in self._places:
             self._places[place_id].message_id = message_id
 
+    async def shorten_window(self, place_id: int, until: datetime) -> bool:
+        place = self._places.get(place_id)
+        if place is None or place.status is not PlaceStatus.ADMITTED or not (place.admit_until or until) > until:
+            return False
+        place.admit_until = until
+        return True
+
     async def set_summary_message(self, session_id: int, message_id: int) -> None:
         if session_id in self._rooms:
             self._rooms[session_id].summary_message_id = message_id
@@ -115,6 +124,15 @@ class FakeWaitingRoomRepository:
 
     async def line(self, session_id: int) -> Sequence[Place]:
         return copy.deepcopy(self._ranked(session_id, IN_LINE))
+
+    async def line_marks(self, session_id: int) -> Sequence[LineMark]:
+        return [
+            LineMark(p.stored_id, p.status, p.shown_status, p.shown_position, p.shown_at, p.message_id is not None)
+            for p in self._ranked(session_id, IN_LINE)
+        ]
+
+    async def places_by_ids(self, place_ids: Sequence[int]) -> Sequence[Place]:
+        return [copy.deepcopy(self._places[i]) for i in place_ids if i in self._places]
 
     async def ahead_of(self, place: Place) -> int:
         rank = place.rank
@@ -145,4 +163,6 @@ class FakeWaitingRoomRepository:
         return counts
 
     async def oldest_unhandled_update(self, since: datetime) -> int | None:
-        return min((u for u, received in self.unhandled.items() if received >= since), default=None)
+        return min(
+            (u for u, received in self.unhandled.items() if received >= since or u not in self.retried), default=None
+        )

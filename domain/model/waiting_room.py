@@ -28,8 +28,12 @@ RETENTION = timedelta(minutes=10)  # a place someone stepped out of is kept this
 RUSH_WINDOW = timedelta(minutes=1)  # automatic hotness: Book presses counted over this window...
 RUSH_MIN_PRESSES = 20  # ...become a queue once they outnumber the seats left, and are at least this many
 LATE_RANK_BASE = 1 << 40  # ranks of those who came after opening are above it (and above every drawn place)
-# admission waits for the presses still in the bot's hands (they may rank in front), but not for one stuck this long
+# admission waits for the presses still in the bot's hands (they may rank in front), however long the backlog, but
+# not for one that failed and waits for a retry this long after it was received (stuck)
 PRESSES_IN_HAND = timedelta(minutes=1)
+# the admission window runs from the moment the turn's message goes out (:meth:`Place.turn_told`); a message that
+# has not gone out this long after the admission no longer holds the turn: the window then runs from here
+TURN_DELIVERY = timedelta(minutes=2)
 
 
 class RoomStatus(enum.StrEnum):
@@ -177,8 +181,24 @@ class Place:
         self.admitted_at = self.admit_until = self.left_at = None
 
     def admit(self, now: datetime, window: timedelta) -> None:
+        """Their turn. The ``window`` to book starts when the turn's message goes out (:meth:`turn_told`), so a
+        message that waits for Telegram's limits costs them nothing; until then ``admit_until`` is the latest it may
+        end (:data:`TURN_DELIVERY` + ``window``): a message that never goes out does not hold the turn for ever."""
         self._require(PlaceStatus.WAITING)
-        self.status, self.admitted_at, self.admit_until = PlaceStatus.ADMITTED, now, now + window
+        self.status, self.admitted_at = PlaceStatus.ADMITTED, now
+        self.admit_until = now + TURN_DELIVERY + window
+
+    def turn_told(self, sent_at: datetime, window: timedelta) -> datetime | None:
+        """The turn's message went out at ``sent_at``: the window runs ``window`` from then (never past the bound
+        set at admission, and a later redraw of the message does not extend it). The new end, or None when nothing
+        changes (not admitted, or the window runs already)."""
+        if self.status is not PlaceStatus.ADMITTED or self.admit_until is None:
+            return None
+        until = min(self.admit_until, sent_at + window)
+        if until >= self.admit_until:
+            return None
+        self.admit_until = until
+        return until
 
     def book(self) -> None:
         self._require(PlaceStatus.ADMITTED, PlaceStatus.PASSED)  # booked in the last moment of the window: kept
@@ -198,6 +218,19 @@ class Place:
         """Its message is being redrawn (a new version) to show the status and ``position`` as they are now."""
         self.shown_status, self.shown_position, self.shown_at = self.status, position, now
         self.version += 1
+
+
+@dataclass(frozen=True, slots=True)
+class LineMark:
+    """What the room's job reads of each place in line to decide whose message is due (a few columns, not the whole
+    place: a line of 10,000 is read every pass)."""
+
+    place_id: int
+    status: PlaceStatus
+    shown_status: PlaceStatus | None
+    shown_position: int | None
+    shown_at: datetime | None
+    has_message: bool
 
 
 def draw_order(place_ids: Sequence[int], seed: int) -> list[int]:

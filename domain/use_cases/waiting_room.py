@@ -47,7 +47,7 @@ class RoomSettings:
     ``far_every``. The operators' card is edited at most every ``summary_every`` (a group takes 20 a minute)."""
 
     desk_chat_id: int | None = None
-    messages_per_s: float = 20.0
+    messages_per_s: float = 26.0
     near_front: int = 20
     near_every: timedelta = timedelta(seconds=5)
     far_move: float = 0.1
@@ -407,27 +407,27 @@ async def _move_positions(
     noticeably; never one whose position is what it shows. How many."""
     if budget <= 0:
         return 0
-    line = await uow.rooms.line(room.session_id)
-    rate = admission_rate(_admitted_total(await uow.rooms.counts(room.session_id)), room.opened_at, now)
-    chosen: list[Place] = []
-    for index, place in enumerate(line):
-        if len(chosen) >= budget:
+    due: dict[int, int] = {}  # place id -> its position now
+    for position, mark in enumerate(await uow.rooms.line_marks(room.session_id), start=1):
+        if len(due) >= budget:
             break
-        position = index + 1
-        if place.message_id is None or place.shown_position == position or place.shown_status is not place.status:
+        if not mark.has_message or mark.shown_position == position or mark.shown_status is not mark.status:
             continue
-        since = now - place.shown_at if place.shown_at is not None else settings.far_every
-        shown = place.shown_position
+        since = now - mark.shown_at if mark.shown_at is not None else settings.far_every
+        shown = mark.shown_position
         if shown is None:  # never shown a position (drawn from the pre-queue): as soon as the budget allows
-            due = True
+            is_due = True
         elif position <= settings.near_front:
-            due = since >= settings.near_every
+            is_due = since >= settings.near_every
         else:
             moved = shown - position >= max(settings.far_min, int(shown * settings.far_move))
-            due = moved and since >= settings.far_every
-        if due:
-            await _tell(uow, room, place, now, position, estimated_wait(position - 1, rate))
-            chosen.append(place)
+            is_due = moved and since >= settings.far_every
+        if is_due:
+            due[mark.place_id] = position
+    rate = admission_rate(_admitted_total(await uow.rooms.counts(room.session_id)), room.opened_at, now)
+    chosen = sorted(await uow.rooms.places_by_ids(list(due)), key=lambda place: due[place.stored_id])  # front first
+    for place in chosen:
+        await _tell(uow, room, place, now, due[place.stored_id], estimated_wait(due[place.stored_id] - 1, rate))
     await uow.rooms.save_places(chosen)
     return len(chosen)
 

@@ -2,7 +2,7 @@
 when their turn comes, so that it rings), and the operators' one summary card per on-sale, edited in place.
 
 A row carries what its version must show (the job computed it), so it never repeats what the message says; a row
-that a newer version of the same place (or card) superseded is closed unsent.
+that a newer version of the same place (or card) superseded is closed unsent, as ``superseded`` (not a dead letter).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from domain.model.catalog import localized
 from domain.model.messages import OutboxKind
 from domain.model.waiting_room import PlaceStatus, RoomStatus
-from handlers.notifications import RenderContext, Rendered, renders
+from domain.use_cases.room_turns import shown_turn_end, turn_told
+from handlers.notifications import RenderContext, Rendered, Superseded, renders
 from handlers.read_models import read_session
 from handlers.tourist.room_screens import PlaceView, other_sessions, room_kb, room_text
 
@@ -40,10 +41,15 @@ async def room_place(rc: RenderContext) -> Rendered | None:
         view = await read_session(rc.uow, place.session_id) if place is not None else None
         user = await rc.uow.users.get(place.user_id) if place is not None else None
         others = await other_sessions(rc.uow, view, now) if view is not None and status is PlaceStatus.SOLD_OUT else ()
-    if place is None or room is None or view is None or version < place.version:
-        return None  # gone, or a newer version of this message has its own row
+    if place is not None and version < place.version:
+        raise Superseded  # a newer version of this message has its own row
+    if place is None or room is None or view is None:
+        return None  # gone
     tr = rc.i18n.translator(user.language if user is not None else None)
     position, wait = rc.payload.get("position"), rc.payload.get("wait_minutes")
+    until = _moment(rc.payload.get("admit_until"))
+    if status is PlaceStatus.ADMITTED:  # the window runs from this message (domain/use_cases/room_turns.py)
+        until = shown_turn_end(until, place.admit_until, now, room.admission_window)
     pv = PlaceView(
         place_id=place_id,
         status=status,
@@ -51,7 +57,7 @@ async def room_place(rc: RenderContext) -> Rendered | None:
         wait_minutes=wait if isinstance(wait, int) else None,
         opens_at=room.opens_at,
         window=room.admission_window,
-        admit_until=_moment(rc.payload.get("admit_until")),
+        admit_until=until,
         left_at=place.left_at,
         view=view,
         others=tuple(others),
@@ -63,6 +69,8 @@ async def room_place(rc: RenderContext) -> Rendered | None:
             async with rc.uow:
                 await rc.uow.rooms.set_place_message(place_id, message_id)
                 await rc.uow.commit()
+        if status is PlaceStatus.ADMITTED:  # they know it is their turn: the window runs from now (drawn at ``now``)
+            await turn_told(rc.uow, place_id, now)
 
     return Rendered(
         room_text(pv, tr),
@@ -78,7 +86,9 @@ async def room_summary(rc: RenderContext) -> Rendered | None:
     async with rc.uow.read():
         room = await rc.uow.rooms.room(session_id)
         view = await read_session(rc.uow, session_id)
-    if room is None or view is None or version < room.summary_version:
+    if room is not None and version < room.summary_version:
+        raise Superseded  # a newer card has its own row
+    if room is None or view is None:
         return None
     tr = rc.i18n.translator(None)
     _ = tr.gettext

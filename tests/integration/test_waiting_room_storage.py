@@ -161,20 +161,27 @@ async def test_an_on_sale_through_the_room_never_oversells(world: tuple[async_se
 async def test_admission_waits_for_the_updates_the_inbox_has_not_finished(
     world: tuple[async_sessionmaker, int],
 ) -> None:
-    """The port's answer from the inbox: the oldest update received since the bound that is waiting for a handler
-    or in one; handled or failed ones, and those received before the bound (stuck), do not count."""
+    """The port's answer from the inbox: the oldest update that is waiting for a handler or in one; handled or
+    failed ones, and those received before the bound and given back after a failure (stuck), do not count; one never
+    tried is a backlog and counts however old."""
     sessions, _target = world
     received = NOW + timedelta(minutes=30)
+    old = received - PRESSES_IN_HAND - timedelta(seconds=1)
     async with sessions() as db, db.begin():
-        for update_id, status, at in (
-            (7, "pending", received - PRESSES_IN_HAND - timedelta(seconds=1)),  # stuck: not waited for
-            (8, "done", received),
-            (9, "failed", received),
-            (10, "handling", received),
-            (11, "pending", received),
+        for update_id, status, at, attempts in (
+            (6, "pending", old, 1),  # stuck: failed, waits for a retry: not waited for
+            (7, "pending", old, 0),  # a backlog (a burst): waited for
+            (8, "done", received, 1),
+            (9, "failed", received, 1),
+            (10, "handling", received, 0),
+            (11, "pending", received, 0),
         ):
-            db.add(InboxRow(update_id=update_id, payload={}, received_at=at, status=status))
+            db.add(InboxRow(update_id=update_id, payload={}, received_at=at, status=status, attempts=attempts))
     since = received - PRESSES_IN_HAND
+    async with uow(sessions) as work:
+        assert await work.rooms.oldest_unhandled_update(since) == 7
+    async with sessions() as db, db.begin():
+        await db.execute(update(InboxRow).where(InboxRow.update_id == 7).values(status="done"))
     async with uow(sessions) as work:
         assert await work.rooms.oldest_unhandled_update(since) == 10
     async with sessions() as db, db.begin():
@@ -197,3 +204,32 @@ async def test_places_of_the_same_rank_are_in_the_order_of_their_ids(world: tupl
         line = await work.rooms.line(target)
         assert [p.id for p in line] == sorted(ids)
         assert [await work.rooms.ahead_of(p) for p in line] == [0, 1, 2]
+
+
+async def test_the_line_is_read_as_marks_and_a_window_only_ever_shortens(world: tuple[async_sessionmaker, int]) -> None:
+    sessions, target = world
+    opened = NOW + timedelta(minutes=11)
+    for update_id, user in enumerate(range(FIRST_USER, FIRST_USER + 5), start=1):  # pressed after the opening
+        await wr.press_book(uow(sessions), target, user, update_id, opened)
+    line = await rows(sessions)
+    async with uow(sessions) as u:
+        marks = await u.rooms.line_marks(target)
+        places = await u.rooms.places_by_ids([line[3].id, line[1].id, 10**9])
+    assert [m.place_id for m in marks] == [p.id for p in line]  # the line's order, by rank
+    assert [m.shown_position for m in marks] == [1, 2, 3, 4, 5]  # what each first message (queued) shows
+    assert {(m.status.value, m.shown_status.value if m.shown_status else None, m.has_message) for m in marks} == {
+        ("waiting", "waiting", False)  # not sent yet: no message id
+    }
+    assert sorted(p.id for p in places) == sorted([line[1].id, line[3].id])  # an unknown id is left out
+
+    await wr.run_room(uow(sessions), opened + timedelta(seconds=1), 100, SETTINGS, lambda: 1)  # 5 admitted
+    first = (await rows(sessions))[0]
+    assert first.status == "admitted" and first.admit_until is not None
+    bound = first.admit_until.replace(tzinfo=UTC) if first.admit_until.tzinfo is None else first.admit_until
+    async with uow(sessions) as u:
+        assert await u.rooms.shorten_window(first.id, bound - timedelta(minutes=1))
+        assert not await u.rooms.shorten_window(first.id, bound)  # never extended
+        await u.commit()
+    assert (await rows(sessions))[0].admit_until.replace(tzinfo=None) == (bound - timedelta(minutes=1)).replace(
+        tzinfo=None
+    )

@@ -17,6 +17,7 @@ from domain.model.waiting_room import (
     PRESSES_IN_HAND,
     RETENTION,
     RUSH_MIN_PRESSES,
+    TURN_DELIVERY,
     PlaceStatus,
     RoomStatus,
     draw_order,
@@ -25,6 +26,7 @@ from domain.model.waiting_room import (
 )
 from domain.use_cases import waiting_room as wr
 from domain.use_cases.booking import PlaceOrder, place_order
+from domain.use_cases.room_turns import turn_told
 from tests.fake_rooms import FakeWaitingRoomRepository
 from tests.fakes import FakeUnitOfWork, add_user, fake_world
 from tests.seed import Seeded
@@ -206,7 +208,8 @@ async def test_an_admitted_tourist_books_and_the_window_end_passes_the_turn_on(w
     await place_order(uow, PlaceOrder(1, seeded.small_session_id, {"adult": 1}, ANSWERS), NOW)
     assert places(uow)[1].status is PlaceStatus.BOOKED
 
-    later = NOW + timedelta(minutes=5, seconds=2)  # the default window is 5 minutes
+    await turn_told(uow, places(uow)[2].stored_id, NOW + timedelta(seconds=1))  # their turn's message went out
+    later = NOW + timedelta(minutes=5, seconds=2)  # the default window is 5 minutes, from that message
     done = await run(uow, later)
     assert done is not None and done.passed == [2] and done.admitted == [3]  # one seat left: one admitted
     passed = [m for m in room_messages(uow) if m["status"] == "passed"]
@@ -218,7 +221,9 @@ async def test_the_window_comes_from_the_catalog(world) -> None:
     make_hot(uow, seeded.small_session_id, opens_at=None, admission_window=timedelta(minutes=2))
     await press(uow, seeded.small_session_id, 1, NOW)
     await run(uow, NOW)
-    assert places(uow)[1].admit_until == NOW + timedelta(minutes=2)
+    assert places(uow)[1].admit_until == NOW + TURN_DELIVERY + timedelta(minutes=2)  # until the message goes out
+    await turn_told(uow, places(uow)[1].stored_id, NOW + timedelta(seconds=3))
+    assert places(uow)[1].admit_until == NOW + timedelta(minutes=2, seconds=3)
 
 
 async def test_nothing_is_oversold_the_booking_takes_the_seats(world) -> None:
@@ -436,7 +441,8 @@ async def test_admission_waits_for_the_presses_the_bot_is_still_handling(world) 
     await show_all(uow, seeded.session_id, NOW)
     inbox = cast(FakeWaitingRoomRepository, uow.rooms).unhandled
     inbox[13] = NOW  # tourist 3's press: received before tourist 4's, its handler not done yet
-    inbox[9] = NOW - PRESSES_IN_HAND - timedelta(seconds=1)  # stuck for longer: not waited for
+    inbox[9] = NOW - PRESSES_IN_HAND - timedelta(seconds=1)  # failed and retried for longer: stuck, not waited for
+    cast(FakeWaitingRoomRepository, uow.rooms).retried.add(9)
     done = await run(uow, NOW + timedelta(seconds=1))
     assert done is not None and done.admitted == [1, 2]
     await wr.press_book(uow, seeded.session_id, 3, 13, NOW + timedelta(seconds=1))

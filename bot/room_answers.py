@@ -1,0 +1,191 @@
+"""Book presses on a hot on-sale are answered as they arrive (issue 13), not when their update's turn comes.
+
+When thousands press Book within a second, their updates wait in the inbox to be handled a dozen chats at a time
+(bot/inbox_worker.py), each with its transactions: the last press of a burst of 1,000 was answered ~25 s after it
+was made (bench/surge.py), and Telegram shows a spinner on the button meanwhile. What the press needs at once is
+only its callback answer, and that costs no message: :class:`RoomAnswers` answers a Book press on a session with a
+queue (its room lines people up or draws a pre-queue, or the catalog made it hot) the moment the update is stored,
+with a toast in the tourist's language; the update is handled later as usual (the place is taken in arrival order,
+its message follows through the outbox). Telegram takes one answer per query, so the handler's own answer to such a
+query is not sent: :class:`RoomAnswers` is also a request middleware of the bot's session that drops it (and
+returns True as Telegram would). A query handled by another replica than the one that received it (webhooks are
+spread) has its second answer refused by Telegram, which :func:`handlers.tourist.messaging.answer_query` ignores.
+
+Which sessions have a queue is read with one query, at most every :data:`REFRESH_S`, in the background: the decision
+is made at once from the last list (before the first read, and for a date that became hot within the last second,
+the press is answered by its handler, as before). Nothing here decides anything about a place or a seat.
+:class:`RoomAnsweringWorker` is the :class:`~bot.inbox_worker.InboxWorker` that does this for what it receives
+(polling and webhook alike): ``bot/runner.py`` builds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Coroutine, Iterable
+from contextvars import ContextVar
+from typing import Any, cast
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import TelegramAPIError
+from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import Update
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.i18n import I18n
+from bot.inbox import Inbox
+from bot.inbox_worker import SWEEP_S, InboxWorker, UpdateFeeder
+from bot.storage.room_tables import WaitingRoomRow
+from bot.storage.tables import SessionRow
+from domain.model.waiting_room import RoomStatus
+from domain.ports import Clock
+from handlers.tourist.callbacks import BookAction, BookCb
+from handlers.ui import N_
+
+log = logging.getLogger(__name__)
+
+REFRESH_S = 1.0  # how old the list of sessions with a queue may be
+IN_FLIGHT = 32  # answers in flight at once (each is one short request)
+REMEMBERED = 20_000  # queries answered here that are remembered (a burst's; a handler gets to them within minutes)
+_OWN: ContextVar[bool] = ContextVar("room_answer_on_receipt", default=False)
+_QUEUES = (RoomStatus.PRE_QUEUE.value, RoomStatus.OPEN.value)
+_PREFIX = BookCb.__prefix__ + BookCb.__separator__
+# one toast, true for everyone who presses Book on a hot date: a new place, a place they have, or their turn
+TOAST = N_("⏳ Many people are booking this date: you are in its queue. Your place is shown in the queue's message.")
+
+
+def book_press(update: Update) -> tuple[int, str, str | None] | None:
+    """(session id, query id, the tourist's language) of a Book press on a date; None for anything else."""
+    query = update.callback_query
+    if query is None or not query.data or not query.data.startswith(_PREFIX):
+        return None
+    try:
+        data = BookCb.unpack(query.data)
+    except (TypeError, ValueError):  # forged or stale: its handler answers it
+        return None
+    if data.action is not BookAction.START:
+        return None
+    return data.session, query.id, query.from_user.language_code
+
+
+class RoomAnswers(BaseRequestMiddleware):
+    """Answers the Book presses of dates with a queue as soon as they are received, and keeps the handlers from
+    answering them a second time (see the module's docstring)."""
+
+    def __init__(self, bot: Bot, sessions: async_sessionmaker[AsyncSession], i18n: I18n, clock: Clock) -> None:
+        self.bot, self.sessions, self.i18n, self.clock = bot, sessions, i18n, clock
+        self._queues: frozenset[int] = frozenset()
+        self._read_at = float("-inf")
+        self._reading: asyncio.Task[None] | None = None
+        self._slots = asyncio.Semaphore(IN_FLIGHT)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._answered: OrderedDict[str, None] = OrderedDict()  # the queries answered here, the newest last
+        bot.session.middleware(self)
+
+    def received(self, updates: Iterable[Update]) -> None:
+        """Answer the Book presses among ``updates`` whose date has a queue (decided now, from the last list)."""
+        queues = self.queues()
+        for session_id, query_id, language in filter(None, map(book_press, updates)):
+            if session_id in queues and query_id not in self._answered:
+                self._answered[query_id] = None  # from now on the handler's answer is not sent
+                while len(self._answered) > REMEMBERED:
+                    self._answered.popitem(last=False)
+                self._spawn(self._answer_one(query_id, language))
+
+    def answered(self, query_id: str) -> bool:
+        return query_id in self._answered
+
+    async def _answer_one(self, query_id: str, language: str | None) -> None:
+        text = self.i18n.translator(self.i18n.best(language)).gettext(TOAST)
+        token = _OWN.set(True)
+        try:
+            async with self._slots:
+                await self.bot.answer_callback_query(query_id, text=text[:200])
+        except (TelegramAPIError, OSError, TimeoutError) as error:  # rare: the tourist's message follows anyway
+            log.info("a Book press could not be answered on receipt: %s", error)
+        finally:
+            _OWN.reset(token)
+
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
+    ) -> Response[TelegramType]:
+        """A handler's answer to a query answered here is not sent (Telegram would refuse a second one)."""
+        if isinstance(method, AnswerCallbackQuery) and not _OWN.get() and method.callback_query_id in self._answered:
+            return Response[TelegramType](ok=True, result=cast(TelegramType, True))
+        return await make_request(bot, method)
+
+    def queues(self) -> frozenset[int]:
+        """The sessions whose Book presses go into a queue as last read; a read starts when that is older than
+        :data:`REFRESH_S` (a press never waits for the database here)."""
+        if time.monotonic() - self._read_at >= REFRESH_S and (self._reading is None or self._reading.done()):
+            self._read_at = time.monotonic()
+            self._reading = asyncio.create_task(self._read())
+        return self._queues
+
+    async def refreshed(self) -> frozenset[int]:
+        """The list after a read made now (or the one under way)."""
+        self._read_at = float("-inf")
+        self.queues()
+        if self._reading is not None:
+            await asyncio.shield(self._reading)
+        return self._queues
+
+    async def _read(self) -> None:
+        try:
+            async with self.sessions() as db:
+                rooms = await db.scalars(select(WaitingRoomRow.session_id).where(WaitingRoomRow.status.in_(_QUEUES)))
+                hot = await db.scalars(
+                    select(SessionRow.id).where(
+                        SessionRow.hot.is_(True),
+                        SessionRow.status == "scheduled",
+                        SessionRow.seats_left > 0,
+                        SessionRow.starts_at > self.clock.now(),
+                    )
+                )
+                self._queues = frozenset([*rooms, *hot])
+        except (SQLAlchemyError, OSError) as error:  # the handlers answer meanwhile
+            log.warning("the sessions with a queue cannot be read: %s", error)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def idle(self) -> None:
+        """Returns once every answer started has been made (or given up)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class RoomAnsweringWorker(InboxWorker):
+    """The inbox worker that first answers the Book presses of hot dates it receives (:class:`RoomAnswers`)."""
+
+    def __init__(
+        self, dp: UpdateFeeder, bot: Bot, inbox: Inbox, answers: RoomAnswers, sweep_s: float = SWEEP_S
+    ) -> None:
+        super().__init__(dp, bot, inbox, sweep_s)
+        self.answers = answers
+
+    def received(self, updates: Iterable[Update], claimed: Iterable[Update] = ()) -> None:
+        updates = list(updates)
+        self.answers.received(updates)
+        super().received(updates, claimed)
+
+    async def sweep(self) -> None:
+        self.answers.queues()  # kept fresh, so that the first presses of a burst find their date in it
+        await super().sweep()
+
+    async def stop(self, timeout: float) -> None:
+        await super().stop(timeout)
+        await self.answers.stop()
