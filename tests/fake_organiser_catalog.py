@@ -1,6 +1,6 @@
 """The in-memory ``OrganiserCatalogRepository`` (issue 14) over :class:`tests.fakes.FakeState`: the organiser's
 sessions and booking questions, with the SQL implementation's contracts (a new session is refused at a taken start,
-capacity never goes below the seats held, stopping sales leaves no seat on sale)."""
+capacity never goes below the seats held, stopped sales are a flag the seat-taking refuses)."""
 
 from __future__ import annotations
 
@@ -70,11 +70,11 @@ class FakeOrganiserCatalogRepository:
         self._state.sessions[session_id] = changed
         return changed
 
-    async def stop_sales(self, session_id: int) -> EventSession | None:
+    async def set_sales_stopped(self, session_id: int, stopped: bool) -> EventSession | None:
         s = self._state.sessions.get(session_id)
-        if s is None or s.status is not SessionStatus.SCHEDULED:
+        if s is None or s.status is not SessionStatus.SCHEDULED or s.sales_stopped is stopped:
             return None
-        changed = dataclasses.replace(s, capacity=s.capacity - s.seats_left, seats_left=0)
+        changed = dataclasses.replace(s, sales_stopped=stopped)
         self._state.sessions[session_id] = changed
         return changed
 

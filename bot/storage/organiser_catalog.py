@@ -118,12 +118,16 @@ class SqlOrganiserCatalogRepository:
         )
         return await self._session(session_id) if changed == 1 else None
 
-    async def stop_sales(self, session_id: int) -> EventSession | None:
+    async def set_sales_stopped(self, session_id: int, stopped: bool) -> EventSession | None:
         changed = await changed_rows(
             self._db,
             update(_SESSIONS)
-            .where(_SESSIONS.c.id == session_id, _SESSIONS.c.status == _SCHEDULED)
-            .values(capacity=_SESSIONS.c.capacity - _SESSIONS.c.seats_left, seats_left=0),
+            .where(
+                _SESSIONS.c.id == session_id,
+                _SESSIONS.c.status == _SCHEDULED,
+                _SESSIONS.c.sales_stopped.is_(not stopped),
+            )
+            .values(sales_stopped=stopped),
         )
         return await self._session(session_id) if changed == 1 else None
 

@@ -15,6 +15,7 @@ _RESERVE = (
     .where(
         SessionRow.id == bindparam("session_id"),
         SessionRow.status == SessionStatus.SCHEDULED.value,
+        SessionRow.sales_stopped.is_(False),  # the organiser stopped its sales (``/sessions``): no seat is taken
         SessionRow.seats_left >= bindparam("seats"),
     )
     .values(seats_left=SessionRow.seats_left - bindparam("seats"))

@@ -1,5 +1,5 @@
-"""An organiser runs their sessions from the chat (issue 14): add one, change its capacity, stop its sales, ask the
-operators to cancel it.
+"""An organiser runs their sessions from the chat (issue 14): add one, change its capacity, stop (and resume) its
+sales, ask the operators to cancel it.
 
 Each is one transaction with its audit entry. Seats are changed by one conditional UPDATE each
 (``OrganiserCatalogRepository``), so a booking at the same moment is either counted or sees the new seats: nothing
@@ -106,9 +106,9 @@ def _changeable(found: OrganiserSession, now: datetime) -> None:
 
 
 def capacity_key(session_id: int) -> str:
-    """The key of an organiser's change of a session's capacity (``/sessions``: change the capacity, stop the sales;
-    an added session) among the changes the catalog import keeps until the file changes that value
-    (``bot/catalog/changes.py``)."""
+    """The key of an organiser's change of a session's capacity (``/sessions``: change the capacity; an added
+    session) among the changes the catalog import keeps until the file changes that value (``bot/catalog/changes.py``).
+    Stopped sales are a flag of their own that the file does not carry: the import never resumes them."""
     return f"capacity:{session_id}"
 
 
@@ -170,19 +170,37 @@ async def change_capacity(
 async def stop_sales(
     uow: UnitOfWork, organiser_id: int, session_id: int, actor: OrganiserActor, now: datetime
 ) -> OrganiserSession:
-    """No seat left on sale: the capacity becomes the seats orders hold (the orders stay as they are)."""
+    """No seat of the session is sold from now on, however many are free or freed later by a cancellation (its
+    ``sales_stopped`` flag, which the seat-taking UPDATE checks; the orders stay as they are, the waitlist is offered
+    nothing) until :func:`resume_sales`. Stopping a stopped session changes nothing."""
+    return await _set_sales(uow, organiser_id, session_id, True, actor, now)
+
+
+async def resume_sales(
+    uow: UnitOfWork, organiser_id: int, session_id: int, actor: OrganiserActor, now: datetime
+) -> OrganiserSession:
+    """The free seats are on sale again (and offered to the waitlist by its next pass)."""
+    return await _set_sales(uow, organiser_id, session_id, False, actor, now)
+
+
+async def _set_sales(
+    uow: UnitOfWork, organiser_id: int, session_id: int, stopped: bool, actor: OrganiserActor, now: datetime
+) -> OrganiserSession:
     async with uow:
         found = await organiser_session(uow, organiser_id, session_id, actor)
         _changeable(found, now)
-        changed = await uow.organiser_catalog.stop_sales(session_id)
-        if changed is None:
-            raise SessionAlreadyCancelled(session=session_id)
-        before = {"event": found.event.code, **_seats(found.session)}
-        after = {"event": found.event.code, **_seats(changed)}
-        await uow.organiser_settings.note_change(
-            found.organiser.id, capacity_key(session_id), found.session.capacity, now
-        )
-        await audit_organiser_change(uow, now, actor, "session.sales_stopped", found.organiser, before, after)
+        if found.session.sales_stopped is stopped:
+            return found  # a double tap, an old button: nothing to change, nothing to audit
+        changed = await uow.organiser_catalog.set_sales_stopped(session_id, stopped)
+        if changed is None:  # cancelled, or the same change by someone else, a moment ago
+            fresh = await uow.catalog.session(session_id)
+            if fresh is None or fresh.status is SessionStatus.CANCELLED:
+                raise SessionAlreadyCancelled(session=session_id)
+            return OrganiserSession(fresh, found.event, found.organiser)
+        before = {"event": found.event.code, **_seats(found.session), "sales_stopped": not stopped}
+        after = {"event": found.event.code, **_seats(changed), "sales_stopped": stopped}
+        action = "session.sales_stopped" if stopped else "session.sales_resumed"
+        await audit_organiser_change(uow, now, actor, action, found.organiser, before, after)
         await uow.commit()
     return OrganiserSession(changed, found.event, found.organiser)
 

@@ -1,5 +1,5 @@
 """The screens of ``/sessions`` (handlers/organiser/sessions.py): the list, one session, the prompts for typed
-values, stopping sales and asking to cancel; pure functions of what they show."""
+values, stopping (and resuming) sales and asking to cancel; pure functions of what they show."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from domain.use_cases.organiser_sessions import (
 )
 from handlers.organiser.acting import not_yours_text
 from handlers.organiser.callbacks import OrgCancelCb, OrgSessionAction, OrgSessionCb
-from handlers.ui import CANCEL_STYLE, Translator, button
+from handlers.ui import CANCEL_STYLE, CONFIRM_STYLE, Translator, button
 
 PAGE_SIZE = 6
 
@@ -54,11 +54,13 @@ def list_screen(
     for session, event, region in sessions:
         title = html.quote(localized(event.title, tr.language))
         held = session.capacity - session.seats_left
-        lines.append(
-            f"• {tr.zoned(session.starts_at, region.timezone)} · {title} · "
-            + _("sold {held}, left {left}").format(held=held, left=session.seats_left)
-        )
+        sold = _("sold {held}, left {left}").format(held=held, left=session.seats_left)
+        if session.sales_stopped:
+            sold = _("sold {held}, sales stopped").format(held=held)
+        lines.append(f"• {tr.zoned(session.starts_at, region.timezone)} · {title} · {sold}")
         label = f"{tr.datetime(session.starts_at, region.timezone)} · {held}/{session.capacity}"
+        if session.sales_stopped:
+            label = "⛔ " + label
         rows.append([button(label, OrgSessionCb(action=OrgSessionAction.OPEN, org=organiser.id, id=session.id))])
     if pages > 1:
         lines.append(_("Page {page} of {pages}").format(page=page + 1, pages=pages))
@@ -78,7 +80,9 @@ def session_screen(
     _ = tr.gettext
     org, session_id = found.organiser.id, found.session.id
     lines = [session_head(tr, found.event, found.session, region), seats_line(tr, found.session)]
-    if found.session.seats_left == 0:
+    if found.session.sales_stopped:
+        lines.append("⛔ " + _("Sales stopped: no seat is sold, not even one a cancellation frees."))
+    elif found.session.seats_left == 0:
         lines.append(_("No seat is on sale."))
     if note:
         lines += ["", note]
@@ -87,7 +91,9 @@ def session_screen(
         return OrgSessionCb(action=action, org=org, id=session_id)
 
     rows = [[button("✏️ " + _("Change capacity"), cb(OrgSessionAction.CAPACITY))]]
-    if found.session.seats_left > 0:
+    if found.session.sales_stopped:
+        rows.append([button("▶️ " + _("Resume sales"), cb(OrgSessionAction.RESUME), style=CONFIRM_STYLE)])
+    else:
         rows.append([button("⛔ " + _("Stop sales"), cb(OrgSessionAction.STOP))])
     rows.append([button("🚫 " + _("Ask to cancel the session"), cb(OrgSessionAction.CANCEL), style=CANCEL_STYLE)])
     rows.append([button("⬅️ " + _("All sessions"), OrgSessionCb(action=OrgSessionAction.LIST, org=org))])
@@ -165,8 +171,8 @@ def stop_screen(tr: Translator, found: OrganiserSession, region: Region) -> tupl
             session_head(tr, found.event, found.session, region),
             "",
             _(
-                "The {left} seats left leave the sale; the orders on it stay as they are. To sell again, change the "
-                "capacity."
+                "No seat is sold from now on, not even one a cancellation frees (the {left} left now included), and "
+                "the waitlist is offered none; the orders on it stay as they are. You can resume sales at any time."
             ).format(left=found.session.seats_left),
         ]
     )

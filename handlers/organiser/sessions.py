@@ -1,5 +1,5 @@
 """``/sessions``: an organiser's upcoming sessions with seats sold and left, paged; add a session, change its
-capacity, stop its sales, ask our team to cancel it (issue 14).
+capacity, stop (and resume) its sales, ask our team to cancel it (issue 14).
 
 Every message and press is checked on the server (:mod:`handlers.organiser.acting`): only the organiser's own chat
 or an operator acts; anyone else is told so and nothing changes. Typed values (a new session, a capacity, a reason)
@@ -35,6 +35,7 @@ from domain.use_cases.organiser_sessions import (
     clean_cancel_text,
     organiser_session,
     request_session_cancel,
+    resume_sales,
     stop_sales,
 )
 from handlers.operator.access import OperatorDirectory
@@ -164,6 +165,11 @@ async def on_session_button(
             found = await stop_sales(uow, organiser.id, found.session.id, actor, now)
             await answer_query(query, tr.gettext("Sales stopped."))
             await show(query, *session_screen(tr, found, region, "⛔ " + tr.gettext("Sales stopped.")))
+            return
+        if action is OrgSessionAction.RESUME:
+            found = await resume_sales(uow, organiser.id, found.session.id, actor, now)
+            await answer_query(query, tr.gettext("Sales resumed."))
+            await show(query, *session_screen(tr, found, region, "▶️ " + tr.gettext("Sales resumed.")))
             return
     except (NotFound, NotAllowed, SessionAlreadyCancelled, SessionAlreadyStarted) as error:
         await answer_query(query, refusal_text(tr, error), alert=True)

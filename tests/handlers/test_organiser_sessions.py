@@ -1,6 +1,6 @@
 """``/sessions`` through the real dispatcher (issue 14): the organiser's upcoming sessions with seats sold and left,
-paged; adding one, changing capacity, stopping sales, asking the operators to cancel; every refusal; and that only
-the organiser's own chat or an operator changes anything."""
+paged; adding one, changing capacity, stopping and resuming sales (a tourist cannot book meanwhile), asking the
+operators to cancel; every refusal; and that only the organiser's own chat or an operator changes anything."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from domain.model.orders import format_order_code
 from domain.use_cases.booking import PlaceOrder, place_order
 from domain.use_cases.organiser_sessions import CancelReason
 from handlers.organiser.callbacks import OrgCancelCb, OrgSessionAction, OrgSessionCb
+from handlers.tourist.callbacks import BookAction, BookCb, EventCb
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import OPERATOR_CHAT_ID, OPERATOR_ID, TOURIST_ID
 from tests.handlers.organiser_wiring import (
@@ -97,7 +98,7 @@ async def test_an_operator_opens_an_organisers_sessions_by_code(dp, bot, recorde
     await operator.press("Stop sales")
     await operator.press(lambda b: b.text == "⛔ Stop sales")
     row = await session_row(sessions, seeded.session_id)
-    assert (row.capacity, row.seats_left) == (0, 0)
+    assert (row.capacity, row.seats_left, row.sales_stopped) == (20, 20, True)
     assert (f"operator:{OPERATOR_ID}", "session.sales_stopped") in await audit_actions(sessions)
 
 
@@ -178,15 +179,41 @@ async def test_stopping_sales_asks_first_then_leaves_no_seat_on_sale(org, sessio
     await book(sessions, seeded, clock, seats=2)
     await open_session(org)
     await org.press("Stop sales")
-    assert "Stop the sales of this session?" in org.last_text() and "The 18 seats left" in org.last_text()
+    assert "Stop the sales of this session?" in org.last_text() and "the 18 left now included" in org.last_text()
     await org.press("Back")
-    assert (await session_row(sessions, seeded.session_id)).seats_left == 18
+    assert not (await session_row(sessions, seeded.session_id)).sales_stopped
     await org.press("Stop sales")
     await org.press(lambda b: b.text == "⛔ Stop sales")
-    assert "Sales stopped" in org.last_text() and "No seat is on sale" in org.last_text()
+    assert "Sales stopped" in org.last_text() and "not even one a cancellation frees" in org.last_text()
     row = await session_row(sessions, seeded.session_id)
-    assert (row.capacity, row.seats_left) == (2, 0)
-    assert "⛔ Stop sales" not in org.buttons()
+    assert (row.capacity, row.seats_left, row.sales_stopped) == (20, 18, True)  # the seats stay, off sale
+    assert "⛔ Stop sales" not in org.buttons() and "▶️ Resume sales" in org.buttons()
+    await org.send("/sessions")
+    assert "sold 2, sales stopped" in org.last_text()
+    assert any(b.startswith("⛔ ") and "2/20" in b for b in org.buttons())
+
+
+async def test_a_tourist_cannot_book_a_stopped_session_until_the_sales_resume(org, chat, sessions, seeded) -> None:
+    await open_session(org)
+    await org.press("Stop sales")
+    await org.press(lambda b: b.text == "⛔ Stop sales")
+    await chat.send("/start")
+    await chat.press_data(EventCb(event=seeded.event_id).pack())
+    assert not any(b.startswith("Wed, Dec 2") for b in chat.buttons())  # not offered on the event card
+    await chat.press_data(BookCb(action=BookAction.START, session=seeded.session_id).pack())  # an older card's Book
+    [alert] = chat.alerts()
+    assert "the organiser has stopped sales for this date" in alert.text and alert.show_alert
+    assert (await session_row(sessions, seeded.session_id)).seats_left == 20
+
+    await org.press("▶️ Resume sales")
+    assert "Sales resumed" in org.last_text() and "⛔ Stop sales" in org.buttons()
+    assert not (await session_row(sessions, seeded.session_id)).sales_stopped
+    assert [a for _, a in await audit_actions(sessions)] == ["session.sales_stopped", "session.sales_resumed"]
+    await chat.press_data(EventCb(event=seeded.event_id).pack())
+    assert any(b.startswith("Wed, Dec 2") for b in chat.buttons())  # on sale again
+    resume = OrgSessionCb(action=OrgSessionAction.RESUME, org=seeded.organiser_id, id=seeded.session_id)
+    await org.press_data(resume.pack())  # an old button: nothing changes, nothing audited twice
+    assert len(await audit_actions(sessions)) == 2
 
 
 async def test_asking_to_cancel_sends_one_card_to_the_operators(org, sessions, seeded, clock, sender, recorder) -> None:

@@ -81,10 +81,12 @@ async def test_capacity_and_stopping_sales_are_conditional_updates(sessions, see
         changed = await uow.organiser_catalog.set_capacity(seeded.session_id, 8)
         assert changed is not None and (changed.capacity, changed.seats_left) == (8, 5)
         assert await uow.organiser_catalog.set_capacity(seeded.cancelled_session_id, 8) is None
-        stopped = await uow.organiser_catalog.stop_sales(seeded.session_id)
-        assert stopped is not None and (stopped.capacity, stopped.seats_left) == (3, 0)
+        stopped = await uow.organiser_catalog.set_sales_stopped(seeded.session_id, True)
+        assert stopped is not None and (stopped.capacity, stopped.seats_left, stopped.sales_stopped) == (8, 5, True)
+        assert await uow.organiser_catalog.set_sales_stopped(seeded.session_id, True) is None  # stopped already
+        assert await uow.seats.reserve(seeded.session_id, 1) is False  # no seat of a stopped session is taken
         await uow.commit()
-    assert await seats(sessions, seeded.session_id) == (3, 0, 3)
+    assert await seats(sessions, seeded.session_id) == (8, 5, 3)
 
 
 async def test_capacity_changes_while_tourists_book_oversell_nothing(sessions, seeded) -> None:

@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.errors import InvalidAnswer, NoOperators, NotAllowed, NotFound, SessionAlreadyStarted, SoldOut
+from domain.errors import (
+    SALES_STOPPED,
+    InvalidAnswer,
+    NoOperators,
+    NotAllowed,
+    NotFound,
+    SessionAlreadyStarted,
+    SessionNotBookable,
+)
 from domain.model.messages import OutboxKind
 from domain.use_cases.booking import PlaceOrder, place_order
 from domain.use_cases.organiser_access import OrganiserActor
@@ -31,6 +39,7 @@ from domain.use_cases.organiser_sessions import (
     capacity_key,
     change_capacity,
     request_session_cancel,
+    resume_sales,
     stop_sales,
 )
 from tests.fakes import FakeUnitOfWork, add_user, fake_world
@@ -77,10 +86,20 @@ async def test_stopped_sales_sell_nothing_more(world) -> None:
     uow, seeded = world
     await book(uow, seeded, 2)
     stopped = await stop_sales(uow, seeded.organiser_id, seeded.session_id, OWN, NOW)
-    assert (stopped.session.capacity, stopped.session.seats_left) == (2, 0)
+    assert (stopped.session.capacity, stopped.session.seats_left, stopped.session.sales_stopped) == (20, 18, True)
     add_user(uow.state, 78)
-    with pytest.raises(SoldOut):
-        await place_order(uow, PlaceOrder(78, seeded.session_id, {"adult": 1}, {"pickup": "x", "lunch": "veg"}), NOW)
+    order = PlaceOrder(78, seeded.session_id, {"adult": 1}, {"pickup": "x", "lunch": "veg"})
+    with pytest.raises(SessionNotBookable) as refused:
+        await place_order(uow, order, NOW)
+    assert refused.value.data["reason"] == SALES_STOPPED
+    again = await stop_sales(uow, seeded.organiser_id, seeded.session_id, OWN, NOW)  # a double tap: no second entry
+    assert again.session.sales_stopped
+    assert [e.action for e in uow.state.audit if e.action.startswith("session.")] == ["session.sales_stopped"]
+    resumed = await resume_sales(uow, seeded.organiser_id, seeded.session_id, OWN, NOW)
+    assert not resumed.session.sales_stopped and resumed.session.seats_left == 18
+    assert uow.state.audit[-1].action == "session.sales_resumed"
+    assert (uow.state.audit[-1].before["sales_stopped"], uow.state.audit[-1].after["sales_stopped"]) == (True, False)
+    await place_order(uow, order, NOW)
 
 
 async def test_only_the_organisers_chat_or_an_operator_may_act(world) -> None:
@@ -93,7 +112,7 @@ async def test_only_the_organisers_chat_or_an_operator_may_act(world) -> None:
         await add_session(uow, seeded.organiser_id, seeded.instant_event_id, NOW + timedelta(days=5), 5, OWN, NOW)
     assert uow.state.audit == []
     done = await stop_sales(uow, seeded.organiser_id, seeded.session_id, OPERATOR, NOW)
-    assert done.session.seats_left == 0
+    assert done.session.sales_stopped
     assert uow.state.audit[-1].actor == "operator:4001"
 
 
@@ -119,7 +138,7 @@ async def test_session_changes_note_the_catalogs_capacity_for_the_import(world) 
         await change_capacity(uow, seeded.organiser_id, seeded.session_id, 2, OWN, NOW)
     assert uow.state.organiser_changes == {}
     await change_capacity(uow, seeded.organiser_id, seeded.session_id, 12, OWN, NOW)
-    await stop_sales(uow, seeded.organiser_id, seeded.session_id, OWN, NOW)
+    await stop_sales(uow, seeded.organiser_id, seeded.session_id, OWN, NOW)  # a flag, not a capacity: no note
     added = await add_session(uow, seeded.organiser_id, seeded.event_id, NOW + timedelta(days=9), 5, OWN, NOW)
     assert uow.state.organiser_changes == {
         (seeded.organiser_id, capacity_key(seeded.session_id)): 20,
