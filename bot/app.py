@@ -25,10 +25,13 @@ from aiogram.types import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import SystemClock
+from bot.command_menus import CommandMenus, tourist_commands
 from bot.config import Settings
+from bot.event_search import CatalogSearch
 from bot.i18n import I18n
 from bot.middlewares import TransientFailures, UnitOfWorkMiddleware, UserMiddleware
 from bot.response_models import keep_response_models
+from bot.routing import tune_routing
 from bot.storage.catalog_cache import CatalogCache
 from bot.storage.fsm import SqlStorage
 from bot.storage.reads import read_sessions
@@ -95,7 +98,9 @@ def build_dispatcher(
         clock=clock or SystemClock(),
     )
     dp["operators"] = OperatorDirectory(settings)
+    dp["organiser_menus"] = CommandMenus(sessions, i18n, dp["clock"])  # an organiser chat's command menu (issue 14)
     dp["catalog_cache"] = CatalogCache(settings.catalog_refresh_seconds)
+    dp["event_search"] = CatalogSearch(sessions, dp["catalog_cache"], settings.catalog_refresh_seconds)  # inline mode
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessions, dp["catalog_cache"]))
     if throttle is not None:  # the running bot's (bot/runner.py); tests drive users faster than any person
         # before the user is registered: a dropped update costs no transaction
@@ -103,6 +108,7 @@ def build_dispatcher(
     dp.update.outer_middleware(UserMiddleware(i18n, dp["clock"]))
     dp.errors.outer_middleware(TransientFailures())  # before the errors router's apology
     dp.include_routers(*routers())
+    tune_routing(dp)  # after every include: sync filters on the loop, presses routed by prefix (bot/routing.py)
     dp.startup.register(set_commands)
     dp.startup.register(partial(warm_catalog, dp["catalog_cache"], sessions))
     return dp
@@ -118,17 +124,7 @@ async def set_commands(bot: Bot, i18n: I18n, settings: Settings) -> None:
     """The command menu in each language (and the default language for everyone else); the operator group gets
     the desk's commands in the operators' language."""
     for language in (None, *i18n.languages):
-        tr = i18n.translator(language)
-        _ = tr.gettext
-        commands = [
-            BotCommand(command="start", description=_("Main menu")),
-            BotCommand(command="events", description=_("Browse events")),
-            BotCommand(command="orders", description=_("My orders")),
-            BotCommand(command="question", description=_("Ask a question")),
-            BotCommand(command="profile", description=_("Profile: phone, hotel, data")),
-            BotCommand(command="language", description=_("Change language")),
-            BotCommand(command="help", description=_("What this bot can do")),
-        ]
+        commands = tourist_commands(i18n.translator(language))  # each organiser chat has its own (bot/command_menus.py)
         await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code=language)
     if settings.operator_chat_id is not None:
         from handlers.operator.help import DESK_COMMANDS

@@ -30,8 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import SystemClock
 from bot.storage.reads import read_sessions
-from bot.storage.room_tables import RoomPlaceRow, WaitingRoomRow
-from bot.storage.tables import DeskCardRow, InboxRow, OutboxRow
+from bot.storage.tables import DeskCardRow, InboxRow, OutboxRow, RoomPlaceRow, WaitingRoomRow  # tables first
 from domain.model.waiting_room import IN_LINE, RoomStatus
 from domain.ports import Clock
 

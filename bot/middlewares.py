@@ -18,7 +18,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.enums import ChatType
-from aiogram.types import Chat, TelegramObject
+from aiogram.types import Chat, TelegramObject, Update
 from aiogram.types import User as TgUser
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -69,7 +69,15 @@ class UserMiddleware(BaseMiddleware):
         from_user: TgUser | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
         user = None
-        if from_user is not None and not from_user.is_bot and (chat is None or chat.type == ChatType.PRIVATE):
+        # a guest blocking or unblocking the bot (``my_chat_member``) is not a guest writing to us: their flag is the
+        # handler's to set (handlers/tourist/blocking.py), not register_user's "writes to us, so unblocked"
+        changed_membership = isinstance(event, Update) and event.my_chat_member is not None
+        if (
+            from_user is not None
+            and not from_user.is_bot
+            and (chat is None or chat.type == ChatType.PRIVATE)
+            and not changed_membership
+        ):
             user = await register_user(
                 data["uow"],
                 from_user.id,

@@ -55,7 +55,8 @@ from bot.storage.db import is_transient
 from bot.storage.outbox import Claimed, OutboxQueue
 from bot.storage.uow import SqlUnitOfWork
 from domain.ports import Clock
-from handlers.notifications import Rendered
+from handlers.media import send_document, send_venue
+from handlers.notifications import Rendered, Superseded
 
 log = logging.getLogger(__name__)
 
@@ -352,6 +353,9 @@ class OutboxSender:
         except (TelegramServerError, TelegramNetworkError) as error:
             await self._back_off(row, now, error)
             return None
+        except Superseded:  # a newer row of the same message has its own turn: nothing failed
+            await self.queue.superseded(row.id, now)
+            return None
         except Exception as error:  # a rendering bug must not block the queue behind it
             if is_transient(error):  # the database was busy or away while rendering: tried again, like a 5xx
                 await self._back_off(row, now, error)
@@ -465,6 +469,10 @@ class OutboxSender:
                 reply_markup=rendered.markup,
                 **extra,
             )
+        if rendered.venue is not None:
+            return await send_venue(self.bot, chat_id, rendered.venue, rendered.markup, **extra)
+        if rendered.document is not None:
+            return await send_document(self.bot, chat_id, rendered.document, rendered.text, rendered.markup, **extra)
         if rendered.photo is not None:
             photo = BufferedInputFile(rendered.photo, filename=rendered.photo_name)
             return await self.bot.send_photo(

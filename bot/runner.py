@@ -29,6 +29,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import build_bot, build_dispatcher
+from bot.bot_descriptions import update_bot_profile
 from bot.config import Settings
 from bot.health import BotApiWatch, Readiness, add_health_routes, start_health_server
 from bot.inbox import Inbox
@@ -36,6 +37,7 @@ from bot.inbox_worker import InboxPolling, InboxWorker
 from bot.metrics import StateGauges, watch_jobs
 from bot.outbox import OutboxSender
 from bot.replicas import Replica
+from bot.room_answers import RoomAnsweringWorker, RoomAnswers
 from bot.sender_session import build_sender_bot
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
@@ -108,7 +110,8 @@ async def _run(
         with contextlib.suppress(NotImplementedError):  # not on Windows: Ctrl-C then raises KeyboardInterrupt
             loop.add_signal_handler(signum, stop.set)
     inbox = Inbox(sessions, dp["clock"], replica)
-    worker = InboxWorker(dp, bot, inbox)
+    answers = RoomAnswers(bot, sessions, dp["i18n"], dp["clock"])  # a hot date's Book is answered on receipt
+    worker = RoomAnsweringWorker(dp, bot, inbox, answers)
     watch = BotApiWatch()
     bot.session.middleware(watch)
     readiness = Readiness(engine, settings.redis_url, bot, watch)
@@ -229,6 +232,11 @@ class Duties:
         ended = asyncio.Event()
         scheduler.start()
         watchers: list[asyncio.Task[Any]] = [asyncio.create_task(self.replica.wait_lost(stop), name="leadership")]
+        # the descriptions and the organiser menus, where changed: by the leader only, beside its duties
+        profile = asyncio.create_task(
+            update_bot_profile(self.bot, self.sessions, dp["i18n"], dp["clock"], dp["organiser_menus"]),
+            name="bot-profile",
+        )
         if not settings.webhook_url:
             polling = InboxPolling(self.bot, self.inbox, self.worker, dp.resolve_used_update_types())
             watchers.append(asyncio.create_task(polling.run(ended), name="polling"))
@@ -240,7 +248,8 @@ class Duties:
         finally:
             ended.set()  # polling stops at once (its open getUpdates is cancelled; a batch being stored is kept)
             watchers[0].cancel()
-            await asyncio.gather(*watchers, return_exceptions=True)
+            profile.cancel()
+            await asyncio.gather(*watchers, profile, return_exceptions=True)
             await asyncio.gather(
                 sender.stop(STOP_UPDATES_S),  # the messages in flight are finished and marked: not sent again
                 stop_scheduler(scheduler, running, STOP_JOBS_S),  # the job runs in hand finish first

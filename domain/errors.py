@@ -28,9 +28,13 @@ class SoldOut(DomainError):
 
 
 class SessionNotBookable(DomainError):
-    """The session is cancelled, already started or too close to its start."""
+    """The session is cancelled, already started or too close to its start; ``reason`` :data:`SALES_STOPPED` when
+    its organiser stopped its sales (``/sessions``)."""
 
     code = "session_not_bookable"
+
+
+SALES_STOPPED = "sales_stopped"  # the ``reason`` of a :class:`SessionNotBookable` whose sales the organiser stopped
 
 
 class InvalidQuantity(DomainError):

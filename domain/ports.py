@@ -8,6 +8,8 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol, Self
 
+from domain.discount_ports import DiscountCodeRepository
+from domain.favourite_ports import FavouriteRepository
 from domain.model.catalog import (
     Confirmation,
     Event,
@@ -27,8 +29,11 @@ from domain.model.payments import Payment
 from domain.model.questions import DeskTopic, QuestionThread, RelayMessage
 from domain.model.reminders import DueStatus, Reminder, SessionNotice
 from domain.model.users import User
-from domain.model.waiting_room import Place, PlaceStatus, WaitingRoom
+from domain.model.waiting_room import LineMark, Place, PlaceStatus, WaitingRoom
 from domain.model.waitlist import WaitlistEntry
+from domain.offer_ports import OfferRepository
+from domain.place_ports import PlaceRepository
+from domain.points_ports import PointsRepository
 
 
 class Clock(Protocol):
@@ -282,6 +287,10 @@ class WaitingRoomRepository(Protocol):
         """The message that shows the place (edited in place from now on); None: it gets a new one."""
 
     async def set_summary_message(self, session_id: int, message_id: int) -> None: ...
+    async def shorten_window(self, place_id: int, until: datetime) -> bool:
+        """An admitted place's window ends at ``until`` if it ended later (one conditional statement: a place the job
+        passed or sold out meanwhile is left alone); whether it changed."""
+
     async def undrawn(self, session_id: int) -> Sequence[int]:
         """The ids of the room's places that have no rank yet (the pre-queue)."""
 
@@ -294,6 +303,12 @@ class WaitingRoomRepository(Protocol):
     async def ahead_of(self, place: Place) -> int:
         """How many places in line are in front of ``place``."""
 
+    async def line_marks(self, session_id: int) -> Sequence[LineMark]:
+        """What :meth:`line` holds, as a few columns per place (the job reads the whole line every pass)."""
+
+    async def places_by_ids(self, place_ids: Sequence[int]) -> Sequence[Place]:
+        """These places (those that exist), in any order."""
+
     async def with_status(
         self, session_id: int, statuses: Collection[PlaceStatus], limit: int | None
     ) -> Sequence[Place]:
@@ -304,9 +319,10 @@ class WaitingRoomRepository(Protocol):
 
     async def counts(self, session_id: int) -> dict[PlaceStatus, int]: ...
     async def oldest_unhandled_update(self, since: datetime) -> int | None:
-        """The ``update_id`` of the oldest update received from Telegram at ``since`` or later that the bot has not
-        finished handling (waiting for a handler or in one; None: none). A Book press in it may still take a
-        place, ranked by that id: admission waits for it (one stuck longer than ``since`` is not waited for)."""
+        """The ``update_id`` of the oldest update from Telegram that the bot has not finished handling (waiting for
+        a handler or in one; None: none). A Book press in it may still take a place, ranked by that id: admission
+        waits for it. Not for one stuck: received before ``since`` and given back after a failure (one never tried
+        is a backlog, however old, and is waited for: a burst must not let later presses pass earlier ones)."""
 
 
 class OrganiserCatalogRepository(Protocol):
@@ -332,9 +348,9 @@ class OrganiserCatalogRepository(Protocol):
         """Set a scheduled session's capacity and move its seats left by the same amount, in one conditional UPDATE
         (never below the seats orders hold at that moment); None when that would be, or it is not scheduled."""
 
-    async def stop_sales(self, session_id: int) -> EventSession | None:
-        """No seat left on sale: capacity becomes the seats orders hold, in one conditional UPDATE; None if the
-        session is not scheduled."""
+    async def set_sales_stopped(self, session_id: int, stopped: bool) -> EventSession | None:
+        """Stop (or resume) a scheduled session's sales, in one conditional UPDATE; None if the session is not
+        scheduled or its sales are so already. Capacity and seats stay as they are."""
 
     async def lock_questions(self, organiser_id: int) -> tuple[list[Question], list[Question]] | None:
         """The organiser's (asked, removed) questions, the row locked for the rest of the transaction."""
@@ -406,6 +422,11 @@ class UnitOfWork(Protocol):
     checkins: CheckinRepository
     organiser_catalog: OrganiserCatalogRepository
     organiser_settings: OrganiserSettingsRepository
+    discount_codes: DiscountCodeRepository
+    offers: OfferRepository
+    points: PointsRepository
+    places: PlaceRepository
+    favourites: FavouriteRepository
 
     def read(self) -> Self:
         """Makes the next ``async with`` a block that only reads (no write lock; each read sees what is committed

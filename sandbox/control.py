@@ -26,6 +26,9 @@ def add_control_routes(app: web.Application, world: World) -> None:
         ("POST", "/groups", _add_group),
         ("POST", "/send", _send),
         ("POST", "/press", _press),
+        ("POST", "/inline", _inline),
+        ("GET", "/inline", _inline_answer),
+        ("POST", "/inline/choose", _inline_choose),
         ("POST", "/contact", _contact),
         ("POST", "/pay", _pay),
         ("POST", "/block", _block),
@@ -142,6 +145,34 @@ async def _press(request: web.Request) -> web.Response:
         data,
     )
     return web.json_response({"callback_query_id": query_id})
+
+
+async def _inline(request: web.Request) -> web.Response:
+    """The user types ``@bot <query>`` in ``chat_id`` (absent: a chat with someone else)."""
+    body = await _body(request)
+    query = body.get("query")
+    if not isinstance(query, str):
+        raise SandboxError("query must be a string")
+    query_id = await request.app[WORLD_KEY].user_inline_query(
+        _int(body.get("user_id"), "user_id"), query, chat_id=_opt_int(body.get("chat_id"), "chat_id")
+    )
+    return web.json_response({"inline_query_id": query_id})
+
+
+async def _inline_answer(request: web.Request) -> web.Response:
+    """The bot's answer to an inline query (``{"answer": null}`` until it answers)."""
+    return web.json_response({"answer": request.app[WORLD_KEY].inline_answer(request.query.get("id", ""))})
+
+
+async def _inline_choose(request: web.Request) -> web.Response:
+    body = await _body(request)
+    query_id, result_id = body.get("inline_query_id"), body.get("result_id")
+    if not isinstance(query_id, str) or not isinstance(result_id, str):
+        raise SandboxError("inline_query_id and result_id must be strings")
+    message = await request.app[WORLD_KEY].user_chooses_result(
+        query_id, result_id, _int(body.get("chat_id"), "chat_id")
+    )
+    return web.json_response(message)
 
 
 async def _contact(request: web.Request) -> web.Response:

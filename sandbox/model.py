@@ -14,7 +14,17 @@ MEMBER_STATUSES = (*PRESENT_STATUSES, "left", "kicked")
 ADMIN_STATUSES = ("creator", "administrator")
 
 # A message's content (what a copy or a forward carries), what an edit may change, and service messages.
-CONTENT_KEYS = ("text", "entities", "caption", "caption_entities", "photo", "document", "contact", "location")
+CONTENT_KEYS = (
+    "text",
+    "entities",
+    "caption",
+    "caption_entities",
+    "photo",
+    "document",
+    "contact",
+    "location",
+    "venue",
+)
 EDITABLE_KEYS = ("text", "entities", "caption", "caption_entities", "reply_markup")
 SERVICE_KEYS = (
     "new_chat_members",
@@ -193,6 +203,9 @@ class SimBot:
     allowed_updates: frozenset[str] | None = None  # None = Telegram's default set
     webhook: Webhook | None = None
     commands: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    # setMyDescription / setMyShortDescription: per language code ("" = everyone without a dedicated one)
+    descriptions: dict[str, str] = field(default_factory=dict)
+    short_descriptions: dict[str, str] = field(default_factory=dict)
 
     def api(self) -> dict[str, Any]:
         return {"id": self.id or 0, "is_bot": True, "first_name": self.first_name, "username": self.username}

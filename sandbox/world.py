@@ -23,6 +23,7 @@ from typing import Any
 
 from sandbox.calls import FAULT_KINDS, CallRecord, Fault, Reply, json_safe
 from sandbox.errors import ApiError, SandboxError, bad_request, telegram_description, too_many_requests
+from sandbox.inline import InlineActions
 from sandbox.methods import METHODS, resolve_method
 from sandbox.methods.updates import get_updates
 from sandbox.state import TOKEN_SHAPE
@@ -52,7 +53,7 @@ class Flaky(Fault):
         return self.rng.choice(self.kinds)
 
 
-class World(UserActions):
+class World(InlineActions, UserActions):
     # -- faults ----------------------------------------------------------------------------------------------------
 
     def fail_next(

@@ -34,7 +34,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from domain.model.desk import DeskSettings
 from domain.ports import Clock, UnitOfWork
-from domain.use_cases import checkin, deadlines, desk, waiting_room, waitlist
+from domain.use_cases import checkin, deadlines, desk, favourites, offers, waiting_room, waitlist
 from domain.use_cases.sweep import DEFAULT_BATCH, Swept
 from domain.use_cases.waiting_room import RoomSettings
 
@@ -55,6 +55,9 @@ ROOM_INTERVAL_S = 1.0  # the waiting rooms move every second at most (admission,
 MAX_ROOMS = 50  # rooms passed over per run
 JOB_EXPIRE_WAITLIST_OFFERS = "expire_waitlist_offers"
 JOB_OFFER_WAITLIST_SEATS = "offer_freed_seats"
+JOB_FAVOURITE_NEW_DATES = "alert_favourite_new_dates"
+JOB_FAVOURITE_SEATS = "alert_favourite_seats"
+JOB_DELIVER_OFFERS = "deliver_offers"  # issue 15: an offer's segment, a batch per transaction
 
 MAX_PASSES = 20  # per run: a backlog after downtime drains in a few runs without hogging the loop
 
@@ -120,6 +123,15 @@ class DeadlineJobs(_Jobs):
     async def offer_freed_seats(self) -> Swept:
         return await self._run(JOB_OFFER_WAITLIST_SEATS, waitlist.offer_freed_seats)
 
+    async def alert_favourite_new_dates(self) -> Swept:
+        return await self._run(JOB_FAVOURITE_NEW_DATES, favourites.alert_new_dates)
+
+    async def alert_favourite_seats(self) -> Swept:
+        return await self._run(JOB_FAVOURITE_SEATS, favourites.alert_seats_again)
+
+    async def deliver_offers(self) -> Swept:
+        return await self._run(JOB_DELIVER_OFFERS, offers.deliver_offers)
+
     async def send_participant_lists(self) -> Swept:
         return await self._run(JOB_PARTICIPANT_LISTS, deadlines.send_participant_lists)
 
@@ -135,9 +147,13 @@ class DeadlineJobs(_Jobs):
             # the waitlist after the expiries: seats they free are offered in the same tick
             JOB_EXPIRE_WAITLIST_OFFERS: self.expire_waitlist_offers,
             JOB_OFFER_WAITLIST_SEATS: self.offer_freed_seats,
+            # the favourites' alerts after the waitlist: freed seats go to those waiting first
+            JOB_FAVOURITE_NEW_DATES: self.alert_favourite_new_dates,
+            JOB_FAVOURITE_SEATS: self.alert_favourite_seats,
             JOB_SETTLE_ATTENDANCE: self.settle_attendances,  # before the rating requests it decides
             JOB_SEND_REMINDERS: self.send_due_reminders,
             JOB_PARTICIPANT_LISTS: self.send_participant_lists,
+            JOB_DELIVER_OFFERS: self.deliver_offers,  # last: offers wait for everything about bookings
         }
 
 

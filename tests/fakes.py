@@ -24,7 +24,9 @@ from bot.storage.catalog import (
     session_from_row,
 )
 from bot.storage.tables import EventRow, HotelRow, OrganiserRow, RegionRow, SessionRow
+from domain.discount_ports import DiscountCodeRepository
 from domain.errors import ConcurrentChange
+from domain.favourite_ports import FavouriteRepository
 from domain.model.catalog import (
     Event,
     EventSession,
@@ -36,16 +38,23 @@ from domain.model.catalog import (
 )
 from domain.model.checkin import OrderDay, SessionDay
 from domain.model.desk import Card
+from domain.model.discount_codes import DiscountCode
+from domain.model.favourites import Favourite
 from domain.model.messages import AuditEntry, OutboxMessage
+from domain.model.offers import Offer
 from domain.model.orders import ACTIVE_BOOKINGS, BookingStatus, Order, PaymentStatus
 from domain.model.organiser_settings import OrganiserExtras
 from domain.model.payments import Payment
+from domain.model.points import PointsEntry, PointsRule, Referral
 from domain.model.questions import DeskTopic, QuestionThread, RelayMessage, ThreadStatus
 from domain.model.reminders import DueStatus, Reminder, SessionNotice
 from domain.model.users import User
 from domain.model.waiting_room import Place, WaitingRoom
 from domain.model.waitlist import OPEN as WAITLIST_OPEN
 from domain.model.waitlist import WaitlistEntry, WaitlistStatus
+from domain.offer_ports import OfferRepository
+from domain.place_ports import PlaceRepository
+from domain.points_ports import PointsRepository
 from domain.ports import (
     AuditRepository,
     CatalogRepository,
@@ -65,8 +74,13 @@ from domain.ports import (
 )
 from tests import seed
 from tests.fake_checkins import FakeCheckinRepository
+from tests.fake_discount_codes import FakeDiscountCodeRepository
+from tests.fake_favourites import FakeFavouriteRepository
+from tests.fake_offers import FakeOfferRepository
 from tests.fake_organiser_catalog import FakeOrganiserCatalogRepository
 from tests.fake_organiser_settings import FakeOrganiserSettingsRepository
+from tests.fake_places import FakePlaceRepository
+from tests.fake_points import FakePointsRepository
 from tests.fake_rooms import FakeWaitingRoomRepository
 from tests.seed import Seeded
 
@@ -126,6 +140,16 @@ class FakeState:
     session_days: dict[int, SessionDay] = field(default_factory=dict)  # by session id
     organiser_extras: dict[int, OrganiserExtras] = field(default_factory=dict)  # by organiser id
     organiser_changes: dict[tuple[int, str], Any] = field(default_factory=dict)  # (organiser id, key) -> catalog's
+    discount_codes: dict[str, DiscountCode] = field(default_factory=dict)  # by code
+    points_ledger: list[PointsEntry] = field(default_factory=list)  # tests/fake_points.py
+    points_rules: dict[tuple[str, int], PointsRule] = field(default_factory=dict)  # (region|organiser, id)
+    referrals: dict[int, Referral] = field(default_factory=dict)  # by user id
+    discount_code_uses: dict[tuple[str, int], int | None] = field(default_factory=dict)  # (code, user) -> order
+    offers: dict[int, Offer] = field(default_factory=dict)  # by offer id
+    offer_deliveries: set[tuple[int, int]] = field(default_factory=set)  # (offer id, user id)
+    offers_opt_out: set[int] = field(default_factory=set)  # user ids
+    favourites: dict[tuple[int, int], Favourite] = field(default_factory=dict)  # (user id, event id)
+    favourite_sold_out: dict[int, datetime] = field(default_factory=dict)  # session id -> since
 
 
 class _Repository:
@@ -152,6 +176,8 @@ class FakeUserRepository(_Repository):
 
     async def delete(self, user_id: int) -> None:
         self._state.users.pop(user_id, None)
+        for key in [k for k in self._state.favourites if k[0] == user_id]:  # ON DELETE CASCADE
+            del self._state.favourites[key]
 
 
 class FakeCatalogRepository(_Repository):
@@ -193,7 +219,8 @@ class FakeCatalogRepository(_Repository):
         pairs = []
         for s in self._state.sessions.values():
             event = self._state.events[s.event_id]
-            if event.region_id == region_id and start <= s.starts_at < end and s.status is SessionStatus.SCHEDULED:
+            on_sale = s.status is SessionStatus.SCHEDULED and not s.sales_stopped
+            if event.region_id == region_id and start <= s.starts_at < end and on_sale:
                 pairs.append((event, s))
         return pairs
 
@@ -239,7 +266,7 @@ class FakeCatalogRepository(_Repository):
 class FakeSeatRepository(_Repository):
     async def reserve(self, session_id: int, seats: int) -> bool:
         s = self._state.sessions.get(session_id)
-        if s is None or s.status is not SessionStatus.SCHEDULED or s.seats_left < seats:
+        if s is None or s.status is not SessionStatus.SCHEDULED or s.sales_stopped or s.seats_left < seats:
             return False
         self._state.sessions[session_id] = dataclasses.replace(s, seats_left=s.seats_left - seats)
         return True
@@ -714,6 +741,7 @@ class FakeWaitlistRepository(_Repository):
                 and entry.session_id not in exclude
                 and session is not None
                 and session.status is SessionStatus.SCHEDULED
+                and not session.sales_stopped
                 and 0 < entry.seats <= session.seats_left
                 and session.starts_at > starts_after
             ):
@@ -754,6 +782,11 @@ class FakeUnitOfWork:
     checkins: CheckinRepository
     organiser_catalog: OrganiserCatalogRepository
     organiser_settings: OrganiserSettingsRepository
+    discount_codes: DiscountCodeRepository
+    offers: OfferRepository
+    points: PointsRepository
+    favourites: FavouriteRepository
+    places: PlaceRepository
 
     def __init__(self, state: FakeState | None = None) -> None:
         self.state = state if state is not None else FakeState()
@@ -772,6 +805,11 @@ class FakeUnitOfWork:
         self.checkins = FakeCheckinRepository(self)
         self.organiser_catalog = FakeOrganiserCatalogRepository(self)
         self.organiser_settings = FakeOrganiserSettingsRepository(self)
+        self.places = FakePlaceRepository()  # read-only catalog data: not part of a transaction's snapshot
+        self.discount_codes = FakeDiscountCodeRepository(self)
+        self.offers = FakeOfferRepository(self)
+        self.points = FakePointsRepository(self)
+        self.favourites = FakeFavouriteRepository(self)
         self.committed = False
         self.commits = 0
         self.rollbacks = 0

@@ -9,9 +9,13 @@ the catalog had then (``organiser_changes``). At the next import, per noted valu
 - the file says something else: the catalog changed it since, so **the file's value replaces the organiser's** (the
   note goes: from now on the value is the catalog's again).
 
-The same holds for a session's capacity an organiser changed or whose sales they stopped (``/sessions``, noted per
-session, :func:`~domain.use_cases.organiser_sessions.capacity_key`); a session the organiser added has no catalog
-value, so the first file that lists it replaces the organiser's capacity (reported too).
+The same holds for a session's capacity an organiser changed (``/sessions``, noted per session,
+:func:`~domain.use_cases.organiser_sessions.capacity_key`); a session the organiser added has no catalog value, so
+the first file that lists it replaces the organiser's capacity (reported too).
+
+A session whose sales the organiser stopped (``/sessions``) stays stopped whatever the file says: the file has no
+such value, so no import resumes the sales (only the organiser or an operator does, in ``/sessions``); a capacity the
+file changes applies, its seats stay off sale. Each import reports such a session among the kept values.
 
 The import's report lists both (``ImportReport.kept`` / ``.replaced``), one line per value.
 """
@@ -117,6 +121,12 @@ def keep_session_capacity(done: Reconciled, notes: Notes, where: str, wanted: in
     values = {"capacity": wanted}
     _settle(done, organiser_id, key, f"{where}: capacity", values, "capacity", old, catalog_value, shown=str)
     return int(values["capacity"])
+
+
+def keep_stopped_sales(done: Reconciled, where: str, old: Mapping[str, Any]) -> None:
+    """An existing session (``old``, its row) whose sales its organiser stopped: reported, never resumed."""
+    if old.get("sales_stopped"):
+        done.kept.append(f"{where}: sales kept stopped by the organiser (resumed only in /sessions)")
 
 
 def _settle(

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 import yaml
 
+from bot.catalog.demo_places import add_places
 from bot.catalog.demo_regions import POSITIONS, REGIONS, DemoRegion, T
 from bot.catalog.demo_tables import (
     CATEGORIES,
@@ -267,6 +268,14 @@ def _event(
     return event
 
 
+DEMO_EARN_PERCENT = 5
+
+
+def demo_points(region: DemoRegion) -> dict[str, int]:
+    """The region's loyalty rule: 5% back in points; a referral is worth about €5 to each guest."""
+    return {"earn_percent": DEMO_EARN_PERCENT, "referral_bonus": 5000 if region.currency == "SEK" else 500}
+
+
 def build_demo_catalog(scale: int = 1, seed: int = 1, start: date | None = None) -> dict[str, Any]:
     """The demo catalog as a YAML-ready dict; sessions run for 21 days from ``start`` (default: today), and the
     events are those of ``start``'s season."""
@@ -275,6 +284,8 @@ def build_demo_catalog(scale: int = 1, seed: int = 1, start: date | None = None)
     rng = random.Random(seed)
     start = start or date.today()
     regions = [{"id": r.code, "timezone": r.timezone, "name": dict(r.name)} for r in REGIONS]
+    for entry, region in zip(regions, REGIONS, strict=True):
+        entry["points"] = demo_points(region)  # loyalty (issue 15)
     hotels = _hotels(rng, scale, set())
     organisers: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
@@ -289,6 +300,8 @@ def build_demo_catalog(scale: int = 1, seed: int = 1, start: date | None = None)
                 rng, region, len(organisers) + 1, organiser_names, organiser_codes
             )
             organisers.append(organiser)
+            if len(organisers) % 10 == 0:  # a few organisers give double points
+                organiser["points"] = {"earn_percent": 2 * DEMO_EARN_PERCENT}
             specialities = rng.sample(categories, rng.randint(1, min(3, len(categories))))
             titles = [(category, title) for category in specialities for title in in_season[category]]
             # Most events run in the organiser's home region; a few in a neighbour of the same country.
@@ -296,7 +309,9 @@ def build_demo_catalog(scale: int = 1, seed: int = 1, start: date | None = None)
             for category, title in rng.sample(titles, min(len(titles), rng.randint(2, 4))):
                 where = rng.choice(neighbours) if rng.random() < 0.15 else region
                 events.append(_event(rng, organiser, languages, where, category, title, event_codes, start))
-    return {"regions": regions, "hotels": hotels, "organisers": organisers, "events": events}
+    catalog = {"regions": regions, "hotels": hotels, "organisers": organisers, "events": events}
+    add_places(catalog, seed)  # maps, photos, hotel pages, area guides (issue 15)
+    return catalog
 
 
 def catalog_counts(catalog: dict[str, Any]) -> dict[str, int]:

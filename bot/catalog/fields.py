@@ -170,6 +170,9 @@ ChoiceText = Annotated[
     dict[str, str], PlainValidator(_translations(CHOICE_TEXT_MAX)), _translations_schema(CHOICE_TEXT_MAX)
 ]
 
+# for field modules of their own (bot/catalog/place_fields.py)
+translations, translations_schema = _translations, _translations_schema
+
 
 # ---- numbers, switches and choices -----------------------------------------------------------------------------
 

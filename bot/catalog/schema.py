@@ -70,6 +70,7 @@ from bot.catalog.fields import (
     unique_ids,
     zone,
 )
+from bot.catalog.place_fields import Address, AreaGuide, HotelText, Latitude, Longitude, Photos
 from bot.catalog.refusals import Loc, bool_key_hint, refusals, refuse, repeated, show
 from domain.model.catalog import (
     DEFAULT_CONFIRM_WITHIN,
@@ -85,6 +86,7 @@ from domain.rules.durations import format_duration
 from domain.rules.money import currency_exponent
 
 KINDS = ("regions", "hotels", "organisers", "events")
+MAX_REFERRAL_BONUS = 100_000  # points
 
 
 class Entry(BaseModel):
@@ -125,21 +127,52 @@ def _fields_of(entry: type[Entry]) -> dict[str, bool]:
     return {field.alias or name: field.is_required() for name, field in entry.model_fields.items()}
 
 
+class RegionPointsSpec(Entry):
+    """Loyalty points in the region: an attended order earns earn_percent of the amount paid (1 point = 0.01 of the
+    currency), and a referral gives referral_bonus points to each guest after the invited one's first attended
+    booking (docs/catalog.md)."""
+
+    earn_percent: Discount = 0
+    referral_bonus: Annotated[int, Field(ge=0, le=MAX_REFERRAL_BONUS)] = 0
+
+
+class OrganiserPointsSpec(Entry):
+    """The organiser's own earn_percent, in place of its events' regions'."""
+
+    earn_percent: Discount
+
+
 class RegionSpec(Entry):
     """A region: its time zone applies to the sessions of its events."""
 
     code: Id = Field(alias="id")
     timezone: TimeZone
     name: RegionName
+    guide: AreaGuide = Field(default_factory=dict)  # the area guide, per language
+    points: RegionPointsSpec | None = None  # loyalty (issue 15): bot/catalog/points_store.py
+
+
+class PointSpec(Entry):
+    """A place on the map: latitude and longitude in degrees."""
+
+    latitude: Latitude
+    longitude: Longitude
 
 
 class HotelSpec(Entry):
-    """A partner hotel; its guests get discount_percent off the events."""
+    """A partner hotel; its guests get discount_percent off the events; its page tells them what it offers."""
 
     code: Id = Field(alias="id")
     region: RegionRef
     name: Name
     discount_percent: Discount = 0
+    # the hotel's page (issue 15): bot/catalog/store_places.py
+    address: Address | None = None
+    location: PointSpec | None = None
+    free: HotelText = Field(default_factory=dict)
+    paid: HotelText = Field(default_factory=dict)
+    timetable: HotelText = Field(default_factory=dict)
+    sights: HotelText = Field(default_factory=dict)
 
 
 class ChoiceSpec(Entry):
@@ -205,6 +238,7 @@ class OrganiserSpec(Entry):
     questions: Annotated[
         tuple[QuestionSpec, ...], WrapValidator(listed()), AfterValidator(unique_ids("question id", attribute="id"))
     ] = ()
+    points: OrganiserPointsSpec | None = None  # loyalty (issue 15): its earn_percent over the region's
 
 
 class SessionSpec(Entry):
@@ -245,6 +279,9 @@ class EventSpec(Entry):
     title: Title
     description: Description = Field(default_factory=dict)
     meeting_point: MeetingPoint = Field(default_factory=dict)
+    meeting_location: PointSpec | None = None  # the meeting point on the map (issue 15)
+    meeting_address: Address | None = None
+    photos: Photos = ()
     duration: Duration
     languages: Annotated[
         tuple[Language, ...],

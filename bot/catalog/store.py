@@ -26,12 +26,15 @@ from bot.catalog.changes import (
     keep_events,
     keep_organisers,
     keep_session_capacity,
+    keep_stopped_sales,
     load_notes,
 )
 from bot.catalog.fields import NAME_MAX, local_to_utc
 from bot.catalog.load import CatalogError, load_catalog
+from bot.catalog.points_store import write_points_rules
 from bot.catalog.refusals import show
 from bot.catalog.schema import Catalog, EventSpec, HotelSpec, OrganiserSpec, QuestionSpec, RegionSpec, SessionSpec
+from bot.catalog.store_places import write_places
 from bot.storage.tables import Base, EventRow, HotelRow, OrganiserRow, RegionRow, SessionRow
 from domain.model.catalog import SessionStatus
 
@@ -303,6 +306,7 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
                 table.c.capacity,
                 table.c.seats_left,
                 table.c.status,
+                table.c.sales_stopped,
                 *(table.c[name] for name in _HOT_COLUMNS),
             ).where(table.c.starts_at >= min(all_starts), table.c.starts_at <= max(all_starts))
         )
@@ -322,6 +326,7 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
             if old is not None:
                 where = f"event {event.code} session {session.label}"
                 capacity = keep_session_capacity(done, notes, where, session.capacity, old)
+                keep_stopped_sales(done, where, old)
                 sold = old["capacity"] - old["seats_left"]
                 if capacity < sold:
                     problems.append(
@@ -342,12 +347,14 @@ async def _upsert(s: AsyncSession, catalog: Catalog) -> ImportReport:
     keep_organisers(done, notes, organisers, organisers_db)
     organiser_counts, organiser_ids = await _write(s, OrganiserRow, organisers, organisers_db)
     organiser_ids = {**{code: row["id"] for code, row in organisers_db.items()}, **organiser_ids}
-    hotel_counts, _ = await _write(
+    await write_points_rules(s, catalog, region_ids, organiser_ids)  # loyalty (issue 15)
+    hotel_counts, hotel_ids = await _write(
         s, HotelRow, [(h.code, _hotel_values(h, region_ids[h.region])) for h in catalog.hotels], hotels_db
     )
     events = [(e.code, _event_values(e, organiser_ids[e.organiser], region_ids[e.region])) for e in catalog.events]
     keep_events(done, notes, events, events_db)
     event_counts, event_ids = await _write(s, EventRow, events, events_db)
+    await write_places(s, catalog, region_ids, hotel_ids, event_ids)  # the map, photos, hotel pages, area guides
     await drop_settled(s, done.settled)
     session_counts = await _write_sessions(s, catalog, session_plan, event_ids, sessions_db, hot_plan)
     return ImportReport(

@@ -105,16 +105,19 @@ def session_from_row(row: SessionRow) -> EventSession:
         hot=bool(row.hot),  # a row built in memory (the fakes) has no column default yet: None is not hot
         sale_opens_at=row.sale_opens_at,
         admission_window=timedelta(seconds=row.admission_window_s) if row.admission_window_s else None,
+        sales_stopped=bool(row.sales_stopped),
     )
 
 
 def _window(region_id: int, start: datetime, end: datetime) -> tuple[ColumnElement[bool], ...]:
-    """The scheduled sessions of a region's events starting in ``[start, end)``."""
+    """The scheduled sessions on sale (not stopped by their organiser) of a region's events starting in
+    ``[start, end)``."""
     return (
         EventRow.region_id == region_id,
         SessionRow.starts_at >= start,
         SessionRow.starts_at < end,
         SessionRow.status == SessionStatus.SCHEDULED.value,
+        SessionRow.sales_stopped.is_(False),
     )
 
 

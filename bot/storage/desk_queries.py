@@ -94,6 +94,7 @@ class SqlDeskQueries:
             SessionRow.starts_at >= first_open_start(start, now),
             SessionRow.starts_at < end,
             SessionRow.status == SessionStatus.SCHEDULED.value,
+            SessionRow.sales_stopped.is_(False),  # its organiser stopped the sales: no seat to offer
             SessionRow.seats_left > 0,
         ]
         if category:

@@ -53,6 +53,9 @@ def order_from_row(row: OrderRow, items: Sequence[OrderItemRow]) -> Order:
         stray_other={str(c): int(a) for c, a in (row.stray_other or {}).items()},
         partial_refund_minor=row.partial_refund_minor,
         refunded_minor=row.refunded_minor,
+        points_used=row.points_used or 0,
+        discount_code=row.discount_code,
+        code_discount_minor=row.code_discount_minor or 0,
         version=row.version,
     )
 
@@ -88,6 +91,9 @@ _ORDER_FIELDS = (
     "stray_other",
     "partial_refund_minor",
     "refunded_minor",
+    "points_used",
+    "discount_code",
+    "code_discount_minor",
 )
 
 

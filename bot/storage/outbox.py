@@ -187,6 +187,10 @@ class OutboxQueue:
                 [{"row_id": row_id, "due": due} for row_id, due in rows],
             )
 
+    async def superseded(self, row_id: int, now: datetime) -> None:
+        """Closed unsent because a newer row of the same message replaced it: not a failure (not ``dead``)."""
+        await self._set(row_id, status="superseded", sent_at=now, last_error=None)
+
     async def dead(self, row_id: int, now: datetime, error: str) -> None:
         await self._set(row_id, status="dead", sent_at=now, last_error=error[:500])
 

@@ -124,6 +124,8 @@ class SessionRow(Base):
     hot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sale_opens_at: Mapped[datetime | None]
     admission_window_s: Mapped[int | None] = mapped_column(Integer)
+    # the organiser stopped its sales (``/sessions``, issue 14): the seat-taking UPDATE refuses it (migration 0014)
+    sales_stopped: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     __table_args__ = (
         UniqueConstraint("event_id", "starts_at", name="uq_event_sessions_event_start"),
         CheckConstraint("seats_left >= 0", name="seats_left_not_negative"),
@@ -143,6 +145,7 @@ class UserRow(Base):
     hotel_id: Mapped[int | None] = mapped_column(ForeignKey("hotels.id"))
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     blocked_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    offers_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # issue 15
 
 
 class OrderRow(Base):
@@ -181,6 +184,9 @@ class OrderRow(Base):
     stray_other: Mapped[dict[str, int] | None] = mapped_column(JSON)  # such money in other currencies: {"USD": 9000}
     partial_refund_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # owed after a change
     refunded_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # returned so far
+    points_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # issue 15: spent at checkout
+    discount_code: Mapped[str | None] = mapped_column(String(32))  # issue 15: used at checkout
+    code_discount_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # what the code took off
     version: Mapped[int] = mapped_column(Integer, default=0)
     # The operator desk re-evaluates an order whose version it has not seen, or when a deadline of it passes.
     desk_seen_version: Mapped[int] = mapped_column(Integer, default=-1, server_default="-1")
@@ -224,7 +230,8 @@ class OutboxRow(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]]
     dedup_key: Mapped[str] = mapped_column(String(128), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sending (leased), sent, dead
+    # pending, sending (leased), sent, dead (failed), superseded (a newer row of the same message replaced it)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime]
     created_at: Mapped[datetime]
@@ -462,9 +469,22 @@ class WaitlistRow(Base):
 
 # The waiting room's tables have a module of their own (this one is long enough); importing it here puts them in
 # Base.metadata for everyone who reads the schema from this module (Alembic, the tests).
+from bot.storage.bot_profile_tables import BotProfileRow as BotProfileRow  # noqa: E402
 from bot.storage.checkin_tables import OrderDayRow as OrderDayRow  # noqa: E402
 from bot.storage.checkin_tables import SessionDayRow as SessionDayRow  # noqa: E402
+from bot.storage.favourite_tables import FavouriteRow as FavouriteRow  # noqa: E402
+from bot.storage.favourite_tables import FavouriteSoldOutRow as FavouriteSoldOutRow  # noqa: E402
+from bot.storage.loyalty_tables import PointsEntryRow as PointsEntryRow  # noqa: E402
+from bot.storage.loyalty_tables import PointsRuleRow as PointsRuleRow  # noqa: E402
+from bot.storage.loyalty_tables import ReferralRow as ReferralRow  # noqa: E402
+from bot.storage.offer_tables import DiscountCodeRow as DiscountCodeRow  # noqa: E402
+from bot.storage.offer_tables import DiscountCodeUseRow as DiscountCodeUseRow  # noqa: E402
+from bot.storage.offer_tables import OfferDeliveryRow as OfferDeliveryRow  # noqa: E402
+from bot.storage.offer_tables import OfferRow as OfferRow  # noqa: E402
 from bot.storage.organiser_tables import OrganiserChangeRow as OrganiserChangeRow  # noqa: E402
 from bot.storage.organiser_tables import OrganiserExtrasRow as OrganiserExtrasRow  # noqa: E402
+from bot.storage.place_tables import EventPlaceRow as EventPlaceRow  # noqa: E402
+from bot.storage.place_tables import HotelPageRow as HotelPageRow  # noqa: E402
+from bot.storage.place_tables import RegionGuideRow as RegionGuideRow  # noqa: E402
 from bot.storage.room_tables import RoomPlaceRow as RoomPlaceRow  # noqa: E402
 from bot.storage.room_tables import WaitingRoomRow as WaitingRoomRow  # noqa: E402

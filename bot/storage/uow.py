@@ -13,11 +13,16 @@ from bot.storage.catalog import SqlCatalogRepository
 from bot.storage.catalog_cache import CachedCatalogRepository, CatalogCache
 from bot.storage.checkins import SqlCheckinRepository
 from bot.storage.desk import SqlDeskRepository
+from bot.storage.discount_codes import SqlDiscountCodeRepository
+from bot.storage.favourites import SqlFavouriteRepository
+from bot.storage.offers import SqlOfferRepository
 from bot.storage.orders import SqlOrderRepository
 from bot.storage.organiser_catalog import SqlOrganiserCatalogRepository
 from bot.storage.organiser_settings import SqlOrganiserSettingsRepository
 from bot.storage.outbox import SqlOutboxRepository
 from bot.storage.payments import SqlPaymentRepository
+from bot.storage.places import SqlPlaceRepository
+from bot.storage.points import SqlPointsRepository
 from bot.storage.questions import SqlQuestionRepository
 from bot.storage.reads import read_sessions, writers_turn
 from bot.storage.reminders import SqlReminderRepository
@@ -25,6 +30,11 @@ from bot.storage.seats import SqlSeatRepository
 from bot.storage.users import SqlUserRepository
 from bot.storage.waiting_room import SqlWaitingRoomRepository
 from bot.storage.waitlist import SqlWaitlistRepository
+from domain.discount_ports import DiscountCodeRepository
+from domain.favourite_ports import FavouriteRepository
+from domain.offer_ports import OfferRepository
+from domain.place_ports import PlaceRepository
+from domain.points_ports import PointsRepository
 from domain.ports import (
     AuditRepository,
     CatalogRepository,
@@ -68,6 +78,11 @@ class SqlUnitOfWork:
     checkins: CheckinRepository
     organiser_catalog: OrganiserCatalogRepository
     organiser_settings: OrganiserSettingsRepository
+    discount_codes: DiscountCodeRepository
+    offers: OfferRepository
+    points: PointsRepository
+    places: PlaceRepository
+    favourites: FavouriteRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog_cache: CatalogCache | None = None) -> None:
         self._sessions = sessions
@@ -92,7 +107,7 @@ class SqlUnitOfWork:
             self._turn = turn
         session = read_sessions(self._sessions)() if reading else self._sessions()
         self._session = session
-        self.users = SqlUserRepository(session)
+        self.users = SqlUserRepository(session, reading)
         cache = self._catalog_cache
         self.catalog = CachedCatalogRepository(session, cache) if cache else SqlCatalogRepository(session)
         self.seats = SqlSeatRepository(session)
@@ -107,6 +122,11 @@ class SqlUnitOfWork:
         self.rooms = SqlWaitingRoomRepository(session)
         self.checkins = SqlCheckinRepository(session)
         self.organiser_settings = SqlOrganiserSettingsRepository(session)
+        self.discount_codes = SqlDiscountCodeRepository(session)
+        self.offers = SqlOfferRepository(session)
+        self.points = SqlPointsRepository(session)
+        self.places = SqlPlaceRepository(session)
+        self.favourites = SqlFavouriteRepository(session)
         self.organiser_catalog = SqlOrganiserCatalogRepository(session, self._note_catalog_change)
         self._catalog_changed = False
         await session.begin()

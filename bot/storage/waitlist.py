@@ -105,7 +105,7 @@ class SqlWaitlistRepository:
         entry.version += 1
 
     async def claim_session_to_offer(self, starts_after: datetime, exclude: Collection[int]) -> int | None:
-        """A scheduled session starting after ``starts_after`` whose free seats fit a waiting entry, not in
+        """A scheduled session on sale starting after ``starts_after`` whose free seats fit a waiting entry, not in
         ``exclude``; locked through the first entry that fits (one lock per session; the session row is read, not
         locked, so bookings go on). Only sessions with something to offer are returned: one whose waiting entries
         all want more than is free never stands in the way of the others."""
@@ -125,6 +125,7 @@ class SqlWaitlistRepository:
             .where(
                 WaitlistRow.status == WaitlistStatus.WAITING.value,
                 SessionRow.status == SessionStatus.SCHEDULED.value,
+                SessionRow.sales_stopped.is_(False),  # its organiser stopped the sales: nothing is offered
                 SessionRow.starts_at > starts_after,
                 WaitlistRow.seats <= SessionRow.seats_left,
                 WaitlistRow.id == first_fit,

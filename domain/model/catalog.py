@@ -144,9 +144,13 @@ class EventSession:
     hot: bool = False
     sale_opens_at: datetime | None = None
     admission_window: timedelta | None = None
+    # the organiser stopped its sales (``/sessions``): nobody books it, its freed seats are not offered on
+    sales_stopped: bool = False
 
     def bookable(self, now: datetime) -> bool:
-        return self.status is SessionStatus.SCHEDULED and self.starts_at - BOOKING_CUTOFF > now
+        return (
+            self.status is SessionStatus.SCHEDULED and not self.sales_stopped and self.starts_at - BOOKING_CUTOFF > now
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,18 @@ class OutboxKind(enum.StrEnum):
     # the meeting point (to each tourist of the session, in their language)
     RUNNING_LATE = "organiser.running_late"
     AT_MEETING_POINT = "tourist.at_meeting_point"
+    # offers (issue 15): an operator's offer to a segment of guests, in each one's language, paced below bookings
+    OFFER = "tourist.offer"
+    # rebooking by oneself (issue 15): the invoice for a dearer date's difference; the organiser told of a new date
+    REBOOK_INVOICE = "tourist.rebook_invoice"
+    ORGANISER_REBOOKED = "organiser.order_rebooked"
+    # favourites (issue 15): new dates of a favourite event; a sold-out session of one has seats again
+    FAVOURITE_NEW_DATES = "tourist.favourite_new_dates"
+    FAVOURITE_SEATS = "tourist.favourite_seats"
+    # places and media (issue 15): after the ticket the meeting point as a map pin and the .ics; a pin with a reminder
+    TICKET_VENUE = "tourist.ticket_venue"
+    TICKET_CALENDAR = "tourist.ticket_calendar"
+    REMINDER_VENUE = "tourist.reminder_venue"
 
 
 @dataclass(frozen=True, slots=True)

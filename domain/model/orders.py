@@ -148,6 +148,10 @@ class Order:
     stray_other: dict[str, int] = field(default_factory=dict)  # such money in other currencies: currency -> minor
     partial_refund_minor: int = 0  # owed back after a change made the order cheaper (e.g. a partner hotel)
     refunded_minor: int = 0  # returned to the tourist so far
+    # checkout (issue 15, domain/rules/checkout.py): both already taken off total_minor
+    points_used: int = 0  # loyalty points spent on it (1 point = 1 minor unit); back if the booking ends
+    discount_code: str | None = None
+    code_discount_minor: int = 0  # what the discount code took off
     id: int | None = None
     version: int = 0
 
@@ -377,7 +381,8 @@ class Order:
 
     def _reprice(self, subtotal_minor: int, total_minor: int) -> int:
         """Set the new price; a paid order's saving becomes owed back (returned). :class:`PaidPriceUp` if a paid order
-        would cost more."""
+        would cost more. A code's and points' discount stay off the new price (never below zero)."""
+        total_minor = max(total_minor - self.code_discount_minor - self.points_used, 0)
         if self.money_held and total_minor > self.total_minor:
             raise PaidPriceUp(order=self.id, total=self.total_minor, new_total=total_minor)
         saved = self.total_minor - total_minor if self.money_held else 0
@@ -405,6 +410,12 @@ class Order:
         """Another session of the same event (the caller took its seats); the ticket code stays."""
         self._require_active()
         self.session_id = session_id
+
+    def pay_difference(self, items: list[OrderItem], subtotal_minor: int, total_minor: int, paid_minor: int) -> None:
+        """The dearer price of a new date whose difference the tourist has just paid (domain/use_cases/rebooking.py)."""
+        if not self.is_active or not self.money_held or paid_minor <= 0 or total_minor - self.total_minor != paid_minor:
+            raise self.refused(paid=paid_minor, new_total=total_minor)
+        self.items, self.subtotal_minor, self.total_minor = items, subtotal_minor, total_minor
 
     def reissue_ticket(self, ticket_code: str) -> str:
         """A new code for the issued ticket (the old one no longer admits anyone); returns the old code."""

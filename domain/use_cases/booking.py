@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.errors import (
+    SALES_STOPPED,
     ConcurrentChange,
     DomainError,
     InvalidAnswer,
@@ -20,12 +21,13 @@ from domain.errors import (
 )
 from domain.model.catalog import Organiser, Question, QuestionKind
 from domain.model.messages import TOURIST, OutboxKind
-from domain.model.orders import BookingStatus, Order, new_order_code
+from domain.model.orders import BookingStatus, Order, PaymentStatus, new_order_code
 from domain.model.users import User
 from domain.model.waiting_room import PlaceStatus
 from domain.ports import UnitOfWork
 from domain.rules.pricing import hotel_discount, quote
 from domain.use_cases.deadlines import schedule_order_reminders
+from domain.use_cases.points import checkout_in_tx, record_checkout_in_tx
 from domain.use_cases.support import (
     audit_order,
     event_of,
@@ -71,6 +73,8 @@ class PlaceOrder:
     payments_enabled: bool = False
     request_key: str | None = None  # a repeated confirmation of the same booking screen returns the same order
     user: User | None = None  # the tourist as this update already read them: no second read of the same row
+    points: int = 0  # loyalty points to spend on it (checked against the balance and the limit)
+    discount_code: str | None = None  # as the guest typed it (checked: domain/model/discount_codes.py)
 
 
 async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
@@ -94,10 +98,15 @@ async def place_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> Order:
             raise
         if (placed := await _add_with_free_code(uow, order, cmd)) is not None:
             return placed
+        await record_checkout_in_tx(uow, order, now)  # the code's use and the points spent, in this transaction
         if needs_confirmation:
             await tell_organiser(uow, OutboxKind.BOOKING_REQUEST, organiser, order, now)
         elif order.pay_by is not None:
             await tell_tourist(uow, OutboxKind.INVOICE, order, now)
+        elif order.payment is PaymentStatus.ON_SITE:
+            # confirmed at once, paid at the meeting point: no ticket follows a payment, so its confirmation with
+            # the check-in QR of its order code is the tourist's ticket, as when an organiser confirms (once per order)
+            await tell_tourist(uow, OutboxKind.ORDER_CONFIRMED, order, now, instant=True)
         await audit_order(uow, now, TOURIST, "order.placed", order, {})
         if order.booking is BookingStatus.CONFIRMED:
             await schedule_order_reminders(uow, order, now)
@@ -123,6 +132,8 @@ async def _new_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> tuple[O
     session = await uow.catalog.session(cmd.session_id)
     if session is None:
         raise NotFound(session=cmd.session_id)
+    if session.sales_stopped:
+        raise SessionNotBookable(session=session.id, reason=SALES_STOPPED)
     if not session.bookable(now):
         raise SessionNotBookable(session=session.id)
     event = await uow.catalog.event(session.event_id)
@@ -136,6 +147,7 @@ async def _new_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> tuple[O
     hotel = await uow.catalog.hotel(user.hotel_id) if user.hotel_id else None
     discount = hotel_discount(hotel, event)
     priced = quote(event, cmd.quantities, discount)
+    checkout = await checkout_in_tx(uow, user.id, event, priced, cmd.discount_code, cmd.points, now)
     order = Order(
         code=new_order_code(),
         user_id=user.id,
@@ -145,13 +157,16 @@ async def _new_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> tuple[O
         items=list(priced.items),
         subtotal_minor=priced.subtotal_minor,
         discount_percent=priced.discount_percent,
-        total_minor=priced.total_minor,
+        total_minor=checkout.total_minor,
         created_at=now,
         hold_until=now + organiser.hold,
         language=user.language,
         hotel_id=hotel.id if hotel and discount else user.hotel_id,
         answers=answers,
         request_key=cmd.request_key,
+        points_used=checkout.points,
+        discount_code=checkout.code,
+        code_discount_minor=checkout.code_minor,
     )
     if event.needs_confirmation:
         order.await_organiser(now, organiser.confirm_within)

@@ -24,6 +24,7 @@ from domain.model.orders import BookingStatus, Order
 from domain.model.payments import TICKET_PREFIX
 from domain.model.users import User
 from domain.ports import UnitOfWork
+from domain.use_cases.points import earn_points_in_tx
 from domain.use_cases.support import audit_order, load_order, organiser_of, tell_organiser
 from domain.use_cases.sweep import DEFAULT_BATCH, Outcome, Swept, sweep
 
@@ -150,7 +151,8 @@ async def settle_in_tx(uow: UnitOfWork, order: Order, now: datetime) -> bool:
         return False
     await uow.orders.save(order)
     action = "order.attended" if order.booking is BookingStatus.ATTENDED else "order.no_show"
-    await audit_order(uow, now, SYSTEM, action, order, before)
+    points = await earn_points_in_tx(uow, order, event, now)  # loyalty (issue 15): once per order
+    await audit_order(uow, now, SYSTEM, action, order, before, **({"points_earned": points} if points else {}))
     return True
 
 

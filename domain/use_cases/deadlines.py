@@ -50,6 +50,7 @@ from domain.model.reminders import (
 from domain.ports import UnitOfWork
 from domain.rules.reminders import reminder_skip_reason
 from domain.use_cases.checkin import settle_in_tx
+from domain.use_cases.places import tell_reminder_venue
 from domain.use_cases.support import (
     audit_order,
     event_of,
@@ -252,6 +253,7 @@ async def send_due_reminders(uow: UnitOfWork, now: datetime, limit: int = DEFAUL
             payload = {"order_id": order.id, "session_id": session.id, "kind": reminder.kind}
             kind = OutboxKind.SESSION_REMINDER
             await uow.outbox.add(keyed_message(kind, order.user_id, payload, now, order.id, reminder.kind))
+            await tell_reminder_venue(uow, order, session.id, reminder.kind, now)  # the meeting point on the map
         else:
             await tell_tourist(uow, OutboxKind.RATING_REQUEST, order, now)
         await uow.reminders.close(reminder.stored_id, DueStatus.SENT, now)

@@ -291,6 +291,21 @@ async def reissue_ticket(uow: UnitOfWork, order_id: int, actor: str, now: dateti
 # ---- another session -------------------------------------------------------------------------------------------------
 
 
+async def move_in_tx(uow: UnitOfWork, order: Order, session: EventSession, target: EventSession, now: datetime) -> None:
+    """Move ``order`` from ``session`` to ``target`` inside the caller's transaction (the operator's move and the
+    tourist's own date change): seats taken on the target first (:class:`SoldOut` otherwise), then given back on
+    the old one; the order saved; the old time's pending reminders skipped, the new time's scheduled."""
+    await reserve_seats(uow, target.id, order.seats)
+    await uow.seats.release(session.id, order.seats)
+    order.move_to(target.id)
+    await uow.orders.save(order)
+    for reminder in await uow.reminders.for_order(order.stored_id):
+        if reminder.status is DueStatus.PENDING and reminder.session_id == session.id:
+            await uow.reminders.close(reminder.stored_id, DueStatus.SKIPPED, now)
+    if order.booking is BookingStatus.CONFIRMED:
+        await schedule_order_reminders(uow, order, now)
+
+
 async def change_session(uow: UnitOfWork, order_id: int, session_id: int, actor: str, now: datetime) -> Order:
     """Move the order to another upcoming session of the same event: seats taken there first (:class:`SoldOut`
     otherwise), then released on the old one; the ticket code stays; reminders follow the new time."""
@@ -305,16 +320,8 @@ async def change_session(uow: UnitOfWork, order_id: int, session_id: int, actor:
             raise NotFound(session=session_id)
         if not target.bookable(now):
             raise SessionNotBookable(session=session_id)
-        await reserve_seats(uow, target.id, order.seats)
-        await uow.seats.release(session.id, order.seats)
         before = {**order.snapshot(), "session_id": session.id, "starts_at": session.starts_at.isoformat()}
-        order.move_to(target.id)
-        await uow.orders.save(order)
-        for reminder in await uow.reminders.for_order(order.stored_id):
-            if reminder.status is DueStatus.PENDING and reminder.session_id == session.id:
-                await uow.reminders.close(reminder.stored_id, DueStatus.SKIPPED, now)
-        if order.booking is BookingStatus.CONFIRMED:
-            await schedule_order_reminders(uow, order, now)
+        await move_in_tx(uow, order, session, target, now)
         await tell_tourist_of_change(
             uow, OutboxKind.ORDER_CHANGED, order, now, SESSION, change=SESSION, from_session_id=session.id
         )

@@ -38,6 +38,7 @@ from domain.model.payments import (
 from domain.ports import UnitOfWork
 from domain.rules.problems import ProblemKind
 from domain.use_cases.desk import open_card_for
+from domain.use_cases.places import tell_ticket_extras
 from domain.use_cases.support import audit_order, get_order, retry_concurrent, tell_tourist
 
 _TICKET_ATTEMPTS = 20
@@ -207,6 +208,7 @@ async def record_payment(
             }
             if reason is None:
                 await tell_tourist(uow, OutboxKind.TICKET, order, now)
+                await tell_ticket_extras(uow, order, now)  # the map pin and the .ics after it
                 await audit_order(uow, now, actor, "payment.received", order, before, **money)
                 await uow.commit()
                 return PaymentOutcome(PaymentResult.APPLIED, order)

@@ -125,6 +125,7 @@ async def delete_personal_data(uow: UnitOfWork, user_id: int, now: datetime) -> 
                 )
             )
         await uow.questions.forget_question(user_id)
+        await uow.points.forget(user_id)  # their points ledger and referral link (issue 15)
         await uow.users.delete(user_id)
         await uow.commit()
     return Forgotten(tuple(cancelled), tuple(kept))

@@ -8,12 +8,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from domain.errors import ConcurrentChange, NotFound, SoldOut
+from domain.errors import SALES_STOPPED, ConcurrentChange, NotFound, SessionNotBookable, SoldOut
 from domain.model.catalog import Event, EventSession, Organiser
 from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage, order_message
 from domain.model.orders import Order
 from domain.model.users import User
 from domain.ports import UnitOfWork
+from domain.use_cases.points import settle_points_in_tx
 
 Result = TypeVar("Result")
 
@@ -35,9 +36,12 @@ async def get_user(uow: UnitOfWork, user_id: int) -> User:
 
 
 async def reserve_seats(uow: UnitOfWork, session_id: int, seats: int) -> None:
-    """Take ``seats`` on the session; :class:`SoldOut` with what is left when there are not that many."""
+    """Take ``seats`` on the session; :class:`SoldOut` with what is left when there are not that many,
+    :class:`SessionNotBookable` (reason ``sales_stopped``) when its organiser stopped its sales meanwhile."""
     if not await uow.seats.reserve(session_id, seats):
         fresh = await uow.catalog.session(session_id)
+        if fresh is not None and fresh.sales_stopped:
+            raise SessionNotBookable(session=session_id, reason=SALES_STOPPED)
         raise SoldOut(left=fresh.seats_left if fresh else 0, wanted=seats)
 
 
@@ -128,7 +132,9 @@ async def audit_order(
     uow: UnitOfWork, now: datetime, actor: str, action: str, order: Order, before: dict[str, Any], **after: Any
 ) -> None:
     """The audit entry of a change to ``order``: ``before`` as the caller took it, after it the status dimensions and
-    ``after``."""
+    ``after``. Every change of an order passes here, in its transaction: so does its loyalty points' fate (points
+    and a discount code given back when the booking ends, earned points taken back when the money goes back)."""
+    await settle_points_in_tx(uow, order, now)
     await uow.audit.add(
         AuditEntry(
             at=now, actor=actor, action=action, order_id=order.id, before=before, after={**order.snapshot(), **after}

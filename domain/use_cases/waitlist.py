@@ -143,6 +143,8 @@ class ClaimOffer:
     payments_enabled: bool = False
     request_key: str | None = None
     user: User | None = None
+    points: int = 0  # loyalty points and a discount code at checkout (issue 15), as for place_order
+    discount_code: str | None = None
 
     def place(self, session_id: int) -> PlaceOrder:
         return PlaceOrder(
@@ -153,6 +155,8 @@ class ClaimOffer:
             payments_enabled=self.payments_enabled,
             request_key=self.request_key,
             user=self.user,
+            points=self.points,
+            discount_code=self.discount_code,
         )
 
 

@@ -21,16 +21,21 @@ from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup, LabeledPrice
 
 from domain.ports import UnitOfWork
+from handlers.media import Document, Venue
 from handlers.ui import Languages
 
 _MODULES = (
     "booking",
     "day",
     "desk",
+    "favourites",
+    "offers",
     "order_changes",
     "organiser_requests",
     "payments",
+    "places",
     "questions",
+    "rebooking",
     "reminders",
     "sessions",
     "waiting_room",
@@ -56,6 +61,11 @@ class Invoice:
 AfterSend = Callable[[int], Awaitable[None]]
 
 
+class Superseded(Exception):
+    """Raised by a renderer whose row a newer row of the same message replaced (a waiting room's position that
+    moved again): the row is closed as ``superseded``, not dead-lettered; nothing failed."""
+
+
 @dataclass(frozen=True, slots=True)
 class Rendered:
     """One message: text (a caption when there is a photo), an invoice, or a copy of another message.
@@ -77,6 +87,8 @@ class Rendered:
     topic_key: str | None = None  # the desk topic ``thread_id`` is (bot/desk_topics.py): forgotten if it is gone
     reply_to_message_id: int | None = None
     copy_from: tuple[int, int] | None = None  # (chat id, message id) to copy with copyMessage; text is unused
+    venue: Venue | None = None  # a map pin (sendVenue); text is unused
+    document: Document | None = None  # a file (sendDocument) with text as its caption
     after_send: AfterSend | None = None
 
 

@@ -108,6 +108,8 @@ async def booking_cancelled(rc: RenderContext) -> Rendered | None:
 async def order_confirmed(rc: RenderContext) -> Rendered | None:
     if (view := await payload_order(rc)) is None:
         return None
+    if view.order.booking is not BookingStatus.CONFIRMED:
+        return None  # cancelled (or expired) before it went out: no stale "confirmed"
     tr = tourist_tr(view, rc.i18n)
     extras = await extras_of(rc.uow, view)
     text = confirmed_text(view, tr, extras)
@@ -129,7 +131,9 @@ async def on_site_confirmed(rc: RenderContext, view: OrderView, tr: Translator, 
     (the first of ``texts`` that fits a photo's caption with the line saying what the QR is for; none fits: the
     message goes without it, as before)."""
     show = "🎫 " + tr.gettext("Show this QR image at the meeting point: the organiser checks you in with it.")
-    markup, after_send = order_kb(view, tr), disarm_requests(rc, view)
+    # confirmed at once: the card shown at booking already says so (a redraw would be "message is not modified"),
+    # and no organiser was asked
+    markup, after_send = order_kb(view, tr), None if rc.payload.get("instant") else disarm_requests(rc, view)
     for text in texts:
         caption = f"{text}\n{show}"
         if len(caption.encode("utf-16-le")) // 2 <= CAPTION_LIMIT:  # as Telegram counts; tags make it generous

@@ -13,6 +13,7 @@ from aiogram.types import InlineKeyboardMarkup
 from domain.model.catalog import Organiser, localized
 from domain.model.messages import OutboxKind
 from domain.model.orders import Order
+from domain.rules.rebooking import offer_rebooking
 from handlers.notifications import AfterSend, RenderContext
 from handlers.read_models import OrderView, load_order
 from handlers.tourist.callbacks import Below, BelowCb
@@ -102,7 +103,10 @@ async def redraw_order_cards(rc: RenderContext, view: OrderView) -> None:
     now = rc.now or datetime.now(UTC)
     can_cancel = view.order.can_be_cancelled_by_tourist(view.session.starts_at, now)
     text = render_order_card(tr, view, now)
-    markup = order_card_kb(tr, view.order, can_cancel, keep=True)
+    async with rc.uow.read():  # "Change date" while the organiser's cutoff allows it (handlers/tourist/rebooking.py)
+        cutoff = (await rc.uow.organiser_settings.extras(view.event.organiser_id)).booking_cutoff
+    rebook = offer_rebooking(view.order, view.session, cutoff, now)
+    markup = order_card_kb(tr, view.order, can_cancel, keep=True, rebook=rebook)
     await edit_sent(rc, f"{OutboxKind.ORDER_CARD.value}:{view.id}", text, markup)
 
 

@@ -25,6 +25,7 @@ from handlers.notifications.parts import (
 )
 from handlers.notifications.reminders import refresh_participants
 from handlers.read_models import OrderView
+from handlers.tourist.copy_code import with_copy_code
 from handlers.tourist.labels import ticket_type_name
 from handlers.ui import Translator, cut
 
@@ -40,16 +41,24 @@ PRICE_LABEL_LIMIT = 64
 
 
 def invoice_prices(view: OrderView, tr: Translator) -> list[LabeledPrice]:
-    """One line per ticket type at its list price, and the partner-hotel discount as a negative line (the Bot API's
-    price breakdown lists discounts among its components): the lines sum to exactly the order's total."""
+    """One line per ticket type at its list price, and the partner-hotel discount, the discount code and the loyalty
+    points each as a negative line (the Bot API's price breakdown lists discounts among its components): the lines
+    sum to exactly the order's total."""
     order = view.order
     prices = [
         LabeledPrice(label=f"{ticket_type_name(i.ticket_type, tr)} × {i.quantity}", amount=i.total_minor)
         for i in order.items
     ]
-    if discount := order.subtotal_minor - order.total_minor:
+    checkout = order.code_discount_minor + order.points_used  # issue 15: taken off after the hotel's discount
+    if discount := order.subtotal_minor - order.total_minor - checkout:
         label = tr.gettext("Hotel discount ({percent}%)").format(percent=order.discount_percent)
         prices.append(LabeledPrice(label=label, amount=-discount))
+    if order.code_discount_minor and order.discount_code:
+        label = cut(tr.gettext("Discount code {code}").format(code=order.discount_code), PRICE_LABEL_LIMIT)
+        prices.append(LabeledPrice(label=label, amount=-order.code_discount_minor))
+    if order.points_used:
+        label = tr.gettext("Loyalty points ({points})").format(points=tr.number(order.points_used))
+        prices.append(LabeledPrice(label=label, amount=-order.points_used))
     if sum(p.amount for p in prices) != order.total_minor:  # the order's own numbers disagree: charge the total
         title = cut(localized(view.event.title, tr.language), PRICE_LABEL_LIMIT)
         prices = [LabeledPrice(label=title, amount=order.total_minor)]
@@ -125,7 +134,7 @@ async def ticket(rc: RenderContext) -> Rendered | None:
     ]
     return Rendered(
         "\n".join(lines),
-        order_kb(view, tr),
+        with_copy_code(order_kb(view, tr), order.ticket_code, tr),
         photo=rc.qr_image(await ticket_qr_text(rc, order.ticket_code)),
         photo_name=f"ticket-{order.ticket_code}.png",
         after_send=redraw_after_payment(rc, view),

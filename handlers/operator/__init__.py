@@ -14,6 +14,7 @@ from handlers.operator import (
     alerts,
     events,
     find,
+    offers,
     order_details,
     order_money,
     order_session,
@@ -29,6 +30,7 @@ from handlers.operator.access import guard, membership
 desk = guard(Router(name=f"{__name__}.desk"))
 desk.include_routers(
     replies.router,  # first: answers to tourists, and "write to…" mode, which any /command ends
+    offers.router,  # /offer's conversation (issue 15): talk among operators in its state is the offer's text
     alerts.router,
     problems.router,
     orders.router,

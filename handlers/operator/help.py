@@ -18,6 +18,7 @@ DESK_COMMANDS: tuple[tuple[str, str], ...] = (
     ("find", N_("Find a tourist: phone, @username, ticket or order code")),
     ("events", N_("Sessions with free seats: /events <region> [date] [category]")),
     ("session", N_("Cancel a session: /session <event> <date> <time> cancel [reason]")),
+    ("offer", N_("Send an offer to a segment of guests, in their languages")),
     ("stats", N_("Today's figures")),
     ("help", N_("What the desk can do")),
 )

@@ -24,6 +24,7 @@ from handlers.operator.desk_time import DeskClock, desk_zone
 from handlers.operator.money_lines import owed_back_text
 from handlers.read_models import OrderView, load_order
 from handlers.status_words import operator_booking_words, operator_payment_words, operator_ticket_words
+from handlers.tourist.checkout_screens import hotel_discount_minor, order_checkout_lines
 from handlers.tourist.labels import ticket_type_name
 from handlers.ui import Translator, button, cut
 
@@ -177,9 +178,10 @@ def order_card_text(
     if order.discount_percent:
         lines.append(
             _("Discount {percent}%: −{amount}").format(
-                percent=order.discount_percent, amount=money(order.subtotal_minor - order.total_minor)
+                percent=order.discount_percent, amount=money(hotel_discount_minor(order))
             )
         )
+    lines.extend(order_checkout_lines(order, tr))  # a discount code, loyalty points (issue 15)
     lines.append(_("<b>Total: {amount}</b>").format(amount=money(order.total_minor)))
     lines.append(
         _("Paid: {paid} · refunded: {refunded} · owed back: {owed}").format(

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.organiser import checkin, day, questions, sessions, settings, settings_texts
+from handlers.organiser import checkin, commands, day, questions, sessions, settings, settings_texts
 
 router = Router(name=__name__)
 router.include_routers(
+    commands.router,  # an organiser's /start sets their chat's command menu, then goes on (issue 14)
     checkin.router,
     day.router,
     sessions.router,  # /sessions (issue 14)

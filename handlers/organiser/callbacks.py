@@ -35,6 +35,7 @@ class OrgSessionAction(enum.StrEnum):
     CAPACITY = "c"
     STOP = "s"  # asks first
     STOP_YES = "S"
+    RESUME = "r"  # sales stopped: on sale again (no question: nothing is lost)
     CANCEL = "x"  # the reasons to choose from
 
 

@@ -40,7 +40,7 @@ async def on_below_open(
         await start_booking(query, callback_data.id, event_update.update_id, state, uow, tr, user, clock, show_below)
         return
     if callback_data.to is Below.EVENT:
-        screen = await event_card(uow, callback_data.id, tr, now)
+        screen = await event_card(uow, callback_data.id, tr, now, user.id)
     elif callback_data.to is Below.ORDER:
         try:
             screen = await order_card(uow, callback_data.id, user.id, tr, now)

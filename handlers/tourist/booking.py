@@ -16,6 +16,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, Update
 
 from domain.errors import (
+    SALES_STOPPED,
     ConcurrentChange,
     DomainError,
     InvalidAnswer,
@@ -28,7 +29,8 @@ from domain.model.catalog import QuestionKind
 from domain.model.orders import format_order_code
 from domain.model.users import User
 from domain.ports import Clock, UnitOfWork
-from domain.rules.pricing import MAX_TICKETS_PER_ORDER, quote
+from domain.rules.checkout import CHECKOUT_ERRORS
+from domain.rules.pricing import MAX_TICKETS_PER_ORDER
 from domain.use_cases.booking import PlaceOrder, check_answer
 from handlers.settings import HandlerSettings
 from handlers.tourist.booking_screens import (
@@ -40,8 +42,10 @@ from handlers.tourist.booking_screens import (
 )
 from handlers.tourist.browse import event_card
 from handlers.tourist.callbacks import BookAction, BookCb
+from handlers.tourist.checkout_screens import CODE, POINTS, draft_checkout, with_checkout
 from handlers.tourist.messaging import Present, answer_query, show
 from handlers.tourist.orders import show_booked_card
+from handlers.tourist.points_screens import checkout_refusal
 from handlers.tourist.room_gate import enter_waiting_room, hold_for_turn
 from handlers.tourist.waitlist_claims import draft_limit, place_or_claim, seats_free
 from handlers.ui import Translator
@@ -55,6 +59,7 @@ class BookingForm(StatesGroup):
     tickets = State()
     answering = State()
     summary = State()
+    code = State()  # typing a discount code (handlers/tourist/checkout.py)
 
 
 # ---- flow helpers -------------------------------------------------------------------------------------------------
@@ -113,7 +118,14 @@ async def _current(
 
 
 async def _next_step(
-    target: Message | CallbackQuery, state: FSMContext, ctx: Booking, data: Draft, tr: Translator
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    ctx: Booking,
+    data: Draft,
+    tr: Translator,
+    uow: UnitOfWork,
+    user: User,
+    clock: Clock,
 ) -> None:
     """Ask the next unanswered question, or show the summary."""
     index = data.get("q", 0)
@@ -123,8 +135,9 @@ async def _next_step(
         await show(target, *question_screen(ctx.view, questions[index], tr))
         return
     await state.set_state(BookingForm.summary)
-    priced = quote(ctx.view.event, data["qty"], ctx.discount)
-    await show(target, *summary_screen(ctx.view, priced, data.get("answers", {}), tr))
+    checkout = await draft_checkout(uow, ctx.view.event, ctx.discount, data, user.id, clock.now())
+    await state.set_data(with_checkout(data, checkout))
+    await show(target, *summary_screen(ctx.view, checkout, data.get("answers", {}), tr))
 
 
 async def _refused(
@@ -146,6 +159,8 @@ async def _refused(
             if left
             else _("Sorry, this date is sold out.")
         )
+    elif isinstance(error, SessionNotBookable) and error.data.get("reason") == SALES_STOPPED:
+        text = _("Sorry, the organiser has stopped sales for this date.")
     elif isinstance(error, SessionNotBookable):
         text = _("Sorry, this date can no longer be booked.")
     else:
@@ -190,6 +205,9 @@ async def start_booking(
         return
     async with uow.read():  # the organiser's own cutoff (``/settings``), as place_order checks it at Confirm
         cutoff = (await uow.organiser_settings.extras(ctx.view.event.organiser_id)).booking_cutoff
+    if ctx.view.session.sales_stopped:
+        await _refused(query, uow, tr, clock, ctx, SessionNotBookable(reason=SALES_STOPPED), present)
+        return
     if not ctx.view.session.bookable(clock.now()) or ctx.view.session.starts_at - cutoff <= clock.now():
         await _refused(query, uow, tr, clock, ctx, SessionNotBookable(), present)
         return
@@ -270,7 +288,7 @@ async def on_booking_tickets_done(
         await _refused(query, uow, tr, clock, ctx, SoldOut(left=seats_free(ctx, data)))
         return
     await answer_query(query)
-    await _next_step(query, state, ctx, data, tr)
+    await _next_step(query, state, ctx, data, tr, uow, user, clock)
 
 
 async def _record_answer(
@@ -303,7 +321,7 @@ async def _record_answer(
 
 @router.message(BookingForm.answering, F.text.as_("text"), ~F.text.startswith("/"))
 async def on_booking_text_answer(
-    message: Message, text: str, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User
+    message: Message, text: str, state: FSMContext, uow: UnitOfWork, tr: Translator, user: User, clock: Clock
 ) -> None:
     data = await state.get_data()
     ctx = await load_booking(uow, data.get("session", 0), user)
@@ -316,7 +334,7 @@ async def on_booking_text_answer(
         await message.answer(tr.gettext("Please choose one of the buttons."))
         return
     if await _record_answer(message, state, ctx, data, text, tr):
-        await _next_step(message, state, ctx, data, tr)
+        await _next_step(message, state, ctx, data, tr, uow, user, clock)
 
 
 @router.message(BookingForm.answering, ~F.text)
@@ -356,7 +374,7 @@ async def on_booking_choice(
         return
     if await _record_answer(query, state, ctx, data, raw, tr):
         await answer_query(query)
-        await _next_step(query, state, ctx, data, tr)
+        await _next_step(query, state, ctx, data, tr, uow, user, clock)
 
 
 @router.callback_query(BookCb.filter(F.action == BookAction.CONFIRM))
@@ -391,6 +409,8 @@ async def on_booking_confirm(
         payments_enabled=settings.payments_enabled,
         request_key=request_key,
         user=user,
+        points=data.get(POINTS, 0),
+        discount_code=data.get(CODE),
     )
     try:
         order = await place_or_claim(uow, command, data, clock.now())
@@ -403,6 +423,10 @@ async def on_booking_confirm(
     except (SoldOut, SessionNotBookable, InvalidQuantity, InvalidAnswer, NotAllowed) as error:
         await state.clear()
         await _refused(query, uow, tr, clock, ctx, error)
+        return
+    except CHECKOUT_ERRORS as error:  # the code or the points are no longer allowed (used or spent meanwhile)
+        await answer_query(query, checkout_refusal(tr, error), alert=True)
+        await _next_step(query, state, ctx, {**data, CODE: None, POINTS: 0}, tr, uow, user, clock)
         return
     await state.clear()
     await answer_query(

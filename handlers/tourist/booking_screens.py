@@ -11,9 +11,11 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from domain.model.catalog import Question, QuestionKind, localized
 from domain.model.users import User
 from domain.ports import UnitOfWork
-from domain.rules.pricing import MAX_TICKETS_PER_ORDER, Quote, hotel_discount, quote
+from domain.rules.checkout import Checkout
+from domain.rules.pricing import MAX_TICKETS_PER_ORDER, hotel_discount, quote
 from handlers.read_models import SessionView, read_session
 from handlers.tourist.callbacks import BookAction, BookCb
+from handlers.tourist.checkout_screens import checkout_buttons, checkout_lines
 from handlers.tourist.labels import ticket_type_name
 from handlers.ui import CONFIRM_STYLE, Translator, button
 
@@ -95,10 +97,11 @@ def question_screen(view: SessionView, question: Question, tr: Translator) -> tu
 
 
 def summary_screen(
-    view: SessionView, priced: Quote, answers: dict[str, str], tr: Translator
+    view: SessionView, checkout: Checkout, answers: dict[str, str], tr: Translator
 ) -> tuple[str, InlineKeyboardMarkup]:
     _ = tr.gettext
     money = tr.money
+    priced = checkout.quote
     lines = [_heading(view, tr)]
     if meeting_point := localized(view.event.meeting_point, tr.language):
         lines.append("📍 " + html.quote(meeting_point))
@@ -112,7 +115,8 @@ def summary_screen(
                 percent=priced.discount_percent, amount=money(priced.discount_minor, priced.currency)
             )
         )
-    lines.append("<b>" + _("Total: {total}").format(total=money(priced.total_minor, priced.currency)) + "</b>")
+    lines += checkout_lines(checkout, tr)
+    lines.append("<b>" + _("Total: {total}").format(total=money(checkout.total_minor, priced.currency)) + "</b>")
     for question in view.organiser.questions:
         answer = answers.get(question.id, "")
         if question.kind is QuestionKind.CHOICE:
@@ -134,6 +138,7 @@ def summary_screen(
     sid = view.session.id
     rows = [
         [button("✅ " + _("Confirm booking"), BookCb(action=BookAction.CONFIRM, session=sid), CONFIRM_STYLE)],
+        *checkout_buttons(sid, checkout, tr),  # points and a discount code (issue 15)
         [_cancel_button(sid, tr)],
     ]
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)

@@ -24,9 +24,11 @@ from handlers.tourist.callbacks import (
     MenuCb,
     When,
 )
+from handlers.tourist.card_sharing import card_actions_row
 from handlers.tourist.keyboards import home_button
 from handlers.tourist.labels import category_name, ticket_type_name
 from handlers.tourist.messaging import answer_query, show
+from handlers.tourist.photos import photo_rows
 from handlers.tourist.waitlist_screens import waitlist_session_rows
 from handlers.ui import Translator, button
 
@@ -230,14 +232,18 @@ def event_card_text(event: Event, region: Region, sessions: list[EventSession], 
     return "\n".join(lines)
 
 
-async def event_card(uow: UnitOfWork, event_id: int, tr: Translator, now: datetime) -> tuple[str, InlineKeyboardMarkup]:
-    """The event card with its next sessions as booking buttons; a missing event gets a short notice."""
+async def event_card(
+    uow: UnitOfWork, event_id: int, tr: Translator, now: datetime, user_id: int | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The event card with its next sessions as booking buttons; a missing event gets a short notice. With the
+    reader's ``user_id``: ☆/★ and Share too (card_sharing.py)."""
     _ = tr.gettext
     async with uow.read():
         event = await uow.catalog.event(event_id)
         region = await uow.catalog.region(event.region_id) if event else None
         sessions = list(await uow.catalog.upcoming_sessions(event_id, now, CARD_SESSIONS)) if event else []
         extras = await uow.organiser_settings.extras(event.organiser_id) if event else None
+        place = await uow.places.event_place(event_id) if event else None  # photos (photos.py)
     if event is None or region is None or extras is None:
         markup = InlineKeyboardMarkup(
             inline_keyboard=[[button("🗺 " + _("Events"), MenuCb(action=MenuAction.EVENTS)), home_button(tr)]]
@@ -260,6 +266,9 @@ async def event_card(uow: UnitOfWork, event_id: int, tr: Translator, now: dateti
         if s.seats_left > 0
     ]
     rows += waitlist_session_rows(sessions, region, tr)
+    rows += photo_rows(place, tr)
+    if user_id is not None:
+        rows.append(await card_actions_row(uow, event, user_id, tr))
     rows.append(
         [
             button("⬅️ " + _("More events"), BrowseCb(region=region.id, step="when")),
@@ -340,7 +349,7 @@ async def on_browse_step(
 
 @router.callback_query(EventCb.filter())
 async def on_event_open(
-    query: CallbackQuery, callback_data: EventCb, uow: UnitOfWork, tr: Translator, clock: Clock
+    query: CallbackQuery, callback_data: EventCb, uow: UnitOfWork, tr: Translator, clock: Clock, user: User
 ) -> None:
     await answer_query(query)
-    await show(query, *await event_card(uow, callback_data.event, tr, clock.now()))
+    await show(query, *await event_card(uow, callback_data.event, tr, clock.now(), user.id))

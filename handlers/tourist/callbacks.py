@@ -17,6 +17,7 @@ class MenuAction(enum.StrEnum):
     ORDERS = "orders"
     QUESTION = "question"
     PROFILE = "profile"
+    FAVOURITES = "fav"
 
 
 class MenuCb(CallbackData, prefix="m"):
@@ -77,12 +78,15 @@ class BookAction(enum.StrEnum):
     SKIP = "k"  # skipped an optional question
     CONFIRM = "y"
     ABORT = "x"
+    POINTS = "pt"  # use ``value`` loyalty points on the summary (0: none)
+    CODE = "cd"  # "Have a code?": the guest types it next
+    NO_CODE = "nc"  # remove the code (or stop typing one): back to the summary
 
 
 class BookCb(CallbackData, prefix="k"):
     action: BookAction
     session: int
-    value: int = 0  # ticket type index for INC/DEC, choice index for CHOICE
+    value: int = 0  # ticket type index for INC/DEC, choice index for CHOICE, points for POINTS
 
 
 class OrderAction(enum.StrEnum):
@@ -108,6 +112,7 @@ class ProfileAction(enum.StrEnum):
     HOTEL_CLEAR = "hc"
     DELETE = "d"  # asks for confirmation
     DELETE_CONFIRM = "dy"
+    POINTS = "pt"  # my loyalty points: balance, history, referral link
 
 
 class ProfileCb(CallbackData, prefix="p"):
@@ -159,3 +164,33 @@ class RoomAction(enum.StrEnum):
 class RoomCb(CallbackData, prefix="wr"):
     action: RoomAction
     place: int
+
+
+class RebookAction(enum.StrEnum):
+    """Changing the date of one's own order (``order``; ``session``: the new date)."""
+
+    DATES = "d"  # the other dates it may move to
+    PICK = "p"  # the summary of moving to ``session``
+    CONFIRM = "y"  # move it (or, paid and dearer: the invoice for the difference)
+
+
+class RebookCb(CallbackData, prefix="rb"):
+    action: RebookAction
+    order: int
+    session: int = 0
+
+
+class FavAction(enum.StrEnum):
+    """A favourite (``event``): starred or unstarred on the event card (the card is redrawn), or changed in the list of
+    "My favourites" (the list is redrawn)."""
+
+    ADD = "a"  # ☆ on the card
+    REMOVE = "r"  # ★ on the card
+    DROP = "d"  # ✖ in the list
+    ALERTS_ON = "n"  # 🔕 -> 🔔 in the list
+    ALERTS_OFF = "f"  # 🔔 -> 🔕 in the list
+
+
+class FavCb(CallbackData, prefix="fv"):
+    action: FavAction
+    event: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers.tourist.callbacks import LangCb, MenuAction, MenuCb
+from handlers.tourist.place_callbacks import AreaCb, HotelAction, HotelPageCb
 from handlers.ui import Translator, button
 
 
@@ -13,7 +14,14 @@ def main_menu_kb(tr: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [button("🗺 " + _("Events"), MenuCb(action=MenuAction.EVENTS))],
-            [button("🎟 " + _("My orders"), MenuCb(action=MenuAction.ORDERS))],
+            [
+                button("🎟 " + _("My orders"), MenuCb(action=MenuAction.ORDERS)),
+                button("⭐ " + _("My favourites"), MenuCb(action=MenuAction.FAVOURITES)),
+            ],
+            [
+                button("🏨 " + _("My hotel"), HotelPageCb(action=HotelAction.PAGE)),
+                button("🧭 " + _("Area guide"), AreaCb()),
+            ],
             [
                 button("💬 " + _("Ask a question"), MenuCb(action=MenuAction.QUESTION)),
                 button("👤 " + _("Profile"), MenuCb(action=MenuAction.PROFILE)),

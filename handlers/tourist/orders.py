@@ -37,6 +37,7 @@ from domain.model.orders import (
 )
 from domain.model.users import User
 from domain.ports import Clock, UnitOfWork
+from domain.rules.rebooking import offer_rebooking
 from domain.use_cases.booking import cancel_order, get_own_order
 from handlers.read_models import OrderView, read_order, read_session
 from handlers.status_words import TOURIST_STAGE_WORDS, tourist_stage_words
@@ -49,10 +50,15 @@ from handlers.tourist.callbacks import (
     OrderAction,
     OrderCb,
     OrdersPageCb,
+    RebookAction,
+    RebookCb,
 )
+from handlers.tourist.checkout_screens import hotel_discount_minor, order_checkout_lines
+from handlers.tourist.copy_code import copy_code_button
 from handlers.tourist.keyboards import home_button
 from handlers.tourist.labels import ticket_type_name
 from handlers.tourist.messaging import answer_query, show
+from handlers.tourist.place_callbacks import CalendarCb
 from handlers.tourist.waitlist import router as waitlist_router
 from handlers.tourist.waitlist_screens import waitlist_order_rows
 from handlers.ui import CANCEL_STYLE, Translator, button, cut
@@ -109,8 +115,8 @@ def render_order_card(tr: Translator, view: OrderView, now: datetime) -> str:
         )
         for item in order.items
     )
-    if order.discount_percent and order.total_minor < order.subtotal_minor:
-        discount = tr.money(order.subtotal_minor - order.total_minor, order.currency)
+    if order.discount_percent and hotel_discount_minor(order) > 0:
+        discount = tr.money(hotel_discount_minor(order), order.currency)
         if view.hotel is not None:
             lines.append(
                 _("Hotel discount ({hotel}, {percent}%): −{amount}").format(
@@ -121,6 +127,7 @@ def render_order_card(tr: Translator, view: OrderView, now: datetime) -> str:
             lines.append(
                 _("Hotel discount ({percent}%): −{amount}").format(percent=order.discount_percent, amount=discount)
             )
+    lines.extend(order_checkout_lines(order, tr))  # a discount code, loyalty points (issue 15)
     lines.append(_("<b>Total: {amount}</b>").format(amount=tr.money(order.total_minor, order.currency)))
     lines.append("")
     lines.append(f"{TOURIST_STAGE_WORDS[stage].emoji} <b>{status}</b>")
@@ -141,12 +148,14 @@ def running_late_open(tr: Translator, view: OrderView, now: datetime) -> bool:
 
 
 def order_card_kb(
-    tr: Translator, order: Order, can_cancel: bool, keep: bool = False, late: bool = False
+    tr: Translator, order: Order, can_cancel: bool, keep: bool = False, late: bool = False, rebook: bool = False
 ) -> InlineKeyboardMarkup:
     """``keep``: the card is the booking's confirmation, so its navigation opens below it (:class:`BelowCb`);
-    ``late``: "I'm running late" first (:func:`running_late_open`)."""
+    ``late``: "I'm running late" first (:func:`running_late_open`); ``rebook``: "Change date" (rebooking.py)."""
     _ = tr.gettext
     rows: list[list[InlineKeyboardButton]] = []
+    if order.ticket is TicketStatus.ISSUED and order.ticket_code:
+        rows.append([copy_code_button(order.ticket_code, tr)])  # the ticket code to the clipboard (copy_code.py)
     if late:
         # the organisers' package imports this module (through the notifications' parts): no cycle at import
         from handlers.organiser.callbacks import LateCb
@@ -154,8 +163,12 @@ def order_card_kb(
         rows.append([button("🏃 " + _("I'm running late"), LateCb(order=order.stored_id))])
     if can_cancel:
         rows.append([button("✖️ " + _("Cancel booking"), OrderCb(action=OrderAction.CANCEL, order=order.stored_id))])
+    if rebook:
+        rows.append([button("🔄 " + _("Change date"), RebookCb(action=RebookAction.DATES, order=order.stored_id))])
     event: CallbackData = BelowCb(to=Below.EVENT, id=order.event_id) if keep else EventCb(event=order.event_id)
     orders: CallbackData = BelowCb(to=Below.ORDERS) if keep else MenuCb(action=MenuAction.ORDERS)
+    if order.booking is BookingStatus.CONFIRMED:  # the .ics again (calendar.py)
+        rows.append([button("🗓 " + _("Add to calendar"), CalendarCb(order=order.stored_id))])
     rows.append([button("🗺 " + _("Open the event"), event)])
     rows.append([button("🎟 " + _("Back to my orders"), orders)])
     rows.append([button("🏠 " + _("Main menu"), BelowCb(to=Below.HOME)) if keep else home_button(tr)])
@@ -205,11 +218,13 @@ async def order_card(
     async with uow.read():
         order = await get_own_order(uow, user_id, order_id)
         view = await read_order(uow, order.stored_id)
-    if view is None:
+        cutoff = (await uow.organiser_settings.extras(view.event.organiser_id)).booking_cutoff if view else None
+    if view is None or cutoff is None:
         raise NotFound(order=order_id)
     can_cancel = view.order.can_be_cancelled_by_tourist(view.session.starts_at, now)
     late = running_late_open(tr, view, now)
-    return render_order_card(tr, view, now), order_card_kb(tr, view.order, can_cancel, keep, late)
+    rebook = offer_rebooking(view.order, view.session, cutoff, now)
+    return render_order_card(tr, view, now), order_card_kb(tr, view.order, can_cancel, keep, late, rebook)
 
 
 async def show_booked_card(

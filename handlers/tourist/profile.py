@@ -40,6 +40,8 @@ from handlers.tourist.callbacks import (
 )
 from handlers.tourist.keyboards import home_button, home_kb, language_kb
 from handlers.tourist.messaging import answer_query, show
+from handlers.tourist.offer_screens import OFFER_ICON, OfferAction, OfferCb
+from handlers.tourist.points_screens import POINTS_ICON, points_text
 from handlers.ui import Languages, Translator, button, cut
 
 router = Router(name=__name__)
@@ -59,7 +61,7 @@ class ProfileForm(StatesGroup):
 # ---- rendering --------------------------------------------------------------------------------------------------
 
 
-def render_profile(tr: Translator, user: User, hotel: Hotel | None) -> str:
+def render_profile(tr: Translator, user: User, hotel: Hotel | None, points: int = 0) -> str:
     _ = tr.gettext
     not_set = _("not set")
     if hotel is None:
@@ -77,13 +79,14 @@ def render_profile(tr: Translator, user: User, hotel: Hotel | None) -> str:
             _("Language: {language}").format(language=tr.language_name(user.language)),
             _("Phone: {phone}").format(phone=user.phone or not_set),  # their own: in full
             _("Hotel: {hotel}").format(hotel=hotel_text),
+            f"{POINTS_ICON} " + _("Points: {points}").format(points=points_text(tr, points)),
             "",
             _("The organiser can call you if plans change; a partner hotel gives you a discount on events."),
         ]
     )
 
 
-def profile_kb(tr: Translator, user: User) -> InlineKeyboardMarkup:
+def profile_kb(tr: Translator, user: User, offers_on: bool = True) -> InlineKeyboardMarkup:
     _ = tr.gettext
     rows = [
         [
@@ -94,6 +97,9 @@ def profile_kb(tr: Translator, user: User) -> InlineKeyboardMarkup:
     ]
     if user.hotel_id is not None:
         rows[1].append(button("✖️ " + _("Remove hotel"), ProfileCb(action=ProfileAction.HOTEL_CLEAR)))
+    rows.append([button(f"{POINTS_ICON} " + _("My points"), ProfileCb(action=ProfileAction.POINTS))])
+    offers = _("Offers: on") if offers_on else _("Offers: off")  # the list and the toggle (issue 15)
+    rows.append([button(f"{OFFER_ICON} " + offers, OfferCb(action=OfferAction.LIST))])
     rows.append([button("🗑 " + _("Delete my data"), ProfileCb(action=ProfileAction.DELETE))])
     rows.append([home_button(tr)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
@@ -159,7 +165,9 @@ def render_deleted(tr: Translator, forgotten: Forgotten) -> str:
 async def profile_screen(uow: UnitOfWork, user: User, tr: Translator) -> tuple[str, InlineKeyboardMarkup]:
     async with uow:
         hotel = await uow.catalog.hotel(user.hotel_id) if user.hotel_id else None
-    return render_profile(tr, user, hotel), profile_kb(tr, user)
+        points = await uow.points.balance(user.id)
+        offers_on = not await uow.offers.opted_out(user.id)
+    return render_profile(tr, user, hotel, points), profile_kb(tr, user, offers_on)
 
 
 async def regions_screen(uow: UnitOfWork, tr: Translator) -> tuple[str, InlineKeyboardMarkup]:

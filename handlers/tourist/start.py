@@ -53,7 +53,7 @@ async def cmd_start_deep_link(
         async with uow.read():
             event = await uow.catalog.event_by_code(payload.removeprefix(EVENT_LINK_PREFIX))
         if event is not None:
-            text, markup = await event_card(uow, event.id, tr, clock.now())
+            text, markup = await event_card(uow, event.id, tr, clock.now(), user.id)
             await message.answer(text, reply_markup=markup)
             return
         await message.answer(tr.gettext("That event link is not valid any more. Here is the main menu."))

@@ -70,7 +70,7 @@ async def on_waitlist_join(
         view = await load_session(uow, callback_data.id)
         await answer_query(query, _("Good news: seats are free right now, you can book them."), alert=True)
         if view is not None:
-            await show(query, *await event_card(uow, view.event.id, tr, now))
+            await show(query, *await event_card(uow, view.event.id, tr, now, user.id))
         return
     except (NotFound, SessionNotBookable, InvalidQuantity):
         await answer_query(query, _("Sorry, you cannot join the waitlist of this date."), alert=True)

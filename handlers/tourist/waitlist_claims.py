@@ -48,5 +48,7 @@ async def place_or_claim(uow: UnitOfWork, command: PlaceOrder, data: dict[str, A
         payments_enabled=command.payments_enabled,
         request_key=command.request_key,
         user=command.user,
+        points=command.points,
+        discount_code=command.discount_code,
     )
     return await claim_offer(uow, claim, now)

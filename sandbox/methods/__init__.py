@@ -5,7 +5,7 @@ Any other method is answered 404 ``Not Found``, as Telegram answers an unknown o
 
 from __future__ import annotations
 
-from sandbox.methods import callbacks, chats, files, forum, messages, payments, profile, updates
+from sandbox.methods import callbacks, chats, files, forum, inline, messages, payments, places, profile, updates
 from sandbox.methods.common import Method
 
 METHODS: dict[str, Method] = {
@@ -13,8 +13,10 @@ METHODS: dict[str, Method] = {
     **updates.METHODS,
     **messages.METHODS,
     **files.METHODS,
+    **places.METHODS,
     **payments.METHODS,
     **callbacks.METHODS,
+    **inline.METHODS,
     **chats.METHODS,
     **forum.METHODS,
 }

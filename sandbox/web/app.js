@@ -131,6 +131,7 @@ function snippet(message, limit = 70) {
   if (message.contact) return "Contact";
   if (message.photo) return "Photo";
   if (message.document) return "Document";
+  if (message.venue) return `📍 ${message.venue.title}`;
   return "a message";
 }
 
@@ -392,6 +393,8 @@ class Pane {
     }
 
     this.toasts = h("div", { class: "pane-toasts", "aria-live": "polite" });
+    // the bot's answer to an inline query typed here (@bot words) or started by a Share button
+    this.inlineResults = h("div", { class: "inline-results", hidden: true, role: "group", "aria-label": "Inline results" });
     // Shown when a message arrives while the person has scrolled up to read older ones.
     this.newBelow = h(
       "button",
@@ -412,6 +415,7 @@ class Pane {
       this.toasts,
       this.transcript,
       this.newBelow,
+      this.inlineResults,
       this.replyBar,
       this.replyKeyboard,
       composer,
@@ -438,6 +442,12 @@ class Pane {
   async sendInput() {
     const text = this.input.value;
     if (!text.trim()) return;
+    const mention = app.bot?.username ? text.match(/^@(\w+)(?:\s+([\s\S]*))?$/) : null;
+    if (mention && mention[1].toLowerCase() === app.bot.username.toLowerCase()) {
+      this.input.value = "";
+      await this.inlineQuery(mention[2] || "");
+      return;
+    }
     this.input.disabled = true;
     try {
       await this.sendText(text);
@@ -448,6 +458,51 @@ class Pane {
       this.input.disabled = false;
       this.input.focus();
     }
+  }
+
+  // Inline mode: the person types "@bot words" here (or presses Share): an inline query, the bot's results listed
+  // above the composer; picking one sends it into this chat "via @bot".
+  async inlineQuery(query) {
+    try {
+      const { inline_query_id: id } = await api("POST", "/inline", { user_id: this.actor(), query, chat_id: this.chatId });
+      let answer = null;
+      for (let i = 0; i < 25 && !answer; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        answer = (await api("GET", `/inline?id=${encodeURIComponent(id)}`)).answer;
+      }
+      if (!answer) return toast(this, "The bot did not answer the inline query", "error");
+      this.showInlineResults(id, query, answer);
+    } catch (error) {
+      toast(this, `Inline query failed: ${error.message}`, "error");
+    }
+  }
+
+  showInlineResults(id, query, answer) {
+    const close = h("button", { type: "button", class: "icon", "aria-label": "Close the results", onclick: () => (this.inlineResults.hidden = true) }, "✕");
+    const head = h("div", { class: "inline-head" }, h("span", {}, `@${app.bot?.username || "bot"} ${query}`.trim()), close);
+    const items = (answer.results || []).map((result) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: "inline-result",
+          onclick: async () => {
+            this.inlineResults.hidden = true;
+            try {
+              await api("POST", "/inline/choose", { inline_query_id: id, result_id: result.id, chat_id: this.chatId });
+              this.scheduleRefresh();
+            } catch (error) {
+              toast(this, `Not sent: ${error.message}`, "error");
+            }
+          },
+        },
+        h("strong", {}, result.title || result.id),
+        result.description ? h("span", { class: "inline-desc" }, result.description) : null,
+      ),
+    );
+    if (!items.length) items.push(h("p", { class: "inline-none" }, answer.button?.text || "No results"));
+    this.inlineResults.replaceChildren(head, ...items);
+    this.inlineResults.hidden = false;
   }
 
   async sendCommand(command) {
@@ -710,7 +765,20 @@ class Pane {
     if (message.photo) parts.push(photoNode(message.photo));
     if (message.document) parts.push(h("div", { class: "attachment" }, `📄 ${message.document.file_name || "Document"}`));
     if (message.sticker) parts.push(h("div", { class: "attachment sticker" }, message.sticker.emoji || "Sticker"));
-    if (message.location) {
+    if (message.venue) {
+      // a map pin (sendVenue): its name, address and the point, with a link to the map
+      const { title, address, location } = message.venue;
+      const map = `https://www.openstreetmap.org/?mlat=${location.latitude}&mlon=${location.longitude}#map=16/${location.latitude}/${location.longitude}`;
+      parts.push(
+        h(
+          "div",
+          { class: "attachment venue" },
+          h("div", {}, `📍 ${title}`),
+          h("div", {}, address),
+          h("a", { href: map, target: "_blank", rel: "noopener" }, `${location.latitude}, ${location.longitude}`),
+        ),
+      );
+    } else if (message.location) {
       parts.push(h("div", { class: "attachment" }, `📍 ${message.location.latitude}, ${message.location.longitude}`));
     }
     if (message.contact) {
@@ -778,6 +846,11 @@ class Pane {
     if (button.pay) {
       const node = h("button", { type: "button", class: "kb-btn kb-pay" }, label);
       node.addEventListener("click", () => this.pay(message, node));
+      return node;
+    }
+    if (button.switch_inline_query_chosen_chat) {
+      const node = h("button", { type: "button", class: "kb-btn" }, label);
+      node.addEventListener("click", () => this.inlineQuery(button.switch_inline_query_chosen_chat.query || ""));
       return node;
     }
     if (button.copy_text) {

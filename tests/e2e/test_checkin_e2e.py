@@ -61,6 +61,13 @@ async def test_a_stranger_learns_nothing_and_the_organiser_checks_the_booking_in
     code = format_order_code(order.code)
     link = f"/start {CHECKIN_LINK_PREFIX}{order.code}"  # what the deep link of the QR sends
 
+    # confirmed at once and paid on site: her confirmation is her ticket, with the check-in QR of the order's code
+    def qr_tickets() -> list[dict[str, Any]]:
+        return [m for m in anna.bot_messages() if m.get("photo") and code in (m.get("caption") or "")]
+
+    [qr_ticket] = await anna.wait(qr_tickets, "the confirmation with the check-in QR")
+    assert "Show this QR image at the meeting point" in qr_ticket["caption"]
+
     # the organiser's participant list of the session goes out (it is due: the session starts soon)
     organiser = Tourist(world, world.user(INSTANT_ORGANISER_CHAT_ID))
 
@@ -103,3 +110,4 @@ async def test_a_stranger_learns_nothing_and_the_organiser_checks_the_booking_in
     live = await organiser.press(ManifestCb(action=ManifestAction.REFRESH, session=session_id), listed)
     assert "Checked in: 1 of 1 bookings" in live["text"] and "✅ " + code in live["text"]
     assert mallory.callback_answers() == []
+    assert len(qr_tickets()) == 1  # sent once

@@ -298,6 +298,7 @@ async def test_an_order_from_booking_to_rating(world, database, bot) -> None:
             K.ORDER_CONFIRMED: ["sent"],
             K.INVOICE: ["sent"],
             K.TICKET: ["sent"],
+            K.TICKET_CALENDAR: ["sent"],  # the .ics after the ticket (the seeded cruise is not on the map)
             K.SESSION_REMINDER: ["sent"],
             K.RATING_REQUEST: ["sent"],
         },

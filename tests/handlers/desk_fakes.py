@@ -64,6 +64,7 @@ class FakeDeskQueries:
             if (event := state.events[session.event_id]).region_id == region_id
             and first <= session.starts_at < end
             and session.status is SessionStatus.SCHEDULED
+            and not session.sales_stopped
             and session.seats_left > 0
             and (not category or event.category == category)
         ]

@@ -332,8 +332,11 @@ async def test_a_burst_of_100_problems_stays_within_the_group_limit(desk: Desk, 
     await operator_chat.press_data(
         CardCb(action=CardAction.SHOW, card=digested.id).pack(), message_id=digests[0].result.message_id
     )
-    desk.clock.advance(minutes=1)
-    await limited.drain(budget=60)  # stops when nothing more is due; the fake clock paces the group
+    for _ in range(6):  # the organiser's 100 requests (1 a second to their chat) are due too: drain as time passes
+        desk.clock.advance(seconds=20)
+        await limited.drain(budget=60)  # stops when nothing more is due; the fake clock paces the group
+        if desk.posts(mark):
+            break
     [own] = desk.posts(mark)
     assert "Organiser silent" in own.params["text"]
 

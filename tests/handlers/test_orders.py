@@ -146,7 +146,13 @@ async def test_card_awaiting_organiser_says_by_when(chat: Chat, seeded: Seeded, 
     assert "Total: €115.00" in text
     assert "Waiting for the organiser to confirm" in text
     assert "The organiser answers by 11:10 (Tallinn time) — we will message you here." in text
-    assert chat.buttons() == ["✖️ Cancel booking", "🗺 Open the event", "🎟 Back to my orders", "🏠 Main menu"]
+    assert chat.buttons() == [
+        "✖️ Cancel booking",
+        "🔄 Change date",
+        "🗺 Open the event",
+        "🎟 Back to my orders",
+        "🏠 Main menu",
+    ]
 
     await chat.press("Open the event")  # the browse module shows the event
     assert "Islands cruise" in chat.last_text()
@@ -208,7 +214,7 @@ async def test_card_in_every_language(
     assert start in lines[2]
     assert sum(money in line for line in lines) == 2  # the line of adults and the total
     assert "11:10" in lines[-1]  # what happens next, by when (the organiser's deadline)
-    assert len(chat.buttons()) == 4
+    assert len(chat.buttons()) == 5  # cancel, change date, the event, my orders, home
 
 
 def test_every_stage_has_words_in_every_language() -> None:

@@ -1,5 +1,5 @@
-"""An organiser learns their commands from /start and /help in their own chat (no command menu is set per organiser
-chat: ``handlers/organiser/commands.py``); a tourist's /start and /help do not name them."""
+"""An organiser learns their commands from /start and /help in their own chat (and their chat's command menu:
+tests/handlers/test_organiser_menus.py); a tourist's /start and /help do not name them."""
 
 from __future__ import annotations
 

@@ -278,7 +278,7 @@ async def test_the_full_payment_gives_one_ticket_with_a_qr_code(
     assert (row.payment, row.ticket) == (PaymentStatus.PAID, TicketStatus.ISSUED)
     assert normalize_ticket_code(row.ticket_code) == row.ticket_code
 
-    assert await sender.deliver_due() == 1
+    assert await sender.deliver_due() == 2  # the ticket, then its calendar file (the seeded event is not on the map)
     [photo] = sent(recorder, "sendPhoto", TOURIST)
     caption = photo.text
     assert row.ticket_code in caption and ru.gettext("Your ticket") in caption
@@ -493,7 +493,7 @@ async def test_a_payment_redraws_the_participant_list_and_the_confirmation(
 
     await pre_checkout(tourist, invoice_payload(order.id), order.total_minor)
     await successful_payment(tourist, invoice_payload(order.id), order.total_minor)
-    assert await sender.deliver_due() == 1  # the ticket
+    assert await sender.deliver_due() == 2  # the ticket and its calendar file
     shown = next(m.text for m in organiser.messages() if m.message_id == listed.result.message_id)
     assert et.gettext("payment pending") not in shown and et.gettext("paid") in shown
     told = next(m.text for m in tourist.messages() if m.message_id == confirmation.result.message_id)
@@ -544,7 +544,7 @@ async def test_the_card_shown_when_booking_is_redrawn_after_the_payment(
 
     await pre_checkout(tourist, invoice_payload(order.id), order.total_minor)
     await successful_payment(tourist, invoice_payload(order.id), order.total_minor)
-    assert await sender.deliver_due() == 1  # the ticket
+    assert await sender.deliver_due() == 2  # the ticket and its calendar file
     paid = next(m.text for m in tourist.messages() if m.message_id == card)
     row = await order_row(sessions, order.id)
     assert "Confirmed and paid." in paid and row.ticket_code in paid

@@ -45,7 +45,15 @@ async def test_profile_shows_language_phone_and_hotel(chat: Chat, seeded: Seeded
     assert "Language: English" in text
     assert "Phone: not set" in text
     assert "Hotel: not set" in text
-    assert chat.buttons() == ["🌐 Language", "📱 Share phone", "🏨 Hotel", "🗑 Delete my data", "🏠 Main menu"]
+    assert chat.buttons() == [
+        "🌐 Language",
+        "📱 Share phone",
+        "🏨 Hotel",
+        "🪙 My points",
+        "🎁 Offers: on",
+        "🗑 Delete my data",
+        "🏠 Main menu",
+    ]
 
 
 async def test_profile_from_the_main_menu_in_german(

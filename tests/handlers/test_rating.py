@@ -24,7 +24,7 @@ WALK_LASTS = timedelta(hours=2)
 
 
 @pytest.fixture
-async def walked(sessions, seeded: Seeded, clock) -> Order:
+async def walked(sessions, seeded: Seeded, clock, sender: OutboxSender) -> Order:
     """Tourist 1001 booked the instant walk (tomorrow, two hours), was checked in, and it has taken place."""
     await seed_user(sessions, TOURIST_ID, language="en", now=clock.now())
     order = await place_order(
@@ -32,6 +32,7 @@ async def walked(sessions, seeded: Seeded, clock) -> Order:
         PlaceOrder(user_id=TOURIST_ID, session_id=seeded.instant_session_id, quantities={"adult": 2}),
         clock.now(),
     )
+    assert await sender.deliver_due() == 1  # its confirmation with the check-in QR (paid on site)
     walk_starts = clock.now() + INSTANT_SESSION_IN
     await check_in_ticket(SqlUnitOfWork(sessions), order.stored_id, INSTANT_ORGANISER_CHAT_ID, None, walk_starts)
     clock.advance(seconds=(INSTANT_SESSION_IN + WALK_LASTS + timedelta(hours=1)).total_seconds())

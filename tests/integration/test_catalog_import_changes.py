@@ -135,21 +135,23 @@ async def test_the_import_keeps_the_organisers_session_changes_until_the_file_ch
     await stop_sales(SqlUnitOfWork(sessions), org.id, second, actor, NOW)
     added_at = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # 10:00 in Tallinn
     added = await add_session(SqlUnitOfWork(sessions), org.id, cruise.id, added_at, 15, actor, NOW)
-    assert await notes(sessions) == {capacity_key(first), capacity_key(second), capacity_key(added.session.id)}
+    # stopped sales are a flag of the session, not a capacity: no note (the file has no say on them)
+    assert await notes(sessions) == {capacity_key(first), capacity_key(added.session.id)}
 
     # the same file again: it still says 20 for both sessions, so the organiser's capacities stay; the added session
     # is not in the file and is left alone
     report = await import_catalog(sessions, EXAMPLE)
     assert sorted(report.kept) == [
         "event islands-cruise session 2026-12-01T10:00: capacity kept the organiser's 25 (the file still says 20)",
-        "event islands-cruise session 2026-12-03T10:00: capacity kept the organiser's 0 (the file still says 20)",
+        "event islands-cruise session 2026-12-03T10:00: sales kept stopped by the organiser (resumed only in "
+        "/sessions)",
     ]
     assert report.replaced == ()
     assert report.sessions.updated == 0
     assert not report.changed
     assert [(capacity, left) for _, capacity, left in await cruise_sessions(sessions)] == [
         (25, 25),
-        (0, 0),
+        (20, 20),
         (30, 30),
         (15, 15),
     ]
@@ -172,16 +174,21 @@ async def test_the_import_keeps_the_organisers_session_changes_until_the_file_ch
         "(the organiser added the session)",
     ]
     assert report.kept == (
-        "event islands-cruise session 2026-12-03T10:00: capacity kept the organiser's 0 (the file still says 20)",
+        "event islands-cruise session 2026-12-03T10:00: sales kept stopped by the organiser (resumed only in "
+        "/sessions)",
     )
     assert "replaced: event islands-cruise session 2026-12-01T10:00: capacity" in report.summary()
     assert [(capacity, left) for _, capacity, left in await cruise_sessions(sessions)] == [
         (22, 22),
-        (0, 0),
+        (20, 20),
         (30, 30),
         (18, 18),
     ]
-    assert await notes(sessions) == {capacity_key(second)}
+    assert await notes(sessions) == set()
+    async with sessions() as s:
+        assert [row.sales_stopped for row in await s.scalars(select(SessionRow).where(SessionRow.id == second))] == [
+            True
+        ]
 
     # from now on those capacities are the catalog's again: the same file reports nothing new about them
     report = await import_catalog(sessions, path)

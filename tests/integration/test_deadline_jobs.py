@@ -40,8 +40,11 @@ from domain.use_cases.deadlines import (
 )
 from domain.use_cases.sweep import Swept
 from scheduler.jobs import (
+    JOB_DELIVER_OFFERS,
     JOB_EXPIRE_OVERDUE,
     JOB_EXPIRE_WAITLIST_OFFERS,
+    JOB_FAVOURITE_NEW_DATES,
+    JOB_FAVOURITE_SEATS,
     JOB_NUDGE_ORGANISERS,
     JOB_OFFER_WAITLIST_SEATS,
     JOB_PARTICIPANT_LISTS,
@@ -198,6 +201,7 @@ async def test_every_job_run_twice_does_its_work_once(sessions, seeded, uow_fact
             OutboxKind.SESSION_REMINDER.value: 2,
             OutboxKind.PARTICIPANTS.value: 1,
             OutboxKind.RATING_REQUEST.value: 1,
+            OutboxKind.ORDER_CONFIRMED.value: 1,  # the on-site order's confirmation with its check-in QR
         }
     )
     actions = await audit_actions(sessions)
@@ -413,6 +417,9 @@ def test_the_scheduler_runs_every_deadline_job_on_an_interval_one_at_a_time(uow_
         JOB_SETTLE_ATTENDANCE,
         JOB_EXPIRE_WAITLIST_OFFERS,
         JOB_OFFER_WAITLIST_SEATS,
+        JOB_DELIVER_OFFERS,
+        JOB_FAVOURITE_NEW_DATES,
+        JOB_FAVOURITE_SEATS,
     }
     for job_id, job in jobs.items():
         assert (job.max_instances, job.coalesce) == (1, True)

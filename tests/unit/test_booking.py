@@ -119,7 +119,10 @@ async def test_an_instant_event_without_payments_is_paid_on_site(world: tuple[Fa
     assert order.confirm_by is None and order.pay_by is None
     assert order.total_minor == 3000
     assert seats_left(uow, seeded.instant_session_id) == 8
-    assert uow.state.outbox == []  # no organiser confirmation needed
+    # no organiser confirmation needed; the tourist's confirmation carries the check-in QR (their ticket), once
+    [confirmed] = uow.state.outbox
+    assert (confirmed.kind, confirmed.chat_id) == (OutboxKind.ORDER_CONFIRMED, order.user_id)
+    assert confirmed.dedup_key == f"{OutboxKind.ORDER_CONFIRMED.value}:{order.stored_id}"
     assert [e.action for e in uow.state.audit] == ["order.placed"]
 
 
@@ -423,7 +426,7 @@ async def test_cancelling_an_instant_order_tells_no_organiser(world: tuple[FakeU
     uow, seeded = world
     order = await place_order(uow, walk(seeded), NOW)
     await cancel_order(uow, TOURIST, order.id, NOW)
-    assert uow.state.outbox == []
+    assert [m.kind for m in uow.state.outbox] == [OutboxKind.ORDER_CONFIRMED]  # the tourist's own, from booking
     assert seats_left(uow, seeded.instant_session_id) == 10
     assert [e.action for e in uow.state.audit] == ["order.placed", "order.cancelled_by_tourist"]
 
@@ -502,7 +505,7 @@ async def test_fake_seats_and_outbox_and_versions(world: tuple[FakeUnitOfWork, S
             await uow.orders.save(second)
         await uow.commit()
     assert seats_left(uow, seeded.instant_session_id) == 10  # never above capacity
-    assert [m.payload for m in uow.state.outbox] == [{"n": 1}]
+    assert [m.payload for m in uow.state.outbox] == [{"order_id": order.stored_id, "instant": True}, {"n": 1}]
     assert uow.state.orders[order.id].version == 1
 
 

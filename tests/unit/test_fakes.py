@@ -15,8 +15,13 @@ import pytest
 import domain.model.desk
 import domain.model.questions
 import domain.ports
+from domain.discount_ports import DiscountCodeRepository
+from domain.favourite_ports import FavouriteRepository
 from domain.model.desk import DeskSettings
 from domain.model.messages import OutboxKind
+from domain.offer_ports import OfferRepository
+from domain.place_ports import PlaceRepository
+from domain.points_ports import PointsRepository
 from domain.ports import (
     AuditRepository,
     CatalogRepository,
@@ -39,8 +44,13 @@ from domain.ports import (
 from domain.use_cases.booking import PlaceOrder, place_order
 from scheduler.jobs import DeskJobs
 from tests.fake_checkins import FakeCheckinRepository
+from tests.fake_discount_codes import FakeDiscountCodeRepository
+from tests.fake_favourites import FakeFavouriteRepository
+from tests.fake_offers import FakeOfferRepository
 from tests.fake_organiser_catalog import FakeOrganiserCatalogRepository
 from tests.fake_organiser_settings import FakeOrganiserSettingsRepository
+from tests.fake_places import FakePlaceRepository
+from tests.fake_points import FakePointsRepository
 from tests.fake_rooms import FakeWaitingRoomRepository
 from tests.fakes import (
     FakeAuditRepository,
@@ -77,6 +87,11 @@ FAKES: dict[type, type] = {
     CheckinRepository: FakeCheckinRepository,
     OrganiserCatalogRepository: FakeOrganiserCatalogRepository,
     OrganiserSettingsRepository: FakeOrganiserSettingsRepository,
+    FavouriteRepository: FakeFavouriteRepository,
+    DiscountCodeRepository: FakeDiscountCodeRepository,
+    OfferRepository: FakeOfferRepository,
+    PointsRepository: FakePointsRepository,
+    PlaceRepository: FakePlaceRepository,
     UnitOfWork: FakeUnitOfWork,
 }
 
@@ -95,12 +110,12 @@ _TYPES = {**vars(domain.model.desk), **vars(domain.model.questions), **vars(doma
 
 
 def ports() -> list[type]:
-    """Every Protocol class domain/ports.py defines."""
+    """Every Protocol class domain/ports.py defines, and the ports it takes from ``domain/*_ports.py`` modules."""
     return [
         value
         for value in vars(domain.ports).values()
         if isinstance(value, type)
-        and value.__module__ == domain.ports.__name__
+        and (value.__module__ == domain.ports.__name__ or value.__module__.endswith("_ports"))
         and getattr(value, "_is_protocol", False)
     ]
 

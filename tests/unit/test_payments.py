@@ -252,7 +252,11 @@ async def test_a_payment_pays_the_order_and_issues_the_ticket(world) -> None:
     ) == (order.id, "tg-1", "prov-tg-1", 3000, "EUR", True)
     [ticket] = outbox_of(uow, OutboxKind.TICKET)
     assert (ticket.chat_id, ticket.payload) == (TOURIST, {"order_id": order.id})
-    assert paid.stray_minor == 0 and [m.kind for m in uow.state.outbox] == [OutboxKind.INVOICE, OutboxKind.TICKET]
+    assert paid.stray_minor == 0 and [m.kind for m in uow.state.outbox] == [
+        OutboxKind.INVOICE,
+        OutboxKind.TICKET,
+        OutboxKind.TICKET_CALENDAR,  # the .ics after the ticket (no map pin: the event is not on the map)
+    ]
     audit = uow.state.audit[-1]
     assert audit.action == "payment.received" and audit.actor == f"user:{TOURIST}"
     assert audit.before["payment"] == "awaiting" and audit.after["payment"] == "paid"
