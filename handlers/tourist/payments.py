@@ -175,21 +175,36 @@ async def on_successful_payment(
             amount,
             paid.invoice_payload,
         )
-        await record_unmatched_payment(
-            uow,
-            Payer(user.id, payer_name),
-            paid.telegram_payment_charge_id,
-            paid.provider_payment_charge_id,
-            paid.total_amount,
-            paid.currency,
-            paid.invoice_payload,
-            clock.now(),
-            settings.desk,
-        )
-        await message.answer(
-            tr.gettext(
-                "We received your payment of {amount} but cannot match it to a booking. Our team will contact you."
-            ).format(amount=amount)
-        )
+        await answer_unmatched_payment(message, uow, Payer(user.id, payer_name), paid, tr, clock, settings)
         return
     await message.answer(outcome_text(outcome, amount, tr))
+
+
+async def answer_unmatched_payment(
+    message: Message,
+    uow: UnitOfWork,
+    payer: Payer,
+    paid: SuccessfulPayment,
+    tr: Translator,
+    clock: Clock,
+    settings: HandlerSettings,
+) -> None:
+    """A payment that matches no booking (or date change): recorded for the operators (a problem card), and the
+    payer told that the team will contact them."""
+    await record_unmatched_payment(
+        uow,
+        payer,
+        paid.telegram_payment_charge_id,
+        paid.provider_payment_charge_id,
+        paid.total_amount,
+        paid.currency,
+        paid.invoice_payload,
+        clock.now(),
+        settings.desk,
+    )
+    amount = tr.money(paid.total_amount, paid.currency)
+    await message.answer(
+        tr.gettext(
+            "We received your payment of {amount} but cannot match it to a booking. Our team will contact you."
+        ).format(amount=amount)
+    )

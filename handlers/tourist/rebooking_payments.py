@@ -22,10 +22,9 @@ from domain.model.payments import AMOUNT, CANCELLED, NOT_YOURS, UNKNOWN, Payer, 
 from domain.model.users import User
 from domain.ports import Clock, UnitOfWork
 from domain.rules.rebooking import DATE_GONE, DIFFERENCE_PAYLOAD_PREFIX, PRICE_CHANGED, parse_difference_payload
-from domain.use_cases.payments import record_unmatched_payment
 from domain.use_cases.rebooking import check_difference_payable, pay_difference
 from handlers.settings import HandlerSettings
-from handlers.tourist.payments import PRE_CHECKOUT_BUDGET_S
+from handlers.tourist.payments import PRE_CHECKOUT_BUDGET_S, answer_unmatched_payment
 from handlers.ui import Translator
 
 router = Router(name=__name__)
@@ -129,21 +128,6 @@ async def on_difference_paid(
         )
     except NotFound:
         log.warning("payment %s of %s for an unknown date change (%r)", paid.telegram_payment_charge_id, amount, parsed)
-        await record_unmatched_payment(
-            uow,
-            Payer(user.id, payer_name),
-            paid.telegram_payment_charge_id,
-            paid.provider_payment_charge_id,
-            paid.total_amount,
-            paid.currency,
-            paid.invoice_payload,
-            clock.now(),
-            settings.desk,
-        )
-        await message.answer(
-            tr.gettext(
-                "We received your payment of {amount} but cannot match it to a booking. Our team will contact you."
-            ).format(amount=amount)
-        )
+        await answer_unmatched_payment(message, uow, Payer(user.id, payer_name), paid, tr, clock, settings)
         return
     await message.answer(outcome_text(outcome, amount, tr))
