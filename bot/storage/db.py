@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql.dml import Delete, Update
 
+from bot.storage.write_gate import enter, gate_writes
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 # No ``pool_pre_ping`` on PostgreSQL: it cost a round trip on every checkout (every transaction) to catch a
@@ -46,13 +48,23 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    gate = gate_writes(engine, SQLITE_BUSY_TIMEOUT_MS / 1000)
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         # Take the write lock when the transaction starts: a deferred transaction that reads and then writes
-        # fails with "database is locked" when another writer got in between, whatever the busy timeout.
+        # fails with "database is locked" when another writer got in between, whatever the busy timeout. This
+        # process's writers queue for it in order (bot/storage/write_gate.py) instead of in SQLite's busy handler.
         # A read-only connection (bot/storage/reads.py) takes no lock: its SELECTs run one by one, in autocommit.
-        if not connection.get_execution_options().get("tripdesk_read"):
+        if connection.get_execution_options().get("tripdesk_read"):
+            return
+        owner = enter(gate, connection)
+        try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if owner is not None:
+                gate.release(owner)
+            raise
 
     return engine
 
