@@ -27,8 +27,9 @@ messages a second overall, 1 a second per chat; like Telegram it does not count 
 world has the N tourists (languages en, ru, de, et in turn), the organiser and the operators' group.
 
 **The tourists** live on the emulator's loop, as clients would: each has the cruise's date card (a bot message with
-its Book button) in the chat; at its moment within the first second (spread evenly, in a shuffled order) each
-presses Book (``World.user_presses``: a real callback query, delivered by ``getUpdates``). Then, as a person would,
+its Book button) in the chat, and is a user the bot knows, in their language (they opened the event through it);
+at its moment within the first second (spread evenly, in a shuffled order) each presses Book
+(``World.user_presses``: a real callback query, delivered by ``getUpdates``). Then, as a person would,
 with a pause of 0.5-2 s before every tap: a share ``--prefill`` prepares the booking while waiting ("Prepare my
 booking": Next, the pickup as text, a lunch, Confirm: "ready"), so that their turn is one tap on "Book now"; a
 share ``--never`` never books when their turn comes; the rest book by the short path when it comes ("Book now",
@@ -97,7 +98,7 @@ from sandbox.limits import Limits
 from sandbox.server import Emulator
 from sandbox.world import World
 from scheduler.jobs import DeadlineJobs, DeskJobs, RunningJobs, WaitingRoomJobs, build_scheduler, stop_scheduler
-from tests.seed import ORGANISER_CHAT_ID, seed_catalog
+from tests.seed import ORGANISER_CHAT_ID, seed_catalog, seed_users
 
 TOKEN = "424242:bench-surge-token-AAAAAAAAAAAAAAAAAAAAAAAAA"
 OPERATOR_CHAT_ID = -1001000000777
@@ -322,7 +323,9 @@ class RunningBot:
         self.dp = dp = build_dispatcher(settings, self.sessions, throttle=self.throttle)
         self.inbox = Inbox(self.sessions, dp["clock"])
         answers = RoomAnswers(self.bot, self.sessions, dp["i18n"], dp["clock"])
-        self.worker = RoomAnsweringWorker(dp, self.bot, self.inbox, answers)
+        self.worker = RoomAnsweringWorker(  # as bot/runner.py builds it
+            dp, self.bot, self.inbox, answers, uows=lambda: SqlUnitOfWork(self.sessions, dp["catalog_cache"])
+        )
         self.workflow = {**dp.workflow_data, "dispatcher": dp, "bots": [self.bot]}
         await dp.emit_startup(bot=self.bot, **self.workflow)
         self.sender = OutboxSender(
@@ -474,6 +477,9 @@ async def run_backend(backend: Backend, args: argparse.Namespace) -> None:
         draw = rng.random()
         kind = "never" if draw < args.never else "prefill" if draw < args.never + args.prefill else "short"
         tourists.append(Tourist(FIRST_USER + index, order[index], kind, order[index] / n * args.spread))
+    # they opened the event through the bot, which registered them in their language (the user middleware)
+    languages = {t.id: LANGUAGES[index % 4] for index, t in enumerate(tourists)}
+    await seed_users(sessions, languages, datetime.now(UTC), languages=languages)
 
     emulator = Emulator(limits=Limits(), bot_token=TOKEN)
     world = emulator.world
@@ -599,6 +605,12 @@ async def report(
             f"  press->answer  p50 {p50:.2f} s, p99 {p99:.2f} s, max {max(latencies):.2f} s"
             f" ({'goal p99 <= 2 s: met' if p99 <= 2 else 'goal p99 <= 2 s: NOT met'}); {len(latencies)} Book presses"
             f" within {last_press - first_press:.2f} s, {unanswered} never answered"
+        )
+        timed = sorted((t.pressed, answers[t.book_query] - t.pressed) for t in tourists if t.book_query in answers)
+        tenths = [[lag for _, lag in timed[i * len(timed) // 10 : (i + 1) * len(timed) // 10]] for i in range(10)]
+        print(
+            "                 by press order, tenths (max s): "
+            + " ".join(f"{max(part):.1f}" for part in tenths if part)
         )
 
     # the messages

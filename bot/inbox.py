@@ -27,8 +27,9 @@ handled and the bot carries on. A stored update that no longer decodes (after an
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,7 +37,7 @@ from aiogram import Bot
 from aiogram.types import Chat, Update, User
 from pydantic import ValidationError
 from sqlalchemy import String, Table, and_, bindparam, delete, exists, func, literal_column, or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.metrics import observe_update
 from bot.replicas import Replica
@@ -44,6 +45,7 @@ from bot.storage.db import dialect_insert
 from bot.storage.reads import engine_of
 from bot.storage.tables import InboxRow
 from bot.storage.update_scope import Write
+from bot.storage.write_gate import urgent_writes
 from domain.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,20 @@ _MARK = (
 _MARK_CLAIMED = _MARK.where(  # only while it is the claimer's, or nobody's
     _INBOX.c.status.in_(_OPEN), or_(_INBOX.c.claimed_by.is_(None), _INBOX.c.claimed_by == bindparam("claimer"))
 )
+_MARK_MANY = (
+    update(_INBOX)
+    .where(
+        _INBOX.c.update_id.in_(bindparam("ids", expanding=True)),
+        _INBOX.c.status.in_(_OPEN),
+        or_(_INBOX.c.claimed_by.is_(None), _INBOX.c.claimed_by == bindparam("claimer")),
+    )
+    .values(status="done", attempts=_INBOX.c.attempts + 1, done_at=bindparam("now"), claimed_until=None)
+)
+_OLDEST_OPEN = (
+    select(_INBOX.c.chat_id, func.min(_INBOX.c.update_id))
+    .where(_INBOX.c.chat_id.in_(bindparam("chats", expanding=True)), _INBOX.c.status.in_(_OPEN))
+    .group_by(_INBOX.c.chat_id)
+)
 _CHAT_LOCK = text("SELECT pg_advisory_xact_lock(:space, :key)")
 _STORE: dict[str, Any] = {}  # per dialect: INSERT ... ON CONFLICT DO NOTHING RETURNING update_id
 
@@ -101,6 +117,17 @@ def _store_statement(dialect: str) -> Any:
             .returning(_INBOX.c.update_id, sort_by_parameter_order=True)
         )
     return statement
+
+
+@contextlib.asynccontextmanager
+async def _transaction(engine: AsyncEngine, lane: AsyncConnection | None) -> AsyncIterator[AsyncConnection]:
+    """A transaction on ``lane`` when given, else on a connection of the pool."""
+    if lane is None:
+        async with engine.begin() as db:
+            yield db
+    else:
+        async with lane.begin():
+            yield lane
 
 
 def chat_key(update: Update) -> int:
@@ -132,6 +159,10 @@ class Inbox:
         self.shared = self._engine.dialect.name == "postgresql"
 
     @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    @property
     def replica_id(self) -> str:
         return self.replica.id
 
@@ -146,12 +177,18 @@ class Inbox:
         return (await self.take(raw, bot, 0))[0]
 
     async def take(
-        self, raw: list[dict[str, Any]], bot: Bot, claim_chats: int, busy: Collection[int] = ()
+        self,
+        raw: list[dict[str, Any]],
+        bot: Bot,
+        claim_chats: int,
+        busy: Collection[int] = (),
+        lane: AsyncConnection | None = None,
     ) -> tuple[list[Update], list[Update]]:
         """:meth:`accept`, and in the same transaction up to ``claim_chats`` of the fresh updates' chats (not those in
         ``busy``: in hand here already) claimed by this replica as :meth:`claim_next` claims them: one transaction
         per batch instead of one more per chat. Returns the fresh updates and the claimed ones (each its chat's
-        oldest open update, which may have been stored before)."""
+        oldest open update, which may have been stored before). ``lane``: a connection kept for the stores
+        (:class:`~bot.inbox_worker.InboxPolling`'s), so that a batch never queues for the pool behind the handlers."""
         kept: list[tuple[int, dict[str, Any], Update | str]] = []
         for item in raw:
             update_id = item.get("update_id") if isinstance(item, dict) else None
@@ -159,7 +196,7 @@ class Inbox:
                 log.error("an update without an update_id was dropped: %.300r", item)
                 continue
             kept.append((update_id, item, _decode(item, bot)))
-        return await self._keep(kept, bot, claim_chats, busy)
+        return await self._keep(kept, bot, claim_chats, busy, lane)
 
     async def _keep(
         self,
@@ -167,6 +204,7 @@ class Inbox:
         bot: Bot | None,
         claim_chats: int,
         busy: Collection[int],
+        lane: AsyncConnection | None = None,
     ) -> tuple[list[Update], list[Update]]:
         if not items:
             return [], []
@@ -187,16 +225,19 @@ class Inbox:
                     "chat_id": 0 if isinstance(decoded, str) else chat_key(decoded),
                 },
             )
-        async with self._engine.begin() as db:  # one statement: a repeat delivery inserts nothing
-            fresh = set(await db.scalars(_store_statement(db.dialect.name), list(rows.values())))
-            claimed: list[Update] = []
-            if bot is not None and claim_chats > 0:
-                known = {i: u for i, _, u in items if i in fresh and isinstance(u, Update)}
-                chats = dict.fromkeys(chat_key(u) for u in known.values())
-                wanted = [chat for chat in chats if chat not in busy][:claim_chats]
-                for chat in sorted(wanted, key=_lock_key):  # PostgreSQL's chat locks in one order: no deadlock
-                    update = await self._claim_in(db, chat, bot, known)
-                    claimed += [update] if update is not None else []
+        # ahead of the handlers' writes on SQLite: Telegram's next batch is asked for only once this one is
+        # committed (bot/storage/write_gate.py)
+        with urgent_writes():
+            async with _transaction(self._engine, lane) as db:  # one statement: a repeat delivery inserts nothing
+                fresh = set(await db.scalars(_store_statement(db.dialect.name), list(rows.values())))
+                claimed: list[Update] = []
+                if bot is not None and claim_chats > 0:
+                    known = {i: u for i, _, u in items if i in fresh and isinstance(u, Update)}
+                    chats = dict.fromkeys(chat_key(u) for u in known.values())
+                    wanted = [chat for chat in chats if chat not in busy][:claim_chats]
+                    for chat in sorted(wanted, key=_lock_key):  # PostgreSQL's chat locks in one order: no deadlock
+                        update = await self._claim_in(db, chat, bot, known)
+                        claimed += [update] if update is not None else []
         kept: list[Update] = []
         for update_id, _, decoded in items:
             if update_id not in fresh:  # delivered again (or twice in the batch): acknowledged, dropped
@@ -261,6 +302,24 @@ class Inbox:
         else:
             result = await db.execute(_MARK_CLAIMED, {**values, "claimer": claimer})
         return bool(result.rowcount)
+
+    async def oldest_open(self, chats: Collection[int]) -> dict[int, int]:
+        """Per chat, its oldest update not handled yet (a chat without one is left out)."""
+        if not chats:
+            return {}
+        async with self._engine.connect() as db:
+            rows = await db.execute(_OLDEST_OPEN, {"chats": list(chats)})
+            return {int(chat): int(oldest) for chat, oldest in rows}
+
+    async def finish_many(self, update_ids: Collection[int]) -> int:
+        """Mark updates handled by other means than their handlers (bot/room_intake.py) in one transaction: each
+        only while it is this replica's or nobody's (as :meth:`finish` with its ``claimer``); how many."""
+        if not update_ids:
+            return 0
+        values = {"ids": list(update_ids), "now": self.clock.now(), "claimer": self.replica_id}
+        async with self._engine.begin() as db:
+            result = await db.execute(_MARK_MANY, values)
+        return max(result.rowcount, 0)
 
     async def give_back(self, update_id: int, error: str) -> bool:
         """A transient failure: the update is handled again after a pause (its chat waits for it); after

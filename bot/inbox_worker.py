@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -17,10 +17,12 @@ from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramUnau
 from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.inbox import KEEP_HANDLED, Inbox, chat_key
 from bot.logs import update_context
 from bot.metrics import observe_update
+from bot.slots import Slots
 from bot.storage.db import is_transient
 from bot.storage.update_scope import CURRENT, UpdateScope
 
@@ -65,19 +67,20 @@ class InboxWorker:
         self._poked: set[int] = set()  # chats that got an update while their task was finishing
         self._handed: dict[int, Update] = {}  # an update claimed on arrival for a chat whose task was finishing
         self._told: dict[int, int] = {}  # per chat in hand: the newest update this process stored for it
-        self._slots = asyncio.Semaphore(IN_HAND)
+        self._slots = Slots(IN_HAND)
+        self.urgent: Callable[[int], bool] = lambda chat: False  # chats that go ahead of the others waiting for a slot
         self._stopping = False
         self._sweeps = 0
         self._tidied: datetime | None = None
         self._idle = asyncio.Event()
         self._idle.set()
 
-    async def accept(self, raw: list[dict[str, Any]]) -> list[Update]:
+    async def accept(self, raw: list[dict[str, Any]], lane: AsyncConnection | None = None) -> list[Update]:
         """Store raw updates (:meth:`Inbox.accept`) and get their chats going; returns the fresh ones. The first
         update of each chat not in hand here is claimed in the same transaction as the store (while this replica has
-        room for more chats: ``IN_HAND``), which saves a transaction per update."""
+        room for more chats: ``IN_HAND``), which saves a transaction per update. ``lane``: see :meth:`Inbox.take`."""
         room = 0 if self._stopping else IN_HAND - len(self._chains)
-        fresh, claimed = await self.inbox.take(raw, self.bot, room, set(self._chains))
+        fresh, claimed = await self.inbox.take(raw, self.bot, room, set(self._chains), lane)
         self.received(fresh, claimed)
         return fresh
 
@@ -125,7 +128,7 @@ class InboxWorker:
 
     async def _chain(self, chat: int, first: Update | None, backlog: bool) -> None:
         try:
-            async with self._slots:  # a surge of chats waits here, not in the database pool's queue
+            async with self._slots.held(self.urgent(chat)):  # a surge waits here, not in the database pool's queue
                 await self._run_chain(chat, first, backlog)
         except (SQLAlchemyError, OSError) as error:  # the database went away: the sweep gives the claim back
             log.warning("chat %s: the inbox cannot be reached (%s); its updates wait", chat, _one_line(error))
@@ -247,8 +250,9 @@ class InboxWorker:
 
 
 class InboxPolling:
-    """Long polling into the inbox (the leader's duty: one ``getUpdates`` per token): stores each batch, then asks
-    for the next (which acknowledges it), and hands the fresh updates to the :class:`InboxWorker`."""
+    """Long polling into the inbox (the leader's duty: one ``getUpdates`` per token): stores each batch on a
+    connection of its own (:class:`StoreLane`), then asks for the next (which acknowledges it), and hands the raw
+    batch to the :class:`InboxWorker` (which may answer some of it before it is stored: bot/room_answers.py)."""
 
     def __init__(
         self, bot: Bot, inbox: Inbox, worker: InboxWorker | None, allowed_updates: list[str] | None = None
@@ -258,6 +262,13 @@ class InboxPolling:
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while a webhook is set
+        lane = StoreLane(self.inbox)
+        try:
+            await self._poll(stop, lane)
+        finally:
+            await lane.close()
+
+    async def _poll(self, stop: asyncio.Event, lane: StoreLane) -> None:
         offset: int | None = None
         failures = 0
         while not stop.is_set():
@@ -275,14 +286,17 @@ class InboxPolling:
                 stopping.cancel()
                 raw = poll.result()
                 # committed before the next call acknowledges them; the worker's chats get going (and their first
-                # updates are claimed) in the same transaction
+                # updates are claimed) in the same transaction, on the connection kept for the stores
+                connection = await lane.connection()
                 if self.worker is not None:
-                    await self.worker.accept(raw)
+                    await self.worker.accept(raw, connection)
                 else:
-                    await self.inbox.accept(raw, self.bot)
+                    await self.inbox.take(raw, self.bot, 0, (), connection)
             except TelegramUnauthorizedError:
                 raise  # the token was revoked: nothing to wait for (the runner says so in one line)
             except (TimeoutError, TelegramAPIError, ClientDecodeError, OSError, SQLAlchemyError) as error:
+                if isinstance(error, SQLAlchemyError | OSError):  # the connection may be what broke: a new one next
+                    await lane.close()
                 delay = BACKOFF[min(failures, len(BACKOFF) - 1)]
                 failures += 1
                 what = "storing updates" if isinstance(error, SQLAlchemyError) else "getUpdates"
@@ -296,6 +310,28 @@ class InboxPolling:
             ]
             if ids:
                 offset = max(ids) + 1  # past every update of the batch, the poison ones too
+
+
+class StoreLane:
+    """The polling's own database connection for storing batches: checked out once and kept, so that a batch
+    never waits for the pool behind the handlers' transactions (in a surge every connection of the pool is busy,
+    and Telegram's next batch is asked for only once this one is committed). On SQLite the store goes ahead of the
+    handlers' writes too (bot/storage/write_gate.py). A connection that failed is closed and a new one taken."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+        self._connection: AsyncConnection | None = None
+
+    async def connection(self) -> AsyncConnection:
+        if self._connection is None:
+            self._connection = await self.inbox.engine.connect()
+        return self._connection
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(SQLAlchemyError, OSError):
+                await connection.close()
 
 
 def _one_line(error: BaseException) -> str:

@@ -15,16 +15,19 @@ Which sessions have a queue is read with one query, at most every :data:`REFRESH
 is made at once from the last list (before the first read, and for a date that became hot within the last second,
 the press is answered by its handler, as before). Nothing here decides anything about a place or a seat.
 :class:`RoomAnsweringWorker` is the :class:`~bot.inbox_worker.InboxWorker` that does this for what it receives
-(polling and webhook alike): ``bot/runner.py`` builds it.
+(polling and webhook alike): ``bot/runner.py`` builds it. With polling it answers from Telegram's JSON before the
+batch is stored, then takes the batch's presses into their lines together (bot/room_intake.py); and it lets the
+tourists whose turn it is (read with the list of queues) go ahead of everyone waiting for a slot (bot/slots.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from contextvars import ContextVar
 from typing import Any, cast
 
@@ -36,15 +39,18 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import Update
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from bot.i18n import I18n
 from bot.inbox import Inbox
-from bot.inbox_worker import SWEEP_S, InboxWorker, UpdateFeeder
-from bot.storage.room_tables import WaitingRoomRow
+from bot.inbox_worker import IN_HAND, SWEEP_S, InboxWorker, UpdateFeeder
+from bot.room_intake import Intake, RoomIntake
+from bot.storage.reads import read_sessions
+from bot.storage.room_tables import RoomPlaceRow, WaitingRoomRow
 from bot.storage.tables import SessionRow
-from domain.model.waiting_room import RoomStatus
-from domain.ports import Clock
+from bot.storage.uow import SqlUnitOfWork
+from domain.model.waiting_room import PlaceStatus, RoomStatus
+from domain.ports import Clock, UnitOfWork
 from handlers.tourist.callbacks import BookAction, BookCb
 from handlers.ui import N_
 
@@ -55,6 +61,7 @@ IN_FLIGHT = 32  # answers in flight at once (each is one short request)
 REMEMBERED = 20_000  # queries answered here that are remembered (a burst's; a handler gets to them within minutes)
 _OWN: ContextVar[bool] = ContextVar("room_answer_on_receipt", default=False)
 _QUEUES = (RoomStatus.PRE_QUEUE.value, RoomStatus.OPEN.value)
+_ADMITTED = PlaceStatus.ADMITTED.value
 _PREFIX = BookCb.__prefix__ + BookCb.__separator__
 # one toast, true for everyone who presses Book on a hot date: a new place, a place they have, or their turn
 TOAST = N_("⏳ Many people are booking this date: you are in its queue. Your place is shown in the queue's message.")
@@ -74,6 +81,25 @@ def book_press(update: Update) -> tuple[int, str, str | None] | None:
     return data.session, query.id, query.from_user.language_code
 
 
+def raw_book_press(item: object) -> tuple[int, str, str | None] | None:
+    """:func:`book_press` read from an update as Telegram sent it (plain JSON), before it is decoded or stored."""
+    query = item.get("callback_query") if isinstance(item, dict) else None
+    if not isinstance(query, dict):
+        return None
+    data, query_id = query.get("data"), query.get("id")
+    if not isinstance(data, str) or not data.startswith(_PREFIX) or not isinstance(query_id, str):
+        return None
+    try:
+        unpacked = BookCb.unpack(data)
+    except (TypeError, ValueError):
+        return None
+    if unpacked.action is not BookAction.START:
+        return None
+    sender = query.get("from")
+    language = sender.get("language_code") if isinstance(sender, dict) else None
+    return unpacked.session, query_id, language if isinstance(language, str) else None
+
+
 class RoomAnswers(BaseRequestMiddleware):
     """Answers the Book presses of dates with a queue as soon as they are received, and keeps the handlers from
     answering them a second time (see the module's docstring)."""
@@ -81,6 +107,7 @@ class RoomAnswers(BaseRequestMiddleware):
     def __init__(self, bot: Bot, sessions: async_sessionmaker[AsyncSession], i18n: I18n, clock: Clock) -> None:
         self.bot, self.sessions, self.i18n, self.clock = bot, sessions, i18n, clock
         self._queues: frozenset[int] = frozenset()
+        self._admitted: frozenset[int] = frozenset()  # tourists whose turn it is, as last read
         self._read_at = float("-inf")
         self._reading: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(IN_FLIGHT)
@@ -90,8 +117,16 @@ class RoomAnswers(BaseRequestMiddleware):
 
     def received(self, updates: Iterable[Update]) -> None:
         """Answer the Book presses among ``updates`` whose date has a queue (decided now, from the last list)."""
+        self._answer(filter(None, map(book_press, updates)))
+
+    def arrived(self, raw: Iterable[object]) -> None:
+        """:meth:`received` for updates as Telegram sent them, before they are stored: the answers go out while
+        the batch is being committed (a press whose store fails is sent again by Telegram and not answered twice)."""
+        self._answer(filter(None, map(raw_book_press, raw)))
+
+    def _answer(self, presses: Iterable[tuple[int, str, str | None]]) -> None:
         queues = self.queues()
-        for session_id, query_id, language in filter(None, map(book_press, updates)):
+        for session_id, query_id, language in presses:
             if session_id in queues and query_id not in self._answered:
                 self._answered[query_id] = None  # from now on the handler's answer is not sent
                 while len(self._answered) > REMEMBERED:
@@ -128,6 +163,11 @@ class RoomAnswers(BaseRequestMiddleware):
             self._reading = asyncio.create_task(self._read())
         return self._queues
 
+    def admitted(self, user_id: int) -> bool:
+        """Whether it is the tourist's turn on some date (as last read, with the list of queues): their taps go
+        ahead of the others waiting to be handled (:class:`bot.slots.Slots`), since their turn has a window."""
+        return user_id in self._admitted
+
     async def refreshed(self) -> frozenset[int]:
         """The list after a read made now (or the one under way)."""
         self._read_at = float("-inf")
@@ -138,7 +178,7 @@ class RoomAnswers(BaseRequestMiddleware):
 
     async def _read(self) -> None:
         try:
-            async with self.sessions() as db:
+            async with read_sessions(self.sessions)() as db:  # no write lock for a read (bot/storage/reads.py)
                 rooms = await db.scalars(select(WaitingRoomRow.session_id).where(WaitingRoomRow.status.in_(_QUEUES)))
                 hot = await db.scalars(
                     select(SessionRow.id).where(
@@ -148,7 +188,9 @@ class RoomAnswers(BaseRequestMiddleware):
                         SessionRow.starts_at > self.clock.now(),
                     )
                 )
+                admitted = await db.scalars(select(RoomPlaceRow.user_id).where(RoomPlaceRow.status == _ADMITTED))
                 self._queues = frozenset([*rooms, *hot])
+                self._admitted = frozenset(admitted)
         except (SQLAlchemyError, OSError) as error:  # the handlers answer meanwhile
             log.warning("the sessions with a queue cannot be read: %s", error)
 
@@ -169,13 +211,44 @@ class RoomAnswers(BaseRequestMiddleware):
 
 
 class RoomAnsweringWorker(InboxWorker):
-    """The inbox worker that first answers the Book presses of hot dates it receives (:class:`RoomAnswers`)."""
+    """The inbox worker that first answers the Book presses of hot dates it receives (:class:`RoomAnswers`), and
+    takes a stored batch's presses into their lines together (bot/room_intake.py) instead of handling each."""
 
     def __init__(
-        self, dp: UpdateFeeder, bot: Bot, inbox: Inbox, answers: RoomAnswers, sweep_s: float = SWEEP_S
+        self,
+        dp: UpdateFeeder,
+        bot: Bot,
+        inbox: Inbox,
+        answers: RoomAnswers,
+        sweep_s: float = SWEEP_S,
+        uows: Callable[[], UnitOfWork] | None = None,
     ) -> None:
         super().__init__(dp, bot, inbox, sweep_s)
         self.answers = answers
+        self.urgent = answers.admitted
+        self.intake = RoomIntake(inbox, uows or (lambda: SqlUnitOfWork(answers.sessions)), answers.clock)
+        self._intakes: set[asyncio.Task[None]] = set()
+
+    async def accept(self, raw: list[dict[str, Any]], lane: AsyncConnection | None = None) -> list[Update]:
+        self.answers.arrived(raw)  # not waiting for the store: see RoomAnswers.arrived
+        room = 0 if self._stopping else IN_HAND - len(self._chains)
+        fresh, claimed = await self.inbox.take(raw, self.bot, room, set(self._chains), lane)
+        intake = self.intake.candidates(
+            fresh, self.answers.queues(), set(self._chains), book_press, self.answers.answered
+        )
+        held = intake.updates
+        self.received([u for u in fresh if u.update_id not in held], [u for u in claimed if u.update_id not in held])
+        if held:  # the polling asks for the next batch meanwhile
+            mine = [u for u in claimed if u.update_id in held]
+            task = asyncio.create_task(self._take_in(intake, mine))
+            self._intakes.add(task)
+            task.add_done_callback(self._intakes.discard)
+        return fresh
+
+    async def _take_in(self, intake: Intake, claimed: list[Update]) -> None:
+        served = await self.intake.take_in(intake)
+        rest = [u for u in intake.updates.values() if u.update_id not in served]
+        self.received(rest, [u for u in claimed if u.update_id not in served])
 
     def received(self, updates: Iterable[Update], claimed: Iterable[Update] = ()) -> None:
         updates = list(updates)
@@ -186,6 +259,13 @@ class RoomAnsweringWorker(InboxWorker):
         self.answers.queues()  # kept fresh, so that the first presses of a burst find their date in it
         await super().sweep()
 
+    async def idle(self) -> None:
+        """Returns once every batch handed to the intake has been taken in (or handed to its handlers)."""
+        while self._intakes:
+            await asyncio.gather(*list(self._intakes), return_exceptions=True)
+
     async def stop(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.idle(), timeout)
         await super().stop(timeout)
         await self.answers.stop()

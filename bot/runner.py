@@ -111,7 +111,7 @@ async def _run(
             loop.add_signal_handler(signum, stop.set)
     inbox = Inbox(sessions, dp["clock"], replica)
     answers = RoomAnswers(bot, sessions, dp["i18n"], dp["clock"])  # a hot date's Book is answered on receipt
-    worker = RoomAnsweringWorker(dp, bot, inbox, answers)
+    worker = RoomAnsweringWorker(dp, bot, inbox, answers, uows=lambda: SqlUnitOfWork(sessions, dp["catalog_cache"]))
     watch = BotApiWatch()
     bot.session.middleware(watch)
     readiness = Readiness(engine, settings.redis_url, bot, watch)

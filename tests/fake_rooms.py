@@ -80,6 +80,11 @@ class FakeWaitingRoomRepository:
         self._places[place.id] = copy.deepcopy(place)
         return place
 
+    async def add_places(self, places: Sequence[Place]) -> Sequence[Place]:
+        users = self._state().users
+        fresh = [p for p in places if p.user_id in users and await self.place(p.session_id, p.user_id) is None]
+        return [await self.add_place(place) for place in fresh]
+
     async def save_place(self, place: Place) -> None:
         await self.save_places([place])
 

@@ -6,7 +6,7 @@ Times are relative to ``now`` so the catalog is always "upcoming" from the test'
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -285,13 +285,19 @@ async def seed_user(
     return user
 
 
-async def seed_users(sessions: async_sessionmaker, user_ids: Iterable[int], now: datetime = DEFAULT_NOW) -> None:
-    """Many tourists in one transaction (for concurrency tests and benchmarks)."""
+async def seed_users(
+    sessions: async_sessionmaker,
+    user_ids: Iterable[int],
+    now: datetime = DEFAULT_NOW,
+    languages: Mapping[int, str] | None = None,
+) -> None:
+    """Many tourists in one transaction (for concurrency tests and benchmarks), in English unless ``languages``
+    says otherwise."""
     async with sessions() as db, db.begin():
         db.add_all(
             UserRow(
                 id=uid,
-                language="en",
+                language=(languages or {}).get(uid, "en"),
                 created_at=now,
                 first_name=None,
                 username=None,

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.db import changed_rows, insert_on_conflict
 from bot.storage.room_tables import RoomPlaceRow, WaitingRoomRow
-from bot.storage.tables import InboxRow
+from bot.storage.tables import InboxRow, UserRow
 from domain.errors import ConcurrentChange
 from domain.model.waiting_room import IN_LINE, LineMark, Place, PlaceStatus, RoomStatus, WaitingRoom
 
@@ -192,6 +192,31 @@ class SqlWaitingRoomRepository:
             raise ConcurrentChange(session=place.session_id, user=place.user_id)
         place.id = place_id
         return place
+
+    async def add_places(self, places: Sequence[Place]) -> Sequence[Place]:
+        if not places:
+            return []
+        known = set(await self._db.scalars(select(UserRow.id).where(UserRow.id.in_({p.user_id for p in places}))))
+        fresh = [p for p in places if p.user_id in known]
+        if not fresh:
+            return []
+        table = RoomPlaceRow.__table__
+        rows = [
+            {"session_id": p.session_id, "user_id": p.user_id, "message_id": None, **_place_values(p)} for p in fresh
+        ]
+        inserted = await self._db.execute(
+            insert_on_conflict(self._db, table)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["session_id", "user_id"])
+            .returning(table.c.id, table.c.user_id)
+        )
+        ids = {user_id: place_id for place_id, user_id in inserted}
+        added = []
+        for place in fresh:
+            if (place_id := ids.pop(place.user_id, None)) is not None:  # a user twice: the first one
+                place.id = place_id
+                added.append(place)
+        return added
 
     async def save_place(self, place: Place) -> None:
         await self.save_places([place])

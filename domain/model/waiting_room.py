@@ -255,6 +255,11 @@ def admissible(rank: int | None, oldest_unhandled: int | None) -> bool:
     return rank is not None and (oldest_unhandled is None or rank < late_rank(oldest_unhandled))
 
 
+def admitted_total(counts: dict[PlaceStatus, int]) -> int:
+    """Places whose turn has come, of a room's counts by status (admitted now, or booked or passed since)."""
+    return sum(counts.get(s, 0) for s in (PlaceStatus.ADMITTED, PlaceStatus.BOOKED, PlaceStatus.PASSED))
+
+
 def admission_rate(admitted: int, opened_at: datetime | None, now: datetime) -> float | None:
     """Tourists admitted per minute since the sale opened (None before the first admission)."""
     if opened_at is None or admitted == 0:

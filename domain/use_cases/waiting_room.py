@@ -28,6 +28,7 @@ from domain.model.waiting_room import (
     WaitingRoom,
     admissible,
     admission_rate,
+    admitted_total,
     draw_order,
     estimated_wait,
     late_rank,
@@ -79,7 +80,7 @@ class Entry:
 # ---- the tourist ----------------------------------------------------------------------------------------------------
 
 
-def _room_for(session: EventSession, now: datetime) -> WaitingRoom:
+def room_for(session: EventSession, now: datetime) -> WaitingRoom:
     """A new room for ``session``: a queue when the catalog says it is hot (a pre-queue before its opening), else
     one that watches for a rush."""
     window = session.admission_window or DEFAULT_ADMISSION_WINDOW
@@ -113,10 +114,10 @@ async def _press_book(uow: UnitOfWork, session_id: int, user_id: int, arrival: i
             raise NotFound(session=session_id)
         room = await uow.rooms.room(session_id)
         if room is None:
-            room = await uow.rooms.add_room(_room_for(session, now))
+            room = await uow.rooms.add_room(room_for(session, now))
         if room.status is RoomStatus.WATCHING:
             if session.hot:  # the catalog made it hot after the room began watching
-                fresh = _room_for(session, now)
+                fresh = room_for(session, now)
                 room.status, room.opens_at, room.opened_at = fresh.status, fresh.opens_at, fresh.opened_at
             elif not room.count_press(now, session.seats_left):
                 await uow.rooms.save_room(room)
@@ -190,12 +191,8 @@ async def _entry(uow: UnitOfWork, room: WaitingRoom, place: Place, now: datetime
     if place.rank is None or not place.in_line:
         return Entry(room, place, None, fresh)
     counts = await uow.rooms.counts(room.session_id)
-    rate = admission_rate(_admitted_total(counts), room.opened_at, now)
+    rate = admission_rate(admitted_total(counts), room.opened_at, now)
     return Entry(room, place, await uow.rooms.ahead_of(place) + 1, fresh, rate)
-
-
-def _admitted_total(counts: dict[PlaceStatus, int]) -> int:
-    return sum(counts.get(s, 0) for s in (PlaceStatus.ADMITTED, PlaceStatus.BOOKED, PlaceStatus.PASSED))
 
 
 async def _own_place(uow: UnitOfWork, place_id: int, user_id: int) -> tuple[WaitingRoom, Place]:
@@ -403,28 +400,33 @@ async def _announce(uow: UnitOfWork, room: WaitingRoom, now: datetime, budget: i
 async def _move_positions(
     uow: UnitOfWork, room: WaitingRoom, now: datetime, budget: int, settings: RoomSettings
 ) -> int:
-    """Redraw the messages whose position moved: the front first and most often, the rest when they moved
-    noticeably; never one whose position is what it shows. How many."""
+    """Show positions to places never shown one (drawn, or taken in by room_intake.py), then redraw those that moved:
+    the front most often, the rest when they moved noticeably; never one showing its position. How many."""
     if budget <= 0:
         return 0
-    due: dict[int, int] = {}  # place id -> its position now
+    first: dict[int, int] = {}  # place id -> its position now
+    redraw: dict[int, int] = {}
     for position, mark in enumerate(await uow.rooms.line_marks(room.session_id), start=1):
-        if len(due) >= budget:
+        if len(first) >= budget:
             break
-        if not mark.has_message or mark.shown_position == position or mark.shown_status is not mark.status:
+        never_told = mark.shown_status is None and not mark.has_message
+        shown = mark.shown_position
+        if never_told or (mark.has_message and shown is None and mark.shown_status is mark.status):
+            first[mark.place_id] = position
+        if never_told or not mark.has_message or shown in (None, position) or mark.shown_status is not mark.status:
             continue
         since = now - mark.shown_at if mark.shown_at is not None else settings.far_every
-        shown = mark.shown_position
-        if shown is None:  # never shown a position (drawn from the pre-queue): as soon as the budget allows
-            is_due = True
-        elif position <= settings.near_front:
+        if len(redraw) >= budget or shown is None:
+            continue
+        if position <= settings.near_front:
             is_due = since >= settings.near_every
         else:
             moved = shown - position >= max(settings.far_min, int(shown * settings.far_move))
             is_due = moved and since >= settings.far_every
         if is_due:
-            due[mark.place_id] = position
-    rate = admission_rate(_admitted_total(await uow.rooms.counts(room.session_id)), room.opened_at, now)
+            redraw[mark.place_id] = position
+    due = {**first, **dict(list(redraw.items())[: budget - len(first)])}
+    rate = admission_rate(admitted_total(await uow.rooms.counts(room.session_id)), room.opened_at, now)
     chosen = sorted(await uow.rooms.places_by_ids(list(due)), key=lambda place: due[place.stored_id])  # front first
     for place in chosen:
         await _tell(uow, room, place, now, due[place.stored_id], estimated_wait(due[place.stored_id] - 1, rate))
@@ -455,7 +457,7 @@ async def room_stats(uow: UnitOfWork, room: WaitingRoom, now: datetime) -> RoomS
         admitted=counts.get(PlaceStatus.ADMITTED, 0),
         booked=counts.get(PlaceStatus.BOOKED, 0),
         passed=counts.get(PlaceStatus.PASSED, 0),
-        rate_per_minute=admission_rate(_admitted_total(counts), room.opened_at, now),
+        rate_per_minute=admission_rate(admitted_total(counts), room.opened_at, now),
     )
 
 

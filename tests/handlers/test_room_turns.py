@@ -5,6 +5,7 @@ as soon as it is received, before its update is handled (bot/room_answers.py).""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
@@ -134,3 +135,26 @@ async def test_a_book_press_on_a_hot_date_is_answered_on_receipt_before_it_is_ha
     place = await the_place(sessions)
     assert (place.user_id, place.status) == (chat.user_id, "waiting")
     assert len(recorder.calls("answerCallbackQuery")) == 2 and answers.answered("hot-1")
+
+
+async def test_a_book_press_is_answered_from_telegrams_json_before_its_batch_is_stored(
+    chat: Chat, dp: Dispatcher, bot: Bot, recorder: RecordingSession, seeded: Seeded, sessions, clock
+) -> None:
+    """The polling hands the raw batch over before storing it: the presses on a hot date are answered from the
+    JSON while the batch is committed; the rest of the batch (and forged data) is left to the handlers."""
+    await chat.send("/start")
+    await make_hot(sessions, seeded.session_id)
+    answers = RoomAnswers(bot, sessions, dp["i18n"], clock)
+    assert await answers.refreshed() == {seeded.session_id}
+    press = book_press(chat, recorder, bot, seeded.session_id, "raw-1").model_dump(
+        mode="json", exclude_none=True, by_alias=True
+    )
+    forged = json.loads(json.dumps(press)) | {"update_id": 900_002}
+    forged["callback_query"] |= {"id": "forged-1", "data": "k:start:not-a-number"}
+    odd = [{"update_id": 900_003}, "not an update", {"update_id": 900_004, "callback_query": {"id": 5}}]
+    answers.arrived([press, forged, *odd])
+    answers.arrived([press])  # the same batch again (its store failed; Telegram sends it again): answered once
+    await answers.idle()
+    [answer] = recorder.calls("answerCallbackQuery")
+    assert answer.params["callback_query_id"] == "raw-1" and answer.params["text"] == TOAST
+    assert answers.answered("raw-1") and not answers.answered("forged-1")

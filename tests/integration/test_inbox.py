@@ -19,6 +19,8 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.inbox import Inbox
 from bot.inbox_worker import InboxPolling, InboxWorker
@@ -221,6 +223,38 @@ async def test_a_network_that_drops_is_retried_with_one_line_per_attempt(engine,
     lines = [r for r in caplog.records if r.name == "bot.inbox_worker"]
     assert len(lines) == 3 and all(r.exc_info is None and "\n" not in r.getMessage() for r in lines)
     assert "Cannot connect to host" in lines[0].getMessage()
+
+
+async def test_the_polling_stores_on_a_connection_of_its_own_and_takes_a_new_one_after_a_failure(
+    engine, monkeypatch, caplog
+) -> None:
+    """A batch's store never queues for the pool behind the handlers: the polling keeps one connection for it; one
+    that failed (the database restarted under it) is closed, and the batch is stored on a new one."""
+    monkeypatch.setattr("bot.inbox_worker.BACKOFF", (0.01,))
+    stop = asyncio.Event()
+    raw = [message(1, 10).model_dump(mode="json", exclude_none=True, by_alias=True)]
+    bot = Bot(BOT.token, session=TelegramQueue(raw, stop))
+    inbox = Inbox(session_factory(engine), FixedClock())
+    dp = RecordingDispatcher()
+    worker = InboxWorker(dp, bot, inbox)
+    lanes: list[object] = []
+    take = inbox.take
+
+    async def failing_once(*args: Any, **kwargs: Any) -> Any:
+        lane = args[4] if len(args) > 4 else kwargs.get("lane")
+        lanes.append(lane)
+        if len(lanes) == 1:
+            raise OperationalError("INSERT INTO inbox", None, ConnectionResetError("the server closed the connection"))
+        return await take(*args, **kwargs)
+
+    monkeypatch.setattr(inbox, "take", failing_once)
+    with caplog.at_level(logging.WARNING, logger="bot.inbox_worker"):
+        await asyncio.wait_for(InboxPolling(bot, inbox, worker).run(stop), 10)
+        await worker.wait_idle(10)
+    assert dp.finished == [1]
+    assert all(isinstance(lane, AsyncConnection) for lane in lanes) and lanes[0] is not lanes[1]
+    assert all(lane.closed for lane in lanes)  # the failed one at once, the other when the polling ended
+    assert [r.getMessage()[:22] for r in caplog.records] == ["storing updates failed"]
 
 
 class ConversationDispatcher:

@@ -1,0 +1,218 @@
+"""A stored batch's Book presses on a date with a queue are taken into its line together (bot/room_intake.py,
+domain/use_cases/room_intake.py), on SQLite and PostgreSQL: in order of arrival, one place per tourist, each new
+place's first message queued, the served updates marked done without their handlers; whatever does not qualify
+(another chat's press, a chat with more in the batch, a stranger, a date without a queue) goes to its handler."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiogram import Bot
+from sqlalchemy import func, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.i18n import I18n
+from bot.inbox import Inbox
+from bot.room_answers import RoomAnsweringWorker, RoomAnswers
+from bot.storage.db import session_factory
+from bot.storage.room_tables import RoomPlaceRow, WaitingRoomRow
+from bot.storage.tables import InboxRow, OutboxRow, SessionRow
+from bot.storage.uow import SqlUnitOfWork
+from domain.model.messages import OutboxKind
+from domain.model.waiting_room import late_rank
+from domain.use_cases import waiting_room as wr
+from domain.use_cases.room_intake import Press, take_places
+from handlers.tourist.callbacks import BookAction, BookCb
+from scheduler.jobs import ROOM_BACKLOG_S, WaitingRoomJobs
+from tests.fakes import FixedClock
+from tests.integration.test_inbox import RecordingDispatcher, message
+from tests.seed import seed_catalog, seed_users
+from tests.telegram.recorder import RecordingSession
+
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+FIRST = 3_000_000
+TOKEN = "42:intake-test"
+SETTINGS = wr.RoomSettings(desk_chat_id=None)
+
+
+async def hot_room(engine: AsyncEngine, users: int, seats: int = 5) -> tuple[async_sessionmaker, int]:
+    """A hot session whose room is open (its first press was handled), and ``users`` registered tourists."""
+    sessions = session_factory(engine)
+    seeded = await seed_catalog(sessions, NOW)
+    async with sessions() as db, db.begin():
+        target = SessionRow(
+            event_id=seeded.instant_event_id,
+            starts_at=NOW + timedelta(days=5),
+            capacity=seats,
+            seats_left=seats,
+            status="scheduled",
+            hot=True,
+        )
+        db.add(target)
+        await db.flush()
+        target_id = target.id
+    await seed_users(sessions, range(FIRST, FIRST + users), NOW)
+    assert await wr.press_book(SqlUnitOfWork(sessions), target_id, FIRST, 1, NOW) is not None
+    return sessions, target_id
+
+
+async def line(sessions: async_sessionmaker) -> list[int]:
+    async with sessions() as db:
+        return list(await db.scalars(select(RoomPlaceRow.user_id).order_by(RoomPlaceRow.rank)))
+
+
+async def first_messages(sessions: async_sessionmaker) -> int:
+    async with sessions() as db:
+        count = await db.scalar(
+            select(func.count()).select_from(OutboxRow).where(OutboxRow.kind == OutboxKind.ROOM_PLACE.value)
+        )
+        return int(count or 0)
+
+
+async def test_presses_are_taken_in_order_of_arrival_once_per_tourist(engine: AsyncEngine) -> None:
+    sessions, target = await hot_room(engine, 6, seats=1)
+    presses = [Press(FIRST + n, 100 + n) for n in range(1, 6)]
+    random.Random(3).shuffle(presses)
+    stranger = Press(99, 150)  # never talked to the bot: their handler registers them first
+    again = Press(FIRST, 160)  # has a place already (their first press was handled): their handler answers
+    served = await take_places(SqlUnitOfWork(sessions), target, [*presses, stranger, again], NOW)
+
+    assert sorted(served) == [101, 102, 103, 104, 105]
+    assert await line(sessions) == [FIRST + n for n in range(6)]  # the handled first press, then by arrival
+    async with sessions() as db:
+        ranks = dict((await db.execute(select(RoomPlaceRow.user_id, RoomPlaceRow.rank))).all())
+    assert ranks[FIRST + 3] == late_rank(103)
+    assert await take_places(SqlUnitOfWork(sessions), target, presses, NOW) == []  # pressing again: their handlers
+    assert len(await line(sessions)) == 6
+
+    # the room's pass gives each its first message, with its position, front first within the budget
+    assert await first_messages(sessions) == 1  # the handled press's own
+    await wr.run_room(SqlUnitOfWork(sessions), NOW + timedelta(seconds=1), 2, SETTINGS, lambda: 1)
+    assert await told(sessions) == {FIRST: "admitted", FIRST + 1: 1}  # the one seat's turn, then the front
+    await wr.run_room(SqlUnitOfWork(sessions), NOW + timedelta(seconds=2), 10, SETTINGS, lambda: 1)
+    assert await told(sessions) == {FIRST: "admitted", **{FIRST + n: n for n in range(1, 6)}}
+    assert await first_messages(sessions) == 7  # the first press's, its turn, and one for each taken in
+
+
+async def told(sessions: async_sessionmaker) -> dict[int, object]:
+    """What each place's message was last made to show: a position, or a status without one."""
+    async with sessions() as db:
+        rows = await db.execute(select(RoomPlaceRow.user_id, RoomPlaceRow.shown_status, RoomPlaceRow.shown_position))
+    return {user: position or status for user, status, position in rows if status is not None}
+
+
+async def test_nothing_is_taken_in_where_the_room_does_not_line_people_up(engine: AsyncEngine) -> None:
+    sessions, target = await hot_room(engine, 3)
+    async with sessions() as db, db.begin():
+        room = await db.scalar(select(WaitingRoomRow).where(WaitingRoomRow.session_id == target))
+        assert room is not None
+        room.status = "sold_out"
+    assert await take_places(SqlUnitOfWork(sessions), target, [Press(FIRST + 1, 101)], NOW) == []
+    assert await take_places(SqlUnitOfWork(sessions), 987_654, [Press(FIRST + 1, 102)], NOW) == []  # no room
+    assert await line(sessions) == [FIRST]
+
+
+async def test_the_first_presses_on_a_hot_date_open_its_room(engine: AsyncEngine) -> None:
+    sessions, target = await hot_room(engine, 3)
+    async with sessions() as db, db.begin():
+        fresh = SessionRow(
+            event_id=(await db.get(SessionRow, target)).event_id,  # type: ignore[union-attr]
+            starts_at=NOW + timedelta(days=6),
+            capacity=5,
+            seats_left=5,
+            status="scheduled",
+            hot=True,
+        )
+        db.add(fresh)
+        await db.flush()
+        fresh_id = fresh.id
+    presses = [Press(FIRST + 2, 302), Press(FIRST + 1, 301)]
+    assert await take_places(SqlUnitOfWork(sessions), fresh_id, presses, NOW) == [301, 302]
+    async with sessions() as db:
+        room = await db.scalar(select(WaitingRoomRow).where(WaitingRoomRow.session_id == fresh_id))
+        places = list(await db.scalars(select(RoomPlaceRow.user_id).where(RoomPlaceRow.session_id == fresh_id)))
+    assert room is not None and room.status == "open" and sorted(places) == [FIRST + 1, FIRST + 2]
+
+
+def press(update_id: int, user_id: int, session_id: int, chat_id: int | None = None) -> dict[str, Any]:
+    chat = chat_id if chat_id is not None else user_id
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": f"q{update_id}",
+            "from": {"id": user_id, "is_bot": False, "first_name": "T", "language_code": "de"},
+            "chat_instance": f"ci{chat}",
+            "message": {
+                "message_id": 7,
+                "date": 1_764_000_000,
+                "chat": {"id": chat, "type": "private" if chat == user_id else "group", "first_name": "T"},
+                "text": "card",
+            },
+            "data": BookCb(action=BookAction.START, session=session_id).pack(),
+        },
+    }
+
+
+async def test_the_worker_takes_a_batchs_presses_in_and_hands_the_rest_to_their_handlers(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    sessions, target = await hot_room(engine, 8)
+    clock = FixedClock(NOW)
+    inbox = Inbox(sessions, clock)
+    recorder = RecordingSession(now=clock.now)
+    bot = Bot(token=TOKEN, session=recorder)
+    answers = RoomAnswers(bot, sessions, I18n(), clock)
+    assert await answers.refreshed() == {target}
+    dp = RecordingDispatcher()
+    worker = RoomAnsweringWorker(dp, bot, inbox, answers)
+    batch = [
+        press(11, FIRST + 3, target),
+        press(12, FIRST + 1, target),
+        press(13, FIRST + 2, target),
+        press(14, FIRST + 4, target, chat_id=-500),  # pressed in a group: its handler decides
+        press(15, FIRST + 5, target),
+        # the same chat has more in the batch: all of it goes to its handlers, in order
+        message(16, FIRST + 5).model_dump(mode="json", exclude_none=True, by_alias=True),
+        press(17, 4_242, target),  # a stranger: registered by their handler first
+        press(18, FIRST + 6, 987_654),  # a date without a queue
+    ]
+    await worker.accept(batch)
+    await worker.idle()
+    assert await worker.wait_idle(10)
+
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.room_intake"] == []  # no fallback
+    assert sorted(dp.finished) == [14, 15, 16, 17, 18]
+    assert await line(sessions) == [FIRST, FIRST + 3, FIRST + 1, FIRST + 2]  # 11, 12, 13: by arrival
+    async with sessions() as db:
+        statuses = dict((await db.execute(select(InboxRow.update_id, InboxRow.status))).all())
+    assert set(statuses.values()) == {"done"} and len(statuses) == len(batch)
+    answered = {call.params["callback_query_id"] for call in recorder.calls("answerCallbackQuery")}
+    assert {"q11", "q12", "q13", "q15", "q17"} <= answered and "q18" not in answered  # on receipt, as before
+    await worker.stop(5)
+    await bot.session.close()
+
+
+async def test_the_room_queues_no_more_than_the_sender_can_deliver(engine: AsyncEngine) -> None:
+    """The room's pass counts what the sender has not delivered yet: with the outbox stuck (Telegram's 429s, say),
+    it stops at ROOM_BACKLOG_S seconds of its rate, so a turn's message never queues behind thousands of positions."""
+    sessions, target = await hot_room(engine, 200, seats=1)
+    presses = [Press(FIRST + n, 1000 + n) for n in range(1, 200)]
+    assert len(await take_places(SqlUnitOfWork(sessions), target, presses, NOW)) == 199
+    clock = FixedClock(NOW)
+    jobs = WaitingRoomJobs(lambda: SqlUnitOfWork(sessions), clock, SETTINGS)
+    cap = int(ROOM_BACKLOG_S * SETTINGS.messages_per_s)
+    queued = []
+    for _ in range(6):
+        clock.advance(seconds=1)
+        await jobs.run_waiting_rooms()
+        queued.append(await first_messages(sessions))
+    assert queued[-1] == queued[-2] == cap  # 26 a second until the backlog is full, then none
+    async with sessions() as db, db.begin():  # the sender delivers them
+        await db.execute(sql_update(OutboxRow).values(status="sent"))
+    clock.advance(seconds=1)
+    await jobs.run_waiting_rooms()
+    assert await first_messages(sessions) == cap + int(SETTINGS.messages_per_s)
