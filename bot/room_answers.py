@@ -179,7 +179,9 @@ class RoomAnswers(BaseRequestMiddleware):
     async def _read(self) -> None:
         try:
             async with read_sessions(self.sessions)() as db:  # no write lock for a read (bot/storage/reads.py)
-                rooms = await db.scalars(select(WaitingRoomRow.session_id).where(WaitingRoomRow.status.in_(_QUEUES)))
+                rooms = list(
+                    await db.scalars(select(WaitingRoomRow.session_id).where(WaitingRoomRow.status.in_(_QUEUES)))
+                )
                 hot = await db.scalars(
                     select(SessionRow.id).where(
                         SessionRow.hot.is_(True),
@@ -188,7 +190,11 @@ class RoomAnswers(BaseRequestMiddleware):
                         SessionRow.starts_at > self.clock.now(),
                     )
                 )
-                admitted = await db.scalars(select(RoomPlaceRow.user_id).where(RoomPlaceRow.status == _ADMITTED))
+                admitted = await db.scalars(  # in the open rooms only (ix_room_places_line), not every on-sale's
+                    select(RoomPlaceRow.user_id).where(
+                        RoomPlaceRow.session_id.in_(rooms), RoomPlaceRow.status == _ADMITTED
+                    )
+                )
                 self._queues = frozenset([*rooms, *hot])
                 self._admitted = frozenset(admitted)
         except (SQLAlchemyError, OSError) as error:  # the handlers answer meanwhile

@@ -216,3 +216,17 @@ async def test_the_room_queues_no_more_than_the_sender_can_deliver(engine: Async
     clock.advance(seconds=1)
     await jobs.run_waiting_rooms()
     assert await first_messages(sessions) == cap + int(SETTINGS.messages_per_s)
+
+
+async def test_a_tourist_whose_turn_it_is_is_known_to_the_worker(engine: AsyncEngine) -> None:
+    """Their taps go ahead of everyone waiting for a slot (bot/slots.py): the worker asks RoomAnswers."""
+    sessions, target = await hot_room(engine, 3, seats=1)
+    await take_places(SqlUnitOfWork(sessions), target, [Press(FIRST + 1, 101)], NOW)
+    clock = FixedClock(NOW)
+    await WaitingRoomJobs(lambda: SqlUnitOfWork(sessions), clock, SETTINGS).run_waiting_rooms()  # FIRST's turn
+    bot = Bot(token=TOKEN, session=RecordingSession(now=clock.now))
+    answers = RoomAnswers(bot, sessions, I18n(), clock)
+    worker = RoomAnsweringWorker(RecordingDispatcher(), bot, Inbox(sessions, clock), answers)
+    await answers.refreshed()
+    assert worker.urgent(FIRST) and not worker.urgent(FIRST + 1) and not worker.urgent(FIRST + 2)
+    await bot.session.close()
