@@ -42,7 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from bot.i18n import I18n
-from bot.inbox import Inbox
+from bot.inbox import Inbox, chat_key
 from bot.inbox_worker import IN_HAND, SWEEP_S, InboxWorker, UpdateFeeder
 from bot.room_intake import Intake, RoomIntake
 from bot.storage.reads import read_sessions
@@ -234,6 +234,8 @@ class RoomAnsweringWorker(InboxWorker):
         self.urgent = answers.admitted
         self.intake = RoomIntake(inbox, uows or (lambda: SqlUnitOfWork(answers.sessions)), answers.clock)
         self._intakes: set[asyncio.Task[None]] = set()
+        self._held: set[int] = set()  # chats whose press the intake has in hand
+        self._kicked: set[int] = set()  # of those, chats told to get going meanwhile
 
     async def accept(self, raw: list[dict[str, Any]], lane: AsyncConnection | None = None) -> list[Update]:
         self.answers.arrived(raw)  # not waiting for the store: see RoomAnswers.arrived
@@ -243,6 +245,7 @@ class RoomAnsweringWorker(InboxWorker):
             fresh, self.answers.queues(), set(self._chains), book_press, self.answers.answered
         )
         held = intake.updates
+        self._held.update(chat_key(u) for u in held.values())  # no chain takes them meanwhile (the sweep, a kick)
         self.received([u for u in fresh if u.update_id not in held], [u for u in claimed if u.update_id not in held])
         if held:  # the polling asks for the next batch meanwhile
             mine = [u for u in claimed if u.update_id in held]
@@ -252,9 +255,22 @@ class RoomAnsweringWorker(InboxWorker):
         return fresh
 
     async def _take_in(self, intake: Intake, claimed: list[Update]) -> None:
-        served = await self.intake.take_in(intake)
+        try:
+            served = await self.intake.take_in(intake)
+        finally:
+            chats = {chat_key(u) for u in intake.updates.values()}
+            self._held -= chats
+            kicked, self._kicked = self._kicked & chats, self._kicked - chats
         rest = [u for u in intake.updates.values() if u.update_id not in served]
         self.received(rest, [u for u in claimed if u.update_id not in served])
+        for chat in kicked:  # more came for it while its press was being taken in
+            self._kick(chat)
+
+    def _kick(self, chat: int, backlog: bool = True) -> None:
+        if chat in self._held:  # its press is being taken in: it gets going after that
+            self._kicked.add(chat)
+            return
+        super()._kick(chat, backlog)
 
     def received(self, updates: Iterable[Update], claimed: Iterable[Update] = ()) -> None:
         updates = list(updates)

@@ -22,7 +22,7 @@ from domain.model.catalog import (
 )
 from domain.model.checkin import OrderDay, SessionDay
 from domain.model.desk import Card
-from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage
+from domain.model.messages import AuditEntry, OutboxMessage
 from domain.model.orders import Order
 from domain.model.organiser_settings import OrganiserExtras
 from domain.model.payments import Payment
@@ -111,9 +111,6 @@ class OutboxRepository(Protocol):
     async def sent_messages(self, key: str) -> Sequence[tuple[int, int]]:
         """(chat id, message id) of the delivered messages whose dedup key is ``key`` or lies under it
         (``key:…``), oldest first: the messages to edit when what they show has changed."""
-
-    async def pending(self, kind: OutboxKind) -> int:
-        """How many messages of ``kind`` wait to be sent (or are being sent)."""
 
     async def record_shown(self, message: OutboxMessage, message_id: int) -> None:
         """Record a message the bot showed itself while handling an update as sent (``message_id``), so that

@@ -33,7 +33,6 @@ from apscheduler.events import (
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from domain.model.desk import DeskSettings
-from domain.model.messages import OutboxKind
 from domain.ports import Clock, UnitOfWork
 from domain.use_cases import checkin, deadlines, desk, favourites, offers, waiting_room, waitlist
 from domain.use_cases.sweep import DEFAULT_BATCH, Swept
@@ -52,10 +51,6 @@ JOB_CHECK_ORDERS = "check_orders_for_problems"
 JOB_CHECK_QUESTIONS = "check_unanswered_questions"
 JOB_RERAISE_CARDS = "reraise_problem_cards"
 JOB_RUN_WAITING_ROOMS = "run_waiting_rooms"
-# the room's messages the sender may have waiting at most, in seconds of the room's rate: a pass queues no more while
-# they are not delivered (Telegram's 429s, the product's own messages), so a turn's message never waits in the
-# outbox behind thousands of positions (bench/surge.py: 133 s at p99 at 10,000 tourists before)
-ROOM_BACKLOG_S = 3.0
 ROOM_INTERVAL_S = 1.0  # the waiting rooms move every second at most (admission, positions within the budget)
 MAX_ROOMS = 50  # rooms passed over per run
 JOB_EXPIRE_WAITLIST_OFFERS = "expire_waitlist_offers"
@@ -217,10 +212,6 @@ class WaitingRoomJobs(_Jobs):
         elapsed = (now - self._last).total_seconds() if self._last is not None else ROOM_INTERVAL_S
         self._last = now
         budget = int(self.settings.messages_per_s * min(max(elapsed, 0.0), 2 * ROOM_INTERVAL_S))
-        uow = self.uows()
-        async with uow.read():  # what the sender has not delivered yet is spent already (see ROOM_BACKLOG_S)
-            backlog = await uow.outbox.pending(OutboxKind.ROOM_PLACE)
-        budget = min(budget, max(0, int(ROOM_BACKLOG_S * self.settings.messages_per_s) - backlog))
         total = Swept()
         for _ in range(MAX_ROOMS):
             done = await waiting_room.run_room(self.uows(), now, budget, self.settings, self.new_seed, total.done)

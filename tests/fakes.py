@@ -40,7 +40,7 @@ from domain.model.checkin import OrderDay, SessionDay
 from domain.model.desk import Card
 from domain.model.discount_codes import DiscountCode
 from domain.model.favourites import Favourite
-from domain.model.messages import AuditEntry, OutboxKind, OutboxMessage
+from domain.model.messages import AuditEntry, OutboxMessage
 from domain.model.offers import Offer
 from domain.model.orders import ACTIVE_BOOKINGS, BookingStatus, Order, PaymentStatus
 from domain.model.organiser_settings import OrganiserExtras
@@ -343,10 +343,6 @@ class FakeOutboxRepository(_Repository):
         if any(m.dedup_key == message.dedup_key for m in self._state.outbox):
             return
         self._state.outbox.append(message)
-
-    async def pending(self, kind: OutboxKind) -> int:
-        sent = [id(m) for m in self._state.sent_messages.values()]
-        return sum(1 for m in self._state.outbox if m.kind is kind and id(m) not in sent)
 
     async def order_for_message(self, kind: str, chat_id: int, message_id: int) -> int | None:
         message = self._state.sent_messages.get((chat_id, message_id))

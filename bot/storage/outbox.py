@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, exists, func, or_, select, update
+from sqlalchemy import Insert, Table, bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.db import changed_rows, dialect_insert
 from bot.storage.tables import OrderRow, OutboxRow, UserRow
-from domain.model.messages import OutboxKind, OutboxMessage
+from domain.model.messages import OutboxMessage
 
 LEASE = timedelta(seconds=60)
 _OUTBOX = cast(Table, OutboxRow.__table__)  # Core statements run with many parameter sets (executemany)
@@ -36,11 +36,6 @@ def _insert_message(dialect: str) -> Insert:
 class SqlOutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._db = session
-
-    async def pending(self, kind: OutboxKind) -> int:
-        waiting = OutboxRow.status.in_(("pending", "sending"))  # ix_outbox_status_due_at
-        count = await self._db.scalar(select(func.count()).where(waiting, OutboxRow.kind == kind.value))
-        return int(count or 0)
 
     async def add(self, message: OutboxMessage) -> None:
         # ON CONFLICT DO NOTHING on the unique dedup key: the same change asked twice is one message, without a

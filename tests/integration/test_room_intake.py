@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from aiogram import Bot
 from sqlalchemy import func, select
-from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.i18n import I18n
@@ -27,7 +26,7 @@ from domain.model.waiting_room import late_rank
 from domain.use_cases import waiting_room as wr
 from domain.use_cases.room_intake import Press, take_places
 from handlers.tourist.callbacks import BookAction, BookCb
-from scheduler.jobs import ROOM_BACKLOG_S, WaitingRoomJobs
+from scheduler.jobs import WaitingRoomJobs
 from tests.fakes import FixedClock
 from tests.integration.test_inbox import RecordingDispatcher, message
 from tests.seed import seed_catalog, seed_users
@@ -194,28 +193,6 @@ async def test_the_worker_takes_a_batchs_presses_in_and_hands_the_rest_to_their_
     assert {"q11", "q12", "q13", "q15", "q17"} <= answered and "q18" not in answered  # on receipt, as before
     await worker.stop(5)
     await bot.session.close()
-
-
-async def test_the_room_queues_no_more_than_the_sender_can_deliver(engine: AsyncEngine) -> None:
-    """The room's pass counts what the sender has not delivered yet: with the outbox stuck (Telegram's 429s, say),
-    it stops at ROOM_BACKLOG_S seconds of its rate, so a turn's message never queues behind thousands of positions."""
-    sessions, target = await hot_room(engine, 200, seats=1)
-    presses = [Press(FIRST + n, 1000 + n) for n in range(1, 200)]
-    assert len(await take_places(SqlUnitOfWork(sessions), target, presses, NOW)) == 199
-    clock = FixedClock(NOW)
-    jobs = WaitingRoomJobs(lambda: SqlUnitOfWork(sessions), clock, SETTINGS)
-    cap = int(ROOM_BACKLOG_S * SETTINGS.messages_per_s)
-    queued = []
-    for _ in range(6):
-        clock.advance(seconds=1)
-        await jobs.run_waiting_rooms()
-        queued.append(await first_messages(sessions))
-    assert queued[-1] == queued[-2] == cap  # 26 a second until the backlog is full, then none
-    async with sessions() as db, db.begin():  # the sender delivers them
-        await db.execute(sql_update(OutboxRow).values(status="sent"))
-    clock.advance(seconds=1)
-    await jobs.run_waiting_rooms()
-    assert await first_messages(sessions) == cap + int(SETTINGS.messages_per_s)
 
 
 async def test_a_tourist_whose_turn_it_is_is_known_to_the_worker(engine: AsyncEngine) -> None:
