@@ -300,9 +300,12 @@ class OutboxSender:
         self.limits.take(row.chat_id)
         return True
 
-    async def _back_off(self, row: Claimed, now: datetime, error: BaseException) -> None:
+    async def _back_off(self, row: Claimed, error: BaseException) -> None:
         """A 5xx, a network error or anything unexpected: the row goes back with backoff, and its chat waits as
-        long (its later rows must not overtake it); after ``max_attempts`` it is dead-lettered."""
+        long (its later rows must not overtake it); after ``max_attempts`` it is dead-lettered. The pause counts
+        from the failure, not from the request's start: a request that hung for longer than the pause would
+        otherwise leave its chat free at once, and the chat's next row in hand would go out ahead of it."""
+        now = self.clock.now()
         reason = getattr(error, "message", None) or repr(error)
         if row.attempts >= self.max_attempts:
             await self._undeliverable(row, now, reason)
@@ -351,14 +354,14 @@ class OutboxSender:
             await self._flooded(row, now, error)
             return None
         except (TelegramServerError, TelegramNetworkError) as error:
-            await self._back_off(row, now, error)
+            await self._back_off(row, error)
             return None
         except Superseded:  # a newer row of the same message has its own turn: nothing failed
             await self.queue.superseded(row.id, now)
             return None
         except Exception as error:  # a rendering bug must not block the queue behind it
             if is_transient(error):  # the database was busy or away while rendering: tried again, like a 5xx
-                await self._back_off(row, now, error)
+                await self._back_off(row, error)
                 return None
             log.exception("outbox %s (%s): cannot render", row.id, row.kind, extra=_about(row))
             await self.queue.dead(row.id, now, f"render failed: {error!r}")
@@ -401,7 +404,7 @@ class OutboxSender:
             )
             return None
         except Exception as error:  # 5xx, network, and anything unexpected: back off, then dead-letter
-            await self._back_off(row, now, error)
+            await self._back_off(row, error)
             return None
         return rendered, message_id
 

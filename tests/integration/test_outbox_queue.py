@@ -11,7 +11,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import CopyMessage, TelegramMethod
 from aiogram.types import MessageId
 from sqlalchemy import select
@@ -260,6 +260,45 @@ async def test_a_network_error_loses_nothing_and_doubles_nothing_and_keeps_the_o
     assert [n for c, n in telegram.delivered if c == 31] == [0, 1, 2]  # each once, in order
     assert len(telegram.delivered) == 6
     assert {row.status for row in await all_rows(sessions)} == {"sent"}
+
+
+class HangingTelegram(SlowTelegram):
+    """:class:`SlowTelegram` whose failing requests first hang for ``hang_s`` (on the test's clock): a gateway that
+    gives up after a while, longer than the sender's first pause (2 s)."""
+
+    def __init__(self, clock: FixedClock, hang_s: float) -> None:
+        super().__init__()
+        self.clock, self.hang_s = clock, hang_s
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
+        assert isinstance(method, CopyMessage)
+        if self.fail.get(int(method.chat_id)):
+            self.clock.advance(seconds=self.hang_s)
+        return await super().make_request(bot, method, timeout)
+
+
+async def test_a_request_that_hangs_longer_than_the_pause_still_keeps_its_chat_s_order(engine) -> None:
+    """The pause after a failure counts from the failure: a request that hung for 5 s, then failed, still holds its
+    chat's later rows (in hand already) behind it, instead of freeing the chat at once (the faults e2e caught an
+    organiser's booking requests arriving out of order this way)."""
+    sessions = session_factory(engine)
+    async with sessions() as db, db.begin():
+        db.add_all(copy_row(41, number) for number in range(3))
+    clock = FixedClock(NOW)
+    telegram = HangingTelegram(clock, hang_s=5)
+    telegram.fail[41] = [
+        TelegramServerError(method=CopyMessage(chat_id=41, from_chat_id=1, message_id=0), message="Gateway Timeout")
+    ]
+    sender, _bot = await sender_on(sessions, telegram, clock)
+    assert await sender.drain() == 0  # the first failed; the others wait behind it
+    assert [(row.status, row.attempts) for row in await all_rows(sessions)] == [
+        ("pending", 1),
+        ("pending", 0),
+        ("pending", 0),
+    ]
+    clock.advance(seconds=3)  # past the first pause (2 s), counted from the failure
+    assert await sender.drain() == 3
+    assert telegram.delivered == [(41, 0), (41, 1), (41, 2)]
 
 
 async def test_a_long_hold_for_everyone_gives_the_rows_back_instead_of_keeping_them_past_their_lease(engine) -> None:
