@@ -16,7 +16,20 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, exists, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Insert,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.db import changed_rows, dialect_insert
@@ -25,6 +38,9 @@ from domain.model.messages import OutboxMessage
 
 LEASE = timedelta(seconds=60)
 _OUTBOX = cast(Table, OutboxRow.__table__)  # Core statements run with many parameter sets (executemany)
+# the partial index ix_outbox_urgent_open's condition, word for word: SQLite uses such an index only for a query that
+# repeats its terms (``urgent = 1`` or a bound list of statuses would not match)
+_OPEN_URGENT = and_(literal_column("outbox.urgent", Boolean), text("outbox.status IN ('pending', 'sending')"))
 
 
 @cache
@@ -52,6 +68,7 @@ class SqlOutboxRepository:
                 "attempts": 0,
                 "due_at": message.due_at,
                 "created_at": message.due_at,
+                "urgent": message.urgent,
             },
         )
 
@@ -108,10 +125,11 @@ class OutboxQueue:
         self.sessions = sessions
 
     async def claim(self, now: datetime, kinds: list[str], limit: int) -> list[Claimed]:
-        """Due rows, oldest first, leased to this sender. A chat's rows go in the order they were made: a row waits
-        while an earlier one of its chat was given back to wait out a retry's pause (an attempt was made: a row
-        scheduled for later holds up no one). Rows of a chat claimed together are sent one after the other by the
-        sender, in this order."""
+        """Due rows, leased to this sender: urgent ones first (``OutboxMessage.urgent``), each with its chat's
+        earlier due rows, then the oldest. A chat's rows go in the order they were made: a row waits while an earlier
+        one of its chat was given back to wait out a retry's pause (an attempt was made: a row scheduled for later
+        holds up no one). Rows of a chat claimed together are sent one after the other by the sender, in this
+        order."""
         earlier = OutboxRow.__table__.alias("earlier")
         due = (
             select(OutboxRow.id)
@@ -132,7 +150,10 @@ class OutboxQueue:
             .with_for_update(skip_locked=True)
         )
         async with self.sessions() as db, db.begin():
-            ids = list(await db.scalars(due))
+            ids = await self._urgent_first(db, due)
+            if len(ids) < limit:
+                fill = due.limit(limit - len(ids))
+                ids += await db.scalars(fill.where(OutboxRow.id.not_in(ids)) if ids else fill)
             if not ids:
                 return []
             rows = await db.execute(
@@ -143,7 +164,21 @@ class OutboxQueue:
                 .execution_options(synchronize_session=False)
             )
             claimed = [Claimed(*row) for row in rows]
-        return sorted(claimed, key=lambda c: ids.index(c.id))
+        order = {row_id: index for index, row_id in enumerate(ids)}
+        return sorted(claimed, key=lambda c: order[c.id])
+
+    @staticmethod
+    async def _urgent_first(db: AsyncSession, due: Select[int]) -> list[int]:
+        """The due urgent rows, each with its chat's earlier due rows, oldest first (a chat's rows keep their
+        order, also when the limit cuts the list). Nearly always none: a read of the partial index."""
+        urgent = (await db.execute(due.add_columns(OutboxRow.chat_id).where(_OPEN_URGENT))).all()
+        if not urgent:
+            return []
+        last: dict[int, int] = {}  # chat -> its newest urgent row due
+        for row_id, chat_id in urgent:
+            last[chat_id] = max(row_id, last.get(chat_id, 0))
+        chats = or_(*(and_(OutboxRow.chat_id == chat, OutboxRow.id <= newest) for chat, newest in last.items()))
+        return list(await db.scalars(due.where(chats)))
 
     async def _set(self, row_id: int, **values: Any) -> None:
         async with self.sessions() as db, db.begin():

@@ -238,8 +238,15 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None]
     sent_message_id: Mapped[int | None] = mapped_column(BigInteger)  # replies to it are matched back to the row
     last_error: Mapped[str | None] = mapped_column(Text)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # ahead of the queue
     __table_args__ = (
         Index("ix_outbox_status_due_at", "status", "due_at"),
+        Index(  # the few urgent rows not sent yet, found without reading the queue (bot/storage/outbox.py)
+            "ix_outbox_urgent_open",
+            "id",
+            sqlite_where=text("urgent AND status IN ('pending', 'sending')"),  # as bot/storage/outbox.py asks
+            postgresql_where=text("urgent AND status IN ('pending', 'sending')"),
+        ),
         Index("ix_outbox_chat_message", "chat_id", "sent_message_id"),
         Index(
             "ix_outbox_open_by_chat",

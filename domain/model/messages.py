@@ -81,15 +81,18 @@ class OutboxMessage:
     payload: dict[str, Any]
     due_at: datetime
     dedup_key: str  # one message per (kind, subject): a retry of the same change cannot send it twice
+    # sent ahead of the queue (with its chat's earlier messages, which keep their order): for a message someone
+    # must act on within a window that is already running, such as "It is your turn!" in a waiting room
+    urgent: bool = False
 
 
 def keyed_message(
-    kind: OutboxKind, chat_id: int, payload: dict[str, Any], due_at: datetime, *key: object
+    kind: OutboxKind, chat_id: int, payload: dict[str, Any], due_at: datetime, *key: object, urgent: bool = False
 ) -> OutboxMessage:
     """A message whose dedup key is its kind followed by ``key`` (the subject: ids, a version, a time stamp), joined
     by colons: ``keyed_message(PROBLEM_CARD, chat, payload, now, card.id, card.version)`` is sent once per card
-    version."""
-    return OutboxMessage(kind, chat_id, payload, due_at, ":".join([kind.value, *map(str, key)]))
+    version. ``urgent``: see :attr:`OutboxMessage.urgent`."""
+    return OutboxMessage(kind, chat_id, payload, due_at, ":".join([kind.value, *map(str, key)]), urgent)
 
 
 def order_message(kind: OutboxKind, chat_id: int, order_id: int, now: datetime, **extra: Any) -> OutboxMessage:

@@ -437,17 +437,15 @@ async def _move_positions(
 async def _tell(
     uow: UnitOfWork, room: WaitingRoom, place: Place, now: datetime, position: int | None, wait: int | None
 ) -> None:
-    """The place's message at its next version, showing its status and ``position`` as of now."""
+    """The place's message at its next version, showing its status and ``position`` as of now; "your turn" goes
+    ahead of the sender's queue (its window is running)."""
     place.shown(now, position)
-    payload = {
-        "place_id": place.stored_id,
-        "version": place.version,
-        "status": place.status.value,
-        "position": position,
-        "wait_minutes": wait,
-        "admit_until": place.admit_until.isoformat() if place.admit_until else None,
-    }
-    await uow.outbox.add(keyed_message(OutboxKind.ROOM_PLACE, place.user_id, payload, now, place.id, place.version))
+    until = place.admit_until.isoformat() if place.admit_until else None
+    payload: dict[str, object] = {"place_id": place.stored_id, "version": place.version, "status": place.status.value}
+    payload |= {"position": position, "wait_minutes": wait, "admit_until": until}
+    turn = place.status is PlaceStatus.ADMITTED
+    message = keyed_message(OutboxKind.ROOM_PLACE, place.user_id, payload, now, place.id, place.version, urgent=turn)
+    await uow.outbox.add(message)
 
 
 async def room_stats(uow: UnitOfWork, room: WaitingRoom, now: datetime) -> RoomStats:

@@ -65,8 +65,11 @@ async def test_two_senders_share_the_rows_without_overlap(engine) -> None:
     assert sorted(taken[0] + taken[1]) == list(range(1, 301))
 
 
-def row(id_: int, chat: int, due: datetime, attempts: int = 0, status: str = "pending") -> OutboxRow:
+def row(
+    id_: int, chat: int, due: datetime, attempts: int = 0, status: str = "pending", urgent: bool = False
+) -> OutboxRow:
     return OutboxRow(
+        urgent=urgent,
         id=id_,
         kind=KINDS[0],
         chat_id=chat,
@@ -98,6 +101,27 @@ async def test_a_later_row_of_a_chat_never_overtakes_one_waiting_out_a_retry(eng
     assert [c.id for c in await queue.claim(NOW, KINDS, 10)] == [3, 5]
     later = NOW + timedelta(seconds=3)
     assert [c.id for c in await queue.claim(later, KINDS, 10)] == [1, 2]  # in the order they were made
+
+
+async def test_an_urgent_row_goes_ahead_of_the_queue_after_its_chat_s_earlier_rows(engine) -> None:
+    """A backlog of 30 rows; then an urgent one (a waiting room's "your turn") for chat 7, which has two rows in the
+    backlog and one made after: the first claim takes chat 7's two earlier rows and the urgent one, in that order,
+    then fills up with the oldest of the rest; chat 7's later row stays behind its urgent one. A row of chat 7 still
+    waiting out a retry holds the urgent one back, as any row of its chat."""
+    sessions = session_factory(engine)
+    backlog = [row(i, 100 + i, NOW) for i in range(1, 31) if i not in (12, 25)]
+    async with sessions() as db, db.begin():
+        db.add_all([*backlog, row(12, 7, NOW), row(25, 7, NOW), row(31, 7, NOW, urgent=True), row(32, 7, NOW)])
+    queue = OutboxQueue(sessions)
+    first = await queue.claim(NOW, KINDS, 6)
+    assert [c.id for c in first] == [12, 25, 31, 1, 2, 3]
+    rest = [c.id for c in await queue.claim(NOW, KINDS, 100)]
+    assert rest == [i for i in range(4, 31) if i not in (12, 25)] + [32]
+
+    async with sessions() as db, db.begin():
+        db.add_all([row(40, 8, NOW + timedelta(seconds=2), attempts=1), row(41, 8, NOW, urgent=True), row(42, 9, NOW)])
+    assert [c.id for c in await queue.claim(NOW, KINDS, 10)] == [42]
+    assert [c.id for c in await queue.claim(NOW + timedelta(seconds=3), KINDS, 10)] == [40, 41]
 
 
 async def test_a_row_in_flight_is_not_claimed_again_until_its_lease_ends(engine) -> None:

@@ -182,6 +182,9 @@ async def test_the_front_is_admitted_no_more_than_the_seats_left_and_in_arrival_
     assert done is not None and done.admitted == list(range(1, 21))
     admitted = [m for m in room_messages(uow) if m["status"] == "admitted"]
     assert [m["chat_id"] for m in admitted] == list(range(1, 21))
+    # "your turn" goes ahead of the sender's queue (its window runs); positions wait their turn
+    urgent = {m.chat_id for m in uow.state.outbox if m.kind is OutboxKind.ROOM_PLACE and m.urgent}
+    assert urgent == set(range(1, 21))
     again = await run(uow, NOW + timedelta(seconds=2))
     assert again is not None and again.admitted == []  # every seat has someone admitted for it
 
