@@ -77,8 +77,10 @@ class RoomIntake:
             served: set[int] = set()
             try:
                 oldest = await self.inbox.oldest_open({chat_key(u) for u in intake.updates.values()})
+                behind = 0  # presses behind an older update of their chat
                 for session_id, presses in intake.presses.items():
                     first = [p for p in presses if oldest.get(chat_key(intake.updates[p.arrival])) == p.arrival]
+                    behind += len(presses) - len(first)
                     if first:
                         served.update(await take_places(self.uows(), session_id, first, self.clock.now()))
                 if served:
@@ -88,4 +90,8 @@ class RoomIntake:
                 return set()
             for _ in served:
                 observe_update("callback_query", "handled", None)
+            if left := len(intake.updates) - len(served):
+                log.info(
+                    "%d Book press(es) go to their handlers (%d behind an older update of their chat)", left, behind
+                )
             return served
