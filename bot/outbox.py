@@ -315,6 +315,10 @@ class OutboxSender:
         await self.queue.release([(row.id, self._defer(row.chat_id, now + delay))], reason, count_attempt=True)
         if not isinstance(error, (TelegramServerError, TelegramNetworkError)):
             log.error("outbox %s (%s): unexpected error", row.id, row.kind, exc_info=error, extra=_about(row))
+        else:
+            log.info(
+                "outbox %s (%s): %s; tried again in %ss", row.id, row.kind, reason, delay.seconds, extra=_about(row)
+            )
 
     async def _flooded(self, row: Claimed, now: datetime, error: TelegramRetryAfter) -> None:
         """429: this chat waits ``retry_after`` (the row goes back, not counted as a failure); when the chat cannot
