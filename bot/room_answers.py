@@ -231,7 +231,8 @@ class RoomAnsweringWorker(InboxWorker):
     ) -> None:
         super().__init__(dp, bot, inbox, sweep_s)
         self.answers = answers
-        self.urgent = answers.admitted
+        self.urgent = self._urgent
+        self._pressed: set[int] = set()  # chats whose Book press on a date with a queue goes to its handler
         self.intake = RoomIntake(inbox, uows or (lambda: SqlUnitOfWork(answers.sessions)), answers.clock)
         self._intakes: set[asyncio.Task[None]] = set()
         self._held: set[int] = set()  # chats whose press the intake has in hand
@@ -273,9 +274,25 @@ class RoomAnsweringWorker(InboxWorker):
         super()._kick(chat, backlog)
 
     def received(self, updates: Iterable[Update], claimed: Iterable[Update] = ()) -> None:
-        updates = list(updates)
+        updates, claimed = list(updates), list(claimed)
         self.answers.received(updates)
+        queues = self.answers.queues()
+        for update in (*updates, *claimed):
+            if (press := book_press(update)) is not None and press[0] in queues:
+                if len(self._pressed) > REMEMBERED:  # chats whose chain was under way when pressed keep theirs
+                    self._pressed.clear()
+                self._pressed.add(chat_key(update))
         super().received(updates, claimed)
+
+    def _urgent(self, chat: int) -> bool:
+        """A chat goes ahead of the others waiting for a slot when it is the tourist's turn (their window runs) or
+        it brings a Book press on a date with a queue that the intake did not take: the room admits no one ranked
+        behind a press not yet handled, and one that waited behind the admitted tourists' taps was handled only
+        after the date sold out (the 300-tourist e2e under load)."""
+        if chat in self._pressed:
+            self._pressed.discard(chat)
+            return True
+        return self.answers.admitted(chat)
 
     async def sweep(self) -> None:
         self.answers.queues()  # kept fresh, so that the first presses of a burst find their date in it

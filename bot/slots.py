@@ -4,10 +4,7 @@ The inbox worker handles a dozen chats at once (bot/inbox_worker.py, ``IN_HAND``
 for a slot. A tourist whose turn has come has a few minutes to book (the room's admission window), and their taps
 queued behind thousands of others preparing their bookings let the turn pass before they were handled
 (bench/surge.py). :class:`Slots` gives such a chat (the caller says which: ``urgent``) the next free slot ahead of
-every other waiting one; each lane keeps its order. The front lane never starves the other: after
-:data:`FRONT_RUN` slots in a row to the front lane, one goes to the oldest other waiter (in the 300-tourist e2e, a
-Book press waiting behind the admitted tourists' taps was handled only after the date sold out). Written here because
-``asyncio.Semaphore`` has no priority.
+every other waiting one; each lane keeps its order. Written here because ``asyncio.Semaphore`` has no priority.
 """
 
 from __future__ import annotations
@@ -17,13 +14,10 @@ import contextlib
 from collections import deque
 from collections.abc import AsyncIterator
 
-FRONT_RUN = 3  # slots in a row the front lane may take while the other lane waits
-
 
 class Slots:
     def __init__(self, size: int) -> None:
         self._free = size
-        self._run = 0  # slots given to the front lane in a row while the other lane waited
         self._lanes: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
 
     def waiting(self) -> int:
@@ -51,17 +45,10 @@ class Slots:
             raise
 
     def _release(self) -> None:
-        front, rest = self._lanes
-        lanes = (rest, front) if self._run >= FRONT_RUN and self._pending(rest) else (front, rest)
-        for lane in lanes:
+        for lane in self._lanes:
             while lane:
                 future = lane.popleft()
                 if not future.done():
-                    self._run = self._run + 1 if lane is front and self._pending(rest) else 0
                     future.set_result(None)
                     return
         self._free += 1
-
-    @staticmethod
-    def _pending(lane: deque[asyncio.Future[None]]) -> bool:
-        return any(not future.done() for future in lane)

@@ -207,3 +207,35 @@ async def test_a_tourist_whose_turn_it_is_is_known_to_the_worker(engine: AsyncEn
     await answers.refreshed()
     assert worker.urgent(FIRST) and not worker.urgent(FIRST + 1) and not worker.urgent(FIRST + 2)
     await bot.session.close()
+
+
+async def test_a_book_press_the_intake_does_not_take_goes_ahead_of_the_others(engine: AsyncEngine) -> None:
+    """A press that goes to its handler (here: its chat has more in the batch) takes the next slot ahead of everyone
+    waiting, once: the room admits no one ranked behind a press not yet handled."""
+    sessions, target = await hot_room(engine, 3)
+    clock = FixedClock(NOW)
+    bot = Bot(token=TOKEN, session=RecordingSession(now=clock.now))
+    answers = RoomAnswers(bot, sessions, I18n(), clock)
+    worker = RoomAnsweringWorker(RecordingDispatcher(), bot, Inbox(sessions, clock), answers)
+    await answers.refreshed()
+    batch = [
+        press(21, FIRST + 1, target),
+        message(22, FIRST + 1).model_dump(mode="json", exclude_none=True, by_alias=True),
+        press(23, FIRST + 2, 987_654),  # a date without a queue
+        message(24, FIRST + 3).model_dump(mode="json", exclude_none=True, by_alias=True),
+    ]
+    asked: dict[int, bool] = {}
+    ask = worker.urgent
+
+    def urgent(chat: int) -> bool:  # as each chat's chain asks when it starts
+        asked[chat] = ask(chat)
+        return asked[chat]
+
+    worker.urgent = urgent
+    await worker.accept(batch)
+    await worker.idle()
+    assert await worker.wait_idle(10)
+    assert asked == {FIRST + 1: True, FIRST + 2: False, FIRST + 3: False}
+    assert ask(FIRST + 1) is False  # once: the press's chain has started
+    await worker.stop(5)
+    await bot.session.close()

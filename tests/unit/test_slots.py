@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from bot.slots import FRONT_RUN, Slots
+from bot.slots import Slots
 
 
 async def _settle() -> None:
@@ -71,29 +71,3 @@ async def test_a_cancelled_waiter_gives_no_slot_away() -> None:
     async with asyncio.timeout(1):
         async with slots.held():
             pass
-
-
-async def test_the_front_lane_never_starves_the_other() -> None:
-    """A steady stream of urgent chats (the admitted tourists' taps) lets one other waiter through after every
-    FRONT_RUN of them."""
-    slots = Slots(1)
-    order: list[str] = []
-    gates: dict[str, asyncio.Event] = {}
-
-    async def chat(name: str, urgent: bool) -> None:
-        async with slots.held(urgent):
-            order.append(name)
-            await gates.setdefault(name, asyncio.Event()).wait()
-
-    tasks = [asyncio.create_task(chat("first", False))]
-    await _settle()
-    tasks += [asyncio.create_task(chat(f"press{n}", False)) for n in range(2)]
-    tasks += [asyncio.create_task(chat(f"turn{n}", True)) for n in range(2 * FRONT_RUN + 1)]
-    await _settle()
-    for _ in range(len(tasks)):
-        gates.setdefault(order[-1], asyncio.Event()).set()
-        await _settle()
-    await asyncio.gather(*tasks)
-    turns = [f"turn{n}" for n in range(2 * FRONT_RUN + 1)]
-    expected = ["first", *turns[:FRONT_RUN], "press0", *turns[FRONT_RUN : 2 * FRONT_RUN], "press1", turns[-1]]
-    assert order == expected
