@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.i18n import I18n
 from bot.inbox import Inbox
-from bot.room_answers import RoomAnsweringWorker, RoomAnswers
+from bot.room_answers import RoomAnsweringWorker, RoomAnswers, book_press
+from bot.room_intake import RoomIntake
 from bot.storage.db import session_factory
 from bot.storage.room_tables import RoomPlaceRow, WaitingRoomRow
 from bot.storage.tables import InboxRow, OutboxRow, SessionRow
@@ -244,3 +245,27 @@ async def test_a_book_press_the_intake_does_not_take_goes_ahead_of_the_others(en
     assert ask(FIRST + 1) is False  # once: the press's chain has started
     await worker.stop(5)
     await bot.session.close()
+
+
+async def test_the_intake_writes_in_the_front_lane(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its transactions go ahead of the handlers' writes waiting for SQLite's lock, as the store's do
+    (bot/storage/write_gate.py): behind the admitted tourists' taps it fell seconds behind in CI."""
+    from bot.storage import write_gate
+
+    lanes: list[bool] = []
+    acquire = write_gate.WriteGate.acquire
+
+    async def recorded(self: write_gate.WriteGate, owner: object, urgent: bool = False) -> None:
+        lanes.append(urgent)
+        await acquire(self, owner, urgent)
+
+    monkeypatch.setattr(write_gate.WriteGate, "acquire", recorded)
+    sessions, target = await hot_room(engine, 3)
+    clock = FixedClock(NOW)
+    intake = RoomIntake(Inbox(sessions, clock), lambda: SqlUnitOfWork(sessions), clock)
+    stored = await Inbox(sessions, clock).accept([press(31, FIRST + 1, target)], Bot(token=TOKEN))
+    lanes.clear()
+    served = await intake.take_in(intake.candidates(stored, {target}, set(), book_press, lambda query: True))
+    assert served == {31}
+    if engine.dialect.name == "sqlite":
+        assert lanes and all(lanes)
