@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -21,6 +21,8 @@ from bot.storage.tables import OrderRow, SessionRow
 from domain.model.catalog import SessionStatus
 from domain.model.checkin import OrderDay, SessionDay
 from domain.model.orders import BookingStatus
+
+SETTLE_SESSIONS_TRIED = 5  # sessions whose orders are all held by another runner, passed over before giving up
 
 
 def order_day_from_row(row: OrderDayRow) -> OrderDay:
@@ -75,18 +77,39 @@ class SqlCheckinRepository:
         return await changed_rows(self._db, marked) == 1
 
     async def claim_order_to_settle(self, now: datetime, since: datetime, exclude: Collection[int]) -> int | None:
-        query = (
-            select(OrderRow.id)
-            .join(SessionRow, SessionRow.id == OrderRow.session_id)
-            .where(
-                OrderRow.booking == BookingStatus.CONFIRMED.value,
-                SessionRow.status == SessionStatus.SCHEDULED.value,
-                SessionRow.starts_at <= now,
-                SessionRow.starts_at >= since,
-            )
-        )
+        """A confirmed order of a session that started between ``since`` and ``now``, earliest session first.
+
+        In two steps, the sessions first: joined in one query, SQLite's planner read every confirmed order through
+        the booking index (0.3 s a claim at 1.2M orders, 40 s a job's batch), because it cannot know most of them
+        are of sessions still to come. The session comes from its start's index, the order from
+        ``ix_orders_session_id_booking``. A session whose confirmed orders another job runner holds (PostgreSQL's
+        SKIP LOCKED) is passed over for the next one, a few at most: the next run finds the rest.
+        """
+        pending = [OrderRow.booking == BookingStatus.CONFIRMED.value]
         if exclude:
-            query = query.where(OrderRow.id.not_in(list(exclude)))
-        # OF orders: the session row stays free for everything else
-        query = query.order_by(SessionRow.starts_at, OrderRow.id).limit(1)
-        return await self._db.scalar(query.with_for_update(skip_locked=True, of=OrderRow))
+            pending.append(OrderRow.id.not_in(list(exclude)))
+        passed: list[int] = []
+        for _ in range(SETTLE_SESSIONS_TRIED):
+            sessions = (
+                select(SessionRow.id)
+                .where(
+                    SessionRow.status == SessionStatus.SCHEDULED.value,
+                    SessionRow.starts_at <= now,
+                    SessionRow.starts_at >= since,
+                    exists().where(OrderRow.session_id == SessionRow.id, *pending),
+                )
+                .order_by(SessionRow.starts_at, SessionRow.id)
+                .limit(1)
+            )
+            if passed:
+                sessions = sessions.where(SessionRow.id.not_in(passed))
+            session_id = await self._db.scalar(sessions)
+            if session_id is None:
+                return None
+            order = select(OrderRow.id).where(OrderRow.session_id == session_id, *pending).order_by(OrderRow.id)
+            # OF orders: the session row stays free for everything else
+            order_id = await self._db.scalar(order.limit(1).with_for_update(skip_locked=True, of=OrderRow))
+            if order_id is not None:
+                return int(order_id)
+            passed.append(session_id)
+        return None

@@ -154,7 +154,7 @@ class OrderRow(Base):
     code: Mapped[str] = mapped_column(String(16), unique=True)
     request_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # one order per booking screen
     user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # no FK: anonymised orders outlive users
-    session_id: Mapped[int] = mapped_column(ForeignKey("event_sessions.id"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_sessions.id"))  # ix_orders_session_id_booking
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
     booking: Mapped[str] = mapped_column(String(32))
     payment: Mapped[str] = mapped_column(String(32))
@@ -199,6 +199,8 @@ class OrderRow(Base):
             sqlite_where=text("version != desk_seen_version"),
             postgresql_where=text("version != desk_seen_version"),
         ),
+        # a session's orders, and its orders in one state (the attendance claim, bot/storage/checkins.py)
+        Index("ix_orders_session_id_booking", "session_id", "booking"),
         # the deadline jobs' claims (bot/storage/reminders.py): a range of one state's deadlines, not a table scan
         Index("ix_orders_booking_confirm_by", "booking", "confirm_by"),
         Index("ix_orders_booking_payment_pay_by", "booking", "payment", "pay_by"),

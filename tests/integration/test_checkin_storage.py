@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from bot.storage.checkin_tables import OrderDayRow
-from bot.storage.tables import AuditRow, SessionRow
+from bot.storage.tables import AuditRow, OrderRow, SessionRow
 from domain.model.orders import BookingStatus, Order
 from domain.use_cases.booking import PlaceOrder, place_order
 from domain.use_cases.checkin import announce_at_meeting_point, check_in_ticket, settle_attendances
@@ -109,3 +109,38 @@ async def test_sessions_older_than_a_week_are_left_alone(sessions, uow_factory, 
         assert await uow.checkins.claim_order_to_settle(later, later - timedelta(days=7), []) is None
         assert await uow.checkins.claim_order_to_settle(later, later - timedelta(days=9), []) == order.id
         assert await uow.checkins.claim_order_to_settle(later, later - timedelta(days=9), [order.stored_id]) is None
+
+
+async def test_the_claim_takes_the_earliest_session_first_and_passes_over_settled_ones(
+    engine, sessions, uow_factory, clock: FixedClock
+) -> None:
+    seeded, [first, second] = await paid_walks(sessions, uow_factory, clock, [501, 502])
+    # a third tourist on the main cruise date, which starts two hours after the walk
+    await seed_users(sessions, [503], clock.now())
+    booking = PlaceOrder(503, seeded.session_id, {"adult": 1}, {"pickup": "Viru", "lunch": "fish"})
+    cruise = await place_order(uow_factory(), booking, clock.now())
+    async with sessions() as db, db.begin():
+        walk = await db.scalar(select(SessionRow.starts_at).where(SessionRow.id == seeded.instant_session_id))
+        await db.execute(
+            update(SessionRow).where(SessionRow.id == seeded.session_id).values(starts_at=walk + timedelta(hours=2))
+        )
+        await db.execute(
+            update(OrderRow).where(OrderRow.id == cruise.stored_id).values(booking=BookingStatus.CONFIRMED.value)
+        )
+    later = clock.now() + timedelta(days=1)
+    since = later - timedelta(days=7)
+    async with uow_factory() as uow:
+        assert await uow.checkins.claim_order_to_settle(later, since, []) == first.stored_id
+        walkers = [first.stored_id, second.stored_id]
+        # the walk's orders seen (or settled): the next session's
+        assert await uow.checkins.claim_order_to_settle(later, since, walkers) == cruise.stored_id
+    if engine.dialect.name != "postgresql":
+        return
+    # another job runner holds both of the walk's orders: this one passes over to the next session
+    async with uow_factory() as other:
+        held = await other.checkins.claim_order_to_settle(later, since, [])
+        assert held == first.stored_id
+        async with uow_factory() as mine:
+            assert await mine.checkins.claim_order_to_settle(later, since, []) == second.stored_id
+            async with uow_factory() as third:
+                assert await third.checkins.claim_order_to_settle(later, since, []) == cruise.stored_id
