@@ -322,7 +322,12 @@ async def child_production(database: Path, users: int, workers: int, passes: int
     traffic_s = time.perf_counter() - started
     marks.mark(f"after traffic ({updates} updates)")
     if tracing:
-        grown = tracemalloc.take_snapshot().compare_to(before, "traceback")
+        after = tracemalloc.take_snapshot()
+        print("the biggest growths by file:", file=sys.stderr)
+        for stat in after.compare_to(before, "filename")[:tracing]:
+            print(f"{stat.size_diff / MiB:8.2f} MiB {stat.count_diff:8d} blocks  {stat.traceback}", file=sys.stderr)
+        print("the biggest growths by where they were made:", file=sys.stderr)
+        grown = after.compare_to(before, "traceback")
         for stat in grown[:tracing]:
             print(f"{stat.size_diff / MiB:8.2f} MiB {stat.count_diff:8d} blocks", file=sys.stderr)
             for frame in stat.traceback.format()[-16:]:
@@ -377,6 +382,7 @@ def child(*args: str) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, __file__, "--child", *args], cwd=ROOT, capture_output=True, text=True, check=False
     )
+    sys.stderr.write(done.stderr)  # BENCH_TRACEMALLOC's figures, warnings
     if done.returncode != 0:
         raise RuntimeError(f"child {args[0]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
