@@ -216,6 +216,7 @@ async def child_production(database: Path, users: int, workers: int, passes: int
     from bot.config import load_settings
     from bot.inbox import Inbox
     from bot.inbox_worker import InboxWorker
+    from bot.malloc_arenas import limit_malloc_arenas
     from bot.outbox import OutboxSender
     from bot.storage.db import create_engine, session_factory
     from bot.storage.migrate import upgrade
@@ -227,6 +228,7 @@ async def child_production(database: Path, users: int, workers: int, passes: int
     from scheduler.jobs import DeadlineJobs, DeskJobs, RunningJobs, build_scheduler
 
     marks.mark("imports (bot.runner)")
+    limit_malloc_arenas()  # as run_bot does first
     url = f"sqlite+aiosqlite:///{database}"
     engine = create_engine(url)
     await upgrade(engine)

@@ -34,6 +34,7 @@ from bot.config import Settings
 from bot.health import BotApiWatch, Readiness, add_health_routes, start_health_server
 from bot.inbox import Inbox
 from bot.inbox_worker import InboxPolling, InboxWorker
+from bot.malloc_arenas import limit_malloc_arenas
 from bot.metrics import StateGauges, watch_jobs
 from bot.outbox import OutboxSender
 from bot.replicas import Replica
@@ -60,6 +61,7 @@ async def run_bot(settings: Settings) -> None:
     every client session is closed either way."""
     token = settings.require_token()
     secret = settings.require_webhook_secret() if settings.webhook_url else None
+    limit_malloc_arenas()  # before the pool's threads start
     bot = build_bot(settings, token)
     try:
         await _serve(settings, bot, secret)
