@@ -122,6 +122,10 @@ class _Hand:
     def held(self) -> int:
         return sum(len(q) for q in self.rows.values())
 
+    def chats(self) -> set[int]:
+        """The chats with rows in hand or in flight: their leased rows are this run's."""
+        return {*self.rows, *self.busy.values()}
+
     def take_chat(self, chat_id: int) -> list[Claimed]:
         return list(self.rows.pop(chat_id, ()))
 
@@ -223,7 +227,12 @@ class OutboxSender:
                         hand.turn.append(chat)
         finally:
             for task in [*hand.busy, *([claiming] if claiming else [])]:  # only on an error of the run itself:
-                task.cancel()  # the leases bring the rows back
+                task.cancel()  # the leases bring the rows back; until then their chats wait (OutboxQueue.claim)
+            if hand.rows:  # ... and so would the rows in hand, not started: they go back now, untouched
+                now = self.clock.now()
+                rest = [(row.id, self._defer(chat, now)) for chat in list(hand.rows) for row in hand.take_chat(chat)]
+                with contextlib.suppress(Exception):  # the database may be what failed: then their lease ends
+                    await self.queue.release(rest, "the sender's run failed")
             self._idle.set()
         return sent
 
@@ -231,7 +240,7 @@ class OutboxSender:
         """Claim a batch; rows for users who blocked the bot are closed; rows for deferred chats go back at once,
         after the rows of that chat already given back."""
         now = self.clock.now()
-        rows = await self.queue.claim(now, self.kinds, self.batch)
+        rows = await self.queue.claim(now, self.kinds, self.batch, hand.chats())
         if not rows:
             return 0
         blocked = await self.queue.blocked_users([row.chat_id for row in rows])

@@ -10,7 +10,7 @@ sender holds (``FOR UPDATE SKIP LOCKED``), so two processes never take the same 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -124,13 +124,20 @@ class OutboxQueue:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
 
-    async def claim(self, now: datetime, kinds: list[str], limit: int) -> list[Claimed]:
+    async def claim(
+        self, now: datetime, kinds: list[str], limit: int, held_chats: Collection[int] = ()
+    ) -> list[Claimed]:
         """Due rows, leased to this sender: urgent ones first (``OutboxMessage.urgent``), each with its chat's
         earlier due rows, then the oldest. A chat's rows go in the order they were made: a row waits while an earlier
         one of its chat was given back to wait out a retry's pause (an attempt was made: a row scheduled for later
-        holds up no one). Rows of a chat claimed together are sent one after the other by the sender, in this
-        order."""
+        holds up no one), or is leased and its lease still runs, unless its chat is in ``held_chats`` (this sender
+        has it in hand and sends its rows one after the other). A leased row outside the hand was left by a run
+        that failed, or by a sender that died: its chat waits for the lease to end rather than go on without it.
+        Rows of a chat claimed together are sent one after the other by the sender, in this order."""
         earlier = OutboxRow.__table__.alias("earlier")
+        leased_elsewhere = earlier.c.status == "sending"
+        if held_chats:
+            leased_elsewhere = and_(leased_elsewhere, OutboxRow.chat_id.not_in(list(held_chats)))
         due = (
             select(OutboxRow.id)
             .where(
@@ -140,9 +147,12 @@ class OutboxQueue:
                 ~exists().where(
                     earlier.c.chat_id == OutboxRow.chat_id,
                     earlier.c.id < OutboxRow.id,
-                    earlier.c.status == "pending",
+                    # ix_outbox_open_by_chat's condition, word for word, so that SQLite reads the chat's open rows
+                    # through it rather than every row due later
+                    text("earlier.status IN ('pending', 'sending')"),
                     earlier.c.due_at > now,
                     earlier.c.attempts > 0,
+                    or_(earlier.c.status == "pending", leased_elsewhere),
                 ),
             )
             .order_by(OutboxRow.id)

@@ -21,7 +21,7 @@ from bot.i18n import I18n
 from bot.outbox import OutboxSender
 from bot.ratelimit import Limits
 from bot.storage.db import session_factory
-from bot.storage.outbox import OutboxQueue
+from bot.storage.outbox import LEASE, OutboxQueue
 from bot.storage.tables import OutboxRow
 from domain.model.messages import OutboxKind
 from tests.conftest import engine_twin
@@ -106,7 +106,8 @@ async def test_a_later_row_of_a_chat_never_overtakes_one_waiting_out_a_retry(eng
 async def test_an_urgent_row_goes_ahead_of_the_queue_after_its_chat_s_earlier_rows(engine) -> None:
     """A backlog of 30 rows; then an urgent one (a waiting room's "your turn") for chat 7, which has two rows in the
     backlog and one made after: the first claim takes chat 7's two earlier rows and the urgent one, in that order,
-    then fills up with the oldest of the rest; chat 7's later row stays behind its urgent one. A row of chat 7 still
+    then fills up with the oldest of the rest; chat 7's later row stays behind its urgent one (taken by the sender
+    that has chat 7 in hand). A row of chat 7 still
     waiting out a retry holds the urgent one back, as any row of its chat."""
     sessions = session_factory(engine)
     backlog = [row(i, 100 + i, NOW) for i in range(1, 31) if i not in (12, 25)]
@@ -116,7 +117,8 @@ async def test_an_urgent_row_goes_ahead_of_the_queue_after_its_chat_s_earlier_ro
     first = await queue.claim(NOW, KINDS, 6)
     assert [c.id for c in first] == [12, 25, 31, 1, 2, 3]
     rest = [c.id for c in await queue.claim(NOW, KINDS, 100)]
-    assert rest == [i for i in range(4, 31) if i not in (12, 25)] + [32]
+    assert rest == [i for i in range(4, 31) if i not in (12, 25)]  # chat 7's later row waits: its others are out
+    assert [c.id for c in await queue.claim(NOW, KINDS, 100, held_chats={7})] == [32]  # ... in this sender's hand
 
     async with sessions() as db, db.begin():
         db.add_all([row(40, 8, NOW + timedelta(seconds=2), attempts=1), row(41, 8, NOW, urgent=True), row(42, 9, NOW)])
@@ -146,6 +148,29 @@ async def test_a_row_in_flight_is_not_claimed_again_until_its_lease_ends(engine)
     assert (again.id, again.attempts) == (first.id, 2)
     await queue.sent(again.id, NOW, 42)
     assert await queue.claim(NOW.replace(minute=10), KINDS, 10) == []
+
+
+async def test_a_leased_row_outside_the_hand_holds_its_chat_until_the_lease_ends(engine) -> None:
+    """Row 1 of chat 10 is leased (a run that failed left it so, or a sender that died); row 2 of the chat, made
+    after, waits for the lease to end, while chat 20 goes on. The sender whose hand holds chat 10 (it sends the
+    chat's rows one after the other) takes row 2 at once. When the lease ends, row 1 comes first."""
+    sessions = session_factory(engine)
+    async with sessions() as db, db.begin():
+        db.add_all(
+            [
+                row(1, 10, NOW + LEASE, attempts=1, status="sending"),
+                row(2, 10, NOW),
+                row(3, 20, NOW),
+            ]
+        )
+    queue = OutboxQueue(sessions)
+    assert [c.id for c in await queue.claim(NOW, KINDS, 10)] == [3]
+    await queue.sent(3, NOW, 1)
+    assert [c.id for c in await queue.claim(NOW, KINDS, 10, held_chats={30})] == []
+    assert [c.id for c in await queue.claim(NOW, KINDS, 10, held_chats={10})] == [2]
+    await queue.release([(2, NOW)], "given back")
+    after_lease = NOW + LEASE + timedelta(seconds=1)
+    assert [c.id for c in await queue.claim(after_lease, KINDS, 10)] == [1, 2]
 
 
 # ---- the sender: several requests in flight, each chat in order ----------------------------------------------------
@@ -347,3 +372,39 @@ async def test_a_long_hold_for_everyone_gives_the_rows_back_instead_of_keeping_t
     rows = await all_rows(sessions)
     assert [(row.status, row.attempts) for row in rows] == [("pending", 0)] * 2
     assert all(row.due_at.replace(tzinfo=UTC) >= NOW + timedelta(seconds=29) for row in rows)
+
+
+async def test_a_run_that_fails_gives_its_rows_back_and_its_chats_keep_their_order(engine, monkeypatch) -> None:
+    """The first mark of a run fails (the database went away after Telegram took the message): the run ends with
+    the error, the rows in hand go back untouched, and the row whose mark failed stays leased, so its chat's later
+    rows wait for it. When the lease ends it goes again (at least once), then the chat's others, in order."""
+    sessions = session_factory(engine)
+    async with sessions() as db, db.begin():
+        db.add_all(copy_row(41, number) for number in range(3))
+    telegram = SlowTelegram()
+    clock = FixedClock(NOW)
+    sender, _bot = await sender_on(sessions, telegram, clock)
+    marks = sender.queue.sent_many
+    failed: list[int] = []
+
+    async def sent_many(rows, now):  # type: ignore[no-untyped-def]
+        if not failed:
+            failed.extend(row_id for row_id, _ in rows)
+            raise ConnectionResetError("the database went away")
+        await marks(rows, now)
+
+    monkeypatch.setattr(sender.queue, "sent_many", sent_many)
+    try:
+        await sender.drain()
+    except ConnectionResetError:
+        pass
+    else:
+        raise AssertionError("the run's error was swallowed")
+    assert telegram.delivered == [(41, 0)]
+    rows = await all_rows(sessions)
+    assert [(row.status, row.attempts) for row in rows] == [("sending", 1), ("pending", 0), ("pending", 0)]
+    assert await sender.drain() == 0  # the chat waits for its leased row
+    assert telegram.delivered == [(41, 0)]
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    assert await sender.drain() == 3
+    assert telegram.delivered == [(41, 0), (41, 0), (41, 1), (41, 2)]
