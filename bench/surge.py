@@ -92,7 +92,7 @@ from bot.storage.room_tables import RoomPlaceRow, WaitingRoomRow
 from bot.storage.tables import AuditRow, InboxRow, OrderItemRow, OrderRow, OutboxRow, SessionRow
 from bot.storage.uow import SqlUnitOfWork
 from bot.throttle import build_throttle
-from domain.model.waiting_room import draw_order
+from domain.model.waiting_room import LATE_RANK_BASE, draw_order, late_rank
 from domain.use_cases.waiting_room import RoomSettings
 from handlers.tourist.callbacks import BookAction, BookCb, RoomAction, WaitAction, WaitCb
 from sandbox.limits import Limits
@@ -127,6 +127,7 @@ class Tourist:
     book_query: str = ""
     pressed: float | None = None  # world clock (time.time)
     arrival: int | None = None  # the position of their press among the presses as they reached Telegram
+    update_id: int | None = None  # their Book press's update (a place ranked by another press was taken anew)
     prepared: bool = False
     turn_at: float | None = None
     confirmed: float | None = None
@@ -264,6 +265,9 @@ class Crowd:
         tourist.arrival = next(self.arrivals)
         tourist.seen.add((tourist.card_id, self.book, 0))
         tourist.book_query = await self.world.user_presses(tourist.id, tourist.id, tourist.card_id, self.book)
+        made = self.world.bot.updates[-1] if self.world.bot.updates else {}  # the press made it: no await between
+        if made.get("callback_query", {}).get("id") == tourist.book_query:
+            tourist.update_id = made["update_id"]
         turn_or_end = self._turn_or_end(tourist)
         if tourist.kind == "prefill":
             shown = await self._wait(tourist, lambda: self._has(tourist, PREPARE) or turn_or_end(), None)
@@ -740,12 +744,23 @@ async def report(
         f"  admissions     {len(passes)} passes admitted {len(admitted)}; {behind} were admitted in a later pass than"
         f" someone ranked behind them (their place became visible after the room had admitted past it)"
     )
-    line = sorted((p for p in places if p.rank is not None), key=lambda p: p.rank or 0)
+    # A place whose rank is not its Book press's was taken anew by a later press (their turn had passed, and they
+    # pressed Book or Confirm again): at the back, by that press. The line is compared with the first presses
+    # without them.
+    anew = {
+        p.user_id
+        for p in places
+        if p.rank is not None
+        and p.rank >= LATE_RANK_BASE
+        and by_id[p.user_id].update_id is not None
+        and p.rank != late_rank(by_id[p.user_id].update_id or 0)
+    }
+    line = sorted((p for p in places if p.rank is not None and p.user_id not in anew), key=lambda p: p.rank or 0)
     sequence = [p.user_id for p in admitted]
     in_line = [p.user_id for p in line]
     matches_line = sequence == in_line[: len(sequence)]
     # the order of arrival at Telegram (the update ids follow it); how far it strayed from the bench's schedule
-    presses = sorted((p for p in places), key=lambda p: by_id[p.user_id].arrival or 0)
+    presses = sorted((p for p in places if p.user_id not in anew), key=lambda p: by_id[p.user_id].arrival or 0)
     strayed = inversions([by_id[p.user_id].order for p in presses])
     arrival = [p.user_id for p in presses]
     if room is not None and room.seed is not None:
@@ -758,6 +773,7 @@ async def report(
         )
     else:
         rank_of = {u: i for i, u in enumerate(arrival)}
+        sequence = [u for u in sequence if u in rank_of]  # admitted by their first press
         admitted_rank = [rank_of[u] for u in sequence]
         prefix = sum(1 for a, b in zip(sequence, arrival, strict=False) if a == b)
         line_rank = [rank_of[u] for u in in_line]
@@ -767,7 +783,8 @@ async def report(
             f" ({len(sequence)} admitted); against the order of the presses: {prefix} of {len(sequence)} admitted"
             f" at their press's place, {inversions(admitted_rank)} pairs of admissions out of press order,"
             f" the line has {inversions(line_rank)} of {total_pairs} pairs out of press order"
-            f" (the presses reached Telegram with {strayed} pairs out of the bench's schedule)"
+            f" (the presses reached Telegram with {strayed} pairs out of the bench's schedule; {len(anew)} places"
+            f" taken anew by a later press after their turn passed are left out)"
         )
         late = [rank_of[u] - i for i, u in enumerate(sequence)]
         if late:
