@@ -84,6 +84,8 @@ from bot.config import load_settings
 from bot.inbox import Inbox
 from bot.inbox_worker import InboxPolling
 from bot.outbox import OutboxSender
+from bot.ratelimit import Limits as SenderLimits
+from bot.ratelimit import SpendHandlerSends
 from bot.room_answers import RoomAnsweringWorker, RoomAnswers
 from bot.sender_session import build_sender_bot
 from bot.storage.db import create_engine, session_factory
@@ -340,6 +342,8 @@ class RunningBot:
         )
         self.workflow = {**dp.workflow_data, "dispatcher": dp, "bots": [self.bot]}
         await dp.emit_startup(bot=self.bot, **self.workflow)
+        limits = SenderLimits()  # as bot/runner.py's Duties: the handlers' messages spend the sender's buckets
+        self.bot.session.middleware(SpendHandlerSends(limits))
         self.sender = OutboxSender(
             build_sender_bot(settings, TOKEN),
             self.sessions,
@@ -347,6 +351,7 @@ class RunningBot:
             dp["clock"],
             desk_timezone=settings.desk_timezone,
             catalog_cache=dp["catalog_cache"],
+            limits=limits,
         )
 
         def uows() -> SqlUnitOfWork:

@@ -8,6 +8,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response, TelegramType
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +112,37 @@ class Limits:
         if overall and self.hold_on_flood:
             self.overall.hold(now, retry_after)
         return overall
+
+
+# The methods Telegram counts toward its limits: the ones that make a message in a chat (edits, callback answers
+# and chat actions are not counted).
+_COUNTED_PREFIXES = ("send", "copyMessage", "forwardMessage")
+_NOT_COUNTED = frozenset({"sendChatAction"})
+
+
+def counted(method: TelegramMethod[Any]) -> bool:
+    name = method.__api_method__
+    return name.startswith(_COUNTED_PREFIXES) and name not in _NOT_COUNTED
+
+
+class SpendHandlerSends(BaseRequestMiddleware):
+    """The handlers' own messages (a reply to a person's tap) spend the sender's buckets, without waiting: they are
+    paced by that person and the per-user throttle, but Telegram counts them with the sender's toward ~30/s and a
+    chat's ~1/s. Not counted, they left the sender running at its full rate beside them: Telegram answered 429 and
+    every chat waited out the flood (a hot on-sale: the admitted tourists' booking screens beside the room's
+    messages). Only the leader's own handlers are counted: the other replicas' replies do not reach its buckets."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        response = await make_request(bot, method)
+        chat_id = getattr(method, "chat_id", None)
+        if isinstance(chat_id, int) and counted(method):
+            self.limits.take(chat_id)
+        return response

@@ -37,6 +37,7 @@ from bot.inbox_worker import InboxPolling, InboxWorker
 from bot.malloc_arenas import limit_malloc_arenas
 from bot.metrics import StateGauges, watch_jobs
 from bot.outbox import OutboxSender
+from bot.ratelimit import Limits, SpendHandlerSends
 from bot.replicas import Replica
 from bot.room_answers import RoomAnsweringWorker, RoomAnswers
 from bot.sender_session import build_sender_bot
@@ -187,6 +188,8 @@ class Duties:
     ) -> None:
         self.settings, self.bot, self.dp, self.sessions = settings, bot, dp, sessions
         self.inbox, self.worker, self.replica, self.watch = inbox, worker, replica, watch
+        self.limits = Limits()  # the sender's, spent by the handlers' own messages too
+        bot.session.middleware(SpendHandlerSends(self.limits))
 
     async def run(self, stop: asyncio.Event) -> None:
         while await self.replica.lead_while(stop):
@@ -214,6 +217,7 @@ class Duties:
             ),
             desk_timezone=settings.desk_timezone,
             catalog_cache=dp["catalog_cache"],
+            limits=self.limits,
         )
 
         sender.bot.session.middleware(self.watch)

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from bot.ratelimit import Limits, Rate
+from typing import Any
+
+import pytest
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    CopyMessage,
+    EditMessageText,
+    SendChatAction,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+
+from bot.ratelimit import Limits, Rate, SpendHandlerSends
 
 
 class Clock:
@@ -92,3 +107,38 @@ def test_unlimited_never_holds() -> None:
     limits.take(42)
     assert limits.flooded(42, 30) is True
     assert limits.overall_wait() == 0
+
+
+async def test_the_handlers_messages_spend_the_senders_buckets_without_waiting() -> None:
+    """A reply a handler sends takes a token from the chat's and the overall bucket (the sender then waits its turn
+    for that chat and for the bot); an edit, a callback answer, a chat action or a failed request takes none; the
+    handler's own request never waits for the buckets."""
+    clock = Clock()
+    limits = Limits(per_chat=Rate(1.0, 1), overall=Rate(29.0, 2), clock=clock)
+    spend = SpendHandlerSends(limits)
+    made: list[str] = []
+
+    async def make_request(bot: Bot, method: TelegramMethod[Any]) -> Any:
+        made.append(method.__api_method__)
+        if isinstance(method, SendPhoto):
+            raise TelegramBadRequest(method, "Bad Request: wrong file")
+        return True
+
+    bot = Bot(token="42:TEST")
+    for method in (
+        EditMessageText(chat_id=7, message_id=1, text="edited"),
+        AnswerCallbackQuery(callback_query_id="q"),
+        SendChatAction(chat_id=7, action="typing"),
+    ):
+        await spend(make_request, bot, method)
+    assert (limits.chat_wait(7), limits.overall_wait()) == (0, 0)
+    with pytest.raises(TelegramBadRequest):
+        await spend(make_request, bot, SendPhoto(chat_id=7, photo="nope"))
+    assert limits.chat_wait(7) == 0
+    await spend(make_request, bot, SendMessage(chat_id=7, text="your booking"))
+    assert limits.chat_wait(7) == 1.0  # the sender's next message to this chat waits a second
+    await spend(make_request, bot, CopyMessage(chat_id=8, from_chat_id=1, message_id=3))
+    assert limits.overall_wait() > 0  # the burst of two is spent: the sender waits for the next token
+    await spend(make_request, bot, SendMessage(chat_id=9, text="and still sent"))  # the handler itself never waits
+    assert made[-1] == "sendMessage" and len(made) == 7
+    await bot.session.close()
