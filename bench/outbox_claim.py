@@ -26,6 +26,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -43,34 +44,25 @@ NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 BATCH = 20
 
 
+def queued(chat_id: int, key: str, attempts: int, due: datetime) -> dict[str, Any]:
+    """An outbox row waiting in the queue, as ``OutboxQueue.claim`` sees it."""
+    return {
+        "kind": KIND,
+        "chat_id": chat_id,
+        "payload": {},
+        "dedup_key": key,
+        "status": "pending",
+        "attempts": attempts,
+        "due_at": due,
+        "created_at": NOW,
+    }
+
+
 async def measure(engine: AsyncEngine, rows: int, claims: int, analysed: bool) -> float:
     """The mean seconds of one claim of ``BATCH`` with ``rows`` rows given back for later and ``rows`` due."""
     sessions = session_factory(engine)
-    backlog = [
-        {
-            "kind": KIND,
-            "chat_id": 100_000 + i,
-            "payload": {},
-            "dedup_key": f"later-{i}",
-            "status": "pending",
-            "attempts": 1,
-            "due_at": NOW + timedelta(seconds=30),
-            "created_at": NOW,
-        }
-        for i in range(rows)
-    ] + [
-        {
-            "kind": KIND,
-            "chat_id": 300_000 + i,
-            "payload": {},
-            "dedup_key": f"due-{i}",
-            "status": "pending",
-            "attempts": 0,
-            "due_at": NOW,
-            "created_at": NOW,
-        }
-        for i in range(rows)
-    ]
+    later = [queued(100_000 + i, f"later-{i}", attempts=1, due=NOW + timedelta(seconds=30)) for i in range(rows)]
+    backlog = later + [queued(300_000 + i, f"due-{i}", attempts=0, due=NOW) for i in range(rows)]
     async with sessions() as db, db.begin():
         await db.execute(insert(OutboxRow), backlog)
     if analysed:  # the planner's statistics (PostgreSQL's autovacuum gathers them; nothing does on SQLite)
