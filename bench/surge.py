@@ -74,7 +74,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench.common import scratch_postgres
@@ -392,6 +392,81 @@ class RunningBot:
 # ---- the run -------------------------------------------------------------------------------------------------------
 
 
+class BotProcess:
+    """The bot in a process of its own (``--bot-child``), as it runs in production: Telegram is not in its process.
+
+    In one process, the emulator, the 10,000 tourists' clients and the bot shared one interpreter lock on this
+    2-CPU machine; the bot got less than one CPU. The child builds ``RunningBot`` on the same database (SQLite's
+    file, or PostgreSQL's scratch schema), says ``ready`` once its startup hook ran, and stops when its standard
+    input closes; then it prints its warnings counted by kind and its CPU time as one JSON line.
+    """
+
+    def __init__(self, backend: Backend, api_url: str, args: argparse.Namespace) -> None:
+        self.backend, self.api_url, self.args = backend, api_url, args
+        self.logs: Counter[str] = Counter()
+        self.cpu = 0.0
+
+    async def start(self) -> None:
+        url = self.backend.engine.url.render_as_string(hide_password=False)
+        command = [sys.executable, __file__, "--bot-child", url, "--api-url", self.api_url]
+        command += ["--room-rate", str(self.args.room_rate)]
+        if self.backend.engine.dialect.name == "postgresql":
+            async with self.backend.engine.connect() as conn:  # the scratch schema, set by bench/common.py
+                command += ["--schema", str(await conn.scalar(text("SHOW search_path")))]
+        if self.args.profile_bot:
+            command += ["--profile-bot", self.args.profile_bot]
+        self.process = await asyncio.create_subprocess_exec(
+            *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+        )
+        assert self.process.stdout is not None
+        line = await self.process.stdout.readline()
+        if line.strip() != b"ready":
+            await self.process.wait()
+            raise RuntimeError(f"the bot's process did not start (exit {self.process.returncode}): {line!r}")
+
+    async def stop(self) -> None:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.close()
+        out = await self.process.stdout.read()
+        await self.process.wait()
+        lines = out.decode().strip().splitlines()
+        if self.process.returncode != 0 or not lines:
+            print(f"  the bot's process ended with exit {self.process.returncode}")
+            return
+        result = json.loads(lines[-1])
+        self.logs.update(result["logs"])
+        self.cpu = result["cpu"]
+
+
+async def bot_child(args: argparse.Namespace) -> None:
+    """``--bot-child URL``: serve as the bot until standard input closes (see :class:`BotProcess`)."""
+    if args.schema:
+        engine = create_engine(args.bot_child, connect_args={"server_settings": {"search_path": args.schema}})
+    else:
+        engine = create_engine(args.bot_child)
+    logs = LogCount()
+    logging.getLogger().addHandler(logs)
+    logging.getLogger().setLevel(logging.WARNING)
+    profiler = None
+    if args.profile_bot:
+        from pyinstrument import Profiler  # only when asked: not a dependency of the product
+
+        profiler = Profiler(async_mode="disabled")
+    bot = RunningBot(Backend("bot", engine, engine.dispose), args.api_url, args.room_rate)
+    await bot.start()
+    print("ready", flush=True)
+    if profiler is not None:
+        profiler.start()
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.read)
+    if profiler is not None:
+        profiler.stop()
+        profile = profiler.output_text(unicode=False, show_all=False)
+        await asyncio.to_thread(Path(args.profile_bot).write_text, profile)
+    await bot.stop()
+    await engine.dispose()
+    print(json.dumps({"logs": logs.counts, "cpu": time.process_time()}), flush=True)
+
+
 class LogCount(logging.Handler):
     """The bot's warnings and errors, counted by their first line instead of printed (a surge logs thousands)."""
 
@@ -508,7 +583,7 @@ async def run_backend(backend: Backend, args: argparse.Namespace) -> None:
     crowd.cards()
     host = EmulatorThread(emulator)
     await host.start()
-    bot = RunningBot(backend, emulator.base_url, args.room_rate)
+    bot = BotProcess(backend, emulator.base_url, args)
     load_start = os.getloadavg()
     opening = f"a pre-queue opening after {args.pre_queue:g} s" if args.pre_queue else "the sale open"
     print(
@@ -517,9 +592,6 @@ async def run_backend(backend: Backend, args: argparse.Namespace) -> None:
         f" admission window {args.window} s; {opening};"
         f" room budget {args.room_rate:g} messages/s; load average {' '.join(f'{x:.2f}' for x in load_start)}"
     )
-    logs = LogCount()
-    logging.getLogger().addHandler(logs)
-    logging.getLogger().setLevel(logging.WARNING)
     cpu0, wall0 = time.process_time(), time.monotonic()
     await bot.start()
     try:
@@ -547,15 +619,15 @@ async def run_backend(backend: Backend, args: argparse.Namespace) -> None:
         await host.call(crowd.stop())
         await bot.stop()
         await host.stop()
-        logging.getLogger().removeHandler(logs)
     cpu = time.process_time() - cpu0
-    await report(sessions, world, crowd, tourists, session_id, args, wall, cpu, load_start)
-    counted = logs.counts.most_common()
+    await report(sessions, world, crowd, tourists, session_id, args, wall, (cpu, bot.cpu), load_start)
+    counted = bot.logs.most_common()
     print(
-        f"  log          {sum(logs.counts.values())} warnings and errors" + (", the most frequent:" if counted else "")
+        f"  log          {sum(bot.logs.values())} warnings and errors of the bot"
+        + (", the most frequent:" if counted else "")
     )
-    for text, count in counted[:8]:
-        print(f"    {count:6d} x {text}")
+    for kind, count in counted[:8]:
+        print(f"    {count:6d} x {kind}")
 
 
 async def _value(read: Callable[[], Any]) -> Any:
@@ -570,7 +642,7 @@ async def report(
     session_id: int,
     args: argparse.Namespace,
     wall: float,
-    cpu: float,
+    cpu: tuple[float, float],
     load_start: tuple[float, float, float],
 ) -> None:
     by_id = {t.id: t for t in tourists}
@@ -602,8 +674,8 @@ async def report(
         ).all()
     sold = sum(int(q) for *_, q in orders)
     print(
-        f"  run: {wall:.0f} s wall, this process's CPU {cpu:.0f} s; load average now "
-        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+        f"  run: {wall:.0f} s wall; CPU: the bench's process (Telegram, the tourists) {cpu[0]:.0f} s,"
+        f" the bot's {cpu[1]:.0f} s; load average now " + " ".join(f"{x:.2f}" for x in os.getloadavg())
     )
     print(
         f"  oversold       {max(0, sold - capacity)} (seats in orders {sold} of {capacity}, seats left {seats_left},"
@@ -830,7 +902,14 @@ async def main() -> None:
     parser.add_argument("--cap", type=float, default=1500, help="seconds a backend's run may take at most")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True, help="run on SQLite")
+    parser.add_argument("--profile-bot", metavar="PATH", help="pyinstrument's profile of the bot's process, as text")
+    parser.add_argument("--bot-child", metavar="DATABASE_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--api-url", help=argparse.SUPPRESS)
+    parser.add_argument("--schema", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.bot_child:
+        await bot_child(args)
+        return
     print(
         f"surge bench: Python {platform.python_version()}, {os.cpu_count()} CPUs, load average"
         f" {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
