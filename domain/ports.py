@@ -286,6 +286,10 @@ class WaitingRoomRepository(Protocol):
         returns them, with their ids (the others are left out)."""
 
     async def save_place(self, place: Place) -> None: ...
+    async def book_place(self, session_id: int, user_id: int) -> bool:
+        """The user's place in the session's room marked booked if it is admitted or passed (one conditional
+        write, no read: a booking on a date without a queue finds no place); whether it was."""
+
     async def save_places(self, places: Sequence[Place]) -> None: ...
     async def set_place_message(self, place_id: int, message_id: int | None) -> None:
         """The message that shows the place (edited in place from now on); None: it gets a new one."""

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from domain.errors import ConcurrentChange
-from domain.model.waiting_room import IN_LINE, LineMark, Place, PlaceStatus, RoomStatus, WaitingRoom
+from domain.model.waiting_room import BOOKS, IN_LINE, LineMark, Place, PlaceStatus, RoomStatus, WaitingRoom
 
 if TYPE_CHECKING:
     from tests.fakes import FakeState
@@ -87,6 +87,13 @@ class FakeWaitingRoomRepository:
 
     async def save_place(self, place: Place) -> None:
         await self.save_places([place])
+
+    async def book_place(self, session_id: int, user_id: int) -> bool:
+        for place in self._places.values():
+            if place.session_id == session_id and place.user_id == user_id and place.status in BOOKS:
+                place.book()
+                return True
+        return False
 
     async def save_places(self, places: Sequence[Place]) -> None:
         for place in places:

@@ -1,15 +1,16 @@
-"""The catalog in memory: regions, hotels, organisers and events served from the process until the catalog changes;
-sessions (their dates, status and seats left) are always read from the database.
+"""The catalog in memory: regions, hotels, organisers (with their own settings) and events served from the process
+until the catalog changes; sessions (their dates, status and seats left) are always read from the database.
 
-The catalog changes on import, in the demo and (later) from an organiser's chat, rarely; every screen reads it. The
-database keeps a version number that triggers bump on any change of those four tables (migration 0006), whoever
-writes. A process checks it with one cheap SELECT at most every ``refresh_every`` seconds (default 1 s, so another
-process's import shows within a second; 0 checks on every read) and starts a new, empty copy when it moved.
+The catalog changes on import, in the demo and from an organiser's chat, rarely; every screen reads it. The
+database keeps a version number that triggers bump on any change of those four tables (migration 0006) and of the
+organisers' extras (their cutoff, texts and Book button, set from their chat: migration 0021), whoever writes. A
+process checks it with one cheap SELECT at most every ``refresh_every`` seconds (default 1 s, so another process's
+import shows within a second; 0 checks on every read) and starts a new, empty copy when it moved.
 :meth:`CatalogCache.forget` drops the copy at once (for a writer in this process that cannot wait a second).
 
-The regions are read whole (a handful); events, organisers and hotels one by one as screens ask for them, the most
-recently used ``max_items`` of each kept: a scale-10 catalog (6,800 events, each with its texts in four languages)
-held whole took ~54 MiB (bench/memory.py), the events people actually look at take a few.
+The regions are read whole (a handful); events, organisers, their extras and hotels one by one as screens ask for
+them, the most recently used ``max_items`` of each kept: a scale-10 catalog (6,800 events, each with its texts in
+four languages) held whole took ~54 MiB (bench/memory.py), the events people actually look at take a few.
 
 It reads through the session of whoever asks (a unit of work's, inside its transaction if it has one): a reader that
 holds SQLite's write lock must not wait for a second connection from a pool whose connections may all be waiting for
@@ -35,8 +36,11 @@ from bot.storage.catalog import (
     organiser_from_row,
     region_from_row,
 )
+from bot.storage.organiser_settings import SqlOrganiserSettingsRepository, copy_extras, extras_from_row
+from bot.storage.organiser_tables import OrganiserExtrasRow
 from bot.storage.tables import CatalogVersionRow, EventRow, HotelRow, OrganiserRow, RegionRow
 from domain.model.catalog import Event, Hotel, Organiser, Region
+from domain.model.organiser_settings import OrganiserExtras
 
 MAX_ITEMS = 1024
 
@@ -69,7 +73,7 @@ class _Copy:
         self.regions = tuple(sorted(regions, key=lambda r: r.code))
         self.region_by_id = {r.id: r for r in self.regions}
         self.events, self.event_codes = _Recent(limit), _Recent(limit)
-        self.organisers, self.hotels = _Recent(limit), _Recent(limit)
+        self.organisers, self.hotels, self.extras = _Recent(limit), _Recent(limit), _Recent(limit)
 
 
 async def _version(db: AsyncSession) -> int:
@@ -157,6 +161,26 @@ class CatalogCache:
             hotel = hotel_from_row(row)
             copy.hotels.put(hotel_id, hotel)
         return hotel  # type: ignore[no-any-return]
+
+    async def extras(self, db: AsyncSession, organiser_id: int) -> OrganiserExtras:
+        """The organiser's extras (the defaults when none were set), a copy the caller may change."""
+        copy = await self._current(db)
+        if (extras := copy.extras.get(organiser_id)) is None:
+            row = await db.get(OrganiserExtrasRow, organiser_id)
+            extras = extras_from_row(row) if row is not None else OrganiserExtras(organiser_id=organiser_id)
+            copy.extras.put(organiser_id, extras)
+        return copy_extras(extras)
+
+
+class CachedOrganiserSettingsRepository(SqlOrganiserSettingsRepository):
+    """``domain.ports.OrganiserSettingsRepository`` with the extras from :class:`CatalogCache`."""
+
+    def __init__(self, session: AsyncSession, cache: CatalogCache, changed: Callable[[], None]) -> None:
+        super().__init__(session, changed)
+        self._cache = cache
+
+    async def extras(self, organiser_id: int) -> OrganiserExtras:
+        return await self._cache.extras(self._db, organiser_id)
 
 
 class CachedCatalogRepository(SqlCatalogRepository):

@@ -4,6 +4,7 @@ must know of to ``organiser_changes`` (``bot/storage/organiser_tables.py``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -35,15 +36,31 @@ def extras_values(extras: OrganiserExtras) -> dict[str, object]:
     }
 
 
+def copy_extras(extras: OrganiserExtras) -> OrganiserExtras:
+    """A copy the caller may change (a use case edits the extras it read before saving them)."""
+    return OrganiserExtras(
+        organiser_id=extras.organiser_id,
+        booking_cutoff=extras.booking_cutoff,
+        texts={kind: dict(texts) for kind, texts in extras.texts.items()},
+        book_text=dict(extras.book_text),
+        book_style=extras.book_style,
+    )
+
+
 class SqlOrganiserSettingsRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    """``changed`` is called on every write of what the catalog cache keeps (the organiser's row, its events'
+    confirmation, its extras): the unit of work drops this process's copy when it commits."""
+
+    def __init__(self, session: AsyncSession, changed: Callable[[], None] = lambda: None) -> None:
         self._db = session
+        self._changed = changed
 
     async def extras(self, organiser_id: int) -> OrganiserExtras:
         row = await self._db.get(OrganiserExtrasRow, organiser_id, populate_existing=True)
         return extras_from_row(row) if row is not None else OrganiserExtras(organiser_id=organiser_id)
 
     async def save_extras(self, extras: OrganiserExtras) -> None:
+        self._changed()
         values = extras_values(extras)
         statement = insert_on_conflict(self._db, OrganiserExtrasRow.__table__).values(
             organiser_id=extras.organiser_id, **values
@@ -53,6 +70,7 @@ class SqlOrganiserSettingsRepository:
         )
 
     async def save_terms(self, organiser: Organiser) -> None:
+        self._changed()
         await self._db.execute(
             update(OrganiserRow)
             .where(OrganiserRow.id == organiser.id)
@@ -67,6 +85,7 @@ class SqlOrganiserSettingsRepository:
         )
 
     async def save_confirmation(self, event_id: int, confirmation: Confirmation) -> None:
+        self._changed()
         await self._db.execute(
             update(EventRow)
             .where(EventRow.id == event_id)

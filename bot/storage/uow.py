@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.audit import SqlAuditRepository
 from bot.storage.catalog import SqlCatalogRepository
-from bot.storage.catalog_cache import CachedCatalogRepository, CatalogCache
+from bot.storage.catalog_cache import CachedCatalogRepository, CachedOrganiserSettingsRepository, CatalogCache
 from bot.storage.checkins import SqlCheckinRepository
 from bot.storage.desk import SqlDeskRepository
 from bot.storage.discount_codes import SqlDiscountCodeRepository
@@ -121,7 +121,11 @@ class SqlUnitOfWork:
         self.waitlist = SqlWaitlistRepository(session)
         self.rooms = SqlWaitingRoomRepository(session)
         self.checkins = SqlCheckinRepository(session)
-        self.organiser_settings = SqlOrganiserSettingsRepository(session)
+        self.organiser_settings = (
+            CachedOrganiserSettingsRepository(session, cache, self._note_catalog_change)
+            if cache
+            else SqlOrganiserSettingsRepository(session)
+        )
         self.discount_codes = SqlDiscountCodeRepository(session)
         self.offers = SqlOfferRepository(session)
         self.points = SqlPointsRepository(session)

@@ -22,7 +22,7 @@ from bot.storage.db import changed_rows, insert_on_conflict
 from bot.storage.room_tables import RoomPlaceRow, WaitingRoomRow
 from bot.storage.tables import InboxRow, UserRow
 from domain.errors import ConcurrentChange
-from domain.model.waiting_room import IN_LINE, LineMark, Place, PlaceStatus, RoomStatus, WaitingRoom
+from domain.model.waiting_room import BOOKS, IN_LINE, LineMark, Place, PlaceStatus, RoomStatus, WaitingRoom
 
 _WORKING = (RoomStatus.PRE_QUEUE.value, RoomStatus.OPEN.value, RoomStatus.SOLD_OUT.value)
 _UNHANDLED = ("pending", "handling")  # the inbox's updates not handled yet (bot/inbox.py)
@@ -116,6 +116,16 @@ _SAVE_PLACE = (
     update(RoomPlaceRow)
     .where(RoomPlaceRow.id == bindparam("row_id"))
     .values({key: bindparam(f"new_{key}") for key in _PLACE_FIELDS})
+)
+
+_BOOK_PLACE = (  # built once: it runs in every booking's transaction (domain/use_cases/booking.py's _use_turn)
+    update(RoomPlaceRow)
+    .where(
+        RoomPlaceRow.session_id == bindparam("place_session"),
+        RoomPlaceRow.user_id == bindparam("place_user"),
+        RoomPlaceRow.status.in_([status.value for status in BOOKS]),
+    )
+    .values(status=PlaceStatus.BOOKED.value)
 )
 
 
@@ -229,6 +239,11 @@ class SqlWaitingRoomRepository:
             {"row_id": p.stored_id, **{f"new_{key}": value for key, value in _place_values(p).items()}} for p in places
         ]
         await connection.execute(_SAVE_PLACE, params)
+
+    async def book_place(self, session_id: int, user_id: int) -> bool:
+        connection = await self._db.connection()
+        result = await connection.execute(_BOOK_PLACE, {"place_session": session_id, "place_user": user_id})
+        return result.rowcount > 0
 
     async def set_place_message(self, place_id: int, message_id: int | None) -> None:
         await self._db.execute(update(RoomPlaceRow).where(RoomPlaceRow.id == place_id).values(message_id=message_id))

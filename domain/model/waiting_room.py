@@ -56,6 +56,8 @@ class PlaceStatus(enum.StrEnum):
 
 IN_LINE = frozenset({PlaceStatus.WAITING, PlaceStatus.LEFT})
 ENDED = frozenset({PlaceStatus.BOOKED, PlaceStatus.PASSED, PlaceStatus.GONE})
+# a place whose tourist booked: admitted, or passed (booked in the last moment of the window: kept)
+BOOKS = (PlaceStatus.ADMITTED, PlaceStatus.PASSED)
 
 
 @dataclass(slots=True)
@@ -201,7 +203,7 @@ class Place:
         return until
 
     def book(self) -> None:
-        self._require(PlaceStatus.ADMITTED, PlaceStatus.PASSED)  # booked in the last moment of the window: kept
+        self._require(*BOOKS)
         self.status = PlaceStatus.BOOKED
 
     def pass_turn(self, now: datetime) -> None:

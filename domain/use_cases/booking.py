@@ -23,7 +23,6 @@ from domain.model.catalog import Organiser, Question, QuestionKind
 from domain.model.messages import TOURIST, OutboxKind
 from domain.model.orders import BookingStatus, Order, PaymentStatus, new_order_code
 from domain.model.users import User
-from domain.model.waiting_room import PlaceStatus
 from domain.ports import UnitOfWork
 from domain.rules.pricing import hotel_discount, quote
 from domain.use_cases.deadlines import schedule_order_reminders
@@ -120,10 +119,7 @@ async def _use_turn(uow: UnitOfWork, cmd: PlaceOrder) -> None:
     """On a hot on-sale the order uses the tourist's turn in the waiting room (they were admitted: their window may
     just have ended), in the order's own transaction: no pass of the room's job can see the seats gone but the
     booker still admitted, and tell them "sold out" after they booked."""
-    place = await uow.rooms.place(cmd.session_id, cmd.user_id)
-    if place is not None and place.status in (PlaceStatus.ADMITTED, PlaceStatus.PASSED):
-        place.book()
-        await uow.rooms.save_place(place)
+    await uow.rooms.book_place(cmd.session_id, cmd.user_id)  # one conditional write (Place.book's rule)
 
 
 async def _new_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> tuple[Order, Organiser, bool]:

@@ -3,16 +3,20 @@ catalog (the triggers of migration 0006 bump its version), never deciding a seat
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, text, update
 
 from bot.storage.catalog_cache import CatalogCache
+from bot.storage.organiser_tables import OrganiserExtrasRow
 from bot.storage.tables import EventRow, HotelRow, OrganiserRow, RegionRow, SessionRow
 from bot.storage.uow import SqlUnitOfWork
+from domain.model.organiser_settings import Setting
+from domain.use_cases.organiser_access import OrganiserActor
+from domain.use_cases.organiser_settings import change_term
 from tests.conftest import engine_twin
-from tests.seed import seed_catalog
+from tests.seed import INSTANT_ORGANISER_CHAT_ID, seed_catalog
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
@@ -97,6 +101,46 @@ async def test_any_change_of_the_catalog_by_any_writer_is_seen_at_the_next_check
     assert getattr(fresh, field) == value
     assert getattr(stale, field) != value
     assert cache.loads == 2 and before is not None
+
+
+async def test_an_organisers_extras_come_from_memory_and_every_change_is_seen(engine, sessions) -> None:
+    """Their cutoff, texts and Book button (read by every booking and card): this process's change at its commit,
+    another writer's at the next check (migration 0021's triggers); a caller changing its copy changes nothing."""
+    seeded = await seed_catalog(sessions, NOW)
+    organiser = seeded.instant_organiser_id
+    clock = Clock()
+    cache = CatalogCache(refresh_every=1, monotonic=clock)
+    uow = SqlUnitOfWork(sessions, cache)
+
+    async def cutoff() -> timedelta:
+        async with uow.read():
+            return (await uow.organiser_settings.extras(organiser)).booking_cutoff
+
+    assert await cutoff() == timedelta(minutes=5)  # none stored: the defaults, kept too
+    await change_term(uow, organiser, Setting.CUTOFF, "30m", OrganiserActor(INSTANT_ORGANISER_CHAT_ID), NOW)
+    assert await cutoff() == timedelta(minutes=30)  # this process's own change: at once
+
+    statements = count_statements(engine)
+    async with uow.read():
+        mine = await uow.organiser_settings.extras(organiser)
+        mine.texts["bring"] = {"en": "changed by a caller"}
+    async with uow.read():
+        assert (await uow.organiser_settings.extras(organiser)).texts == {}
+    assert statements == []
+
+    other = engine_twin(engine)  # another process changes the row
+    try:
+        async with other.begin() as connection:
+            await connection.execute(
+                update(OrganiserExtrasRow)
+                .where(OrganiserExtrasRow.organiser_id == organiser)
+                .values(booking_cutoff_s=3600)
+            )
+    finally:
+        await other.dispose()
+    assert await cutoff() == timedelta(minutes=30)  # within the refresh period
+    clock.now += 1.0
+    assert await cutoff() == timedelta(hours=1)
 
 
 async def test_forget_drops_the_copy_at_once(sessions) -> None:

@@ -233,3 +233,28 @@ async def test_the_line_is_read_as_marks_and_a_window_only_ever_shortens(world: 
     assert (await rows(sessions))[0].admit_until.replace(tzinfo=None) == (bound - timedelta(minutes=1)).replace(
         tzinfo=None
     )
+
+
+async def test_a_booking_marks_only_an_admitted_or_passed_place_booked(world: tuple[async_sessionmaker, int]) -> None:
+    """``book_place`` is the booking's one write to the room (no read): Place.book's rule as a conditional UPDATE."""
+    sessions, target = world
+    users = [FIRST_USER + i for i in range(5)]
+    opened = NOW + timedelta(minutes=11)
+    for update_id, user in enumerate(users[:4], 1):  # the fifth has no place
+        await wr.press_book(uow(sessions), target, user, update_id, opened)
+    statuses = dict(zip(users, ["admitted", "passed", "waiting", "left"], strict=False))
+    async with sessions() as db, db.begin():
+        for user, status in statuses.items():
+            await db.execute(
+                update(RoomPlaceRow)
+                .where(RoomPlaceRow.session_id == target, RoomPlaceRow.user_id == user)
+                .values(status=status)
+            )
+    booked = []
+    for user in users:
+        async with uow(sessions) as unit:
+            booked.append(await unit.rooms.book_place(target, user))
+            await unit.commit()
+    assert booked == [True, True, False, False, False]
+    after = {p.user_id: p.status for p in await rows(sessions)}
+    assert after == {users[0]: "booked", users[1]: "booked", users[2]: "waiting", users[3]: "left"}
