@@ -5,11 +5,12 @@ When thousands press Book within a second, their updates wait in the inbox to be
 was made (bench/surge.py), and Telegram shows a spinner on the button meanwhile. What the press needs at once is
 only its callback answer, and that costs no message: :class:`RoomAnswers` answers a Book press on a session with a
 queue (its room lines people up or draws a pre-queue, or the catalog made it hot) the moment the update is stored,
-with a toast in the tourist's language; the update is handled later as usual (the place is taken in arrival order,
-its message follows through the outbox). Telegram takes one answer per query, so the handler's own answer to such a
-query is not sent: :class:`RoomAnswers` is also a request middleware of the bot's session that drops it (and
-returns True as Telegram would). A query handled by another replica than the one that received it (webhooks are
-spread) has its second answer refused by Telegram, which :func:`handlers.tourist.messaging.answer_query` ignores.
+with a toast in the tourist's language (one small JSON POST each: bot/callback_answers.py); the update is handled
+later as usual (the place is taken in arrival order, its message follows through the outbox). Telegram takes one
+answer per query, so the handler's own answer to such a query is not sent: :class:`RoomAnswers` is also a request
+middleware of the bot's session that drops it (and returns True as Telegram would). A query handled by another
+replica than the one that received it (webhooks are spread) has its second answer refused by Telegram, which
+:func:`handlers.tourist.messaging.answer_query` ignores.
 
 Which sessions have a queue is read with one query, at most every :data:`REFRESH_S`, in the background: the decision
 is made at once from the last list (before the first read, and for a date that became hot within the last second,
@@ -33,7 +34,6 @@ from typing import Any, cast
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramAPIError
 from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Update
@@ -41,6 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from bot.callback_answers import CallbackAnswers
 from bot.i18n import I18n
 from bot.inbox import Inbox, chat_key
 from bot.inbox_worker import IN_HAND, SWEEP_S, InboxWorker, UpdateFeeder
@@ -113,6 +114,7 @@ class RoomAnswers(BaseRequestMiddleware):
         self._slots = asyncio.Semaphore(IN_FLIGHT)
         self._tasks: set[asyncio.Task[None]] = set()
         self._answered: OrderedDict[str, None] = OrderedDict()  # the queries answered here, the newest last
+        self._answers = CallbackAnswers(bot, IN_FLIGHT)  # one small JSON POST each (bot/callback_answers.py)
         bot.session.middleware(self)
 
     def received(self, updates: Iterable[Update]) -> None:
@@ -139,11 +141,9 @@ class RoomAnswers(BaseRequestMiddleware):
     async def _answer_one(self, query_id: str, language: str | None) -> None:
         text = self.i18n.translator(self.i18n.best(language)).gettext(TOAST)
         token = _OWN.set(True)
-        try:
+        try:  # a failed answer is logged there (rare: the tourist's message follows anyway)
             async with self._slots:
-                await self.bot.answer_callback_query(query_id, text=text[:200])
-        except (TelegramAPIError, OSError, TimeoutError) as error:  # rare: the tourist's message follows anyway
-            log.info("a Book press could not be answered on receipt: %s", error)
+                await self._answers.answer(query_id, text[:200])
         finally:
             _OWN.reset(token)
 
@@ -214,6 +214,7 @@ class RoomAnswers(BaseRequestMiddleware):
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._answers.close()
 
 
 class RoomAnsweringWorker(InboxWorker):
