@@ -84,6 +84,10 @@ class InboxWorker:
         self.received(fresh, claimed)
         return fresh
 
+    def reply_for(self, updates: list[Update]) -> dict[str, Any] | None:
+        """A Bot API call to make in the webhook's response to ``updates`` (before :meth:`received`); none here."""
+        return None
+
     def received(self, updates: Iterable[Update], claimed: Iterable[Update] = ()) -> None:
         """Updates just stored: their chats get going (the claims decide who handles what); ``claimed``: those
         already claimed here, each its chat's first."""

@@ -126,24 +126,40 @@ class RoomAnswers(BaseRequestMiddleware):
         the batch is being committed (a press whose store fails is sent again by Telegram and not answered twice)."""
         self._answer(filter(None, map(raw_book_press, raw)))
 
+    def in_response(self, updates: Iterable[Update]) -> dict[str, Any] | None:
+        """The answer to the first Book press among ``updates`` that :meth:`received` would answer, as a Bot API
+        call for the webhook's HTTP response (Telegram makes it: no request of ours at all; its outcome is not
+        known, and the tourist's queue message follows anyway); None when there is none. It counts as answered."""
+        queues = self.queues()
+        for session_id, query_id, language in filter(None, map(book_press, updates)):
+            if session_id in queues and query_id not in self._answered:
+                self._remember(query_id)
+                return {"method": "answerCallbackQuery", "callback_query_id": query_id, "text": self._toast(language)}
+        return None
+
     def _answer(self, presses: Iterable[tuple[int, str, str | None]]) -> None:
         queues = self.queues()
         for session_id, query_id, language in presses:
             if session_id in queues and query_id not in self._answered:
-                self._answered[query_id] = None  # from now on the handler's answer is not sent
-                while len(self._answered) > REMEMBERED:
-                    self._answered.popitem(last=False)
+                self._remember(query_id)
                 self._spawn(self._answer_one(query_id, language))
+
+    def _remember(self, query_id: str) -> None:
+        self._answered[query_id] = None  # from now on the handler's answer is not sent
+        while len(self._answered) > REMEMBERED:
+            self._answered.popitem(last=False)
+
+    def _toast(self, language: str | None) -> str:
+        return self.i18n.translator(self.i18n.best(language)).gettext(TOAST)[:200]
 
     def answered(self, query_id: str) -> bool:
         return query_id in self._answered
 
     async def _answer_one(self, query_id: str, language: str | None) -> None:
-        text = self.i18n.translator(self.i18n.best(language)).gettext(TOAST)
         token = _OWN.set(True)
         try:  # a failed answer is logged there (rare: the tourist's message follows anyway)
             async with self._slots:
-                await self._answers.answer(query_id, text[:200])
+                await self._answers.answer(query_id, self._toast(language))
         finally:
             _OWN.reset(token)
 
@@ -284,6 +300,9 @@ class RoomAnsweringWorker(InboxWorker):
                     self._pressed.clear()
                 self._pressed.add(chat_key(update))
         super().received(updates, claimed)
+
+    def reply_for(self, updates: list[Update]) -> dict[str, Any] | None:
+        return self.answers.in_response(updates)
 
     def _urgent(self, chat: int) -> bool:
         """A chat goes ahead of the others waiting for a slot when it is the tourist's turn (their window runs) or

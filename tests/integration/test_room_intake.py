@@ -5,6 +5,7 @@ place's first message queued, the served updates marked done without their handl
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from datetime import UTC, datetime, timedelta
@@ -12,17 +13,19 @@ from typing import Any
 
 import pytest
 from aiogram import Bot
+from aiohttp import ClientSession, web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.i18n import I18n
 from bot.inbox import Inbox
-from bot.room_answers import RoomAnsweringWorker, RoomAnswers, book_press
+from bot.room_answers import TOAST, RoomAnsweringWorker, RoomAnswers, book_press
 from bot.room_intake import RoomIntake
 from bot.storage.db import session_factory
 from bot.storage.room_tables import RoomPlaceRow, WaitingRoomRow
 from bot.storage.tables import InboxRow, OutboxRow, SessionRow
 from bot.storage.uow import SqlUnitOfWork
+from bot.webhook import SECRET_HEADER, WebhookReceiver, webhook_app
 from domain.model.messages import OutboxKind
 from domain.model.waiting_room import late_rank
 from domain.use_cases import waiting_room as wr
@@ -269,3 +272,47 @@ async def test_the_intake_writes_in_the_front_lane(engine: AsyncEngine, monkeypa
     assert served == {31}
     if engine.dialect.name == "sqlite":
         assert lanes and all(lanes)
+
+
+async def test_over_a_webhook_a_hot_dates_book_press_is_answered_in_the_response(engine: AsyncEngine) -> None:
+    """Telegram makes the call a webhook's response carries (bot/webhook.py): the press is answered without a
+    request of ours, in the tourist's language, once; anything else is acknowledged with a plain "ok"."""
+    sessions, target = await hot_room(engine, 3)
+    clock = FixedClock(NOW)
+    recorder = RecordingSession(now=clock.now)
+    bot = Bot(token=TOKEN, session=recorder)
+    answers = RoomAnswers(bot, sessions, I18n(), clock)
+    await answers.refreshed()
+    inbox = Inbox(sessions, clock)
+    worker = RoomAnsweringWorker(RecordingDispatcher(), bot, inbox, answers)
+    runner = web.AppRunner(webhook_app(WebhookReceiver(inbox, worker, bot, "hook-secret"), "/hook"))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    replies: list[object] = []
+    try:
+        async with ClientSession(f"http://127.0.0.1:{runner.addresses[0][1]}") as client:
+            for update in (
+                press(41, FIRST + 1, target),
+                message(42, FIRST + 2).model_dump(mode="json", exclude_none=True, by_alias=True),
+                press(41, FIRST + 1, target),  # Telegram sends it again: acknowledged, dropped
+            ):
+                headers = {SECRET_HEADER: "hook-secret", "Content-Type": "application/json"}
+                async with client.post("/hook", data=json.dumps(update), headers=headers) as response:
+                    assert response.status == 200
+                    is_json = response.content_type == "application/json"
+                    replies.append(await response.json() if is_json else await response.text())
+        await answers.idle()
+        await worker.idle()
+    finally:
+        await worker.stop(5)
+        await runner.cleanup()
+        await bot.session.close()
+    toast = I18n().translator("de").gettext(TOAST)
+    assert toast != TOAST  # the tourist's language (the press's language_code is "de")
+    assert replies == [
+        {"method": "answerCallbackQuery", "callback_query_id": "q41", "text": toast},
+        "ok",
+        "ok",
+    ]
+    assert [r for r in recorder.requests if r.method == "answerCallbackQuery"] == []
