@@ -91,7 +91,7 @@ class FakeWaitingRoomRepository:
     async def book_place(self, session_id: int, user_id: int) -> bool:
         for place in self._places.values():
             if place.session_id == session_id and place.user_id == user_id and place.status in BOOKS:
-                place.book()
+                place.status = PlaceStatus.BOOKED
                 return True
         return False
 

@@ -56,7 +56,7 @@ class PlaceStatus(enum.StrEnum):
 
 IN_LINE = frozenset({PlaceStatus.WAITING, PlaceStatus.LEFT})
 ENDED = frozenset({PlaceStatus.BOOKED, PlaceStatus.PASSED, PlaceStatus.GONE})
-# a place whose tourist booked: admitted, or passed (booked in the last moment of the window: kept)
+# the places a booking marks booked: admitted, or passed (booked in the last moment of the window: kept)
 BOOKS = (PlaceStatus.ADMITTED, PlaceStatus.PASSED)
 
 
@@ -201,10 +201,6 @@ class Place:
             return None
         self.admit_until = until
         return until
-
-    def book(self) -> None:
-        self._require(*BOOKS)
-        self.status = PlaceStatus.BOOKED
 
     def pass_turn(self, now: datetime) -> None:
         self._require(PlaceStatus.ADMITTED)

@@ -119,7 +119,7 @@ async def _use_turn(uow: UnitOfWork, cmd: PlaceOrder) -> None:
     """On a hot on-sale the order uses the tourist's turn in the waiting room (they were admitted: their window may
     just have ended), in the order's own transaction: no pass of the room's job can see the seats gone but the
     booker still admitted, and tell them "sold out" after they booked."""
-    await uow.rooms.book_place(cmd.session_id, cmd.user_id)  # one conditional write (Place.book's rule)
+    await uow.rooms.book_place(cmd.session_id, cmd.user_id)  # one conditional write: a place in BOOKS is booked
 
 
 async def _new_order(uow: UnitOfWork, cmd: PlaceOrder, now: datetime) -> tuple[Order, Organiser, bool]:

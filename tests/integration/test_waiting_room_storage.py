@@ -236,7 +236,7 @@ async def test_the_line_is_read_as_marks_and_a_window_only_ever_shortens(world: 
 
 
 async def test_a_booking_marks_only_an_admitted_or_passed_place_booked(world: tuple[async_sessionmaker, int]) -> None:
-    """``book_place`` is the booking's one write to the room (no read): Place.book's rule as a conditional UPDATE."""
+    """``book_place`` is the booking's one write to the room (no read): a place in ``BOOKS`` becomes booked."""
     sessions, target = world
     users = [FIRST_USER + i for i in range(5)]
     opened = NOW + timedelta(minutes=11)

@@ -48,19 +48,20 @@ async def api() -> AsyncIterator[tuple[Api, str]]:
         await server.close()
 
 
-def aiohttp_bot(base: str) -> Bot:
-    return Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base)))
+async def answer_over_aiohttp(base: str, query_id: str, text: str) -> bool:
+    """One answer by a bot on aiogram's aiohttp session to the Bot API server at ``base``; both sessions closed."""
+    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base)))
+    answers = CallbackAnswers(bot, in_flight=4)
+    try:
+        return await answers.answer(query_id, text)
+    finally:
+        await answers.close()
+        await bot.session.close()
 
 
 async def test_the_answer_is_one_json_post_to_the_configured_server(api: tuple[Api, str]) -> None:
     fake, base = api
-    bot = aiohttp_bot(base)
-    answers = CallbackAnswers(bot, in_flight=4)
-    try:
-        assert await answers.answer("query-1", "⏳ Вы в очереди") is True
-    finally:
-        await answers.close()
-        await bot.session.close()
+    assert await answer_over_aiohttp(base, "query-1", "⏳ Вы в очереди") is True
     assert fake.calls == [
         (
             f"/bot{TOKEN}/answerCallbackQuery",
@@ -74,25 +75,13 @@ async def test_a_refused_answer_is_logged_not_raised(api: tuple[Api, str], caplo
     fake, base = api
     fake.reply = (400, {"ok": False, "error_code": 400, "description": "Bad Request: query is too old"})
     caplog.set_level(logging.INFO, "bot.callback_answers")
-    bot = aiohttp_bot(base)
-    answers = CallbackAnswers(bot, in_flight=4)
-    try:
-        assert await answers.answer("query-old", "late") is False
-    finally:
-        await answers.close()
-        await bot.session.close()
+    assert await answer_over_aiohttp(base, "query-old", "late") is False
     assert "query is too old" in caplog.text
 
 
 async def test_an_unreachable_server_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, "bot.callback_answers")
-    bot = aiohttp_bot("http://127.0.0.1:9")  # the discard port: nothing listens
-    answers = CallbackAnswers(bot, in_flight=4)
-    try:
-        assert await answers.answer("query-2", "hello") is False
-    finally:
-        await answers.close()
-        await bot.session.close()
+    assert await answer_over_aiohttp("http://127.0.0.1:9", "query-2", "hello") is False  # the discard port
     assert "could not be answered" in caplog.text
 
 
