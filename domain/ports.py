@@ -374,7 +374,11 @@ class OrganiserSettingsRepository(Protocol):
     catalog's values the organiser changed since (the import reports them, ``bot/catalog/store.py``)."""
 
     async def extras(self, organiser_id: int) -> OrganiserExtras:
-        """The organiser's extras (the defaults when none were set)."""
+        """The organiser's extras (the defaults when none were set); may be served from a cache."""
+
+    async def extras_to_change(self, organiser_id: int) -> OrganiserExtras:
+        """:meth:`extras` as the database has them in this transaction, to change and save: a copy a second old
+        (another replica's cache) would write back what it did not know of."""
 
     async def save_extras(self, extras: OrganiserExtras) -> None: ...
     async def save_terms(self, organiser: Organiser) -> None:

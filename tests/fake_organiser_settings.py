@@ -32,6 +32,9 @@ class FakeOrganiserSettingsRepository:
         stored = self._state.organiser_extras.get(organiser_id)
         return copy.deepcopy(stored) if stored is not None else OrganiserExtras(organiser_id=organiser_id)
 
+    async def extras_to_change(self, organiser_id: int) -> OrganiserExtras:
+        return await self.extras(organiser_id)
+
     async def save_extras(self, extras: OrganiserExtras) -> None:
         self._state.organiser_extras[extras.organiser_id] = copy.deepcopy(extras)
 

@@ -59,6 +59,9 @@ class SqlOrganiserSettingsRepository:
         row = await self._db.get(OrganiserExtrasRow, organiser_id, populate_existing=True)
         return extras_from_row(row) if row is not None else OrganiserExtras(organiser_id=organiser_id)
 
+    async def extras_to_change(self, organiser_id: int) -> OrganiserExtras:
+        return await SqlOrganiserSettingsRepository.extras(self, organiser_id)  # never the cache's copy
+
     async def save_extras(self, extras: OrganiserExtras) -> None:
         self._changed()
         values = extras_values(extras)

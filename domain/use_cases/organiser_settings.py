@@ -77,7 +77,7 @@ async def change_term(
     what the person typed; :class:`~domain.model.organiser_settings.InvalidSetting` names what is wrong."""
     async with uow:
         organiser = await organiser_for(uow, organiser_id, by)
-        extras = await uow.organiser_settings.extras(organiser.id)
+        extras = await uow.organiser_settings.extras_to_change(organiser.id)
         if setting is Setting.CUTOFF:
             value = parse_duration_setting(setting, raw)
             before, extras.booking_cutoff = _seconds(extras.booking_cutoff), value
@@ -137,7 +137,7 @@ async def save_text(
     text = check_template(raw) if raw is not None else None
     async with uow:
         organiser = await organiser_for(uow, organiser_id, by)
-        extras = await uow.organiser_settings.extras(organiser.id)
+        extras = await uow.organiser_settings.extras_to_change(organiser.id)
         before = extras.text(kind, language)
         extras.set_text(kind, language, text)
         await uow.organiser_settings.save_extras(extras)
@@ -160,7 +160,7 @@ async def save_book_button(
     checked = check_book_label(label) if label is not None else None
     async with uow:
         organiser = await organiser_for(uow, organiser_id, by)
-        extras = await uow.organiser_settings.extras(organiser.id)
+        extras = await uow.organiser_settings.extras_to_change(organiser.id)
         before = extras.snapshot()
         if language is not None:
             labels = dict(extras.book_text)

@@ -12,9 +12,9 @@ from bot.storage.catalog_cache import CatalogCache
 from bot.storage.organiser_tables import OrganiserExtrasRow
 from bot.storage.tables import EventRow, HotelRow, OrganiserRow, RegionRow, SessionRow
 from bot.storage.uow import SqlUnitOfWork
-from domain.model.organiser_settings import Setting
+from domain.model.organiser_settings import Setting, TextKind
 from domain.use_cases.organiser_access import OrganiserActor
-from domain.use_cases.organiser_settings import change_term
+from domain.use_cases.organiser_settings import change_term, save_text
 from tests.conftest import engine_twin
 from tests.seed import INSTANT_ORGANISER_CHAT_ID, seed_catalog
 
@@ -141,6 +141,33 @@ async def test_an_organisers_extras_come_from_memory_and_every_change_is_seen(en
     assert await cutoff() == timedelta(minutes=30)  # within the refresh period
     clock.now += 1.0
     assert await cutoff() == timedelta(hours=1)
+
+
+async def test_an_organisers_change_never_writes_back_a_stale_copy(engine, sessions) -> None:
+    """Another writer's change, not yet seen by this process's copy, survives this process's next change: the
+    settings read what they change from the database (``extras_to_change``), not from the cache."""
+    seeded = await seed_catalog(sessions, NOW)
+    organiser = seeded.instant_organiser_id
+    actor = OrganiserActor(INSTANT_ORGANISER_CHAT_ID)
+    uow = SqlUnitOfWork(sessions, CatalogCache(refresh_every=3600, monotonic=Clock()))
+    await change_term(uow, organiser, Setting.CUTOFF, "30m", actor, NOW)
+    async with uow.read():
+        await uow.organiser_settings.extras(organiser)  # in the copy
+    other = engine_twin(engine)
+    try:
+        async with other.begin() as connection:
+            await connection.execute(
+                update(OrganiserExtrasRow)
+                .where(OrganiserExtrasRow.organiser_id == organiser)
+                .values(booking_cutoff_s=3600)
+            )
+    finally:
+        await other.dispose()
+    await save_text(uow, organiser, TextKind.BRING, "de", "Warme Schuhe", actor, NOW)
+    async with uow.read():
+        extras = await uow.organiser_settings.extras(organiser)
+    assert extras.booking_cutoff == timedelta(hours=1)  # the other writer's cutoff, kept
+    assert extras.texts == {"bring": {"de": "Warme Schuhe"}}
 
 
 async def test_forget_drops_the_copy_at_once(sessions) -> None:
