@@ -381,6 +381,10 @@ class OrganiserSettingsRepository(Protocol):
         (another replica's cache) would write back what it did not know of."""
 
     async def save_extras(self, extras: OrganiserExtras) -> None: ...
+    async def terms_to_change(self, organiser_id: int) -> Organiser | None:
+        """The organiser as the database has it in this transaction, to change a term and save the terms (the
+        catalog's copy may be a second old: saving it would write back another replica's change unseen)."""
+
     async def save_terms(self, organiser: Organiser) -> None:
         """Store ``organiser``'s hold, confirm and pay windows, reminders and waitlist claim window."""
 

@@ -38,6 +38,9 @@ class FakeOrganiserSettingsRepository:
     async def save_extras(self, extras: OrganiserExtras) -> None:
         self._state.organiser_extras[extras.organiser_id] = copy.deepcopy(extras)
 
+    async def terms_to_change(self, organiser_id: int) -> Organiser | None:
+        return self._state.organisers.get(organiser_id)
+
     async def save_terms(self, organiser: Organiser) -> None:
         stored = self._state.organisers.get(organiser.id)
         if stored is not None:

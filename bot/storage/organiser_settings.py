@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.catalog import organiser_from_row
 from bot.storage.db import insert_on_conflict
 from bot.storage.organiser_tables import OrganiserChangeRow, OrganiserExtrasRow
 from bot.storage.tables import EventRow, OrganiserRow
@@ -71,6 +72,10 @@ class SqlOrganiserSettingsRepository:
         await self._db.execute(
             statement.on_conflict_do_update(index_elements=[OrganiserExtrasRow.organiser_id], set_=values)
         )
+
+    async def terms_to_change(self, organiser_id: int) -> Organiser | None:
+        row = await self._db.get(OrganiserRow, organiser_id, populate_existing=True)
+        return organiser_from_row(row) if row is not None else None
 
     async def save_terms(self, organiser: Organiser) -> None:
         self._changed()

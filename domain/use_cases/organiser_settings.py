@@ -77,6 +77,7 @@ async def change_term(
     what the person typed; :class:`~domain.model.organiser_settings.InvalidSetting` names what is wrong."""
     async with uow:
         organiser = await organiser_for(uow, organiser_id, by)
+        organiser = await uow.organiser_settings.terms_to_change(organiser.id) or organiser  # not a cached copy
         extras = await uow.organiser_settings.extras_to_change(organiser.id)
         if setting is Setting.CUTOFF:
             value = parse_duration_setting(setting, raw)

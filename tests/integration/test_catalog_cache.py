@@ -170,6 +170,28 @@ async def test_an_organisers_change_never_writes_back_a_stale_copy(engine, sessi
     assert extras.texts == {"bring": {"de": "Warme Schuhe"}}
 
 
+async def test_an_organisers_term_never_writes_back_a_stale_copy_of_the_others(engine, sessions) -> None:
+    """The same for the terms (``terms_to_change``): they are saved together, from the database's row."""
+    seeded = await seed_catalog(sessions, NOW)
+    organiser = seeded.instant_organiser_id
+    uow = SqlUnitOfWork(sessions, CatalogCache(refresh_every=3600, monotonic=Clock()))
+    async with uow.read():
+        cached = await uow.catalog.organiser(organiser)  # in the copy
+    assert cached is not None and cached.hold != timedelta(minutes=25)
+    other = engine_twin(engine)
+    try:
+        async with other.begin() as connection:
+            await connection.execute(update(OrganiserRow).where(OrganiserRow.id == organiser).values(hold_s=25 * 60))
+    finally:
+        await other.dispose()
+    actor = OrganiserActor(INSTANT_ORGANISER_CHAT_ID)
+    changed = await change_term(uow, organiser, Setting.PAY_WITHIN, "45m", actor, NOW)
+    assert (changed.organiser.hold, changed.organiser.pay_within) == (timedelta(minutes=25), timedelta(minutes=45))
+    async with uow.read():
+        fresh = await uow.catalog.organiser(organiser)
+    assert fresh is not None and (fresh.hold, fresh.pay_within) == (timedelta(minutes=25), timedelta(minutes=45))
+
+
 async def test_forget_drops_the_copy_at_once(sessions) -> None:
     seeded = await seed_catalog(sessions, NOW)
     cache = CatalogCache(refresh_every=3600, monotonic=Clock())
