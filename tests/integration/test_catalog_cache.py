@@ -29,6 +29,16 @@ class Clock:
         return self.now
 
 
+async def another_process_writes(engine, statement) -> None:
+    """``statement`` committed by another process (an import, a replica, a hand-written fix): its own engine."""
+    other = engine_twin(engine)
+    try:
+        async with other.begin() as connection:
+            await connection.execute(statement)
+    finally:
+        await other.dispose()
+
+
 def count_statements(engine) -> list[str]:
     seen: list[str] = []
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
@@ -87,12 +97,7 @@ async def test_any_change_of_the_catalog_by_any_writer_is_seen_at_the_next_check
             return await read()
 
     assert await seen() is not None  # in the copy now
-    other = engine_twin(engine)  # another process (an import, a hand-written fix) changes the row
-    try:
-        async with other.begin() as connection:
-            await connection.execute(update(row).where(row.id == row_id).values(**changes))
-    finally:
-        await other.dispose()
+    await another_process_writes(engine, update(row).where(row.id == row_id).values(**changes))
 
     stale = await seen()  # within the refresh period the copy is served
     clock.now += 1.0
@@ -128,16 +133,10 @@ async def test_an_organisers_extras_come_from_memory_and_every_change_is_seen(en
         assert (await uow.organiser_settings.extras(organiser)).texts == {}
     assert statements == []
 
-    other = engine_twin(engine)  # another process changes the row
-    try:
-        async with other.begin() as connection:
-            await connection.execute(
-                update(OrganiserExtrasRow)
-                .where(OrganiserExtrasRow.organiser_id == organiser)
-                .values(booking_cutoff_s=3600)
-            )
-    finally:
-        await other.dispose()
+    await another_process_writes(
+        engine,
+        update(OrganiserExtrasRow).where(OrganiserExtrasRow.organiser_id == organiser).values(booking_cutoff_s=3600),
+    )
     assert await cutoff() == timedelta(minutes=30)  # within the refresh period
     clock.now += 1.0
     assert await cutoff() == timedelta(hours=1)
@@ -153,16 +152,10 @@ async def test_an_organisers_change_never_writes_back_a_stale_copy(engine, sessi
     await change_term(uow, organiser, Setting.CUTOFF, "30m", actor, NOW)
     async with uow.read():
         await uow.organiser_settings.extras(organiser)  # in the copy
-    other = engine_twin(engine)
-    try:
-        async with other.begin() as connection:
-            await connection.execute(
-                update(OrganiserExtrasRow)
-                .where(OrganiserExtrasRow.organiser_id == organiser)
-                .values(booking_cutoff_s=3600)
-            )
-    finally:
-        await other.dispose()
+    await another_process_writes(
+        engine,
+        update(OrganiserExtrasRow).where(OrganiserExtrasRow.organiser_id == organiser).values(booking_cutoff_s=3600),
+    )
     await save_text(uow, organiser, TextKind.BRING, "de", "Warme Schuhe", actor, NOW)
     async with uow.read():
         extras = await uow.organiser_settings.extras(organiser)
@@ -178,12 +171,8 @@ async def test_an_organisers_term_never_writes_back_a_stale_copy_of_the_others(e
     async with uow.read():
         cached = await uow.catalog.organiser(organiser)  # in the copy
     assert cached is not None and cached.hold != timedelta(minutes=25)
-    other = engine_twin(engine)
-    try:
-        async with other.begin() as connection:
-            await connection.execute(update(OrganiserRow).where(OrganiserRow.id == organiser).values(hold_s=25 * 60))
-    finally:
-        await other.dispose()
+    longer_hold = update(OrganiserRow).where(OrganiserRow.id == organiser).values(hold_s=25 * 60)
+    await another_process_writes(engine, longer_hold)
     actor = OrganiserActor(INSTANT_ORGANISER_CHAT_ID)
     changed = await change_term(uow, organiser, Setting.PAY_WITHIN, "45m", actor, NOW)
     assert (changed.organiser.hold, changed.organiser.pay_within) == (timedelta(minutes=25), timedelta(minutes=45))
