@@ -384,9 +384,6 @@ class RunningBot:
         await self.dp.storage.close()
         await self.throttle.close()
         await self.bot.session.close()
-        for router in self.dp.sub_routers:  # module-level routers attach to one parent: free them for the next run
-            router._parent_router = None
-        self.dp.sub_routers.clear()
 
 
 # ---- the run -------------------------------------------------------------------------------------------------------
